@@ -1,0 +1,38 @@
+# Two commands on a fresh machine with python3 and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+APP := $(BIN)/flask --app calendar_service
+
+.PHONY: run test serve lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## run: create or upgrade the SQLite database, seed it if empty, serve on 127.0.0.1:$(PORT)
+run: $(VENV)/.installed
+	$(APP) init-db
+	$(APP) seed --if-empty
+	$(APP) run --host 127.0.0.1 --port $(PORT)
+
+## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check calendar_service rules tests bench
+	$(BIN)/mypy --strict rules
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

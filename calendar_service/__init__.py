@@ -1,0 +1,96 @@
+"""The calendar service: a Flask application factory and nothing else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build an app from the environment (CONTRACT: CALENDAR_*) and an optional test mapping."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CALENDAR_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    register_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_proxy_fix(app)
+    return app
+
+
+def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    from calendar_service import config
+
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.load(instance_path, test_config))
+    if not config.zone_exists(app.config["CALENDAR_TIMEZONE"]):
+        raise RuntimeError(
+            f"CALENDAR_TIMEZONE={app.config['CALENDAR_TIMEZONE']!r} is not an IANA time zone "
+            "(for example Europe/London)"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from calendar_service.db import db
+    from calendar_service.extensions import csrf, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "organiser.sign_in"
+    login_manager.session_protection = "strong"
+
+    from calendar_service.models import Organiser
+
+    @login_manager.user_loader
+    def load_organiser(organiser_id: str) -> Organiser | None:
+        if not organiser_id.isdigit():
+            return None
+        return db.session.get(Organiser, int(organiser_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from calendar_service import agenda, feeds, health, organiser
+    from calendar_service.api import bp as api_bp
+    from calendar_service.extensions import csrf
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(agenda.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(organiser.bp)
+    csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a cookie
+    app.register_blueprint(api_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from calendar_service.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from calendar_service.cli import register
+
+    register(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    hops = int(app.config.get("CALENDAR_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )

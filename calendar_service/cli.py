@@ -1,0 +1,152 @@
+"""The command line (CONTRACT: ``flask --app calendar_service …`` and ``calendar-service …``).
+
+Every command answers bad input and an unreachable database with one readable line and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from calendar_service.db import db
+from calendar_service.errors import ValidationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def database_label() -> str:
+    """The configured database, without a password, for messages."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    return url.render_as_string(hide_password=True)
+
+
+def readable_errors(func: F) -> F:
+    """Turn the errors a command can meet into one line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except ValidationError as error:
+            db.session.rollback()
+            raise click.ClickException(
+                "; ".join(f"{key}: {value}" for key, value in error.errors.items())
+            ) from None
+        except OperationalError as error:
+            db.session.rollback()
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise click.ClickException(
+                f"cannot use the database {database_label()}: {reason}"
+            ) from None
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            raise click.ClickException(f"database error: {error.__class__.__name__}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.command("init-db")
+@with_appcontext
+@readable_errors
+def init_db_command() -> None:
+    """Create or upgrade the schema (safe to run again)."""
+    from flask_migrate import upgrade
+
+    from calendar_service.schema import ensure_database_reachable
+
+    ensure_database_reachable()
+    upgrade()
+    click.echo(f"database ready: {database_label()}")
+
+
+@click.command("seed")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no calendar yet.")
+@with_appcontext
+@readable_errors
+def seed_command(if_empty: bool) -> None:
+    """Load the Turing–Roche engagement calendar (slug turing-roche); safe to run again."""
+    from sqlalchemy import select
+
+    from calendar_service.models import Calendar
+    from calendar_service.seed import load_seed
+
+    if if_empty and db.session.scalar(select(Calendar.id).limit(1)) is not None:
+        click.echo("database already holds calendars: seed not loaded")
+        return
+    result = load_seed(default_tz=current_app.config["CALENDAR_TIMEZONE"])
+    click.echo(
+        f"calendar {result.calendar.slug}: {len(result.created)} events added, "
+        f"{len(result.kept)} already present"
+    )
+
+
+@click.command("create-organiser")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="May manage calendars and organisers.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--name", default="", help="Display name.")
+@with_appcontext
+@readable_errors
+def create_organiser_command(email: str, admin: bool, password_stdin: bool, name: str) -> None:
+    """Add an organiser account."""
+    from calendar_service.accounts import create_organiser
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    organiser = create_organiser(email, password, admin=admin, name=name)
+    click.echo(f"organiser {organiser.email} added" + (" (admin)" if admin else ""))
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+@readable_errors
+def create_token_command(email: str, name: str) -> None:
+    """Print a new API token for that organiser as the last line of stdout."""
+    from calendar_service.accounts import create_token, find_organiser
+
+    organiser = find_organiser(email)
+    if organiser is None:
+        raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
+    _token, secret = create_token(organiser, name)
+    click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
+    click.echo(secret)
+
+
+COMMANDS: list[click.Command] = [
+    init_db_command,
+    seed_command,
+    create_organiser_command,
+    create_token_command,
+]
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from calendar_service import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """The ``calendar-service`` console script: the app's Flask command group."""
+    cli = FlaskGroup(create_app=_create_app, help="The calendar service's commands.")
+    cli.main(prog_name="calendar-service")

@@ -1,0 +1,90 @@
+"""Configuration: defaults, then the CALENDAR_* environment variables, then a test mapping.
+
+Read when the app is created, never at import, so tests and several apps in one process each
+get their own settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULTS: dict[str, Any] = {
+    # IANA zone for new calendars, the agenda and window bounds given without an offset.
+    "CALENDAR_TIMEZONE": "Europe/London",
+    # Absolute base for links written into feeds; None takes it from each request.
+    "CALENDAR_BASE_URL": None,
+    # How many reverse proxies to trust for X-Forwarded-* headers (0: none, run bare).
+    "CALENDAR_TRUSTED_PROXIES": 0,
+    # Request bodies anywhere (the .ics import upload is the largest thing we accept).
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    # JSON bodies of the API (CONTRACT: 413 over 1 MiB).
+    "API_MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Upload limit of an .ics import, in the organiser UI and the CLI.
+    "IMPORT_MAX_BYTES": 4 * 1024 * 1024,
+    # Default agenda span in days (CONTRACT: 8 weeks).
+    "AGENDA_DAYS": 56,
+    # Most occurrences one event contributes to one API answer before "truncated": true.
+    "OCCURRENCE_LIMIT": 1000,
+    # Cookies: HttpOnly always, SameSite=Lax; Secure is switched on by CALENDAR_SECURE_COOKIES.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    # Engine options: pre-ping so a restarted database costs one retry, not a dead worker.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Build the settings mapping for one app."""
+    settings = dict(DEFAULTS)
+    env = os.environ
+    settings["SQLALCHEMY_DATABASE_URI"] = env.get("CALENDAR_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'calendar.sqlite3'}"
+    )
+    if env.get("CALENDAR_TIMEZONE"):
+        settings["CALENDAR_TIMEZONE"] = env["CALENDAR_TIMEZONE"]
+    if env.get("CALENDAR_BASE_URL"):
+        settings["CALENDAR_BASE_URL"] = env["CALENDAR_BASE_URL"].rstrip("/")
+    if env.get("CALENDAR_TRUSTED_PROXIES"):
+        settings["CALENDAR_TRUSTED_PROXIES"] = int(env["CALENDAR_TRUSTED_PROXIES"])
+    if env.get("CALENDAR_SECURE_COOKIES", "").lower() in _TRUE:
+        settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
+    if test_config:
+        settings.update(test_config)
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = env.get("CALENDAR_SECRET_KEY") or instance_secret(instance_path)
+    return settings
+
+
+def zone_exists(tzid: str) -> bool:
+    """Whether zoneinfo (with the tzdata package) knows this IANA zone name."""
+    try:
+        ZoneInfo(tzid)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def instance_secret(instance_path: Path) -> str:
+    """The signing key kept in the instance folder, made once with owner-only permissions."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,117 @@
+"""Error answers: problem+json (RFC 9457) for the API, a plain page for browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """Raised by API code to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class ValidationError(Exception):
+    """Field-level problems with an input; ``errors`` maps field name to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {value}" for key, value in errors.items()))
+        self.errors = errors
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response with the contract's fields."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {
+        "type": f"about:blank#{PROBLEM_TYPES.get(status, 'error')}",
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error, expected or not, answers in the form the client asked for: never a traceback."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return problem(
+            error.status, error.detail, title=error.title, errors=error.errors,
+            headers=error.headers,
+        )
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(error: ValidationError) -> Response:
+        return problem(422, "Some fields are not valid.", errors=error.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+        status = error.code or 500
+        if _wants_problem():
+            response = problem(status, error.description or "")
+            if status == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response
+        return render_template("error.html", error=error, status=status), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response | tuple[str, int]:
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        wrapped = InternalServerError()
+        if _wants_problem():
+            return problem(500, "The server could not complete the request.")
+        return render_template("error.html", error=wrapped, status=500), 500

@@ -1,0 +1,26 @@
+"""Liveness for load balancers: the app answers and so does its database."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from calendar_service.db import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 when a trivial query succeeds, 503 when the database does not answer."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        db.session.rollback()
+        response = jsonify({"status": "unavailable", "detail": "the database does not answer"})
+        response.headers["Cache-Control"] = "no-store"
+        return response, 503
+    response = jsonify({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200

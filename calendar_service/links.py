@@ -1,0 +1,48 @@
+"""Absolute links: feed URLs and the per-platform subscribe links (peers.md B7).
+
+No single link subscribes everywhere: Apple takes webcal://, Google only its ``cid`` render URL
+with a URL-encoded webcal:// address, Outlook.com and Outlook for Microsoft 365 have separate
+"add from web" pages, and everything else wants the plain https URL to paste.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import current_app, request, url_for
+
+
+def base_url() -> str:
+    """CALENDAR_BASE_URL, else the scheme and host of the current request."""
+    configured = current_app.config.get("CALENDAR_BASE_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    return request.host_url.rstrip("/")
+
+
+def absolute(path: str) -> str:
+    return base_url() + path
+
+
+def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
+    """The https (or http) URL of a calendar's feed, optionally filtered to categories."""
+    path = url_for("feeds.calendar_feed", slug=slug)
+    if categories:
+        path += "?" + urlencode([("category", category) for category in categories])
+    return absolute(path)
+
+
+def subscribe_links(https_url: str, name: str) -> dict[str, str]:
+    """Subscribe links for each platform, for one feed URL."""
+    parts = urlsplit(https_url)
+    webcal = urlunsplit(("webcal", parts.netloc, parts.path, parts.query, ""))
+    outlook_query = urlencode({"url": https_url, "name": name})
+    return {
+        "https": https_url,
+        "apple": webcal,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}),
+        "outlook_com": "https://outlook.live.com/calendar/0/addfromweb?" + outlook_query,
+        "outlook_365": "https://outlook.office.com/calendar/0/addfromweb?" + outlook_query,
+    }

@@ -1,0 +1,75 @@
+"""The contract's text forms of times, and their parsing.
+
+Timed values are local wall times ``YYYY-MM-DDTHH:MM:SS`` in the event's zone (an input with a
+UTC offset is converted into that zone); all-day values are dates ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from rules import Moment
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class MomentError(ValueError):
+    """A time value that is not in the form the field needs; the message says which."""
+
+
+def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
+    """Parse one contract time value: a date (all-day) or a local wall time in ``tzid``."""
+    if not isinstance(value, str):
+        raise MomentError("must be a string" + (" YYYY-MM-DD" if all_day else " date-time"))
+    text = value.strip()
+    if all_day:
+        if not _DATE.match(text):
+            raise MomentError("all-day events take a date (YYYY-MM-DD), not a date-time")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise MomentError(f"{text!r} is not a real date") from None
+    if _DATE.match(text):
+        raise MomentError("needs a date and time (YYYY-MM-DDTHH:MM:SS) for a timed event")
+    if not _DATETIME.match(text):
+        raise MomentError("is not a date-time of the form YYYY-MM-DDTHH:MM:SS")
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise MomentError(f"{text!r} is not a real date and time") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(ZoneInfo(tzid)).replace(tzinfo=None)
+    return parsed.replace(microsecond=0)
+
+
+def is_date_text(value: object) -> bool:
+    """True for a plain ``YYYY-MM-DD`` string (used to infer all-day on create)."""
+    return isinstance(value, str) and bool(_DATE.match(value.strip()))
+
+
+def format_moment(value: Moment) -> str:
+    """The contract's text for a local moment: a date, or a wall time to the second."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def to_column(value: Moment) -> datetime:
+    """Store dates as midnight in a DateTime column (the ``all_day`` flag says which it is)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time())
+
+
+def from_column(value: datetime, all_day: bool) -> Moment:
+    return value.date() if all_day else value
+
+
+def parse_stored(value: str, all_day: bool) -> Moment:
+    """Read back a value this module wrote (no validation of the zone needed)."""
+    return date.fromisoformat(value) if all_day else datetime.fromisoformat(value)

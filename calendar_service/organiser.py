@@ -1,0 +1,7 @@
+"""Blueprint: organiser."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("organiser", __name__)

@@ -1,0 +1,144 @@
+"""Fixtures shared by every service test: an app on a fresh database, its client and runner.
+
+The suite runs on a SQLite file per test by default.  With CALENDAR_TEST_DATABASE_URL set
+(a PostgreSQL URL), it makes its own database beside the one named, creates the schema once,
+empties every table before each test, and drops the database at the end, so parallel runs on one
+server never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from calendar_service import create_app
+from calendar_service.db import db
+
+PG_URL = os.environ.get("CALENDAR_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A private PostgreSQL database for this test session, or None on SQLite."""
+    if not PG_URL:
+        yield None
+        return
+    base = make_url(PG_URL)
+    name = f"calendar_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    schema_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                             "SECRET_KEY": "test"})
+    with schema_app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(postgres_url: str | None, tmp_path: Path) -> str:
+    if postgres_url is None:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return postgres_url
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """The test settings; a test may change them before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "CALENDAR_TIMEZONE": "Europe/London",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], postgres_url: str | None) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        if postgres_url is None:
+            db.create_all()
+        else:
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
+    """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``."""
+    from calendar_service import operations
+
+    def make(**fields: Any) -> dict[str, Any]:
+        data = {"slug": "test", "name": "Test calendar", **fields}
+        with app.app_context():
+            calendar = operations.create_calendar(data, "test", default_tz="Europe/London")
+            db.session.commit()
+            return {"slug": calendar.slug, "id": calendar.id, "timezone": calendar.timezone}
+
+    return make
+
+
+@pytest.fixture
+def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
+               ) -> Callable[..., dict[str, Any]]:
+    """Add an event from EVENT fields and return its EVENT JSON.
+
+    Defaults: calendar ``test`` (made on first use), title "Event", start 2027-01-27T14:00:00.
+    """
+    from calendar_service import operations
+    from calendar_service.serialise import event_json
+
+    def make(**fields: Any) -> dict[str, Any]:
+        data = {"calendar": "test", "title": "Event", "start": "2027-01-27T14:00:00", **fields}
+        with app.app_context():
+            if operations.find_calendar(data["calendar"]) is None:
+                make_calendar(slug=data["calendar"])
+            event = operations.create_event(data, "test")
+            db.session.commit()
+            return event_json(event)
+
+    return make
+
+
+@pytest.fixture
+def seeded(app: Flask) -> Flask:
+    """The app with the Turing–Roche seed calendar loaded."""
+    from calendar_service.seed import load_seed
+
+    with app.app_context():
+        load_seed()
+        db.session.commit()
+    return app
