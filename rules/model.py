@@ -12,7 +12,7 @@ start of an instance as the series generates it, in the start's own type (RFC 55
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 Moment = datetime | date
@@ -35,8 +35,8 @@ class Window:
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None or self.end_utc.tzinfo is None:
             raise ValueError("window bounds must be aware datetimes")
-        object.__setattr__(self, "start_utc", self.start_utc.astimezone(timezone.utc))
-        object.__setattr__(self, "end_utc", self.end_utc.astimezone(timezone.utc))
+        object.__setattr__(self, "start_utc", self.start_utc.astimezone(UTC))
+        object.__setattr__(self, "end_utc", self.end_utc.astimezone(UTC))
         if self.end_utc <= self.start_utc:
             raise ValueError("a window must end after it starts")
 

@@ -1,0 +1,49 @@
+"""The recurrence engine: RFC 5545 series → occurrences, in real time zones, at bounded cost.
+
+Pure Python on python-dateutil and zoneinfo; imports nothing of the web app.  See
+``rules.model`` for the values, ``rules.limits`` for what one call may cost.
+"""
+
+from rules.choices import RuleChoice, from_rrule, to_rrule
+from rules.describe import describe, describe_rule
+from rules.errors import (
+    ExpansionLimitError,
+    RRuleSyntaxError,
+    RRuleValueError,
+    RulesError,
+    SeriesError,
+)
+from rules.expand import expand, generates, orphan_overrides, series_bounds, upcoming
+from rules.limits import DEFAULT_LIMIT
+from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
+from rules.rrule import normalise_rrule
+from rules.timezones import is_valid_zone, local_from_aware, to_utc
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "ExpansionLimitError",
+    "Expansion",
+    "Moment",
+    "Occurrence",
+    "Override",
+    "RRuleSyntaxError",
+    "RRuleValueError",
+    "RuleChoice",
+    "RulesError",
+    "Series",
+    "SeriesError",
+    "Window",
+    "describe",
+    "describe_rule",
+    "expand",
+    "from_rrule",
+    "generates",
+    "is_valid_zone",
+    "local_from_aware",
+    "normalise_rrule",
+    "orphan_overrides",
+    "series_bounds",
+    "to_rrule",
+    "to_utc",
+    "upcoming",
+]

@@ -1,0 +1,305 @@
+"""Occurrences of a series: ``expand``, ``upcoming``, ``generates`` and ``series_bounds``.
+
+The instances of a series are DTSTART, the RRULE's dates and the RDATEs, less the EXDATEs
+(RFC 5545 §3.8.5); each is identified by its original local start, its recurrence id.  They are
+generated as naive local wall times and only then placed in the zone (``fold=0``, RFC 5545
+§3.3.5), so a 14:00 seminar stays at 14:00 across daylight-saving changes.  Every instance lasts
+the series' duration in wall-clock terms (end = local start + duration); an end that a clock
+change would put before the start is moved to the start.
+
+An override replaces the instance it names (its recurrence id), possibly moving it into or out
+of the window; a cancelled override is returned with ``cancelled=True``.  An EXDATE wins over an
+override, and an override for an instance the series does not generate is ignored.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from rules import limits
+from rules.errors import ExpansionLimitError
+from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
+from rules.rrule import UNIT, Recurrence, parse_for_start
+from rules.timezones import UTC, _to_utc, zone
+
+_DAY = timedelta(days=1)
+_EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9990, 1, 1, tzinfo=UTC)
+
+
+def _as_datetime(value: Moment) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
+def _as_moment(value: datetime, all_day: bool) -> Moment:
+    return value.date() if all_day else value
+
+
+def recurrence(series: Series) -> Recurrence | None:
+    """The series' rule bound to its start, or None without one."""
+    if series.rrule is None:
+        return None
+    return Recurrence(parse_for_start(series.rrule, series.start, series.tzid), series.start,
+                      series.tzid)
+
+
+class _Placer:
+    """Turns local starts of one series into Occurrences."""
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self.tz: ZoneInfo = zone(series.tzid)
+        self.all_day = series.all_day
+        self.duration = _as_datetime(series.end) - _as_datetime(series.start)
+        self.recurring = series.rrule is not None or bool(series.rdates)
+
+    def times(self, start: Moment, end: Moment) -> tuple[datetime, datetime]:
+        start_utc = _to_utc(start, self.tz)
+        end_utc = max(start_utc, _to_utc(end, self.tz))
+        return start_utc, end_utc
+
+    def occurrence(self, rid: Moment, override: Override | None = None) -> Occurrence:
+        start: Moment = rid
+        end: Moment = _as_moment(_as_datetime(rid) + self.duration, self.all_day)
+        moved = False
+        if override is not None:
+            if override.start is not None:
+                start = override.start
+                if override.end is None:
+                    end = _as_moment(_as_datetime(start) + self.duration, self.all_day)
+            if override.end is not None:
+                end = override.end
+            moved = start != rid or end != _as_moment(_as_datetime(rid) + self.duration,
+                                                       self.all_day)
+        start_utc, end_utc = self.times(start, end)
+        return Occurrence(
+            series=self.series,
+            recurrence_id=rid if self.recurring else None,
+            start=start if self.all_day else start_utc.astimezone(self.tz),
+            end=end if self.all_day else end_utc.astimezone(self.tz),
+            start_utc=start_utc,
+            end_utc=end_utc,
+            cancelled=override.cancelled if override is not None else False,
+            moved=moved,
+            title=override.title if override is not None else None,
+            location=override.location if override is not None else None,
+            description=override.description if override is not None else None,
+        )
+
+
+def _overlaps(occ: Occurrence, window: Window) -> bool:
+    if occ.end_utc > occ.start_utc:
+        return occ.start_utc < window.end_utc and occ.end_utc > window.start_utc
+    return window.start_utc <= occ.start_utc < window.end_utc
+
+
+def _offsets(tz: ZoneInfo, instant: datetime) -> list[timedelta]:
+    out = []
+    for delta in (-_DAY, timedelta(0), _DAY):
+        offset = (instant + delta).astimezone(tz).utcoffset()
+        assert offset is not None
+        out.append(offset)
+    return out
+
+
+def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, datetime]:
+    """(lo, hi, sure): every instance whose occurrence overlaps ``window`` starts (local) in
+    [lo, hi]; one starting at or after ``sure`` (and by ``hi``) starts inside the window."""
+    start = window.start_utc.replace(tzinfo=None)
+    end = window.end_utc.replace(tzinfo=None)
+    low = min(_offsets(placer.tz, window.start_utc))
+    high = max(_offsets(placer.tz, window.end_utc))
+    sure = start + max(_offsets(placer.tz, window.start_utc))
+    return start + low - placer.duration, end + high, sure
+
+
+def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
+               cap: int | None, sure: datetime | None = None) -> list[datetime]:
+    """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], deduped."""
+    found: set[datetime] = set()
+    if rec is not None:
+        found.update(rec.instances(lo, hi, cap, count_from=sure))
+    start = _as_datetime(series.start)
+    if lo <= start <= hi:
+        found.add(start)
+    rdates = series.rdates
+    if rdates:
+        keys = [_as_datetime(r) for r in rdates]
+        found.update(keys[bisect_left(keys, lo):bisect_right(keys, hi)])
+    return sorted(found)
+
+
+def _check_limit(limit: int) -> None:
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError("limit must be a positive whole number")
+    if limit > limits.MAX_LIMIT:
+        raise ExpansionLimitError(f"limit must be at most {limits.MAX_LIMIT}", field="limit")
+
+
+def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT) -> Expansion:
+    """Every occurrence overlapping the half-open ``window`` [start_utc, end_utc), in order of
+    ``start_utc`` then recurrence id, at most ``limit`` of them (``truncated`` says when more
+    exist).  An occurrence in progress at the window start is in it; one ending exactly there
+    is not (a zero-length one is in it when it starts in it).
+
+    Raises ``ExpansionLimitError`` when the window is longer than ``limits.MAX_WINDOW_SPAN``,
+    ``limit`` is over ``limits.MAX_LIMIT``, or the walk would cost over the limits (see
+    ``rules.limits``); never runs unbounded.
+    """
+    _check_limit(limit)
+    if window.span > limits.MAX_WINDOW_SPAN:
+        raise ExpansionLimitError(
+            f"a window may span at most {limits.MAX_WINDOW_SPAN.days} days", field="window")
+    clipped_start = max(window.start_utc, _EARLIEST)
+    clipped_end = min(window.end_utc, _LATEST)
+    if clipped_end <= clipped_start:
+        return Expansion(occurrences=())
+    if (clipped_start, clipped_end) != (window.start_utc, window.end_utc):
+        window = Window(clipped_start, clipped_end)
+    placer = _Placer(series)
+    rec = recurrence(series)
+    lo, hi, sure = _local_range(placer, window)
+    overrides = {o.recurrence_id: o for o in series.overrides}
+    exdates = set(series.exdates)
+    cap = limit + len(exdates) + len(overrides)
+    all_day = series.all_day
+    chosen: list[Occurrence] = []
+    for local in _generated(series, rec, lo, hi, cap, sure):
+        rid = _as_moment(local, all_day)
+        if rid in exdates or rid in overrides:
+            continue
+        occ = placer.occurrence(rid)
+        if _overlaps(occ, window):
+            chosen.append(occ)
+    for rid, override in overrides.items():
+        if rid in exdates:
+            continue
+        occ = placer.occurrence(rid, override)
+        if _overlaps(occ, window) and _generates(series, rec, rid):
+            chosen.append(occ)
+    chosen.sort(key=_order)
+    truncated = len(chosen) > limit
+    return Expansion(occurrences=tuple(chosen[:limit]), truncated=truncated)
+
+
+def _order(occ: Occurrence) -> tuple[datetime, datetime]:
+    rid = occ.recurrence_id
+    return occ.start_utc, _as_datetime(rid) if rid is not None else datetime.min  # noqa: DTZ901
+
+
+def _generates(series: Series, rec: Recurrence | None, rid: Moment) -> bool:
+    if rid == series.start or rid in series.rdates:
+        return True
+    if rec is None:
+        return False
+    local = _as_datetime(rid)
+    if local < _as_datetime(series.start):
+        return False
+    return rec.contains(local)
+
+
+def generates(series: Series, recurrence_id: Moment) -> bool:
+    """Whether the series generates an instance with this recurrence id: DTSTART, a date of the
+    RRULE (COUNT and UNTIL applied) or an RDATE — **even when an EXDATE removes it**, so an
+    override or exclusion can be undone.  A value of the wrong type (a date for a timed series,
+    an aware datetime, ...) is never generated.  May raise ``ExpansionLimitError`` for a COUNT
+    rule whose end cannot be found within the limits."""
+    if series.all_day:
+        if isinstance(recurrence_id, datetime) or not isinstance(recurrence_id, date):
+            return False
+    elif not isinstance(recurrence_id, datetime) or recurrence_id.tzinfo is not None:
+        return False
+    if series.rrule is None and not series.rdates:
+        return False
+    return _generates(series, recurrence(series), recurrence_id)
+
+
+def orphan_overrides(series: Series) -> tuple[Override, ...]:
+    """The overrides whose recurrence id the series does not generate (``expand`` ignores them)."""
+    rec = recurrence(series)
+    return tuple(o for o in series.overrides if not _generates(series, rec, o.recurrence_id))
+
+
+def series_bounds(series: Series) -> tuple[datetime, datetime | None]:
+    """(first_start_utc, last_end_utc) enclosing every occurrence; last_end_utc is None when the
+    series has no end (or a COUNT whose end cannot be found within the limits).
+
+    No occurrence starts before the first value or ends after the second: they cover DTSTART,
+    RDATEs and every override (moved earlier or later).  Exact for the rule's own last instance
+    when it can be found cheaply; cost is bounded (UNTIL: a short walk back; COUNT: a bounded
+    walk, cached).  Use them to store indexed bounds so window queries skip far-away series.
+    """
+    placer = _Placer(series)
+    starts: list[Moment] = [series.start]
+    if series.rdates:
+        starts.append(series.rdates[0])
+    first = min(_to_utc(s, placer.tz) for s in starts)
+    ends: list[datetime] = []
+    for local in _candidate_last(series):
+        ends.append(placer.times(local, _as_moment(_as_datetime(local) + placer.duration,
+                                                   placer.all_day))[1])
+    for override in series.overrides:
+        occ = placer.occurrence(override.recurrence_id, override)
+        first = min(first, occ.start_utc)
+        ends.append(occ.end_utc)
+    rec = recurrence(series)
+    if rec is not None:
+        bounded, latest = rec.last_instance()
+        if not bounded:
+            return first, None
+        if latest is not None:
+            moment = _as_moment(latest, placer.all_day)
+            ends.append(placer.occurrence(moment).end_utc)
+    return first, max(ends)
+
+
+def _candidate_last(series: Series) -> Iterable[Moment]:
+    yield series.start
+    if series.rdates:
+        yield series.rdates[-1]
+
+
+def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrence, ...]:
+    """The first ``count`` occurrences (at most ``limits.MAX_UPCOMING``) that end after the
+    aware instant ``after_utc`` (one in progress then is included), in start order, cancelled
+    ones included and marked.  Works for unbounded rules at bounded cost: it looks ahead in
+    growing windows up to ``limits.UPCOMING_HORIZON`` and returns what it found when the series
+    ends, the horizon is reached, or a window would exceed the limits."""
+    if after_utc.tzinfo is None:
+        raise ValueError("after_utc must be an aware datetime")
+    if count < 1:
+        return ()
+    if count > limits.MAX_UPCOMING:
+        raise ExpansionLimitError(f"count must be at most {limits.MAX_UPCOMING}", field="count")
+    after_utc = after_utc.astimezone(UTC)
+    first, last_end = series_bounds(series)
+    if last_end is not None and last_end <= after_utc:
+        return ()
+    horizon = after_utc + limits.UPCOMING_HORIZON
+    if last_end is not None:
+        horizon = min(horizon, last_end + timedelta(seconds=1))
+    start = after_utc
+    span = _first_span(series, count)
+    found: tuple[Occurrence, ...] = ()
+    while True:
+        end = min(start + span, horizon, _LATEST)
+        if end <= start:
+            return found
+        try:
+            result = expand(series, Window(start, end), limit=count)
+        except ExpansionLimitError:
+            return found
+        found = result.occurrences
+        if len(found) >= count or end >= horizon or end >= _LATEST:
+            return found[:count]
+        span = min(span * 4, limits.MAX_WINDOW_SPAN)
+
+
+def _first_span(series: Series, count: int) -> timedelta:
+    rec = recurrence(series)
+    if rec is None:
+        return timedelta(days=7)
+    return max(UNIT[rec.rule.freq] * rec.rule.interval * (count + 1), timedelta(days=1))
