@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from rules import limits
 from rules.errors import ExpansionLimitError
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
-from rules.rrule import UNIT, Recurrence, parse_for_start
+from rules.rrule import UNIT, Recurrence, recurrence_for
 from rules.timezones import UTC, _to_utc, zone
 
 _DAY = timedelta(days=1)
@@ -42,8 +42,7 @@ def recurrence(series: Series) -> Recurrence | None:
     """The series' rule bound to its start, or None without one."""
     if series.rrule is None:
         return None
-    return Recurrence(parse_for_start(series.rrule, series.start, series.tzid), series.start,
-                      series.tzid)
+    return recurrence_for(series.rrule, series.start, series.tzid)
 
 
 class _Placer:
@@ -165,24 +164,85 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     overrides = {o.recurrence_id: o for o in series.overrides}
     exdates = set(series.exdates)
     cap = limit + len(exdates) + len(overrides)
-    all_day = series.all_day
-    chosen: list[Occurrence] = []
-    for local in _generated(series, rec, lo, hi, cap, sure):
-        rid = _as_moment(local, all_day)
-        if rid in exdates or rid in overrides:
-            continue
-        occ = placer.occurrence(rid)
-        if _overlaps(occ, window):
-            chosen.append(occ)
+    skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
+    chosen, ordered = _plain_occurrences(
+        placer, _generated(series, rec, lo, hi, cap, sure), skip, window)
     for rid, override in overrides.items():
         if rid in exdates:
             continue
         occ = placer.occurrence(rid, override)
         if _overlaps(occ, window) and _generates(series, rec, rid):
             chosen.append(occ)
-    chosen.sort(key=_order)
+            ordered = False
+    if not ordered:
+        chosen.sort(key=_order)
     truncated = len(chosen) > limit
-    return Expansion(occurrences=tuple(chosen[:limit]), truncated=truncated)
+    if truncated:
+        del chosen[limit:]
+    return Expansion(occurrences=tuple(chosen), truncated=truncated)
+
+
+_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_new = object.__new__
+
+
+def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[datetime],
+                       window: Window) -> tuple[list[Occurrence], bool]:
+    """Occurrences for generated local starts (no override), overlapping ``window``; and
+    whether they came out in ``_order`` already (they do unless a clock change reorders them).
+
+    The hot loop of every expansion, so it avoids per-instance zone objects: the offset is
+    looked up for the naive wall time (``ZoneInfo.utcoffset`` reads it as ``fold=0``, RFC 5545
+    §3.3.5), and Occurrence values are filled in directly (what the frozen dataclass's own
+    ``__init__`` would store, without its per-field ``object.__setattr__``).
+    """
+    tz = placer.tz
+    utcoffset = tz.utcoffset
+    duration = placer.duration
+    series = placer.series
+    recurring = placer.recurring
+    all_day = placer.all_day
+    w_start, w_end = window.start_utc, window.end_utc
+    out: list[Occurrence] = []
+    append = out.append
+    previous: tuple[datetime, datetime] | None = None
+    ordered = True
+    for local in starts:
+        if local in skip:
+            continue
+        offset = utcoffset(local)
+        assert offset is not None
+        start_utc = _EPOCH_UTC + (local - offset - _EPOCH)
+        end_local = local + duration
+        end_offset = utcoffset(end_local)
+        assert end_offset is not None
+        end_utc = _EPOCH_UTC + (end_local - end_offset - _EPOCH)
+        if end_utc > start_utc:
+            if not (start_utc < w_end and end_utc > w_start):
+                continue
+        else:
+            end_utc = start_utc
+            if not (w_start <= start_utc < w_end):
+                continue
+        if previous is not None and (start_utc, local) < previous:
+            ordered = False
+        previous = (start_utc, local)
+        occ = _new(Occurrence)
+        if all_day:
+            rid: Moment = local.date()
+            start: Moment = rid
+            end: Moment = end_local.date()
+        else:
+            rid = local
+            start = start_utc.astimezone(tz)
+            end = end_utc.astimezone(tz)
+        occ.__dict__.update(
+            series=series, recurrence_id=rid if recurring else None, start=start, end=end,
+            start_utc=start_utc, end_utc=end_utc, cancelled=False, moved=False, title=None,
+            location=None, description=None)
+        append(occ)
+    return out, ordered
 
 
 def _order(occ: Occurrence) -> tuple[datetime, datetime]:

@@ -308,6 +308,41 @@ def _count_end(rule: Rule, dtstart: datetime) -> CountEnd:
     return CountEnd(known=True, last=last)
 
 
+def _walk_form(rule: Rule, dtstart: datetime,
+               kwargs: dict[str, Any]) -> tuple[Rule, datetime]:
+    """An equivalent rule and walk start that dateutil runs faster, or the rule itself.
+
+    WEEKLY on one weekday is DAILY every 7×INTERVAL days from that weekday of DTSTART's week
+    (WKST cannot matter with one weekday); dateutil then inspects one day per period, not seven.
+    Instances before DTSTART are dropped by the caller.
+    """
+    weekdays = kwargs.get("byweekday", [])
+    if (rule.freq == "WEEKLY" and len(weekdays) == 1 and weekdays[0].n is None
+            and not rule.bysetpos):
+        weekday = weekdays[0].weekday
+        week_start = dtstart.date() - timedelta(days=(dtstart.weekday() - rule.wkst) % 7)
+        first = week_start + timedelta(days=(weekday - rule.wkst) % 7)
+        daily = Rule(freq="DAILY", interval=7 * rule.interval, bymonth=rule.bymonth,
+                     byhour=tuple(kwargs.get("byhour", ())),
+                     byminute=tuple(kwargs.get("byminute", ())),
+                     bysecond=tuple(kwargs.get("bysecond", ())))
+        return daily, datetime.combine(first, time())
+    return rule, dtstart
+
+
+@lru_cache(maxsize=4096)
+def _walker(rule: Rule, walk_start: datetime, begin: datetime) -> du.rrule:
+    """dateutil's rrule for ``rule`` (defaults from ``walk_start``) walking from ``begin``.
+    Cached: the agenda asks for the same windows again and again; iteration is read-only."""
+    return _build(rule, _explicit(rule, walk_start), begin)
+
+
+@lru_cache(maxsize=4096)
+def recurrence_for(text: str, start: Moment, tzid: str) -> Recurrence:
+    """The (cached) ``Recurrence`` of a series' rule text, start and zone."""
+    return Recurrence(parse_for_start(text, start, tzid), start, tzid)
+
+
 # --- the rule bound to a series start -------------------------------------------------------------
 
 class Recurrence:
@@ -315,7 +350,8 @@ class Recurrence:
     naive local datetimes (midnight for all-day series), UNTIL and COUNT applied.  DTSTART,
     RDATEs and EXDATEs are the caller's business (``rules.expand``)."""
 
-    __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk")
+    __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk",
+                 "walk_rule", "walk_start", "per_period", "dense")
 
     def __init__(self, rule: Rule, start: Moment, tzid: str) -> None:
         self.rule = rule
@@ -332,6 +368,9 @@ class Recurrence:
             self.until_walk = until + DST_SLACK
         elif until is not None:
             self.until_walk = _to_datetime(until)
+        self.walk_rule, self.walk_start = _walk_form(rule, self.dtstart, self.kwargs)
+        self.per_period = _instances_per_period(rule, self.kwargs)
+        self.dense = _dense(rule, self.dtstart)
 
     # The COUNT rule as "the same rule up to a last instance", where that is known.
     def _count_bound(self, hi: datetime) -> tuple[bool, datetime | None]:
@@ -355,19 +394,19 @@ class Recurrence:
 
     def walk_cost(self, lo: datetime, hi: datetime, cap: int | None = None) -> int:
         """Estimated steps to generate the instances in [lo, hi] (cap: stop after that many)."""
-        rule = self.rule
-        begin = _shifted(rule, self.dtstart, lo)
+        rule = self.walk_rule
+        begin = _shifted(rule, self.walk_start, lo)
         if self.until_walk is not None:
             hi = min(hi, self.until_walk)
         if hi < begin:
             return 0
         periods = (period_index(rule.freq, hi, rule.wkst)
                    - period_index(rule.freq, begin, rule.wkst)) // rule.interval + 1
-        if cap is not None and _dense(rule, self.dtstart):
+        if cap is not None and self.dense:
             extra = int(DST_SLACK / (UNIT[rule.freq] * rule.interval)) + 2
             periods = min(periods, cap + extra + 1)
-        per = _instances_per_period(rule, self.kwargs)
-        return periods * (_PERIOD_COST[rule.freq] + min(per, 10_000) * _INSTANCE_COST)
+        per = min(self.per_period, 10_000)
+        return periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
 
     def instances(self, lo: datetime, hi: datetime, cap: int | None = None,
                   count_from: datetime | None = None) -> list[datetime]:
@@ -375,8 +414,8 @@ class Recurrence:
 
         With ``cap``, stops once more than ``cap`` at or after ``count_from`` (default ``lo``)
         are found and the walk is ``DST_SLACK`` past the first surplus one (so the first ``cap``
-        in UTC order are all there).  Raises
-        ``ExpansionLimitError`` when the walk would cost over ``limits.MAX_WALK_STEPS``.
+        in UTC order are all there).  Raises ``ExpansionLimitError`` when the walk would cost
+        over ``limits.MAX_WALK_STEPS``.
         """
         if hi < lo:
             return []
@@ -386,28 +425,41 @@ class Recurrence:
                 "this window is too costly to expand for the rule (about "
                 f"{cost:,} steps, limit {limits.MAX_WALK_STEPS:,}); ask for a shorter window",
                 field="window")
-        bites, last = self._count_bound(hi)
-        if bites:
-            if last is None:
-                return []
-            hi = min(hi, last)
-        walk_until = hi if self.until_walk is None else min(hi, self.until_walk)
-        if walk_until < lo:
+        if self.rule.count is not None:
+            bites, last = self._count_bound(hi)
+            if bites:
+                if last is None:
+                    return []
+                hi = min(hi, last)
+        if self.until_walk is not None and self.until_walk < hi:
+            hi = self.until_walk
+        if lo < self.dtstart:
+            lo = self.dtstart
+        if hi < lo:
             return []
-        begin = _shifted(self.rule, self.dtstart, lo)
-        walk = _build(self.rule, self.kwargs, begin, until=walk_until)
+        walker = _walker(self.walk_rule, self.walk_start,
+                         _shifted(self.walk_rule, self.walk_start, lo))
         found: list[datetime] = []
+        append = found.append
+        if cap is None and self.until_utc is None:
+            for instance in _iterate(walker):
+                if instance > hi:
+                    break
+                if instance >= lo:
+                    append(instance)
+            return found
         stop_after: datetime | None = None
         counted = 0
         count_from = lo if count_from is None else count_from
-        for instance in _iterate(walk):
+        until_utc = self.until_utc
+        for instance in _iterate(walker):
+            if instance > hi or (stop_after is not None and instance > stop_after):
+                break
             if instance < lo:
                 continue
-            if stop_after is not None and instance > stop_after:
-                break
-            if self.until_utc is not None and to_utc(instance, self.tzid) > self.until_utc:
+            if until_utc is not None and to_utc(instance, self.tzid) > until_utc:
                 continue
-            found.append(instance)
+            append(instance)
             if instance >= count_from:
                 counted += 1
                 if cap is not None and stop_after is None and counted > cap:
@@ -464,6 +516,17 @@ class Recurrence:
                 continue
             out.append(instance)
         return out
+
+
+def clear_caches(parsed: bool = False) -> None:
+    """Forget cached walks (and with ``parsed``, cached rule checks) — for benchmarks/tests."""
+    _count_end.cache_clear()
+    _generates_start.cache_clear()
+    _walker.cache_clear()
+    recurrence_for.cache_clear()
+    if parsed:
+        check_rule.cache_clear()
+        _normalise.cache_clear()
 
 
 def bare_rrule(text: str, start: datetime) -> du.rrule:
