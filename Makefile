@@ -26,6 +26,11 @@ run: $(VENV)/.installed
 	$(APP) seed --if-empty
 	$(APP) run --host 127.0.0.1 --port $(PORT)
 
+## serve: production server: gunicorn with several workers on CALENDAR_DATABASE_URL
+serve: $(VENV)/.installed
+	$(APP) init-db
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app
+
 ## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

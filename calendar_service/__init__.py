@@ -32,7 +32,9 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(instance_path, test_config))
-    if not config.zone_exists(app.config["CALENDAR_TIMEZONE"]):
+    from rules import is_valid_zone
+
+    if not is_valid_zone(app.config["CALENDAR_TIMEZONE"]):
         raise RuntimeError(
             f"CALENDAR_TIMEZONE={app.config['CALENDAR_TIMEZONE']!r} is not an IANA time zone "
             "(for example Europe/London)"

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULTS: dict[str, Any] = {
     # IANA zone for new calendars, the agenda and window bounds given without an offset.
@@ -39,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
     # Engine options: pre-ping so a restarted database costs one retry, not a dead worker.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
 }
 
@@ -66,15 +65,6 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = env.get("CALENDAR_SECRET_KEY") or instance_secret(instance_path)
     return settings
-
-
-def zone_exists(tzid: str) -> bool:
-    """Whether zoneinfo (with the tzdata package) knows this IANA zone name."""
-    try:
-        ZoneInfo(tzid)
-    except (ValueError, ZoneInfoNotFoundError):
-        return False
-    return True
 
 
 def instance_secret(instance_path: Path) -> str:

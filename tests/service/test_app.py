@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlalchemy import create_engine, inspect
 
 from calendar_service import create_app
@@ -123,9 +122,11 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
             "audit_entries", "categories", "event_categories"} <= tables
 
 
-def test_sqlite_runs_with_foreign_keys_and_wal(app: Flask) -> None:
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("SQLite pragmas only apply to SQLite")
+def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pragmas.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context(), db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,28 @@
+"""gunicorn settings for `make serve`; every value can be overridden from the environment.
+
+Workers are stateless: everything they share (data, feed versions, sign-in throttling) lives in
+the database, so any number of workers on any number of hosts serve the same answers.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# Two per core plus one, gunicorn's rule of thumb for synchronous workers.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Threads let a worker keep answering cheap requests (304s) while one builds a feed.
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "gthread"
+# Recycle workers now and then so slow growth of memory never accumulates.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# The app is built in each worker, after the fork, so no database connection crosses a fork.
+preload_app = False
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# Only the proxy on this host may set X-Forwarded-*; the app applies ProxyFix when
+# CALENDAR_TRUSTED_PROXIES is set.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
