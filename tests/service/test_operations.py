@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -16,7 +16,7 @@ from calendar_service.models import AuditEntry, Calendar, Event
 from calendar_service.occurrences import occurrences_in
 from calendar_service.serialise import event_json
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_create_fills_the_contract_defaults(make_event) -> None:
