@@ -1,4 +1,4 @@
-"""Liveness for load balancers: the app answers and so does its database."""
+"""Answers for machines: liveness for load balancers, and robots.txt for crawlers."""
 
 from __future__ import annotations
 
@@ -24,3 +24,17 @@ def healthz() -> tuple[Response, int]:
     response = jsonify({"status": "ok"})
     response.headers["Cache-Control"] = "no-store"
     return response, 200
+
+
+ROBOTS = """User-agent: *
+Allow: /
+Disallow: /organiser/
+"""
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Crawlers may read everything public; Google fetches feeds only where robots.txt allows."""
+    response = Response(ROBOTS, mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -21,7 +21,7 @@ graceful_timeout = 20
 keepalive = 5
 # The app is built in each worker, after the fork, so no database connection crosses a fork.
 preload_app = False
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 # Only the proxy on this host may set X-Forwarded-*; the app applies ProxyFix when
 # CALENDAR_TRUSTED_PROXIES is set.

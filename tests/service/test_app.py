@@ -130,3 +130,12 @@ def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     with app.app_context():
         db.engine.dispose()
+
+
+def test_robots_txt_lets_calendar_clients_fetch_feeds(client) -> None:
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    lines = response.text.splitlines()
+    assert lines[:2] == ["User-agent: *", "Allow: /"]
+    assert not any(line.strip() in ("Disallow: /", "Disallow: /calendars/") for line in lines)
