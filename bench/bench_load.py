@@ -1,0 +1,358 @@
+"""Load benchmark of the whole service under gunicorn (issue 7).
+
+Starts the server itself (gunicorn, 2 workers) on SQLite and on PostgreSQL, fills a calendar with
+a realistic mix of 1,000 series, and drives it from another process on loopback with wrk for a
+fixed time per scenario: the full feed, the feed's 304, the agenda, the occurrences API, and the
+feed again with organiser writes mixed in.  Beside them it measures the same server's ceiling:
+a trivial route (/robots.txt) and a static file of the same size as the feed.
+
+    .venv/bin/python bench/bench_load.py                 # both databases, 10 s per scenario
+    .venv/bin/python bench/bench_load.py --db sqlite --duration 5
+
+Needs wrk (Debian package `wrk`); PostgreSQL at 127.0.0.1:5432 with trust auth for --db postgresql.
+Targets: 304s >= 80% of the trivial route's rate; full feeds >= 50% of the static file's;
+zero errors; peak RSS under 150 MB a worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+STATIC_NAME = "_bench_feed.ics"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    note: str = ""
+
+
+@dataclass
+class Writer:
+    """Organiser writes (PATCH of random events) at a steady rate beside a wrk run."""
+
+    base: str
+    token: str
+    uids: list[str]
+    rate: float = 10.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        rng = random.Random(7)
+        while not self.stop.is_set():
+            uid = rng.choice(self.uids)
+            body = json.dumps({"location": f"Room {rng.randint(1, 500)}"}).encode()
+            request = urllib.request.Request(
+                f"{self.base}/api/v1/events/{uid}", data=body, method="PATCH",
+                headers={"Authorization": f"Bearer {self.token}",
+                         "Content-Type": "application/json"},
+            )
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    response.read()
+                    if response.status != 200:
+                        self.errors += 1
+            except (urllib.error.URLError, OSError):
+                self.errors += 1
+            self.latencies.append(time.perf_counter() - started)
+            self.stop.wait(1 / self.rate)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
+    """Schema, a calendar of ``series`` mixed series with exceptions, an organiser token."""
+    os.environ["CALENDAR_INSTANCE_PATH"] = str(instance)
+    from flask_migrate import upgrade
+
+    from calendar_service import create_app, operations
+    from calendar_service.accounts import create_organiser, create_token
+    from calendar_service.db import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    rng = random.Random(2026)
+    weekdays = ["MO", "TU", "WE", "TH", "FR"]
+    uids: list[str] = []
+    with app.app_context():
+        upgrade()
+        operations.create_calendar({"slug": "bench", "name": "Institute events"}, "bench",
+                                   default_tz="Europe/London")
+        for index in range(series):
+            kind = rng.choices(
+                ["weekly", "biweekly", "monthly", "yearly", "multiday", "oneoff"],
+                weights=[35, 20, 20, 8, 7, 10],
+            )[0]
+            year = rng.choice([2024, 2025, 2026])
+            month, day = rng.randint(1, 12), rng.randint(1, 28)
+            hour = rng.choice([9, 10, 11, 13, 14, 15, 16])
+            day_code = rng.choice(weekdays)
+            start = f"{year}-{month:02d}-{day:02d}T{hour:02d}:00:00"
+            fields: dict[str, object] = {
+                "calendar": "bench", "title": f"{kind.title()} event {index}",
+                "description": "A realistic description, with a link https://example.org/x "
+                               "and a second line.\nRoom details follow.",
+                "location": "The Alan Turing Institute, 96 Euston Road, London",
+                "categories": [rng.choice(["tps", "ai-uk", "turing-way", "training"])],
+                "start": start,
+                "end": f"{year}-{month:02d}-{day:02d}T{hour + 1:02d}:00:00",
+            }
+            if kind == "weekly":
+                fields["rrule"] = f"FREQ=WEEKLY;BYDAY={day_code}"
+            elif kind == "biweekly":
+                fields["rrule"] = f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day_code}"
+            elif kind == "monthly":
+                fields["rrule"] = f"FREQ=MONTHLY;BYDAY={rng.choice(['1', '2', '-1'])}{day_code}"
+            elif kind == "yearly":
+                fields["rrule"] = f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day}"
+            elif kind == "multiday":
+                fields.update(all_day=True, start=f"{year}-{month:02d}-{day:02d}",
+                              end=f"{year}-{month:02d}-{min(day + 4, 28):02d}",
+                              rrule="FREQ=YEARLY")
+            else:
+                fields["start"] = f"2027-{month:02d}-{day:02d}T{hour:02d}:00:00"
+                fields["end"] = f"2027-{month:02d}-{day:02d}T{hour + 1:02d}:00:00"
+            event = operations.create_event(fields, "bench")
+            uids.append(event.uid)
+            if kind in ("weekly", "biweekly", "monthly") and rng.random() < 0.4:
+                import rules
+                from calendar_service.occurrences import series_of
+
+                upcoming = rules.upcoming(series_of(event),
+                                          rules.to_utc(event.start_local, event.timezone), 6)
+                if len(upcoming) >= 4:
+                    exdate = upcoming[1].recurrence_id
+                    operations.update_event(
+                        event, {"exdates": [exdate.isoformat(timespec="seconds")]}, "bench")
+                    cancelled = upcoming[2].recurrence_id
+                    operations.set_override(event, cancelled, {"status": "cancelled"}, "bench")
+                    moved = upcoming[3].recurrence_id
+                    operations.set_override(event, moved, {"title": "Moved session",
+                                            "start": (moved.replace(hour=17)).isoformat()},
+                                            "bench")
+            if index % 200 == 0:
+                db.session.commit()
+        organiser = create_organiser("bench@example.org", "bench-password-123", admin=True)
+        _token, secret = create_token(organiser, "bench")
+        db.session.commit()
+        db.engine.dispose()
+    return secret, uids
+
+
+def start_server(url: str, instance: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CALENDAR_DATABASE_URL": url,
+        "CALENDAR_SECRET_KEY": "bench",
+        "CALENDAR_INSTANCE_PATH": str(instance),
+        "GUNICORN_ACCESS_LOG": "",
+        "PORT": str(port),
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", "deploy/gunicorn.conf.py",
+         "--workers", "2", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return server
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start: " + (server.stderr.read() or b"").decode()[-2000:])
+
+
+def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(name: str, url: str, duration: int, connections: int,
+        headers: dict[str, str] | None = None) -> Result:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for key, value in (headers or {}).items():
+        command += ["-H", f"{key}: {value}"]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+
+    def latency(percent: str) -> float:
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(bad.group(1)) if bad else 0
+    if socket_errors:
+        errors += sum(int(value) for value in socket_errors.groups())
+    return Result(name, rps, latency("50"), latency("99"), requests, errors)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), b""
+
+
+def run_database(kind: str, args: argparse.Namespace) -> None:
+    instance = Path(tempfile.mkdtemp(prefix="calendar-bench-"))
+    admin_engine = None
+    if kind == "sqlite":
+        url = f"sqlite:///{instance / 'bench.sqlite3'}"
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        name = f"calendar_bench_{uuid.uuid4().hex[:8]}"
+        admin_engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    static_file = ROOT / "calendar_service" / "static" / STATIC_NAME
+    server = None
+    try:
+        started = time.perf_counter()
+        token, uids = fill(url, instance, args.series)
+        print(f"\n## {kind}: filled {args.series} series in {time.perf_counter() - started:.1f} s")
+        port = free_port()
+        server = start_server(url, instance, port)
+        base = f"http://127.0.0.1:{port}"
+        status, headers, feed = fetch(f"{base}/calendars/bench.ics")
+        assert status == 200, status
+        etag = headers["ETag"]
+        static_file.parent.mkdir(exist_ok=True)
+        static_file.write_bytes(feed)
+        status_304, _, _ = fetch(f"{base}/calendars/bench.ics", {"If-None-Match": etag})
+        assert status_304 == 304, status_304
+        window = "start=2026-12-01&end=2026-12-29&calendar=bench"
+        print(f"feed: {len(feed):,} bytes, ETag {etag}")
+        duration, connections = args.duration, args.connections
+        results = [
+            wrk("trivial route (/robots.txt)", f"{base}/robots.txt", duration, connections),
+            wrk("static file, feed-sized", f"{base}/static/{STATIC_NAME}", duration, connections),
+            wrk("feed 200", f"{base}/calendars/bench.ics", duration, connections),
+            wrk("feed 304 (If-None-Match)", f"{base}/calendars/bench.ics", duration,
+                connections, {"If-None-Match": etag}),
+            wrk("agenda (/?calendar=bench)", f"{base}/?calendar=bench", duration, connections),
+            wrk("occurrences API, 4 weeks", f"{base}/api/v1/occurrences?{window}", duration,
+                connections),
+        ]
+        writer = Writer(base, token, uids, rate=args.write_rate)
+        thread = threading.Thread(target=writer.run, daemon=True)
+        thread.start()
+        mixed = wrk("feed 200 + writes", f"{base}/calendars/bench.ics", duration, connections)
+        writer.stop.set()
+        thread.join()
+        write_p50 = statistics.median(writer.latencies) * 1000 if writer.latencies else 0.0
+        write_p99 = (sorted(writer.latencies)[int(len(writer.latencies) * 0.99) - 1] * 1000
+                     if writer.latencies else 0.0)
+        results.append(mixed)
+        results.append(Result("  organiser writes (PATCH)", len(writer.latencies) / duration,
+                              write_p50, write_p99, len(writer.latencies), writer.errors))
+        status_after, headers_after, _ = fetch(f"{base}/calendars/bench.ics",
+                                                {"If-None-Match": etag})
+        rss = {pid: peak_rss_mb(pid) for pid in workers_of(server)}
+        print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
+              f"{'errors':>7}")
+        for result in results:
+            print(f"{result.name:34} {result.rps:9.1f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} "
+                  f"{result.requests:9d} {result.errors:7d}")
+        by_name = {result.name: result for result in results}
+        ratio_304 = by_name["feed 304 (If-None-Match)"].rps / by_name[
+            "trivial route (/robots.txt)"].rps
+        ratio_feed = by_name["feed 200"].rps / by_name["static file, feed-sized"].rps
+        print(f"304 / trivial route: {ratio_304:.0%} (target >= 80%)")
+        print(f"feed 200 / static file: {ratio_feed:.0%} (target >= 50%)")
+        print(f"errors in all scenarios: {sum(result.errors for result in results)} (target 0)")
+        print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
+              + " (target < 150 MB)")
+        print(f"after the writes the old ETag answers {status_after} "
+              f"(new ETag {headers_after.get('ETag')})")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        static_file.unlink(missing_ok=True)
+        shutil.rmtree(instance, ignore_errors=True)
+        if admin_engine is not None:
+            from sqlalchemy import text
+
+            with admin_engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin_engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--write-rate", type=float, default=10.0, help="writes per second")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s; "
+          "gunicorn 2 workers (gthread, 2 threads)")
+    for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+        run_database(kind, args)
+
+
+if __name__ == "__main__":
+    main()
