@@ -1,0 +1,335 @@
+"""The OpenAPI 3.1 description of the whole API (CONTRACT: GET /api/v1/openapi.json).
+
+Kept as a plain Python structure beside the routes so a change to the API and to its
+description land in one commit; tests check that every route the app registers under
+/api/v1 is described here and the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    words = {
+        400: "Malformed request (bad JSON).",
+        401: "Missing, unknown or revoked token.",
+        403: "The organiser may not do this (admins only).",
+        404: "Unknown calendar, event or occurrence (drafts are unknown without a token).",
+        409: "Conflict: the uid is taken.",
+        412: "If-Match does not match: the event changed meanwhile.",
+        413: "Body over 1 MiB.",
+        422: "Invalid fields; `errors` maps each field to a message.",
+    }
+    return {
+        str(status): {"description": words[status],
+                      "content": {PROBLEM: {"schema": _ref("Problem")}}}
+        for status in statuses
+    }
+
+
+_TEXT_MOMENT = {
+    "type": "string",
+    "description": "Local wall time `YYYY-MM-DDTHH:MM:SS` in the event's `timezone` (an input "
+                   "with a UTC offset is converted), or a date `YYYY-MM-DD` for all-day events.",
+    "examples": ["2027-01-27T14:00:00", "2027-03-16"],
+}
+
+_SUBSCRIBE = {
+    "type": "object",
+    "description": "Subscribe links for each platform, all for the same feed.",
+    "properties": {
+        "https": {"type": "string", "format": "uri", "description": "The feed to paste."},
+        "apple": {"type": "string", "description": "webcal:// link (Apple Calendar)."},
+        "webcal": {"type": "string", "description": "The same webcal:// link."},
+        "google": {"type": "string", "format": "uri",
+                   "description": "Google Calendar's add-by-URL link (cid=webcal://…)."},
+        "outlook_com": {"type": "string", "format": "uri",
+                        "description": "Outlook.com (personal accounts)."},
+        "outlook_365": {"type": "string", "format": "uri",
+                        "description": "Outlook for Microsoft 365 (work or school)."},
+    },
+}
+
+
+def _schemas(limit: int) -> dict[str, Any]:
+    return {
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"},
+                "status": {"type": "integer"}, "detail": {"type": "string"},
+                "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "On a 422: field name → message."},
+            },
+        },
+        "Event": {
+            "type": "object",
+            "description": "One event or recurring series. Required on create: `calendar`, "
+                           "`title`, `start`. Unknown fields are a 422.",
+            "required": ["calendar", "title", "start"],
+            "properties": {
+                "uid": {"type": "string", "description": "Generated when not given; may "
+                        "contain `@`, `.` and `/`."},
+                "calendar": {"type": "string", "description": "The calendar's slug."},
+                "title": {"type": "string", "maxLength": 500},
+                "description": {"type": "string", "description": "Plain text; links and line "
+                                "breaks are shown, no HTML."},
+                "location": {"type": "string", "maxLength": 500},
+                "url": {"type": "string", "format": "uri", "description": "http(s) only."},
+                "categories": {"type": "array", "items": {"type": "string"}},
+                "start": _TEXT_MOMENT,
+                "end": {**_TEXT_MOMENT, "description": "Default: start + 1 hour (timed) or "
+                        "+ 1 day (all-day); all-day ends are exclusive."},
+                "timezone": {"type": "string", "description": "IANA zone; default: the "
+                             "calendar's.", "examples": ["Europe/London"]},
+                "all_day": {"type": "boolean", "default": False},
+                "rrule": {"type": ["string", "null"], "description": "RFC 5545 RRULE value "
+                          "without the `RRULE:` prefix.",
+                          "examples": ["FREQ=MONTHLY;BYDAY=-1WE"]},
+                "rdates": {"type": "array", "items": _TEXT_MOMENT},
+                "exdates": {"type": "array", "items": _TEXT_MOMENT},
+                "status": {"type": "string", "enum": ["confirmed", "tentative", "cancelled"],
+                           "default": "confirmed"},
+                "published": {"type": "boolean", "default": True,
+                              "description": "Drafts (false) are visible only with a token."},
+                "sequence": {"type": "integer", "readOnly": True},
+                "recurrence_text": {"type": ["string", "null"], "readOnly": True,
+                                    "examples": ["Monthly on the last Wednesday"]},
+                "created": {"type": "string", "format": "date-time", "readOnly": True},
+                "updated": {"type": "string", "format": "date-time", "readOnly": True},
+            },
+        },
+        "Occurrence": {
+            "type": "object",
+            "description": "One occurrence. Timed ones carry their UTC offset in the event's "
+                           "zone; all-day ones are dates with an exclusive end. Cancelled "
+                           "occurrences are listed with status `cancelled`.",
+            "properties": {
+                "uid": {"type": "string"},
+                "recurrence_id": {"type": ["string", "null"], "description": "The original "
+                                  "local start; null for an event without rrule and rdates."},
+                "title": {"type": "string"},
+                "start": {"type": "string", "examples": ["2027-01-27T14:00:00+00:00"]},
+                "end": {"type": "string"},
+                "all_day": {"type": "boolean"},
+                "timezone": {"type": "string"},
+                "status": {"type": "string", "enum": ["confirmed", "tentative", "cancelled"]},
+                "calendar": {"type": "string"},
+                "categories": {"type": "array", "items": {"type": "string"}},
+                "location": {"type": "string"},
+                "url": {"type": "string"},
+                "moved": {"type": "boolean", "description": "An override moved it."},
+            },
+        },
+        "Subscribe": _SUBSCRIBE,
+        "Calendar": {
+            "type": "object",
+            "properties": {
+                "slug": {"type": "string"}, "name": {"type": "string"},
+                "description": {"type": "string"}, "timezone": {"type": "string"},
+                "feed_url": {"type": "string", "format": "uri"},
+                "subscribe": _ref("Subscribe"),
+                "agenda_url": {"type": "string", "format": "uri"},
+                "next_url": {"type": "string", "format": "uri",
+                             "description": "Redirects to the next occurrence's page."},
+                "categories": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                   "feed_url": {"type": "string", "format": "uri"},
+                                   "subscribe": _ref("Subscribe")},
+                }},
+            },
+        },
+        "Occurrences": {
+            "type": "object",
+            "properties": {
+                "occurrences": {"type": "array", "items": _ref("Occurrence")},
+                "truncated": {"type": "boolean", "description": f"True when an event had more "
+                              f"than {limit} occurrences in the window (or the answer hit its "
+                              "total cap) and some were left out."},
+                "limit": {"type": "integer", "description": "Occurrences per event at most."},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "timezone": {"type": "string", "description": "Zone bounds without an offset "
+                             "were read in."},
+            },
+        },
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    def query(name: str, description: str, **extra: Any) -> dict[str, Any]:
+        return {"name": name, "in": "query", "description": description,
+                "schema": {"type": "string"}, **extra}
+
+    return {
+        "uid": {"name": "uid", "in": "path", "required": True, "schema": {"type": "string"},
+                "description": "The event's uid; it may contain `/`, sent as it is."},
+        "recurrence_id": {"name": "recurrence_id", "in": "path", "required": True,
+                          "schema": {"type": "string"}, "description": "The occurrence's "
+                          "original start: `YYYY-MM-DDTHH:MM:SS` local, or `YYYY-MM-DD`."},
+        "calendar": query("calendar", "A calendar's slug (unknown: 404)."),
+        "category": {**query("category", "A category slug; repeatable, any of them."),
+                     "schema": {"type": "array", "items": {"type": "string"}},
+                     "style": "form", "explode": True},
+    }
+
+
+def _bound(name: str, max_days: int) -> dict[str, Any]:
+    return {
+        "name": name, "in": "query", "required": True, "schema": {"type": "string"},
+        "description": "A date (local midnight) or a date-time; without an offset it is local "
+                       "time in the calendar's zone (CALENDAR_TIMEZONE when no calendar is "
+                       f"named). The window is half-open [start, end) and at most {max_days} "
+                       "days long.",
+    }
+
+
+def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[str, Any]:
+    """The OpenAPI document, with the configured limits written into it."""
+    token = [{"bearer": []}]
+    uid, rid = {"$ref": "#/components/parameters/uid"}, {
+        "$ref": "#/components/parameters/recurrence_id"}
+    calendar, category = ({"$ref": "#/components/parameters/calendar"},
+                          {"$ref": "#/components/parameters/category"})
+    optional_token = [{}, {"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Calendar service API",
+            "version": "1",
+            "description": "Public reads of published calendars, events and occurrences; "
+                           "organiser writes with `Authorization: Bearer <token>` (make one with "
+                           "`calendar-service create-token EMAIL`). Every error is "
+                           "application/problem+json. A valid token on a read also shows "
+                           f"drafts. One occurrences answer lists at most {limit} occurrences "
+                           f"per event and {max_total} in all, and says `truncated` when it "
+                           "cut any.",
+        },
+        "servers": [{"url": server}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(limit),
+            "parameters": _parameters(),
+        },
+        "paths": {
+            "/calendars": {
+                "get": {
+                    "operationId": "listCalendars", "summary": "Every calendar",
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "calendars": {"type": "array", "items": _ref("Calendar")}}},
+                        "Calendars with feeds and subscribe links.")},
+                },
+                "post": {
+                    "operationId": "createCalendar", "summary": "Add a calendar (admins)",
+                    "security": token,
+                    "requestBody": {"required": True, "content": {JSON: {"schema": {
+                        "type": "object", "required": ["slug", "name"],
+                        "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                       "description": {"type": "string"},
+                                       "timezone": {"type": "string"}}}}}},
+                    "responses": {"201": _json(_ref("Calendar"), "Created."),
+                                  **_problems(400, 401, 403, 413, 422)},
+                },
+            },
+            "/events": {
+                "get": {
+                    "operationId": "listEvents", "summary": "Events (series)",
+                    "security": optional_token, "parameters": [calendar, category],
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "events": {"type": "array", "items": _ref("Event")}}}, "Events."),
+                        **_problems(401, 404)},
+                },
+                "post": {
+                    "operationId": "createEvent", "summary": "Add an event or series",
+                    "security": token,
+                    "requestBody": {"required": True,
+                                    "content": {JSON: {"schema": _ref("Event")}}},
+                    "responses": {"201": {**_json(_ref("Event"), "Created."), "headers": {
+                        "Location": {"schema": {"type": "string"}}}},
+                        **_problems(400, 401, 403, 409, 413, 422)},
+                },
+            },
+            "/events/{uid}": {
+                "parameters": [uid],
+                "get": {
+                    "operationId": "getEvent", "summary": "One event",
+                    "security": optional_token,
+                    "responses": {"200": _json(_ref("Event"), "The event."),
+                                  **_problems(401, 404)},
+                },
+                "patch": {
+                    "operationId": "updateEvent", "summary": "Change the given fields",
+                    "description": "Bumps `sequence`; honours If-Match (412 when the event "
+                                   "changed meanwhile).",
+                    "security": token,
+                    "parameters": [{"name": "If-Match", "in": "header",
+                                    "schema": {"type": "string"}}],
+                    "requestBody": {"required": True,
+                                    "content": {JSON: {"schema": _ref("Event")}}},
+                    "responses": {"200": _json(_ref("Event"), "The stored event."),
+                                  **_problems(400, 401, 403, 404, 409, 412, 413, 422)},
+                },
+                "delete": {
+                    "operationId": "deleteEvent", "summary": "Delete an event",
+                    "security": token,
+                    "responses": {"204": {"description": "Deleted."},
+                                  **_problems(401, 403, 404)},
+                },
+            },
+            "/events/{uid}/occurrences/{recurrence_id}": {
+                "parameters": [uid, rid],
+                "put": {
+                    "operationId": "overrideOccurrence",
+                    "summary": "Cancel, move or retitle one occurrence",
+                    "security": token,
+                    "requestBody": {"required": True, "content": {JSON: {"schema": {
+                        "type": "object", "properties": {
+                            "status": {"type": "string", "enum": ["cancelled", "confirmed"]},
+                            "start": _TEXT_MOMENT, "end": _TEXT_MOMENT,
+                            "title": {"type": "string"}, "location": {"type": "string"},
+                            "description": {"type": "string"}}}}}},
+                    "responses": {"200": _json(_ref("Event"), "The series."),
+                                  "204": {"description": "Stored."},
+                                  **_problems(400, 401, 403, 404, 413, 422)},
+                },
+                "delete": {
+                    "operationId": "restoreOccurrence",
+                    "summary": "Restore an occurrence to the series",
+                    "security": token,
+                    "responses": {"204": {"description": "Restored."},
+                                  **_problems(401, 403, 404)},
+                },
+            },
+            "/occurrences": {
+                "get": {
+                    "operationId": "listOccurrences",
+                    "summary": "Occurrences overlapping a window, in start order",
+                    "security": optional_token,
+                    "parameters": [_bound("start", max_days), _bound("end", max_days),
+                                   calendar, category],
+                    "responses": {"200": _json(_ref("Occurrences"), "The occurrences."),
+                                  **_problems(401, 404, 422)},
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi", "summary": "This description",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+                },
+            },
+        },
+    }
