@@ -141,7 +141,7 @@ def index() -> tuple[str, int]:
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
                      ) -> list[subscribe.Feed]:
     """Feeds for the panel: the chosen categories together first, then the calendar's own."""
-    if calendar is None:
+    if calendar is None or not has_endpoint("feeds.calendar_feed"):
         return []
     own = [category for category in chosen if category.calendar_id == calendar.id]
     feeds = [subscribe.feed(calendar, own)] if len(own) > 1 else []
@@ -229,8 +229,10 @@ def event_page(uid: str) -> str:
     if chosen is not None:
         details = _details(chosen, page_url)
         add_links = {"google": google_link(details), **outlook_links(details)}
-    feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
-    feeds.append(subscribe.feed(calendar))
+    feeds = []
+    if has_endpoint("feeds.calendar_feed"):
+        feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
+        feeds.append(subscribe.feed(calendar))
     return render_template(
         "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
         chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,

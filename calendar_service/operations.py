@@ -120,7 +120,8 @@ def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
     now = utcnow()
     event = Event(uid=values.uid or f"{uuid.uuid4()}@calendar-service", created=now, updated=now,
                   sequence=0, revision=1)
-    _apply(event, values)
+    with db.session.no_autoflush:  # loading the calendar's categories must not flush a half event
+        _apply(event, values)
     db.session.add(event)
     values.calendar.touch()
     db.session.flush()
