@@ -33,7 +33,8 @@ class Details:
 
 
 def _query(pairs: list[tuple[str, str]]) -> str:
-    return urlencode(pairs, quote_via=quote, safe="")
+    """Percent-encoded, empty values left out."""
+    return urlencode([(key, value) for key, value in pairs if value], quote_via=quote, safe="")
 
 
 def _shorten(text: str) -> str:

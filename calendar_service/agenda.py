@@ -90,6 +90,11 @@ def _listing(window: rules.Window, **filters: Any) -> tuple[Listing, str | None]
                                     "try fewer days.")
 
 
+def _category_args(categories: Sequence[str]) -> dict[str, Any]:
+    """url_for arguments repeating ``category`` for each slug."""
+    return {"category": list(categories)} if categories else {}
+
+
 def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Category]]:
     """Calendars for the filter form, and categories (of the chosen calendar, else all, by slug)."""
     calendars = list(db.session.scalars(select(Calendar).order_by(Calendar.name)))
@@ -123,7 +128,7 @@ def index() -> tuple[str, int]:
     feeds = _subscribe_feeds(home, chosen)
     month_url = None if home is None else url_for(
         "agenda.month_view", slug=home.slug, year=first.year, month=first.month,
-        **({"category": list(params.categories)} if params.categories else {}))
+        **_category_args(params.categories))
     status = 400 if params.errors else 422 if problem else 200
     return render_template(
         "agenda.html", params=params, calendar=calendar, tzid=tzid, today=today, first=first,
@@ -262,7 +267,7 @@ def month_view(slug: str, year: int, month: int) -> str:
                                 categories=categories)
     weeks = month_grid(year, month, [shown(item, tz) for item in listing.items])
     before, after = _month_shift(year, month, -1), _month_shift(year, month, 1)
-    extra = {"category": list(categories)} if categories else {}
+    extra = _category_args(categories)
     return render_template(
         "month.html", calendar=calendar, tzid=tzid, today=today, weeks=weeks,
         month_start=date(year, month, 1), problem=problem, categories=categories,
@@ -304,7 +309,7 @@ def next_page(slug: str) -> Response:
     if found is None:
         abort(404, description="Nothing is scheduled in this calendar yet.")
     target = shown(found, ZoneInfo(calendar.timezone))
-    on = {"on": target.recurrence_id} if target.recurrence_id else {}
+    on: dict[str, Any] = {"on": target.recurrence_id} if target.recurrence_id else {}
     response = redirect(url_for("agenda.event_page", uid=found.event.uid, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

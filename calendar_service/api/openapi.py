@@ -200,12 +200,12 @@ def _bound(name: str, max_days: int) -> dict[str, Any]:
 
 def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[str, Any]:
     """The OpenAPI document, with the configured limits written into it."""
-    token = [{"bearer": []}]
+    token: list[dict[str, list[str]]] = [{"bearer": []}]
     uid, rid = {"$ref": "#/components/parameters/uid"}, {
         "$ref": "#/components/parameters/recurrence_id"}
     calendar, category = ({"$ref": "#/components/parameters/calendar"},
                           {"$ref": "#/components/parameters/category"})
-    optional_token = [{}, {"bearer": []}]
+    optional_token: list[dict[str, list[str]]] = [{}, {"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import rules
-from rules.limits import MAX_YEAR, MIN_YEAR
 from calendar_service.accounts import organiser_for_token
 from calendar_service.api import bp
 from calendar_service.api.openapi import document
@@ -29,6 +28,7 @@ from calendar_service.moments import is_date_text
 from calendar_service.occurrences import occurrences_in
 from calendar_service.operations import find_calendar, find_event
 from calendar_service.serialise import calendar_json, event_json, occurrence_json, utc_text
+from rules.limits import MAX_YEAR, MIN_YEAR
 
 MAX_CATEGORIES = 20
 # The longest window one /occurrences answer covers: two years and a day or two.

@@ -243,9 +243,9 @@ def test_calendar_and_category_filters_narrow_the_occurrences(
 
 
 def test_an_answer_cut_at_the_per_event_limit_says_truncated(
-    app_config: dict[str, Any], client: FlaskClient, make_event: MakeEvent
+    app: Flask, client: FlaskClient, make_event: MakeEvent
 ) -> None:
-    app_config["OCCURRENCE_LIMIT"] = 5
+    app.config["OCCURRENCE_LIMIT"] = 5
     make_event(uid="daily@x", start="2027-01-01T09:00:00", rrule="FREQ=DAILY")
     make_event(uid="once@x", start="2027-01-20T09:00:00")
     body = occurrences(client, "start=2027-01-01&end=2027-02-01")
