@@ -22,7 +22,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,7 +35,7 @@ from rules import Series, Window, expand, local_from_aware  # noqa: E402
 from rules import rrule as engine  # noqa: E402
 from rules.timezones import zone  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 DAYS = ("MO", "TU", "WE", "TH", "FR")
 

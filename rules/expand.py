@@ -54,6 +54,7 @@ class _Placer:
         self.all_day = series.all_day
         self.duration = _as_datetime(series.end) - _as_datetime(series.start)
         self.recurring = series.rrule is not None or bool(series.rdates)
+        self.epoch_tz = datetime(1970, 1, 1, tzinfo=self.tz)
 
     def times(self, start: Moment, end: Moment) -> tuple[datetime, datetime]:
         start_utc = _to_utc(start, self.tz)
@@ -95,13 +96,12 @@ def _overlaps(occ: Occurrence, window: Window) -> bool:
     return window.start_utc <= occ.start_utc < window.end_utc
 
 
-def _offsets(tz: ZoneInfo, instant: datetime) -> list[timedelta]:
-    out = []
-    for delta in (-_DAY, timedelta(0), _DAY):
-        offset = (instant + delta).astimezone(tz).utcoffset()
-        assert offset is not None
-        out.append(offset)
-    return out
+def _offset_range(tz: ZoneInfo, instant: datetime) -> tuple[timedelta, timedelta]:
+    """(lowest, highest) UTC offset of ``tz`` within a day either side of ``instant``."""
+    before = (instant - _DAY).astimezone(tz).utcoffset()
+    after = (instant + _DAY).astimezone(tz).utcoffset()
+    assert before is not None and after is not None
+    return min(before, after), max(before, after)
 
 
 def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, datetime]:
@@ -109,26 +109,26 @@ def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, d
     [lo, hi]; one starting at or after ``sure`` (and by ``hi``) starts inside the window."""
     start = window.start_utc.replace(tzinfo=None)
     end = window.end_utc.replace(tzinfo=None)
-    low = min(_offsets(placer.tz, window.start_utc))
-    high = max(_offsets(placer.tz, window.end_utc))
-    sure = start + max(_offsets(placer.tz, window.start_utc))
-    return start + low - placer.duration, end + high, sure
+    low, high_at_start = _offset_range(placer.tz, window.start_utc)
+    high = _offset_range(placer.tz, window.end_utc)[1]
+    return start + low - placer.duration, end + high, start + high_at_start
 
 
 def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
                cap: int | None, sure: datetime | None = None) -> list[datetime]:
-    """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], deduped."""
-    found: set[datetime] = set()
-    if rec is not None:
-        found.update(rec.instances(lo, hi, cap, count_from=sure))
+    """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], sorted and
+    without duplicates."""
+    found = rec.instances(lo, hi, cap, count_from=sure) if rec is not None else []
     start = _as_datetime(series.start)
-    if lo <= start <= hi:
-        found.add(start)
+    if lo <= start <= hi and (not found or found[0] != start):
+        found.insert(0, start)  # DTSTART is always the first instance (RFC 5545 §3.8.5.3)
     rdates = series.rdates
     if rdates:
         keys = [_as_datetime(r) for r in rdates]
-        found.update(keys[bisect_left(keys, lo):bisect_right(keys, hi)])
-    return sorted(found)
+        extra = keys[bisect_left(keys, lo):bisect_right(keys, hi)]
+        if extra:
+            found = sorted(set(found).union(extra))
+    return found
 
 
 def _check_limit(limit: int) -> None:
@@ -204,20 +204,19 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
     recurring = placer.recurring
     all_day = placer.all_day
     w_start, w_end = window.start_utc, window.end_utc
+    epoch, epoch_utc, epoch_tz, day = _EPOCH, _EPOCH_UTC, placer.epoch_tz, _DAY
     out: list[Occurrence] = []
     append = out.append
-    previous: tuple[datetime, datetime] | None = None
+    previous = _EPOCH_UTC
     ordered = True
     for local in starts:
         if local in skip:
             continue
         offset = utcoffset(local)
-        assert offset is not None
-        start_utc = _EPOCH_UTC + (local - offset - _EPOCH)
+        start_utc = epoch_utc + (local - offset - epoch)  # type: ignore[operator]
         end_local = local + duration
         end_offset = utcoffset(end_local)
-        assert end_offset is not None
-        end_utc = _EPOCH_UTC + (end_local - end_offset - _EPOCH)
+        end_utc = epoch_utc + (end_local - end_offset - epoch)  # type: ignore[operator]
         if end_utc > start_utc:
             if not (start_utc < w_end and end_utc > w_start):
                 continue
@@ -225,9 +224,9 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
             end_utc = start_utc
             if not (w_start <= start_utc < w_end):
                 continue
-        if previous is not None and (start_utc, local) < previous:
-            ordered = False
-        previous = (start_utc, local)
+        if start_utc < previous:
+            ordered = False  # a clock change put a later wall time at an earlier instant
+        previous = start_utc
         occ = _new(Occurrence)
         if all_day:
             rid: Moment = local.date()
@@ -235,8 +234,17 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
             end: Moment = end_local.date()
         else:
             rid = local
-            start = start_utc.astimezone(tz)
-            end = end_utc.astimezone(tz)
+            # Wall time + zone is the normal form unless a clock change is near (a day either
+            # side): then let zoneinfo normalise it (a skipped local time moves forward).
+            if utcoffset(local - day) == offset == utcoffset(local + day):
+                start = epoch_tz + (local - epoch)
+                if end_offset == offset and duration <= day:
+                    end = epoch_tz + (end_local - epoch)  # within the same quiet two days
+                else:
+                    end = end_utc.astimezone(tz)
+            else:
+                start = start_utc.astimezone(tz)
+                end = end_utc.astimezone(tz)
         occ.__dict__.update(
             series=series, recurrence_id=rid if recurring else None, start=start, end=end,
             start_utc=start_utc, end_utc=end_utc, cancelled=False, moved=False, title=None,
@@ -324,10 +332,11 @@ def _candidate_last(series: Series) -> Iterable[Moment]:
 
 def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrence, ...]:
     """The first ``count`` occurrences (at most ``limits.MAX_UPCOMING``) that end after the
-    aware instant ``after_utc`` (one in progress then is included), in start order, cancelled
-    ones included and marked.  Works for unbounded rules at bounded cost: it looks ahead in
-    growing windows up to ``limits.UPCOMING_HORIZON`` and returns what it found when the series
-    ends, the horizon is reached, or a window would exceed the limits."""
+    aware instant ``after_utc`` — those ``expand`` would give for a window starting then, so one
+    in progress is included (and a zero-length one starting exactly then) — in start order,
+    cancelled ones included and marked.  Works for unbounded rules at bounded cost: it looks
+    ahead in growing windows up to ``limits.UPCOMING_HORIZON`` and returns what it found when the
+    series ends, the horizon is reached, or a window would exceed the limits."""
     if after_utc.tzinfo is None:
         raise ValueError("after_utc must be an aware datetime")
     if count < 1:
@@ -335,8 +344,8 @@ def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrenc
     if count > limits.MAX_UPCOMING:
         raise ExpansionLimitError(f"count must be at most {limits.MAX_UPCOMING}", field="count")
     after_utc = after_utc.astimezone(UTC)
-    first, last_end = series_bounds(series)
-    if last_end is not None and last_end <= after_utc:
+    _first, last_end = series_bounds(series)
+    if last_end is not None and last_end < after_utc:
         return ()
     horizon = after_utc + limits.UPCOMING_HORIZON
     if last_end is not None:

@@ -25,6 +25,7 @@ does not generate it, ``expand`` adds it and it uses up one COUNT.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -314,8 +315,19 @@ def _walk_form(rule: Rule, dtstart: datetime,
 
     WEEKLY on one weekday is DAILY every 7×INTERVAL days from that weekday of DTSTART's week
     (WKST cannot matter with one weekday); dateutil then inspects one day per period, not seven.
+    YEARLY in one month (without BYWEEKNO/BYYEARDAY) is MONTHLY every 12×INTERVAL months from
+    that month of DTSTART's year: BYDAY ordinals then count within the month either way, and a
+    BYSETPOS picks from the same set, but dateutil builds a month per period, not a year.
     Instances before DTSTART are dropped by the caller.
     """
+    if (rule.freq == "YEARLY" and len(kwargs.get("bymonth", ())) == 1 and not rule.byweekno
+            and not rule.byyearday):
+        monthly = Rule(freq="MONTHLY", interval=12 * rule.interval,
+                       bymonthday=tuple(kwargs.get("bymonthday", ())), byday=rule.byday,
+                       bysetpos=rule.bysetpos, byhour=tuple(kwargs.get("byhour", ())),
+                       byminute=tuple(kwargs.get("byminute", ())),
+                       bysecond=tuple(kwargs.get("bysecond", ())), wkst=rule.wkst)
+        return monthly, datetime(dtstart.year, kwargs["bymonth"][0], 1)  # noqa: DTZ001
     weekdays = kwargs.get("byweekday", [])
     if (rule.freq == "WEEKLY" and len(weekdays) == 1 and weekdays[0].n is None
             and not rule.bysetpos):
@@ -441,30 +453,43 @@ class Recurrence:
                          _shifted(self.walk_rule, self.walk_start, lo))
         found: list[datetime] = []
         append = found.append
-        if cap is None and self.until_utc is None:
-            for instance in _iterate(walker):
+        check_at = cap + 1 if cap is not None else 0
+        try:
+            iterator = iter(walker)
+            for instance in iterator:
                 if instance > hi:
                     break
                 if instance >= lo:
                     append(instance)
-            return found
-        stop_after: datetime | None = None
-        counted = 0
-        count_from = lo if count_from is None else count_from
-        until_utc = self.until_utc
-        for instance in _iterate(walker):
-            if instance > hi or (stop_after is not None and instance > stop_after):
-                break
-            if instance < lo:
-                continue
-            if until_utc is not None and to_utc(instance, self.tzid) > until_utc:
-                continue
-            append(instance)
-            if instance >= count_from:
-                counted += 1
-                if cap is not None and stop_after is None and counted > cap:
-                    stop_after = instance + DST_SLACK
+                    if len(found) == check_at:
+                        check_at = self._after_cap(found, iterator, hi, cap, count_from or lo)
+                        if check_at < 0:
+                            break
+        except ValueError as exc:
+            raise RRuleValueError(f"the rule cannot produce any time: {exc}", part=None) from None
+        if self.until_utc is not None and found:
+            assert self.until_walk is not None
+            sure = self.until_walk - 2 * DST_SLACK
+            until_utc, tzid = self.until_utc, self.tzid
+            found = [x for x in found if x <= sure or to_utc(x, tzid) <= until_utc]
         return found
+
+    @staticmethod
+    def _after_cap(found: list[datetime], iterator: Iterator[datetime], hi: datetime,
+                   cap: int | None, count_from: datetime) -> int:
+        """Called when ``found`` reaches a multiple of cap+1: if more than ``cap`` are at or
+        after ``count_from``, walk ``DST_SLACK`` further and stop the caller (return 0);
+        otherwise say when to check again."""
+        assert cap is not None
+        counted = len(found) - bisect_left(found, count_from)
+        if counted <= cap:
+            return len(found) + (cap - counted) + 1
+        stop_after = min(hi, found[-1] + DST_SLACK)
+        for instance in iterator:
+            if instance > stop_after:
+                break
+            found.append(instance)
+        return -1
 
     def contains(self, local: datetime) -> bool:
         """Whether the rule generates ``local`` (COUNT and UNTIL applied)."""
