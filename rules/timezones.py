@@ -16,9 +16,13 @@ from rules.model import Moment
 UTC = UTC
 
 
+# Files in the zone directory that are not IANA zone names a person would choose.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 def is_valid_zone(tzid: str) -> bool:

@@ -24,7 +24,7 @@ from rules.rrule import recurrence_for
 from rules.syntax import WEEKDAYS
 from rules.timezones import zone
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
          "Asia/Tokyo", "UTC", "Pacific/Chatham")
