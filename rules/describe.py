@@ -18,6 +18,7 @@ sentence ("Monthly on the 13th when that is a Friday"), never a wrong one.  Exam
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 
 from rules.model import Moment, Series
@@ -70,13 +71,16 @@ def _months(months: tuple[int, ...]) -> str:
 
 
 def _monthdays(days: tuple[int, ...], word: str = "and") -> str:
-    positives = [ordinal(d) for d in days if d > 0]
-    negatives = [f"{ordinal(d)} day" if d != -1 else "last day" for d in sorted(days, reverse=True)
-                 if d < 0]
-    parts = positives + negatives
-    if negatives and positives:
-        parts[len(positives) - 1] += " day" if len(positives) == 1 else ""
-    return "the " + join(parts, word)
+    """(1, 15) → "the 1st and 15th"; (-1,) → "the last day"; (1, -1) → "the 1st and the last
+    day"."""
+    positives = [ordinal(d) for d in sorted(d for d in days if d > 0)]
+    negatives = [ordinal(d) for d in sorted((d for d in days if d < 0), reverse=True)]
+    if not negatives:
+        return "the " + join(positives, word)
+    tail = "the " + join(negatives, word) + " day"
+    if not positives:
+        return tail
+    return f"the {join(positives, word)} {word} {tail}"
 
 
 def _nth_days(byday: tuple[tuple[int, int], ...]) -> str:
@@ -86,8 +90,6 @@ def _nth_days(byday: tuple[tuple[int, int], ...]) -> str:
 
 def _defaults(rule: Rule, start: Moment) -> Rule:
     """The rule with DTSTART-derived days written out (RFC 5545 §3.3.10)."""
-    from dataclasses import replace
-
     if rule.byday or rule.bymonthday or rule.byyearday or rule.byweekno:
         return rule
     if rule.freq == "WEEKLY":
@@ -238,7 +240,10 @@ def _head(rule: Rule, start: Moment) -> str:
     rule = _defaults(rule, start)
     unit = _UNITS[rule.freq]
     single_weekday = rule.freq == "WEEKLY" and len(rule.byday) == 1 and not rule.bymonth
-    if rule.interval == 1:
+    if rule.interval == 1 and rule.freq == "MINUTELY" and rule.byminute:
+        words = ["At minutes " + join([str(m) for m in rule.byminute]) + " past the hour"]
+        rule = replace(rule, byminute=())
+    elif rule.interval == 1:
         words = ["Every week" if single_weekday else _ONCE[rule.freq]]
     else:
         words = [f"Every {rule.interval} {unit}s"]
@@ -254,11 +259,11 @@ def _head(rule: Rule, start: Moment) -> str:
             words.append(day)
         setpos = _setpos(rule)
     if rule.byweekno:
-        weeks = join([ordinal(w) if w < 0 else str(w) for w in rule.byweekno])
+        weeks_in_order = sorted(rule.byweekno, key=lambda w: (w < 0, abs(w)))
         label = "week" if len(rule.byweekno) == 1 else "weeks"
-        text = f"in {label} {weeks} of the year"
-        if rule.byweekno and any(w < 0 for w in rule.byweekno):
-            text = f"in the {join([ordinal(w) for w in rule.byweekno])} week of the year"
+        text = f"in {label} {join([str(w) for w in weeks_in_order])} of the year"
+        if any(w < 0 for w in rule.byweekno):
+            text = f"in the {join([ordinal(w) for w in weeks_in_order])} week of the year"
         if not rule.byday:
             text = "on every day " + text
         words.append(text)
