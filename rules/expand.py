@@ -161,7 +161,8 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     placer = _Placer(series)
     rec = recurrence(series)
     lo, hi, sure = _local_range(placer, window)
-    overrides = {o.recurrence_id: o for o in series.overrides}
+    # A one-off has no instances to override (its overrides are orphans, see rules.validate).
+    overrides = {o.recurrence_id: o for o in series.overrides} if placer.recurring else {}
     exdates = set(series.exdates)
     cap = limit + len(exdates) + len(overrides)
     skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
@@ -287,6 +288,8 @@ def generates(series: Series, recurrence_id: Moment) -> bool:
 
 def orphan_overrides(series: Series) -> tuple[Override, ...]:
     """The overrides whose recurrence id the series does not generate (``expand`` ignores them)."""
+    if series.rrule is None and not series.rdates:
+        return series.overrides
     rec = recurrence(series)
     return tuple(o for o in series.overrides if not _generates(series, rec, o.recurrence_id))
 

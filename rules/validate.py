@@ -6,8 +6,9 @@ A series that exists can always be expanded: its zone loads, its values have the
 start — stored in canonical form (``rules.rrule.normalise_rrule``).  RDATEs and EXDATEs are
 stored sorted without duplicates.  Overrides have unique recurrence ids of the start's type.
 
-Overrides whose recurrence id the series does not generate (say after the rule changed) are kept
-but ignored by ``expand``; the caller can find them with ``rules.orphan_overrides``.
+Overrides whose recurrence id the series does not generate (say after the rule changed or was
+removed) are kept but ignored by ``expand``; the caller can find them with
+``rules.orphan_overrides``.  EXDATEs on a one-off are refused (there is no set to remove from).
 """
 
 from __future__ import annotations
@@ -102,13 +103,12 @@ def validate_series(series: Series) -> None:
 
 
 def _check_overrides(series: Series, all_day: bool, recurring: bool) -> None:
+    """Overrides are checked for shape only: on a one-off (``recurring`` False) or naming an
+    instance the rule does not make they are orphans, kept and ignored (see the module doc)."""
     from rules.model import Override
 
     if not isinstance(series.overrides, tuple | list):
         raise SeriesError("overrides must be a list", field="overrides")
-    if series.overrides and not recurring:
-        raise SeriesError("overrides need a rule or rdates: a single event is edited directly",
-                          field="overrides")
     if len(series.overrides) > limits.MAX_EXCEPTIONS:
         raise SeriesError(f"at most {limits.MAX_EXCEPTIONS} overrides are allowed",
                           field="overrides")

@@ -110,9 +110,9 @@ def test_generates_and_orphans() -> None:
 def test_single_events_and_validation() -> None:
     single = make(local(2027, 1, 6, 18))
     assert not generates(single, local(2027, 1, 6, 18))
-    with pytest.raises(SeriesError) as info:
-        make(local(2027, 1, 6, 18), overrides=(Override(local(2027, 1, 6, 18)),))
-    assert info.value.field == "overrides"
+    orphaned = make(local(2027, 1, 6, 18), overrides=(Override(local(2027, 1, 6, 18), title="x"),))
+    assert [o.title for o in expand(orphaned, YEAR).occurrences] == [None]
+    assert len(orphan_overrides(orphaned)) == 1
     with pytest.raises(SeriesError) as info:
         make(local(2027, 1, 6, 18), "FREQ=DAILY", exdates=(date(2027, 1, 7),))
     assert info.value.field == "exdates"
