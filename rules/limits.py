@@ -20,10 +20,10 @@ MAX_LIMIT = 10_000
 MAX_WINDOW_SPAN = timedelta(days=366 * 100)
 """The longest window one expansion accepts (100 years)."""
 
-MAX_WALK_STEPS = 400_000
+MAX_WALK_STEPS = 250_000
 """Estimated steps (~1 µs each) one window walk may cost; over it → ``ExpansionLimitError``."""
 
-MAX_COUNT_STEPS = 1_000_000
+MAX_COUNT_STEPS = 300_000
 """Steps spent once (then cached) finding where a COUNT rule ends; past it the end is unknown."""
 
 MAX_UPCOMING = 100

@@ -35,10 +35,10 @@ from typing import Any
 from dateutil import rrule as du
 
 from rules import limits
-from rules.errors import ExpansionLimitError, RRuleValueError
+from rules.errors import ExpansionLimitError, RRuleValueError, SeriesError
 from rules.model import Moment
 from rules.syntax import Rule, for_start, format_rule, parse, until_local
-from rules.timezones import to_utc
+from rules.timezones import is_valid_zone, local_from_aware, to_utc
 
 _FREQ = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,
          "HOURLY": du.HOURLY, "MINUTELY": du.MINUTELY}
@@ -246,8 +246,12 @@ def _check_cycle(rule: Rule, kwargs: dict[str, Any], dtstart: datetime) -> None:
     raise RRuleValueError("the rule never occurs: no date matches all of its parts", part=None)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _normalise(text: str, start: Moment, tzid: str) -> tuple[Rule, str]:
+    if not is_valid_zone(tzid):
+        raise SeriesError(f"unknown time zone {tzid!r}", field="timezone")
+    if isinstance(start, datetime) and start.tzinfo is not None:
+        start = local_from_aware(start, tzid)
     rule = for_start(parse(text), start, tzid)
     check_rule(rule, _to_datetime(start))
     return rule, format_rule(rule)
@@ -342,14 +346,14 @@ def _walk_form(rule: Rule, dtstart: datetime,
     return rule, dtstart
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _walker(rule: Rule, walk_start: datetime, begin: datetime) -> du.rrule:
     """dateutil's rrule for ``rule`` (defaults from ``walk_start``) walking from ``begin``.
     Cached: the agenda asks for the same windows again and again; iteration is read-only."""
     return _build(rule, _explicit(rule, walk_start), begin)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def recurrence_for(text: str, start: Moment, tzid: str) -> Recurrence:
     """The (cached) ``Recurrence`` of a series' rule text, start and zone."""
     return Recurrence(parse_for_start(text, start, tzid), start, tzid)
@@ -544,12 +548,14 @@ class Recurrence:
 
 
 def clear_caches(parsed: bool = False) -> None:
-    """Forget cached walks (and with ``parsed``, cached rule checks) — for benchmarks/tests."""
+    """Forget cached walks: dateutil walkers and COUNT ends (what a new window needs afresh);
+    with ``parsed`` also the checked rules and Recurrences (a fresh process).  For benchmarks
+    and tests; the caches are bounded LRUs and safe to keep."""
+    _walker.cache_clear()
     _count_end.cache_clear()
     _generates_start.cache_clear()
-    _walker.cache_clear()
-    recurrence_for.cache_clear()
     if parsed:
+        recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
 
