@@ -127,11 +127,34 @@ def create_token_command(email: str, name: str) -> None:
     click.echo(secret)
 
 
+@click.command("export-ics")
+@click.option("--calendar", "slug", required=True, help="The calendar's slug.")
+@click.option("--category", "categories", multiple=True,
+              help="Only events in this category (repeatable; any of them).")
+@with_appcontext
+@readable_errors
+def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
+    """Write the calendar's feed to stdout: the bytes GET /calendars/<slug>.ics serves.
+
+    Links in it use CALENDAR_BASE_URL (else http://localhost, as the server would see it).
+    """
+    from calendar_service.feeds import export_feed
+
+    base = current_app.config.get("CALENDAR_BASE_URL") or "http://localhost"
+    with current_app.test_request_context("/", base_url=base):
+        try:
+            body = export_feed(slug, categories)
+        except LookupError as error:
+            raise click.ClickException(str(error.args[0])) from None
+    click.get_binary_stream("stdout").write(body)
+
+
 COMMANDS: list[click.Command] = [
     init_db_command,
     seed_command,
     create_organiser_command,
     create_token_command,
+    export_ics_command,
 ]
 
 

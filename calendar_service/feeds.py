@@ -1,7 +1,243 @@
-"""Blueprint: feeds."""
+"""Blueprint ``feeds``: the subscribable calendar feeds and single-event downloads.
+
+HTTP as subscribers' clients expect (peers.md B6, B8): ``text/calendar; charset=utf-8``, a
+filename, a strong ETag and Last-Modified, 304 for a matching If-None-Match (checked first) or a
+valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly.
+
+The validators come from the database without building anything: a feed's ETag is a hash of the
+calendar's ``version`` (bumped in the same transaction as any change), the category filter, the
+history cut-off, the base URL and ``ical.FORMAT_VERSION``.  Every worker reads the version on
+every request, so a change is seen by all of them at once; a built feed is kept in a small
+per-process cache under that ETag, which therefore can never serve a stale feed.
+
+History: a feed leaves out one-off events (and RDATE-only sets) whose last occurrence ended
+before the cut-off, the first of the month ``HISTORY_MONTHS`` months before the current one.
+Series with a rule are always kept whole: each is one VEVENT whatever its age, and dropping it
+would wipe its past occurrences from every subscriber's calendar.  The cut-off moves once a
+month, and its date is part of the ETag and of Last-Modified, so the moving window never makes a
+cached feed or a 304 wrong.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.http import parse_date, parse_etags
+from werkzeug.utils import secure_filename
+
+from calendar_service import ical, links
+from calendar_service.db import db, utcnow
+from calendar_service.models import Calendar, Category, Event
 
 bp = Blueprint("feeds", __name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# Shared caches may answer for 15 minutes; after that they revalidate, which costs a 304.
+CACHE_CONTROL = "public, max-age=900"
+# One-off events that ended before the first of the month this many months back are left out.
+HISTORY_MONTHS = 6
+# Built feeds kept per process (each entry is one calendar/filter at one version).
+CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request is answered from: computed without building the body."""
+
+    etag: str  # without quotes; the gzip representation adds "-gzip"
+    last_modified: datetime
+
+
+class FeedCache:
+    """Built bodies keyed by ETag: a key names one version of one feed, so entries never go
+    stale; the least recently used are dropped beyond ``size``."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: str, build: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        body = build()
+        with self._lock:
+            self._entries[key] = body
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return body
+
+
+def _cache() -> FeedCache:
+    cache = current_app.extensions.get("feeds.cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("feeds.cache", FeedCache())
+    return cache  # type: ignore[no-any-return]
+
+
+# History -----------------------------------------------------------------------------------------
+
+def history_cutoff(now: datetime) -> tuple[datetime, datetime]:
+    """(cut-off, rollover): events ending before the cut-off are left out of feeds; the
+    rollover is when the cut-off last moved (the first instant of this month, UTC)."""
+    rollover = datetime(now.year, now.month, 1, tzinfo=UTC)
+    months = now.year * 12 + now.month - 1 - HISTORY_MONTHS
+    return datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC), rollover
+
+
+def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime) -> list[Event]:
+    """Published events of the calendar in the filter, less one-offs ended before the cut-off."""
+    query = (
+        select(Event)
+        .where(Event.calendar_id == calendar.id, Event.published.is_(True))
+        .where(or_(Event.last_end_utc.is_(None), Event.last_end_utc >= cutoff,
+                   Event.rrule.is_not(None)))
+        .options(selectinload(Event.overrides), selectinload(Event.categories))
+    )
+    if categories:
+        query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
+    return list(db.session.scalars(query).all())
+
+
+# Building ------------------------------------------------------------------------------------------
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
+
+
+def feed_validators(calendar: Calendar, categories: Sequence[str], now: datetime) -> Validators:
+    cutoff, rollover = history_cutoff(now)
+    tag = _digest("feed", ical.FORMAT_VERSION, calendar.id, calendar.slug, calendar.version,
+                  ",".join(categories), cutoff.date(), links.base_url())
+    return Validators(tag, max(calendar.changed, rollover))
+
+
+def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> bytes:
+    """The feed's bytes (cached under its ETag): the one path the view and export-ics share."""
+    validators = feed_validators(calendar, categories, now)
+
+    def build() -> bytes:
+        cutoff, _ = history_cutoff(now)
+        events = feed_events(calendar, categories, cutoff)
+        names = [c.name for c in calendar.categories if c.slug in categories]
+        info = ical.FeedInfo(
+            name=calendar.name + (" – " + ", ".join(names) if names else ""),
+            description=calendar.description,
+            timezone=calendar.timezone,
+            source_url=links.feed_url(calendar.slug, categories),
+        )
+        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events})
+
+    return _cache().get_or_build(validators.etag, build)
+
+
+def chosen_categories(calendar: Calendar, values: Sequence[str]) -> list[str] | None:
+    """The filter as sorted unique slugs; None when one names no category of the calendar."""
+    wanted = sorted({value.strip() for value in values if value.strip()})
+    known = {category.slug for category in calendar.categories}
+    if any(slug not in known for slug in wanted):
+        return None
+    return wanted
+
+
+# HTTP ----------------------------------------------------------------------------------------------
+
+def _wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def _not_modified(validators: Validators, now: datetime) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since."""
+    header = request.headers.get("If-None-Match")
+    if header is not None:
+        tags = parse_etags(header)
+        return any(tags.contains_weak(tag) for tag in (validators.etag,
+                                                        validators.etag + "-gzip"))
+    since = parse_date(request.headers.get("If-Modified-Since"))
+    if since is None or since > now:  # unparseable or in the future: ignored
+        return False
+    return validators.last_modified.replace(microsecond=0) <= since
+
+
+def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
+             disposition: str, filename: str) -> Response:
+    gzipped = _wants_gzip()
+    etag = validators.etag + ("-gzip" if gzipped else "")
+    if _not_modified(validators, now):
+        response = Response(status=304)
+    else:
+        data = body()
+        if gzipped:
+            data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0))
+        response = Response(data, content_type=CONTENT_TYPE)
+        response.headers.set("Content-Disposition", disposition, filename=filename)
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.last_modified = validators.last_modified.replace(microsecond=0)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+@bp.get("/calendars/<slug>.ics")
+def calendar_feed(slug: str) -> Response:
+    """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them)."""
+    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug))
+    if calendar is None:
+        abort(404)
+    categories = chosen_categories(calendar, request.args.getlist("category"))
+    if categories is None:
+        abort(404)
+    now = utcnow()
+    validators = feed_validators(calendar, categories, now)
+    filename = "-".join([calendar.slug, *categories]) + ".ics"
+    return _respond(validators, now, lambda: build_feed(calendar, categories, now),
+                    "inline", filename)
+
+
+@bp.get("/events/<path:uid>.ics")
+def event_feed(uid: str) -> Response:
+    """One published event or series as an .ics download; drafts are 404 like unknown UIDs."""
+    event = db.session.scalar(select(Event).where(Event.uid == uid))
+    if event is None or not event.published:
+        abort(404)
+    now = utcnow()
+    tag = _digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
+                  event.sequence, links.base_url())
+    validators = Validators(tag, event.updated)
+
+    def build() -> bytes:
+        return _cache().get_or_build(
+            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)))
+
+    name = secure_filename(event.title)[:80] or "event"
+    return _respond(validators, now, build, "attachment", name + ".ics")
+
+
+def export_feed(slug: str, categories: Sequence[str] = ()) -> bytes:
+    """The feed of ``slug`` as GET /calendars/<slug>.ics serves it (for ``export-ics``).
+
+    Raises LookupError with a readable message for an unknown calendar or category.
+    """
+    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug))
+    if calendar is None:
+        raise LookupError(f"no calendar {slug!r}")
+    chosen = chosen_categories(calendar, categories)
+    if chosen is None:
+        known = ", ".join(c.slug for c in calendar.categories) or "none"
+        raise LookupError(f"calendar {slug!r} has no such category (it has: {known})")
+    return build_feed(calendar, chosen, utcnow())
+

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app, request, url_for
+from werkzeug.routing import BuildError
+
+from calendar_service.models import Calendar
 
 
 def base_url() -> str:
@@ -33,6 +36,23 @@ def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
     return absolute(path)
 
 
+def event_page_url(uid: str) -> str:
+    """The absolute URL of an event's page (written into feeds as the event's link).
+
+    Falls back to the page's documented path (CONTRACT: /events/<uid>) when the agenda
+    blueprint has no such view registered, so feeds never fail over a missing page.
+    """
+    try:
+        return absolute(url_for("agenda.event_page", uid=uid))
+    except BuildError:
+        return absolute(url_for("feeds.event_feed", uid=uid).removesuffix(".ics"))
+
+
+def event_ics_url(uid: str) -> str:
+    """The absolute URL of an event's .ics download."""
+    return absolute(url_for("feeds.event_feed", uid=uid))
+
+
 def subscribe_links(https_url: str, name: str) -> dict[str, str]:
     """Subscribe links for each platform, for one feed URL."""
     parts = urlsplit(https_url)
@@ -46,3 +66,22 @@ def subscribe_links(https_url: str, name: str) -> dict[str, str]:
         "outlook_com": "https://outlook.live.com/calendar/0/addfromweb?" + outlook_query,
         "outlook_365": "https://outlook.office.com/calendar/0/addfromweb?" + outlook_query,
     }
+
+
+def calendar_subscriptions(calendar: Calendar) -> list[dict[str, object]]:
+    """Subscribe links for a calendar's whole feed and for each of its categories' feeds.
+
+    ``[{"category": None, "name": …, "feed_url": …, "links": subscribe_links(…)},
+    {"category": "tps", "name": "Tools, Practices and Systems", …}, …]`` — the whole calendar
+    first, then its categories by slug; used by the agenda's subscribe panel and the API.
+    """
+    entries: list[dict[str, object]] = []
+    url = feed_url(calendar.slug)
+    entries.append({"category": None, "name": calendar.name, "feed_url": url,
+                    "links": subscribe_links(url, calendar.name)})
+    for category in calendar.categories:
+        url = feed_url(calendar.slug, [category.slug])
+        name = f"{calendar.name} – {category.name}"
+        entries.append({"category": category.slug, "name": category.name, "feed_url": url,
+                        "links": subscribe_links(url, name)})
+    return entries
