@@ -66,11 +66,21 @@ def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, 
     if info.description:
         calendar.add("description", info.description)
         calendar.add("x-wr-caldesc", info.description)
-    calendar.add("x-wr-timezone", info.timezone)
+    events = list(events)
+    if is_utc(info.timezone) or not any(_utc_series(event) for event in events):
+        # Google's convention (the x-wr-timezone readers follow it) moves UTC times into the
+        # X-WR-TIMEZONE: a series meant at 12:00 UTC would then recur at 12:00 London time.
+        # The hint is only a default display zone, so a feed holding such a series goes
+        # without it rather than have those series shift by an hour at every clock change.
+        calendar.add("x-wr-timezone", info.timezone)
     calendar.add("refresh-interval", info.refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(info.refresh))
     calendar.add("source", info.source_url, parameters={"VALUE": "URI"})
     return _finish(calendar, events, page_urls)
+
+
+def _utc_series(event: Event) -> bool:
+    return not event.all_day and is_utc(event.timezone) and bool(event.rrule or event.rdates)
 
 
 def event_bytes(event: Event, page_url: str) -> bytes:

@@ -1,0 +1,164 @@
+"""Fixtures for the feed tests: a fixed base URL, change helpers, and the two expansions
+(the app's own, and recurring-ical-events over the served bytes) the oracle compares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import recurring_ical_events
+from flask import Flask
+from icalendar import Calendar as ICalendar
+
+import rules
+from calendar_service import operations
+from calendar_service.db import db
+from calendar_service.models import Calendar
+from calendar_service.occurrences import occurrences_in
+
+BASE_URL = "https://events.example.org"
+
+Occurrence = tuple[str, str | None, object, object, str, str, str]
+"""(uid, recurrence id text, start, end, title, location, status) — starts/ends as UTC instants
+for timed events, dates for all-day ones."""
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Feeds write absolute links: fix their base so bytes compare across requests and CLI."""
+    return {**app_config, "CALENDAR_BASE_URL": BASE_URL}
+
+
+@pytest.fixture
+def change(app: Flask) -> Callable[..., dict[str, Any]]:
+    """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
+    from calendar_service.serialise import event_json
+
+    def apply(uid: str, **fields: Any) -> dict[str, Any]:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            operations.update_event(event, fields, "test")
+            db.session.commit()
+            return event_json(event)
+
+    return apply
+
+
+@pytest.fixture
+def override(app: Flask) -> Callable[..., None]:
+    """``override(uid, "2026-03-25T14:00:00", status="cancelled" | start=… | title=…)``."""
+
+    def apply(uid: str, recurrence_id: str, **data: Any) -> None:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            moment = operations.parse_recurrence_id(event, recurrence_id)
+            operations.set_override(event, moment, data, "test")
+            db.session.commit()
+
+    return apply
+
+
+def instant(value: date | datetime) -> date | datetime:
+    """Timed values as UTC instants (so zones compare), dates as they are."""
+    if isinstance(value, datetime):
+        assert value.tzinfo is not None, f"floating time {value} in a feed"
+        return value.astimezone(UTC)
+    return value
+
+
+def feed_occurrences(body: bytes, start: date, end: date) -> list[Occurrence]:
+    """What a subscriber's client shows: the served feed expanded by recurring-ical-events."""
+    calendar = ICalendar.from_ical(body)
+    recurring = {str(master["UID"]) for master in calendar.walk("VEVENT")
+                 if "RRULE" in master or "RDATE" in master}
+    found = []
+    for component in recurring_ical_events.of(calendar).between(start, end):
+        # recurring-ical-events stamps a RECURRENCE-ID on one-offs too; the contract's is null.
+        rid = component.get("RECURRENCE-ID") if str(component["UID"]) in recurring else None
+        found.append((
+            str(component["UID"]),
+            None if rid is None else _rid_text(rid.dt),
+            instant(component.decoded("DTSTART")),
+            instant(component.decoded("DTEND")),
+            str(component["SUMMARY"]),
+            str(component.get("LOCATION", "")),
+            str(component.get("STATUS", "")).lower(),
+        ))
+    return sorted(found, key=_order)
+
+
+def app_occurrences(app: Flask, slug: str, start: date, end: date,
+                    categories: Sequence[str] = ()) -> list[Occurrence]:
+    """The occurrences the app computes (the seam) that a subscriber should see: published
+    events, cancelled occurrences left out (they are EXDATEs in the feed)."""
+    with app.app_context():
+        calendar = db.session.query(Calendar).filter_by(slug=slug).one()
+        window = rules.Window(datetime.combine(start, datetime.min.time(), UTC),
+                              datetime.combine(end, datetime.min.time(), UTC))
+        listing = occurrences_in(window, limit=5000, calendar=calendar, categories=categories)
+        assert not listing.truncated
+        found = []
+        for item in listing.items:
+            occ, event = item.occurrence, item.event
+            if occ.cancelled:
+                continue
+            found.append((
+                event.uid,
+                None if occ.recurrence_id is None else _rid_text(occ.recurrence_id),
+                instant(occ.start),
+                instant(occ.end),
+                occ.title if occ.title is not None else event.title,
+                occ.location if occ.location is not None else event.location,
+                event.status,
+            ))
+    return sorted(found, key=_order)
+
+
+def _rid_text(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _order(item: Occurrence) -> tuple[str, str]:
+    return (str(item[2]), item[0])
+
+
+def within(items: list[Occurrence], start: date, end: date) -> list[Occurrence]:
+    """Those starting inside [start, end): trims both sides identically, away from the edges
+    of the expanded windows where the two libraries' overlap rules might differ."""
+    low = datetime.combine(start, datetime.min.time(), UTC)
+    high = datetime.combine(end, datetime.min.time(), UTC)
+
+    def starts(item: Occurrence) -> datetime:
+        value = item[2]
+        if isinstance(value, datetime):
+            return value
+        assert isinstance(value, date)
+        return datetime.combine(value, datetime.min.time(), UTC)
+
+    return [item for item in items if low <= starts(item) < high]
+
+
+@pytest.fixture
+def compare(app: Flask, client: Any) -> Callable[..., list[Occurrence]]:
+    """``compare(slug, categories=(), years=(2026, 2031))``: GET the feed, expand it with
+    recurring-ical-events and with the app, assert they agree, and return the occurrences."""
+
+    def check(slug: str, categories: Sequence[str] = (),
+              years: tuple[int, int] = (2026, 2031)) -> list[Occurrence]:
+        query = "&".join(f"category={c}" for c in categories)
+        response = client.get(f"/calendars/{slug}.ics" + (f"?{query}" if query else ""))
+        assert response.status_code == 200
+        outer = (date(years[0] - 1, 12, 1), date(years[1], 2, 1))
+        inner = (date(years[0], 1, 1), date(years[1], 1, 1))
+        served = within(feed_occurrences(response.data, *outer), *inner)
+        computed = within(app_occurrences(app, slug, *outer, categories=categories), *inner)
+        assert served == computed
+        return served
+
+    return check
