@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar as ICalendar
 from icalendar import Event as IEvent
-from icalendar import vDuration, vRecur
+from icalendar import vDuration, vRecur, vText
 
 import rules
 from calendar_service.models import Event
@@ -61,18 +61,19 @@ class FeedInfo:
 def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, str]) -> bytes:
     """A subscribable feed of these (published) events; ``page_urls`` maps UID → event page."""
     calendar = _calendar()
-    calendar.add("name", info.name)
-    calendar.add("x-wr-calname", info.name)
+    calendar.add("name", vText(info.name))
+    # X- properties have no known type in icalendar: say they are TEXT, so they are escaped.
+    calendar.add("x-wr-calname", vText(info.name))
     if info.description:
         calendar.add("description", info.description)
-        calendar.add("x-wr-caldesc", info.description)
+        calendar.add("x-wr-caldesc", vText(info.description))
     events = list(events)
     if is_utc(info.timezone) or not any(_utc_series(event) for event in events):
         # Google's convention (the x-wr-timezone readers follow it) moves UTC times into the
         # X-WR-TIMEZONE: a series meant at 12:00 UTC would then recur at 12:00 London time.
         # The hint is only a default display zone, so a feed holding such a series goes
         # without it rather than have those series shift by an hour at every clock change.
-        calendar.add("x-wr-timezone", info.timezone)
+        calendar.add("x-wr-timezone", vText(info.timezone))
     calendar.add("refresh-interval", info.refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(info.refresh))
     calendar.add("source", info.source_url, parameters={"VALUE": "URI"})
