@@ -146,7 +146,9 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
             body = export_feed(slug, categories)
         except LookupError as error:
             raise click.ClickException(str(error.args[0])) from None
-    click.get_binary_stream("stdout").write(body)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
 
 
 COMMANDS: list[click.Command] = [

@@ -132,8 +132,8 @@ def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> 
         cutoff, _ = history_cutoff(now)
         events = feed_events(calendar, categories, cutoff)
         names = [c.name for c in calendar.categories if c.slug in categories]
-        info = ical.FeedInfo(
-            name=calendar.name + (" – " + ", ".join(names) if names else ""),
+        info = ical.FeedInfo(  # named as the subscribe panel names it (subscribe.feed)
+            name=calendar.name + (": " + " or ".join(names) if names else ""),
             description=calendar.description,
             timezone=calendar.timezone,
             source_url=links.feed_url(calendar.slug, categories),

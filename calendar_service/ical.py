@@ -35,6 +35,7 @@ from icalendar import vDuration, vRecur, vText
 
 import rules
 from calendar_service.models import Event
+from calendar_service.moments import format_moment
 from calendar_service.occurrences import series_of
 from calendar_service.vtimezone import is_utc, vtimezone
 
@@ -140,7 +141,7 @@ def series_components(event: Event, page_url: str) -> list[IEvent]:
     for override in live:
         if override.recurrence_id in excluded or not _changes(override):
             continue
-        row = rows.get(override.recurrence_id)
+        row = rows.get(format_moment(override.recurrence_id))
         stamp = max(event.updated, row.updated) if row is not None else event.updated
         start, end = place.span(override)
         component = _common(event, page_url, title=override.title,

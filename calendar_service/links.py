@@ -11,9 +11,6 @@ from collections.abc import Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app, request, url_for
-from werkzeug.routing import BuildError
-
-from calendar_service.models import Calendar
 
 
 def base_url() -> str:
@@ -37,20 +34,8 @@ def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
 
 
 def event_page_url(uid: str) -> str:
-    """The absolute URL of an event's page (written into feeds as the event's link).
-
-    Falls back to the page's documented path (CONTRACT: /events/<uid>) when the agenda
-    blueprint has no such view registered, so feeds never fail over a missing page.
-    """
-    try:
-        return absolute(url_for("agenda.event_page", uid=uid))
-    except BuildError:
-        return absolute(url_for("feeds.event_feed", uid=uid).removesuffix(".ics"))
-
-
-def event_ics_url(uid: str) -> str:
-    """The absolute URL of an event's .ics download."""
-    return absolute(url_for("feeds.event_feed", uid=uid))
+    """The absolute URL of an event's page (written into feeds as the event's link)."""
+    return absolute(url_for("agenda.event_page", uid=uid))
 
 
 def subscribe_links(https_url: str, name: str) -> dict[str, str]:
@@ -67,21 +52,3 @@ def subscribe_links(https_url: str, name: str) -> dict[str, str]:
         "outlook_365": "https://outlook.office.com/calendar/0/addfromweb?" + outlook_query,
     }
 
-
-def calendar_subscriptions(calendar: Calendar) -> list[dict[str, object]]:
-    """Subscribe links for a calendar's whole feed and for each of its categories' feeds.
-
-    ``[{"category": None, "name": …, "feed_url": …, "links": subscribe_links(…)},
-    {"category": "tps", "name": "Tools, Practices and Systems", …}, …]`` — the whole calendar
-    first, then its categories by slug; used by the agenda's subscribe panel and the API.
-    """
-    entries: list[dict[str, object]] = []
-    url = feed_url(calendar.slug)
-    entries.append({"category": None, "name": calendar.name, "feed_url": url,
-                    "links": subscribe_links(url, calendar.name)})
-    for category in calendar.categories:
-        url = feed_url(calendar.slug, [category.slug])
-        name = f"{calendar.name} – {category.name}"
-        entries.append({"category": category.slug, "name": category.name, "feed_url": url,
-                        "links": subscribe_links(url, name)})
-    return entries
