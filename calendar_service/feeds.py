@@ -111,7 +111,7 @@ def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime)
     return list(db.session.scalars(query).all())
 
 
-# Building ------------------------------------------------------------------------------------------
+# Building ---------------------------------------------------------------------------------------
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
@@ -152,7 +152,7 @@ def chosen_categories(calendar: Calendar, values: Sequence[str]) -> list[str] | 
     return wanted
 
 
-# HTTP ----------------------------------------------------------------------------------------------
+# HTTP -------------------------------------------------------------------------------------------
 
 def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0

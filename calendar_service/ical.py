@@ -113,7 +113,7 @@ def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str
         calendar.add_component(vtimezone(tzid))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def series_components(event: Event, page_url: str) -> list[IEvent]:
@@ -134,7 +134,7 @@ def series_components(event: Event, page_url: str) -> list[IEvent]:
     orphans = {override.recurrence_id for override in rules.orphan_overrides(series)}
     live = [o for o in series.overrides if o.recurrence_id not in orphans]
     excluded = set(series.exdates) | {o.recurrence_id for o in live if o.cancelled}
-    for exdate in sorted(excluded):  # type: ignore[type-var]
+    for exdate in sorted(excluded):
         master.add("exdate", place.moment(exdate))
     components = [master]
     rows = {override.recurrence_id: override for override in event.overrides}
