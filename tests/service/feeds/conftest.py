@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 import recurring_ical_events
 from flask import Flask
+from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
 
 import rules
@@ -29,6 +30,18 @@ for timed events, dates for all-day ones."""
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     """Feeds write absolute links: fix their base so bytes compare across requests and CLI."""
     return {**app_config, "CALENDAR_BASE_URL": BASE_URL}
+
+
+@pytest.fixture
+def other_worker(app: Flask, app_config: dict[str, Any]) -> Iterator[FlaskClient]:
+    """A client of a second app on the same database: another worker process, own cache."""
+    from calendar_service import create_app
+
+    other = create_app(app_config)
+    yield other.test_client()
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -257,13 +257,11 @@ def test_dtstamp_and_created_come_from_the_row_not_the_clock(
 
 
 def test_the_same_data_gives_the_same_bytes(
-    app: Flask, client: FlaskClient, seeded: Flask, app_config: dict[str, Any]
+    seeded: Flask, client: FlaskClient, other_worker: FlaskClient
 ) -> None:
-    from calendar_service import create_app
-
     first = client.get("/calendars/turing-roche.ics").data
     assert client.get("/calendars/turing-roche.ics").data == first
-    other = create_app(app_config).test_client()  # another worker, its own cache
+    other = other_worker  # another worker, its own cache
     assert other.get("/calendars/turing-roche.ics").data == first
     gzipped = other.get("/calendars/turing-roche.ics", headers={"Accept-Encoding": "gzip"}).data
     assert client.get("/calendars/turing-roche.ics",

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.http import http_date, parse_date
 
-from calendar_service import create_app, ical
+from calendar_service import ical
 from calendar_service.feeds import CACHE_CONTROL, FeedCache
 
 Make = Callable[..., dict[str, Any]]
@@ -133,10 +133,10 @@ def test_a_built_feed_is_reused_until_the_calendar_changes(
 
 
 def test_every_worker_sees_a_change_at_once(
-    app: Flask, app_config: dict[str, Any], client: FlaskClient,
-    calendar_with_event: dict[str, Any], change: Callable[..., dict[str, Any]],
+    client: FlaskClient, other_worker: FlaskClient, calendar_with_event: dict[str, Any],
+    change: Callable[..., dict[str, Any]],
 ) -> None:
-    other = create_app(app_config).test_client()  # a second process on the same database
+    other = other_worker
     first = client.get(FEED)
     assert other.get(FEED).headers["ETag"] == first.headers["ETag"]
     change("talk@test", location="Room 7")
