@@ -13,7 +13,8 @@ Run:  python bench/bench_rules.py [--rounds N]
 2. A 4-week window of the same mix of series begun 1, 5 and 10 years earlier: rules.expand
    (new window / seen before) next to bare dateutil ``between``, which walks from DTSTART.
 
-Timings are the best of ``--rounds`` rounds, in milliseconds for all 200 series.
+Timings are the best of ``--rounds`` rounds (the engines taking turns), in milliseconds for all
+200 series.
 """
 
 from __future__ import annotations
@@ -71,18 +72,28 @@ def make_series(n: int, first_year: int, seed: int = 5545) -> list[Series]:
     return out
 
 
-def best(fn: Callable[[], object], rounds: int, before: Callable[[], None] | None = None) -> float:
-    times = []
-    for _ in range(rounds):
-        if before is not None:
-            before()
-        gc.collect()
-        gc.disable()
+def timed(fn: Callable[[], object], before: Callable[[], None] | None = None) -> float:
+    if before is not None:
+        before()
+    gc.collect()
+    gc.disable()
+    try:
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+    finally:
         gc.enable()
-    return min(times) * 1000
+
+
+def interleaved(runs: list[tuple[Callable[[], object], Callable[[], None] | None]],
+                rounds: int) -> list[float]:
+    """Best time (ms) of each run, the runs taking turns every round so that a busy machine
+    slows them alike."""
+    best = [float("inf")] * len(runs)
+    for _ in range(rounds):
+        for i, (fn, before) in enumerate(runs):
+            best[i] = min(best[i], timed(fn, before))
+    return [b * 1000 for b in best]
 
 
 def clear_walks() -> None:
@@ -138,12 +149,10 @@ def year_from_dtstart(rounds: int) -> None:
         return len(recurring_ical_events.of(cal).between(window.start_utc, window.end_utc))
 
     counts = (ours(), dateutil_between(), rie())
-    t_ours_fresh = best(ours, rounds, clear_all)
-    t_ours_cold = best(ours, rounds, clear_walks)
-    t_ours = best(ours, rounds)
-    t_bare = best(dateutil_between, rounds)
-    t_built = best(dateutil_built, rounds)
-    t_rie = best(rie, max(1, rounds // 3))
+    t_bare, t_ours, t_ours_cold, t_ours_fresh, t_built = interleaved(
+        [(dateutil_between, None), (ours, None), (ours, clear_walks), (ours, clear_all),
+         (dateutil_built, None)], rounds)
+    (t_rie,) = interleaved([(rie, None)], max(1, rounds // 3))
     print("1. 200 series, a year from DTSTART (2027)")
     print(f"   occurrences: rules {counts[0]}, dateutil {counts[1]}, "
           f"recurring-ical-events {counts[2]}")
@@ -177,9 +186,8 @@ def by_age(rounds: int) -> None:
             return sum(len(rule.between(lo, hi, inc=False)) for rule, lo, hi in bare)
 
         n = ours()
-        t_bare = best(dateutil_between, rounds)
-        t_cold = best(ours, rounds, clear_walks)
-        t_warm = best(ours, rounds)
+        t_bare, t_cold, t_warm = interleaved(
+            [(dateutil_between, None), (ours, clear_walks), (ours, None)], rounds)
         print(f"   {years:>2} years ago{n:>12}{t_bare:>13.2f}{t_cold:>14.2f}{t_warm:>15.2f}"
               f"{t_cold / t_bare:>13.2f}×")
 

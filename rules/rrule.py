@@ -24,6 +24,7 @@ does not generate it, ``expand`` adds it and it uses up one COUNT.
 
 from __future__ import annotations
 
+import copy
 import math
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -346,11 +347,27 @@ def _walk_form(rule: Rule, dtstart: datetime,
     return rule, dtstart
 
 
+@lru_cache(maxsize=4096)
+def _template(rule: Rule, walk_start: datetime) -> du.rrule:
+    return _build(rule, _explicit(rule, walk_start), walk_start)
+
+
 @lru_cache(maxsize=16384)
 def _walker(rule: Rule, walk_start: datetime, begin: datetime) -> du.rrule:
     """dateutil's rrule for ``rule`` (defaults from ``walk_start``) walking from ``begin``.
-    Cached: the agenda asks for the same windows again and again; iteration is read-only."""
-    return _build(rule, _explicit(rule, walk_start), begin)
+
+    Cached: the agenda asks for the same windows again and again, and iterating is read-only.
+    A new one is a shallow copy of the rule's template with only DTSTART moved: every
+    DTSTART-derived default is explicit, and ``begin`` is a whole number of INTERVALs from
+    ``walk_start``, so what dateutil derives from DTSTART (its reachable BYHOUR/BYMINUTE sets
+    for HOURLY/MINUTELY) is unchanged — and copying skips most of ``rrule.__init__``.
+    """
+    template = _template(rule, walk_start)
+    if begin == walk_start:
+        return template
+    walker = copy.copy(template)
+    walker._dtstart = begin  # noqa: SLF001 - see the docstring
+    return walker
 
 
 @lru_cache(maxsize=16384)
@@ -555,6 +572,7 @@ def clear_caches(parsed: bool = False) -> None:
     _count_end.cache_clear()
     _generates_start.cache_clear()
     if parsed:
+        _template.cache_clear()
         recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
