@@ -215,9 +215,11 @@ def event_feed(uid: str) -> Response:
     if event is None or not event.published:
         abort(404)
     now = utcnow()
+    # The calendar's version too: a renamed category changes the event's CATEGORIES.
+    calendar = event.calendar
     tag = _digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
-                  event.sequence, links.base_url())
-    validators = Validators(tag, event.updated)
+                  event.sequence, calendar.version, links.base_url())
+    validators = Validators(tag, max(event.updated, calendar.changed))
 
     def build() -> bytes:
         return _cache().get_or_build(

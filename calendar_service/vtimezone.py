@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar as calendar_module
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -161,24 +161,18 @@ def _infer(found: list[Transition]) -> YearlyRule | None:
     days = [moment.day for moment in locals_]
     ordinals = {(day - 1) // 7 + 1 for day in days}
     if len(ordinals) == 1 and max(days) <= 28:
-        return _replace(base, ordinal=ordinals.pop())
+        return replace(base, ordinal=ordinals.pop())
     from_end = [moment.day - calendar_module.monthrange(moment.year, month)[1] - 1
                 for moment in locals_]
     if all(day >= -7 for day in from_end):
-        return _replace(base, ordinal=-1)
+        return replace(base, ordinal=-1)
     shortest = 28 if month == 2 else calendar_module.monthrange(2001, month)[1]
     for window in (days, from_end):
         low = min(window)
         inside = 1 <= low and low + 6 <= shortest or -shortest <= low and low + 6 <= -1
         if max(window) - low <= 6 and inside:
-            return _replace(base, monthdays=tuple(range(low, low + 7)))
+            return replace(base, monthdays=tuple(range(low, low + 7)))
     return None
-
-
-def _replace(rule: YearlyRule, **changes: object) -> YearlyRule:
-    from dataclasses import replace
-
-    return replace(rule, **changes)  # type: ignore[arg-type]
 
 
 def transitions_in(tz: ZoneInfo, year: int) -> list[Transition]:
@@ -272,8 +266,6 @@ def _fallback(tzid: str) -> Timezone:
     for transition in _fallback_transitions(tzid):
         key = (transition.offset_from, transition.offset_to, transition.name)
         groups.setdefault(key, []).append(transition)
-    if not groups:
-        return vtimezone(tzid)
     for (offset_from, offset_to, name), changes in sorted(
         groups.items(), key=lambda item: item[1][0].at_utc
     ):
