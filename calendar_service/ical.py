@@ -82,7 +82,10 @@ def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, 
 
 
 def _utc_series(event: Event) -> bool:
-    return not event.all_day and is_utc(event.timezone) and bool(event.rrule or event.rdates)
+    if event.all_day or not is_utc(event.timezone):
+        return False
+    series = series_of(event)
+    return series.rrule is not None or bool(series.rdates)
 
 
 def event_bytes(event: Event, page_url: str) -> bytes:
