@@ -32,7 +32,7 @@ from calendar_service.display import (
     short_date,
     shown,
 )
-from calendar_service.links import absolute
+from calendar_service.links import event_page_url
 from calendar_service.models import Calendar, Category, Event
 from calendar_service.moments import MomentError, parse_moment
 from calendar_service.occurrences import Listed, Listing, occurrences_in, series_of
@@ -146,7 +146,7 @@ def index() -> tuple[str, int]:
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
                      ) -> list[subscribe.Feed]:
     """Feeds for the panel: the chosen categories together first, then the calendar's own."""
-    if calendar is None or not has_endpoint("feeds.calendar_feed"):
+    if calendar is None:
         return []
     own = [category for category in chosen if category.calendar_id == calendar.id]
     feeds = [subscribe.feed(calendar, own)] if len(own) > 1 else []
@@ -229,15 +229,13 @@ def event_page(uid: str) -> str:
     if chosen is None:
         last = _last_occurrence(event, series)
         chosen = None if last is None else shown(Listed(event, last), tz)
-    page_url = absolute(url_for("agenda.event_page", uid=event.uid))
+    page_url = event_page_url(event.uid)
     add_links: dict[str, str] = {}
     if chosen is not None:
         details = _details(chosen, page_url)
         add_links = {"google": google_link(details), **outlook_links(details)}
-    feeds = []
-    if has_endpoint("feeds.calendar_feed"):
-        feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
-        feeds.append(subscribe.feed(calendar))
+    feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
+    feeds.append(subscribe.feed(calendar))
     return render_template(
         "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
         chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,

@@ -80,8 +80,6 @@ def _private(response: Response, drafts: bool) -> Response:
 # Calendars ------------------------------------------------------------------------------------
 
 def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]:
-    if "feeds.calendar_feed" not in current_app.view_functions:  # until the feeds land
-        return {"feed_url": None, "subscribe": None}
     slugs = [category.slug] if category else []
     url = feed_url(calendar.slug, slugs)
     name = f"{calendar.name}: {category.name}" if category else calendar.name

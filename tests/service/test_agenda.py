@@ -338,3 +338,39 @@ def test_next_is_404_for_unknown_calendars_and_empty_categories(
     assert client.get("/calendars/nowhere/next").status_code == 404
     assert client.get("/calendars/test/next").status_code == 404
     assert client.get("/calendars/test/next?category=none").status_code == 404
+
+
+# Subscribing ----------------------------------------------------------------------------------
+
+def test_the_agenda_offers_the_calendar_and_each_category_on_every_platform(
+    client: FlaskClient, seeded: Flask
+) -> None:
+    text = html.unescape(page(client, "/"))
+    feed = "http://localhost/calendars/turing-roche.ics"
+    assert 'href="webcal://localhost/calendars/turing-roche.ics"' in text
+    assert ('href="https://calendar.google.com/calendar/render?'
+            'cid=webcal%3A%2F%2Flocalhost%2Fcalendars%2Fturing-roche.ics"') in text
+    assert 'href="https://outlook.live.com/calendar/0/addfromweb?url=http%3A%2F%2Flocalhost' in text
+    assert 'href="https://outlook.office.com/calendar/0/addfromweb?url=http%3A%2F%2F' in text
+    assert f'value="{feed}" readonly' in text
+    assert f'value="{feed}?category=tps" readonly' in text
+    assert 'href="webcal://localhost/calendars/turing-roche.ics?category=ai-uk"' in text
+    for line in ("iPhone, iPad and Mac", "Personal Microsoft accounts", "Work or school accounts",
+                 "copy this address"):
+        assert line in text
+
+
+def test_choosing_several_categories_offers_one_feed_of_them_all(client: FlaskClient,
+                                                                 seeded: Flask) -> None:
+    text = html.unescape(page(client, "/?category=tps&category=ai-uk"))
+    assert 'value="http://localhost/calendars/turing-roche.ics?category=ai-uk&category=tps"' in text
+
+
+def test_an_event_page_links_its_ics_and_its_category_feed(client: FlaskClient,
+                                                           seeded: Flask) -> None:
+    text = html.unescape(page(client, "/events/tps-seminar@turing-roche.calendar"))
+    assert 'href="/events/tps-seminar@turing-roche.calendar.ics" data-add="ics"' in text
+    assert "Subscribe to this category" in text
+    assert 'href="webcal://localhost/calendars/turing-roche.ics?category=tps"' in text
+    ics = client.get("/events/tps-seminar@turing-roche.calendar.ics")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"

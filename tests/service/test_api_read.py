@@ -61,11 +61,15 @@ def test_calendars_list_each_calendar_with_the_contract_fields_and_subscribe_lin
     assert calendar["timezone"] == "Europe/London"
     assert calendar["next_url"] == "http://localhost/calendars/turing-roche/next"
     assert {category["slug"] for category in calendar["categories"]} >= {"tps", "ai-uk"}
-    if calendar["feed_url"] is not None:  # the feeds blueprint is registered
-        assert calendar["feed_url"] == "http://localhost/calendars/turing-roche.ics"
-        assert calendar["subscribe"]["apple"] == "webcal://localhost/calendars/turing-roche.ics"
-        tps = next(item for item in calendar["categories"] if item["slug"] == "tps")
-        assert tps["feed_url"].endswith("/calendars/turing-roche.ics?category=tps")
+    assert calendar["feed_url"] == "http://localhost/calendars/turing-roche.ics"
+    assert calendar["subscribe"]["apple"] == "webcal://localhost/calendars/turing-roche.ics"
+    assert calendar["subscribe"]["google"] == (
+        "https://calendar.google.com/calendar/render?"
+        "cid=webcal%3A%2F%2Flocalhost%2Fcalendars%2Fturing-roche.ics")
+    tps = next(item for item in calendar["categories"] if item["slug"] == "tps")
+    assert tps["feed_url"] == "http://localhost/calendars/turing-roche.ics?category=tps"
+    assert tps["subscribe"]["outlook_com"].startswith(
+        "https://outlook.live.com/calendar/0/addfromweb?url=http%3A%2F%2Flocalhost%2F")
 
 
 def test_an_event_reads_back_as_the_contract_event(client: FlaskClient,
