@@ -1,3 +1,138 @@
-"""Organiser write routes of the API, authenticated with bearer tokens."""
+"""Organiser write routes of the API, authenticated with bearer tokens (CONTRACT: Organisers).
+
+Views stay thin: parse the body, check the precondition, call ``operations``, answer.  Each
+request is one transaction (``transactional``); every change leaves an audit entry (operations).
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request, url_for
+
+from calendar_service import links, operations
+from calendar_service.api import bp
+from calendar_service.api.auth import admin_required, token_required, transactional
+from calendar_service.errors import ApiError
+from calendar_service.models import Event
+from calendar_service.serialise import calendar_json, event_json
+
+
+def event_etag(event: Event) -> str:
+    """The strong ETag of an EVENT: it changes with every write (``revision``) and row."""
+    return f'"{event.id}-{event.revision}"'
+
+
+def event_response(event: Event, status: int = 200) -> Response:
+    response = jsonify(event_json(event))
+    response.status_code = status
+    response.headers["ETag"] = event_etag(event)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body() -> Any:
+    """The request body as JSON; 400 when it is empty or not JSON, 413 when it is too large."""
+    raw = request.get_data(cache=False)  # reading past API_MAX_CONTENT_LENGTH raises 413
+    if not raw.strip():
+        raise ApiError(400, "The request needs a JSON body.")
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "The body is not well-formed JSON (UTF-8).") from None
+
+
+def event_or_404(uid: str) -> Event:
+    event = operations.find_event(uid)
+    if event is None:
+        raise ApiError(404, "There is no event with this uid.")
+    return event
+
+
+def check_if_match(event: Event) -> None:
+    """Honour If-Match (RFC 9110 §13.1.1): 412 when the client edited an older version."""
+    if "If-Match" not in request.headers:
+        return
+    if request.if_match.star_tag:
+        return
+    if not request.if_match.contains(event_etag(event).strip('"')):
+        raise ApiError(
+            412,
+            "The event changed since you read it; fetch it again and reapply your change.",
+            headers={"ETag": event_etag(event)},
+        )
+
+
+@bp.post("/calendars")
+@admin_required
+@transactional
+def create_calendar() -> tuple[Response, int]:
+    """Add a calendar (admins only)."""
+    calendar = operations.create_calendar(
+        json_body(), g.organiser, default_tz=current_app.config["CALENDAR_TIMEZONE"]
+    )
+    return jsonify(calendar_json(calendar, links.feed_url(calendar.slug))), 201
+
+
+@bp.post("/events")
+@token_required
+@transactional
+def create_event() -> Response:
+    """Add an event or series; 201 with the stored EVENT and its Location."""
+    event = operations.create_event(json_body(), g.organiser)
+    response = event_response(event, 201)
+    response.headers["Location"] = links.absolute(url_for("api.get_event", uid=event.uid))
+    return response
+
+
+@bp.patch("/events/<path:uid>")
+@token_required
+@transactional
+def update_event(uid: str) -> Response:
+    """Change the given fields of an event; SEQUENCE goes up when subscribers must notice."""
+    event = event_or_404(uid)
+    check_if_match(event)
+    operations.update_event(event, json_body(), g.organiser)
+    return event_response(event)
+
+
+@bp.delete("/events/<path:uid>")
+@token_required
+@transactional
+def delete_event(uid: str) -> tuple[str, int]:
+    """Delete an event or a whole series."""
+    event = event_or_404(uid)
+    check_if_match(event)
+    operations.delete_event(event, g.organiser)
+    return "", 204
+
+
+@bp.put("/events/<path:uid>/occurrences/<recurrence_id>")
+@token_required
+@transactional
+def set_occurrence(uid: str, recurrence_id: str) -> Response:
+    """Move, retitle or cancel one occurrence of a series."""
+    event = event_or_404(uid)
+    check_if_match(event)
+    moment = operations.parse_recurrence_id(event, recurrence_id)
+    operations.set_override(event, moment, json_body(), g.organiser)
+    return event_response(event)
+
+
+@bp.delete("/events/<path:uid>/occurrences/<recurrence_id>")
+@token_required
+@transactional
+def restore_occurrence(uid: str, recurrence_id: str) -> Response:
+    """Restore one occurrence to what the series says."""
+    event = event_or_404(uid)
+    check_if_match(event)
+    moment = operations.parse_recurrence_id(event, recurrence_id)
+    operations.clear_override(event, moment, g.organiser)
+    response = Response(status=204)
+    response.headers["ETag"] = event_etag(event)
+    return response

@@ -1,0 +1,130 @@
+"""The organiser UI's forms (Flask-WTF: every form carries a CSRF token).
+
+Forms only check the shape of what was typed (required, lengths, numbers); the meaning (times,
+zones, rules) is checked by ``event_input``/``operations``, whose field messages the views put
+back next to the fields here, so the form and the API say the same thing.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_last",
+                "monthly_day", "yearly", "yearly_nth", "custom")
+ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
+
+
+class SignInForm(FlaskForm):
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    submit = SubmitField("Sign in")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (revoke, deactivate, restore …)."""
+
+    submit = SubmitField("Confirm")
+
+
+class EventForm(FlaskForm):
+    """The event editor; ``recurrence`` choices are labelled from the start date by the view."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField("Description", validators=[Length(max=20_000)])
+    location = StringField("Location", validators=[Length(max=500)])
+    url = StringField("Link", validators=[Length(max=2000)])
+    categories = StringField(
+        "Categories", validators=[Length(max=1000)],
+        description="Short names separated by commas, e.g. tps, training",
+    )
+    calendar = SelectField("Calendar", validators=[DataRequired()])
+    all_day = BooleanField("All day")
+    start_date = DateField("Starts on", validators=[DataRequired()])
+    start_time = TimeField("at", validators=[Optional()])
+    end_date = DateField("Ends on", validators=[Optional()])
+    end_time = TimeField("at", validators=[Optional()])
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                           description="Leave empty for the calendar's own zone")
+    # Labels depend on the start date (set by the view); the kind is checked by ``editor``.
+    recurrence = SelectField("Repeats", choices=[(kind, kind) for kind in REPEAT_KINDS],
+                             default="none", validate_choice=False)
+    custom_rrule = StringField("Custom rule (RRULE)", validators=[Length(max=2000)],
+                               description="For example FREQ=WEEKLY;BYDAY=MO,FR")
+    ends = RadioField("Ends", choices=list(ENDS), default="never")
+    until = DateField("Last date", validators=[Optional()])
+    count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
+    status = SelectField("Status", choices=[("confirmed", "Confirmed"),
+                                            ("tentative", "Tentative"),
+                                            ("cancelled", "Cancelled")], default="confirmed")
+    published = RadioField("Visibility", choices=[("published", "Published"),
+                                                  ("draft", "Draft (only organisers see it)")],
+                           default="published")
+    revision = HiddenField()
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+class OccurrenceForm(FlaskForm):
+    """A change to one occurrence, or to it and every later one."""
+
+    scope = RadioField("Apply to", choices=[("this", "Only this occurrence"),
+                                            ("later", "This and all later ones")],
+                       default="this")
+    start_date = DateField("Starts on", validators=[Optional()])
+    start_time = TimeField("at", validators=[Optional()])
+    end_date = DateField("Ends on", validators=[Optional()])
+    end_time = TimeField("at", validators=[Optional()])
+    title = StringField("Title", validators=[Length(max=500)])
+    location = StringField("Location", validators=[Length(max=500)])
+    revision = HiddenField()
+    save = SubmitField("Save change")
+    cancel_occurrence = SubmitField("Cancel this occurrence")
+    restore = SubmitField("Restore as the series has it")
+
+
+class DeleteForm(FlaskForm):
+    revision = HiddenField()
+    submit = SubmitField("Delete for good")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
+                       description="What the token is for, e.g. 'website sync'")
+    submit = SubmitField("Create token")
+
+
+class OrganiserForm(FlaskForm):
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
+    name = StringField("Name", validators=[Length(max=200)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=1000)])
+    is_admin = BooleanField("Admin (may manage organisers and calendars)")
+    submit = SubmitField("Add organiser")
+
+
+class CalendarForm(FlaskForm):
+    slug = StringField("Short name (in links)", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)])
+    submit = SubmitField("Create calendar")
+
+
+class ImportForm(FlaskForm):
+    calendar = SelectField("Into calendar", validators=[DataRequired()])
+    file = FileField(".ics file", validators=[FileRequired()])
+    submit = SubmitField("Import")
