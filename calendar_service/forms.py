@@ -59,7 +59,7 @@ class EventForm(FlaskForm):
     end_date = DateField("Ends on", validators=[Optional()])
     end_time = TimeField("at", validators=[Optional()])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                           description="Leave empty for the calendar's own zone")
+                           render_kw={"list": "zones", "autocomplete": "off"})
     # Labels depend on the start date (set by the view); the kind is checked by ``editor``.
     recurrence = SelectField("Repeats", choices=[(kind, kind) for kind in REPEAT_KINDS],
                              default="none", validate_choice=False)
@@ -120,7 +120,8 @@ class CalendarForm(FlaskForm):
     slug = StringField("Short name (in links)", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)])
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                           render_kw={"list": "zones", "autocomplete": "off"})
     submit = SubmitField("Create calendar")
 
 

@@ -17,6 +17,7 @@ from icalendar.prop import vRecur
 import rules
 from calendar_service import operations
 from calendar_service.db import db
+from calendar_service.errors import ValidationError
 from calendar_service.models import Event, Override
 from calendar_service.moments import format_moment, from_column, parse_stored, to_column
 from calendar_service.occurrences import series_of
@@ -60,6 +61,23 @@ def _until_before(event: Event, cut: rules.Moment) -> rules.Moment:
     return cut - timedelta(days=1)
 
 
+def end_series_before(event: Event, recurrence_id: rules.Moment, actor: Actor) -> Event:
+    """End the series just before this occurrence ("cancel this and all later ones")."""
+    if event.rrule is None:
+        raise ValidationError({"rrule": "only a repeating rule can end at an occurrence"})
+
+    def later(value: str) -> bool:
+        return parse_stored(value, event.all_day) >= recurrence_id  # type: ignore[operator]
+
+    if recurrence_id <= from_column(event.start_local, event.all_day):  # type: ignore[operator]
+        raise ValidationError({"start": "this is the first occurrence: delete the series instead"})
+    return operations.update_event(event, {
+        "rrule": _with_end(event.rrule, until=_until_before(event, recurrence_id)),
+        "rdates": [value for value in event.rdates or [] if not later(value)],
+        "exdates": [value for value in event.exdates or [] if not later(value)],
+    }, actor)
+
+
 def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str, Any],
                  actor: Actor) -> Event:
     """Apply ``changes`` (EVENT start/end/title/location/description) to the occurrence
@@ -71,7 +89,8 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
     all_day = event.all_day
     if recurrence_id <= from_column(event.start_local, all_day):  # type: ignore[operator]
         return operations.update_event(event, dict(changes), actor)
-    assert event.rrule is not None
+    if event.rrule is None:
+        raise ValidationError({"rrule": "only a repeating rule can be split at an occurrence"})
     duration = to_column(from_column(event.end_local, all_day)) - event.start_local
     new_start = changes.get("start") or format_moment(recurrence_id)
     new_start_moment = parse_stored(new_start, all_day) if isinstance(new_start, str) \
@@ -110,11 +129,7 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
                        location=row.location, description=row.description)
               for row in later_overrides]
 
-    operations.update_event(event, {
-        "rrule": _with_end(event.rrule, until=_until_before(event, recurrence_id)),
-        "rdates": [value for value in event.rdates or [] if not later(value)],
-        "exdates": [value for value in event.exdates or [] if not later(value)],
-    }, actor)
+    end_series_before(event, recurrence_id, actor)
     successor = operations.create_event(data, actor)
     for row in copies:
         successor.overrides.append(row)
