@@ -151,12 +151,47 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
     sys.stdout.buffer.flush()
 
 
+@click.command("import-ics")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
+@click.option("--calendar", "slug", required=True, help="Slug of the calendar to import into.")
+@with_appcontext
+@readable_errors
+def import_ics_command(file: str, slug: str) -> None:
+    """Import events from an .ics file by UID (importing again updates them)."""
+    from calendar_service.ics_import import IcsImportError, import_ics
+    from calendar_service.operations import audit, find_calendar
+
+    calendar = find_calendar(slug)
+    if calendar is None:
+        raise click.ClickException(f"no calendar {slug!r}: create it first")
+    limit = int(current_app.config["IMPORT_MAX_BYTES"])
+    try:
+        with click.open_file(file, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
+    try:
+        result = import_ics(data, calendar, "cli", max_bytes=limit)
+    except IcsImportError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{file}: nothing imported: {error}") from None
+    audit("cli", "import", "calendar", calendar.slug, calendar, file=file[-200:],
+          summary=result.summary())
+    for label, uids in (("created", result.created), ("updated", result.updated)):
+        for uid in uids:
+            click.echo(f"{label}: {uid}")
+    for skipped in result.skipped:
+        click.echo(f"skipped: {skipped.what}: {skipped.reason}")
+    click.echo(f"{calendar.slug}: {result.summary()}")
+
+
 COMMANDS: list[click.Command] = [
     init_db_command,
     seed_command,
     create_organiser_command,
     create_token_command,
     export_ics_command,
+    import_ics_command,
 ]
 
 

@@ -7,6 +7,9 @@ back next to the fields here, so the form and the API say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -23,6 +26,18 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """Choices for a select or radio field, in the form this WTForms version prefers."""
+    if SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
 
 REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_last",
                 "monthly_day", "yearly", "yearly_nth", "custom")
@@ -61,18 +76,18 @@ class EventForm(FlaskForm):
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            render_kw={"list": "zones", "autocomplete": "off"})
     # Labels depend on the start date (set by the view); the kind is checked by ``editor``.
-    recurrence = SelectField("Repeats", choices=[(kind, kind) for kind in REPEAT_KINDS],
+    recurrence = SelectField("Repeats", choices=options((kind, kind) for kind in REPEAT_KINDS),
                              default="none", validate_choice=False)
     custom_rrule = StringField("Custom rule (RRULE)", validators=[Length(max=2000)],
                                description="For example FREQ=WEEKLY;BYDAY=MO,FR")
-    ends = RadioField("Ends", choices=list(ENDS), default="never")
+    ends = RadioField("Ends", choices=options(ENDS), default="never")
     until = DateField("Last date", validators=[Optional()])
     count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
-    status = SelectField("Status", choices=[("confirmed", "Confirmed"),
-                                            ("tentative", "Tentative"),
-                                            ("cancelled", "Cancelled")], default="confirmed")
-    published = RadioField("Visibility", choices=[("published", "Published"),
-                                                  ("draft", "Draft (only organisers see it)")],
+    status = SelectField("Status", choices=options([("confirmed", "Confirmed"),
+                                                    ("tentative", "Tentative"),
+                                                    ("cancelled", "Cancelled")]), default="confirmed")
+    published = RadioField("Visibility", choices=options([("published", "Published"),
+                                                          ("draft", "Draft (only organisers see it)")]),
                            default="published")
     revision = HiddenField()
     preview = SubmitField("Preview")
@@ -82,8 +97,8 @@ class EventForm(FlaskForm):
 class OccurrenceForm(FlaskForm):
     """A change to one occurrence, or to it and every later one."""
 
-    scope = RadioField("Apply to", choices=[("this", "Only this occurrence"),
-                                            ("later", "This and all later ones")],
+    scope = RadioField("Apply to", choices=options([("this", "Only this occurrence"),
+                                                    ("later", "This and all later ones")]),
                        default="this")
     start_date = DateField("Starts on", validators=[Optional()])
     start_time = TimeField("at", validators=[Optional()])

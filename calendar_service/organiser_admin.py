@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from calendar_service import accounts, operations
 from calendar_service.db import db
 from calendar_service.errors import ValidationError
-from calendar_service.forms import ActionForm, CalendarForm, ImportForm, OrganiserForm
+from calendar_service.forms import ActionForm, CalendarForm, ImportForm, OrganiserForm, options
 from calendar_service.ics_import import IcsImportError, ImportResult, import_ics
 from calendar_service.models import AuditEntry, Calendar, Event, Organiser
 from calendar_service.organiser import Page, admin_required, bp, organiser_required
@@ -120,7 +120,7 @@ def import_page() -> Page:
     """Upload an .ics file; the page lists what was created, updated and skipped, and why."""
     form = ImportForm()
     choices = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
-    form.calendar.choices = [(calendar.slug, calendar.name) for calendar in choices]
+    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in choices)
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     result: ImportResult | None = None
     error = None

@@ -23,7 +23,7 @@ import rules
 from calendar_service import editor, operations, split
 from calendar_service.db import db, utcnow
 from calendar_service.errors import ApiError, ValidationError
-from calendar_service.forms import DeleteForm, EventForm, OccurrenceForm
+from calendar_service.forms import DeleteForm, EventForm, OccurrenceForm, options
 from calendar_service.models import Calendar, Event
 from calendar_service.moments import format_moment, from_column, to_column
 from calendar_service.occurrences import series_of
@@ -74,12 +74,14 @@ def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, st
 
 
 def _label_repeat_choices(form: EventForm, calendars: list[Calendar]) -> None:
-    form.calendar.choices = [(calendar.slug, calendar.name) for calendar in calendars]
+    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
     start = form.start_date.data if isinstance(form.start_date.data, date) else date.today()
-    zone = (form.timezone.data or "").strip() or "UTC"
-    if not rules.is_valid_zone(zone):
-        zone = "UTC"
-    form.recurrence.choices = editor.repeat_choices(start, zone)
+    form.recurrence.choices = options(editor.repeat_choices(start, _form_zone(form)))
+
+
+def _form_zone(form: EventForm) -> str:
+    zone = (form.timezone.data or "").strip()
+    return zone if zone and rules.is_valid_zone(zone) else "UTC"
 
 
 def _render_editor(form: EventForm, calendars: list[Calendar], event: Event | None, *,
@@ -174,7 +176,7 @@ def preview_json() -> tuple[Response, int]:
     except ValidationError as error:
         return jsonify({"ok": False, "errors": error.errors}), 200
     body = editor.preview_json(result)
-    body["choices"] = form.recurrence.choices
+    body["choices"] = editor.repeat_choices(form.start_date.data, _form_zone(form))
     return jsonify(body), 200
 
 
