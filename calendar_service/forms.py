@@ -83,12 +83,10 @@ class EventForm(FlaskForm):
     ends = RadioField("Ends", choices=options(ENDS), default="never")
     until = DateField("Last date", validators=[Optional()])
     count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
-    status = SelectField("Status", choices=options([("confirmed", "Confirmed"),
-                                                    ("tentative", "Tentative"),
-                                                    ("cancelled", "Cancelled")]), default="confirmed")
-    published = RadioField("Visibility", choices=options([("published", "Published"),
-                                                          ("draft", "Draft (only organisers see it)")]),
-                           default="published")
+    status = SelectField("Status", default="confirmed", choices=options([
+        ("confirmed", "Confirmed"), ("tentative", "Tentative"), ("cancelled", "Cancelled")]))
+    published = RadioField("Visibility", default="published", choices=options([
+        ("published", "Published"), ("draft", "Draft (only organisers see it)")]))
     revision = HiddenField()
     preview = SubmitField("Preview")
     save = SubmitField("Save")

@@ -95,8 +95,8 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int)
     """Import every VEVENT of the file into ``calendar``; flush only (the caller commits)."""
     parsed = read_calendar(data, max_bytes=max_bytes)
     result = ImportResult()
-    masters: dict[str, icalendar.Event] = {}
-    overrides: dict[str, list[icalendar.Event]] = {}
+    masters: dict[str, icalendar.cal.Component] = {}
+    overrides: dict[str, list[icalendar.cal.Component]] = {}
     for component in parsed.subcomponents:
         if component.name in QUIET_KINDS:
             continue
@@ -138,7 +138,7 @@ def _label(component: Any) -> str:
 # Reading one series ---------------------------------------------------------------------------
 
 
-def _values(component: icalendar.Event, name: str) -> list[Any]:
+def _values(component: icalendar.cal.Component, name: str) -> list[Any]:
     """Every value of a property that may repeat (EXDATE, RDATE), flattened."""
     raw = component.get(name)
     if raw is None:
@@ -150,7 +150,7 @@ def _values(component: icalendar.Event, name: str) -> list[Any]:
     return values
 
 
-def _zone_of(component: icalendar.Event, calendar: Calendar) -> str:
+def _zone_of(component: icalendar.cal.Component, calendar: Calendar) -> str:
     """The event's zone: the file's IANA zone when it names one, else the calendar's; a
     recurring series given in UTC stays in UTC so every instance keeps its instant."""
     start = component.decoded("DTSTART")
@@ -182,7 +182,7 @@ def _local(value: Any, zone: str, all_day: bool, start_time: time | None,
     raise _Skip(f"{what} is not a date-time")
 
 
-def _check_tzid(component: icalendar.Event, name: str) -> None:
+def _check_tzid(component: icalendar.cal.Component, name: str) -> None:
     prop = component.get(name)
     if prop is None or isinstance(prop, list):
         return
@@ -192,12 +192,12 @@ def _check_tzid(component: icalendar.Event, name: str) -> None:
         raise _Skip(f"{name} names an unknown time zone {str(tzid)[:64]!r}")
 
 
-def _text(component: icalendar.Event, name: str) -> str:
+def _text(component: icalendar.cal.Component, name: str) -> str:
     value = component.get(name)
     return "" if value is None else str(value)
 
 
-def _categories(component: icalendar.Event) -> list[str]:
+def _categories(component: icalendar.cal.Component) -> list[str]:
     raw = component.get("CATEGORIES")
     items = raw if isinstance(raw, list) else ([raw] if raw is not None else [])
     slugs: list[str] = []
@@ -209,7 +209,7 @@ def _categories(component: icalendar.Event) -> list[str]:
     return slugs[:MAX_CATEGORIES]
 
 
-def _rrule(component: icalendar.Event) -> str | None:
+def _rrule(component: icalendar.cal.Component) -> str | None:
     raw = component.get("RRULE")
     if raw is None:
         return None
@@ -223,7 +223,7 @@ def _rrule(component: icalendar.Event) -> str | None:
     return text.decode("utf-8")
 
 
-def _event_data(component: icalendar.Event, calendar: Calendar, uid: str) -> dict[str, Any]:
+def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str) -> dict[str, Any]:
     if component.errors:
         name, message = component.errors[0]
         raise _Skip(f"{name} cannot be read: {str(message)[:120]}")
@@ -268,7 +268,7 @@ def _event_data(component: icalendar.Event, calendar: Calendar, uid: str) -> dic
     }
 
 
-def _override_body(component: icalendar.Event, master: dict[str, Any], zone: str,
+def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zone: str,
                    all_day: bool, start_time: time | None) -> tuple[str, dict[str, Any]]:
     if component["RECURRENCE-ID"].params.get("RANGE"):
         raise _Skip("RECURRENCE-ID with RANGE=THISANDFUTURE is not supported")
@@ -305,7 +305,7 @@ def _as_moment_delta(master: dict[str, Any]) -> timedelta:
     return datetime.fromisoformat(master["end"]) - datetime.fromisoformat(master["start"])
 
 
-def _plan(uid: str, component: icalendar.Event, changed: Iterable[icalendar.Event],
+def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalendar.cal.Component],
           calendar: Calendar) -> _Plan:
     existing = operations.find_event(uid)
     if existing is not None and existing.calendar_id != calendar.id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -75,7 +75,8 @@ def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, st
 
 def _label_repeat_choices(form: EventForm, calendars: list[Calendar]) -> None:
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
-    start = form.start_date.data if isinstance(form.start_date.data, date) else date.today()
+    start = form.start_date.data if isinstance(form.start_date.data, date) \
+        else utcnow().date()
     form.recurrence.choices = options(editor.repeat_choices(start, _form_zone(form)))
 
 
@@ -100,8 +101,7 @@ def _new_form_defaults(calendars: list[Calendar]) -> dict[str, Any]:
     calendar = next((c for c in calendars if c.slug == wanted), calendars[0])
     today = utcnow().astimezone(ZoneInfo(calendar.timezone)).date()
     return {"calendar": calendar.slug, "start_date": today + timedelta(days=1),
-            "start_time": datetime.min.replace(hour=10).time(),
-            "end_time": datetime.min.replace(hour=11).time(), "published": "published"}
+            "start_time": time(10), "end_time": time(11), "published": "published"}
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -299,7 +299,7 @@ def _occurrence_values(event: Event, current: rules.Occurrence) -> dict[str, Any
                       end_date=current.end.date(), end_time=current.end.time())
     else:
         values.update(start_date=current.start,
-                      end_date=current.end - timedelta(days=1))  # type: ignore[operator]
+                      end_date=current.end - timedelta(days=1))
     return values
 
 

@@ -50,7 +50,7 @@ def _rule_instances_before(event: Event, cut: rules.Moment, count: int) -> int:
         return 0
     expansion = rules.expand(bare, rules.Window(first_utc, cut_utc), limit=count)
     return sum(1 for occ in expansion.occurrences
-               if occ.recurrence_id is not None and occ.recurrence_id < cut)  # type: ignore[operator]
+               if occ.recurrence_id is not None and occ.recurrence_id < cut)
 
 
 def _until_before(event: Event, cut: rules.Moment) -> rules.Moment:
@@ -67,9 +67,9 @@ def end_series_before(event: Event, recurrence_id: rules.Moment, actor: Actor) -
         raise ValidationError({"rrule": "only a repeating rule can end at an occurrence"})
 
     def later(value: str) -> bool:
-        return parse_stored(value, event.all_day) >= recurrence_id  # type: ignore[operator]
+        return parse_stored(value, event.all_day) >= recurrence_id
 
-    if recurrence_id <= from_column(event.start_local, event.all_day):  # type: ignore[operator]
+    if recurrence_id <= from_column(event.start_local, event.all_day):
         raise ValidationError({"start": "this is the first occurrence: delete the series instead"})
     return operations.update_event(event, {
         "rrule": _with_end(event.rrule, until=_until_before(event, recurrence_id)),
@@ -87,7 +87,7 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
     messages of ``operations``) when the result is not a valid pair of series.
     """
     all_day = event.all_day
-    if recurrence_id <= from_column(event.start_local, all_day):  # type: ignore[operator]
+    if recurrence_id <= from_column(event.start_local, all_day):
         return operations.update_event(event, dict(changes), actor)
     if event.rrule is None:
         raise ValidationError({"rrule": "only a repeating rule can be split at an occurrence"})
@@ -106,7 +106,7 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
     key = format_moment(recurrence_id)
 
     def later(value: str) -> bool:
-        return parse_stored(value, all_day) >= recurrence_id  # type: ignore[operator]
+        return parse_stored(value, all_day) >= recurrence_id
 
     def moved(value: str) -> str:
         return format_moment(parse_stored(value, all_day) + shift)

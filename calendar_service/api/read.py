@@ -20,6 +20,7 @@ import rules
 from calendar_service.accounts import organiser_for_token
 from calendar_service.api import bp
 from calendar_service.api.openapi import document
+from calendar_service.api.write import event_etag
 from calendar_service.db import db
 from calendar_service.errors import ApiError
 from calendar_service.links import absolute, feed_url, subscribe_links
@@ -137,7 +138,9 @@ def get_event(uid: str) -> Response:
     event = find_event(uid)
     if event is None or (not event.published and not drafts):
         raise ApiError(404, "There is no event with this uid.")
-    return _private(jsonify(event_json(event)), drafts)
+    response = _private(jsonify(event_json(event)), drafts)
+    response.headers["ETag"] = event_etag(event)  # what PATCH's If-Match compares
+    return response
 
 
 # Occurrences ----------------------------------------------------------------------------------

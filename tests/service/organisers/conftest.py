@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service import accounts
+from calendar_service import accounts, create_app
 from calendar_service.db import db
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Another app on the same database (a second worker); its connections close at the end."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any]) -> Flask:
+        other = create_app(config)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from calendar_service import create_app
 from calendar_service.db import db
 from calendar_service.models import ApiToken, AuditEntry, Calendar, Organiser, SignInAttempt
 from calendar_service.throttle import PER_ACCOUNT
@@ -81,8 +80,8 @@ def test_a_deactivated_organiser_cannot_sign_in_and_is_signed_out(
 
 
 def test_session_cookie_flags(app_config: dict[str, Any], organiser: dict[str, Any],
-                              app: Flask) -> None:
-    secure = create_app({**app_config, "SESSION_COOKIE_SECURE": True})
+                              make_app: Any) -> None:
+    secure = make_app({**app_config, "SESSION_COOKIE_SECURE": True})
     client = secure.test_client()
     response = client.post("/organiser/sign-in", data={"email": organiser["email"],
                                                        "password": organiser["password"]})
@@ -112,14 +111,12 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(
 
 
 def test_throttling_holds_across_workers(app: Flask, app_config: dict[str, Any],
-                                         organiser: dict[str, Any], sign_in: Any) -> None:
+                                         organiser: dict[str, Any], sign_in: Any,
+                                         make_app: Any) -> None:
     for _ in range(PER_ACCOUNT):
         sign_in(app.test_client(), organiser["email"], "wrong password!")
-    second_worker = create_app(app_config)
+    second_worker = make_app(app_config)
     assert sign_in(second_worker.test_client(), organiser["email"]).status_code == 429
-    with second_worker.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_successful_sign_in_clears_the_failures(app: Flask, client: FlaskClient,
