@@ -206,6 +206,8 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
     calendar, category = ({"$ref": "#/components/parameters/calendar"},
                           {"$ref": "#/components/parameters/category"})
     optional_token: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+    if_match = {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                "description": "The event's ETag: 412 when it changed meanwhile."}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -285,9 +287,9 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
                 },
                 "delete": {
                     "operationId": "deleteEvent", "summary": "Delete an event",
-                    "security": token,
+                    "security": token, "parameters": [if_match],
                     "responses": {"204": {"description": "Deleted."},
-                                  **_problems(401, 403, 404)},
+                                  **_problems(401, 403, 404, 412)},
                 },
             },
             "/events/{uid}/occurrences/{recurrence_id}": {
@@ -302,16 +304,17 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
                             "start": _TEXT_MOMENT, "end": _TEXT_MOMENT,
                             "title": {"type": "string"}, "location": {"type": "string"},
                             "description": {"type": "string"}}}}}},
+                    "parameters": [if_match],
                     "responses": {"200": _json(_ref("Event"), "The series."),
                                   "204": {"description": "Stored."},
-                                  **_problems(400, 401, 403, 404, 413, 422)},
+                                  **_problems(400, 401, 403, 404, 412, 413, 422)},
                 },
                 "delete": {
                     "operationId": "restoreOccurrence",
                     "summary": "Restore an occurrence to the series",
-                    "security": token,
+                    "security": token, "parameters": [if_match],
                     "responses": {"204": {"description": "Restored."},
-                                  **_problems(401, 403, 404)},
+                                  **_problems(401, 403, 404, 412)},
                 },
             },
             "/occurrences": {
