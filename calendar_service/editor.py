@@ -173,6 +173,8 @@ def _form_rrule(form: EventForm, start_date: date, data: Mapping[str, Any],
         errors["rrule"] = "pick how the event repeats"
         return None
     tzid = data.get("timezone") or _calendar_zone(data.get("calendar"))
+    if not rules.is_valid_zone(tzid):  # the zone's own message comes from validate_event
+        tzid = _calendar_zone(data.get("calendar"))
     try:
         return rules.to_rrule(choice, _start_moment(data, start_date), tzid)
     except rules.RulesError as error:

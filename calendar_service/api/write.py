@@ -76,9 +76,7 @@ def create_calendar() -> tuple[Response, int]:
     calendar = operations.create_calendar(
         json_body(), g.organiser, default_tz=current_app.config["CALENDAR_TIMEZONE"]
     )
-    feed = links.feed_url(calendar.slug) if "feeds.calendar_feed" in current_app.view_functions \
-        else None  # until the feeds blueprint has its routes
-    return jsonify(calendar_json(calendar, feed)), 201
+    return jsonify(calendar_json(calendar, links.feed_url(calendar.slug))), 201
 
 
 @bp.post("/events")

@@ -120,7 +120,7 @@ def test_admins_create_calendars_and_organisers_may_not(
     assert created.status_code == 201
     assert created.json["slug"] == "book-dash"
     assert created.json["timezone"] == "Africa/Johannesburg"
-    assert "feed_url" in created.json
+    assert created.json["feed_url"] == "http://localhost/calendars/book-dash.ics"
     again = client.post("/api/v1/calendars", json=body, headers=admin_headers)
     assert again.status_code == 422
     assert "slug" in again.json["errors"]
