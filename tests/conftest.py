@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
@@ -24,6 +25,11 @@ from calendar_service import create_app
 from calendar_service.db import db
 
 PG_URL = os.environ.get("CALENDAR_TEST_DATABASE_URL")
+
+# CI runs the property tests on a fixed sequence of examples, so a run is repeatable.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

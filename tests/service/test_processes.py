@@ -1,0 +1,147 @@
+"""Several stateless app processes over one database (issue 7): a change made through one is
+seen by every other on its very next request, and a dropped database connection costs no worker.
+
+The processes are real gunicorn servers, as in production, so no per-process cache can hide
+behind a shared Python module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from calendar_service.accounts import create_organiser, create_token
+from calendar_service.db import db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+             body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def start_server(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Start gunicorn processes on the test database; returns a function giving a base URL."""
+    servers: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "CALENDAR_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "CALENDAR_SECRET_KEY": "test-secret-key",
+        "CALENDAR_INSTANCE_PATH": str(tmp_path / "instance"),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+
+    def start() -> str:
+        port = _free_port()
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--config",
+             "deploy/gunicorn.conf.py", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+             "wsgi:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if _request(f"{base}/healthz")[0] == 200:
+                    return base
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("gunicorn did not answer within 30 s")
+
+    yield start
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    with app.app_context():
+        organiser = create_organiser("lead@example.org", "a long password", admin=True)
+        _row, secret = create_token(organiser, "tests")
+        db.session.commit()
+    return secret
+
+
+def test_a_change_through_one_process_is_seen_by_another_at_once(
+    start_server: Callable[[], str], make_event, token: str
+) -> None:
+    event = make_event(title="TPS seminar", rrule="FREQ=MONTHLY;BYDAY=-1WE")
+    first, second = start_server(), start_server()
+    feed = f"{second}/calendars/test.ics"
+    status, headers, body = _request(feed)
+    assert status == 200 and b"SUMMARY:TPS seminar" in body
+    old_etag = headers["ETag"]
+    assert _request(feed, headers={"If-None-Match": old_etag})[0] == 304
+
+    status, _, _ = _request(
+        f"{first}/api/v1/events/{event['uid']}", method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        body=b'{"title": "TPS seminar: open source in pharma"}',
+    )
+    assert status == 200
+
+    status, headers, body = _request(feed, headers={"If-None-Match": old_etag})
+    assert status == 200
+    assert headers["ETag"] != old_etag
+    assert b"SUMMARY:TPS seminar: open source in pharma" in body
+    assert b"SEQUENCE:1" in body
+    status, _, page = _request(f"{second}/?from=2027-01-01&days=40")
+    assert status == 200 and "TPS seminar: open source in pharma" in page.decode()
+    status, _, api = _request(f"{second}/api/v1/events/{event['uid']}")
+    assert status == 200
+    assert json.loads(api)["title"] == "TPS seminar: open source in pharma"
+    assert json.loads(api)["sequence"] == 1
+
+
+@pytest.mark.postgres_only
+def test_a_dropped_database_connection_costs_no_failed_request(
+    app: Flask, start_server: Callable[[], str], make_event
+) -> None:
+    """Pool pre-ping: after the server drops every connection, the next request still works."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (CALENDAR_TEST_DATABASE_URL): SQLite has no connections "
+                    "to drop")
+    make_event(title="Book Dash")
+    base = start_server()
+    assert _request(f"{base}/calendars/test.ics")[0] == 200
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        killed = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()
+    engine.dispose()
+    assert killed >= 1
+    statuses = [_request(f"{base}/calendars/test.ics")[0] for _ in range(3)]
+    assert statuses == [200, 200, 200]
