@@ -138,8 +138,8 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
             elif kind == "yearly":
                 fields["rrule"] = f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day}"
             elif kind == "multiday":
-                fields.update(all_day=True, start=f"{year}-{month:02d}-{day:02d}",
-                              end=f"{year}-{month:02d}-{min(day + 4, 28):02d}",
+                fields.update(all_day=True, start=f"{year}-{month:02d}-{min(day, 23):02d}",
+                              end=f"{year}-{month:02d}-{min(day, 23) + 5:02d}",
                               rrule="FREQ=YEARLY")
             else:
                 fields["start"] = f"2027-{month:02d}-{day:02d}T{hour:02d}:00:00"

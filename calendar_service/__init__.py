@@ -32,6 +32,11 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(instance_path, test_config))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server to restart: pinging it would only add a query to each request.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     from rules import is_valid_zone
 
     if not is_valid_zone(app.config["CALENDAR_TIMEZONE"]):

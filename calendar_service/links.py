@@ -18,7 +18,8 @@ def base_url() -> str:
     configured = current_app.config.get("CALENDAR_BASE_URL")
     if configured:
         return str(configured).rstrip("/")
-    return request.host_url.rstrip("/")
+    # scheme + host (what host_url gives, without its IRI decoding: this runs on every feed hit)
+    return f"{request.scheme}://{request.host}"
 
 
 def absolute(path: str) -> str:
