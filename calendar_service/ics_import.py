@@ -34,6 +34,7 @@ from calendar_service.operations import Actor
 EVENT_KINDS = ("VEVENT",)
 QUIET_KINDS = ("VTIMEZONE",)  # read by icalendar for the TZIDs; nothing to import or report
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class IcsImportError(ValueError):
@@ -44,6 +45,10 @@ class IcsImportError(ValueError):
 class Skipped:
     what: str
     reason: str
+
+    def __post_init__(self) -> None:  # the file's text, shown on a page and a terminal
+        object.__setattr__(self, "what", _printable(self.what))
+        object.__setattr__(self, "reason", _printable(self.reason))
 
 
 @dataclass
@@ -84,11 +89,19 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, TypeError, IndexError, KeyError) as error:
-        first = str(error).splitlines()[0][:200] if str(error) else error.__class__.__name__
-        raise IcsImportError(f"not a readable iCalendar file: {first}") from None
+        first = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+        raise IcsImportError(f"not a readable iCalendar file: {_printable(first)}") from None
     if calendar.name != "VCALENDAR":
         raise IcsImportError("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    for component in calendar.walk():
+        for name, message in component.errors:
+            if name is None:  # a line that is no property at all: the file is damaged
+                raise IcsImportError(f"not a readable iCalendar file: {_printable(message)}")
     return calendar
+
+
+def _printable(text: object) -> str:
+    return _CONTROL.sub("?", str(text))[:200]
 
 
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int) -> ImportResult:
@@ -151,16 +164,18 @@ def _values(component: icalendar.cal.Component, name: str) -> list[Any]:
 
 
 def _zone_of(component: icalendar.cal.Component, calendar: Calendar) -> str:
-    """The event's zone: the file's IANA zone when it names one, else the calendar's; a
-    recurring series given in UTC stays in UTC so every instance keeps its instant."""
+    """The event's zone: the IANA zone its TZID names (Windows names included), else the
+    calendar's.  A recurring series given in UTC stays in UTC, so that every instance keeps
+    its instant across the calendar zone's clock changes."""
     start = component.decoded("DTSTART")
-    if isinstance(start, datetime) and start.tzinfo is not None:
-        key = getattr(start.tzinfo, "key", None)
-        if isinstance(key, str) and rules.is_valid_zone(key):
-            return key
-        if start.utcoffset() == timedelta(0) and component.get("RRULE") is not None \
-                and "TZID" not in component["DTSTART"].params:
-            return "UTC"
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        return calendar.timezone
+    key = getattr(start.tzinfo, "key", None)
+    if "TZID" in component["DTSTART"].params and isinstance(key, str) \
+            and rules.is_valid_zone(key):
+        return key
+    if start.utcoffset() == timedelta(0) and component.get("RRULE") is not None:
+        return "UTC"
     return calendar.timezone
 
 
@@ -226,7 +241,7 @@ def _rrule(component: icalendar.cal.Component) -> str | None:
 def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str) -> dict[str, Any]:
     if component.errors:
         name, message = component.errors[0]
-        raise _Skip(f"{name} cannot be read: {str(message)[:120]}")
+        raise _Skip(f"{name} cannot be read: {_printable(message)}")
     if component.get("DTSTART") is None:
         raise _Skip("it has no DTSTART")
     for name in ("DTSTART", "DTEND", "EXDATE", "RDATE", "RECURRENCE-ID"):
@@ -274,7 +289,7 @@ def _override_body(component: icalendar.cal.Component, master: dict[str, Any], z
         raise _Skip("RECURRENCE-ID with RANGE=THISANDFUTURE is not supported")
     if component.errors:
         name, message = component.errors[0]
-        raise _Skip(f"an occurrence's {name} cannot be read: {str(message)[:120]}")
+        raise _Skip(f"an occurrence's {name} cannot be read: {_printable(message)}")
     _check_tzid(component, "RECURRENCE-ID")
     rid = _local(component.decoded("RECURRENCE-ID"), zone, all_day, start_time, "RECURRENCE-ID")
     key = format_moment(rid)
@@ -351,6 +366,10 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
             operations.update_event(event, {k: v for k, v in plan.data.items() if k != "uid"},
                                     actor)
         _sync_overrides(event, plan.overrides, actor)
+        if before is None:  # no subscriber has seen it yet: a new event starts at SEQUENCE 0
+            event.sequence = 0
+            for row in event.overrides:
+                row.sequence = 0
     except (ValidationError, ApiError, rules.RulesError) as error:
         raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
     if before is None:

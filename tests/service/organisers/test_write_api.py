@@ -450,3 +450,52 @@ def test_all_day_events_take_dates(app: Flask, client: FlaskClient, calendar: di
     found = occurrences_of(app, uid, "2027-01-01", "2029-01-01")
     assert [(item["start"], item["cancelled"]) for item in found] == [
         ("2027-03-16", False), ("2028-03-21", True)]
+
+
+# The same changes, as the read API and the feed show them ---------------------------------------
+
+
+def api_occurrences(client: FlaskClient) -> list[tuple[str, str, str]]:
+    answer = client.get("/api/v1/occurrences", query_string={
+        "calendar": "test", "start": "2027-01-01", "end": "2027-04-01"})
+    assert answer.status_code == 200
+    return [(item["start"], item["title"], item["status"])
+            for item in answer.json["occurrences"]]
+
+
+def feed_instances(client: FlaskClient) -> list[tuple[str, str, str]]:
+    """What a subscriber's client sees: the feed expanded by recurring-ical-events."""
+    import icalendar
+    import recurring_ical_events
+
+    feed = client.get("/calendars/test.ics")
+    assert feed.status_code == 200
+    calendar = icalendar.Calendar.from_ical(feed.data)
+    found = recurring_ical_events.of(calendar).between(datetime(2027, 1, 1),
+                                                       datetime(2027, 4, 1))
+    return sorted((item.decoded("DTSTART").isoformat(), str(item["SUMMARY"]),
+                   str(item.get("STATUS", "CONFIRMED")).lower()) for item in found)
+
+
+def test_one_occurrence_changes_show_in_the_read_api_and_the_feed(
+    client: FlaskClient, seminar: dict[str, Any], auth_headers: dict[str, str]
+) -> None:
+    assert client.put(OCC + "2027-02-24T14:00:00",
+                      json={"start": "2027-02-25T16:00:00", "end": "2027-02-25T17:00:00",
+                            "title": "Moved seminar"}, headers=auth_headers).status_code == 200
+    assert client.put(OCC + "2027-03-31T14:00:00", json={"status": "cancelled"},
+                      headers=auth_headers).status_code == 200
+    assert api_occurrences(client) == [
+        ("2027-01-27T14:00:00+00:00", "TPS seminar", "confirmed"),
+        ("2027-02-25T16:00:00+00:00", "Moved seminar", "confirmed"),
+        ("2027-03-31T14:00:00+01:00", "TPS seminar", "cancelled")]
+    assert feed_instances(client) == [
+        ("2027-01-27T14:00:00+00:00", "TPS seminar", "confirmed"),
+        ("2027-02-25T16:00:00+00:00", "Moved seminar", "confirmed")]
+    feed = client.get("/calendars/test.ics").text
+    assert "SEQUENCE:2" in feed  # subscribers' clients take the new version
+    assert client.delete(OCC + "2027-03-31T14:00:00", headers=auth_headers).status_code == 204
+    assert api_occurrences(client)[-1] == ("2027-03-31T14:00:00+01:00", "TPS seminar",
+                                           "confirmed")
+    assert feed_instances(client)[-1] == ("2027-03-31T14:00:00+01:00", "TPS seminar",
+                                          "confirmed")
