@@ -26,8 +26,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import UTC, datetime
+from typing import Protocol
 
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import bindparam, or_, select
@@ -86,6 +86,13 @@ def _cache() -> FeedCache:
     if cache is None:
         cache = current_app.extensions.setdefault("feeds.cache", FeedCache())
     return cache  # type: ignore[no-any-return]
+
+
+def _blocks() -> ical.BlockCache:
+    blocks = current_app.extensions.get("feeds.blocks")
+    if blocks is None:
+        blocks = current_app.extensions.setdefault("feeds.blocks", ical.BlockCache())
+    return blocks  # type: ignore[no-any-return]
 
 
 # History -----------------------------------------------------------------------------------------
@@ -148,7 +155,8 @@ def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> 
             timezone=calendar.timezone,
             source_url=links.feed_url(calendar.slug, categories),
         )
-        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events})
+        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
+                               _blocks())
 
     return _cache().get_or_build(validators.etag, build)
 

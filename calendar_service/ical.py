@@ -24,6 +24,8 @@ The caller (``feeds.py``) decides what may be shown: it hands in published event
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -59,8 +61,13 @@ class FeedInfo:
     refresh: timedelta = REFRESH
 
 
-def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, str]) -> bytes:
-    """A subscribable feed of these (published) events; ``page_urls`` maps UID → event page."""
+def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, str],
+               blocks: BlockCache | None = None) -> bytes:
+    """A subscribable feed of these (published) events; ``page_urls`` maps UID → event page.
+
+    ``blocks`` keeps each event's serialised VEVENTs between builds, so a change to one event
+    re-serialises that event only; the bytes are the same with or without it.
+    """
     calendar = _calendar()
     calendar.add("name", vText(info.name))
     # X- properties have no known type in icalendar: say they are TEXT, so they are escaped.
@@ -78,7 +85,7 @@ def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, 
     calendar.add("refresh-interval", info.refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(info.refresh))
     calendar.add("source", info.source_url, parameters={"VALUE": "URI"})
-    return _finish(calendar, events, page_urls)
+    return _finish(calendar, events, page_urls, blocks)
 
 
 def _utc_series(event: Event) -> bool:
@@ -102,21 +109,63 @@ def _calendar() -> ICalendar:
     return calendar
 
 
-def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str, str]) -> bytes:
+_END = b"END:VCALENDAR\r\n"
+
+
+def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str, str],
+            blocks: BlockCache | None = None) -> bytes:
+    """The calendar with its VTIMEZONEs, then each event's VEVENTs, as icalendar writes them.
+
+    icalendar serialises a calendar as its own lines followed by each subcomponent's
+    serialisation; the events' part is assembled the same way from per-event blocks so that
+    unchanged events need not be serialised again.
+    """
     ordered = sorted(events, key=lambda event: (event.first_start_utc, event.uid))
-    components: list[IEvent] = []
     zones: set[str] = set()
     for event in ordered:
         if not event.published:
             raise ValueError(f"draft event {event.uid!r} handed to the feed writer")
         if not event.all_day and not is_utc(event.timezone):
             zones.add(event.timezone)
-        components.extend(series_components(event, page_urls.get(event.uid, "")))
     for tzid in sorted(zones):
         calendar.add_component(vtimezone(tzid))
-    for component in components:
-        calendar.add_component(component)
-    return bytes(calendar.to_ical())
+    head = bytes(calendar.to_ical())
+    if not head.endswith(_END):  # icalendar always ends a component so; guard the assumption
+        raise AssertionError("unexpected calendar serialisation")
+    cache = blocks if blocks is not None else BlockCache()
+    parts = [head[: -len(_END)]]
+    parts.extend(cache.block(event, page_urls.get(event.uid, "")) for event in ordered)
+    parts.append(_END)
+    return b"".join(parts)
+
+
+class BlockCache:
+    """Serialised VEVENTs per event version (LRU): the expensive part of building a feed.
+
+    The key holds everything a block is written from that can change without the event's
+    ``revision`` changing (category names, its page URL), so a hit is always the right bytes.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._blocks: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def block(self, event: Event, page_url: str) -> bytes:
+        key = (event.id, event.uid, event.revision, event.sequence, event.updated,
+               tuple(category.name for category in event.categories), page_url, FORMAT_VERSION)
+        with self._lock:
+            found = self._blocks.get(key)
+            if found is not None:
+                self._blocks.move_to_end(key)
+                return found
+        data = b"".join(bytes(component.to_ical())
+                        for component in series_components(event, page_url))
+        with self._lock:
+            self._blocks[key] = data
+            while len(self._blocks) > self.size:
+                self._blocks.popitem(last=False)
+        return data
 
 
 def series_components(event: Event, page_url: str) -> list[IEvent]:
