@@ -46,8 +46,8 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "public, max-age=900"
 # One-off events that ended before the first of the month this many months back are left out.
 HISTORY_MONTHS = 6
-# Built feeds kept per process (each entry is one calendar/filter at one version).
-CACHE_SIZE = 64
+# Bytes of built feeds kept per process (each feed keeps only its newest version).
+CACHE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,46 @@ class Validators:
 
 class FeedCache:
     """Built bodies keyed by ETag: a key names one version of one feed, so entries never go
-    stale; the least recently used are dropped beyond ``size``."""
+    stale.  Each feed (its ``slot``) keeps only its newest version, and the least recently used
+    are dropped beyond ``max_bytes``, so memory follows the number of feeds, not of changes."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._slots: dict[str, str] = {}  # slot → its newest key
+        self._slot_of: dict[str, str] = {}  # key → its slot
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def get_or_build(self, key: str, build: Callable[[], bytes]) -> bytes:
+    def get_or_build(self, key: str, build: Callable[[], bytes], *, slot: str) -> bytes:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
         body = build()
         with self._lock:
-            self._entries[key] = body
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            previous = self._slots.get(slot)
+            if previous is not None and previous != key:
+                self._drop(previous)
+            if key not in self._entries:
+                self._entries[key] = body
+                self._bytes += len(body)
+            self._slots[slot] = key
+            self._slot_of[key] = slot
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                self._drop(next(iter(self._entries)))
         return body
+
+    def _drop(self, key: str) -> None:
+        body = self._entries.pop(key, None)
+        if body is not None:
+            self._bytes -= len(body)
+        slot = self._slot_of.pop(key, None)
+        if slot is not None and self._slots.get(slot) == key:
+            del self._slots[slot]
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def _cache() -> FeedCache:
@@ -158,7 +179,12 @@ def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> 
         return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
                                _blocks())
 
-    return _cache().get_or_build(validators.etag, build)
+    return _cache().get_or_build(validators.etag, build, slot=feed_slot(calendar.id, categories))
+
+
+def feed_slot(calendar_id: int, categories: Sequence[str]) -> str:
+    """Which feed a cache entry is a version of: the calendar, its filter and the base URL."""
+    return "\x1f".join(["feed", str(calendar_id), *categories, links.base_url()])
 
 
 def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | None:
@@ -194,7 +220,7 @@ def _not_modified(validators: Validators, now: datetime) -> bool:
 
 
 def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
-             disposition: str, filename: str) -> Response:
+             disposition: str, filename: str, slot: str) -> Response:
     gzipped = _wants_gzip()
     etag = validators.etag + ("-gzip" if gzipped else "")
     if _not_modified(validators, now):
@@ -202,7 +228,8 @@ def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
     else:
         data = body()
         if gzipped:
-            data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0))
+            data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0),
+                                         slot=slot + "\x1fgzip")
         response = Response(data, content_type=CONTENT_TYPE)
         response.headers.set("Content-Disposition", disposition, filename=filename)
         if gzipped:
@@ -244,7 +271,7 @@ def calendar_feed(slug: str) -> Response:
             abort(404)
         return build_feed(calendar, categories, now)
 
-    return _respond(validators, now, body, "inline", filename)
+    return _respond(validators, now, body, "inline", filename, feed_slot(stamp.id, categories))
 
 
 @bp.get("/events/<path:uid>.ics")
@@ -262,10 +289,11 @@ def event_feed(uid: str) -> Response:
 
     def build() -> bytes:
         return _cache().get_or_build(
-            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)))
+            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)), slot=slot)
 
     name = secure_filename(event.title)[:80] or "event"
-    return _respond(validators, now, build, "attachment", name + ".ics")
+    slot = f"event\x1f{event.id}\x1f{links.base_url()}"
+    return _respond(validators, now, build, "attachment", name + ".ics", slot)
 
 
 def export_feed(slug: str, categories: Sequence[str] = ()) -> bytes:

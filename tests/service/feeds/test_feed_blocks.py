@@ -50,3 +50,17 @@ def test_a_renamed_category_reaches_the_feed_though_no_event_changed(
     assert b"CATEGORIES:TPS programme" in categories
     assert b"CATEGORIES:Newsletters,TPS programme" in categories
     assert not [line for line in categories if b"Tools" in line]
+
+
+def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> None:
+    from calendar_service.feeds import FeedCache
+
+    cache = FeedCache(max_bytes=25)
+    assert cache.get_or_build("v1", lambda: b"a" * 10, slot="feed-a") == b"a" * 10
+    assert cache.get_or_build("v1", lambda: b"never built", slot="feed-a") == b"a" * 10
+    assert cache.get_or_build("v2", lambda: b"b" * 10, slot="feed-a") == b"b" * 10
+    assert len(cache) == 1  # v1 of feed-a is gone with v2's arrival
+    cache.get_or_build("w1", lambda: b"c" * 10, slot="feed-b")
+    cache.get_or_build("x1", lambda: b"d" * 10, slot="feed-c")
+    assert len(cache) == 2  # 30 bytes > 25: the least recently used (feed-a v2) went
+    assert cache.get_or_build("v2", lambda: b"rebuilt", slot="feed-a") == b"rebuilt"
