@@ -1,22 +1,20 @@
 /* Small progressive enhancements; every page is complete without this file.
    1. "Copy" buttons beside feed addresses.
-   2. The visitor's own local time beside times shown in the calendar's zone, when they differ. */
+   2. The visitor's own time beside times shown in the calendar's zone, when it differs. */
 (function () {
   "use strict";
 
   function copyFrom(input, button) {
+    var label = button.textContent;
     var done = function () {
-      var label = button.textContent;
       button.textContent = "Copied";
       setTimeout(function () { button.textContent = label; }, 2000);
     };
+    input.select();
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(done, function () {
-        input.select();
-      });
+      navigator.clipboard.writeText(input.value).then(done, function () { /* left selected */ });
     } else {
-      input.select();
-      try { if (document.execCommand("copy")) { done(); } } catch (e) { /* selected for the user */ }
+      try { if (document.execCommand("copy")) { done(); } } catch (e) { /* left selected */ }
     }
   }
 
@@ -27,26 +25,29 @@
     button.addEventListener("click", function () { copyFrom(input, button); });
   });
 
-  var zone;
-  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
-  if (!zone) { return; }
-  var format = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: zone
-  });
-  document.querySelectorAll("time[data-local]").forEach(function (element) {
-    var page = element.parentNode.querySelector("abbr.zone");
-    var pageZone = page ? page.getAttribute("title") : null;
-    if (!pageZone || pageZone === zone) { return; }
-    var instant = new Date(element.getAttribute("datetime"));
+  var visitorZone;
+  try { visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  if (!visitorZone) { return; }
+
+  function clock(instant, zone) {
+    return new Intl.DateTimeFormat(undefined, {
+      weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: zone
+    }).format(instant);
+  }
+
+  /* One note per time range, after its zone abbreviation, only when the visitor's clock
+     would read differently from the calendar's. */
+  document.querySelectorAll("abbr.zone[title]").forEach(function (abbr) {
+    var start = abbr.parentNode.querySelector("time[data-local]");
+    var pageZone = abbr.getAttribute("title");
+    if (!start || pageZone === visitorZone) { return; }
+    var instant = new Date(start.getAttribute("datetime"));
     if (isNaN(instant.getTime())) { return; }
+    var theirs = clock(instant, visitorZone);
+    try { if (theirs === clock(instant, pageZone)) { return; } } catch (e) { return; }
     var note = document.createElement("span");
     note.className = "local-time";
-    note.textContent = "(" + format.format(instant) + " your time)";
-    element.setAttribute("title", format.format(instant) + " in " + zone);
-    if (element.nextElementSibling && element.nextElementSibling.classList.contains("local-time")) { return; }
-    if (!element.parentNode.querySelector(".local-time")) {
-      var last = element.parentNode.querySelector("abbr.zone") || element;
-      last.insertAdjacentElement("afterend", note);
-    }
+    note.textContent = "(" + theirs + " your time)";
+    abbr.insertAdjacentElement("afterend", note);
   });
 })();
