@@ -65,12 +65,6 @@ def short_day(day: date) -> str:
     return short_date(day, year=True)
 
 
-@bp.app_template_global()
-def has_endpoint(name: str) -> bool:
-    """Whether a route is registered (pages link to other blueprints only when they exist)."""
-    return name in current_app.view_functions
-
-
 def _zone(calendar: Calendar | None) -> tuple[str, ZoneInfo]:
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
     return tzid, ZoneInfo(tzid)

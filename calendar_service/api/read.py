@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import rules
-from calendar_service.accounts import organiser_for_token
 from calendar_service.api import bp
+from calendar_service.api.auth import bearer_organiser
 from calendar_service.api.openapi import document
 from calendar_service.api.write import event_etag
 from calendar_service.db import db
@@ -40,15 +40,9 @@ MAX_TOTAL = 10_000
 
 def may_see_drafts() -> bool:
     """True for a request with a live organiser token; a malformed or dead token is a 401."""
-    header = request.headers.get("Authorization", "").strip()
-    if not header:
+    if not request.headers.get("Authorization", "").strip():
         return False
-    scheme, _, secret = header.partition(" ")
-    organiser = organiser_for_token(secret.strip()) if scheme.lower() == "bearer" else None
-    if organiser is None:
-        raise ApiError(401, "The token is missing, unknown or revoked.",
-                       headers={"WWW-Authenticate": 'Bearer realm="calendar-service", '
-                                                    'error="invalid_token"'})
+    bearer_organiser()
     db.session.commit()  # keeps the token's last_used
     return True
 
