@@ -189,3 +189,29 @@ def test_deleting_an_event_removes_its_overrides_and_touches_the_calendar(
         db.session.commit()
         assert db.session.scalar(select(func.count(Event.id))) == 0
         assert db.session.scalar(select(Calendar.version)) == version + 1
+
+
+def test_reads_after_each_change_see_the_change(app: Flask, make_event) -> None:
+    """The read path's series cache is keyed by the row's version: no stale occurrences."""
+    created = make_event(rrule="FREQ=WEEKLY;COUNT=3")
+    window = rules.Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
+
+    def starts() -> list[tuple[str, bool]]:
+        return [(item.occurrence.start.isoformat(), item.occurrence.cancelled)
+                for item in occurrences_in(window, limit=10).items]
+
+    with app.app_context():
+        assert starts() == [("2027-01-27T14:00:00+00:00", False),
+                            ("2027-02-03T14:00:00+00:00", False),
+                            ("2027-02-10T14:00:00+00:00", False)]
+        event = _event(created["uid"])
+        operations.set_override(event, datetime(2027, 2, 3, 14), {"status": "cancelled"}, "t")
+        db.session.commit()
+        assert starts()[1] == ("2027-02-03T14:00:00+00:00", True)
+        operations.update_event(_event(created["uid"]), {"rrule": "FREQ=WEEKLY;COUNT=2"}, "t")
+        db.session.commit()
+        assert starts() == [("2027-01-27T14:00:00+00:00", False),
+                            ("2027-02-03T14:00:00+00:00", True)]
+        operations.clear_override(_event(created["uid"]), datetime(2027, 2, 3, 14), "t")
+        db.session.commit()
+        assert starts()[1] == ("2027-02-03T14:00:00+00:00", False)
