@@ -354,20 +354,34 @@ def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrenc
     if last_end is not None:
         horizon = min(horizon, last_end + timedelta(seconds=1))
     start = after_utc
-    span = _first_span(series, count)
-    found: tuple[Occurrence, ...] = ()
-    while True:
+    first_span = span = _first_span(series, count)
+    found: list[Occurrence] = []
+    seen: set[tuple[Moment | None, datetime]] = set()
+    for _ in range(_MAX_UPCOMING_WINDOWS):
         end = min(start + span, horizon, _LATEST)
         if end <= start:
-            return found
+            break
         try:
             result = expand(series, Window(start, end), limit=count)
         except ExpansionLimitError:
-            return found
-        found = result.occurrences
+            if span <= first_span:  # even the smallest window is too costly here
+                break
+            span = max(span / 4, first_span)  # look again, nearer
+            continue
+        for occurrence in result.occurrences:  # one in progress at ``start`` was seen before
+            key = (occurrence.recurrence_id, occurrence.start_utc)
+            if key not in seen:
+                seen.add(key)
+                found.append(occurrence)
         if len(found) >= count or end >= horizon or end >= _LATEST:
-            return found[:count]
+            break
+        start = end  # walk on from here: windows are contiguous, so nothing is skipped
         span = min(span * 4, limits.MAX_WINDOW_SPAN)
+    return tuple(found[:count])
+
+
+# Windows ``upcoming`` may try before it answers with what it has (keeps its cost bounded).
+_MAX_UPCOMING_WINDOWS = 64
 
 
 def _first_span(series: Series, count: int) -> timedelta:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from rules_helpers import local, make, starts, utc
@@ -10,6 +10,7 @@ from rules_helpers import local, make, starts, utc
 from rules import (
     ExpansionLimitError,
     Override,
+    Series,
     Window,
     expand,
     generates,
@@ -106,3 +107,17 @@ def test_upcoming() -> None:
     nxt = upcoming(s, utc(2027, 6, 1), 3)
     assert [o.recurrence_id for o in nxt] == [
         local(2027, 6, 9, 18), local(2027, 6, 23, 18), local(2027, 7, 7, 18)]
+
+
+def test_upcoming_walks_past_a_window_too_costly_to_expand_at_once() -> None:
+    """Every 15 minutes, in January only: from February the next ones are eleven months away,
+    further than one MINUTELY window may reach; upcoming walks on in windows it can afford."""
+    series = Series(start=datetime(2019, 2, 1), end=datetime(2019, 2, 1),
+                    tzid="Europe/London", rrule="FREQ=MINUTELY;INTERVAL=15;BYMONTH=1")
+    found = upcoming(series, datetime(2019, 2, 1, tzinfo=UTC), 4)
+    assert [occurrence.start_utc for occurrence in found] == [
+        datetime(2019, 2, 1, tzinfo=UTC),
+        datetime(2020, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2020, 1, 1, 0, 15, tzinfo=UTC),
+        datetime(2020, 1, 1, 0, 30, tzinfo=UTC),
+    ]
