@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 import rules
 from calendar_service import subscribe
 from calendar_service.add_to_calendar import Details, google_link, outlook_links
-from calendar_service.agenda_params import EARLIEST, LATEST, parse_params
+from calendar_service.agenda_params import EARLIEST, LATEST, parse_params, slug_values
 from calendar_service.db import db, utcnow
 from calendar_service.display import (
     Shown,
@@ -164,17 +164,18 @@ def occurrence_at(event: Event, text: str) -> rules.Occurrence | None:
     except MomentError:
         return None
     series = series_of(event)
-    if not rules.generates(series, recurrence_id):
+    try:
+        if not rules.generates(series, recurrence_id):
+            return None
+        starts = [recurrence_id] + [override.start for override in series.overrides
+                                    if override.recurrence_id == recurrence_id and override.start]
+        instants = [rules.to_utc(moment, event.timezone) for moment in starts]
+        reach = abs(series.duration) + timedelta(days=2)
+        window = rules.Window(min(instants) - reach, max(instants) + reach)
+        found = rules.expand(series, window, limit=PAGE_LIMIT).occurrences
+    except (rules.RulesError, OverflowError):  # a date at the ends of time, a costly COUNT
         return None
-    starts = [recurrence_id] + [override.start for override in series.overrides
-                                if override.recurrence_id == recurrence_id and override.start]
-    instants = [rules.to_utc(moment, event.timezone) for moment in starts]
-    reach = abs(series.duration) + timedelta(days=2)
-    window = rules.Window(min(instants) - reach, max(instants) + reach)
-    for occurrence in rules.expand(series, window, limit=PAGE_LIMIT).occurrences:
-        if occurrence.recurrence_id == recurrence_id:
-            return occurrence
-    return None
+    return next((item for item in found if item.recurrence_id == recurrence_id), None)
 
 
 def _last_occurrence(event: Event, series: rules.Series) -> rules.Occurrence | None:
@@ -251,7 +252,7 @@ def month_view(slug: str, year: int, month: int) -> str:
     calendar = find_calendar(slug)
     if calendar is None or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
         abort(404, description="There is no such calendar month.")
-    categories = tuple(value for value in request.args.getlist("category") if value)[:20]
+    categories = tuple(slug_values(request.args))
     tzid, tz = _zone(calendar)
     today = utcnow().astimezone(tz).date()
     first, end = grid_bounds(year, month)
@@ -296,7 +297,7 @@ def next_page(slug: str) -> Response:
     calendar = find_calendar(slug)
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
-    categories = [value for value in request.args.getlist("category") if value][:20]
+    categories = slug_values(request.args)
     found = next_occurrence(calendar, categories, utcnow())
     if found is None:
         abort(404, description="Nothing is scheduled in this calendar yet.")

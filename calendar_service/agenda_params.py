@@ -20,6 +20,23 @@ EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def slug_values(args: MultiDict[str, str], name: str = "category") -> list[str]:
+    """The repeated slug parameter without blanks or duplicates.  A value no slug can be
+    becomes "", which matches nothing: a filter never widens, and NUL (which PostgreSQL refuses)
+    never reaches a query."""
+    values: list[str] = []
+    for raw in args.getlist(name)[:MAX_CATEGORIES]:
+        value = raw.strip()
+        if not value:
+            continue
+        if not _SLUG.match(value):
+            value = ""
+        if value not in values:
+            values.append(value)
+    return values
 
 
 @dataclass(frozen=True)
@@ -88,19 +105,13 @@ def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParam
         else:
             errors["days"] = f"Give a number of days from 1 to {MAX_DAYS}."
     calendar = args.get("calendar", "").strip()[:100] or None  # the view answers 404 if unknown
-    categories: list[str] = []
-    for value in args.getlist("category"):
-        value = value.strip()
-        if not value:
-            continue
-        if not _SLUG.match(value):
-            errors["category"] = "There is no category with that name."
-        elif value not in categories:
-            categories.append(value)
-    if len(categories) > MAX_CATEGORIES:
+    categories = slug_values(args)
+    if "" in categories:
+        errors["category"] = "There is no category with that name."
+        categories.remove("")
+    if len(args.getlist("category")) > MAX_CATEGORIES:
         errors["category"] = f"Choose at most {MAX_CATEGORIES} categories."
-        categories = categories[:MAX_CATEGORIES]
-    text = " ".join(args.get("q", "").split())
+    text = " ".join(_CONTROL.sub(" ", args.get("q", "")).split())
     if len(text) > MAX_QUERY:
         errors["q"] = f"Search for at most {MAX_QUERY} characters."
         text = text[:MAX_QUERY]

@@ -39,6 +39,7 @@ Actor = Organiser | str | None
 """Who makes a change: an organiser, or a label such as ``"seed"`` or ``"cli"``."""
 
 _CAL_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_UID_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
 OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 
 # Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
@@ -47,10 +48,14 @@ SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdate
 
 
 def find_calendar(slug: str) -> Calendar | None:
+    if not _CAL_SLUG.match(slug):  # no stored slug looks otherwise; NUL would upset PostgreSQL
+        return None
     return db.session.scalar(select(Calendar).where(Calendar.slug == slug))
 
 
 def find_event(uid: str) -> Event | None:
+    if not _UID_FORM.match(uid):  # stored uids are printable ASCII (event_input checks them)
+        return None
     return db.session.scalar(select(Event).where(Event.uid == uid))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import rules
+from calendar_service.agenda_params import MAX_CATEGORIES, slug_values
 from calendar_service.api import bp
 from calendar_service.api.auth import bearer_organiser
 from calendar_service.api.openapi import document
@@ -31,7 +32,6 @@ from calendar_service.operations import find_calendar, find_event
 from calendar_service.serialise import calendar_json, event_json, occurrence_json, utc_text
 from rules.limits import MAX_YEAR, MIN_YEAR
 
-MAX_CATEGORIES = 20
 # The longest window one /occurrences answer covers: two years and a day or two.
 MAX_WINDOW_DAYS = 732
 # The most occurrences in one answer, whatever the per-event limit (then "truncated": true).
@@ -58,11 +58,10 @@ def _calendar_arg() -> Calendar | None:
 
 
 def _category_args() -> list[str]:
-    values = [value.strip() for value in request.args.getlist("category") if value.strip()]
-    if len(values) > MAX_CATEGORIES:
+    if len(request.args.getlist("category")) > MAX_CATEGORIES:
         raise ApiError(422, f"At most {MAX_CATEGORIES} categories.",
                        errors={"category": f"at most {MAX_CATEGORIES} values"})
-    return [value[:64] for value in values]
+    return slug_values(request.args)
 
 
 def _private(response: Response, drafts: bool) -> Response:

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from calendar_service import operations
+from calendar_service.accounts import create_organiser
 from calendar_service.db import db, utcnow
 from calendar_service.moments import parse_stored
 
@@ -267,7 +268,9 @@ def test_a_link_to_one_occurrence_shows_that_occurrence(
     assert "This occurrence is cancelled." in text
     stale = page(client, "/events/weekly@x?on=2030-01-09T15:00:00")
     assert "no longer part of this series" in stale
-    assert "no longer part of this series" in page(client, "/events/weekly@x?on=%3Cjunk%3E")
+    for junk in ("%3Cjunk%3E", "0001-01-01T00:00:00", "9999-12-31T23:59:59", "2030-01-08",
+                 "2030-01-08T15:00:00%2B05:00", "x" * 500):
+        assert "no longer part of this series" in page(client, f"/events/weekly@x?on={junk}")
 
 
 def test_a_past_single_event_says_it_has_ended(client: FlaskClient,
@@ -283,6 +286,20 @@ def test_drafts_and_unknown_uids_are_404_pages(client: FlaskClient,
     text = page(client, "/events/draft@x", 404)
     assert "Secret plan" not in text
     page(client, "/events/nothing@x", 404)
+
+
+def test_a_signed_in_organiser_previews_a_draft_page(app: Flask, client: FlaskClient,
+                                                    make_event: MakeEvent) -> None:
+    make_event(uid="draft@x", title="Secret plan", published=False)
+    with app.app_context():
+        create_organiser("ada@example.org", "a long enough password")
+        db.session.commit()
+    signed = client.post("/organiser/sign-in",
+                         data={"email": "ada@example.org", "password": "a long enough password"})
+    assert signed.status_code == 302
+    text = page(client, "/events/draft@x")
+    assert "<h1>Secret plan</h1>" in text and "This is a draft" in text
+    assert "Secret plan" not in page(client, "/?from=2027-01-27&days=1")
 
 
 # Month grid -----------------------------------------------------------------------------------
@@ -374,3 +391,21 @@ def test_an_event_page_links_its_ics_and_its_category_feed(client: FlaskClient,
     assert 'href="webcal://localhost/calendars/turing-roche.ics?category=tps"' in text
     ics = client.get("/events/tps-seminar@turing-roche.calendar.ics")
     assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+
+
+@pytest.mark.parametrize("url", [
+    "/?from=2999-12-31&days=366", "/?from=1900-01-01&days=1", "/?days=366&q=%00%FF",
+    "/?category=" + "a" * 5000, "/?calendar=" + "%F0%9F%92%A5" * 50, "/?from=%00",
+    "/?q=%25%5F%5C", "/?category=a&category=b&" + "&".join(f"category=c{i}" for i in range(50)),
+    "/calendars/test/99999999999999999999/1", "/calendars/test/2999/12", "/calendars/test/1900/1",
+    "/calendars/test/2027/1?category=%00", "/calendars/test/next?category=" + "z" * 3000,
+    "/events/%00", "/events/" + "u" * 3000, "/events/a@x?on=" + "%FF" * 40,
+    "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&category=%00",
+    "/api/v1/occurrences?start=2027-01-01T10:00:00%2B99:00&end=2027-02-01",
+    "/api/v1/events?calendar=%00", "/api/v1/events/" + "%FF" * 100,
+])
+def test_hostile_addresses_never_give_a_server_error(client: FlaskClient, make_event: MakeEvent,
+                                                     url: str) -> None:
+    make_event(uid="a@x", rrule="FREQ=DAILY")
+    response = client.get(url)
+    assert response.status_code in (200, 302, 400, 404, 422), (url, response.status_code)
