@@ -82,8 +82,7 @@ class _Plan:
 def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     """Parse the file; raises IcsImportError when it is too large or not an iCalendar file."""
     if len(data) > max_bytes:
-        raise IcsImportError(
-            f"the file is {len(data):,} bytes; the import limit is {max_bytes:,} bytes")
+        raise IcsImportError(f"the file is larger than the import limit of {max_bytes:,} bytes")
     if not data.strip():
         raise IcsImportError("the file is empty")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from calendar_service import accounts, operations
@@ -112,6 +113,20 @@ def audit_log() -> Page:
     ).all()
     return render_template("organiser/audit.html", entries=entries[:AUDIT_PAGE], page=number,
                            more=len(entries) > AUDIT_PAGE)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge) -> Page:
+    """An upload over the request limit: say so on the import page, not on a bare 413 page."""
+    if request.endpoint != "organiser.import_page" or not current_user.is_authenticated:
+        return render_template("error.html", error=error, status=413), 413
+    form = ImportForm(formdata=None)
+    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
+                                    db.session.scalars(select(Calendar).order_by(Calendar.name)))
+    limit = int(current_app.config["IMPORT_MAX_BYTES"])
+    message = f"Nothing was imported: the file is larger than the import limit of {limit:,} bytes."
+    return render_template("organiser/import.html", form=form, result=None, error=message,
+                           limit=limit), 413
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -134,6 +134,8 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
         return _render_editor(form, calendars, event, status=422)
     try:
         data = editor.form_event_data(form)
+        if data["rrule"] is None and not (event is not None and event.rdates):
+            data["exdates"] = []  # nothing left to exclude from once it no longer repeats
         if form.preview.data:
             return _render_editor(form, calendars, event,
                                   preview=editor.preview(data, existing=event))
@@ -199,13 +201,20 @@ def event_occurrences(uid: str) -> Page:
 
 
 def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
-    """The occurrence with this recurrence id, as it is now (moved or not)."""
+    """The occurrence with this recurrence id, as it is now (moved or not).
+
+    It is looked for in a one-second window where it starts: where the series puts it, or where
+    its override moved it, so the cost does not depend on how dense the rule is.
+    """
     series = series_of(event)
-    start_utc = rules.to_utc(moment, event.timezone)
-    window = rules.Window(start_utc - timedelta(days=400), start_utc + timedelta(days=400))
-    for occurrence in rules.expand(series, window, limit=2000).occurrences:
-        if occurrence.recurrence_id == moment:
-            return occurrence
+    starts = [moment] + [override.start for override in series.overrides
+                         if override.recurrence_id == moment and override.start is not None]
+    for start in starts:
+        start_utc = rules.to_utc(start, event.timezone)
+        window = rules.Window(start_utc, start_utc + timedelta(seconds=1))
+        for occurrence in rules.expand(series, window, limit=1000).occurrences:
+            if occurrence.recurrence_id == moment:
+                return occurrence
     abort(404, "This series has no occurrence at that time.")
 
 

@@ -370,3 +370,28 @@ def test_the_upload_page_imports_and_lists_what_it_did(app: Flask, signed_in: Fl
     assert broken.status_code == 422
     assert "Nothing was imported: not a readable iCalendar file" in broken.text
     assert counts(app)[0] == 1
+
+
+@pytest.fixture
+def small_limits(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Request and import limits small enough for the test client to keep bodies in memory."""
+    app_config.update(MAX_CONTENT_LENGTH=100_000, IMPORT_MAX_BYTES=60_000)
+    return app_config
+
+
+def test_an_upload_over_the_limit_says_so_on_the_import_page(
+    small_limits: dict[str, Any], app: Flask, signed_in: FlaskClient, calendar: dict[str, Any]
+) -> None:
+    for size, status, message in (
+        (150_000, 413, "Nothing was imported: the file is larger than the import limit of "
+                       "60,000 bytes"),
+        (80_000, 422, "Nothing was imported: the file is larger than the import limit of "
+                      "60,000 bytes"),
+    ):
+        body = ics(SERIES) + b" " * size
+        response = signed_in.post("/organiser/import", data={
+            "calendar": "test", "file": (BytesIO(body), "huge.ics")},
+            content_type="multipart/form-data")
+        assert response.status_code == status
+        assert message in response.text
+    assert counts(app)[0] == 0
