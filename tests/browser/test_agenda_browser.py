@@ -191,3 +191,56 @@ def test_every_page_is_complete_without_javascript(browser: Any, base_url: str) 
     assert "Research software office hours" in titles
     assert copy_hidden and address.endswith(FEED)
     assert add_links == 4
+
+
+CONTRAST_JS = """
+(selectors) => {
+  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92
+                                                   : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const value = rgb(getComputedStyle(el).backgroundColor);
+      if (value.length < 4 || value[3] > 0) { return value; }
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor);
+  };
+  const out = {};
+  for (const selector of selectors) {
+    const el = document.querySelector(selector);
+    if (!el) { out[selector] = null; continue; }
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    out[selector] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+  return out;
+}
+"""
+TEXT = ["body", ".window-summary", ".occurrence .when", ".occurrence-title a", ".rhythm",
+        ".categories a", ".badge-cancelled", ".badge-ongoing", ".subscribe .help",
+        ".filters label", "button[type=submit]", ".site-footer", ".day-heading .date"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_meets_aa_contrast_in_both_schemes(browser: Any, base_url: str,
+                                                scheme: str) -> None:
+    context = browser.new_context(color_scheme=scheme, base_url=base_url)
+    page = context.new_page()
+    page.goto("/")
+    ratios = page.evaluate(CONTRAST_JS, TEXT)
+    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    context.close()
+    assert (body == "rgb(255, 255, 255)") == (scheme == "light")
+    low = {selector: ratio for selector, ratio in ratios.items() if ratio is None or ratio < 4.5}
+    assert low == {}
+
+
+def test_print_shows_the_events_without_forms_and_panels(page: Any) -> None:
+    page.goto("/")
+    page.emulate_media(media="print")
+    assert page.locator("form.filters").is_hidden()
+    assert page.locator("section.subscribe").is_hidden()
+    assert page.locator(".pager").first.is_hidden()
+    assert page.locator(".occurrence").first.is_visible()
