@@ -20,6 +20,7 @@ from calendar_service.models import ApiToken, Organiser
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "cal_"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-at-all")
 
@@ -29,6 +30,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_organiser(email: str) -> Organiser | None:
+    if _CONTROL.search(email):  # no stored address has one; NUL would upset PostgreSQL
+        return None
     return db.session.scalar(
         select(Organiser).where(func.lower(Organiser.email) == normalise_email(email))
     )
@@ -39,10 +42,12 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
     """Add an organiser; raises ValidationError with field messages."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or _CONTROL.search(email):
         errors["email"] = "is not an e-mail address"
     elif find_organiser(email) is not None:
         errors["email"] = "an organiser with this e-mail exists already"
+    if _CONTROL.search(name) or len(name) > 200:
+        errors["name"] = "must be one line of at most 200 characters"
     if password is not None and len(password) < MIN_PASSWORD:
         errors["password"] = f"must be at least {MIN_PASSWORD} characters"
     if errors:

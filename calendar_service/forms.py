@@ -7,6 +7,7 @@ back next to the fields here, so the form and the API say the same thing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,19 +45,35 @@ REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_l
 ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
 
 
-class SignInForm(FlaskForm):
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class CheckedForm(FlaskForm):
+    """A form whose text fields refuse control characters (a NUL cannot even be stored in
+    PostgreSQL text): a field message instead of a failed query."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        for field in self:
+            if isinstance(field.data, str) and _CONTROL.search(field.data):
+                field.errors = [*field.errors, "contains control characters"]
+                valid = False
+        return valid
+
+
+class SignInForm(CheckedForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField("Sign in")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button that changes something: only the CSRF token (revoke, deactivate, restore …)."""
 
     submit = SubmitField("Confirm")
 
 
-class EventForm(FlaskForm):
+class EventForm(CheckedForm):
     """The event editor; ``recurrence`` choices are labelled from the start date by the view."""
 
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
@@ -92,7 +109,7 @@ class EventForm(FlaskForm):
     save = SubmitField("Save")
 
 
-class OccurrenceForm(FlaskForm):
+class OccurrenceForm(CheckedForm):
     """A change to one occurrence, or to it and every later one."""
 
     scope = RadioField("Apply to", choices=options([("this", "Only this occurrence"),
@@ -110,18 +127,18 @@ class OccurrenceForm(FlaskForm):
     restore = SubmitField("Restore as the series has it")
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(CheckedForm):
     revision = HiddenField()
     submit = SubmitField("Delete for good")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(CheckedForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)],
                        description="What the token is for, e.g. 'website sync'")
     submit = SubmitField("Create token")
 
 
-class OrganiserForm(FlaskForm):
+class OrganiserForm(CheckedForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
     name = StringField("Name", validators=[Length(max=200)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=1000)])
@@ -129,7 +146,7 @@ class OrganiserForm(FlaskForm):
     submit = SubmitField("Add organiser")
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(CheckedForm):
     slug = StringField("Short name (in links)", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
@@ -138,7 +155,7 @@ class CalendarForm(FlaskForm):
     submit = SubmitField("Create calendar")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(CheckedForm):
     calendar = SelectField("Into calendar", validators=[DataRequired()])
     file = FileField(".ics file", validators=[FileRequired()])
     submit = SubmitField("Import")

@@ -40,6 +40,7 @@ Actor = Organiser | str | None
 
 _CAL_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _UID_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 
 # Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
@@ -90,8 +91,12 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
         errors["slug"] = f"a calendar {slug!r} exists already"
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors["name"] = "is required, at most 200 characters"
+    elif _CONTROL.search(name):
+        errors["name"] = "contains control characters"
     if not isinstance(description, str) or len(description) > 5000:
         errors["description"] = "must be text of at most 5000 characters"
+    elif _CONTROL.search(description):
+        errors["description"] = "contains control characters"
     if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
         errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
     if errors:
