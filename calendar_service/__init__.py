@@ -19,6 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     register_config(app, test_config)
     register_extensions(app)
+    register_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -66,6 +67,12 @@ def register_extensions(app: Flask) -> None:
         if not organiser_id.isdigit():
             return None
         return db.session.get(Organiser, int(organiser_id))
+
+
+def register_guards(app: Flask) -> None:
+    from calendar_service.guards import register_guards as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

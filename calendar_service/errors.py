@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 PROBLEM_TYPES = {
     400: "bad-request",
@@ -107,6 +108,16 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response
         return render_template("error.html", error=error, status=status), status
+
+    @app.errorhandler(DataError)
+    def _data_error(error: DataError) -> Response | tuple[str, int]:
+        # A value the database refuses (out of range, NUL in text) that validation let through:
+        # the client's input, so a 400, and the request's transaction is rolled back.
+        from calendar_service.db import db
+
+        db.session.rollback()
+        current_app.logger.warning("database refused a value on %s: %s", request.path, error.orig)
+        return _http_error(BadRequest("A value in the request was not accepted."))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:

@@ -139,3 +139,19 @@ def test_robots_txt_lets_calendar_clients_fetch_feeds(client) -> None:
     lines = response.text.splitlines()
     assert lines[:2] == ["User-agent: *", "Allow: /"]
     assert not any(line.strip() in ("Disallow: /", "Disallow: /calendars/") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/events/%00.ics", "/calendars/%00.ics", "/events/%00", "/api/v1/events/a%00b",
+     "/?q=%00", "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&calendar=%01",
+     "/calendars/x%1f/next"],
+)
+def test_control_characters_in_the_address_are_a_clear_400(client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert response.mimetype == "application/problem+json"
+        assert "control characters" in response.get_json()["detail"]
+    else:
+        assert "control characters" in response.text
