@@ -155,3 +155,17 @@ def test_control_characters_in_the_address_are_a_clear_400(client, url: str) -> 
         assert "control characters" in response.get_json()["detail"]
     else:
         assert "control characters" in response.text
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict) -> None:
+    from sqlalchemy.exc import DataError
+
+    flask_app = create_app(app_config)
+
+    @flask_app.get("/api/v1/_refused")
+    def refused() -> str:
+        raise DataError("INSERT …", {}, ValueError("A string literal cannot contain NUL"))
+
+    response = flask_app.test_client().get("/api/v1/_refused")
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == "A value in the request was not accepted."
