@@ -219,12 +219,22 @@ def peak_rss_mb(pid: int) -> float:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+WARMUP = 2
+
+
 def wrk(name: str, url: str, duration: int, connections: int,
         headers: dict[str, str] | None = None) -> Result:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    """One scenario: a short unmeasured warm-up (every worker builds its caches, as a running
+    server has), then the measured run."""
+    options = []
     for key, value in (headers or {}).items():
-        command += ["-H", f"{key}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+        options += ["-H", f"{key}: {value}"]
+    if WARMUP:
+        subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WARMUP}s", *options, url],
+                       capture_output=True, check=True)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    output = subprocess.run(command + options + [url], capture_output=True, text=True,
+                            check=True).stdout
 
     def latency(percent: str) -> float:
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
@@ -345,11 +355,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--write-rate", type=float, default=10.0, help="writes per second")
+    parser.add_argument("--warmup", type=int, default=WARMUP,
+                        help="unmeasured seconds of load before each scenario")
     args = parser.parse_args()
+    globals()["WARMUP"] = args.warmup
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s; "
-          "gunicorn 2 workers (gthread, 2 threads)")
+    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s "
+          f"after {args.warmup} s warm-up; gunicorn 2 workers (gthread, 2 threads)")
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         run_database(kind, args)
 

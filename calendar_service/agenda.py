@@ -41,8 +41,13 @@ from calendar_service.richtext import linkify, paragraphs, safe_url
 
 bp = Blueprint("agenda", __name__)
 
-# Most occurrences one event contributes to a page; a minutely series must not flood it.
-PAGE_LIMIT = 200
+# The most occurrences one agenda page lists (it ends at a day boundary and links on).
+MAX_SHOWN = 300
+# Most occurrences one event contributes to a page: one more than a page shows, so an event
+# cut short by it is always cut after the page's own end (its first ones are the ones kept).
+PAGE_LIMIT = MAX_SHOWN + 1
+# The agenda first expands this span: when it alone fills a page, the rest is never expanded.
+PROBE = timedelta(days=7)
 # How many upcoming occurrences an event page lists.
 UPCOMING = 10
 # Windows searched, one after another, for a calendar's next occurrence.
@@ -113,9 +118,14 @@ def index() -> tuple[str, int]:
     today = utcnow().astimezone(tz).date()
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
-    listing, problem = _listing(_window(first, end, tzid), calendar=calendar,
-                                categories=params.categories, text=params.text or None)
+    filters: dict[str, Any] = {"calendar": calendar, "categories": params.categories,
+                               "text": params.text or None}
+    listing, problem = _listing(_window(first, min(first + PROBE, end), tzid), **filters)
+    if len(listing.items) <= MAX_SHOWN and first + PROBE < end:
+        listing, problem = _listing(_window(first, end, tzid), **filters)
     items = [shown(item, tz) for item in listing.items]
+    items, end, more = _one_page(items, first, end)
+    continue_url = url_for("agenda.index", **params.query(start=end)) if more else None
     calendars, categories = _filter_choices(calendar)
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
@@ -131,10 +141,28 @@ def index() -> tuple[str, int]:
         categories=categories, feeds=feeds, subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
         earlier=url_for("agenda.index", **params.shifted(today, -params.days)),
-        later=url_for("agenda.index", **params.shifted(today, params.days)),
+        later=continue_url or url_for("agenda.index", **params.shifted(today, params.days)),
         this_week=url_for("agenda.index", **params.query(start=None)),
         earliest=first <= EARLIEST, latest=end > LATEST, month_url=month_url,
+        continue_url=continue_url, continue_from=end,
     ), status
+
+
+def _one_page(items: list[Shown], first: date, end: date) -> tuple[list[Shown], date, bool]:
+    """At most about MAX_SHOWN occurrences, cut at a day boundary: (items, new end, cut?).
+
+    A busy institute calendar can hold thousands of occurrences in eight weeks; a page of them
+    all is megabytes no one reads.  The page ends before the first day it cannot show whole,
+    and links on from that day.
+    """
+    if len(items) <= MAX_SHOWN:
+        return items, end, False
+    cut = max(items[MAX_SHOWN].first_day, first)
+    kept = [item for item in items if max(item.first_day, first) < cut]
+    if not kept:  # one day alone holds more than a page: show that day whole
+        cut = cut + timedelta(days=1)
+        kept = [item for item in items if max(item.first_day, first) < cut]
+    return kept, cut, True
 
 
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]

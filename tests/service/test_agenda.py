@@ -409,3 +409,30 @@ def test_hostile_addresses_never_give_a_server_error(client: FlaskClient, make_e
     make_event(uid="a@x", rrule="FREQ=DAILY")
     response = client.get(url)
     assert response.status_code in (200, 302, 400, 404, 422), (url, response.status_code)
+
+
+def test_a_crowded_window_is_cut_into_pages_at_a_day_boundary(
+    client: FlaskClient, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    """Hourly from 14:00 on 27 January: 10 that day, then 24 a day; the page stops before the
+    day whose occurrences would pass 300, and links on from that day."""
+    make_event(title="Hourly check-in", start="2027-01-27T14:00:00", end="2027-01-27T14:30:00",
+               rrule="FREQ=HOURLY")
+    text = page(client, "/?from=2027-01-27&days=56")
+    assert len(titles(text)) == 10 + 24 * 12
+    assert headings(text)[-1].startswith("Monday 8 February")
+    assert "Continue from Tuesday 9 February 2027" in text
+    later = re.findall(r'href="([^"]*from=2027-02-09[^"]*)"', text)
+    assert later, "no link on from the first day left out"
+    following = page(client, html.unescape(later[0]))
+    assert headings(following)[0].startswith("Tuesday 9 February")
+    assert len(titles(following)) == 24 * 12
+
+
+def test_a_quiet_window_is_one_page_without_a_continue_link(
+    client: FlaskClient, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    make_event(title="Weekly call", start="2027-01-27T14:00:00", rrule="FREQ=WEEKLY")
+    text = page(client, "/?from=2027-01-27&days=56")
+    assert len(titles(text)) == 8
+    assert "Continue from" not in text
