@@ -197,7 +197,7 @@ def test_hostile_query_values_never_give_a_500(client: FlaskClient,
                                                calendar_with_event: dict[str, Any]) -> None:
     for query in ("?category=%00", "?category=" + "x" * 5000, "?category=", "?category=talks" * 3,
                   "?category=%ff%fe"):
-        assert client.get(FEED + query).status_code in (200, 404), query
+        assert client.get(FEED + query).status_code in (200, 400, 404), query
     assert client.get(FEED, headers={"If-None-Match": '"\x00'}).status_code == 200
 
 
