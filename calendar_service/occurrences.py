@@ -117,6 +117,23 @@ def touching_ids(window: rules.Window) -> CompoundSelect:
     return union_all(ends_after, endless)
 
 
+def filtered(
+    query: Select[tuple[Event]],
+    *,
+    calendar: Calendar | None = None,
+    categories: Sequence[str] = (),
+    include_drafts: bool = False,
+) -> Select[tuple[Event]]:
+    """Narrow an event query to a calendar, any of some categories, and published events."""
+    if calendar is not None:
+        query = query.where(Event.calendar_id == calendar.id)
+    if not include_drafts:
+        query = query.where(Event.published.is_(True))
+    if categories:
+        query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
+    return query
+
+
 def window_query(
     window: rules.Window,
     *,
@@ -136,12 +153,8 @@ def window_query(
         )
         .order_by(Event.first_start_utc, Event.id)
     )
-    if calendar is not None:
-        query = query.where(Event.calendar_id == calendar.id)
-    if not include_drafts:
-        query = query.where(Event.published.is_(True))
-    if categories:
-        query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
+    query = filtered(query, calendar=calendar, categories=categories,
+                     include_drafts=include_drafts)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(

@@ -336,12 +336,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
         texts["description"]
     row.updated = utcnow()
     row.sequence = event.sequence + 1
-    _revalidate(event)
-    event.sequence += 1
-    event.revision += 1
-    event.updated = utcnow()
-    event.calendar.touch()
-    db.session.flush()
+    _occurrence_changed(event)
     audit(actor, "cancel" if row.cancelled else "override", "occurrence",
           f"{event.uid} {key}", event.calendar, recurrence_id=key)
     return row
@@ -355,14 +350,19 @@ def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> N
         event.overrides.remove(row)
     if key in (event.exdates or []):
         event.exdates = [value for value in event.exdates if value != key]
+    _occurrence_changed(event)
+    audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
+          recurrence_id=key)
+
+
+def _occurrence_changed(event: Event) -> None:
+    """After one occurrence changed: check the series, new bounds, a new version for clients."""
     _revalidate(event)
     event.sequence += 1
     event.revision += 1
     event.updated = utcnow()
     event.calendar.touch()
     db.session.flush()
-    audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-          recurrence_id=key)
 
 
 def _revalidate(event: Event) -> None:

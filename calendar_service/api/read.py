@@ -27,7 +27,7 @@ from calendar_service.errors import ApiError
 from calendar_service.links import absolute, feed_url, subscribe_links
 from calendar_service.models import Calendar, Category, Event
 from calendar_service.moments import is_date_text
-from calendar_service.occurrences import occurrences_in
+from calendar_service.occurrences import filtered, occurrences_in
 from calendar_service.operations import find_calendar, find_event
 from calendar_service.serialise import calendar_json, event_json, occurrence_json, utc_text
 from rules.limits import MAX_YEAR, MIN_YEAR
@@ -114,12 +114,7 @@ def list_events() -> Response:
         .options(selectinload(Event.categories), selectinload(Event.calendar))
         .order_by(Event.first_start_utc, Event.id)
     )
-    if calendar is not None:
-        query = query.where(Event.calendar_id == calendar.id)
-    if not drafts:
-        query = query.where(Event.published.is_(True))
-    if categories:
-        query = query.where(Event.categories.any(Category.slug.in_(categories)))
+    query = filtered(query, calendar=calendar, categories=categories, include_drafts=drafts)
     events = db.session.scalars(query).all()
     return _private(jsonify({"events": [event_json(event) for event in events]}), drafts)
 
