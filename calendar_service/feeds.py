@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.http import parse_date, parse_etags
 from werkzeug.utils import secure_filename
@@ -38,6 +38,7 @@ from werkzeug.utils import secure_filename
 from calendar_service import ical, links
 from calendar_service.db import db, utcnow
 from calendar_service.models import Calendar, Category, Event
+from calendar_service.stamps import StampReader
 
 bp = Blueprint("feeds", __name__)
 
@@ -114,6 +115,13 @@ def _blocks() -> ical.BlockCache:
     if blocks is None:
         blocks = current_app.extensions.setdefault("feeds.blocks", ical.BlockCache())
     return blocks  # type: ignore[no-any-return]
+
+
+def _stamps() -> StampReader:
+    reader = current_app.extensions.get("feeds.stamps")
+    if reader is None or reader.engine is not db.engine:
+        reader = current_app.extensions["feeds.stamps"] = StampReader(db.engine)
+    return reader  # type: ignore[no-any-return]
 
 
 # History -----------------------------------------------------------------------------------------
@@ -241,12 +249,6 @@ def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
     return response
 
 
-# The validators of a feed come from this one row: no entity, no relationship, one indexed read.
-_STAMP = select(Calendar.id, Calendar.slug, Calendar.version, Calendar.changed).where(
-    Calendar.slug == bindparam("slug")
-)
-
-
 @bp.get("/calendars/<slug>.ics")
 def calendar_feed(slug: str) -> Response:
     """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them).
@@ -254,8 +256,7 @@ def calendar_feed(slug: str) -> Response:
     A conditional request is answered from the calendar's version row alone, so a 304 costs
     one small query whatever the size of the calendar.
     """
-    with db.engine.connect() as connection:  # Core, not the ORM session: the cheapest read
-        stamp = connection.execute(_STAMP, {"slug": slug}).first()
+    stamp = _stamps().read(slug)
     if stamp is None:
         abort(404)
     categories = chosen_categories(stamp.id, request.args.getlist("category"))
