@@ -13,9 +13,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 # Threads let a worker keep answering cheap requests (304s) while one builds a feed.
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_class = "gthread"
-# Recycle workers now and then so slow growth of memory never accumulates.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = 500
+# Workers are not recycled by default: their caches (built feeds, serialised events, parsed
+# rules) are bounded, and a recycled worker must rebuild them. Set GUNICORN_MAX_REQUESTS to
+# recycle anyway (e.g. 200000).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
