@@ -20,6 +20,7 @@ cached feed or a 304 wrong.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import threading
@@ -32,6 +33,7 @@ from typing import Protocol
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.http import http_date as _http_date
 from werkzeug.http import parse_date, parse_etags
 from werkzeug.utils import secure_filename
 
@@ -57,6 +59,10 @@ class Validators:
 
     etag: str  # without quotes; the gzip representation adds "-gzip"
     last_modified: datetime
+
+    @property
+    def http_date(self) -> str:
+        return _http_date(self.last_modified.replace(microsecond=0))
 
 
 class FeedCache:
@@ -165,9 +171,18 @@ class Stamped(Protocol):
 
 def feed_validators(calendar: Stamped, categories: Sequence[str], now: datetime) -> Validators:
     cutoff, rollover = history_cutoff(now)
-    tag = _digest("feed", ical.FORMAT_VERSION, calendar.id, calendar.slug, calendar.version,
-                  ",".join(categories), cutoff.date(), links.base_url())
-    return Validators(tag, max(calendar.changed, rollover))
+    return _validators(calendar.id, calendar.slug, calendar.version, calendar.changed,
+                       tuple(categories), cutoff, rollover, links.base_url())
+
+
+@functools.lru_cache(maxsize=4096)
+def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
+                categories: tuple[str, ...], cutoff: datetime, rollover: datetime,
+                base_url: str) -> Validators:
+    """Memoised: every poll of an unchanged feed asks for the same validators."""
+    tag = _digest("feed", ical.FORMAT_VERSION, calendar_id, slug, version, ",".join(categories),
+                  cutoff.date(), base_url)
+    return Validators(tag, max(changed, rollover))
 
 
 def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> bytes:
@@ -214,36 +229,46 @@ def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
 
-def _not_modified(validators: Validators, now: datetime) -> bool:
-    """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since."""
+def _not_modified(validators: Validators, now: datetime) -> str | None:
+    """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since.
+
+    Returns the ETag to answer 304 with (the representation the client holds), or None.
+    """
     header = request.headers.get("If-None-Match")
     if header is not None:
         tags = parse_etags(header)
-        return any(tags.contains_weak(tag) for tag in (validators.etag,
-                                                        validators.etag + "-gzip"))
+        for tag in (validators.etag, validators.etag + "-gzip"):
+            if tags.contains_weak(tag):
+                return tag
+        return None
     since = parse_date(request.headers.get("If-Modified-Since"))
     if since is None or since > now:  # unparseable or in the future: ignored
-        return False
-    return validators.last_modified.replace(microsecond=0) <= since
+        return None
+    if validators.last_modified.replace(microsecond=0) > since:
+        return None
+    return validators.etag + ("-gzip" if _wants_gzip() else "")
 
 
 def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
-             disposition: str, filename: str, slot: str) -> Response:
+             disposition: str, filename: str, slot: Callable[[], str]) -> Response:
+    held = _not_modified(validators, now)
+    if held is not None:  # the hot path of polling clients: no body, headers set directly
+        return Response(status=304, headers={
+            "ETag": f'"{held}"', "Last-Modified": validators.http_date,
+            "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding",
+        })
     gzipped = _wants_gzip()
     etag = validators.etag + ("-gzip" if gzipped else "")
-    if _not_modified(validators, now):
-        response = Response(status=304)
-    else:
-        data = body()
-        if gzipped:
-            data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0),
-                                         slot=slot + "\x1fgzip")
-        response = Response(data, content_type=CONTENT_TYPE)
-        response.headers.set("Content-Disposition", disposition, filename=filename)
-        if gzipped:
-            response.headers["Content-Encoding"] = "gzip"
+    data = body()
+    if gzipped:
+        data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0),
+                                     slot=slot() + "\x1fgzip")
+    response = Response(data, content_type=CONTENT_TYPE)
+    response.headers.set("Content-Disposition", disposition, filename=filename)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag)
-    response.last_modified = validators.last_modified.replace(microsecond=0)
+    response.headers["Last-Modified"] = validators.http_date
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.add("Accept-Encoding")
     return response
@@ -272,7 +297,8 @@ def calendar_feed(slug: str) -> Response:
             abort(404)
         return build_feed(calendar, categories, now)
 
-    return _respond(validators, now, body, "inline", filename, feed_slot(stamp.id, categories))
+    return _respond(validators, now, body, "inline", filename,
+                    lambda: feed_slot(stamp.id, categories))
 
 
 @bp.get("/events/<path:uid>.ics")
@@ -294,7 +320,7 @@ def event_feed(uid: str) -> Response:
 
     name = secure_filename(event.title)[:80] or "event"
     slot = f"event\x1f{event.id}\x1f{links.base_url()}"
-    return _respond(validators, now, build, "attachment", name + ".ics", slot)
+    return _respond(validators, now, build, "attachment", name + ".ics", lambda: slot)
 
 
 def export_feed(slug: str, categories: Sequence[str] = ()) -> bytes:
