@@ -185,19 +185,26 @@ def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
     return Validators(tag, max(changed, rollover))
 
 
-def build_feed(calendar: Calendar, categories: Sequence[str], now: datetime) -> bytes:
-    """The feed's bytes (cached under its ETag): the one path the view and export-ics share."""
+def build_feed(calendar: Calendar | Stamped, categories: Sequence[str], now: datetime) -> bytes:
+    """The feed's bytes (cached under its ETag): the one path the view and export-ics share.
+
+    Given only the version row, the calendar itself is loaded when the cache misses.
+    """
     validators = feed_validators(calendar, categories, now)
 
     def build() -> bytes:
+        loaded = calendar if isinstance(calendar, Calendar) else db.session.get(
+            Calendar, calendar.id)
+        if loaded is None:  # deleted since its version was read
+            abort(404)
         cutoff, _ = history_cutoff(now)
-        events = feed_events(calendar, categories, cutoff)
-        names = [c.name for c in calendar.categories if c.slug in categories]
+        events = feed_events(loaded, categories, cutoff)
+        names = [c.name for c in loaded.categories if c.slug in categories]
         info = ical.FeedInfo(  # named as the subscribe panel names it (subscribe.feed)
-            name=calendar.name + (": " + " or ".join(names) if names else ""),
-            description=calendar.description,
-            timezone=calendar.timezone,
-            source_url=links.feed_url(calendar.slug, categories),
+            name=loaded.name + (": " + " or ".join(names) if names else ""),
+            description=loaded.description,
+            timezone=loaded.timezone,
+            source_url=links.feed_url(loaded.slug, categories),
         )
         return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
                                _blocks())
@@ -291,13 +298,8 @@ def calendar_feed(slug: str) -> Response:
     validators = feed_validators(stamp, categories, now)
     filename = "-".join([stamp.slug, *categories]) + ".ics"
 
-    def body() -> bytes:
-        calendar = db.session.get(Calendar, stamp.id)
-        if calendar is None:  # deleted between the two reads
-            abort(404)
-        return build_feed(calendar, categories, now)
-
-    return _respond(validators, now, body, "inline", filename,
+    return _respond(validators, now, lambda: build_feed(stamp, categories, now), "inline",
+                    filename,
                     lambda: feed_slot(stamp.id, categories))
 
 
