@@ -23,7 +23,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _problems(*statuses: int) -> dict[str, Any]:
     words = {
-        400: "Malformed request (bad JSON).",
+        400: "Malformed request: bad JSON, or control characters in the address.",
         401: "Missing, unknown or revoked token.",
         403: "The organiser may not do this (admins only).",
         404: "Unknown calendar, event or occurrence (drafts are unknown without a token).",
@@ -32,10 +32,11 @@ def _problems(*statuses: int) -> dict[str, Any]:
         413: "Body over 1 MiB.",
         422: "Invalid fields; `errors` maps each field to a message.",
     }
+    # Any request may be a 400: the address guard refuses control characters before routing.
     return {
         str(status): {"description": words[status],
                       "content": {PROBLEM: {"schema": _ref("Problem")}}}
-        for status in statuses
+        for status in sorted({400, *statuses})
     }
 
 
