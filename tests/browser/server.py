@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask import Flask
 from werkzeug.serving import make_server
 
 from calendar_service import create_app, operations
@@ -65,6 +66,17 @@ def running_server(database: Path) -> Iterator[str]:
     url = f"sqlite:///{database}"
     seed_database(url)
     app = create_app({"SECRET_KEY": "browser", "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with serving(app) as base_url:
+            yield base_url
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,5 +85,3 @@ def running_server(database: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()

@@ -8,23 +8,19 @@ port; the test is skipped, saying why, only when /usr/bin/chromium is not instal
 from __future__ import annotations
 
 import calendar as months
-import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from calendar_service import accounts, operations
 from calendar_service.db import db
+from tests.browser.server import CHROMIUM, serving
+from tests.browser.server import CHROMIUM_ARGS as ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "a long enough password"
 
 pytestmark = [
@@ -59,14 +55,8 @@ def server(app: Flask) -> Iterator[str]:
                                    default_tz="Europe/London")
         accounts.create_organiser("ada@example.org", PASSWORD)
         db.session.commit()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture
