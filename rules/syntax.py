@@ -89,6 +89,16 @@ def _value(message: str, part: str | None) -> RRuleValueError:
     return RRuleValueError(message, field="rrule", part=part)
 
 
+def _positive(part: str, text: str, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` (INTERVAL, COUNT), or an error naming the part."""
+    value = _int(part, text)
+    if value < 1:
+        raise _value(f"{part} must be a positive whole number", part)
+    if value > maximum:
+        raise _value(f"{part} must be at most {maximum}", part)
+    return value
+
+
 def _int(part: str, raw: str) -> int:
     if not _INT_RE.match(raw):
         raise _syntax(f"{part} value {raw!r} is not a whole number", part)
@@ -205,21 +215,12 @@ def parse(text: str) -> Rule:
 
     rule = Rule(freq=freq)
     if "INTERVAL" in raw:
-        interval = _int("INTERVAL", raw["INTERVAL"])
-        if interval < 1:
-            raise _value("INTERVAL must be a positive whole number", "INTERVAL")
-        if interval > limits.MAX_INTERVAL:
-            raise _value(f"INTERVAL must be at most {limits.MAX_INTERVAL}", "INTERVAL")
-        rule = replace(rule, interval=interval)
+        rule = replace(rule, interval=_positive("INTERVAL", raw["INTERVAL"],
+                                                limits.MAX_INTERVAL))
     if "COUNT" in raw and "UNTIL" in raw:
         raise _value("COUNT and UNTIL cannot both be given; use one of them", "COUNT")
     if "COUNT" in raw:
-        count = _int("COUNT", raw["COUNT"])
-        if count < 1:
-            raise _value("COUNT must be a positive whole number", "COUNT")
-        if count > limits.MAX_COUNT:
-            raise _value(f"COUNT must be at most {limits.MAX_COUNT}", "COUNT")
-        rule = replace(rule, count=count)
+        rule = replace(rule, count=_positive("COUNT", raw["COUNT"], limits.MAX_COUNT))
     if "UNTIL" in raw:
         rule = replace(rule, until=_until(raw["UNTIL"]))
     if "WKST" in raw:

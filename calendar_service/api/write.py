@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
+import rules
 from calendar_service import links, operations
 from calendar_service.api import bp
 from calendar_service.api.auth import admin_required, token_required, transactional
@@ -112,14 +113,19 @@ def delete_event(uid: str) -> tuple[str, int]:
     return "", 204
 
 
+def _occurrence(uid: str, recurrence_id: str) -> tuple[Event, rules.Moment]:
+    """The series (If-Match checked) and the occurrence the URL names; 404 if not generated."""
+    event = event_or_404(uid)
+    check_if_match(event)
+    return event, operations.parse_recurrence_id(event, recurrence_id)
+
+
 @bp.put("/events/<path:uid>/occurrences/<recurrence_id>")
 @token_required
 @transactional
 def set_occurrence(uid: str, recurrence_id: str) -> Response:
     """Move, retitle or cancel one occurrence of a series."""
-    event = event_or_404(uid)
-    check_if_match(event)
-    moment = operations.parse_recurrence_id(event, recurrence_id)
+    event, moment = _occurrence(uid, recurrence_id)
     operations.set_override(event, moment, json_body(), g.organiser)
     return event_response(event)
 
@@ -129,9 +135,7 @@ def set_occurrence(uid: str, recurrence_id: str) -> Response:
 @transactional
 def restore_occurrence(uid: str, recurrence_id: str) -> Response:
     """Restore one occurrence to what the series says."""
-    event = event_or_404(uid)
-    check_if_match(event)
-    moment = operations.parse_recurrence_id(event, recurrence_id)
+    event, moment = _occurrence(uid, recurrence_id)
     operations.clear_override(event, moment, g.organiser)
     response = Response(status=204)
     response.headers["ETag"] = event_etag(event)
