@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_feed_polls(app)
     register_proxy_fix(app)
     return app
 
@@ -57,6 +58,9 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    from calendar_service.sessions import PublicAwareSessionInterface
+
+    app.session_interface = PublicAwareSessionInterface()
     login_manager.login_view = "organiser.sign_in"
     login_manager.session_protection = "strong"
 
@@ -96,6 +100,12 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from calendar_service.cli import register
+
+    register(app)
+
+
+def register_feed_polls(app: Flask) -> None:
+    from calendar_service.feed_polls import register_feed_polls as register
 
     register(app)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
@@ -85,6 +86,15 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
+def _error_page(error: HTTPException, status: int) -> Response | tuple[str, int]:
+    """The error page; plain text when the request was refused before any URL could be built
+    (a Host outside TRUSTED_HOSTS), as the page's links need one."""
+    if request_ctx.url_adapter is None:
+        return Response(f"{status} {error.name}\n{error.description}\n", status,
+                        mimetype="text/plain")
+    return render_template("error.html", error=error, status=status), status
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every error, expected or not, answers in the form the client asked for: never a traceback."""
 
@@ -107,7 +117,7 @@ def register_error_handlers(app: Flask) -> None:
             if status == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response
-        return render_template("error.html", error=error, status=status), status
+        return _error_page(error, status)
 
     @app.errorhandler(DataError)
     def _data_error(error: DataError) -> Response | tuple[str, int]:
@@ -125,4 +135,4 @@ def register_error_handlers(app: Flask) -> None:
         wrapped = InternalServerError()
         if _wants_problem():
             return problem(500, "The server could not complete the request.")
-        return render_template("error.html", error=wrapped, status=500), 500
+        return _error_page(wrapped, 500)

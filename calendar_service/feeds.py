@@ -123,11 +123,12 @@ def _blocks() -> ical.BlockCache:
     return blocks  # type: ignore[no-any-return]
 
 
-def _stamps() -> StampReader:
+def stamp_reader() -> StampReader:
+    """The app's reader of calendar version rows (one per engine, shared by every thread)."""
     reader = current_app.extensions.get("feeds.stamps")
     if reader is None or reader.engine is not db.engine:
         reader = current_app.extensions["feeds.stamps"] = StampReader(db.engine)
-    return reader  # type: ignore[no-any-return]
+    return reader
 
 
 # History -----------------------------------------------------------------------------------------
@@ -163,16 +164,22 @@ def _digest(*parts: object) -> str:
 class Stamped(Protocol):
     """What a feed's validators are made of: a Calendar, or just its version row."""
 
-    id: int
-    slug: str
-    version: int
-    changed: datetime
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def changed(self) -> datetime: ...
 
 
-def feed_validators(calendar: Stamped, categories: Sequence[str], now: datetime) -> Validators:
+def feed_validators(calendar: Stamped, categories: Sequence[str], now: datetime,
+                    base_url: str | None = None) -> Validators:
+    """The feed's ETag and Last-Modified; ``base_url`` defaults to the current request's."""
     cutoff, rollover = history_cutoff(now)
     return _validators(calendar.id, calendar.slug, calendar.version, calendar.changed,
-                       tuple(categories), cutoff, rollover, links.base_url())
+                       tuple(categories), cutoff, rollover, base_url or links.base_url())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -236,34 +243,40 @@ def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
 
-def _not_modified(validators: Validators, now: datetime) -> str | None:
+def held_etag(validators: Validators, now: datetime, if_none_match: str | None,
+              if_modified_since: str | None, wants_gzip: Callable[[], bool]) -> str | None:
     """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since.
 
     Returns the ETag to answer 304 with (the representation the client holds), or None.
+    Takes the header values, not the request, so feed_polls answers polls with it too.
     """
-    header = request.headers.get("If-None-Match")
-    if header is not None:
-        tags = parse_etags(header)
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
         for tag in (validators.etag, validators.etag + "-gzip"):
             if tags.contains_weak(tag):
                 return tag
         return None
-    since = parse_date(request.headers.get("If-Modified-Since"))
+    since = parse_date(if_modified_since)
     if since is None or since > now:  # unparseable or in the future: ignored
         return None
     if validators.last_modified.replace(microsecond=0) > since:
         return None
-    return validators.etag + ("-gzip" if _wants_gzip() else "")
+    return validators.etag + ("-gzip" if wants_gzip() else "")
+
+
+def not_modified_headers(held: str) -> list[tuple[str, str]]:
+    """The headers of a 304: the held ETag and what a 200 would say about caching it (RFC 9110
+    §15.4.5; Last-Modified is left out, as werkzeug leaves it out of every 304)."""
+    return [("ETag", f'"{held}"'), ("Cache-Control", CACHE_CONTROL),
+            ("Vary", "Accept-Encoding")]
 
 
 def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
              disposition: str, filename: str, slot: Callable[[], str]) -> Response:
-    held = _not_modified(validators, now)
-    if held is not None:  # the hot path of polling clients: no body, headers set directly
-        return Response(status=304, headers={
-            "ETag": f'"{held}"', "Last-Modified": validators.http_date,
-            "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding",
-        })
+    held = held_etag(validators, now, request.headers.get("If-None-Match"),
+                     request.headers.get("If-Modified-Since"), _wants_gzip)
+    if held is not None:
+        return Response(status=304, headers=not_modified_headers(held))
     gzipped = _wants_gzip()
     etag = validators.etag + ("-gzip" if gzipped else "")
     data = body()
@@ -288,7 +301,7 @@ def calendar_feed(slug: str) -> Response:
     A conditional request is answered from the calendar's version row alone, so a 304 costs
     one small query whatever the size of the calendar.
     """
-    stamp = _stamps().read(slug)
+    stamp = stamp_reader().read(slug)
     if stamp is None:
         abort(404)
     categories = chosen_categories(stamp.id, request.args.getlist("category"))

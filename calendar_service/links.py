@@ -15,11 +15,15 @@ from flask import current_app, request, url_for
 
 def base_url() -> str:
     """CALENDAR_BASE_URL, else the scheme and host of the current request."""
-    configured = current_app.config.get("CALENDAR_BASE_URL")
+    return origin(current_app.config.get("CALENDAR_BASE_URL"), request.scheme, request.host)
+
+
+def origin(configured: str | None, scheme: str, host: str) -> str:
+    """The base URL from the setting when there is one, else from the request's scheme and
+    host (what host_url gives, without its IRI decoding: this runs on every feed hit)."""
     if configured:
         return str(configured).rstrip("/")
-    # scheme + host (what host_url gives, without its IRI decoding: this runs on every feed hit)
-    return f"{request.scheme}://{request.host}"
+    return f"{scheme}://{host}"
 
 
 def absolute(path: str) -> str:

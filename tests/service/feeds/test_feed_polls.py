@@ -1,0 +1,224 @@
+"""Polls of unchanged feeds answered in front of Flask (feed_polls), and what is left to Flask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
+from werkzeug.test import Client
+
+from calendar_service import feeds
+from calendar_service.db import db
+from calendar_service.feed_polls import FeedPolls
+
+Make = Callable[..., dict[str, Any]]
+FEED = "/calendars/test.ics"
+
+
+@pytest.fixture
+def talk(make_event: Make) -> dict[str, Any]:
+    return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
+                      rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
+
+
+@pytest.fixture
+def flask_requests(app: Flask) -> list[str]:
+    """Paths of the requests that reached Flask (a before_request hook runs for each)."""
+    seen: list[str] = []
+
+    @app.before_request
+    def count() -> None:
+        from flask import request
+
+        seen.append(request.full_path)
+
+    return seen
+
+
+def etag_of(client: FlaskClient, url: str = FEED) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.headers["ETag"]
+
+
+def flask_only(app: Flask) -> Client:
+    """A client of the Flask app behind the poll answerer: the path every request took before."""
+    assert isinstance(app.wsgi_app, FeedPolls)
+    return Client(app.wsgi_app.wsgi_app)
+
+
+def test_a_poll_of_an_unchanged_feed_is_answered_before_flask(
+        app: Flask, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+    etag = etag_of(client)
+    assert flask_requests == ["/calendars/test.ics?"]
+    response = client.get(FEED, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert flask_requests == ["/calendars/test.ics?"]  # the 304 never reached Flask
+    assert sorted(response.headers.items()) == [
+        ("Cache-Control", "public, max-age=900"), ("ETag", etag), ("Vary", "Accept-Encoding"),
+    ]
+
+
+def test_both_paths_answer_a_poll_with_the_same_headers(
+        app: Flask, client: FlaskClient, talk: dict[str, Any]) -> None:
+    etag = etag_of(client)
+    for headers in ({"If-None-Match": etag},
+                    {"If-None-Match": etag[:-1] + '-gzip"'},
+                    {"If-None-Match": "*"},
+                    {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+                    {"If-Modified-Since": client.get(FEED).headers["Last-Modified"],
+                     "Accept-Encoding": "gzip"}):
+        fast = client.get(FEED, headers=headers)
+        slow = flask_only(app).get(FEED, headers=headers)
+        assert (fast.status_code, sorted(fast.headers.items())) == (
+            slow.status_code, sorted(slow.headers.items())), headers
+
+
+def test_head_poll(client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+    etag = etag_of(client)
+    response = client.head(FEED, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.headers["ETag"] == etag
+    assert len(flask_requests) == 1
+
+
+def test_if_modified_since_poll_answers_the_representation_asked_for(
+        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+    first = client.get(FEED)
+    since = first.headers["Last-Modified"]
+    plain = client.get(FEED, headers={"If-Modified-Since": since})
+    zipped = client.get(FEED, headers={"If-Modified-Since": since, "Accept-Encoding": "gzip"})
+    assert (plain.status_code, zipped.status_code) == (304, 304)
+    assert plain.headers["ETag"] == first.headers["ETag"]
+    assert zipped.headers["ETag"] == first.headers["ETag"][:-1] + '-gzip"'
+    assert len(flask_requests) == 1
+
+
+def test_a_change_is_served_on_the_very_next_poll(
+        client: FlaskClient, talk: dict[str, Any], change: Callable[..., dict[str, Any]],
+        other_worker: FlaskClient) -> None:
+    etag = etag_of(client)
+    assert other_worker.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    change("talk@test", location="Room 2")
+    for worker in (client, other_worker):
+        response = worker.get(FEED, headers={"If-None-Match": etag})
+        assert response.status_code == 200
+        assert response.headers["ETag"] != etag
+        assert b"LOCATION:Room 2" in response.data
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/calendars/nowhere.ics", 404),          # no such calendar: Flask's 404 page
+    ("/calendars/TEST.ics", 404),             # not a slug's spelling: Flask's router decides
+    ("/calendars/test.ics?category=talks", 304),  # a filtered feed: Flask answers the poll
+    ("/calendars/test.ics?category=nope", 404),
+])
+def test_other_feed_urls_are_left_to_flask(
+        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str],
+        url: str, status: int) -> None:
+    etag = etag_of(client, url) if status == 304 else '"anything"'
+    flask_requests.clear()
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == status
+    assert len(flask_requests) == 1
+
+
+def test_unconditional_and_stale_requests_are_left_to_flask(
+        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+    etag = etag_of(client)
+    stale = client.get(FEED, headers={"If-None-Match": '"0123"'})
+    assert stale.status_code == 200 and stale.headers["ETag"] == etag
+    posted = client.post(FEED, headers={"If-None-Match": etag})
+    assert posted.status_code == 405
+    assert len(flask_requests) == 3
+
+
+def test_a_database_error_leaves_the_poll_to_flask(
+        app: Flask, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    etag = etag_of(client)
+    with app.app_context():
+        reader = feeds.stamp_reader()
+    real = reader.read
+    failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
+
+    def read_once_failing(slug: str) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real(slug)
+
+    monkeypatch.setattr(reader, "read", read_once_failing)
+    response = client.get(FEED, headers={"If-None-Match": etag})
+    assert response.status_code == 304  # answered by Flask, which read the row again
+    assert len(flask_requests) == 2
+
+
+class TestWithoutBaseUrl:
+    """Without CALENDAR_BASE_URL the ETag follows the request's host, as Flask's path does."""
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in app_config.items() if key != "CALENDAR_BASE_URL"} | {
+            "CALENDAR_BASE_URL": None, "TRUSTED_HOSTS": ["events.example.org", "localhost"]}
+
+    def test_the_etag_depends_on_the_host(
+            self, app: Flask, client: FlaskClient, talk: dict[str, Any],
+            flask_requests: list[str]) -> None:
+        here = etag_of(client)
+        there = client.get(FEED, base_url="https://events.example.org").headers["ETag"]
+        assert here != there
+        fast = client.get(FEED, headers={"If-None-Match": there},
+                          base_url="https://events.example.org")
+        assert fast.status_code == 304 and fast.headers["ETag"] == there
+        assert client.get(FEED, headers={"If-None-Match": there}).status_code == 200
+        assert len(flask_requests) == 3
+
+    def test_an_untrusted_host_is_left_to_flask(
+            self, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+        etag = etag_of(client)
+        response = client.get(FEED, headers={"If-None-Match": etag},
+                              base_url="https://evil.example.com")
+        assert response.status_code == 400
+        assert len(flask_requests) == 2
+        page = client.get("/", base_url="https://evil.example.com")
+        assert (page.status_code, page.mimetype) == (400, "text/plain")
+        assert b"not trusted" in page.data
+
+
+def test_public_documents_do_not_vary_on_cookie(
+        app: Flask, client: FlaskClient, talk: dict[str, Any]) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"
+    assert client.get(FEED).headers["Vary"] == "Accept-Encoding"
+    assert client.get("/events/talk@test.ics").headers["Vary"] == "Accept-Encoding"
+    assert "Vary" not in client.get("/robots.txt").headers
+    assert "Cookie" in client.get("/").headers["Vary"]  # pages show who is signed in
+
+
+def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask, talk: dict[str, Any]
+                                                          ) -> None:
+    from calendar_service.models import Calendar
+
+    with app.app_context():
+        calendar = db.session.scalars(db.select(Calendar).filter_by(slug="test")).one()
+        stamp = feeds.stamp_reader().read("test")
+        assert stamp is not None
+        assert (stamp.id, stamp.slug, stamp.version, stamp.changed) == (
+            calendar.id, "test", calendar.version, calendar.changed)
+        assert stamp.changed.tzinfo is not None
+        assert feeds.stamp_reader().read("nowhere") is None
+
+
+def test_the_stamp_reader_replaces_a_closed_connection(app: Flask, talk: dict[str, Any]
+                                                       ) -> None:
+    with app.app_context():
+        reader = feeds.stamp_reader()
+        first = reader.read("test")
+        reader._local.connection.connection.driver_connection.close()
+        assert reader.read("test") == first
