@@ -4,13 +4,15 @@ Starts the server itself (gunicorn, 2 workers) on SQLite and on PostgreSQL, fill
 a realistic mix of 1,000 series, and drives it from another process on loopback with wrk for a
 fixed time per scenario: the full feed, the feed's 304, the agenda, the occurrences API, and the
 feed again with organiser writes mixed in.  Beside them it measures the same server's ceiling:
-a trivial route (/robots.txt) and a static file of the same size as the feed.
+a trivial route (/robots.txt) and a static file of the same size as the feed.  The machine is
+shared and its speed drifts, so the ceiling and feed scenarios run in interleaved rounds and
+the ratios are medians of each round's.
 
 The plain feed's 304 is answered by ``feed_polls`` in front of Flask; a filtered feed's 304 (a
 query string) still goes through Flask, and is measured beside it to show what that path costs.
 
-    .venv/bin/python bench/bench_load.py                 # both databases, 10 s per scenario
-    .venv/bin/python bench/bench_load.py --db sqlite --duration 5
+    .venv/bin/python bench/bench_load.py                 # both databases, 5 rounds of 4 s
+    .venv/bin/python bench/bench_load.py --db sqlite --rounds 3 --duration 3
 
 Needs wrk (Debian package `wrk`); PostgreSQL at 127.0.0.1:5432 with trust auth for --db postgresql.
 Targets: 304s >= 80% of the trivial route's rate; full feeds >= 50% of the static file's;
@@ -226,13 +228,13 @@ WARMUP = 2
 
 
 def wrk(name: str, url: str, duration: int, connections: int,
-        headers: dict[str, str] | None = None) -> Result:
+        headers: dict[str, str] | None = None, warm_up: bool = True) -> Result:
     """One scenario: a short unmeasured warm-up (every worker builds its caches, as a running
     server has), then the measured run."""
     options = []
     for key, value in (headers or {}).items():
         options += ["-H", f"{key}: {value}"]
-    if WARMUP:
+    if WARMUP and warm_up:
         subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WARMUP}s", *options, url],
                        capture_output=True, check=True)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
@@ -252,6 +254,43 @@ def wrk(name: str, url: str, duration: int, connections: int,
     if socket_errors:
         errors += sum(int(value) for value in socket_errors.groups())
     return Result(name, rps, latency("50"), latency("99"), requests, errors)
+
+
+@dataclass
+class Scenario:
+    name: str
+    url: str
+    headers: dict[str, str] | None = None
+
+
+def interleaved(scenarios: list[Scenario], rounds: int, duration: int, connections: int
+                ) -> tuple[list[Result], list[dict[str, float]]]:
+    """The scenarios compared with each other, run in turn ``rounds`` times.
+
+    The machine is shared: its speed drifts by a factor of two within a minute.  Running the
+    ceiling and the feed scenarios one after another in each round and taking medians compares
+    them under the same conditions; each round's ratios are kept for the median ratio.
+    """
+    runs: dict[str, list[Result]] = {scenario.name: [] for scenario in scenarios}
+    per_round: list[dict[str, float]] = []
+    for round_number in range(rounds):
+        figures = {}
+        for scenario in scenarios:
+            result = wrk(scenario.name, scenario.url, duration, connections, scenario.headers,
+                         warm_up=round_number == 0)
+            runs[scenario.name].append(result)
+            figures[scenario.name] = result.rps
+        per_round.append(figures)
+    results = []
+    for name, results_of in runs.items():
+        results.append(Result(
+            name, statistics.median(r.rps for r in results_of),
+            statistics.median(r.p50_ms for r in results_of),
+            statistics.median(r.p99_ms for r in results_of),
+            sum(r.requests for r in results_of), sum(r.errors for r in results_of),
+            note=" ".join(f"{r.rps:.0f}" for r in results_of),
+        ))
+    return results, per_round
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -300,14 +339,17 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
         window = "start=2026-12-01&end=2026-12-29&calendar=bench"
         print(f"feed: {len(feed):,} bytes, ETag {etag}")
         duration, connections = args.duration, args.connections
-        results = [
-            wrk("trivial route (/robots.txt)", f"{base}/robots.txt", duration, connections),
-            wrk("static file, feed-sized", f"{base}/static/{STATIC_NAME}", duration, connections),
-            wrk("feed 200", f"{base}/calendars/bench.ics", duration, connections),
-            wrk("feed 304 (If-None-Match)", f"{base}/calendars/bench.ics", duration,
-                connections, {"If-None-Match": etag}),
-            wrk("  filtered feed 304 (via Flask)", filtered, duration, connections,
-                {"If-None-Match": filtered_etag}),
+        trivial, static = "trivial route (/robots.txt)", "static file, feed-sized"
+        full, poll = "feed 200", "feed 304 (If-None-Match)"
+        results, per_round = interleaved([
+            Scenario(trivial, f"{base}/robots.txt"),
+            Scenario(static, f"{base}/static/{STATIC_NAME}"),
+            Scenario(full, f"{base}/calendars/bench.ics"),
+            Scenario(poll, f"{base}/calendars/bench.ics", {"If-None-Match": etag}),
+            Scenario("  filtered feed 304 (via Flask)", filtered,
+                     {"If-None-Match": filtered_etag}),
+        ], args.rounds, duration, connections)
+        results += [
             wrk("agenda (/?calendar=bench)", f"{base}/?calendar=bench", duration, connections),
             wrk("occurrences API, 4 weeks", f"{base}/api/v1/occurrences?{window}", duration,
                 connections),
@@ -328,16 +370,16 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
                                                 {"If-None-Match": etag})
         rss = {pid: peak_rss_mb(pid) for pid in workers_of(server)}
         print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
-              f"{'errors':>7}")
+              f"{'errors':>7}  req/s in each round")
         for result in results:
             print(f"{result.name:34} {result.rps:9.1f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} "
-                  f"{result.requests:9d} {result.errors:7d}")
-        by_name = {result.name: result for result in results}
-        ratio_304 = by_name["feed 304 (If-None-Match)"].rps / by_name[
-            "trivial route (/robots.txt)"].rps
-        ratio_feed = by_name["feed 200"].rps / by_name["static file, feed-sized"].rps
-        print(f"304 / trivial route: {ratio_304:.0%} (target >= 80%)")
-        print(f"feed 200 / static file: {ratio_feed:.0%} (target >= 50%)")
+                  f"{result.requests:9d} {result.errors:7d}  {result.note}")
+        ratios_304 = [figures[poll] / figures[trivial] for figures in per_round]
+        ratios_feed = [figures[full] / figures[static] for figures in per_round]
+        print(f"304 / trivial route: {statistics.median(ratios_304):.0%} median of rounds "
+              f"({', '.join(f'{r:.0%}' for r in ratios_304)}) (target >= 80%)")
+        print(f"feed 200 / static file: {statistics.median(ratios_feed):.0%} median of rounds "
+              f"({', '.join(f'{r:.0%}' for r in ratios_feed)}) (target >= 50%)")
         print(f"errors in all scenarios: {sum(result.errors for result in results)} (target 0)")
         print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
               + " (target < 150 MB)")
@@ -360,7 +402,10 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--duration", type=int, default=4,
+                        help="seconds per scenario (per round for the compared ones)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of the ceiling and feed scenarios, interleaved")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--write-rate", type=float, default=10.0, help="writes per second")
@@ -371,7 +416,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s "
-          f"after {args.warmup} s warm-up; gunicorn 2 workers (gthread, 2 threads)")
+          f"after {args.warmup} s warm-up; {args.rounds} interleaved rounds of the ceiling and "
+          f"feed scenarios; gunicorn 2 workers (gthread, 2 threads)")
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         run_database(kind, args)
 

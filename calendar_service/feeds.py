@@ -68,13 +68,18 @@ class Validators:
 class FeedCache:
     """Built bodies keyed by ETag: a key names one version of one feed, so entries never go
     stale.  Each feed (its ``slot``) keeps only its newest version, and the least recently used
-    are dropped beyond ``max_bytes``, so memory follows the number of feeds, not of changes."""
+    are dropped beyond ``max_bytes``, so memory follows the number of feeds, not of changes.
+
+    A version is built once per process: when a change makes every thread of a worker miss at
+    once, one builds it and the others wait for its bytes, instead of all building the same feed
+    side by side (each build holds the GIL, so parallel ones only slow each other down)."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, bytes] = OrderedDict()
         self._slots: dict[str, str] = {}  # slot → its newest key
         self._slot_of: dict[str, str] = {}  # key → its slot
+        self._building: dict[str, threading.Lock] = {}  # key → held while a thread builds it
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -83,7 +88,21 @@ class FeedCache:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        body = build()
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._entries:  # built by the thread this one waited for
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            try:
+                body = build()
+                self._store(key, body, slot)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return body
+
+    def _store(self, key: str, body: bytes, slot: str) -> None:
         with self._lock:
             previous = self._slots.get(slot)
             if previous is not None and previous != key:
@@ -95,7 +114,6 @@ class FeedCache:
             self._slot_of[key] = slot
             while self._bytes > self.max_bytes and len(self._entries) > 1:
                 self._drop(next(iter(self._entries)))
-        return body
 
     def _drop(self, key: str) -> None:
         body = self._entries.pop(key, None)

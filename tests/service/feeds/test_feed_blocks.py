@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -64,3 +65,47 @@ def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> N
     cache.get_or_build("x1", lambda: b"d" * 10, slot="feed-c")
     assert len(cache) == 2  # 30 bytes > 25: the least recently used (feed-a v2) went
     assert cache.get_or_build("v2", lambda: b"rebuilt", slot="feed-a") == b"rebuilt"
+
+
+def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> None:
+    import threading
+    import time
+
+    from calendar_service.feeds import FeedCache
+
+    cache = FeedCache()
+    builds: list[str] = []
+    start = threading.Barrier(4)
+
+    def slow_build() -> bytes:
+        builds.append(threading.current_thread().name)
+        time.sleep(0.2)  # long enough for the other three to arrive while it builds
+        return b"feed v7"
+
+    answers: list[bytes] = []
+
+    def ask() -> None:
+        start.wait()
+        answers.append(cache.get_or_build("v7", slow_build, slot="feed-a"))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [b"feed v7"] * 4
+    assert len(builds) == 1
+
+
+def test_a_failed_build_leaves_the_next_request_to_build_again() -> None:
+    from calendar_service.feeds import FeedCache
+
+    cache = FeedCache()
+
+    def failing() -> bytes:
+        raise LookupError("calendar deleted meanwhile")
+
+    with pytest.raises(LookupError):
+        cache.get_or_build("v1", failing, slot="feed-a")
+    assert cache.get_or_build("v1", lambda: b"built", slot="feed-a") == b"built"
+    assert len(cache) == 1
