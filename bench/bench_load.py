@@ -417,7 +417,8 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s "
           f"after {args.warmup} s warm-up; {args.rounds} interleaved rounds of the ceiling and "
-          f"feed scenarios; gunicorn 2 workers (gthread, 2 threads)")
+          f"feed scenarios; gunicorn 2 workers (gthread, "
+          f"{os.environ.get('GUNICORN_THREADS', 'deploy/gunicorn.conf.py default')} threads)")
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         run_database(kind, args)
 

@@ -10,8 +10,11 @@ import os
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Two per core plus one, gunicorn's rule of thumb for synchronous workers.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# Threads let a worker keep answering cheap requests (304s) while one builds a feed.
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Threads let a worker keep answering cheap requests (304s) while one builds a feed, and hide
+# the database round trip each 304 waits on: with 4, PostgreSQL polls reached 79-98% of the
+# trivial route's rate in bench/bench_load.py, against 48-106% with 2 (bench/RESULTS.md).
+# A feed version is built by one thread while the others wait, so threads add no parallel builds.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # Workers are not recycled by default: their caches (built feeds, serialised events, parsed
 # rules) are bounded, and a recycled worker must rebuild them. Set GUNICORN_MAX_REQUESTS to
