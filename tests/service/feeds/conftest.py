@@ -33,6 +33,13 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def calendar_with_event(make_event: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Calendar ``test`` with one weekly series, ``talk@test``, in category ``talks``."""
+    return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
+                      rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
+
+
+@pytest.fixture
 def other_worker(app: Flask, app_config: dict[str, Any]) -> Iterator[FlaskClient]:
     """A client of a second app on the same database: another worker process, own cache."""
     from calendar_service import create_app

@@ -20,12 +20,6 @@ FEED = "/calendars/test.ics"
 
 
 @pytest.fixture
-def calendar_with_event(make_event: Make) -> dict[str, Any]:
-    return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
-                      rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
-
-
-@pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts how often a feed body is built (not served from the cache)."""
     calls: list[int] = []

@@ -15,14 +15,9 @@ from calendar_service import feeds
 from calendar_service.db import db
 from calendar_service.feed_polls import FeedPolls
 
-Make = Callable[..., dict[str, Any]]
 FEED = "/calendars/test.ics"
-
-
-@pytest.fixture
-def talk(make_event: Make) -> dict[str, Any]:
-    return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
-                      rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
+# Every test polls calendar "test", with its one weekly series.
+pytestmark = pytest.mark.usefixtures("calendar_with_event")
 
 
 @pytest.fixture
@@ -52,7 +47,7 @@ def flask_only(app: Flask) -> Client:
 
 
 def test_a_poll_of_an_unchanged_feed_is_answered_before_flask(
-        app: Flask, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+        app: Flask, client: FlaskClient, flask_requests: list[str]) -> None:
     etag = etag_of(client)
     assert flask_requests == ["/calendars/test.ics?"]
     response = client.get(FEED, headers={"If-None-Match": etag})
@@ -65,7 +60,7 @@ def test_a_poll_of_an_unchanged_feed_is_answered_before_flask(
 
 
 def test_both_paths_answer_a_poll_with_the_same_headers(
-        app: Flask, client: FlaskClient, talk: dict[str, Any]) -> None:
+        app: Flask, client: FlaskClient) -> None:
     etag = etag_of(client)
     for headers in ({"If-None-Match": etag},
                     {"If-None-Match": etag[:-1] + '-gzip"'},
@@ -79,7 +74,7 @@ def test_both_paths_answer_a_poll_with_the_same_headers(
             slow.status_code, sorted(slow.headers.items())), headers
 
 
-def test_head_poll(client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+def test_head_poll(client: FlaskClient, flask_requests: list[str]) -> None:
     etag = etag_of(client)
     response = client.head(FEED, headers={"If-None-Match": etag})
     assert response.status_code == 304
@@ -88,7 +83,7 @@ def test_head_poll(client: FlaskClient, talk: dict[str, Any], flask_requests: li
 
 
 def test_if_modified_since_poll_answers_the_representation_asked_for(
-        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+        client: FlaskClient, flask_requests: list[str]) -> None:
     first = client.get(FEED)
     since = first.headers["Last-Modified"]
     plain = client.get(FEED, headers={"If-Modified-Since": since})
@@ -100,7 +95,7 @@ def test_if_modified_since_poll_answers_the_representation_asked_for(
 
 
 def test_a_change_is_served_on_the_very_next_poll(
-        client: FlaskClient, talk: dict[str, Any], change: Callable[..., dict[str, Any]],
+        client: FlaskClient, change: Callable[..., dict[str, Any]],
         other_worker: FlaskClient) -> None:
     etag = etag_of(client)
     assert other_worker.get(FEED, headers={"If-None-Match": etag}).status_code == 304
@@ -119,7 +114,7 @@ def test_a_change_is_served_on_the_very_next_poll(
     ("/calendars/test.ics?category=nope", 404),
 ])
 def test_other_feed_urls_are_left_to_flask(
-        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str],
+        client: FlaskClient, flask_requests: list[str],
         url: str, status: int) -> None:
     etag = etag_of(client, url) if status == 304 else '"anything"'
     flask_requests.clear()
@@ -129,7 +124,7 @@ def test_other_feed_urls_are_left_to_flask(
 
 
 def test_unconditional_and_stale_requests_are_left_to_flask(
-        client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+        client: FlaskClient, flask_requests: list[str]) -> None:
     etag = etag_of(client)
     stale = client.get(FEED, headers={"If-None-Match": '"0123"'})
     assert stale.status_code == 200 and stale.headers["ETag"] == etag
@@ -139,7 +134,7 @@ def test_unconditional_and_stale_requests_are_left_to_flask(
 
 
 def test_a_database_error_leaves_the_poll_to_flask(
-        app: Flask, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str],
+        app: Flask, client: FlaskClient, flask_requests: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     etag = etag_of(client)
     with app.app_context():
@@ -168,7 +163,7 @@ class TestWithoutBaseUrl:
             "CALENDAR_BASE_URL": None, "TRUSTED_HOSTS": ["events.example.org", "localhost"]}
 
     def test_the_etag_depends_on_the_host(
-            self, app: Flask, client: FlaskClient, talk: dict[str, Any],
+            self, app: Flask, client: FlaskClient,
             flask_requests: list[str]) -> None:
         here = etag_of(client)
         there = client.get(FEED, base_url="https://events.example.org").headers["ETag"]
@@ -180,7 +175,7 @@ class TestWithoutBaseUrl:
         assert len(flask_requests) == 3
 
     def test_an_untrusted_host_is_left_to_flask(
-            self, client: FlaskClient, talk: dict[str, Any], flask_requests: list[str]) -> None:
+            self, client: FlaskClient, flask_requests: list[str]) -> None:
         etag = etag_of(client)
         response = client.get(FEED, headers={"If-None-Match": etag},
                               base_url="https://evil.example.com")
@@ -191,8 +186,7 @@ class TestWithoutBaseUrl:
         assert b"not trusted" in page.data
 
 
-def test_public_documents_do_not_vary_on_cookie(
-        app: Flask, client: FlaskClient, talk: dict[str, Any]) -> None:
+def test_public_documents_do_not_vary_on_cookie(client: FlaskClient) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = "1"
     assert client.get(FEED).headers["Vary"] == "Accept-Encoding"
@@ -201,8 +195,7 @@ def test_public_documents_do_not_vary_on_cookie(
     assert "Cookie" in client.get("/").headers["Vary"]  # pages show who is signed in
 
 
-def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask, talk: dict[str, Any]
-                                                          ) -> None:
+def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask) -> None:
     from calendar_service.models import Calendar
 
     with app.app_context():
@@ -215,8 +208,7 @@ def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask, talk: dict[s
         assert feeds.stamp_reader().read("nowhere") is None
 
 
-def test_the_stamp_reader_replaces_a_closed_connection(app: Flask, talk: dict[str, Any]
-                                                       ) -> None:
+def test_the_stamp_reader_replaces_a_closed_connection(app: Flask) -> None:
     with app.app_context():
         reader = feeds.stamp_reader()
         first = reader.read("test")
