@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import CompoundSelect, Select, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload, undefer
 
 import rules
 from calendar_service.db import db
@@ -51,22 +51,30 @@ def series_of(event: Event) -> rules.Series:
     )
 
 
+SeriesKey = tuple[int, str, int, datetime]
+
+
+def series_key(event: Event) -> SeriesKey:
+    """What names one version of an event's series: the row's id, uid, ``revision`` and
+    ``updated``, which every change to it (overrides included) moves."""
+    return (event.id, event.uid, event.revision, event.updated)
+
+
 class SeriesCache:
     """Engine series of stored events, per event version, for the read paths (LRU).
 
     Building a series validates it again (the rule is parsed, the exceptions checked), which is a
-    quarter of an agenda's cost.  Keyed by the row's id, ``revision`` and ``updated``, which every
-    change moves, so a stale series is never returned.  Writes never use it: operations build
-    their series from the row as it is being changed.
+    quarter of an agenda's cost.  Keyed by ``series_key``, so a stale series is never returned.
+    Writes never use it: operations build their series from the row as it is being changed.
     """
 
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
-        self._series: OrderedDict[tuple[int, str, int, datetime], rules.Series] = OrderedDict()
+        self._series: OrderedDict[SeriesKey, rules.Series] = OrderedDict()
         self._lock = threading.Lock()
 
     def series(self, event: Event) -> rules.Series:
-        key = (event.id, event.uid, event.revision, event.updated)
+        key = series_key(event)
         with self._lock:
             found = self._series.get(key)
             if found is not None:
@@ -79,8 +87,66 @@ class SeriesCache:
                 self._series.popitem(last=False)
         return series
 
+    def holds(self, event: Event) -> bool:
+        with self._lock:
+            return series_key(event) in self._series
+
+
+class ExpansionCache:
+    """Expansions of series over windows, for the read paths (LRU, bounded by what it holds).
+
+    ``rules.expand`` is a pure function of the series, the window and the limit, and the series
+    key moves with every change, so an entry is never stale.  Agenda pages ask for the same
+    day-aligned windows all day and API clients repeat theirs, and expanding is the largest part
+    of an agenda's cost.  The bound counts occurrences (an empty expansion as one): about 800
+    bytes each, so the default holds a few windows of a thousand busy series in ~8 MB.
+    """
+
+    def __init__(self, max_occurrences: int = 10_000) -> None:
+        self.max_occurrences = max_occurrences
+        self._expansions: OrderedDict[tuple[SeriesKey, datetime, datetime, int],
+                                      rules.Expansion] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def expansion(self, event: Event, window: rules.Window, limit: int) -> rules.Expansion:
+        key = (series_key(event), window.start_utc, window.end_utc, limit)
+        with self._lock:
+            found = self._expansions.get(key)
+            if found is not None:
+                self._expansions.move_to_end(key)
+                return found
+        expansion = rules.expand(_read_series.series(event), window, limit=limit)
+        with self._lock:
+            if key not in self._expansions:
+                self._expansions[key] = expansion
+                self._held += _weight(expansion)
+            while self._held > self.max_occurrences and len(self._expansions) > 1:
+                _, dropped = self._expansions.popitem(last=False)
+                self._held -= _weight(dropped)
+        return expansion
+
+
+def _weight(expansion: rules.Expansion) -> int:
+    return max(1, len(expansion.occurrences))
+
 
 _read_series = SeriesCache()
+_expansions = ExpansionCache()
+
+
+def load_for_series(events: Sequence[Event]) -> None:
+    """Load what ``series_of`` reads and ``window_query`` leaves out (EXDATEs, RDATEs and
+    overrides) for the events whose series is not cached: one query for all of them, where
+    touching the attributes would cost one or two queries per event.  Most requests need none:
+    the series of a busy calendar's events are cached from the first request on."""
+    missing = [event.id for event in events if not _read_series.holds(event)]
+    if not missing:
+        return
+    db.session.scalars(
+        select(Event).where(Event.id.in_(missing))
+        .options(undefer(Event.exdates), undefer(Event.rdates), selectinload(Event.overrides))
+    ).all()
 
 
 @dataclass(frozen=True)
@@ -147,7 +213,10 @@ def window_query(
         select(Event)
         .where(Event.id.in_(touching_ids(window)))
         .options(
-            selectinload(Event.overrides),
+            # The exceptions and overrides are only read to build a series that is not cached
+            # yet; load_for_series loads them for those events alone.
+            defer(Event.exdates),
+            defer(Event.rdates),
             selectinload(Event.categories),
             selectinload(Event.calendar),
         )
@@ -177,7 +246,7 @@ def expand_events(
     items: list[Listed] = []
     truncated = False
     for event in events:
-        expansion = rules.expand(_read_series.series(event), window, limit=limit)
+        expansion = _expansions.expansion(event, window, limit)
         truncated = truncated or expansion.truncated
         items.extend(Listed(event, occurrence) for occurrence in expansion.occurrences)
     items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
@@ -199,6 +268,7 @@ def occurrences_in(
         include_drafts=include_drafts,
     )
     events = db.session.scalars(query).all()
+    load_for_series(events)
     return expand_events(events, window, limit=limit)
 
 

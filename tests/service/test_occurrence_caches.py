@@ -1,0 +1,125 @@
+"""The read paths' caches of series and expansions: never stale, bounded, and loading what a
+missing series needs in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event as sa_event
+
+import rules
+from calendar_service import occurrences, operations
+from calendar_service.db import db
+
+Make = Callable[..., dict[str, Any]]
+DECEMBER = rules.Window(datetime(2027, 12, 1, tzinfo=UTC), datetime(2027, 12, 29, tzinfo=UTC))
+
+
+@pytest.fixture
+def cold_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fresh caches, as in a worker that has served nothing yet."""
+    monkeypatch.setattr(occurrences, "_read_series", occurrences.SeriesCache())
+    monkeypatch.setattr(occurrences, "_expansions", occurrences.ExpansionCache())
+
+
+@pytest.fixture
+def queries(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def december(app: Flask) -> list[tuple[str, str, str | None, bool]]:
+    """(uid, start in UTC, title override, cancelled) of each December occurrence, fresh session."""
+    with app.app_context():
+        listing = occurrences.occurrences_in(DECEMBER, limit=1000)
+        return [(item.event.uid, item.occurrence.start_utc.isoformat(), item.occurrence.title,
+                 item.occurrence.cancelled) for item in listing.items]
+
+
+def weekly_with_exceptions(app: Flask, make_event: Make, count: int) -> None:
+    """``count`` weekly series on Wednesdays at 14:00 London (UTC in December), each with an
+    EXDATE on 8 December and the 15 December occurrence retitled."""
+    for index in range(count):
+        make_event(uid=f"s{index}@test", title=f"Series {index}",
+                   start="2027-12-01T14:00:00", rrule="FREQ=WEEKLY",
+                   exdates=["2027-12-08T14:00:00"])
+        with app.app_context():
+            event = operations.find_event(f"s{index}@test")
+            assert event is not None
+            operations.set_override(event, datetime(2027, 12, 15, 14, 0),
+                                    {"title": f"Special {index}"}, "test")
+            db.session.commit()
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_missing_series_are_loaded_in_a_fixed_number_of_queries(
+        app: Flask, make_event: Make, queries: list[str]) -> None:
+    weekly_with_exceptions(app, make_event, 6)
+    queries.clear()
+    found = december(app)
+    cold = len(queries)
+    assert [row for row in found if row[0] == "s0@test"] == [
+        ("s0@test", "2027-12-01T14:00:00+00:00", None, False),
+        ("s0@test", "2027-12-15T14:00:00+00:00", "Special 0", False),  # 8 December: EXDATE
+        ("s0@test", "2027-12-22T14:00:00+00:00", None, False),
+    ]
+    assert len(found) == 18
+    assert cold <= 6, queries  # not one or two per event
+    queries.clear()
+    assert december(app) == found
+    assert len(queries) < cold  # cached series: exceptions and overrides are not loaded again
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_a_change_is_listed_at_once_whatever_was_cached(app: Flask, make_event: Make) -> None:
+    weekly_with_exceptions(app, make_event, 1)
+    before = december(app)
+    assert [row[1] for row in before] == [
+        "2027-12-01T14:00:00+00:00", "2027-12-15T14:00:00+00:00", "2027-12-22T14:00:00+00:00"]
+    with app.app_context():
+        event = operations.find_event("s0@test")
+        assert event is not None
+        operations.set_override(event, datetime(2027, 12, 22, 14, 0), {"status": "cancelled"},
+                                "test")
+        db.session.commit()
+    assert december(app)[2] == ("s0@test", "2027-12-22T14:00:00+00:00", None, True)
+    with app.app_context():
+        event = operations.find_event("s0@test")
+        assert event is not None
+        operations.update_event(event, {"start": "2027-12-02T10:00:00",
+                                        "end": "2027-12-02T11:00:00",
+                                        "rrule": "FREQ=WEEKLY;COUNT=3"}, "test")
+        db.session.commit()
+    # The EXDATE and the retitled occurrence moved with the start (to 9 and 16 December).
+    assert december(app) == [("s0@test", "2027-12-02T10:00:00+00:00", None, False),
+                             ("s0@test", "2027-12-16T10:00:00+00:00", "Special 0", False)]
+
+
+def test_the_expansion_cache_holds_a_bounded_number_of_occurrences(
+        app: Flask, make_event: Make) -> None:
+    weekly_with_exceptions(app, make_event, 3)
+    cache = occurrences.ExpansionCache(max_occurrences=7)
+    with app.app_context():
+        events = occurrences.window_query(DECEMBER).order_by(None)
+        rows = db.session.scalars(events.order_by(occurrences.Event.uid)).all()
+        first = cache.expansion(rows[0], DECEMBER, 1000)
+        assert [o.start_utc.day for o in first.occurrences] == [1, 15, 22]
+        assert cache.expansion(rows[0], DECEMBER, 1000) is first  # a hit
+        cache.expansion(rows[1], DECEMBER, 1000)
+        cache.expansion(rows[2], DECEMBER, 1000)  # 9 held > 7: the oldest goes
+        assert cache.expansion(rows[0], DECEMBER, 1000) is not first
+        assert cache.expansion(rows[0], DECEMBER, 1000).occurrences == first.occurrences
+        limited = cache.expansion(rows[0], DECEMBER, 2)  # the limit is part of the key
+        assert (len(limited.occurrences), limited.truncated) == (2, True)
