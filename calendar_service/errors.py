@@ -6,8 +6,13 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
-from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+)
 
 PROBLEM_TYPES = {
     400: "bad-request",
@@ -25,6 +30,10 @@ PROBLEM_TYPES = {
     500: "internal-error",
     503: "unavailable",
 }
+
+
+# How long a client is asked to wait when the database does not answer.
+RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -128,6 +137,27 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         current_app.logger.warning("database refused a value on %s: %s", request.path, error.orig)
         return _http_error(BadRequest("A value in the request was not accepted."))
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError) -> Response | tuple[str, int]:
+        # The database did not answer (a restart, a dropped connection, SQLite busy past its
+        # timeout): a 503 that calendar clients and proxies retry, not a 500 that says the
+        # request itself broke something.  Pooled connections reconnect on the next request.
+        from calendar_service.db import db
+
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:  # the connection is gone already
+            pass
+        current_app.logger.error("database unavailable on %s %s: %s", request.method,
+                                 request.path, error.orig)
+        unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_problem():
+            return problem(503, unavailable.description or "", headers=retry)
+        response = current_app.make_response(_error_page(unavailable, 503))
+        response.headers.update(retry)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:

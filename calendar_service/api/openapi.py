@@ -31,12 +31,14 @@ def _problems(*statuses: int) -> dict[str, Any]:
         412: "If-Match does not match: the event changed meanwhile.",
         413: "Body over 1 MiB.",
         422: "Invalid fields; `errors` maps each field to a message.",
+        503: "The database is not answering; retry after the `Retry-After` seconds.",
     }
-    # Any request may be a 400: the address guard refuses control characters before routing.
+    # Any request may be a 400 (the address guard refuses control characters before routing)
+    # or a 503 (the database does not answer).
     return {
         str(status): {"description": words[status],
                       "content": {PROBLEM: {"schema": _ref("Problem")}}}
-        for status in sorted({400, *statuses})
+        for status in sorted({400, 503, *statuses})
     }
 
 

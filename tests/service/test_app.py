@@ -169,3 +169,21 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict) -> No
     response = flask_app.test_client().get("/api/v1/_refused")
     assert response.status_code == 400
     assert response.get_json()["detail"] == "A value in the request was not accepted."
+
+
+@pytest.mark.parametrize("path, mimetype", [
+    ("/calendars/turing-roche.ics", "text/html"),
+    ("/", "text/html"),
+    ("/api/v1/calendars", "application/problem+json"),
+])
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(path: str, mimetype: str) -> None:
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "x",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+    })
+    response = app.test_client().get(path, headers={"If-None-Match": '"a"'})
+    assert response.status_code == 503
+    assert response.mimetype == mimetype
+    assert response.headers["Retry-After"] == "5"
+    assert b"database is not answering" in response.data
