@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import Client
 
@@ -72,6 +74,34 @@ def test_both_paths_answer_a_poll_with_the_same_headers(
         slow = flask_only(app).get(FEED, headers=headers)
         assert (fast.status_code, sorted(fast.headers.items())) == (
             slow.status_code, sorted(slow.headers.items())), headers
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=60)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(if_none_match=st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(
+           ["*", 'W/"x"', '"', "CURRENT", "W/CURRENT", '"other", CURRENT', "CURRENT-gzip"])),
+       if_modified_since=st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(
+           ["Fri, 01 Jan 2100 00:00:00 GMT", "Mon, 01 Jan 1990 00:00:00 GMT", "garbage"])),
+       accept_encoding=st.one_of(st.none(), _HEADER_TEXT, st.just("gzip;q=0, br")))
+def test_any_validators_get_the_same_answer_on_both_paths(
+        app: Flask, client: FlaskClient, if_none_match: str | None,
+        if_modified_since: str | None, accept_encoding: str | None) -> None:
+    current = etag_of(client).strip('"')  # the feed's ETag, where the strategy names it
+    if if_none_match is not None:
+        if_none_match = if_none_match.replace("CURRENT", f'"{current}"').replace('"-gzip', '-gzip"')
+    headers = {name: value for name, value in [("If-None-Match", if_none_match),
+                                               ("If-Modified-Since", if_modified_since),
+                                               ("Accept-Encoding", accept_encoding)]
+               if value is not None}
+    fast = client.get(FEED, headers=headers)
+    slow = flask_only(app).get(FEED, headers=headers)
+    assert fast.status_code in (200, 304)
+    event(f"status {fast.status_code}")
+    assert (fast.status_code, sorted(fast.headers.items()), fast.data) == (
+        slow.status_code, sorted(slow.headers.items()), slow.data)
 
 
 def test_head_poll(client: FlaskClient, flask_requests: list[str]) -> None:
