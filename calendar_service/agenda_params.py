@@ -13,13 +13,14 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from calendar_service.names import SLUG
+
 MAX_DAYS = 366
 MAX_QUERY = 200
 MAX_CATEGORIES = 20
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -32,7 +33,7 @@ def slug_values(args: MultiDict[str, str], name: str = "category") -> list[str]:
         value = raw.strip()
         if not value:
             continue
-        if not _SLUG.match(value):
+        if not SLUG.match(value):
             value = ""
         if value not in values:
             values.append(value)

@@ -18,6 +18,7 @@ import rules
 from calendar_service.errors import ValidationError
 from calendar_service.models import STATUSES, Calendar, Event
 from calendar_service.moments import MomentError, format_moment, is_date_text, parse_moment
+from calendar_service.names import SLUG, UID
 
 WRITABLE = (
     "uid", "calendar", "title", "description", "location", "url", "categories", "start", "end",
@@ -32,8 +33,6 @@ MAX_URL = 2000
 MAX_DATES = 1000
 MAX_CATEGORIES = 20
 
-_UID = re.compile(r"^[\x21-\x7e]{1,255}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -216,7 +215,7 @@ def _categories(value: Any, errors: dict[str, str]) -> list[str]:
         errors["categories"] = "must be a list of category slugs"
         return []
     slugs = sorted({item.strip().lower() for item in value})
-    bad = [slug for slug in slugs if not _SLUG.match(slug)]
+    bad = [slug for slug in slugs if not SLUG.match(slug)]
     if bad:
         errors["categories"] = (
             f"{bad[0][:64]!r} is not a slug (lower-case letters, digits and hyphens)"
@@ -229,7 +228,7 @@ def _categories(value: Any, errors: dict[str, str]) -> list[str]:
 def _uid(value: Any, errors: dict[str, str]) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not _UID.match(value):
+    if not isinstance(value, str) or not UID.match(value):
         errors["uid"] = "must be 1-255 printable ASCII characters without spaces"
         return None
     return value

@@ -27,6 +27,7 @@ from werkzeug.wsgi import get_host
 
 from calendar_service import feeds, links
 from calendar_service.db import utcnow
+from calendar_service.names import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -34,9 +35,10 @@ if TYPE_CHECKING:
 
     from calendar_service.stamps import StampReader
 
-# The feed route's path for a slug as calendars are named (event_input._SLUG); any other spelling
-# is left to Flask's router, which answers it as it always has.
-_FEED_PATH = re.compile(r"/calendars/([a-z0-9][a-z0-9-]{0,63})\.ics")
+# The feed route's path for a slug as calendars are named; any other spelling is left to Flask's
+# router, which answers it as it always has.
+_FEED_PATH = re.compile("/calendars/(" + SLUG_PATTERN.removeprefix("^").removesuffix("$")
+                        + r")\.ics")
 
 
 class FeedPolls:

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from rules import Moment
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})?$"
-)
+_DAY = r"\d{4}-\d{2}-\d{2}"
+_TIME = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})?"
+_DATE = re.compile(f"^{_DAY}$")
+_DATETIME = re.compile(f"^{_DAY}{_TIME}$")
+# Either form, for the OpenAPI document (whether each suits the event is checked on input).
+MOMENT_PATTERN = f"^{_DAY}({_TIME})?$"
 
 
 class MomentError(ValueError):

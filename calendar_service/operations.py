@@ -33,13 +33,12 @@ from calendar_service.moments import (
     parse_stored,
     to_column,
 )
+from calendar_service.names import SLUG, UID
 from calendar_service.occurrences import override_of, series_of
 
 Actor = Organiser | str | None
 """Who makes a change: an organiser, or a label such as ``"seed"`` or ``"cli"``."""
 
-_CAL_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_UID_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 
@@ -49,13 +48,13 @@ SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdate
 
 
 def find_calendar(slug: str) -> Calendar | None:
-    if not _CAL_SLUG.match(slug):  # no stored slug looks otherwise; NUL would upset PostgreSQL
+    if not SLUG.match(slug):  # no stored slug looks otherwise; NUL would upset PostgreSQL
         return None
     return db.session.scalar(select(Calendar).where(Calendar.slug == slug))
 
 
 def find_event(uid: str) -> Event | None:
-    if not _UID_FORM.match(uid):  # stored uids are printable ASCII (event_input checks them)
+    if not UID.match(uid):  # stored uids are printable ASCII (event_input checks them)
         return None
     return db.session.scalar(select(Event).where(Event.uid == uid))
 
@@ -85,7 +84,7 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
     slug, name = data.get("slug"), data.get("name")
     description = data.get("description") or ""
     tzid = data.get("timezone") or default_tz
-    if not isinstance(slug, str) or not _CAL_SLUG.match(slug):
+    if not isinstance(slug, str) or not SLUG.match(slug):
         errors["slug"] = "is required: lower-case letters, digits and hyphens, at most 64"
     elif find_calendar(slug) is not None:
         errors["slug"] = f"a calendar {slug!r} exists already"

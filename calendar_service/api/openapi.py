@@ -9,8 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from calendar_service.event_input import (
+    MAX_CATEGORIES,
+    MAX_DATES,
+    MAX_DESCRIPTION,
+    MAX_LOCATION,
+    MAX_TITLE,
+    MAX_URL,
+)
+from calendar_service.moments import MOMENT_PATTERN
+from calendar_service.names import SLUG_PATTERN, UID_PATTERN
+
 JSON = "application/json"
 PROBLEM = "application/problem+json"
+
+
+_SLUG = {"type": "string", "pattern": SLUG_PATTERN}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -44,6 +58,7 @@ def _problems(*statuses: int) -> dict[str, Any]:
 
 _TEXT_MOMENT = {
     "type": "string",
+    "pattern": MOMENT_PATTERN,
     "description": "Local wall time `YYYY-MM-DDTHH:MM:SS` in the event's `timezone` (an input "
                    "with a UTC offset is converted), or a date `YYYY-MM-DD` for all-day events.",
     "examples": ["2027-01-27T14:00:00", "2027-03-16"],
@@ -84,15 +99,18 @@ def _schemas(limit: int) -> dict[str, Any]:
                            "`title`, `start`. Unknown fields are a 422.",
             "required": ["calendar", "title", "start"],
             "properties": {
-                "uid": {"type": "string", "description": "Generated when not given; may "
-                        "contain `@`, `.` and `/`."},
-                "calendar": {"type": "string", "description": "The calendar's slug."},
-                "title": {"type": "string", "maxLength": 500},
-                "description": {"type": "string", "description": "Plain text; links and line "
-                                "breaks are shown, no HTML."},
-                "location": {"type": "string", "maxLength": 500},
-                "url": {"type": "string", "format": "uri", "description": "http(s) only."},
-                "categories": {"type": "array", "items": {"type": "string"}},
+                "uid": {"type": "string", "pattern": UID_PATTERN,
+                        "description": "Generated when not given; printable ASCII without "
+                        "spaces, so it may contain `@`, `.` and `/`."},
+                "calendar": {**_SLUG, "description": "The calendar's slug."},
+                "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
+                "description": {"type": "string", "maxLength": MAX_DESCRIPTION,
+                                "description": "Plain text; links and line breaks are shown, "
+                                "no HTML."},
+                "location": {"type": "string", "maxLength": MAX_LOCATION},
+                "url": {"type": "string", "format": "uri", "pattern": "^https?://\\S+$",
+                        "maxLength": MAX_URL, "description": "http(s) only."},
+                "categories": {"type": "array", "items": _SLUG, "maxItems": MAX_CATEGORIES},
                 "start": _TEXT_MOMENT,
                 "end": {**_TEXT_MOMENT, "description": "Default: start + 1 hour (timed) or "
                         "+ 1 day (all-day); all-day ends are exclusive."},
@@ -102,8 +120,8 @@ def _schemas(limit: int) -> dict[str, Any]:
                 "rrule": {"type": ["string", "null"], "description": "RFC 5545 RRULE value "
                           "without the `RRULE:` prefix.",
                           "examples": ["FREQ=MONTHLY;BYDAY=-1WE"]},
-                "rdates": {"type": "array", "items": _TEXT_MOMENT},
-                "exdates": {"type": "array", "items": _TEXT_MOMENT},
+                "rdates": {"type": "array", "items": _TEXT_MOMENT, "maxItems": MAX_DATES},
+                "exdates": {"type": "array", "items": _TEXT_MOMENT, "maxItems": MAX_DATES},
                 "status": {"type": "string", "enum": ["confirmed", "tentative", "cancelled"],
                            "default": "confirmed"},
                 "published": {"type": "boolean", "default": True,
@@ -179,21 +197,25 @@ def _parameters() -> dict[str, Any]:
                 "schema": {"type": "string"}, **extra}
 
     return {
-        "uid": {"name": "uid", "in": "path", "required": True, "schema": {"type": "string"},
+        "uid": {"name": "uid", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": UID_PATTERN},
                 "description": "The event's uid; it may contain `/`, sent as it is."},
         "recurrence_id": {"name": "recurrence_id", "in": "path", "required": True,
-                          "schema": {"type": "string"}, "description": "The occurrence's "
-                          "original start: `YYYY-MM-DDTHH:MM:SS` local, or `YYYY-MM-DD`."},
-        "calendar": query("calendar", "A calendar's slug (unknown: 404)."),
+                          "schema": {"type": "string", "pattern": MOMENT_PATTERN},
+                          "description": "The occurrence's original start: "
+                          "`YYYY-MM-DDTHH:MM:SS` local, or `YYYY-MM-DD`."},
+        "calendar": {**query("calendar", "A calendar's slug (unknown: 404)."),
+                     "schema": _SLUG},
         "category": {**query("category", "A category slug; repeatable, any of them."),
-                     "schema": {"type": "array", "items": {"type": "string"}},
+                     "schema": {"type": "array", "items": _SLUG},
                      "style": "form", "explode": True},
     }
 
 
 def _bound(name: str, max_days: int) -> dict[str, Any]:
     return {
-        "name": name, "in": "query", "required": True, "schema": {"type": "string"},
+        "name": name, "in": "query", "required": True,
+        "schema": {"type": "string", "pattern": MOMENT_PATTERN},
         "description": "A date (local midnight) or a date-time; without an offset it is local "
                        "time in the calendar's zone (CALENDAR_TIMEZONE when no calendar is "
                        f"named). The window is half-open [start, end) and at most {max_days} "
@@ -243,7 +265,9 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
                     "security": token,
                     "requestBody": {"required": True, "content": {JSON: {"schema": {
                         "type": "object", "required": ["slug", "name"],
-                        "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                        "properties": {"slug": _SLUG,
+                                       "name": {"type": "string", "minLength": 1,
+                                                "maxLength": 200},
                                        "description": {"type": "string"},
                                        "timezone": {"type": "string"}}}}}},
                     "responses": {"201": _json(_ref("Calendar"), "Created."),
