@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 APP := $(BIN)/flask --app calendar_service
 
-.PHONY: run test serve lint typecheck bench clean
+.PHONY: run test test-lowest serve lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,15 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+## test-lowest: the suite on the lowest versions pyproject.toml allows (lowest-constraints.txt)
+test-lowest:
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet -c lowest-constraints.txt -e '.[test]'
+	.venv-lowest/bin/python -m pytest
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check calendar_service rules tests bench
 	$(BIN)/mypy --strict rules
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest build *.egg-info .pytest_cache .mypy_cache .ruff_cache

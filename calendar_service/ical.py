@@ -82,7 +82,7 @@ def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, 
         # The hint is only a default display zone, so a feed holding such a series goes
         # without it rather than have those series shift by an hour at every clock change.
         calendar.add("x-wr-timezone", vText(info.timezone))
-    calendar.add("refresh-interval", info.refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", vDuration(info.refresh), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(info.refresh))
     calendar.add("source", info.source_url, parameters={"VALUE": "URI"})
     return _finish(calendar, events, page_urls, blocks)
