@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -21,6 +22,9 @@ from calendar_service import create_app, operations
 from calendar_service.db import db, utcnow
 from calendar_service.moments import parse_stored
 from calendar_service.seed import load_seed
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,10 +78,31 @@ def running_server(database: Path) -> Iterator[str]:
             db.engine.dispose()
 
 
+def buffered(app: WSGIApplication) -> WSGIApplication:
+    """``app`` with each response body read whole and closed before the server sends it.
+
+    Werkzeug's development server skips closing the body when the browser has already dropped
+    the connection (a favicon or stylesheet request cut short as a page closes), so a static
+    file stays open until garbage collection, and pytest reports the ResourceWarning as an
+    error in whichever test runs next.  A list of bytes holds nothing open.
+    """
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
