@@ -49,10 +49,11 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from calendar_service.db import db
+    from calendar_service.db import db, register_session_teardown
     from calendar_service.extensions import csrf, login_manager, migrate
 
     db.init_app(app)
+    register_session_teardown(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )

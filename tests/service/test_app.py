@@ -187,3 +187,36 @@ def test_an_unreachable_database_is_a_503_to_retry_not_a_500(path: str, mimetype
     assert response.mimetype == mimetype
     assert response.headers["Retry-After"] == "5"
     assert b"database is not answering" in response.data
+
+
+def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dict) -> None:
+    """The database goes away between the view's answer and the session's closing ROLLBACK (a
+    restart): the answer stands, and the next request gets a fresh connection."""
+    from sqlalchemy import create_engine, text
+
+    from calendar_service.db import db
+
+    flask_app = create_app(app_config)
+    url = app_config["SQLALCHEMY_DATABASE_URI"]
+
+    @flask_app.get("/_dropped")
+    def dropped() -> str:
+        pid = db.session.execute(text(
+            "SELECT pg_backend_pid()" if url.startswith("postgresql") else "SELECT 1"
+        )).scalar()
+        if url.startswith("postgresql"):  # the server ends this very connection
+            killer = create_engine(url, isolation_level="AUTOCOMMIT")
+            with killer.connect() as connection:
+                assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                          {"pid": pid}).scalar()
+            killer.dispose()
+        else:  # SQLite has no server: close the file handle under the session instead
+            db.session.connection().connection.dbapi_connection.close()
+        return "answered"
+
+    client = flask_app.test_client()
+    response = client.get("/_dropped")
+    assert (response.status_code, response.text) == (200, "answered")
+    assert client.get("/healthz").status_code == 200
+    with flask_app.app_context():
+        db.engine.dispose()
