@@ -104,6 +104,17 @@ def _error_page(error: HTTPException, status: int) -> Response | tuple[str, int]
     return render_template("error.html", error=error, status=status), status
 
 
+def _rollback_quietly() -> None:
+    """End the request's failed transaction before the error page renders (it may read the
+    signed-in organiser); a connection that is already gone has nothing to roll back."""
+    from calendar_service.db import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every error, expected or not, answers in the form the client asked for: never a traceback."""
 
@@ -132,9 +143,7 @@ def register_error_handlers(app: Flask) -> None:
     def _data_error(error: DataError) -> Response | tuple[str, int]:
         # A value the database refuses (out of range, NUL in text) that validation let through:
         # the client's input, so a 400, and the request's transaction is rolled back.
-        from calendar_service.db import db
-
-        db.session.rollback()
+        _rollback_quietly()
         current_app.logger.warning("database refused a value on %s: %s", request.path, error.orig)
         return _http_error(BadRequest("A value in the request was not accepted."))
 
@@ -143,12 +152,7 @@ def register_error_handlers(app: Flask) -> None:
         # The database did not answer (a restart, a dropped connection, SQLite busy past its
         # timeout): a 503 that calendar clients and proxies retry, not a 500 that says the
         # request itself broke something.  Pooled connections reconnect on the next request.
-        from calendar_service.db import db
-
-        try:
-            db.session.rollback()
-        except SQLAlchemyError:  # the connection is gone already
-            pass
+        _rollback_quietly()
         current_app.logger.error("database unavailable on %s %s: %s", request.method,
                                  request.path, error.orig)
         unavailable = ServiceUnavailable("The database is not answering; try again shortly.")

@@ -69,9 +69,9 @@ class FeedPolls:
         if match is None:
             return None
         try:
+            host = get_host(environ, self.app.config["TRUSTED_HOSTS"])  # before any query
             stamp = self._stamps().read(match.group(1))
-            host = get_host(environ, self.app.config["TRUSTED_HOSTS"])
-        except (SQLAlchemyError, SecurityError):
+        except (SecurityError, SQLAlchemyError):
             return None  # Flask answers, with its error handling
         if stamp is None:
             return None

@@ -6,8 +6,8 @@ That read is the whole cost of a 304, so it skips what SQLAlchemy would add arou
 thread keeps one autocommit connection (no pre-ping, BEGIN or ROLLBACK), and the statement,
 compiled once by SQLAlchemy for the engine's dialect, runs on the driver's own cursor (psycopg
 prepares it after a few runs).  Driver errors are raised as SQLAlchemy's, and a connection the
-server dropped is replaced and the read tried once more, so a database restart costs no failed
-request.
+server dropped is replaced and the read tried once more, so once a restarted database is back,
+the first poll on each thread succeeds instead of failing on its stale connection.
 """
 
 from __future__ import annotations
