@@ -36,11 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 import rules  # noqa: E402
-from calendar_service import create_app, operations  # noqa: E402
-from calendar_service.db import db, utcnow  # noqa: E402
-from calendar_service.models import Event, event_categories  # noqa: E402
-from calendar_service.occurrences import window_query  # noqa: E402
-from calendar_service.seed import load_seed  # noqa: E402
+from calendar_service import create_app
+from calendar_service.store import operations  # noqa: E402
+from calendar_service.store.db import db, utcnow  # noqa: E402
+from calendar_service.store.models import Event, event_categories  # noqa: E402
+from calendar_service.store.occurrences import window_query  # noqa: E402
+from calendar_service.store.seed import load_seed  # noqa: E402
 
 SIZES = (100, 1_000, 10_000, 100_000)
 LIVE = 60  # series touching the window at every size (seed included)

@@ -103,9 +103,10 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
     os.environ["CALENDAR_INSTANCE_PATH"] = str(instance)
     from flask_migrate import upgrade
 
-    from calendar_service import create_app, operations
-    from calendar_service.accounts import create_organiser, create_token
-    from calendar_service.db import db
+    from calendar_service import create_app
+    from calendar_service.store import operations
+    from calendar_service.store.accounts import create_organiser, create_token
+    from calendar_service.store.db import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     rng = random.Random(2026)
@@ -153,7 +154,7 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
             uids.append(event.uid)
             if kind in ("weekly", "biweekly", "monthly") and rng.random() < 0.4:
                 import rules
-                from calendar_service.occurrences import series_of
+                from calendar_service.store.occurrences import series_of
 
                 upcoming = rules.upcoming(series_of(event),
                                           rules.to_utc(event.start_local, event.timezone), 6)

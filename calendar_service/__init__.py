@@ -20,6 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_config(app, test_config)
     register_extensions(app)
     register_guards(app)
+    register_filters(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -49,8 +50,8 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from calendar_service.db import db, register_session_teardown
     from calendar_service.extensions import csrf, login_manager, migrate
+    from calendar_service.store.db import db, register_session_teardown
 
     db.init_app(app)
     register_session_teardown(app)
@@ -59,13 +60,13 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    from calendar_service.sessions import PublicAwareSessionInterface
+    from calendar_service.web.sessions import PublicAwareSessionInterface
 
     app.session_interface = PublicAwareSessionInterface()
     login_manager.login_view = "organiser.sign_in"
     login_manager.session_protection = "strong"
 
-    from calendar_service.models import Organiser
+    from calendar_service.store.models import Organiser
 
     @login_manager.user_loader
     def load_organiser(organiser_id: str) -> Organiser | None:
@@ -75,18 +76,25 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_guards(app: Flask) -> None:
-    from calendar_service.guards import register_guards as register
+    from calendar_service.web.guards import register_guards as register
+
+    register(app)
+
+
+def register_filters(app: Flask) -> None:
+    from calendar_service.web.filters import register_filters as register
 
     register(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from calendar_service import agenda, feeds, health, organiser
+    from calendar_service import feeds, organiser, public
     from calendar_service.api import bp as api_bp
     from calendar_service.extensions import csrf
+    from calendar_service.web import health
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(agenda.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(organiser.bp)
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a cookie
@@ -94,7 +102,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from calendar_service.errors import register_error_handlers as register
+    from calendar_service.web.errors import register_error_handlers as register
 
     register(app)
 
@@ -106,7 +114,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_feed_polls(app: Flask) -> None:
-    from calendar_service.feed_polls import register_feed_polls as register
+    from calendar_service.feeds.polls import register_feed_polls as register
 
     register(app)
 

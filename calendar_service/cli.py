@@ -17,8 +17,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from calendar_service.db import db
-from calendar_service.errors import ValidationError
+from calendar_service.store.db import db
+from calendar_service.store.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +63,7 @@ def init_db_command() -> None:
     """Create or upgrade the schema (safe to run again)."""
     from flask_migrate import upgrade
 
-    from calendar_service.schema import ensure_database_reachable
+    from calendar_service.store.db import ensure_database_reachable
 
     ensure_database_reachable()
     upgrade()
@@ -78,8 +78,8 @@ def seed_command(if_empty: bool) -> None:
     """Load the Turing–Roche engagement calendar (slug turing-roche); safe to run again."""
     from sqlalchemy import select
 
-    from calendar_service.models import Calendar
-    from calendar_service.seed import load_seed
+    from calendar_service.store.models import Calendar
+    from calendar_service.store.seed import load_seed
 
     if if_empty and db.session.scalar(select(Calendar.id).limit(1)) is not None:
         click.echo("database already holds calendars: seed not loaded")
@@ -100,7 +100,7 @@ def seed_command(if_empty: bool) -> None:
 @readable_errors
 def create_organiser_command(email: str, admin: bool, password_stdin: bool, name: str) -> None:
     """Add an organiser account."""
-    from calendar_service.accounts import create_organiser
+    from calendar_service.store.accounts import create_organiser
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -117,7 +117,7 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
 @readable_errors
 def create_token_command(email: str, name: str) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
-    from calendar_service.accounts import create_token, find_organiser
+    from calendar_service.store.accounts import create_token, find_organiser
 
     organiser = find_organiser(email)
     if organiser is None:
@@ -138,7 +138,7 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 
     Links in it use CALENDAR_BASE_URL (else http://localhost, as the server would see it).
     """
-    from calendar_service.feeds import export_feed
+    from calendar_service.feeds.views import export_feed
 
     base = current_app.config.get("CALENDAR_BASE_URL") or "http://localhost"
     with current_app.test_request_context("/", base_url=base):
@@ -158,8 +158,8 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 @readable_errors
 def import_ics_command(file: str, slug: str) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
-    from calendar_service.ics_import import IcsImportError, import_ics
-    from calendar_service.operations import audit, find_calendar
+    from calendar_service.ical.reader import IcsImportError, import_ics
+    from calendar_service.store.operations import audit, find_calendar
 
     calendar = find_calendar(slug)
     if calendar is None:

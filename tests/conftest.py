@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from calendar_service import create_app
-from calendar_service.db import db
+from calendar_service.store.db import db
 
 PG_URL = os.environ.get("CALENDAR_TEST_DATABASE_URL")
 
@@ -105,7 +105,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
     """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``."""
-    from calendar_service import operations
+    from calendar_service.store import operations
 
     def make(**fields: Any) -> dict[str, Any]:
         data = {"slug": "test", "name": "Test calendar", **fields}
@@ -124,8 +124,8 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
 
     Defaults: calendar ``test`` (made on first use), title "Event", start 2027-01-27T14:00:00.
     """
-    from calendar_service import operations
-    from calendar_service.serialise import event_json
+    from calendar_service.store import operations
+    from calendar_service.store.values import event_json
 
     def make(**fields: Any) -> dict[str, Any]:
         data = {"calendar": "test", "title": "Event", "start": "2027-01-27T14:00:00", **fields}
@@ -142,7 +142,7 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
 @pytest.fixture
 def seeded(app: Flask) -> Flask:
     """The app with the Turing–Roche seed calendar loaded."""
-    from calendar_service.seed import load_seed
+    from calendar_service.store.seed import load_seed
 
     with app.app_context():
         load_seed()

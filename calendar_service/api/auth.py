@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from flask import g, request
 from sqlalchemy.exc import IntegrityError
 
-from calendar_service.accounts import organiser_for_token
-from calendar_service.db import db
-from calendar_service.errors import ApiError
-from calendar_service.models import Organiser
+from calendar_service.store.accounts import organiser_for_token
+from calendar_service.store.db import db
+from calendar_service.store.models import Organiser
+from calendar_service.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from calendar_service.event_input import (
+from calendar_service.store.identifiers import SLUG_PATTERN, UID_PATTERN
+from calendar_service.store.moments import MOMENT_PATTERN
+from calendar_service.store.validation import (
     MAX_CATEGORIES,
     MAX_DATES,
     MAX_DESCRIPTION,
@@ -17,8 +19,6 @@ from calendar_service.event_input import (
     MAX_TITLE,
     MAX_URL,
 )
-from calendar_service.moments import MOMENT_PATTERN
-from calendar_service.names import SLUG_PATTERN, UID_PATTERN
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -17,19 +17,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import rules
-from calendar_service.agenda_params import MAX_CATEGORIES, slug_values
-from calendar_service.api import bp
 from calendar_service.api.auth import bearer_organiser
+from calendar_service.api.blueprint import bp
 from calendar_service.api.openapi import document
-from calendar_service.api.write import event_etag
-from calendar_service.db import db
-from calendar_service.errors import ApiError
-from calendar_service.links import absolute, feed_url, subscribe_links
-from calendar_service.models import Calendar, Category, Event
-from calendar_service.moments import is_date_text
-from calendar_service.occurrences import filtered, occurrences_in
-from calendar_service.operations import find_calendar, find_event
-from calendar_service.serialise import calendar_json, event_json, occurrence_json, utc_text
+from calendar_service.api.serialise import (
+    calendar_json,
+    event_etag,
+    event_json,
+    occurrence_json,
+    utc_text,
+)
+from calendar_service.store.db import db
+from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.moments import is_date_text
+from calendar_service.store.occurrences import filtered, occurrences_in
+from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.web.errors import ApiError
+from calendar_service.web.links import absolute, feed_url, subscribe_links
+from calendar_service.web.query import MAX_CATEGORIES, slug_values
 from rules.limits import MAX_YEAR, MIN_YEAR
 
 # The longest window one /occurrences answer covers: two years and a day or two.

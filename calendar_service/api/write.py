@@ -12,17 +12,13 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request, url_for
 
 import rules
-from calendar_service import links, operations
-from calendar_service.api import bp
 from calendar_service.api.auth import admin_required, token_required, transactional
-from calendar_service.errors import ApiError
-from calendar_service.models import Event
-from calendar_service.serialise import calendar_json, event_json
-
-
-def event_etag(event: Event) -> str:
-    """The strong ETag of an EVENT: it changes with every write (``revision``) and row."""
-    return f'"{event.id}-{event.revision}"'
+from calendar_service.api.blueprint import bp
+from calendar_service.api.serialise import calendar_json, event_etag, event_json
+from calendar_service.store import operations
+from calendar_service.store.models import Event
+from calendar_service.web import links
+from calendar_service.web.errors import ApiError
 
 
 def event_response(event: Event, status: int = 200) -> Response:

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.serving import make_server
 
-from calendar_service import create_app, operations
-from calendar_service.db import db, utcnow
-from calendar_service.moments import parse_stored
-from calendar_service.seed import load_seed
+from calendar_service import create_app
+from calendar_service.store import operations
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.moments import parse_stored
+from calendar_service.store.seed import load_seed
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

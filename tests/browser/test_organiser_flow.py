@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from calendar_service import accounts, operations
-from calendar_service.db import db
+from calendar_service.store import accounts, operations
+from calendar_service.store.db import db
 from tests.browser.server import CHROMIUM, serving
 from tests.browser.server import CHROMIUM_ARGS as ARGS
 

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service import operations
-from calendar_service.accounts import create_organiser
-from calendar_service.db import db, utcnow
-from calendar_service.moments import parse_stored
+from calendar_service.store import operations
+from calendar_service.store.accounts import create_organiser
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.moments import parse_stored
 
 MakeEvent = Callable[..., dict[str, Any]]
 HOSTILE_TITLE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'

@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service import operations
-from calendar_service.accounts import create_organiser, create_token
-from calendar_service.db import db
-from calendar_service.moments import parse_stored
+from calendar_service.store import operations
+from calendar_service.store.accounts import create_organiser, create_token
+from calendar_service.store.db import db
+from calendar_service.store.moments import parse_stored
 
 MakeEvent = Callable[..., dict[str, Any]]
 OCCURRENCE_FIELDS = {"uid", "recurrence_id", "title", "start", "end", "all_day", "timezone",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from calendar_service import create_app
-from calendar_service.db import db
+from calendar_service.store.db import db
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(
@@ -194,7 +194,7 @@ def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dic
     restart): the answer stands, and the next request gets a fresh connection."""
     from sqlalchemy import create_engine, text
 
-    from calendar_service.db import db
+    from calendar_service.store.db import db
 
     flask_app = create_app(app_config)
     url = app_config["SQLALCHEMY_DATABASE_URI"]

@@ -9,9 +9,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from calendar_service.accounts import hash_token
-from calendar_service.db import db
-from calendar_service.models import ApiToken, Calendar, Event, Organiser
+from calendar_service.store.accounts import hash_token
+from calendar_service.store.db import db
+from calendar_service.store.models import ApiToken, Calendar, Event, Organiser
 
 TPS = "tps-seminar@turing-roche.calendar"
 

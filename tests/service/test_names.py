@@ -7,8 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from calendar_service.moments import MOMENT_PATTERN, is_date_text, parse_moment
-from calendar_service.names import SLUG, SLUG_PATTERN, UID, UID_PATTERN
+from calendar_service.store.identifiers import SLUG, SLUG_PATTERN, UID, UID_PATTERN
+from calendar_service.store.moments import MOMENT_PATTERN, is_date_text, parse_moment
 
 
 @pytest.mark.parametrize("text, ok", [

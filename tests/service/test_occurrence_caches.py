@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 
 import rules
-from calendar_service import occurrences, operations
-from calendar_service.db import db
+from calendar_service.store import occurrences, operations
+from calendar_service.store.db import db
 
 Make = Callable[..., dict[str, Any]]
 DECEMBER = rules.Window(datetime(2027, 12, 1, tzinfo=UTC), datetime(2027, 12, 29, tzinfo=UTC))

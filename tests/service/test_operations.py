@@ -9,12 +9,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import rules
-from calendar_service import operations
-from calendar_service.db import db
-from calendar_service.errors import ApiError, ValidationError
-from calendar_service.models import AuditEntry, Calendar, Event
-from calendar_service.occurrences import occurrences_in
-from calendar_service.serialise import event_json
+from calendar_service.store import operations
+from calendar_service.store.db import db
+from calendar_service.store.errors import Conflict, NotFound, ValidationError
+from calendar_service.store.models import AuditEntry, Calendar, Event
+from calendar_service.store.occurrences import occurrences_in
+from calendar_service.store.values import event_json
 
 UTC = UTC
 
@@ -81,11 +81,11 @@ def test_invalid_fields_get_a_message_each_and_nothing_is_saved(
 
 def test_a_taken_uid_is_a_conflict(app: Flask, make_event) -> None:
     make_event(uid="same@example.org")
-    with app.app_context(), pytest.raises(ApiError) as caught:
+    with app.app_context(), pytest.raises(Conflict) as caught:
         operations.create_event(
             {"calendar": "test", "title": "x", "start": "2027-01-01T10:00:00",
              "uid": "same@example.org"}, "test")
-    assert caught.value.status == 409
+    assert caught.value.errors == {"uid": "is taken"}
 
 
 def _event(uid: str) -> Event:
@@ -171,9 +171,9 @@ def test_a_recurrence_id_the_series_does_not_generate_is_404(app: Flask, make_ev
         assert operations.parse_recurrence_id(event, "2027-02-03T14:00:00") == datetime(
             2027, 2, 3, 14)
         for text in ("2027-02-04T14:00:00", "2027-02-03", "garbage", "2027-02-03T14:00:00Z"):
-            with pytest.raises(ApiError) as caught:
+            with pytest.raises(NotFound) as caught:
                 operations.parse_recurrence_id(event, text)
-            assert caught.value.status == 404
+            assert "recurrence id" in caught.value.detail or "no occurrence" in caught.value.detail
 
 
 def test_deleting_an_event_removes_its_overrides_and_touches_the_calendar(

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_service.add_to_calendar import Details, google_link, outlook_links
-from calendar_service.display import date_span, day_heading, month_grid
-from calendar_service.richtext import linkify, paragraphs, safe_url
+from calendar_service.public.add_to_calendar import Details, google_link, outlook_links
+from calendar_service.public.display import date_span, day_heading, month_grid
+from calendar_service.web.richtext import linkify, paragraphs, safe_url
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -22,8 +22,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from calendar_service.accounts import create_organiser, create_token
-from calendar_service.db import db
+from calendar_service.store.accounts import create_organiser, create_token
+from calendar_service.store.db import db
 
 ROOT = Path(__file__).resolve().parents[2]
 

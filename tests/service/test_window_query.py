@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 import rules
 from calendar_service import create_app
-from calendar_service.db import db
-from calendar_service.occurrences import window_query
+from calendar_service.store.db import db
+from calendar_service.store.occurrences import window_query
 
 
 def test_sqlite_plans_the_window_query_on_the_end_bound_index(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
 
 import rules
-from calendar_service import operations
-from calendar_service.db import db
-from calendar_service.models import Calendar
-from calendar_service.occurrences import occurrences_in
+from calendar_service.store import operations
+from calendar_service.store.db import db
+from calendar_service.store.models import Calendar
+from calendar_service.store.occurrences import occurrences_in
 
 BASE_URL = "https://events.example.org"
 
@@ -54,7 +54,7 @@ def other_worker(app: Flask, app_config: dict[str, Any]) -> Iterator[FlaskClient
 @pytest.fixture
 def change(app: Flask) -> Callable[..., dict[str, Any]]:
     """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
-    from calendar_service.serialise import event_json
+    from calendar_service.store.values import event_json
 
     def apply(uid: str, **fields: Any) -> dict[str, Any]:
         with app.app_context():

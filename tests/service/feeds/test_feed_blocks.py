@@ -7,10 +7,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from calendar_service import ical
-from calendar_service.db import db
-from calendar_service.feeds import build_feed, history_cutoff
-from calendar_service.models import Calendar, Category
+from calendar_service.feeds.views import build_feed, history_cutoff
+from calendar_service.ical import writer as ical
+from calendar_service.store.db import db
+from calendar_service.store.models import Calendar, Category
 
 
 def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
@@ -18,7 +18,8 @@ def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
 ) -> None:
     served = client.get("/calendars/turing-roche.ics").data
     with seeded.app_context(), seeded.test_request_context(base_url="https://events.example.org"):
-        from calendar_service import feeds, links
+        from calendar_service.feeds import views as feeds
+        from calendar_service.web import links
 
         calendar = db.session.scalar(select(Calendar))
         cutoff, _ = history_cutoff(feeds.utcnow())
@@ -54,7 +55,7 @@ def test_a_renamed_category_reaches_the_feed_though_no_event_changed(
 
 
 def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> None:
-    from calendar_service.feeds import FeedCache
+    from calendar_service.feeds.views import FeedCache
 
     cache = FeedCache(max_bytes=25)
     assert cache.get_or_build("v1", lambda: b"a" * 10, slot="feed-a") == b"a" * 10
@@ -71,7 +72,7 @@ def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> 
     import threading
     import time
 
-    from calendar_service.feeds import FeedCache
+    from calendar_service.feeds.views import FeedCache
 
     cache = FeedCache()
     builds: list[str] = []
@@ -98,7 +99,7 @@ def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> 
 
 
 def test_a_failed_build_leaves_the_next_request_to_build_again() -> None:
-    from calendar_service.feeds import FeedCache
+    from calendar_service.feeds.views import FeedCache
 
     cache = FeedCache()
 

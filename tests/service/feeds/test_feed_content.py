@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
 
-from calendar_service import operations
-from calendar_service.db import db
+from calendar_service.store import operations
+from calendar_service.store.db import db
 
 Make = Callable[..., dict[str, Any]]
 

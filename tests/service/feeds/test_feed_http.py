@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.http import http_date, parse_date
 
-from calendar_service import ical
-from calendar_service.feeds import CACHE_CONTROL, FeedCache
+from calendar_service.feeds.views import CACHE_CONTROL, FeedCache
+from calendar_service.ical import writer as ical
 
 Make = Callable[..., dict[str, Any]]
 FEED = "/calendars/test.ics"

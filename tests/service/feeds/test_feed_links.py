@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.links import subscribe_links
+from calendar_service.web.links import subscribe_links
 
 FEED = "https://events.example.org/calendars/turing-roche.ics?category=tps"
 

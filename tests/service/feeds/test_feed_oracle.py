@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.models import Calendar
+from calendar_service.store.models import Calendar
 
 SEMINAR = "tps-seminar@turing-roche.calendar"
 COWORKING = "turing-way-coworking@turing-roche.calendar"
@@ -42,7 +42,7 @@ def test_every_category_feed_of_the_seed_agrees_with_the_app(
     seeded: Flask, compare: Callable[..., list[Any]]
 ) -> None:
     with seeded.app_context():
-        from calendar_service.db import db
+        from calendar_service.store.db import db
 
         calendar = db.session.query(Calendar).filter_by(slug="turing-roche").one()
         slugs = [category.slug for category in calendar.categories]

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import Client
 
-from calendar_service import feeds
-from calendar_service.db import db
-from calendar_service.feed_polls import FeedPolls
+from calendar_service.feeds import views as feeds
+from calendar_service.feeds.polls import FeedPolls
+from calendar_service.store.db import db
 
 FEED = "/calendars/test.ics"
 # Every test polls calendar "test", with its one weekly series.
@@ -226,7 +226,7 @@ def test_public_documents_do_not_vary_on_cookie(client: FlaskClient) -> None:
 
 
 def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask) -> None:
-    from calendar_service.models import Calendar
+    from calendar_service.store.models import Calendar
 
     with app.app_context():
         calendar = db.session.scalars(db.select(Calendar).filter_by(slug="test")).one()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Timezone
 
-from calendar_service.vtimezone import is_utc, transitions_in, uses_yearly_rule, vtimezone
+from calendar_service.ical.vtimezone import is_utc, transitions_in, uses_yearly_rule, vtimezone
 
 
 def parsed(tzid: str) -> Timezone:

@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service import accounts, create_app
-from calendar_service.db import db
+from calendar_service import create_app
+from calendar_service.store import accounts
+from calendar_service.store.db import db
 
 PASSWORD = "correct horse battery"
 

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from calendar_service.db import db
-from calendar_service.models import ApiToken, AuditEntry, Calendar, Organiser, SignInAttempt
-from calendar_service.throttle import PER_ACCOUNT
+from calendar_service.store.db import db
+from calendar_service.store.models import ApiToken, AuditEntry, Calendar, Organiser, SignInAttempt
+from calendar_service.store.throttle import PER_ACCOUNT
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

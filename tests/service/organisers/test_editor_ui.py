@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import rules
-from calendar_service import occurrences
-from calendar_service.db import db
-from calendar_service.models import Event
+from calendar_service.store import occurrences
+from calendar_service.store.db import db
+from calendar_service.store.models import Event
 
 # Far enough ahead that "the next 10 occurrences" start at the series' start.
 BASE = {"title": "TPS seminar", "calendar": "test", "start_date": "2031-01-29",

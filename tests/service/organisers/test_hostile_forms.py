@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from calendar_service.db import db
-from calendar_service.models import ApiToken, Calendar, Organiser, SignInAttempt
+from calendar_service.store.db import db
+from calendar_service.store.models import ApiToken, Calendar, Organiser, SignInAttempt
 
 NUL = "bad\x00value"
 

@@ -14,11 +14,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 import rules
-from calendar_service import occurrences, operations
-from calendar_service.db import db
-from calendar_service.feeds import export_feed
-from calendar_service.ics_import import IcsImportError, import_ics
-from calendar_service.models import AuditEntry, Event, Override
+from calendar_service.feeds.views import export_feed
+from calendar_service.ical.reader import IcsImportError, import_ics
+from calendar_service.store import occurrences, operations
+from calendar_service.store.db import db
+from calendar_service.store.models import AuditEntry, Event, Override
 
 LIMIT = 4 * 1024 * 1024
 

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 import rules
-from calendar_service import occurrences
-from calendar_service.db import db, utcnow
-from calendar_service.models import ApiToken, AuditEntry, Event, Organiser
+from calendar_service.store import occurrences
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.models import ApiToken, AuditEntry, Event, Organiser
 
 SEMINAR = {"calendar": "test", "title": "TPS seminar", "start": "2027-01-27T14:00:00",
            "end": "2027-01-27T15:00:00", "rrule": "FREQ=MONTHLY;BYDAY=-1WE",

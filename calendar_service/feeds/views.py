@@ -1,0 +1,372 @@
+"""Blueprint ``feeds``: the subscribable calendar feeds and single-event downloads.
+
+HTTP as subscribers' clients expect (peers.md B6, B8): ``text/calendar; charset=utf-8``, a
+filename, a strong ETag and Last-Modified, 304 for a matching If-None-Match (checked first) or a
+valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly.
+
+The validators come from the database without building anything: a feed's ETag is a hash of the
+calendar's ``version`` (bumped in the same transaction as any change), the category filter, the
+history cut-off, the base URL and ``ical.FORMAT_VERSION``.  Every worker reads the version on
+every request, so a change is seen by all of them at once; a built feed is kept in a small
+per-process cache under that ETag, which therefore can never serve a stale feed.
+
+History: a feed leaves out one-off events (and RDATE-only sets) whose last occurrence ended
+before the cut-off, the first of the month ``HISTORY_MONTHS`` months before the current one.
+Series with a rule are always kept whole: each is one VEVENT whatever its age, and dropping it
+would wipe its past occurrences from every subscriber's calendar.  The cut-off moves once a
+month, and its date is part of the ETag and of Last-Modified, so the moving window never makes a
+cached feed or a 304 wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from flask import Response, abort, current_app, request
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.http import http_date as _http_date
+from werkzeug.http import parse_date, parse_etags
+from werkzeug.utils import secure_filename
+
+from calendar_service.feeds.blueprint import bp
+from calendar_service.ical import writer as ical
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.versions import StampReader
+from calendar_service.web import links
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# Shared caches may answer for 15 minutes; after that they revalidate, which costs a 304.
+CACHE_CONTROL = "public, max-age=900"
+# One-off events that ended before the first of the month this many months back are left out.
+HISTORY_MONTHS = 6
+# Bytes of built feeds kept per process (each feed keeps only its newest version).
+CACHE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request is answered from: computed without building the body."""
+
+    etag: str  # without quotes; the gzip representation adds "-gzip"
+    last_modified: datetime
+
+    @property
+    def http_date(self) -> str:
+        return _http_date(self.last_modified.replace(microsecond=0))
+
+
+class FeedCache:
+    """Built bodies keyed by ETag: a key names one version of one feed, so entries never go
+    stale.  Each feed (its ``slot``) keeps only its newest version, and the least recently used
+    are dropped beyond ``max_bytes``, so memory follows the number of feeds, not of changes.
+
+    A version is built once per process: when a change makes every thread of a worker miss at
+    once, one builds it and the others wait for its bytes, instead of all building the same feed
+    side by side (each build holds the GIL, so parallel ones only slow each other down)."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._slots: dict[str, str] = {}  # slot → its newest key
+        self._slot_of: dict[str, str] = {}  # key → its slot
+        self._building: dict[str, threading.Lock] = {}  # key → held while a thread builds it
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: str, build: Callable[[], bytes], *, slot: str) -> bytes:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._entries:  # built by the thread this one waited for
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            try:
+                body = build()
+                self._store(key, body, slot)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return body
+
+    def _store(self, key: str, body: bytes, slot: str) -> None:
+        with self._lock:
+            previous = self._slots.get(slot)
+            if previous is not None and previous != key:
+                self._drop(previous)
+            if key not in self._entries:
+                self._entries[key] = body
+                self._bytes += len(body)
+            self._slots[slot] = key
+            self._slot_of[key] = slot
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        body = self._entries.pop(key, None)
+        if body is not None:
+            self._bytes -= len(body)
+        slot = self._slot_of.pop(key, None)
+        if slot is not None and self._slots.get(slot) == key:
+            del self._slots[slot]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _cache() -> FeedCache:
+    cache = current_app.extensions.get("feeds.cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("feeds.cache", FeedCache())
+    return cache  # type: ignore[no-any-return]
+
+
+def _blocks() -> ical.BlockCache:
+    blocks = current_app.extensions.get("feeds.blocks")
+    if blocks is None:
+        blocks = current_app.extensions.setdefault("feeds.blocks", ical.BlockCache())
+    return blocks  # type: ignore[no-any-return]
+
+
+def stamp_reader() -> StampReader:
+    """The app's reader of calendar version rows (one per engine, shared by every thread)."""
+    reader = current_app.extensions.get("feeds.stamps")
+    if reader is None or reader.engine is not db.engine:
+        reader = current_app.extensions["feeds.stamps"] = StampReader(db.engine)
+    return reader
+
+
+# History -----------------------------------------------------------------------------------------
+
+def history_cutoff(now: datetime) -> tuple[datetime, datetime]:
+    """(cut-off, rollover): events ending before the cut-off are left out of feeds; the
+    rollover is when the cut-off last moved (the first instant of this month, UTC)."""
+    rollover = datetime(now.year, now.month, 1, tzinfo=UTC)
+    months = now.year * 12 + now.month - 1 - HISTORY_MONTHS
+    return datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC), rollover
+
+
+def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime) -> list[Event]:
+    """Published events of the calendar in the filter, less one-offs ended before the cut-off."""
+    query = (
+        select(Event)
+        .where(Event.calendar_id == calendar.id, Event.published.is_(True))
+        .where(or_(Event.last_end_utc.is_(None), Event.last_end_utc >= cutoff,
+                   Event.rrule.is_not(None)))
+        .options(selectinload(Event.overrides), selectinload(Event.categories))
+    )
+    if categories:
+        query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
+    return list(db.session.scalars(query).all())
+
+
+# Building ---------------------------------------------------------------------------------------
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
+
+
+class Stamped(Protocol):
+    """What a feed's validators are made of: a Calendar, or just its version row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def changed(self) -> datetime: ...
+
+
+def feed_validators(calendar: Stamped, categories: Sequence[str], now: datetime,
+                    base_url: str | None = None) -> Validators:
+    """The feed's ETag and Last-Modified; ``base_url`` defaults to the current request's."""
+    cutoff, rollover = history_cutoff(now)
+    return _validators(calendar.id, calendar.slug, calendar.version, calendar.changed,
+                       tuple(categories), cutoff, rollover, base_url or links.base_url())
+
+
+@functools.lru_cache(maxsize=4096)
+def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
+                categories: tuple[str, ...], cutoff: datetime, rollover: datetime,
+                base_url: str) -> Validators:
+    """Memoised: every poll of an unchanged feed asks for the same validators."""
+    tag = _digest("feed", ical.FORMAT_VERSION, calendar_id, slug, version, ",".join(categories),
+                  cutoff.date(), base_url)
+    return Validators(tag, max(changed, rollover))
+
+
+def build_feed(calendar: Calendar | Stamped, categories: Sequence[str], now: datetime) -> bytes:
+    """The feed's bytes (cached under its ETag): the one path the view and export-ics share.
+
+    Given only the version row, the calendar itself is loaded when the cache misses.
+    """
+    validators = feed_validators(calendar, categories, now)
+
+    def build() -> bytes:
+        loaded = calendar if isinstance(calendar, Calendar) else db.session.get(
+            Calendar, calendar.id)
+        if loaded is None:  # deleted since its version was read
+            abort(404)
+        cutoff, _ = history_cutoff(now)
+        events = feed_events(loaded, categories, cutoff)
+        names = [c.name for c in loaded.categories if c.slug in categories]
+        info = ical.FeedInfo(  # named as the subscribe panel names it (subscribe.feed)
+            name=loaded.name + (": " + " or ".join(names) if names else ""),
+            description=loaded.description,
+            timezone=loaded.timezone,
+            source_url=links.feed_url(loaded.slug, categories),
+        )
+        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
+                               _blocks())
+
+    return _cache().get_or_build(validators.etag, build, slot=feed_slot(calendar.id, categories))
+
+
+def feed_slot(calendar_id: int, categories: Sequence[str]) -> str:
+    """Which feed a cache entry is a version of: the calendar, its filter and the base URL."""
+    return "\x1f".join(["feed", str(calendar_id), *categories, links.base_url()])
+
+
+def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | None:
+    """The filter as sorted unique slugs; None when one names no category of the calendar."""
+    wanted = sorted({value.strip() for value in values if value.strip()})
+    if not wanted:
+        return []
+    known = set(db.session.scalars(
+        select(Category.slug).where(Category.calendar_id == calendar_id)
+    ))
+    if any(slug not in known for slug in wanted):
+        return None
+    return wanted
+
+
+# HTTP -------------------------------------------------------------------------------------------
+
+def _wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def held_etag(validators: Validators, now: datetime, if_none_match: str | None,
+              if_modified_since: str | None, wants_gzip: Callable[[], bool]) -> str | None:
+    """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since.
+
+    Returns the ETag to answer 304 with (the representation the client holds), or None.
+    Takes the header values, not the request, so feed_polls answers polls with it too.
+    """
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        for tag in (validators.etag, validators.etag + "-gzip"):
+            if tags.contains_weak(tag):
+                return tag
+        return None
+    since = parse_date(if_modified_since)
+    if since is None or since > now:  # unparseable or in the future: ignored
+        return None
+    if validators.last_modified.replace(microsecond=0) > since:
+        return None
+    return validators.etag + ("-gzip" if wants_gzip() else "")
+
+
+def not_modified_headers(held: str) -> list[tuple[str, str]]:
+    """The headers of a 304: the held ETag and what a 200 would say about caching it (RFC 9110
+    §15.4.5; Last-Modified is left out, as werkzeug leaves it out of every 304)."""
+    return [("ETag", f'"{held}"'), ("Cache-Control", CACHE_CONTROL),
+            ("Vary", "Accept-Encoding")]
+
+
+def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
+             disposition: str, filename: str, slot: Callable[[], str]) -> Response:
+    held = held_etag(validators, now, request.headers.get("If-None-Match"),
+                     request.headers.get("If-Modified-Since"), _wants_gzip)
+    if held is not None:
+        return Response(status=304, headers=not_modified_headers(held))
+    gzipped = _wants_gzip()
+    etag = validators.etag + ("-gzip" if gzipped else "")
+    data = body()
+    if gzipped:
+        data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0),
+                                     slot=slot() + "\x1fgzip")
+    response = Response(data, content_type=CONTENT_TYPE)
+    response.headers.set("Content-Disposition", disposition, filename=filename)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.headers["Last-Modified"] = validators.http_date
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+@bp.get("/calendars/<slug>.ics")
+def calendar_feed(slug: str) -> Response:
+    """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them).
+
+    A conditional request is answered from the calendar's version row alone, so a 304 costs
+    one small query whatever the size of the calendar.
+    """
+    stamp = stamp_reader().read(slug)
+    if stamp is None:
+        abort(404)
+    categories = chosen_categories(stamp.id, request.args.getlist("category"))
+    if categories is None:
+        abort(404)
+    now = utcnow()
+    validators = feed_validators(stamp, categories, now)
+    filename = "-".join([stamp.slug, *categories]) + ".ics"
+
+    return _respond(validators, now, lambda: build_feed(stamp, categories, now), "inline",
+                    filename,
+                    lambda: feed_slot(stamp.id, categories))
+
+
+@bp.get("/events/<path:uid>.ics")
+def event_feed(uid: str) -> Response:
+    """One published event or series as an .ics download; drafts are 404 like unknown UIDs."""
+    event = db.session.scalar(select(Event).where(Event.uid == uid))
+    if event is None or not event.published:
+        abort(404)
+    now = utcnow()
+    # The calendar's version too: a renamed category changes the event's CATEGORIES.
+    calendar = event.calendar
+    tag = _digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
+                  event.sequence, calendar.version, links.base_url())
+    validators = Validators(tag, max(event.updated, calendar.changed))
+
+    def build() -> bytes:
+        return _cache().get_or_build(
+            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)), slot=slot)
+
+    name = secure_filename(event.title)[:80] or "event"
+    slot = f"event\x1f{event.id}\x1f{links.base_url()}"
+    return _respond(validators, now, build, "attachment", name + ".ics", lambda: slot)
+
+
+def export_feed(slug: str, categories: Sequence[str] = ()) -> bytes:
+    """The feed of ``slug`` as GET /calendars/<slug>.ics serves it (for ``export-ics``).
+
+    Raises LookupError with a readable message for an unknown calendar or category.
+    """
+    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug))
+    if calendar is None:
+        raise LookupError(f"no calendar {slug!r}")
+    chosen = chosen_categories(calendar.id, categories)
+    if chosen is None:
+        known = ", ".join(c.slug for c in calendar.categories) or "none"
+        raise LookupError(f"calendar {slug!r} has no such category (it has: {known})")
+    return build_feed(calendar, chosen, utcnow())
+

@@ -1,0 +1,405 @@
+"""Import an .ics file (an Outlook or Google Calendar export, or our own feed) into a calendar.
+
+Events are matched by UID within the calendar, so importing the same file again updates rather
+than duplicates.  RRULE, RDATE, EXDATE and RECURRENCE-ID overrides survive; a STATUS:CANCELLED
+override cancels its occurrence.  Times are converted from the file's TZIDs (IANA, Windows names
+and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.
+
+It works in two phases so that an import is all or nothing: first every VEVENT is read and
+checked (what cannot be imported is *skipped*, with the reason), then the planned changes are
+written through ``operations``.  A file that cannot be read at all raises ``IcsImportError`` and
+changes nothing; the caller commits once or rolls back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+import rules
+from calendar_service.store import operations
+from calendar_service.store.errors import StoreError, ValidationError
+from calendar_service.store.models import Calendar, Event
+from calendar_service.store.moments import format_moment
+from calendar_service.store.occurrences import series_of
+from calendar_service.store.operations import Actor
+from calendar_service.store.validation import MAX_CATEGORIES, validate_event
+
+EVENT_KINDS = ("VEVENT",)
+QUIET_KINDS = ("VTIMEZONE",)  # read by icalendar for the TZIDs; nothing to import or report
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class IcsImportError(ValueError):
+    """The file as a whole cannot be imported; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    what: str
+    reason: str
+
+    def __post_init__(self) -> None:  # the file's text, shown on a page and a terminal
+        object.__setattr__(self, "what", _printable(self.what))
+        object.__setattr__(self, "reason", _printable(self.reason))
+
+
+@dataclass
+class ImportResult:
+    """What an import did: uids created, updated, unchanged, and what it skipped and why."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class _Plan:
+    uid: str
+    data: dict[str, Any]
+    overrides: dict[str, dict[str, Any]]  # recurrence id text → set_override body
+    existing: Event | None
+
+
+def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
+    """Parse the file; raises IcsImportError when it is too large or not an iCalendar file."""
+    if len(data) > max_bytes:
+        raise IcsImportError(f"the file is larger than the import limit of {max_bytes:,} bytes")
+    if not data.strip():
+        raise IcsImportError("the file is empty")
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        first = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+        raise IcsImportError(f"not a readable iCalendar file: {_printable(first)}") from None
+    if calendar.name != "VCALENDAR":
+        raise IcsImportError("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    for component in calendar.walk():
+        for name, message in component.errors:
+            if name is None:  # a line that is no property at all: the file is damaged
+                raise IcsImportError(f"not a readable iCalendar file: {_printable(message)}")
+    return calendar
+
+
+def _printable(text: object) -> str:
+    return _CONTROL.sub("?", str(text))[:200]
+
+
+def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int) -> ImportResult:
+    """Import every VEVENT of the file into ``calendar``; flush only (the caller commits)."""
+    parsed = read_calendar(data, max_bytes=max_bytes)
+    result = ImportResult()
+    masters: dict[str, icalendar.cal.Component] = {}
+    overrides: dict[str, list[icalendar.cal.Component]] = {}
+    for component in parsed.subcomponents:
+        if component.name in QUIET_KINDS:
+            continue
+        if component.name not in EVENT_KINDS:
+            result.skipped.append(Skipped(
+                _label(component), f"{component.name}: only events (VEVENT) are imported"))
+            continue
+        uid = str(component.get("UID", "")).strip()
+        if not uid:
+            result.skipped.append(Skipped(_label(component), "it has no UID"))
+        elif "RECURRENCE-ID" in component:
+            overrides.setdefault(uid, []).append(component)
+        elif uid in masters:
+            result.skipped.append(Skipped(uid, "a second VEVENT with the same UID and no "
+                                               "RECURRENCE-ID"))
+        else:
+            masters[uid] = component
+    for uid in overrides:
+        if uid not in masters:
+            result.skipped.append(Skipped(uid, "changes to occurrences of a series that is "
+                                               "not in the file"))
+    plans = []
+    for uid, component in masters.items():
+        try:
+            plans.append(_plan(uid, component, overrides.get(uid, []), calendar))
+        except _Skip as skip:
+            result.skipped.append(Skipped(uid, skip.reason))
+    for plan in plans:
+        _apply(plan, actor, result)
+    return result
+
+
+def _label(component: Any) -> str:
+    uid = str(component.get("UID", "")).strip()
+    summary = str(component.get("SUMMARY", "")).strip()
+    return uid or summary[:80] or component.name
+
+
+# Reading one series ---------------------------------------------------------------------------
+
+
+def _values(component: icalendar.cal.Component, name: str) -> list[Any]:
+    """Every value of a property that may repeat (EXDATE, RDATE), flattened."""
+    raw = component.get(name)
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    values: list[Any] = []
+    for item in items:
+        values.extend(entry.dt for entry in item.dts)
+    return values
+
+
+def _zone_of(component: icalendar.cal.Component, calendar: Calendar) -> str:
+    """The event's zone: the IANA zone its TZID names (Windows names included), else the
+    calendar's.  A recurring series given in UTC stays in UTC, so that every instance keeps
+    its instant across the calendar zone's clock changes."""
+    start = component.decoded("DTSTART")
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        return calendar.timezone
+    key = getattr(start.tzinfo, "key", None)
+    if "TZID" in component["DTSTART"].params and isinstance(key, str) \
+            and rules.is_valid_zone(key):
+        return key
+    if start.utcoffset() == timedelta(0) and component.get("RRULE") is not None:
+        return "UTC"
+    return calendar.timezone
+
+
+def _local(value: Any, zone: str, all_day: bool, start_time: time | None,
+           what: str) -> rules.Moment:
+    """A file value as the event's local moment (a date for all-day series)."""
+    if all_day:
+        if isinstance(value, datetime):
+            raise _Skip(f"{what} has a time but the event is all-day")
+        if not isinstance(value, date):
+            raise _Skip(f"{what} is not a date")
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(microsecond=0)  # floating: the event's local time
+        return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, date) and start_time is not None:
+        return datetime.combine(value, start_time)  # a DATE exception of a timed series
+    raise _Skip(f"{what} is not a date-time")
+
+
+def _check_tzid(component: icalendar.cal.Component, name: str) -> None:
+    prop = component.get(name)
+    if prop is None or isinstance(prop, list):
+        return
+    tzid = getattr(prop, "params", {}).get("TZID")
+    value = getattr(prop, "dt", None)
+    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+        raise _Skip(f"{name} names an unknown time zone {str(tzid)[:64]!r}")
+
+
+def _text(component: icalendar.cal.Component, name: str) -> str:
+    value = component.get(name)
+    return "" if value is None else str(value)
+
+
+def _categories(component: icalendar.cal.Component) -> list[str]:
+    raw = component.get("CATEGORIES")
+    items = raw if isinstance(raw, list) else ([raw] if raw is not None else [])
+    slugs: list[str] = []
+    for item in items:
+        for name in getattr(item, "cats", [item]):
+            slug = _SLUG_CHARS.sub("-", str(name).lower()).strip("-")[:64]
+            if slug and slug not in slugs:
+                slugs.append(slug)
+    return slugs[:MAX_CATEGORIES]
+
+
+def _rrule(component: icalendar.cal.Component) -> str | None:
+    raw = component.get("RRULE")
+    if raw is None:
+        return None
+    if isinstance(raw, list):
+        if len(raw) > 1:
+            raise _Skip("more than one RRULE is not supported")
+        raw = raw[0]
+    if component.get("EXRULE") is not None:
+        raise _Skip("EXRULE is not supported (it is deprecated in RFC 5545)")
+    text: bytes = raw.to_ical()
+    return text.decode("utf-8")
+
+
+def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str) -> dict[str, Any]:
+    if component.errors:
+        name, message = component.errors[0]
+        raise _Skip(f"{name} cannot be read: {_printable(message)}")
+    if component.get("DTSTART") is None:
+        raise _Skip("it has no DTSTART")
+    for name in ("DTSTART", "DTEND", "EXDATE", "RDATE", "RECURRENCE-ID"):
+        _check_tzid(component, name)
+    start_raw = component.decoded("DTSTART")
+    all_day = not isinstance(start_raw, datetime)
+    zone = _zone_of(component, calendar)
+    start = _local(start_raw, zone, all_day, None, "DTSTART")
+    start_time = start.time() if isinstance(start, datetime) else None
+    if component.get("DTEND") is not None:
+        end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
+    elif component.get("DURATION") is not None:
+        duration = component.decoded("DURATION")
+        if not isinstance(duration, timedelta):
+            raise _Skip("DURATION cannot be read")
+        end = start + duration
+    else:
+        end = start + timedelta(days=1) if all_day else start  # RFC 5545 §3.6.1
+    for value in _values(component, "RDATE"):
+        if isinstance(value, tuple):
+            raise _Skip("RDATE with a PERIOD value is not supported")
+    status = _text(component, "STATUS").lower()
+    return {
+        "uid": uid, "calendar": calendar.slug,
+        "title": _text(component, "SUMMARY").strip() or "(untitled)",
+        "description": _text(component, "DESCRIPTION"),
+        "location": _text(component, "LOCATION"),
+        "url": _text(component, "URL").strip(),
+        "categories": _categories(component),
+        "all_day": all_day, "timezone": zone,
+        "start": format_moment(start), "end": format_moment(end),
+        "rrule": _rrule(component),
+        "rdates": sorted({format_moment(_local(v, zone, all_day, start_time, "RDATE"))
+                          for v in _values(component, "RDATE")}),
+        "exdates": sorted({format_moment(_local(v, zone, all_day, start_time, "EXDATE"))
+                           for v in _values(component, "EXDATE")}),
+        "status": status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
+        "published": True,
+    }
+
+
+def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zone: str,
+                   all_day: bool, start_time: time | None) -> tuple[str, dict[str, Any]]:
+    if component["RECURRENCE-ID"].params.get("RANGE"):
+        raise _Skip("RECURRENCE-ID with RANGE=THISANDFUTURE is not supported")
+    if component.errors:
+        name, message = component.errors[0]
+        raise _Skip(f"an occurrence's {name} cannot be read: {_printable(message)}")
+    _check_tzid(component, "RECURRENCE-ID")
+    rid = _local(component.decoded("RECURRENCE-ID"), zone, all_day, start_time, "RECURRENCE-ID")
+    key = format_moment(rid)
+    if _text(component, "STATUS").lower() == "cancelled":
+        return key, {"status": "cancelled"}
+    body: dict[str, Any] = {}
+    if component.get("DTSTART") is not None:
+        start = _local(component.decoded("DTSTART"), zone, all_day, start_time, "DTSTART")
+        if component.get("DTEND") is not None:
+            end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
+        elif component.get("DURATION") is not None:
+            end = start + component.decoded("DURATION")
+        else:
+            end = start + (_as_moment_delta(master))
+        if start != rid or end != rid + _as_moment_delta(master):
+            body["start"], body["end"] = format_moment(start), format_moment(end)
+    for name, prop in (("title", "SUMMARY"), ("location", "LOCATION"),
+                       ("description", "DESCRIPTION")):
+        value = _text(component, prop)
+        if prop in component and value != master[name]:
+            body[name] = value
+    return key, body
+
+
+def _as_moment_delta(master: dict[str, Any]) -> timedelta:
+    if master["all_day"]:
+        return date.fromisoformat(master["end"]) - date.fromisoformat(master["start"])
+    return datetime.fromisoformat(master["end"]) - datetime.fromisoformat(master["start"])
+
+
+def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalendar.cal.Component],
+          calendar: Calendar) -> _Plan:
+    existing = operations.find_event(uid)
+    if existing is not None and existing.calendar_id != calendar.id:
+        raise _Skip(f"this uid belongs to an event of the calendar {existing.calendar.slug!r}")
+    data = _event_data(component, calendar, uid)
+    all_day = data["all_day"]
+    start_time = None if all_day else datetime.fromisoformat(data["start"]).time()
+    bodies: dict[str, dict[str, Any]] = {}
+    for item in changed:
+        key, body = _override_body(item, data, data["timezone"], all_day, start_time)
+        bodies[key] = body
+    # A cancelled occurrence may come as EXDATE plus a cancelled override: keep the override.
+    data["exdates"] = [value for value in data["exdates"]
+                       if bodies.get(value, {}).get("status") != "cancelled"]
+    checked = {key: value for key, value in data.items() if key != "uid"} \
+        if existing is not None else data
+    try:
+        values = validate_event(checked, existing=existing,
+                                find_calendar=operations.find_calendar)
+    except ValidationError as error:
+        name, message = next(iter(error.errors.items()))
+        raise _Skip(f"{name}: {message}") from None
+    assert values.series is not None
+    for key in bodies:
+        moment = datetime.fromisoformat(key) if not all_day else date.fromisoformat(key)
+        if not rules.generates(values.series, moment):
+            raise _Skip(f"RECURRENCE-ID {key} is not an occurrence of the series")
+    return _Plan(uid=uid, data=data, overrides=bodies, existing=existing)
+
+
+# Writing --------------------------------------------------------------------------------------
+
+
+def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
+    """Write one planned series; an error here aborts the whole import (nothing is kept)."""
+    try:
+        if plan.existing is None:
+            event = operations.create_event(plan.data, actor)
+            before = None
+        else:
+            event = plan.existing
+            before = event.revision
+            operations.update_event(event, {k: v for k, v in plan.data.items() if k != "uid"},
+                                    actor)
+        _sync_overrides(event, plan.overrides, actor)
+        if before is None:  # no subscriber has seen it yet: a new event starts at SEQUENCE 0
+            event.sequence = 0
+            for row in event.overrides:
+                row.sequence = 0
+    except (StoreError, rules.RulesError) as error:
+        raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
+    if before is None:
+        result.created.append(plan.uid)
+    elif event.revision == before:
+        result.unchanged.append(plan.uid)
+    else:
+        result.updated.append(plan.uid)
+
+
+def _sync_overrides(event: Event, wanted: dict[str, dict[str, Any]], actor: Actor) -> None:
+    """Make the event's overrides those of the file, touching only the ones that differ."""
+    series = series_of(event)
+    current = {format_moment(item.recurrence_id): item for item in series.overrides}
+    for key in sorted(set(current) - set(wanted)):
+        operations.clear_override(event, current[key].recurrence_id, actor)
+    for key, body in sorted(wanted.items()):
+        moment = operations.parse_recurrence_id(event, key)
+        if key in current and _same(current[key], body, event):
+            continue
+        operations.set_override(event, moment, body, actor)
+
+
+def _same(existing: rules.Override, body: dict[str, Any], event: Event) -> bool:
+    """Whether a stored override already says what the file's override says."""
+    if existing.cancelled != (body.get("status") == "cancelled"):
+        return False
+    if existing.cancelled:
+        return True
+    start = None if existing.start is None else format_moment(existing.start)
+    end = None if existing.end is None else format_moment(existing.end)
+    return (start, end, existing.title, existing.location, existing.description) == (
+        body.get("start"), body.get("end"), body.get("title"), body.get("location"),
+        body.get("description"))

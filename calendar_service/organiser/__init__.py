@@ -1,0 +1,9 @@
+"""Organiser pages (blueprint ``organiser``): sign-in, tokens, the dashboard, the event editor,
+admin pages and imports.  Importing the package registers every view on ``bp``."""
+
+from __future__ import annotations
+
+from calendar_service.organiser import admin, dashboard, events, sign_in, tokens
+from calendar_service.organiser.blueprint import bp
+
+__all__ = ["admin", "bp", "dashboard", "events", "sign_in", "tokens"]

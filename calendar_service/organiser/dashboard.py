@@ -1,0 +1,37 @@
+"""The organiser's dashboard: every calendar with its events, drafts included."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+import rules
+from calendar_service.organiser.access import Page, organiser_required
+from calendar_service.organiser.blueprint import bp
+from calendar_service.organiser.forms import ActionForm
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.models import Calendar, Event
+from calendar_service.store.occurrences import series_of
+
+
+@bp.get("/")
+@organiser_required
+def dashboard() -> Page:
+    """Every calendar with its events, drafts included, and each one's next occurrence."""
+    calendars = db.session.scalars(
+        select(Calendar).order_by(Calendar.name).options(
+            selectinload(Calendar.events).selectinload(Event.overrides),
+            selectinload(Calendar.events).selectinload(Event.categories),
+        )
+    ).all()
+    now = utcnow()
+    upcoming: dict[int, rules.Occurrence | None] = {}
+    for calendar in calendars:
+        for event in calendar.events:
+            found = rules.upcoming(series_of(event), now - timedelta(seconds=1), 1)
+            upcoming[event.id] = found[0] if found else None
+    return render_template("organiser/dashboard.html", calendars=calendars, upcoming=upcoming,
+                           action_form=ActionForm())

@@ -1,0 +1,284 @@
+"""The event editor's translation: form values ↔ EVENT fields, repeat choices, the preview.
+
+The form speaks as people do ("Monthly on the last Wednesday", ends after 10 times); the rest of
+the app speaks EVENT (CONTRACT) and RRULE.  Rules are built and read back by ``rules.choices``
+and described by ``rules.describe_rule``, so the labels always say what will be stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import rules
+from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
+from calendar_service.store.db import utcnow
+from calendar_service.store.errors import ValidationError
+from calendar_service.store.models import Event
+from calendar_service.store.moments import format_moment, from_column
+from calendar_service.store.operations import find_calendar
+from calendar_service.store.validation import validate_event
+
+PREVIEW_COUNT = 10
+SHORT_KINDS = {"none": "Does not repeat", "custom": "Custom…"}
+
+
+def _ordinal_of(start: date) -> int:
+    """1–4 for the start's weekday within its month, -1 when it is a 5th (so the last)."""
+    n = (start.day - 1) // 7 + 1
+    return -1 if n >= 5 else n
+
+
+def _is_last_weekday(start: date) -> bool:
+    return (start + timedelta(days=7)).month != start.month
+
+
+def choice_for(kind: str, start: date, ends: str = "never", until: date | None = None,
+               count: int | None = None) -> rules.RuleChoice | None:
+    """The engine's choice for a form kind on a series starting on ``start`` (None: no rule)."""
+    common: dict[str, Any] = {
+        "ends": {"never": "never", "until": "on_date", "count": "after"}.get(ends, "never"),
+        "until": until if ends == "until" else None,
+        "count": count if ends == "count" else None,
+    }
+    if kind == "daily":
+        return rules.RuleChoice(freq="daily", **common)
+    if kind == "weekly":
+        return rules.RuleChoice(freq="weekly", **common)
+    if kind == "biweekly":
+        return rules.RuleChoice(freq="weekly", interval=2, **common)
+    if kind == "monthly_nth":
+        return rules.RuleChoice(freq="monthly", monthly_mode="nth_weekday",
+                                ordinal=_ordinal_of(start), **common)
+    if kind == "monthly_last":
+        return rules.RuleChoice(freq="monthly", monthly_mode="nth_weekday", ordinal=-1,
+                                **common)
+    if kind == "monthly_day":
+        return rules.RuleChoice(freq="monthly", **common)
+    if kind == "yearly":
+        return rules.RuleChoice(freq="yearly", **common)
+    if kind == "yearly_nth":
+        return rules.RuleChoice(freq="yearly", yearly_mode="nth_weekday",
+                                ordinal=_ordinal_of(start), **common)
+    return None
+
+
+def kinds_for(start: date) -> list[str]:
+    """The repeat kinds that make sense for this start ("last" only in a month's last week)."""
+    kinds = ["none", "daily", "weekly", "biweekly", "monthly_nth"]
+    if _is_last_weekday(start) and _ordinal_of(start) != -1:
+        kinds.append("monthly_last")
+    kinds += ["monthly_day", "yearly", "yearly_nth", "custom"]
+    return kinds
+
+
+def repeat_choices(start: date, tzid: str) -> list[tuple[str, str]]:
+    """(kind, label) pairs for the form, labelled by the engine for this start."""
+    choices = []
+    for kind in kinds_for(start):
+        choice = choice_for(kind, start)
+        if choice is None:
+            choices.append((kind, SHORT_KINDS[kind]))
+            continue
+        rrule = rules.to_rrule(choice, start, tzid)
+        choices.append((kind, rules.describe_rule(rrule, start, tzid)))
+    return choices
+
+
+def kind_of(rrule: str, start: rules.Moment, tzid: str) -> str:
+    """The form kind whose rule repeats like ``rrule`` (its ending aside), or ``custom``."""
+    try:
+        choice = rules.from_rrule(rrule, start, tzid)
+    except rules.RulesError:
+        return "custom"
+    if choice is None:
+        return "custom"
+    start_date = start.date() if isinstance(start, datetime) else start
+    pattern = rules.to_rrule(replace(choice, ends="never", until=None, count=None), start, tzid)
+    for kind in kinds_for(start_date):
+        candidate = choice_for(kind, start_date)
+        if candidate is not None and rules.to_rrule(candidate, start, tzid) == pattern:
+            return kind
+    return "custom"
+
+
+# Form → EVENT ---------------------------------------------------------------------------------
+
+
+def form_event_data(form: EventForm) -> dict[str, Any]:
+    """EVENT fields from the editor's values; raises ValidationError with EVENT field names."""
+    errors: dict[str, str] = {}
+    all_day = bool(form.all_day.data)
+    start_date: date = form.start_date.data
+    start_time: time | None = form.start_time.data
+    end_date: date | None = form.end_date.data
+    end_time: time | None = form.end_time.data
+    if not all_day and start_time is None:
+        errors["start"] = "needs a time (or tick All day)"
+    data: dict[str, Any] = {
+        "calendar": form.calendar.data,
+        "title": form.title.data or "",
+        "description": form.description.data or "",
+        "location": form.location.data or "",
+        "url": form.url.data or "",
+        "categories": [part.strip().lower() for part in (form.categories.data or "").split(",")
+                       if part.strip()],
+        "all_day": all_day,
+        "timezone": (form.timezone.data or "").strip() or None,
+        "status": form.status.data,
+        "published": form.published.data != "draft",
+    }
+    if all_day:
+        data["start"] = start_date.isoformat()
+        last_day = end_date or start_date
+        data["end"] = (last_day + timedelta(days=1)).isoformat()  # the form's end is inclusive
+    elif start_time is not None:
+        start = datetime.combine(start_date, start_time)
+        data["start"] = format_moment(start)
+        if end_date is not None or end_time is not None:
+            end = datetime.combine(end_date or start_date, end_time or start_time)
+            data["end"] = format_moment(end)
+        else:
+            data["end"] = format_moment(start + timedelta(hours=1))
+    data["rrule"] = _form_rrule(form, start_date, data, errors)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _form_rrule(form: EventForm, start_date: date, data: Mapping[str, Any],
+                errors: dict[str, str]) -> str | None:
+    kind = form.recurrence.data or "none"
+    if kind not in REPEAT_KINDS:
+        errors["rrule"] = "pick how the event repeats"
+        return None
+    if kind == "none":
+        return None
+    if kind == "custom":
+        text = (form.custom_rrule.data or "").strip()
+        if not text:
+            errors["rrule"] = "write the rule (for example FREQ=WEEKLY;BYDAY=MO), or pick one"
+        return text or None
+    ends = form.ends.data or "never"
+    if ends == "until" and form.until.data is None:
+        errors["until"] = "say on which date the series ends"
+        return None
+    if ends == "count" and not form.count.data:
+        errors["count"] = "say after how many times the series ends"
+        return None
+    choice = choice_for(kind, start_date, ends, form.until.data, form.count.data)
+    if choice is None:
+        errors["rrule"] = "pick how the event repeats"
+        return None
+    tzid = data.get("timezone") or _calendar_zone(data.get("calendar"))
+    if not rules.is_valid_zone(tzid):  # the zone's own message comes from validate_event
+        tzid = _calendar_zone(data.get("calendar"))
+    try:
+        return rules.to_rrule(choice, _start_moment(data, start_date), tzid)
+    except rules.RulesError as error:
+        errors["until" if error.part == "UNTIL" else "rrule"] = error.message
+        return None
+
+
+def _calendar_zone(slug: Any) -> str:
+    calendar = find_calendar(slug) if isinstance(slug, str) else None
+    return calendar.timezone if calendar is not None else "UTC"
+
+
+def _start_moment(data: Mapping[str, Any], start_date: date) -> rules.Moment:
+    if data["all_day"] or "start" not in data:
+        return start_date
+    return datetime.fromisoformat(data["start"])
+
+
+# EVENT → form ---------------------------------------------------------------------------------
+
+
+def form_values(event: Event) -> dict[str, Any]:
+    """The editor's initial values for a stored event."""
+    start = from_column(event.start_local, event.all_day)
+    end = from_column(event.end_local, event.all_day)
+    start_date = start if isinstance(start, date) and not isinstance(start, datetime) \
+        else event.start_local.date()
+    values: dict[str, Any] = {
+        "title": event.title, "description": event.description, "location": event.location,
+        "url": event.url, "categories": ", ".join(event.category_slugs),
+        "calendar": event.calendar.slug, "all_day": event.all_day,
+        "start_date": start_date, "timezone": event.timezone, "status": event.status,
+        "published": "published" if event.published else "draft",
+        "revision": str(event.revision), "recurrence": "none", "ends": "never",
+    }
+    if event.all_day:
+        values["end_date"] = event.end_local.date() - timedelta(days=1)
+    else:
+        values.update(start_time=event.start_local.time(), end_date=event.end_local.date(),
+                      end_time=event.end_local.time())
+    del end
+    if event.rrule:
+        values.update(_repeat_values(event.rrule, start, event.timezone))
+    return values
+
+
+def _repeat_values(rrule: str, start: rules.Moment, tzid: str) -> dict[str, Any]:
+    kind = kind_of(rrule, start, tzid)
+    if kind == "custom":
+        return {"recurrence": "custom", "custom_rrule": rrule}
+    choice = rules.from_rrule(rrule, start, tzid)
+    assert choice is not None
+    ends = {"never": "never", "on_date": "until", "after": "count"}[choice.ends]
+    return {"recurrence": kind, "ends": ends, "until": choice.until, "count": choice.count}
+
+
+# Preview --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the editor shows before saving: the rule in words and the next occurrences."""
+
+    text: str
+    occurrences: tuple[rules.Occurrence, ...]
+    timezone: str
+
+
+def preview(data: Mapping[str, Any], existing: Event | None = None) -> Preview:
+    """Validate the EVENT fields as a save would, without saving; raises ValidationError."""
+    values = validate_event(data, existing=existing, find_calendar=find_calendar)
+    assert values.series is not None
+    series = values.series
+    text = rules.describe(series) or "Does not repeat"
+    found = rules.upcoming(series, utcnow(), PREVIEW_COUNT)
+    if not found:  # a series wholly in the past: show how it went
+        first, _last = rules.series_bounds(series)
+        found = rules.upcoming(series, first, PREVIEW_COUNT)
+    return Preview(text=text, occurrences=found, timezone=values.timezone)
+
+
+def occurrence_label(occurrence: rules.Occurrence) -> str:
+    """"Wed 27 Jan 2027, 14:00–15:00" (timed) or "Tue 16 Mar 2027 – Wed 17 Mar" (all-day)."""
+    start, end = occurrence.start, occurrence.end
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        day = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}"
+        if end.date() == start.date():
+            return f"{day}–{end:%H:%M}"
+        return f"{day} – {end:%a} {end.day} {end:%b %Y}, {end:%H:%M}"
+    last = end - timedelta(days=1)
+    day = f"{start:%a} {start.day} {start:%b %Y}"
+    return day if last <= start else f"{day} – {last:%a} {last.day} {last:%b %Y}"
+
+
+def preview_json(result: Preview) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "text": result.text,
+        "timezone": result.timezone,
+        "occurrences": [
+            {"label": occurrence_label(occ), "start": format_moment(occ.start),
+             "recurrence_id": None if occ.recurrence_id is None
+             else format_moment(occ.recurrence_id),
+             "cancelled": occ.cancelled}
+            for occ in result.occurrences
+        ],
+    }

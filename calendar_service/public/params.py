@@ -1,0 +1,100 @@
+"""The agenda's query string (CONTRACT: from, days, calendar, category, q) read and written back.
+
+Reading never fails: a value that makes no sense is replaced by its default and reported as a
+field message, so a hand-edited or truncated link still shows a useful page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from calendar_service.web.query import EARLIEST, LATEST, MAX_CATEGORIES, slug_values
+
+MAX_DAYS = 366
+MAX_QUERY = 200
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class AgendaParams:
+    """What the visitor asked to see; ``start`` None means "from today"."""
+
+    start: date | None
+    days: int
+    calendar: str | None
+    categories: tuple[str, ...]
+    text: str
+    default_days: int
+    errors: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def first_day(self, today: date) -> date:
+        return self.start or today
+
+    def query(self, **changes: Any) -> dict[str, Any]:
+        """The url_for arguments for these parameters with some changed, defaults left out."""
+        params = replace(self, **changes)
+        args: dict[str, Any] = {}
+        if params.start is not None:
+            args["from"] = params.start.isoformat()
+        if params.days != params.default_days:
+            args["days"] = params.days
+        if params.calendar:
+            args["calendar"] = params.calendar
+        if params.categories:
+            args["category"] = list(params.categories)
+        if params.text:
+            args["q"] = params.text
+        return args
+
+    def shifted(self, today: date, days: int) -> dict[str, Any]:
+        """url_for arguments for the window moved by ``days`` (earlier when negative)."""
+        start = self.first_day(today) + timedelta(days=days)
+        start = min(max(start, EARLIEST), LATEST)
+        return self.query(start=None if start == today else start)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.calendar or self.categories or self.text)
+
+
+def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParams:
+    """Read the agenda's query string; bad values fall back to defaults with a message."""
+    errors: dict[str, str] = {}
+    start: date | None = None
+    raw_from = args.get("from", "").strip()
+    if raw_from:
+        try:
+            if not _DATE.match(raw_from):
+                raise ValueError
+            start = date.fromisoformat(raw_from)
+        except ValueError:
+            errors["from"] = "Give a date as YYYY-MM-DD, for example 2027-01-27."
+        else:
+            if not EARLIEST <= start <= LATEST:
+                errors["from"] = f"Give a date between {EARLIEST.year} and {LATEST.year}."
+                start = None
+    days = default_days
+    raw_days = args.get("days", "").strip()
+    if raw_days:
+        if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_DAYS:
+            days = int(raw_days)
+        else:
+            errors["days"] = f"Give a number of days from 1 to {MAX_DAYS}."
+    calendar = args.get("calendar", "").strip()[:100] or None  # the view answers 404 if unknown
+    categories = slug_values(args)
+    if "" in categories:
+        errors["category"] = "There is no category with that name."
+        categories.remove("")
+    if len(args.getlist("category")) > MAX_CATEGORIES:
+        errors["category"] = f"Choose at most {MAX_CATEGORIES} categories."
+    text = " ".join(_CONTROL.sub(" ", args.get("q", "")).split())
+    if len(text) > MAX_QUERY:
+        errors["q"] = f"Search for at most {MAX_QUERY} characters."
+        text = text[:MAX_QUERY]
+    return AgendaParams(start, days, calendar, tuple(categories), text, default_days, errors)

@@ -1,0 +1,1 @@
+"""The store: the database, its rows and every change to them.  Knows no HTTP."""

@@ -1,0 +1,103 @@
+"""Organiser accounts and API tokens: creation, password checks, token look-up.
+
+Passwords are kept as werkzeug's scrypt hashes; tokens as the SHA-256 of the secret, which is
+shown once and never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.errors import ValidationError
+from calendar_service.store.models import ApiToken, Organiser
+
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "cal_"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-at-all")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_organiser(email: str) -> Organiser | None:
+    if _CONTROL.search(email):  # no stored address has one; NUL would upset PostgreSQL
+        return None
+    return db.session.scalar(
+        select(Organiser).where(func.lower(Organiser.email) == normalise_email(email))
+    )
+
+
+def create_organiser(email: str, password: str | None, *, admin: bool = False,
+                     name: str = "") -> Organiser:
+    """Add an organiser; raises ValidationError with field messages."""
+    errors: dict[str, str] = {}
+    email = normalise_email(email)
+    if not _EMAIL.match(email) or _CONTROL.search(email):
+        errors["email"] = "is not an e-mail address"
+    elif find_organiser(email) is not None:
+        errors["email"] = "an organiser with this e-mail exists already"
+    if _CONTROL.search(name) or len(name) > 200:
+        errors["name"] = "must be one line of at most 200 characters"
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+    if errors:
+        raise ValidationError(errors)
+    organiser = Organiser(
+        email=email, name=name.strip(), is_admin=admin,
+        password_hash=generate_password_hash(password) if password else None,
+    )
+    db.session.add(organiser)
+    db.session.flush()
+    return organiser
+
+
+def set_password(organiser: Organiser, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError({"password": f"must be at least {MIN_PASSWORD} characters"})
+    organiser.password_hash = generate_password_hash(password)
+
+
+def check_password(email: str, password: str) -> Organiser | None:
+    """The active organiser with this e-mail and password, or None (in constant-ish time)."""
+    organiser = find_organiser(email)
+    if organiser is None or not organiser.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(organiser.password_hash, password) or not organiser.active:
+        return None
+    return organiser
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(organiser: Organiser, name: str = "") -> tuple[ApiToken, str]:
+    """A new token for the organiser; returns the row and the secret (shown once)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(organiser=organiser, name=name.strip()[:200], token_hash=hash_token(secret),
+                     prefix=secret[: len(TOKEN_PREFIX) + 6])
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def organiser_for_token(secret: str) -> Organiser | None:
+    """The active organiser a bearer secret belongs to, if the token is live."""
+    if not secret or len(secret) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked is not None or not token.organiser.active:
+        return None
+    token.last_used = utcnow()
+    return token.organiser

@@ -1,0 +1,242 @@
+"""The stored data: calendars, categories, events (series), overrides, organisers, tokens, audit.
+
+Rows only hold data.  Recurrence is interpreted in ``occurrences.py``; validation and changes go
+through ``operations.py``; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from calendar_service.store.db import UTCDateTime, db, utcnow
+
+STATUSES = ("confirmed", "tentative", "cancelled")
+
+event_categories = Table(
+    "event_categories",
+    db.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Calendar(db.Model):  # type: ignore[name-defined,misc]
+    """A published collection of events with its own feed.
+
+    ``version`` goes up in the same transaction as any change to the calendar or its events, so
+    every worker sees a new ETag on its next request without a per-process cache.
+    """
+
+    __tablename__ = "calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan", order_by="Category.slug"
+    )
+    events: Mapped[list[Event]] = relationship(back_populates="calendar", passive_deletes=True)
+
+    def touch(self) -> None:
+        """Mark the calendar's content changed (new ETag, Last-Modified) in this transaction."""
+        self.version = (self.version or 0) + 1
+        self.changed = utcnow()
+
+
+class Category(db.Model):  # type: ignore[name-defined,misc]
+    """A label within one calendar (``tps``, ``ai-uk``), with its own filtered feed."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("calendar_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+    calendar: Mapped[Calendar] = relationship(back_populates="categories")
+
+
+class Event(db.Model):  # type: ignore[name-defined,misc]
+    """One event or recurring series, as the contract's EVENT.
+
+    ``start_local``/``end_local`` are naive wall times in ``timezone`` (midnight for all-day
+    events, whose ``end_local`` is exclusive).  ``rdates``/``exdates`` hold the contract's string
+    forms.  ``first_start_utc``/``last_end_utc`` bound every occurrence (null: no end) so the
+    window query reads only series that can touch a window.  ``revision`` changes on every write
+    and is what If-Match and the editor's version field compare.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("end_local >= start_local", name="end_not_before_start"),
+        CheckConstraint("status IN ('confirmed', 'tentative', 'cancelled')", name="status"),
+        # The window query's range scans: most series of a long-lived calendar ended long ago,
+        # so "ends after the window starts" is the selective bound (occurrences.touching_ids).
+        Index("ix_events_ends", "last_end_utc", "first_start_utc"),
+        Index("ix_events_calendar_window", "calendar_id", "first_start_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("calendars.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(500), default="")
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_local: Mapped[datetime] = mapped_column(DateTime)
+    end_local: Mapped[datetime] = mapped_column(DateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(String(2000))
+    rdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    recurrence_text: Mapped[str | None] = mapped_column(String(500))
+    first_start_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    calendar: Mapped[Calendar] = relationship(back_populates="events")
+    categories: Mapped[list[Category]] = relationship(
+        secondary=event_categories, order_by="Category.slug"
+    )
+    overrides: Mapped[list[Override]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="Override.recurrence_id",
+    )
+
+    @property
+    def category_slugs(self) -> list[str]:
+        return [category.slug for category in self.categories]
+
+
+class Override(db.Model):  # type: ignore[name-defined,misc]
+    """A change to one occurrence of a series: moved, retitled or cancelled.
+
+    ``recurrence_id`` is the contract's string form of the original start (local wall time
+    ``YYYY-MM-DDTHH:MM:SS`` or a date); null columns keep the series' own values.
+    """
+
+    __tablename__ = "overrides"
+    __table_args__ = (
+        UniqueConstraint("event_id", "recurrence_id"),
+        CheckConstraint(
+            "end_local IS NULL OR start_local IS NULL OR end_local >= start_local",
+            name="end_not_before_start",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    recurrence_id: Mapped[str] = mapped_column(String(32))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_local: Mapped[datetime | None] = mapped_column(DateTime)
+    end_local: Mapped[datetime | None] = mapped_column(DateTime)
+    title: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="overrides")
+
+
+class Organiser(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A person who may sign in and change events; admins also manage calendars and organisers."""
+
+    __tablename__ = "organisers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="organiser", cascade="all, delete-orphan", order_by="ApiToken.created"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated organisers cannot sign in
+        return self.active
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    """A named bearer token; only its SHA-256 is kept, the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organiser: Mapped[Organiser] = relationship(back_populates="tokens")
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Who changed what and when; kept when the organiser or the event is gone."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL")
+    )
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255))
+    calendar_slug: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SignInAttempt(db.Model):  # type: ignore[name-defined,misc]
+    """A failed sign-in, kept briefly: throttling must hold across workers, so it lives here."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

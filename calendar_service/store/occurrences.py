@@ -1,0 +1,277 @@
+"""The one seam between stored rows and the recurrence engine.
+
+Views, feeds and the API never read recurrence columns themselves: they ask here for the series
+of an event, or for the occurrences of a window.  The window query reads only events whose stored
+bounds (first start, last end) can touch the window, so its cost follows the occurrences in the
+window rather than the number of series in the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import CompoundSelect, Select, or_, select, union_all
+from sqlalchemy.orm import defer, selectinload, undefer
+
+import rules
+from calendar_service.store.db import db
+from calendar_service.store.models import Calendar, Category, Event, Override
+from calendar_service.store.moments import from_column, parse_stored
+
+
+def override_of(row: Override, all_day: bool) -> rules.Override:
+    """A stored override as the engine's value."""
+    return rules.Override(
+        recurrence_id=parse_stored(row.recurrence_id, all_day),
+        start=None if row.start_local is None else from_column(row.start_local, all_day),
+        end=None if row.end_local is None else from_column(row.end_local, all_day),
+        title=row.title,
+        location=row.location,
+        description=row.description,
+        cancelled=row.cancelled,
+    )
+
+
+def series_of(event: Event) -> rules.Series:
+    """The engine's series for a stored event, overrides included."""
+    all_day = event.all_day
+    return rules.Series(
+        start=from_column(event.start_local, all_day),
+        end=from_column(event.end_local, all_day),
+        tzid=event.timezone,
+        rrule=event.rrule,
+        rdates=tuple(parse_stored(value, all_day) for value in event.rdates or ()),
+        exdates=tuple(parse_stored(value, all_day) for value in event.exdates or ()),
+        overrides=tuple(override_of(row, all_day) for row in event.overrides),
+        key=event.uid,
+    )
+
+
+SeriesKey = tuple[int, str, int, datetime]
+
+
+def series_key(event: Event) -> SeriesKey:
+    """What names one version of an event's series: the row's id, uid, ``revision`` and
+    ``updated``, which every change to it (overrides included) moves."""
+    return (event.id, event.uid, event.revision, event.updated)
+
+
+class SeriesCache:
+    """Engine series of stored events, per event version, for the read paths (LRU).
+
+    Building a series validates it again (the rule is parsed, the exceptions checked), which is a
+    quarter of an agenda's cost.  Keyed by ``series_key``, so a stale series is never returned.
+    Writes never use it: operations build their series from the row as it is being changed.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._series: OrderedDict[SeriesKey, rules.Series] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def series(self, event: Event) -> rules.Series:
+        key = series_key(event)
+        with self._lock:
+            found = self._series.get(key)
+            if found is not None:
+                self._series.move_to_end(key)
+                return found
+        series = series_of(event)
+        with self._lock:
+            self._series[key] = series
+            while len(self._series) > self.size:
+                self._series.popitem(last=False)
+        return series
+
+    def holds(self, event: Event) -> bool:
+        with self._lock:
+            return series_key(event) in self._series
+
+
+class ExpansionCache:
+    """Expansions of series over windows, for the read paths (LRU, bounded by what it holds).
+
+    ``rules.expand`` is a pure function of the series, the window and the limit, and the series
+    key moves with every change, so an entry is never stale.  Agenda pages ask for the same
+    day-aligned windows all day and API clients repeat theirs, and expanding is the largest part
+    of an agenda's cost.  The bound counts occurrences (an empty expansion as one): about 800
+    bytes each, so the default holds a few windows of a thousand busy series in ~8 MB.
+    """
+
+    def __init__(self, max_occurrences: int = 10_000) -> None:
+        self.max_occurrences = max_occurrences
+        self._expansions: OrderedDict[tuple[SeriesKey, datetime, datetime, int],
+                                      rules.Expansion] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def expansion(self, event: Event, window: rules.Window, limit: int) -> rules.Expansion:
+        key = (series_key(event), window.start_utc, window.end_utc, limit)
+        with self._lock:
+            found = self._expansions.get(key)
+            if found is not None:
+                self._expansions.move_to_end(key)
+                return found
+        expansion = rules.expand(_read_series.series(event), window, limit=limit)
+        with self._lock:
+            if key not in self._expansions:
+                self._expansions[key] = expansion
+                self._held += _weight(expansion)
+            while self._held > self.max_occurrences and len(self._expansions) > 1:
+                _, dropped = self._expansions.popitem(last=False)
+                self._held -= _weight(dropped)
+        return expansion
+
+
+def _weight(expansion: rules.Expansion) -> int:
+    return max(1, len(expansion.occurrences))
+
+
+_read_series = SeriesCache()
+_expansions = ExpansionCache()
+
+
+def load_for_series(events: Sequence[Event]) -> None:
+    """Load what ``series_of`` reads and ``window_query`` leaves out (EXDATEs, RDATEs and
+    overrides) for the events whose series is not cached: one query for all of them, where
+    touching the attributes would cost one or two queries per event.  Most requests need none:
+    the series of a busy calendar's events are cached from the first request on."""
+    missing = [event.id for event in events if not _read_series.holds(event)]
+    if not missing:
+        return
+    db.session.scalars(
+        select(Event).where(Event.id.in_(missing))
+        .options(undefer(Event.exdates), undefer(Event.rdates), selectinload(Event.overrides))
+    ).all()
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One occurrence with the event it belongs to."""
+
+    event: Event
+    occurrence: rules.Occurrence
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Occurrences of a window in start order, and whether any event's list was cut."""
+
+    items: tuple[Listed, ...]
+    truncated: bool
+
+
+def touching_ids(window: rules.Window) -> CompoundSelect:
+    """Ids of the events whose stored bounds can touch the window.
+
+    Two range scans of the index on (last_end_utc, first_start_utc), one for series that end
+    after the window starts and one for series without an end, so the cost follows the series
+    near the window, not all the past series of the database (bench/bench_agenda.py).  Written
+    as a union rather than an OR because SQLite's planner otherwise scans by first start, which
+    reads every series that began before the window.
+    """
+    ends_after = select(Event.id).where(
+        Event.last_end_utc >= window.start_utc, Event.first_start_utc < window.end_utc
+    )
+    endless = select(Event.id).where(
+        Event.last_end_utc.is_(None), Event.first_start_utc < window.end_utc
+    )
+    return union_all(ends_after, endless)
+
+
+def filtered(
+    query: Select[tuple[Event]],
+    *,
+    calendar: Calendar | None = None,
+    categories: Sequence[str] = (),
+    include_drafts: bool = False,
+) -> Select[tuple[Event]]:
+    """Narrow an event query to a calendar, any of some categories, and published events."""
+    if calendar is not None:
+        query = query.where(Event.calendar_id == calendar.id)
+    if not include_drafts:
+        query = query.where(Event.published.is_(True))
+    if categories:
+        query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
+    return query
+
+
+def window_query(
+    window: rules.Window,
+    *,
+    calendar: Calendar | None = None,
+    categories: Sequence[str] = (),
+    text: str | None = None,
+    include_drafts: bool = False,
+) -> Select[tuple[Event]]:
+    """Events whose bounds can touch the window, with what expansion and display need loaded."""
+    query = (
+        select(Event)
+        .where(Event.id.in_(touching_ids(window)))
+        .options(
+            # The exceptions and overrides are only read to build a series that is not cached
+            # yet; load_for_series loads them for those events alone.
+            defer(Event.exdates),
+            defer(Event.rdates),
+            selectinload(Event.categories),
+            selectinload(Event.calendar),
+        )
+        .order_by(Event.first_start_utc, Event.id)
+    )
+    query = filtered(query, calendar=calendar, categories=categories,
+                     include_drafts=include_drafts)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Event.title.ilike(pattern, escape="\\"),
+                Event.description.ilike(pattern, escape="\\"),
+                Event.location.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def expand_events(
+    events: Iterable[Event], window: rules.Window, *, limit: int
+) -> Listing:
+    """Every occurrence of these events that overlaps the window, in start order.
+
+    Raises rules.ExpansionLimitError when one event would cost more than the engine allows.
+    """
+    items: list[Listed] = []
+    truncated = False
+    for event in events:
+        expansion = _expansions.expansion(event, window, limit)
+        truncated = truncated or expansion.truncated
+        items.extend(Listed(event, occurrence) for occurrence in expansion.occurrences)
+    items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
+    return Listing(tuple(items), truncated)
+
+
+def occurrences_in(
+    window: rules.Window,
+    *,
+    limit: int,
+    calendar: Calendar | None = None,
+    categories: Sequence[str] = (),
+    text: str | None = None,
+    include_drafts: bool = False,
+) -> Listing:
+    """The occurrences of a window across the events the filters select."""
+    query = window_query(
+        window, calendar=calendar, categories=categories, text=text,
+        include_drafts=include_drafts,
+    )
+    events = db.session.scalars(query).all()
+    load_for_series(events)
+    return expand_events(events, window, limit=limit)
+
+
+def bounds_of(series: rules.Series) -> tuple[datetime, datetime | None]:
+    """The stored bounds for a series: its first start and last end in UTC (None: no end)."""
+    return rules.series_bounds(series)

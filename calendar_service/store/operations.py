@@ -1,0 +1,372 @@
+"""Changes to calendars and events: validate through ``rules``, write, flush — never commit.
+
+Every change bumps its calendar's ``version`` (feeds get a new ETag on every worker at once)
+and leaves an audit entry.  The caller (a view, a command) commits once, or rolls back.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+import rules
+from calendar_service.store.db import db, utcnow
+from calendar_service.store.errors import Conflict, NotFound, ValidationError
+from calendar_service.store.identifiers import SLUG, UID
+from calendar_service.store.models import (
+    AuditEntry,
+    Calendar,
+    Category,
+    Event,
+    Organiser,
+    Override,
+)
+from calendar_service.store.moments import (
+    MomentError,
+    format_moment,
+    parse_moment,
+    parse_stored,
+    to_column,
+)
+from calendar_service.store.occurrences import override_of, series_of
+from calendar_service.store.validation import EventValues, validate_event
+from calendar_service.store.values import event_json
+
+Actor = Organiser | str | None
+"""Who makes a change: an organiser, or a label such as ``"seed"`` or ``"cli"``."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
+
+# Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
+SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdates", "location",
+               "status", "title", "description", "url")
+
+
+def find_calendar(slug: str) -> Calendar | None:
+    if not SLUG.match(slug):  # no stored slug looks otherwise; NUL would upset PostgreSQL
+        return None
+    return db.session.scalar(select(Calendar).where(Calendar.slug == slug))
+
+
+def find_event(uid: str) -> Event | None:
+    if not UID.match(uid):  # stored uids are printable ASCII (event_input checks them)
+        return None
+    return db.session.scalar(select(Event).where(Event.uid == uid))
+
+
+def audit(actor: Actor, action: str, target_type: str, target: str,
+          calendar: Calendar | None = None, **details: Any) -> None:
+    """Record who changed what; kept in the same transaction as the change."""
+    organiser = actor if isinstance(actor, Organiser) else None
+    label = actor.email if isinstance(actor, Organiser) else (actor or "system")
+    db.session.add(AuditEntry(
+        organiser_id=organiser.id if organiser else None, actor=label, action=action,
+        target_type=target_type, target=target[:255],
+        calendar_slug=calendar.slug if calendar else None, details=details,
+    ))
+
+
+# Calendars ------------------------------------------------------------------------------------
+
+def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -> Calendar:
+    """Validate and add a calendar (CONTRACT: slug, name, description?, timezone?)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    for key in data:
+        if key not in ("slug", "name", "description", "timezone"):
+            errors[str(key)[:100]] = "is not a field of a calendar"
+    slug, name = data.get("slug"), data.get("name")
+    description = data.get("description") or ""
+    tzid = data.get("timezone") or default_tz
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        errors["slug"] = "is required: lower-case letters, digits and hyphens, at most 64"
+    elif find_calendar(slug) is not None:
+        errors["slug"] = f"a calendar {slug!r} exists already"
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors["name"] = "is required, at most 200 characters"
+    elif _CONTROL.search(name):
+        errors["name"] = "contains control characters"
+    if not isinstance(description, str) or len(description) > 5000:
+        errors["description"] = "must be text of at most 5000 characters"
+    elif _CONTROL.search(description):
+        errors["description"] = "contains control characters"
+    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
+        errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
+    if errors:
+        raise ValidationError(errors)
+    calendar = Calendar(slug=slug, name=" ".join(str(name).split()),
+                        description=str(description).strip(), timezone=tzid)
+    db.session.add(calendar)
+    db.session.flush()
+    audit(actor, "create", "calendar", calendar.slug, calendar)
+    return calendar
+
+
+def category_for(calendar: Calendar, slug: str) -> Category:
+    """The calendar's category with this slug, made on first use with a readable name."""
+    for category in calendar.categories:
+        if category.slug == slug:
+            return category
+    category = Category(slug=slug, name=slug.replace("-", " ").title())
+    calendar.categories.append(category)
+    return category
+
+
+# Events ---------------------------------------------------------------------------------------
+
+def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
+    """Validate an EVENT and add it; raises ValidationError or Conflict."""
+    values = validate_event(data, find_calendar=find_calendar)
+    if values.uid is not None and find_event(values.uid) is not None:
+        raise Conflict(f"An event with uid {values.uid!r} exists already.",
+                       errors={"uid": "is taken"})
+    now = utcnow()
+    event = Event(uid=values.uid or f"{uuid.uuid4()}@calendar-service", created=now, updated=now,
+                  sequence=0, revision=1)
+    with db.session.no_autoflush:  # loading the calendar's categories must not flush a half event
+        _apply(event, values)
+    db.session.add(event)
+    values.calendar.touch()
+    db.session.flush()
+    audit(actor, "create", "event", event.uid, values.calendar, title=event.title)
+    return event
+
+
+def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
+    """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change."""
+    if isinstance(data, Mapping) and ("start" in data or "all_day" in data or "timezone" in data):
+        data = _carry_exceptions(event, data)
+    overrides = _overrides_for(event, data)
+    values = validate_event(data, existing=event, find_calendar=find_calendar,
+                            overrides=overrides)
+    before = _snapshot(event)
+    old_calendar = event.calendar
+    _apply(event, values)
+    _prune_overrides(event, values)
+    after = _snapshot(event)
+    changed = sorted(key for key in after if after[key] != before.get(key))
+    if changed:
+        if any(key in SIGNIFICANT for key in changed):
+            event.sequence += 1
+        event.revision += 1
+        event.updated = utcnow()
+        values.calendar.touch()
+        if old_calendar is not values.calendar:
+            old_calendar.touch()
+    db.session.flush()
+    audit(actor, "update", "event", event.uid, values.calendar, changed=changed)
+    return event
+
+
+def delete_event(event: Event, actor: Actor) -> None:
+    calendar = event.calendar
+    audit(actor, "delete", "event", event.uid, calendar, title=event.title)
+    db.session.delete(event)
+    calendar.touch()
+    db.session.flush()
+
+
+def _apply(event: Event, values: EventValues) -> None:
+    event.calendar = values.calendar
+    event.title = values.title
+    event.description = values.description
+    event.location = values.location
+    event.url = values.url
+    event.all_day = values.all_day
+    event.start_local = to_column(values.start)
+    event.end_local = to_column(values.end)
+    event.timezone = values.timezone
+    event.rrule = values.rrule
+    event.rdates = [format_moment(value) for value in values.rdates]
+    event.exdates = [format_moment(value) for value in values.exdates]
+    event.status = values.status
+    event.published = values.published
+    event.categories = [category_for(values.calendar, slug) for slug in values.categories]
+    assert values.series is not None
+    event.recurrence_text = rules.describe(values.series)
+    event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
+
+
+def _snapshot(event: Event) -> dict[str, Any]:
+    snapshot = event_json(event)
+    snapshot["overrides"] = [
+        (row.recurrence_id, row.cancelled, row.start_local, row.end_local, row.title,
+         row.location, row.description) for row in event.overrides
+    ]
+    return snapshot
+
+
+def _carry_exceptions(event: Event, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """When a series' start moves, move its EXDATEs and overrides with it (peers.md B2 #11).
+
+    An exception keeps its place in the rhythm: "cancel the 3rd of March" still cancels the
+    occurrence that was on the 3rd of March after the seminar moves from 14:00 to 15:00.
+    Exceptions the new rule does not generate are dropped by ``_prune_overrides``.
+    """
+    if "exdates" in data or event.all_day != data.get("all_day", event.all_day):
+        return data
+    tzid = data.get("timezone") or event.timezone
+    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
+        return data
+    try:
+        new_start = parse_moment(data.get("start", _start_text(event)), all_day=event.all_day,
+                                 tzid=tzid)
+    except MomentError:
+        return data
+    delta = to_column(new_start) - event.start_local
+    if not delta:
+        return data
+    shifted = [format_moment(parse_stored(value, event.all_day) + delta)
+               for value in event.exdates or ()]
+    for row in event.overrides:
+        moved = parse_stored(row.recurrence_id, event.all_day) + delta
+        row.recurrence_id = format_moment(moved)
+    return {**data, "exdates": shifted}
+
+
+def _start_text(event: Event) -> str:
+    return format_moment(event.start_local.date() if event.all_day else event.start_local)
+
+
+def _overrides_for(event: Event, data: Mapping[str, Any]) -> tuple[rules.Override, ...]:
+    """Existing overrides that still fit the event's (possibly new) type."""
+    all_day = data.get("all_day", event.all_day) if isinstance(data, Mapping) else event.all_day
+    if all_day != event.all_day:
+        return ()
+    return tuple(override_of(row, event.all_day) for row in event.overrides)
+
+
+def _prune_overrides(event: Event, values: EventValues) -> None:
+    """Drop overrides whose occurrence the new rule no longer generates."""
+    assert values.series is not None
+    for row in list(event.overrides):
+        try:
+            recurrence_id = parse_stored(row.recurrence_id, values.all_day)
+        except ValueError:
+            event.overrides.remove(row)
+            continue
+        if type(recurrence_id) is not type(values.start) or not rules.generates(
+            values.series, recurrence_id
+        ):
+            event.overrides.remove(row)
+
+
+# One occurrence -------------------------------------------------------------------------------
+
+def parse_recurrence_id(event: Event, text: str) -> rules.Moment:
+    """The URL's recurrence id, checked against what the series generates (else 404)."""
+    try:
+        value = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
+    except MomentError:
+        raise NotFound("This series has no occurrence at that time.") from None
+    if isinstance(value, datetime) and text.strip() != format_moment(value) and (
+        "+" in text or text.upper().endswith("Z")
+    ):
+        raise NotFound("A recurrence id is the local wall time, without an offset.")
+    if not rules.generates(series_of(event), value):
+        raise NotFound("This series has no occurrence at that time.")
+    return value
+
+
+def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any],
+                 actor: Actor) -> Override:
+    """Move, retitle or cancel one occurrence (CONTRACT: PUT …/occurrences/<recurrence_id>)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    for key in data:
+        if key not in OVERRIDE_FIELDS:
+            errors[str(key)[:100]] = "is not a field of an occurrence"
+    status = data.get("status", "confirmed")
+    if status not in ("confirmed", "cancelled"):
+        errors["status"] = "must be cancelled or confirmed"
+    key = format_moment(recurrence_id)
+    row = next((item for item in event.overrides if item.recurrence_id == key), None)
+    start = end = None
+    for name in ("start", "end"):
+        if data.get(name) not in (None, ""):
+            try:
+                moment = parse_moment(data[name], all_day=event.all_day, tzid=event.timezone)
+            except MomentError as error:
+                errors[name] = str(error)
+                continue
+            if name == "start":
+                start = moment
+            else:
+                end = moment
+    texts: dict[str, str | None] = {}
+    for name, limit in (("title", 500), ("location", 500), ("description", 20_000)):
+        value = data.get(name)
+        if value is None:
+            texts[name] = None
+        elif not isinstance(value, str) or len(value) > limit:
+            errors[name] = f"must be text of at most {limit} characters"
+        elif re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
+            errors[name] = "contains control characters"
+        else:
+            cleaned = value.strip()
+            texts[name] = " ".join(cleaned.split()) if name != "description" else cleaned
+    if texts.get("title") == "":
+        errors["title"] = "must not be empty"
+    if errors:
+        raise ValidationError(errors)
+    duration = event.end_local - event.start_local
+    if start is not None and end is None:
+        end = to_column(start) + duration if not event.all_day else start + duration
+    if end is not None and start is None:
+        start = recurrence_id
+    if start is not None and end is not None and to_column(end) < to_column(start):
+        raise ValidationError({"end": "must not be before the start"})
+    if row is None:
+        row = Override(recurrence_id=key)
+        event.overrides.append(row)
+    row.cancelled = status == "cancelled"
+    row.start_local = None if start is None else to_column(start)
+    row.end_local = None if end is None else to_column(end)
+    row.title, row.location, row.description = texts["title"], texts["location"], \
+        texts["description"]
+    row.updated = utcnow()
+    row.sequence = event.sequence + 1
+    _occurrence_changed(event)
+    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
+          f"{event.uid} {key}", event.calendar, recurrence_id=key)
+    return row
+
+
+def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
+    """Restore one occurrence to the series (CONTRACT: DELETE …/occurrences/<id>)."""
+    key = format_moment(recurrence_id)
+    row = next((item for item in event.overrides if item.recurrence_id == key), None)
+    if row is not None:
+        event.overrides.remove(row)
+    if key in (event.exdates or []):
+        event.exdates = [value for value in event.exdates if value != key]
+    _occurrence_changed(event)
+    audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
+          recurrence_id=key)
+
+
+def _occurrence_changed(event: Event) -> None:
+    """After one occurrence changed: check the series, new bounds, a new version for clients."""
+    _revalidate(event)
+    event.sequence += 1
+    event.revision += 1
+    event.updated = utcnow()
+    event.calendar.touch()
+    db.session.flush()
+
+
+def _revalidate(event: Event) -> None:
+    """Rebuild the series with its overrides: bounds may move, and the engine must accept it."""
+    try:
+        series = series_of(event)
+    except rules.RulesError as error:
+        raise ValidationError({error.field: error.message}) from None
+    event.first_start_utc, event.last_end_utc = rules.series_bounds(series)

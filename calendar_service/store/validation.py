@@ -1,0 +1,268 @@
+"""Validation of EVENT input (CONTRACT: the EVENT object) into values ready to store.
+
+Shared by the API, the organiser's form, the .ics importer and the seed, so each of them gives
+the same field-level messages.  Every check happens before anything is written; a rule that the
+engine cannot expand is refused here, so the database never holds one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import rules
+from calendar_service.store.errors import ValidationError
+from calendar_service.store.identifiers import SLUG, UID
+from calendar_service.store.models import STATUSES, Calendar, Event
+from calendar_service.store.moments import MomentError, format_moment, is_date_text, parse_moment
+from calendar_service.store.values import event_json
+
+WRITABLE = (
+    "uid", "calendar", "title", "description", "location", "url", "categories", "start", "end",
+    "timezone", "all_day", "rrule", "rdates", "exdates", "status", "published",
+)
+READ_ONLY = ("sequence", "recurrence_text", "created", "updated")
+
+MAX_TITLE = 500
+MAX_LOCATION = 500
+MAX_DESCRIPTION = 20_000
+MAX_URL = 2000
+MAX_DATES = 1000
+MAX_CATEGORIES = 20
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class EventValues:
+    """Validated values of one event, in the types the model stores."""
+
+    calendar: Calendar
+    title: str
+    description: str
+    location: str
+    url: str
+    categories: list[str]
+    all_day: bool
+    start: rules.Moment
+    end: rules.Moment
+    timezone: str
+    rrule: str | None
+    rdates: list[rules.Moment]
+    exdates: list[rules.Moment]
+    status: str
+    published: bool
+    uid: str | None = None
+    overrides: tuple[rules.Override, ...] = ()
+    series: rules.Series | None = field(default=None, repr=False)
+
+
+def validate_event(
+    data: Mapping[str, Any],
+    *,
+    existing: Event | None = None,
+    find_calendar: Any = None,
+    overrides: tuple[rules.Override, ...] = (),
+) -> EventValues:
+    """Check an EVENT mapping (the whole of it on create, the changed fields on update).
+
+    ``find_calendar(slug)`` returns a Calendar or None.  ``overrides`` are the series'
+    existing overrides, validated with it.  Raises ValidationError with every field's message.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    for key in data:
+        if key not in WRITABLE and key not in READ_ONLY:
+            errors[str(key)[:100]] = "is not a field of an event"
+    current = _current_values(existing) if existing is not None else {}
+    merged: dict[str, Any] = {**current, **{k: v for k, v in data.items() if k in WRITABLE}}
+
+    if existing is None:
+        for required in ("calendar", "title", "start"):
+            if merged.get(required) in (None, ""):
+                errors[required] = "is required"
+
+    calendar = _calendar(merged.get("calendar"), find_calendar, errors)
+    title = _text(merged.get("title", ""), "title", MAX_TITLE, errors, single_line=True)
+    description = _text(merged.get("description") or "", "description", MAX_DESCRIPTION, errors)
+    location = _text(merged.get("location") or "", "location", MAX_LOCATION, errors,
+                     single_line=True)
+    url = _url(merged.get("url") or "", errors)
+    categories = _categories(merged.get("categories") or [], errors)
+    status = merged.get("status") or "confirmed"
+    if status not in STATUSES:
+        errors["status"] = "must be one of " + ", ".join(STATUSES)
+    published = merged.get("published", True)
+    if not isinstance(published, bool):
+        errors["published"] = "must be true or false"
+    uid = _uid(data.get("uid"), errors) if existing is None else existing.uid
+    if existing is not None and "uid" in data and data["uid"] != existing.uid:
+        errors["uid"] = "cannot be changed"
+
+    all_day = merged.get("all_day")
+    if all_day is None:
+        all_day = existing is None and is_date_text(merged.get("start"))
+    if not isinstance(all_day, bool):
+        errors["all_day"] = "must be true or false"
+        all_day = False
+
+    tzid = merged.get("timezone") or (calendar.timezone if calendar is not None else None)
+    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
+        errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
+        tzid = "UTC"
+
+    start = _moment(merged.get("start"), "start", all_day, tzid, errors)
+    end = None
+    if merged.get("end") not in (None, ""):
+        end = _moment(merged["end"], "end", all_day, tzid, errors)
+    elif start is not None:
+        end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
+    if start is not None and end is not None and end < start:
+        errors["end"] = "must not be before the start"
+
+    rrule = merged.get("rrule")
+    if rrule is not None and not isinstance(rrule, str):
+        errors["rrule"] = "must be RRULE text or null"
+        rrule = None
+    rrule = (rrule or "").strip() or None
+    rdates = _moment_list(merged.get("rdates"), "rdates", all_day, tzid, errors)
+    exdates = _moment_list(merged.get("exdates"), "exdates", all_day, tzid, errors)
+
+    if errors:
+        raise ValidationError(errors)
+    assert calendar is not None and start is not None and end is not None
+    try:
+        series = rules.Series(
+            start=start, end=end, tzid=tzid, rrule=rrule, rdates=tuple(rdates),
+            exdates=tuple(exdates), overrides=overrides, key=uid or "",
+        )
+    except rules.RulesError as error:
+        raise ValidationError({_field_of(error): error.message}) from None
+    return EventValues(
+        calendar=calendar, title=title, description=description, location=location, url=url,
+        categories=categories, all_day=all_day, start=start, end=end, timezone=tzid,
+        rrule=series.rrule, rdates=sorted(set(rdates)), exdates=sorted(set(exdates)),
+        status=status, published=bool(published), uid=uid, overrides=overrides, series=series,
+    )
+
+
+def _current_values(event: Event) -> dict[str, Any]:
+    """The stored event in input form, so an update validates the whole merged event."""
+    values = event_json(event)
+    return {key: values[key] for key in WRITABLE}
+
+
+def _field_of(error: rules.RulesError) -> str:
+    return error.field if error.field in WRITABLE else "rrule"
+
+
+def _calendar(slug: Any, find_calendar: Any, errors: dict[str, str]) -> Calendar | None:
+    if slug in (None, ""):
+        return None
+    if not isinstance(slug, str) or find_calendar is None:
+        errors["calendar"] = "must be the slug of a calendar"
+        return None
+    calendar: Calendar | None = find_calendar(slug)
+    if calendar is None:
+        errors["calendar"] = f"there is no calendar {slug[:64]!r}"
+    return calendar
+
+
+def _text(value: Any, name: str, limit: int, errors: dict[str, str], *,
+          single_line: bool = False) -> str:
+    if not isinstance(value, str):
+        errors[name] = "must be a string"
+        return ""
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if single_line:
+        text = " ".join(text.split())
+    if _CONTROL.search(text):
+        errors[name] = "contains control characters"
+    elif len(text) > limit:
+        errors[name] = f"must be at most {limit} characters"
+    elif name == "title" and not text:
+        errors[name] = "is required"
+    return text
+
+
+def _url(value: Any, errors: dict[str, str]) -> str:
+    if not isinstance(value, str):
+        errors["url"] = "must be a string"
+        return ""
+    text = value.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if (
+        len(text) > MAX_URL
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or _CONTROL.search(text)
+        or any(ch.isspace() for ch in text)
+    ):
+        errors["url"] = "must be an absolute http:// or https:// address"
+    return text
+
+
+def _categories(value: Any, errors: dict[str, str]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors["categories"] = "must be a list of category slugs"
+        return []
+    slugs = sorted({item.strip().lower() for item in value})
+    bad = [slug for slug in slugs if not SLUG.match(slug)]
+    if bad:
+        errors["categories"] = (
+            f"{bad[0][:64]!r} is not a slug (lower-case letters, digits and hyphens)"
+        )
+    elif len(slugs) > MAX_CATEGORIES:
+        errors["categories"] = f"at most {MAX_CATEGORIES} categories"
+    return slugs
+
+
+def _uid(value: Any, errors: dict[str, str]) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not UID.match(value):
+        errors["uid"] = "must be 1-255 printable ASCII characters without spaces"
+        return None
+    return value
+
+
+def _moment(value: Any, name: str, all_day: bool, tzid: str,
+            errors: dict[str, str]) -> rules.Moment | None:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_moment(value, all_day=all_day, tzid=tzid)
+    except MomentError as error:
+        errors[name] = str(error)
+        return None
+
+
+def _moment_list(value: Any, name: str, all_day: bool, tzid: str,
+                 errors: dict[str, str]) -> list[rules.Moment]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors[name] = "must be a list"
+        return []
+    if len(value) > MAX_DATES:
+        errors[name] = f"at most {MAX_DATES} entries"
+        return []
+    moments: list[rules.Moment] = []
+    for index, item in enumerate(value):
+        try:
+            moments.append(parse_moment(item, all_day=all_day, tzid=tzid))
+        except MomentError as error:
+            errors[name] = f"entry {index + 1}: {error}"
+            return []
+    return moments
+
+
+def moment_texts(values: list[rules.Moment]) -> list[str]:
+    return [format_moment(value) for value in values]

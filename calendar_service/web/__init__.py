@@ -1,0 +1,1 @@
+"""HTTP plumbing every blueprint shares: error answers, guards, sessions, health, links."""
