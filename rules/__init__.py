@@ -6,6 +6,7 @@ Pure Python on python-dateutil and zoneinfo; imports nothing of the web app.  Se
 
 from rules.choices import RuleChoice, from_rrule, to_rrule
 from rules.describe import describe, describe_rule
+from rules.endings import rule_continuing_from, rule_ending_before
 from rules.errors import (
     ExpansionLimitError,
     RRuleSyntaxError,
@@ -13,7 +14,14 @@ from rules.errors import (
     RulesError,
     SeriesError,
 )
-from rules.expand import expand, generates, orphan_overrides, series_bounds, upcoming
+from rules.expand import (
+    expand,
+    generates,
+    occurrence_at,
+    orphan_overrides,
+    series_bounds,
+    upcoming,
+)
 from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
 from rules.rrule import normalise_rrule
@@ -41,7 +49,10 @@ __all__ = [
     "is_valid_zone",
     "local_from_aware",
     "normalise_rrule",
+    "occurrence_at",
     "orphan_overrides",
+    "rule_continuing_from",
+    "rule_ending_before",
     "series_bounds",
     "to_rrule",
     "to_utc",

@@ -1,4 +1,5 @@
-"""Occurrences of a series: ``expand``, ``upcoming``, ``generates`` and ``series_bounds``.
+"""Occurrences of a series: ``expand``, ``upcoming``, ``generates``, ``occurrence_at`` and
+``series_bounds``.
 
 The instances of a series are DTSTART, the RRULE's dates and the RDATEs, less the EXDATEs
 (RFC 5545 §3.8.5); each is identified by its original local start, its recurrence id.  They are
@@ -284,6 +285,28 @@ def generates(series: Series, recurrence_id: Moment) -> bool:
     if series.rrule is None and not series.rdates:
         return False
     return _generates(series, recurrence(series), recurrence_id)
+
+
+def occurrence_at(series: Series, recurrence_id: Moment) -> Occurrence | None:
+    """The occurrence with this recurrence id as it is now (moved, retitled or cancelled), or
+    None when the series does not generate it (or an EXDATE removes it).
+
+    It is looked for in one-second windows where it starts: where the series puts it and where
+    an override moved it, so the cost does not depend on how dense the rule is.  May raise
+    ``RulesError`` (a COUNT whose end cannot be found, a date at the ends of time).
+    """
+    if not generates(series, recurrence_id):
+        return None
+    starts = [recurrence_id] + [override.start for override in series.overrides
+                                if override.recurrence_id == recurrence_id
+                                and override.start is not None]
+    for start in starts:
+        start_utc = _to_utc(start, zone(series.tzid))
+        window = Window(start_utc, start_utc + timedelta(seconds=1))
+        for occurrence in expand(series, window).occurrences:
+            if occurrence.recurrence_id == recurrence_id:
+                return occurrence
+    return None
 
 
 def orphan_overrides(series: Series) -> tuple[Override, ...]:

@@ -8,26 +8,27 @@ from typing import Any
 import rules
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
+from calendar_service.store.occurrences import EventOccurrence
 from calendar_service.store.values import event_json, utc_text
 
 
 def occurrence_json(event: Event, occurrence: rules.Occurrence) -> dict[str, Any]:
     """The contract's OCCURRENCE: local times with their offset, dates for all-day events."""
-    cancelled = occurrence.cancelled or event.status == "cancelled"
+    item = EventOccurrence(event, occurrence)
     return {
         "uid": event.uid,
         "recurrence_id": (
             None if occurrence.recurrence_id is None else format_moment(occurrence.recurrence_id)
         ),
-        "title": occurrence.title if occurrence.title is not None else event.title,
+        "title": item.title,
         "start": _instant_text(occurrence.start),
         "end": _instant_text(occurrence.end),
         "all_day": event.all_day,
         "timezone": event.timezone,
-        "status": "cancelled" if cancelled else event.status,
+        "status": item.status,
         "calendar": event.calendar.slug,
         "categories": event.category_slugs,
-        "location": occurrence.location if occurrence.location is not None else event.location,
+        "location": item.location,
         "url": event.url,
         "moved": occurrence.moved,
     }

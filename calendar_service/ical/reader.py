@@ -29,12 +29,15 @@ from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import series_of
 from calendar_service.store.operations import Actor
-from calendar_service.store.validation import MAX_CATEGORIES, validate_event
+from calendar_service.store.validation import (
+    MAX_CATEGORIES,
+    validate_event,
+    without_control_characters,
+)
 
 EVENT_KINDS = ("VEVENT",)
 QUIET_KINDS = ("VTIMEZONE",)  # read by icalendar for the TZIDs; nothing to import or report
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class IcsImportError(ValueError):
@@ -100,7 +103,7 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
 
 
 def _printable(text: object) -> str:
-    return _CONTROL.sub("?", str(text))[:200]
+    return without_control_characters(str(text), "?")[:200]
 
 
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int) -> ImportResult:

@@ -39,7 +39,7 @@ import rules
 from calendar_service.ical.vtimezone import is_utc, vtimezone
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment
-from calendar_service.store.occurrences import series_of
+from calendar_service.store.occurrences import own_or_series, series_of
 
 PRODID = "-//calendar-service//Event calendar feed//EN"
 # Part of every ETag: raise it whenever the bytes written for the same rows change.
@@ -220,12 +220,11 @@ def _common(event: Event, page_url: str, *, title: str | None, location: str | N
     """The properties a master and its overrides share, with an override's texts if given."""
     component = IEvent()
     component.add("uid", event.uid)
-    component.add("summary", title if title is not None else event.title)
-    where = location if location is not None else event.location
+    component.add("summary", own_or_series(title, event.title))
+    where = own_or_series(location, event.location)
     if where:
         component.add("location", where)
-    text = description_text(
-        description if description is not None else event.description, event.url, page_url)
+    text = description_text(own_or_series(description, event.description), event.url, page_url)
     if text:
         component.add("description", text)
     if event.url or page_url:

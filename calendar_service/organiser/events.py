@@ -29,7 +29,7 @@ from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment, from_column, to_column
-from calendar_service.store.occurrences import series_of
+from calendar_service.store.occurrences import EventOccurrence, find_occurrence, series_of
 
 # EVENT field → editor field (the rest are shown above the form).
 FORM_FIELDS = {
@@ -198,26 +198,16 @@ def event_occurrences(uid: str) -> Page:
         first, _last = rules.series_bounds(series)
         upcoming = rules.upcoming(series, first, 20)
     return render_template("organiser/occurrences.html", event=event, upcoming=upcoming,
-                           recurring=bool(event.rrule or event.rdates),
+                           recurring=bool(event.is_recurring),
                            occurrence_label=editor.occurrence_label, format_moment=format_moment)
 
 
 def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
-    """The occurrence with this recurrence id, as it is now (moved or not).
-
-    It is looked for in a one-second window where it starts: where the series puts it, or where
-    its override moved it, so the cost does not depend on how dense the rule is.
-    """
-    series = series_of(event)
-    starts = [moment] + [override.start for override in series.overrides
-                         if override.recurrence_id == moment and override.start is not None]
-    for start in starts:
-        start_utc = rules.to_utc(start, event.timezone)
-        window = rules.Window(start_utc, start_utc + timedelta(seconds=1))
-        for occurrence in rules.expand(series, window, limit=1000).occurrences:
-            if occurrence.recurrence_id == moment:
-                return occurrence
-    abort(404, "This series has no occurrence at that time.")
+    """The occurrence with this recurrence id, as it is now (moved or not); else 404."""
+    found = find_occurrence(event, moment)
+    if found is None:
+        abort(404, "This series has no occurrence at that time.")
+    return found.occurrence
 
 
 def _occurrence_changes(form: OccurrenceForm, event: Event,
@@ -301,10 +291,9 @@ def change_occurrence(uid: str, recurrence_id: str) -> Page:
 
 
 def _occurrence_values(event: Event, current: rules.Occurrence) -> dict[str, Any]:
+    shown = EventOccurrence(event, current)
     values: dict[str, Any] = {"revision": str(event.revision), "scope": "this",
-                              "title": current.title or event.title,
-                              "location": current.location if current.location is not None
-                              else event.location}
+                              "title": shown.title, "location": shown.location}
     if isinstance(current.start, datetime) and isinstance(current.end, datetime):
         values.update(start_date=current.start.date(), start_time=current.start.time(),
                       end_date=current.end.date(), end_time=current.end.time())

@@ -7,7 +7,6 @@ back next to the fields here, so the form and the API say the same thing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +27,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from calendar_service.store.validation import has_control_characters
+
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover - WTForms < 3.3
@@ -45,7 +46,6 @@ REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_l
 ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CheckedForm(FlaskForm):
@@ -55,7 +55,7 @@ class CheckedForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = bool(super().validate(extra_validators))
         for field in self:
-            if isinstance(field.data, str) and _CONTROL.search(field.data):
+            if isinstance(field.data, str) and has_control_characters(field.data):
                 field.errors = [*field.errors, "contains control characters"]
                 valid = False
         return valid

@@ -23,7 +23,7 @@ from calendar_service.public import subscribe
 from calendar_service.public.add_to_calendar import Details, google_link, outlook_links
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import (
-    Shown,
+    ShownOccurrence,
     agenda_days,
     grid_bounds,
     month_grid,
@@ -33,7 +33,13 @@ from calendar_service.public.params import parse_params
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import MomentError, parse_moment
-from calendar_service.store.occurrences import Listed, Listing, occurrences_in, series_of
+from calendar_service.store.occurrences import (
+    EventOccurrence,
+    OccurrenceList,
+    find_occurrence,
+    occurrences_in,
+    series_of,
+)
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.web.links import event_page_url
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
@@ -60,12 +66,12 @@ def _window(first: date, end: date, tzid: str) -> rules.Window:
     return rules.Window(rules.to_utc(first, tzid), rules.to_utc(end, tzid))
 
 
-def _listing(window: rules.Window, **filters: Any) -> tuple[Listing, str | None]:
+def _listing(window: rules.Window, **filters: Any) -> tuple[OccurrenceList, str | None]:
     """The window's occurrences, or an empty listing and a message when it costs too much."""
     try:
         return occurrences_in(window, limit=PAGE_LIMIT, **filters), None
     except rules.ExpansionLimitError:
-        return Listing((), False), ("That span holds too many occurrences to show at once; "
+        return OccurrenceList((), False), ("That span holds too many occurrences to show at once; "
                                     "try fewer days.")
 
 
@@ -128,7 +134,8 @@ def index() -> tuple[str, int]:
     ), status
 
 
-def _one_page(items: list[Shown], first: date, end: date) -> tuple[list[Shown], date, bool]:
+def _one_page(items: list[ShownOccurrence], first: date, end: date
+              ) -> tuple[list[ShownOccurrence], date, bool]:
     """At most about MAX_SHOWN occurrences, cut at a day boundary: (items, new end, cut?).
 
     A busy institute calendar can hold thousands of occurrences in eight weeks; a page of them
@@ -171,19 +178,8 @@ def occurrence_at(event: Event, text: str) -> rules.Occurrence | None:
         recurrence_id = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
     except MomentError:
         return None
-    series = series_of(event)
-    try:
-        if not rules.generates(series, recurrence_id):
-            return None
-        starts = [recurrence_id] + [override.start for override in series.overrides
-                                    if override.recurrence_id == recurrence_id and override.start]
-        instants = [rules.to_utc(moment, event.timezone) for moment in starts]
-        reach = abs(series.duration) + timedelta(days=2)
-        window = rules.Window(min(instants) - reach, max(instants) + reach)
-        found = rules.expand(series, window, limit=PAGE_LIMIT).occurrences
-    except (rules.RulesError, OverflowError):  # a date at the ends of time, a costly COUNT
-        return None
-    return next((item for item in found if item.recurrence_id == recurrence_id), None)
+    found = find_occurrence(event, recurrence_id)
+    return None if found is None else found.occurrence
 
 
 def _last_occurrence(event: Event, series: rules.Series) -> rules.Occurrence | None:
@@ -200,7 +196,7 @@ def _last_occurrence(event: Event, series: rules.Series) -> rules.Occurrence | N
     return found[-1] if found else None
 
 
-def _details(item: Shown, event_url: str) -> Details:
+def _details(item: ShownOccurrence, event_url: str) -> Details:
     occurrence = item.occurrence
     text = item.description.strip()
     details = f"{text}\n\n{event_url}" if text else event_url
@@ -217,7 +213,7 @@ def event_page(uid: str) -> str:
     now = utcnow()
     today = now.astimezone(tz).date()
     series = series_of(event)
-    upcoming = [shown(Listed(event, occurrence), tz)
+    upcoming = [shown(EventOccurrence(event, occurrence), tz)
                 for occurrence in rules.upcoming(series, now, UPCOMING)]
     asked = request.args.get("on", "").strip()
     missing = False
@@ -225,13 +221,13 @@ def event_page(uid: str) -> str:
     if asked:
         found = occurrence_at(event, asked[:40])
         missing = found is None
-        chosen = None if found is None else shown(Listed(event, found), tz)
+        chosen = None if found is None else shown(EventOccurrence(event, found), tz)
     if chosen is None:
         live = [item for item in upcoming if not item.cancelled]
         chosen = live[0] if live else upcoming[0] if upcoming else None
     if chosen is None:
         last = _last_occurrence(event, series)
-        chosen = None if last is None else shown(Listed(event, last), tz)
+        chosen = None if last is None else shown(EventOccurrence(event, last), tz)
     page_url = event_page_url(event.uid)
     add_links: dict[str, str] = {}
     if chosen is not None:
@@ -285,7 +281,7 @@ def month_view(slug: str, year: int, month: int) -> str:
 # The permanent "next one" link ----------------------------------------------------------------
 
 def next_occurrence(calendar: Calendar, categories: Sequence[str], now: datetime
-                    ) -> Listed | None:
+                    ) -> EventOccurrence | None:
     """The first occurrence not cancelled that has not ended yet, looking further each time."""
     for horizon in NEXT_HORIZONS:
         try:

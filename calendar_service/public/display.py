@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import rules
 from calendar_service.store.models import Event
-from calendar_service.store.occurrences import Listed
+from calendar_service.store.occurrences import EventOccurrence
 from calendar_service.web.filters import long_date, short_date
 
 ONE_DAY = timedelta(days=1)
@@ -63,14 +63,14 @@ def date_span(first: date, last: date, today: date) -> str:
 # One occurrence -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Shown:
+class ShownOccurrence:
     """One occurrence as a page shows it, in a display zone.
 
     ``first_day``/``last_day`` are the inclusive local days it covers; ``start``/``end`` are the
     aware times in the display zone (None for all-day occurrences).
     """
 
-    listed: Listed
+    item: EventOccurrence
     first_day: date
     last_day: date
     start: datetime | None
@@ -79,11 +79,11 @@ class Shown:
 
     @property
     def event(self) -> Event:
-        return self.listed.event
+        return self.item.event
 
     @property
     def occurrence(self) -> rules.Occurrence:
-        return self.listed.occurrence
+        return self.item.occurrence
 
     @property
     def all_day(self) -> bool:
@@ -95,27 +95,24 @@ class Shown:
 
     @property
     def title(self) -> str:
-        own = self.occurrence.title
-        return own if own is not None else self.listed.event.title
+        return self.item.title
 
     @property
     def location(self) -> str:
-        own = self.occurrence.location
-        return own if own is not None else self.listed.event.location
+        return self.item.location
 
     @property
     def description(self) -> str:
-        own = self.occurrence.description
-        return own if own is not None else self.listed.event.description
+        return self.item.description
 
     @property
     def cancelled(self) -> bool:
-        return self.occurrence.cancelled or self.listed.event.status == "cancelled"
+        return self.item.cancelled
 
     @property
     def status(self) -> str:
         """confirmed, tentative or cancelled, for this one occurrence."""
-        return "cancelled" if self.cancelled else self.listed.event.status
+        return self.item.status
 
     @property
     def recurrence_id(self) -> str | None:
@@ -170,25 +167,25 @@ class Shown:
         if not self.occurrence.moved or rid is None:
             return None
         if isinstance(rid, datetime):
-            original = rules.to_utc(rid, self.listed.event.timezone).astimezone(self.tz)
+            original = rules.to_utc(rid, self.item.event.timezone).astimezone(self.tz)
             return f"{short_date(original.date())} {clock(original)}"
         return short_date(rid)
 
 
-def shown(listed: Listed, tz: ZoneInfo) -> Shown:
+def shown(item: EventOccurrence, tz: ZoneInfo) -> ShownOccurrence:
     """Place one occurrence on the calendar of a display zone."""
-    occurrence = listed.occurrence
+    occurrence = item.occurrence
     if not isinstance(occurrence.start, datetime):
         first = occurrence.start
         end = occurrence.end
         assert isinstance(end, date)
         last = max(first, end - ONE_DAY)
-        return Shown(listed, first, last, None, None, tz)
+        return ShownOccurrence(item, first, last, None, None, tz)
     start = occurrence.start_utc.astimezone(tz)
     end_local = occurrence.end_utc.astimezone(tz)
     # An end at midnight closes the previous day: a 22:00-00:00 party is on one day.
     last = (end_local - timedelta(microseconds=1)).date() if end_local > start else start.date()
-    return Shown(listed, start.date(), max(start.date(), last), start, end_local, tz)
+    return ShownOccurrence(item, start.date(), max(start.date(), last), start, end_local, tz)
 
 
 # Agenda days ----------------------------------------------------------------------------------
@@ -197,7 +194,7 @@ def shown(listed: Listed, tz: ZoneInfo) -> Shown:
 class Entry:
     """An occurrence under one day heading; ``ongoing`` when it began on an earlier day."""
 
-    item: Shown
+    item: ShownOccurrence
     ongoing: bool
 
 
@@ -208,10 +205,10 @@ class Day:
     entries: list[Entry] = field(default_factory=list)
 
 
-def agenda_days(items: Iterable[Shown], first_day: date, today: date) -> list[Day]:
+def agenda_days(items: Iterable[ShownOccurrence], first_day: date, today: date) -> list[Day]:
     """Occurrences grouped under the day they start, in order.
 
-    Multi-day occurrences are listed once, on their first day, or on ``first_day`` when they
+    Multi-day occurrences are item once, on their first day, or on ``first_day`` when they
     began before it (so a conference in progress is still on the agenda while it runs).
     """
     days: dict[date, Day] = {}
@@ -232,7 +229,7 @@ class Cell:
     entries: list[Entry] = field(default_factory=list)
 
 
-def month_grid(year: int, month: int, items: Sequence[Shown]) -> list[list[Cell]]:
+def month_grid(year: int, month: int, items: Sequence[ShownOccurrence]) -> list[list[Cell]]:
     """Weeks (Monday first) of cells; a multi-day occurrence is in every cell it covers."""
     weeks = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     cells = {day: Cell(day, day.month == month) for week in weeks for day in week}

@@ -13,12 +13,12 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from calendar_service.store.validation import without_control_characters
 from calendar_service.web.query import EARLIEST, LATEST, MAX_CATEGORIES, slug_values
 
 MAX_DAYS = 366
 MAX_QUERY = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParam
         categories.remove("")
     if len(args.getlist("category")) > MAX_CATEGORIES:
         errors["category"] = f"Choose at most {MAX_CATEGORIES} categories."
-    text = " ".join(_CONTROL.sub(" ", args.get("q", "")).split())
+    text = " ".join(without_control_characters(args.get("q", ""), " ").split())
     if len(text) > MAX_QUERY:
         errors["q"] = f"Search for at most {MAX_QUERY} characters."
         text = text[:MAX_QUERY]

@@ -16,11 +16,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import ApiToken, Organiser
+from calendar_service.store.validation import has_control_characters
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "cal_"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-at-all")
 
@@ -30,7 +30,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_organiser(email: str) -> Organiser | None:
-    if _CONTROL.search(email):  # no stored address has one; NUL would upset PostgreSQL
+    # No stored address has a control character; NUL would upset PostgreSQL.
+    if has_control_characters(email, one_line=True):
         return None
     return db.session.scalar(
         select(Organiser).where(func.lower(Organiser.email) == normalise_email(email))
@@ -42,11 +43,11 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
     """Add an organiser; raises ValidationError with field messages."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
-    if not _EMAIL.match(email) or _CONTROL.search(email):
+    if not _EMAIL.match(email) or has_control_characters(email, one_line=True):
         errors["email"] = "is not an e-mail address"
     elif find_organiser(email) is not None:
         errors["email"] = "an organiser with this e-mail exists already"
-    if _CONTROL.search(name) or len(name) > 200:
+    if has_control_characters(name, one_line=True) or len(name) > 200:
         errors["name"] = "must be one line of at most 200 characters"
     if password is not None and len(password) < MIN_PASSWORD:
         errors["password"] = f"must be at least {MIN_PASSWORD} characters"

@@ -141,6 +141,11 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     def category_slugs(self) -> list[str]:
         return [category.slug for category in self.categories]
 
+    @property
+    def is_recurring(self) -> bool:
+        """A series with more than one instance (a rule or extra dates), not a single event."""
+        return bool(self.rrule or self.rdates)
+
 
 class Override(db.Model):  # type: ignore[name-defined,misc]
     """A change to one occurrence of a series: moved, retitled or cancelled.

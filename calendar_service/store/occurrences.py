@@ -149,19 +149,47 @@ def load_for_series(events: Sequence[Event]) -> None:
     ).all()
 
 
+def own_or_series(own: str | None, series: str) -> str:
+    """An occurrence's own value where it has one (an empty one too), else the series'."""
+    return series if own is None else own
+
+
 @dataclass(frozen=True)
-class Listed:
-    """One occurrence with the event it belongs to."""
+class EventOccurrence:
+    """One occurrence with the event it belongs to, and what it shows: its own title, place,
+    description and status where an override gives them, else the series'.  Every page, the
+    API and the organiser pages read these, so they cannot disagree."""
 
     event: Event
     occurrence: rules.Occurrence
 
+    @property
+    def title(self) -> str:
+        return own_or_series(self.occurrence.title, self.event.title)
+
+    @property
+    def location(self) -> str:
+        return own_or_series(self.occurrence.location, self.event.location)
+
+    @property
+    def description(self) -> str:
+        return own_or_series(self.occurrence.description, self.event.description)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.occurrence.cancelled or self.event.status == "cancelled"
+
+    @property
+    def status(self) -> str:
+        """confirmed, tentative or cancelled, for this one occurrence."""
+        return "cancelled" if self.cancelled else self.event.status
+
 
 @dataclass(frozen=True)
-class Listing:
+class OccurrenceList:
     """Occurrences of a window in start order, and whether any event's list was cut."""
 
-    items: tuple[Listed, ...]
+    items: tuple[EventOccurrence, ...]
     truncated: bool
 
 
@@ -238,19 +266,19 @@ def window_query(
 
 def expand_events(
     events: Iterable[Event], window: rules.Window, *, limit: int
-) -> Listing:
+) -> OccurrenceList:
     """Every occurrence of these events that overlaps the window, in start order.
 
     Raises rules.ExpansionLimitError when one event would cost more than the engine allows.
     """
-    items: list[Listed] = []
+    items: list[EventOccurrence] = []
     truncated = False
     for event in events:
         expansion = _expansions.expansion(event, window, limit)
         truncated = truncated or expansion.truncated
-        items.extend(Listed(event, occurrence) for occurrence in expansion.occurrences)
+        items.extend(EventOccurrence(event, occurrence) for occurrence in expansion.occurrences)
     items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
-    return Listing(tuple(items), truncated)
+    return OccurrenceList(tuple(items), truncated)
 
 
 def occurrences_in(
@@ -261,7 +289,7 @@ def occurrences_in(
     categories: Sequence[str] = (),
     text: str | None = None,
     include_drafts: bool = False,
-) -> Listing:
+) -> OccurrenceList:
     """The occurrences of a window across the events the filters select."""
     query = window_query(
         window, calendar=calendar, categories=categories, text=text,
@@ -275,3 +303,14 @@ def occurrences_in(
 def bounds_of(series: rules.Series) -> tuple[datetime, datetime | None]:
     """The stored bounds for a series: its first start and last end in UTC (None: no end)."""
     return rules.series_bounds(series)
+
+
+def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrence | None:
+    """The occurrence a link or a form names by its recurrence id, as it is now (moved,
+    retitled or cancelled); None when the series does not generate it or it cannot be found
+    within the engine's limits (a date at the ends of time, a costly COUNT)."""
+    try:
+        found = rules.occurrence_at(series_of(event), recurrence_id)
+    except (rules.RulesError, OverflowError):
+        return None
+    return None if found is None else EventOccurrence(event, found)

@@ -6,7 +6,6 @@ and leaves an audit entry.  The caller (a view, a command) commits once, or roll
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,14 +33,19 @@ from calendar_service.store.moments import (
     to_column,
 )
 from calendar_service.store.occurrences import override_of, series_of
-from calendar_service.store.validation import EventValues, validate_event
+from calendar_service.store.validation import (
+    CALENDAR_FIELDS,
+    EventValues,
+    check_fields,
+    has_control_characters,
+    validate_event,
+    validate_override,
+)
 from calendar_service.store.values import event_json
 
 Actor = Organiser | str | None
 """Who makes a change: an organiser, or a label such as ``"seed"`` or ``"cli"``."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 
 # Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
 SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdates", "location",
@@ -79,9 +83,7 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
-    for key in data:
-        if key not in ("slug", "name", "description", "timezone"):
-            errors[str(key)[:100]] = "is not a field of a calendar"
+    check_fields(data, CALENDAR_FIELDS, "a calendar", errors)
     slug, name = data.get("slug"), data.get("name")
     description = data.get("description") or ""
     tzid = data.get("timezone") or default_tz
@@ -91,11 +93,11 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
         errors["slug"] = f"a calendar {slug!r} exists already"
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors["name"] = "is required, at most 200 characters"
-    elif _CONTROL.search(name):
+    elif has_control_characters(name):
         errors["name"] = "contains control characters"
     if not isinstance(description, str) or len(description) > 5000:
         errors["description"] = "must be text of at most 5000 characters"
-    elif _CONTROL.search(description):
+    elif has_control_characters(description):
         errors["description"] = "contains control characters"
     if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
         errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
@@ -278,60 +280,16 @@ def parse_recurrence_id(event: Event, text: str) -> rules.Moment:
 def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any],
                  actor: Actor) -> Override:
     """Move, retitle or cancel one occurrence (CONTRACT: PUT …/occurrences/<recurrence_id>)."""
-    if not isinstance(data, Mapping):
-        raise ValidationError({"body": "must be a JSON object"})
-    errors: dict[str, str] = {}
-    for key in data:
-        if key not in OVERRIDE_FIELDS:
-            errors[str(key)[:100]] = "is not a field of an occurrence"
-    status = data.get("status", "confirmed")
-    if status not in ("confirmed", "cancelled"):
-        errors["status"] = "must be cancelled or confirmed"
+    values = validate_override(event, recurrence_id, data)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
-    start = end = None
-    for name in ("start", "end"):
-        if data.get(name) not in (None, ""):
-            try:
-                moment = parse_moment(data[name], all_day=event.all_day, tzid=event.timezone)
-            except MomentError as error:
-                errors[name] = str(error)
-                continue
-            if name == "start":
-                start = moment
-            else:
-                end = moment
-    texts: dict[str, str | None] = {}
-    for name, limit in (("title", 500), ("location", 500), ("description", 20_000)):
-        value = data.get(name)
-        if value is None:
-            texts[name] = None
-        elif not isinstance(value, str) or len(value) > limit:
-            errors[name] = f"must be text of at most {limit} characters"
-        elif re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
-            errors[name] = "contains control characters"
-        else:
-            cleaned = value.strip()
-            texts[name] = " ".join(cleaned.split()) if name != "description" else cleaned
-    if texts.get("title") == "":
-        errors["title"] = "must not be empty"
-    if errors:
-        raise ValidationError(errors)
-    duration = event.end_local - event.start_local
-    if start is not None and end is None:
-        end = to_column(start) + duration if not event.all_day else start + duration
-    if end is not None and start is None:
-        start = recurrence_id
-    if start is not None and end is not None and to_column(end) < to_column(start):
-        raise ValidationError({"end": "must not be before the start"})
     if row is None:
         row = Override(recurrence_id=key)
         event.overrides.append(row)
-    row.cancelled = status == "cancelled"
-    row.start_local = None if start is None else to_column(start)
-    row.end_local = None if end is None else to_column(end)
-    row.title, row.location, row.description = texts["title"], texts["location"], \
-        texts["description"]
+    row.cancelled = values.cancelled
+    row.start_local = None if values.start is None else to_column(values.start)
+    row.end_local = None if values.end is None else to_column(values.end)
+    row.title, row.location, row.description = values.title, values.location, values.description
     row.updated = utcnow()
     row.sequence = event.sequence + 1
     _occurrence_changed(event)

@@ -9,10 +9,7 @@ two together have the original number of instances; later exceptions move to the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
-from icalendar.prop import vRecur
 
 import rules
 from calendar_service.store import operations
@@ -26,41 +23,6 @@ from calendar_service.store.operations import Actor
 CHANGEABLE = ("start", "end", "title", "location", "description")
 
 
-def _with_end(rrule: str, *, until: rules.Moment | None = None, count: int | None = None) -> str:
-    """The rule with its ending replaced (icalendar reads and writes the RRULE parts)."""
-    recur = vRecur.from_ical(rrule)
-    recur.pop("UNTIL", None)
-    recur.pop("COUNT", None)
-    if until is not None:
-        recur["UNTIL"] = [until]
-    if count is not None:
-        recur["COUNT"] = [count]
-    text: bytes = recur.to_ical()
-    return text.decode("ascii")
-
-
-def _rule_instances_before(event: Event, cut: rules.Moment, count: int) -> int:
-    """How many instances the bare RRULE (COUNT counts EXDATE'd ones too) has before ``cut``."""
-    series = series_of(event)
-    bare = rules.Series(start=series.start, end=series.end, tzid=series.tzid, rrule=series.rrule,
-                        key=series.key)
-    first_utc, _last = rules.series_bounds(bare)
-    cut_utc = rules.to_utc(cut, event.timezone)
-    if cut_utc <= first_utc:
-        return 0
-    expansion = rules.expand(bare, rules.Window(first_utc, cut_utc), limit=count)
-    return sum(1 for occ in expansion.occurrences
-               if occ.recurrence_id is not None and occ.recurrence_id < cut)
-
-
-def _until_before(event: Event, cut: rules.Moment) -> rules.Moment:
-    """The last moment of the old series: the day before (all-day) or a second before, in UTC."""
-    if isinstance(cut, datetime):
-        return rules.to_utc(cut, event.timezone).astimezone(UTC) - timedelta(seconds=1)
-    assert isinstance(cut, date)
-    return cut - timedelta(days=1)
-
-
 def end_series_before(event: Event, recurrence_id: rules.Moment, actor: Actor) -> Event:
     """End the series just before this occurrence ("cancel this and all later ones")."""
     if event.rrule is None:
@@ -72,7 +34,7 @@ def end_series_before(event: Event, recurrence_id: rules.Moment, actor: Actor) -
     if recurrence_id <= from_column(event.start_local, event.all_day):
         raise ValidationError({"start": "this is the first occurrence: delete the series instead"})
     return operations.update_event(event, {
-        "rrule": _with_end(event.rrule, until=_until_before(event, recurrence_id)),
+        "rrule": rules.rule_ending_before(series_of(event), recurrence_id),
         "rdates": [value for value in event.rdates or [] if not later(value)],
         "exdates": [value for value in event.exdates or [] if not later(value)],
     }, actor)
@@ -97,12 +59,7 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
         else recurrence_id
     shift = to_column(new_start_moment) - to_column(recurrence_id)
 
-    recur = vRecur.from_ical(event.rrule)
-    count = recur.get("COUNT", [None])[0]
-    new_rule = event.rrule
-    if count is not None:
-        remaining = int(count) - _rule_instances_before(event, recurrence_id, int(count))
-        new_rule = _with_end(event.rrule, count=max(remaining, 1))
+    new_rule = rules.rule_continuing_from(series_of(event), recurrence_id)
     key = format_moment(recurrence_id)
 
     def later(value: str) -> bool:

@@ -18,7 +18,13 @@ import rules
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import STATUSES, Calendar, Event
-from calendar_service.store.moments import MomentError, format_moment, is_date_text, parse_moment
+from calendar_service.store.moments import (
+    MomentError,
+    format_moment,
+    is_date_text,
+    parse_moment,
+    to_column,
+)
 from calendar_service.store.values import event_json
 
 WRITABLE = (
@@ -34,7 +40,33 @@ MAX_URL = 2000
 MAX_DATES = 1000
 MAX_CATEGORIES = 20
 
+# What no stored text may hold: C0 control characters and DEL (NUL upsets PostgreSQL, the rest
+# garble feeds and pages), except tab, line feed and carriage return in multi-line text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
+CALENDAR_FIELDS = ("slug", "name", "description", "timezone")
+
+
+def has_control_characters(text: str, *, one_line: bool = False) -> bool:
+    """Whether ``text`` holds a character no stored text may; a one-line value (an e-mail, a
+    name, a search) may not hold a tab or a line break either."""
+    return bool((_CONTROL_ONE_LINE if one_line else _CONTROL).search(text))
+
+
+def without_control_characters(text: str, replacement: str) -> str:
+    """``text`` with every control character, line breaks included, replaced: for echoing a
+    value someone else wrote (a search, a file's text) on one line."""
+    return _CONTROL_ONE_LINE.sub(replacement, text)
+
+
+def check_fields(data: Mapping[str, Any], allowed: tuple[str, ...], what: str,
+                 errors: dict[str, str]) -> None:
+    """A message for every key of ``data`` that is not a field of ``what`` ("an event")."""
+    for key in data:
+        if key not in allowed:
+            errors[str(key)[:100]] = f"is not a field of {what}"
 
 
 @dataclass
@@ -76,9 +108,7 @@ def validate_event(
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
-    for key in data:
-        if key not in WRITABLE and key not in READ_ONLY:
-            errors[str(key)[:100]] = "is not a field of an event"
+    check_fields(data, WRITABLE + READ_ONLY, "an event", errors)
     current = _current_values(existing) if existing is not None else {}
     merged: dict[str, Any] = {**current, **{k: v for k, v in data.items() if k in WRITABLE}}
 
@@ -88,10 +118,11 @@ def validate_event(
                 errors[required] = "is required"
 
     calendar = _calendar(merged.get("calendar"), find_calendar, errors)
-    title = _text(merged.get("title", ""), "title", MAX_TITLE, errors, single_line=True)
-    description = _text(merged.get("description") or "", "description", MAX_DESCRIPTION, errors)
-    location = _text(merged.get("location") or "", "location", MAX_LOCATION, errors,
-                     single_line=True)
+    title = check_text(merged.get("title", ""), "title", MAX_TITLE, errors, single_line=True)
+    description = check_text(merged.get("description") or "", "description", MAX_DESCRIPTION,
+                             errors)
+    location = check_text(merged.get("location") or "", "location", MAX_LOCATION, errors,
+                          single_line=True)
     url = _url(merged.get("url") or "", errors)
     categories = _categories(merged.get("categories") or [], errors)
     status = merged.get("status") or "confirmed"
@@ -173,15 +204,17 @@ def _calendar(slug: Any, find_calendar: Any, errors: dict[str, str]) -> Calendar
     return calendar
 
 
-def _text(value: Any, name: str, limit: int, errors: dict[str, str], *,
-          single_line: bool = False) -> str:
+def check_text(value: Any, name: str, limit: int, errors: dict[str, str], *,
+               single_line: bool = False) -> str:
+    """The text of a field, line endings made LF, trimmed (and on one line when asked), or a
+    message in ``errors`` for a non-string, a control character or a text over ``limit``."""
     if not isinstance(value, str):
         errors[name] = "must be a string"
         return ""
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if single_line:
         text = " ".join(text.split())
-    if _CONTROL.search(text):
+    if has_control_characters(text):
         errors[name] = "contains control characters"
     elif len(text) > limit:
         errors[name] = f"must be at most {limit} characters"
@@ -202,7 +235,7 @@ def _url(value: Any, errors: dict[str, str]) -> str:
         len(text) > MAX_URL
         or parts.scheme not in ("http", "https")
         or not parts.netloc
-        or _CONTROL.search(text)
+        or has_control_characters(text)
         or any(ch.isspace() for ch in text)
     ):
         errors["url"] = "must be an absolute http:// or https:// address"
@@ -266,3 +299,77 @@ def _moment_list(value: Any, name: str, all_day: bool, tzid: str,
 
 def moment_texts(values: list[rules.Moment]) -> list[str]:
     return [format_moment(value) for value in values]
+
+
+# One occurrence -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OverrideValues:
+    """Validated changes to one occurrence; None leaves the series' value in place."""
+
+    cancelled: bool
+    start: rules.Moment | None
+    end: rules.Moment | None
+    title: str | None
+    location: str | None
+    description: str | None
+
+
+# The longest texts one occurrence may have of its own.
+OVERRIDE_TEXT_LIMITS = (("title", MAX_TITLE), ("location", MAX_LOCATION),
+                        ("description", MAX_DESCRIPTION))
+
+
+def validate_override(event: Event, recurrence_id: rules.Moment,
+                      data: Mapping[str, Any]) -> OverrideValues:
+    """Check the changes to one occurrence (CONTRACT: PUT …/occurrences/<recurrence_id>): a
+    start without an end keeps the series' duration, an end without a start starts at the
+    recurrence id.  Raises ValidationError with every field's message."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    check_fields(data, OVERRIDE_FIELDS, "an occurrence", errors)
+    status = data.get("status", "confirmed")
+    if status not in ("confirmed", "cancelled"):
+        errors["status"] = "must be cancelled or confirmed"
+    start, end = (_override_moment(event, data, name, errors) for name in ("start", "end"))
+    texts = {name: _override_text(data.get(name), name, limit, errors)
+             for name, limit in OVERRIDE_TEXT_LIMITS}
+    if texts["title"] == "":
+        errors["title"] = "must not be empty"
+    if errors:
+        raise ValidationError(errors)
+    duration = event.end_local - event.start_local
+    if start is not None and end is None:
+        end = to_column(start) + duration if not event.all_day else start + duration
+    if end is not None and start is None:
+        start = recurrence_id
+    if start is not None and end is not None and to_column(end) < to_column(start):
+        raise ValidationError({"end": "must not be before the start"})
+    return OverrideValues(cancelled=status == "cancelled", start=start, end=end,
+                          title=texts["title"], location=texts["location"],
+                          description=texts["description"])
+
+
+def _override_moment(event: Event, data: Mapping[str, Any], name: str,
+                     errors: dict[str, str]) -> rules.Moment | None:
+    if data.get(name) in (None, ""):
+        return None
+    try:
+        return parse_moment(data[name], all_day=event.all_day, tzid=event.timezone)
+    except MomentError as error:
+        errors[name] = str(error)
+        return None
+
+
+def _override_text(value: Any, name: str, limit: int, errors: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        errors[name] = f"must be text of at most {limit} characters"
+        return None
+    if has_control_characters(value):
+        errors[name] = "contains control characters"
+        return None
+    cleaned = value.strip()
+    return cleaned if name == "description" else " ".join(cleaned.split())
