@@ -29,7 +29,7 @@ def database_label() -> str:
     return url.render_as_string(hide_password=True)
 
 
-def readable_errors(func: F) -> F:
+def commit_or_explain(func: F) -> F:
     """Turn the errors a command can meet into one line on stderr and exit status 1."""
 
     @functools.wraps(func)
@@ -58,7 +58,7 @@ def readable_errors(func: F) -> F:
 
 @click.command("init-db")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def init_db_command() -> None:
     """Create or upgrade the schema (safe to run again)."""
     from flask_migrate import upgrade
@@ -73,7 +73,7 @@ def init_db_command() -> None:
 @click.command("seed")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no calendar yet.")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def seed_command(if_empty: bool) -> None:
     """Load the Turing–Roche engagement calendar (slug turing-roche); safe to run again."""
     from sqlalchemy import select
@@ -97,7 +97,7 @@ def seed_command(if_empty: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--name", default="", help="Display name.")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def create_organiser_command(email: str, admin: bool, password_stdin: bool, name: str) -> None:
     """Add an organiser account."""
     from calendar_service.store.accounts import create_organiser
@@ -106,7 +106,7 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    organiser = create_organiser(email, password, admin=admin, name=name)
+    organiser = create_organiser(email, password, admin=admin, name=name, actor="cli")
     click.echo(f"organiser {organiser.email} added" + (" (admin)" if admin else ""))
 
 
@@ -114,7 +114,7 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def create_token_command(email: str, name: str) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
     from calendar_service.store.accounts import create_token, find_organiser
@@ -122,7 +122,7 @@ def create_token_command(email: str, name: str) -> None:
     organiser = find_organiser(email)
     if organiser is None:
         raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
-    _token, secret = create_token(organiser, name)
+    _token, secret = create_token(organiser, name, actor="cli")
     click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
     click.echo(secret)
 
@@ -132,7 +132,7 @@ def create_token_command(email: str, name: str) -> None:
 @click.option("--category", "categories", multiple=True,
               help="Only events in this category (repeatable; any of them).")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
     """Write the calendar's feed to stdout: the bytes GET /calendars/<slug>.ics serves.
 
@@ -155,11 +155,11 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
 @click.option("--calendar", "slug", required=True, help="Slug of the calendar to import into.")
 @with_appcontext
-@readable_errors
+@commit_or_explain
 def import_ics_command(file: str, slug: str) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
     from calendar_service.ical.reader import IcsImportError, import_ics
-    from calendar_service.store.operations import audit, find_calendar
+    from calendar_service.store.operations import find_calendar
 
     calendar = find_calendar(slug)
     if calendar is None:
@@ -171,12 +171,10 @@ def import_ics_command(file: str, slug: str) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
     try:
-        result = import_ics(data, calendar, "cli", max_bytes=limit)
+        result = import_ics(data, calendar, "cli", max_bytes=limit, source=file)
     except IcsImportError as error:
         db.session.rollback()
         raise click.ClickException(f"{file}: nothing imported: {error}") from None
-    audit("cli", "import", "calendar", calendar.slug, calendar, file=file[-200:],
-          summary=result.summary())
     for label, uids in (("created", result.created), ("updated", result.updated)):
         for uid in uids:
             click.echo(f"{label}: {uid}")

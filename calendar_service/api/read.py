@@ -43,7 +43,7 @@ MAX_WINDOW_DAYS = 732
 MAX_TOTAL = 10_000
 
 
-def may_see_drafts() -> bool:
+def commit_token_use_for_drafts() -> bool:
     """True for a request with a live organiser token; a malformed or dead token is a 401."""
     if not request.headers.get("Authorization", "").strip():
         return False
@@ -111,7 +111,7 @@ def list_calendars() -> Response:
 @bp.get("/events")
 def list_events() -> Response:
     """Events (series) of one calendar, or of all; ``category`` (repeatable) narrows them."""
-    drafts = may_see_drafts()
+    drafts = commit_token_use_for_drafts()
     calendar = _calendar_arg()
     categories = _category_args()
     query = (
@@ -127,7 +127,7 @@ def list_events() -> Response:
 @bp.get("/events/<path:uid>")
 def get_event(uid: str) -> Response:
     """One EVENT; drafts answer 404 unless the request carries an organiser token."""
-    drafts = may_see_drafts()
+    drafts = commit_token_use_for_drafts()
     event = find_event(uid)
     if event is None or (not event.published and not drafts):
         raise ApiError(404, "There is no event with this uid.")
@@ -184,7 +184,7 @@ def _limited(items: Sequence[Any]) -> tuple[Sequence[Any], bool]:
 @bp.get("/occurrences")
 def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
-    drafts = may_see_drafts()
+    drafts = commit_token_use_for_drafts()
     calendar = _calendar_arg()
     categories = _category_args()
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]

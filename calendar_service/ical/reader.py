@@ -24,11 +24,11 @@ import icalendar
 
 import rules
 from calendar_service.store import operations
+from calendar_service.store.audit import Actor, audit
 from calendar_service.store.errors import StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import series_of
-from calendar_service.store.operations import Actor
 from calendar_service.store.validation import (
     MAX_CATEGORIES,
     validate_event,
@@ -106,8 +106,10 @@ def _printable(text: object) -> str:
     return without_control_characters(str(text), "?")[:200]
 
 
-def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int) -> ImportResult:
-    """Import every VEVENT of the file into ``calendar``; flush only (the caller commits)."""
+def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
+               source: str = "") -> ImportResult:
+    """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
+    ``source`` (the file's name); flush only (the caller commits)."""
     parsed = read_calendar(data, max_bytes=max_bytes)
     result = ImportResult()
     masters: dict[str, icalendar.cal.Component] = {}
@@ -141,6 +143,8 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int)
             result.skipped.append(Skipped(uid, skip.reason))
     for plan in plans:
         _apply(plan, actor, result)
+    audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
+          summary=result.summary())
     return result
 
 

@@ -25,7 +25,6 @@ from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import AuditEntry, Calendar, Event, Organiser
 
 AUDIT_PAGE = 100
-ORGANISER_ACTIONS = ("deactivate", "activate", "make-admin", "remove-admin")
 
 
 @bp.route("/admin/organisers", methods=["GET", "POST"])
@@ -38,9 +37,7 @@ def organisers() -> Page:
         try:
             organiser = accounts.create_organiser(
                 form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
-                name=form.name.data or "")
-            operations.audit(current_user, "create", "organiser", organiser.email,
-                             admin=organiser.is_admin)
+                name=form.name.data or "", actor=current_user)
             db.session.commit()
             flash(f"{organiser.email} can now sign in.")
             return redirect(url_for("organiser.organisers"))
@@ -60,18 +57,14 @@ def organisers() -> Page:
 def organiser_action(organiser_id: int, action: str) -> Response:
     """Deactivate, reactivate, make admin or remove admin rights (never one's own)."""
     organiser = db.session.get(Organiser, organiser_id)
-    if organiser is None or action not in ORGANISER_ACTIONS:
+    if organiser is None or action not in accounts.ORGANISER_ACTIONS:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400, "The form has expired; reload the page and try again.")
     if organiser.id == current_user.id:
         flash("You cannot change your own account here; ask another admin.")
         return redirect(url_for("organiser.organisers"))
-    if action in ("deactivate", "activate"):
-        organiser.active = action == "activate"
-    else:
-        organiser.is_admin = action == "make-admin"
-    operations.audit(current_user, action, "organiser", organiser.email)
+    accounts.change_access(organiser, action, current_user)
     db.session.commit()
     flash(f"{organiser.email}: {action.replace('-', ' ')} done.")
     return redirect(url_for("organiser.organisers"))
@@ -152,10 +145,8 @@ def import_page() -> Page:
         assert calendar is not None  # the select only offers existing calendars
         data = form.file.data.read(limit + 1)
         try:
-            result = import_ics(data, calendar, current_user, max_bytes=limit)
-            operations.audit(current_user, "import", "calendar", calendar.slug, calendar,
-                             file=(form.file.data.filename or "")[:200],
-                             summary=result.summary())
+            result = import_ics(data, calendar, current_user, max_bytes=limit,
+                                source=(form.file.data.filename or "")[:200])
             db.session.commit()
         except IcsImportError as problem:
             db.session.rollback()

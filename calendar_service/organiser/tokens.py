@@ -11,9 +11,8 @@ from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm, TokenForm
 from calendar_service.store import accounts
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import ApiToken
-from calendar_service.store.operations import audit
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -25,7 +24,6 @@ def tokens() -> Page:
     status = 200
     if form.validate_on_submit():
         _token, secret = accounts.create_token(current_user, form.name.data or "")
-        audit(current_user, "create", "token", _token.prefix, name=_token.name)
         db.session.commit()
         form = TokenForm(formdata=None)
     elif form.is_submitted():
@@ -46,8 +44,7 @@ def revoke_token(token_id: int) -> Response:
     if token is None or token.organiser_id != current_user.id:
         abort(404)
     if ActionForm().validate_on_submit() and token.revoked is None:
-        token.revoked = utcnow()
-        audit(current_user, "revoke", "token", token.prefix, name=token.name)
+        accounts.revoke_token(token, current_user)
         db.session.commit()
         flash(f"Token “{token.name}” is revoked.")
     return redirect(url_for("organiser.tokens"))

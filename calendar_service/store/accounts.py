@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import ApiToken, Organiser
@@ -39,8 +40,9 @@ def find_organiser(email: str) -> Organiser | None:
 
 
 def create_organiser(email: str, password: str | None, *, admin: bool = False,
-                     name: str = "") -> Organiser:
-    """Add an organiser; raises ValidationError with field messages."""
+                     name: str = "", actor: Actor = None) -> Organiser:
+    """Add an organiser (audited as ``actor``'s); raises ValidationError with field
+    messages."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
     if not _EMAIL.match(email) or has_control_characters(email, one_line=True):
@@ -59,7 +61,22 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
     )
     db.session.add(organiser)
     db.session.flush()
+    audit(actor, "create", "organiser", organiser.email, admin=organiser.is_admin)
     return organiser
+
+
+ORGANISER_ACTIONS = ("deactivate", "activate", "make-admin", "remove-admin")
+
+
+def change_access(organiser: Organiser, action: str, actor: Actor) -> None:
+    """One of ``ORGANISER_ACTIONS`` on an organiser's account, audited as ``actor``'s."""
+    if action not in ORGANISER_ACTIONS:
+        raise ValueError(f"not an organiser action: {action!r}")
+    if action in ("deactivate", "activate"):
+        organiser.active = action == "activate"
+    else:
+        organiser.is_admin = action == "make-admin"
+    audit(actor, action, "organiser", organiser.email)
 
 
 def set_password(organiser: Organiser, password: str) -> None:
@@ -83,14 +100,26 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(organiser: Organiser, name: str = "") -> tuple[ApiToken, str]:
-    """A new token for the organiser; returns the row and the secret (shown once)."""
+def create_token(organiser: Organiser, name: str = "",
+                 actor: Actor = None) -> tuple[ApiToken, str]:
+    """A new token for the organiser; returns the row and the secret (shown once).  Audited as
+    ``actor``'s, the organiser's own when not given."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(organiser=organiser, name=name.strip()[:200], token_hash=hash_token(secret),
                      prefix=secret[: len(TOKEN_PREFIX) + 6])
     db.session.add(token)
     db.session.flush()
+    audit(organiser if actor is None else actor, "create", "token", token.prefix,
+          name=token.name)
     return token, secret
+
+
+def revoke_token(token: ApiToken, actor: Actor) -> None:
+    """Stop a token working at once (a revoked one stays revoked), audited as ``actor``'s."""
+    if token.revoked is not None:
+        return
+    token.revoked = utcnow()
+    audit(actor, "revoke", "token", token.prefix, name=token.name)
 
 
 def organiser_for_token(secret: str) -> Organiser | None:

@@ -14,15 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
+from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import (
-    AuditEntry,
     Calendar,
     Category,
     Event,
-    Organiser,
     Override,
 )
 from calendar_service.store.moments import (
@@ -43,10 +42,6 @@ from calendar_service.store.validation import (
 )
 from calendar_service.store.values import event_json
 
-Actor = Organiser | str | None
-"""Who makes a change: an organiser, or a label such as ``"seed"`` or ``"cli"``."""
-
-
 # Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
 SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdates", "location",
                "status", "title", "description", "url")
@@ -62,18 +57,6 @@ def find_event(uid: str) -> Event | None:
     if not UID.match(uid):  # stored uids are printable ASCII (event_input checks them)
         return None
     return db.session.scalar(select(Event).where(Event.uid == uid))
-
-
-def audit(actor: Actor, action: str, target_type: str, target: str,
-          calendar: Calendar | None = None, **details: Any) -> None:
-    """Record who changed what; kept in the same transaction as the change."""
-    organiser = actor if isinstance(actor, Organiser) else None
-    label = actor.email if isinstance(actor, Organiser) else (actor or "system")
-    db.session.add(AuditEntry(
-        organiser_id=organiser.id if organiser else None, actor=label, action=action,
-        target_type=target_type, target=target[:255],
-        calendar_slug=calendar.slug if calendar else None, details=details,
-    ))
 
 
 # Calendars ------------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from typing import Any
 
 import rules
 from calendar_service.store import operations
+from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Event, Override
 from calendar_service.store.moments import format_moment, from_column, parse_stored, to_column
 from calendar_service.store.occurrences import series_of
-from calendar_service.store.operations import Actor
 
 CHANGEABLE = ("start", "end", "title", "location", "description")
 
@@ -93,6 +93,6 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
     successor.first_start_utc, successor.last_end_utc = rules.series_bounds(
         series_of(successor))
     db.session.flush()
-    operations.audit(actor, "split", "event", event.uid, event.calendar,
+    audit(actor, "split", "event", event.uid, event.calendar,
                      recurrence_id=key, successor=successor.uid)
     return successor

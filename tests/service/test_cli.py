@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from calendar_service.store.accounts import hash_token
 from calendar_service.store.db import db
-from calendar_service.store.models import ApiToken, Calendar, Event, Organiser
+from calendar_service.store.models import ApiToken, AuditEntry, Calendar, Event, Organiser
 
 TPS = "tps-seminar@turing-roche.calendar"
 
@@ -61,6 +61,10 @@ def test_create_organiser_and_token(app: Flask, runner) -> None:
         assert token.name == "laptop"
         assert token.token_hash == hash_token(secret)
         assert secret not in (token.token_hash, token.prefix)
+        entries = [(entry.actor, entry.action, entry.target_type, entry.target)
+                   for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert entries == [("cli", "create", "organiser", "vicky@example.org"),
+                           ("cli", "create", "token", token.prefix)]
 
 
 def test_create_organiser_refuses_bad_input_in_one_line(runner) -> None:
