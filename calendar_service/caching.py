@@ -6,7 +6,7 @@ a calendar's version), so an entry is never stale and the only questions are how
 and how to avoid building the same value twice; this module answers both once, for all of them.
 
 A pure utility: it imports nothing from Flask or the rest of the service, so any layer may use
-it.
+it.  The app owns the instances the service uses (``calendar_service.app_caches``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one LRU cache class: bounded by weight, single-flight builds, slots."""
+"""The one LRU cache class: bounded by weight, single-flight builds, slots; and the app's own."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
+from flask import Flask
 
+from calendar_service import create_app
+from calendar_service.app_caches import (
+    BLOCK_ENTRIES,
+    EXPANSION_OCCURRENCES,
+    FEED_BYTES,
+    SERIES_ENTRIES,
+    app_caches,
+)
 from calendar_service.caching import LRUCache, byte_size, one_each
+from calendar_service.store.db import db
 
 T = TypeVar("T")
 
@@ -181,3 +191,27 @@ def test_clear_empties_the_cache() -> None:
 def test_a_bound_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_weight"):
         LRUCache(0)
+
+
+def test_each_app_owns_its_caches_with_the_service_bounds(
+        app: Flask, app_config: dict[str, object]) -> None:
+    caches = app_caches(app)
+    with app.app_context():
+        assert app_caches() is caches
+    assert (caches.series.max_weight, caches.expansions.max_weight, caches.blocks.max_weight,
+            caches.feeds.max_weight) == (20_000, 10_000, 50_000, 32 * 1024 * 1024)
+    assert (SERIES_ENTRIES, EXPANSION_OCCURRENCES, BLOCK_ENTRIES, FEED_BYTES) == (
+        20_000, 10_000, 50_000, 32 * 1024 * 1024)
+    caches.feeds.get_or_build("v1", lambda: b"feed")
+    other = create_app(app_config)  # another worker: its own, cold caches
+    assert app_caches(other) is not caches
+    assert len(app_caches(other).feeds) == 0
+    with other.app_context():
+        db.engine.dispose()
+    caches.clear()
+    assert len(caches.feeds) == 0
+
+
+def test_an_app_not_made_by_the_factory_has_no_caches() -> None:
+    with pytest.raises(RuntimeError, match="create_app"):
+        app_caches(Flask("bare"))
