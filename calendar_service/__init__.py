@@ -19,6 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     register_config(app, test_config)
     register_extensions(app)
+    register_caches(app)
     register_guards(app)
     register_filters(app)
     register_blueprints(app)
@@ -73,6 +74,12 @@ def register_extensions(app: Flask) -> None:
         if not organiser_id.isdigit():
             return None
         return db.session.get(Organiser, int(organiser_id))
+
+
+def register_caches(app: Flask) -> None:
+    from calendar_service.app_caches import init_app
+
+    init_app(app)
 
 
 def register_guards(app: Flask) -> None:

@@ -7,8 +7,9 @@ valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feed
 The validators come from the database without building anything: a feed's ETag is a hash of the
 calendar's ``version`` (bumped in the same transaction as any change), the category filter, the
 history cut-off, the base URL and ``ical.FORMAT_VERSION``.  Every worker reads the version on
-every request, so a change is seen by all of them at once; a built feed is kept in a small
-per-process cache under that ETag, which therefore can never serve a stale feed.
+every request, so a change is seen by all of them at once; a built feed is kept in the app's
+``feeds`` cache (``app_caches``) under that ETag, which therefore can never serve a stale feed.
+Each feed keeps only its newest version there, built once per process however many threads ask.
 
 History: a feed leaves out one-off events (and RDATE-only sets) whose last occurrence ended
 before the cut-off, the first of the month ``HISTORY_MONTHS`` months before the current one.
@@ -23,8 +24,6 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from werkzeug.http import http_date as _http_date
 from werkzeug.http import parse_date, parse_etags
 from werkzeug.utils import secure_filename
 
+from calendar_service.app_caches import app_caches
 from calendar_service.feeds.blueprint import bp
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db, utcnow
@@ -49,8 +49,6 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "public, max-age=900"
 # One-off events that ended before the first of the month this many months back are left out.
 HISTORY_MONTHS = 6
-# Bytes of built feeds kept per process (each feed keeps only its newest version).
-CACHE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,82 +61,6 @@ class Validators:
     @property
     def http_date(self) -> str:
         return _http_date(self.last_modified.replace(microsecond=0))
-
-
-class FeedCache:
-    """Built bodies keyed by ETag: a key names one version of one feed, so entries never go
-    stale.  Each feed (its ``slot``) keeps only its newest version, and the least recently used
-    are dropped beyond ``max_bytes``, so memory follows the number of feeds, not of changes.
-
-    A version is built once per process: when a change makes every thread of a worker miss at
-    once, one builds it and the others wait for its bytes, instead of all building the same feed
-    side by side (each build holds the GIL, so parallel ones only slow each other down)."""
-
-    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-        self._slots: dict[str, str] = {}  # slot → its newest key
-        self._slot_of: dict[str, str] = {}  # key → its slot
-        self._building: dict[str, threading.Lock] = {}  # key → held while a thread builds it
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get_or_build(self, key: str, build: Callable[[], bytes], *, slot: str) -> bytes:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            with self._lock:
-                if key in self._entries:  # built by the thread this one waited for
-                    self._entries.move_to_end(key)
-                    return self._entries[key]
-            try:
-                body = build()
-                self._store(key, body, slot)
-            finally:
-                with self._lock:
-                    self._building.pop(key, None)
-        return body
-
-    def _store(self, key: str, body: bytes, slot: str) -> None:
-        with self._lock:
-            previous = self._slots.get(slot)
-            if previous is not None and previous != key:
-                self._drop(previous)
-            if key not in self._entries:
-                self._entries[key] = body
-                self._bytes += len(body)
-            self._slots[slot] = key
-            self._slot_of[key] = slot
-            while self._bytes > self.max_bytes and len(self._entries) > 1:
-                self._drop(next(iter(self._entries)))
-
-    def _drop(self, key: str) -> None:
-        body = self._entries.pop(key, None)
-        if body is not None:
-            self._bytes -= len(body)
-        slot = self._slot_of.pop(key, None)
-        if slot is not None and self._slots.get(slot) == key:
-            del self._slots[slot]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def _cache() -> FeedCache:
-    cache = current_app.extensions.get("feeds.cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault("feeds.cache", FeedCache())
-    return cache  # type: ignore[no-any-return]
-
-
-def _blocks() -> ical.BlockCache:
-    blocks = current_app.extensions.get("feeds.blocks")
-    if blocks is None:
-        blocks = current_app.extensions.setdefault("feeds.blocks", ical.BlockCache())
-    return blocks  # type: ignore[no-any-return]
 
 
 def stamp_reader() -> StampReader:
@@ -232,9 +154,10 @@ def build_feed(calendar: Calendar | Stamped, categories: Sequence[str], now: dat
             source_url=links.feed_url(loaded.slug, categories),
         )
         return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
-                               _blocks())
+                               app_caches().blocks)
 
-    return _cache().get_or_build(validators.etag, build, slot=feed_slot(calendar.id, categories))
+    return app_caches().feeds.get_or_build(validators.etag, build,
+                                           slot=feed_slot(calendar.id, categories))
 
 
 def feed_slot(calendar_id: int, categories: Sequence[str]) -> str:
@@ -299,8 +222,8 @@ def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
     etag = validators.etag + ("-gzip" if gzipped else "")
     data = body()
     if gzipped:
-        data = _cache().get_or_build(etag, lambda: gzip.compress(data, mtime=0),
-                                     slot=slot() + "\x1fgzip")
+        data = app_caches().feeds.get_or_build(etag, lambda: gzip.compress(data, mtime=0),
+                                               slot=slot() + "\x1fgzip")
     response = Response(data, content_type=CONTENT_TYPE)
     response.headers.set("Content-Disposition", disposition, filename=filename)
     if gzipped:
@@ -348,7 +271,7 @@ def event_feed(uid: str) -> Response:
     validators = Validators(tag, max(event.updated, calendar.changed))
 
     def build() -> bytes:
-        return _cache().get_or_build(
+        return app_caches().feeds.get_or_build(
             tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)), slot=slot)
 
     name = secure_filename(event.title)[:80] or "event"

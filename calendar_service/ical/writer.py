@@ -24,8 +24,6 @@ The caller (``feeds.py``) decides what may be shown: it hands in published event
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +34,7 @@ from icalendar import Event as IEvent
 from icalendar import vDuration, vRecur, vText
 
 import rules
+from calendar_service.caching import LRUCache
 from calendar_service.ical.vtimezone import is_utc, vtimezone
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment
@@ -62,7 +61,7 @@ class FeedInfo:
 
 
 def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, str],
-               blocks: BlockCache | None = None) -> bytes:
+               blocks: LRUCache[BlockKey, bytes] | None = None) -> bytes:
     """A subscribable feed of these (published) events; ``page_urls`` maps UID → event page.
 
     ``blocks`` keeps each event's serialised VEVENTs between builds, so a change to one event
@@ -113,7 +112,7 @@ _END = b"END:VCALENDAR\r\n"
 
 
 def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str, str],
-            blocks: BlockCache | None = None) -> bytes:
+            blocks: LRUCache[BlockKey, bytes] | None = None) -> bytes:
     """The calendar with its VTIMEZONEs, then each event's VEVENTs, as icalendar writes them.
 
     icalendar serialises a calendar as its own lines followed by each subcomponent's
@@ -132,40 +131,33 @@ def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str
     head = bytes(calendar.to_ical())
     if not head.endswith(_END):  # icalendar always ends a component so; guard the assumption
         raise AssertionError("unexpected calendar serialisation")
-    cache = blocks if blocks is not None else BlockCache()
     parts = [head[: -len(_END)]]
-    parts.extend(cache.block(event, page_urls.get(event.uid, "")) for event in ordered)
+    parts.extend(_block(blocks, event, page_urls.get(event.uid, "")) for event in ordered)
     parts.append(_END)
     return b"".join(parts)
 
 
-class BlockCache:
-    """Serialised VEVENTs per event version (LRU): the expensive part of building a feed.
+BlockKey = tuple[object, ...]
 
-    The key holds everything a block is written from that can change without the event's
-    ``revision`` changing (category names, its page URL), so a hit is always the right bytes.
-    """
 
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self._blocks: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+def block_key(event: Event, page_url: str) -> BlockKey:
+    """What names an event's VEVENTs: its version, and everything they are written from that
+    can change without the event's ``revision`` changing (category names, its page URL), so a
+    cached block is always the right bytes."""
+    return (event.id, event.uid, event.revision, event.sequence, event.updated,
+            tuple(category.name for category in event.categories), page_url, FORMAT_VERSION)
 
-    def block(self, event: Event, page_url: str) -> bytes:
-        key = (event.id, event.uid, event.revision, event.sequence, event.updated,
-               tuple(category.name for category in event.categories), page_url, FORMAT_VERSION)
-        with self._lock:
-            found = self._blocks.get(key)
-            if found is not None:
-                self._blocks.move_to_end(key)
-                return found
-        data = b"".join(bytes(component.to_ical())
-                        for component in series_components(event, page_url))
-        with self._lock:
-            self._blocks[key] = data
-            while len(self._blocks) > self.size:
-                self._blocks.popitem(last=False)
-        return data
+
+def event_block(event: Event, page_url: str) -> bytes:
+    """The event's VEVENTs serialised, as icalendar writes them inside a calendar."""
+    return b"".join(bytes(component.to_ical())
+                    for component in series_components(event, page_url))
+
+
+def _block(blocks: LRUCache[BlockKey, bytes] | None, event: Event, page_url: str) -> bytes:
+    if blocks is None:
+        return event_block(event, page_url)
+    return blocks.get_or_build(block_key(event, page_url), lambda: event_block(event, page_url))
 
 
 def series_components(event: Event, page_url: str) -> list[IEvent]:

@@ -8,8 +8,6 @@ window rather than the number of series in the database.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from sqlalchemy import CompoundSelect, Select, or_, select, union_all
 from sqlalchemy.orm import defer, selectinload, undefer
 
 import rules
+from calendar_service.app_caches import Caches, app_caches
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
 from calendar_service.store.moments import from_column, parse_stored
@@ -60,79 +59,30 @@ def series_key(event: Event) -> SeriesKey:
     return (event.id, event.uid, event.revision, event.updated)
 
 
-class SeriesCache:
-    """Engine series of stored events, per event version, for the read paths (LRU).
+ExpansionKey = tuple[SeriesKey, datetime, datetime, int]
 
-    Building a series validates it again (the rule is parsed, the exceptions checked), which is a
-    quarter of an agenda's cost.  Keyed by ``series_key``, so a stale series is never returned.
-    Writes never use it: operations build their series from the row as it is being changed.
+
+def read_series(event: Event, caches: Caches | None = None) -> rules.Series:
+    """The event's series for the read paths, from the app's ``series`` cache.
+
+    Keyed by ``series_key``, so a stale series is never returned.  Writes never use it:
+    operations build their series from the row as it is being changed (``series_of``).
     """
-
-    def __init__(self, size: int = 20_000) -> None:
-        self.size = size
-        self._series: OrderedDict[SeriesKey, rules.Series] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def series(self, event: Event) -> rules.Series:
-        key = series_key(event)
-        with self._lock:
-            found = self._series.get(key)
-            if found is not None:
-                self._series.move_to_end(key)
-                return found
-        series = series_of(event)
-        with self._lock:
-            self._series[key] = series
-            while len(self._series) > self.size:
-                self._series.popitem(last=False)
-        return series
-
-    def holds(self, event: Event) -> bool:
-        with self._lock:
-            return series_key(event) in self._series
+    held = caches if caches is not None else app_caches()
+    return held.series.get_or_build(series_key(event), lambda: series_of(event))
 
 
-class ExpansionCache:
-    """Expansions of series over windows, for the read paths (LRU, bounded by what it holds).
+def expansion(event: Event, window: rules.Window, limit: int,
+              caches: Caches | None = None) -> rules.Expansion:
+    """The event's occurrences in the window, from the app's ``expansions`` cache.
 
     ``rules.expand`` is a pure function of the series, the window and the limit, and the series
-    key moves with every change, so an entry is never stale.  Agenda pages ask for the same
-    day-aligned windows all day and API clients repeat theirs, and expanding is the largest part
-    of an agenda's cost.  The bound counts occurrences (an empty expansion as one): about 800
-    bytes each, so the default holds a few windows of a thousand busy series in ~8 MB.
+    key moves with every change, so the key is those four and an entry is never stale.
     """
-
-    def __init__(self, max_occurrences: int = 10_000) -> None:
-        self.max_occurrences = max_occurrences
-        self._expansions: OrderedDict[tuple[SeriesKey, datetime, datetime, int],
-                                      rules.Expansion] = OrderedDict()
-        self._held = 0
-        self._lock = threading.Lock()
-
-    def expansion(self, event: Event, window: rules.Window, limit: int) -> rules.Expansion:
-        key = (series_key(event), window.start_utc, window.end_utc, limit)
-        with self._lock:
-            found = self._expansions.get(key)
-            if found is not None:
-                self._expansions.move_to_end(key)
-                return found
-        expansion = rules.expand(_read_series.series(event), window, limit=limit)
-        with self._lock:
-            if key not in self._expansions:
-                self._expansions[key] = expansion
-                self._held += _weight(expansion)
-            while self._held > self.max_occurrences and len(self._expansions) > 1:
-                _, dropped = self._expansions.popitem(last=False)
-                self._held -= _weight(dropped)
-        return expansion
-
-
-def _weight(expansion: rules.Expansion) -> int:
-    return max(1, len(expansion.occurrences))
-
-
-_read_series = SeriesCache()
-_expansions = ExpansionCache()
+    held = caches if caches is not None else app_caches()
+    key: ExpansionKey = (series_key(event), window.start_utc, window.end_utc, limit)
+    return held.expansions.get_or_build(
+        key, lambda: rules.expand(read_series(event, held), window, limit=limit))
 
 
 def load_for_series(events: Sequence[Event]) -> None:
@@ -140,7 +90,8 @@ def load_for_series(events: Sequence[Event]) -> None:
     overrides) for the events whose series is not cached: one query for all of them, where
     touching the attributes would cost one or two queries per event.  Most requests need none:
     the series of a busy calendar's events are cached from the first request on."""
-    missing = [event.id for event in events if not _read_series.holds(event)]
+    cached = app_caches().series
+    missing = [event.id for event in events if series_key(event) not in cached]
     if not missing:
         return
     db.session.scalars(
@@ -271,12 +222,13 @@ def expand_events(
 
     Raises rules.ExpansionLimitError when one event would cost more than the engine allows.
     """
+    caches = app_caches()
     items: list[EventOccurrence] = []
     truncated = False
     for event in events:
-        expansion = _expansions.expansion(event, window, limit)
-        truncated = truncated or expansion.truncated
-        items.extend(EventOccurrence(event, occurrence) for occurrence in expansion.occurrences)
+        expanded = expansion(event, window, limit, caches)
+        truncated = truncated or expanded.truncated
+        items.extend(EventOccurrence(event, occurrence) for occurrence in expanded.occurrences)
     items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
     return OccurrenceList(tuple(items), truncated)
 

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 
 import rules
+from calendar_service.app_caches import Caches, app_caches, init_app
 from calendar_service.store import occurrences, operations
 from calendar_service.store.db import db
 
@@ -20,10 +21,9 @@ DECEMBER = rules.Window(datetime(2027, 12, 1, tzinfo=UTC), datetime(2027, 12, 29
 
 
 @pytest.fixture
-def cold_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fresh caches, as in a worker that has served nothing yet."""
-    monkeypatch.setattr(occurrences, "_read_series", occurrences.SeriesCache())
-    monkeypatch.setattr(occurrences, "_expansions", occurrences.ExpansionCache())
+def cold_caches(app: Flask) -> None:
+    """Empty caches, as in a worker that has served nothing yet."""
+    app_caches(app).clear()
 
 
 @pytest.fixture
@@ -110,16 +110,19 @@ def test_a_change_is_listed_at_once_whatever_was_cached(app: Flask, make_event: 
 def test_the_expansion_cache_holds_a_bounded_number_of_occurrences(
         app: Flask, make_event: Make) -> None:
     weekly_with_exceptions(app, make_event, 3)
-    cache = occurrences.ExpansionCache(max_occurrences=7)
+    caches = init_app(app, Caches.new(expansion_occurrences=7))
+    expansion = occurrences.expansion
     with app.app_context():
         events = occurrences.window_query(DECEMBER).order_by(None)
         rows = db.session.scalars(events.order_by(occurrences.Event.uid)).all()
-        first = cache.expansion(rows[0], DECEMBER, 1000)
+        first = expansion(rows[0], DECEMBER, 1000)
         assert [o.start_utc.day for o in first.occurrences] == [1, 15, 22]
-        assert cache.expansion(rows[0], DECEMBER, 1000) is first  # a hit
-        cache.expansion(rows[1], DECEMBER, 1000)
-        cache.expansion(rows[2], DECEMBER, 1000)  # 9 held > 7: the oldest goes
-        assert cache.expansion(rows[0], DECEMBER, 1000) is not first
-        assert cache.expansion(rows[0], DECEMBER, 1000).occurrences == first.occurrences
-        limited = cache.expansion(rows[0], DECEMBER, 2)  # the limit is part of the key
+        assert expansion(rows[0], DECEMBER, 1000) is first  # a hit
+        expansion(rows[1], DECEMBER, 1000)
+        assert caches.expansions.weight == 6
+        expansion(rows[2], DECEMBER, 1000)  # 9 held > 7: the oldest goes
+        assert (len(caches.expansions), caches.expansions.weight) == (2, 6)
+        assert expansion(rows[0], DECEMBER, 1000) is not first
+        assert expansion(rows[0], DECEMBER, 1000).occurrences == first.occurrences
+        limited = expansion(rows[0], DECEMBER, 2)  # the limit is part of the key
         assert (len(limited.occurrences), limited.truncated) == (2, True)

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from calendar_service.app_caches import Caches
 from calendar_service.feeds.views import build_feed, history_cutoff
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db
@@ -29,7 +30,10 @@ def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
                              source_url=links.feed_url(calendar.slug))
         pages = {event.uid: links.event_page_url(event.uid) for event in events}
         fresh = ical.feed_bytes(events, info, pages)
-        cached = ical.feed_bytes(events, info, pages, ical.BlockCache())
+        blocks = Caches.new().blocks
+        cached = ical.feed_bytes(events, info, pages, blocks)
+        assert len(blocks) == 12  # one block per event
+        assert ical.feed_bytes(events, info, pages, blocks) == cached  # from the blocks alone
         again = build_feed(calendar, [], feeds.utcnow())
     assert fresh == cached == again == served
     assert served.count(b"BEGIN:VEVENT") == 12
@@ -55,9 +59,7 @@ def test_a_renamed_category_reaches_the_feed_though_no_event_changed(
 
 
 def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> None:
-    from calendar_service.feeds.views import FeedCache
-
-    cache = FeedCache(max_bytes=25)
+    cache = Caches.new(feed_bytes=25).feeds
     assert cache.get_or_build("v1", lambda: b"a" * 10, slot="feed-a") == b"a" * 10
     assert cache.get_or_build("v1", lambda: b"never built", slot="feed-a") == b"a" * 10
     assert cache.get_or_build("v2", lambda: b"b" * 10, slot="feed-a") == b"b" * 10
@@ -65,6 +67,7 @@ def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> N
     cache.get_or_build("w1", lambda: b"c" * 10, slot="feed-b")
     cache.get_or_build("x1", lambda: b"d" * 10, slot="feed-c")
     assert len(cache) == 2  # 30 bytes > 25: the least recently used (feed-a v2) went
+    assert cache.weight == 20
     assert cache.get_or_build("v2", lambda: b"rebuilt", slot="feed-a") == b"rebuilt"
 
 
@@ -72,9 +75,7 @@ def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> 
     import threading
     import time
 
-    from calendar_service.feeds.views import FeedCache
-
-    cache = FeedCache()
+    cache = Caches.new().feeds
     builds: list[str] = []
     start = threading.Barrier(4)
 
@@ -99,9 +100,7 @@ def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> 
 
 
 def test_a_failed_build_leaves_the_next_request_to_build_again() -> None:
-    from calendar_service.feeds.views import FeedCache
-
-    cache = FeedCache()
+    cache = Caches.new().feeds
 
     def failing() -> bytes:
         raise LookupError("calendar deleted meanwhile")

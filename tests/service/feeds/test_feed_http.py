@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.http import http_date, parse_date
 
-from calendar_service.feeds.views import CACHE_CONTROL, FeedCache
+from calendar_service.app_caches import app_caches
+from calendar_service.feeds.views import CACHE_CONTROL
 from calendar_service.ical import writer as ical
 
 Make = Callable[..., dict[str, Any]]
@@ -97,7 +98,7 @@ def test_the_304_path_does_not_build_the_feed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     response = client.get(FEED)
-    app.extensions["feeds.cache"] = FeedCache()  # as a worker that has never built it
+    app_caches(app).feeds.clear()  # as a worker that has never built it
 
     def refuse(*args: Any, **kwargs: Any) -> bytes:
         raise AssertionError("the feed was built for a conditional request")

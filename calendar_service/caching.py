@@ -1,0 +1,135 @@
+"""One thread-safe LRU cache for every per-process cache of the service.
+
+The read paths keep engine series, expansions, serialised VEVENTs and built feeds between
+requests.  Each is keyed by something that names one version of what it holds (a row's revision,
+a calendar's version), so an entry is never stale and the only questions are how much to keep
+and how to avoid building the same value twice; this module answers both once, for all of them.
+
+A pure utility: it imports nothing from Flask or the rest of the service, so any layer may use
+it.  The app owns the instances the service uses (``calendar_service.app_caches``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def one_each(value: object) -> int:
+    """Weight of an entry in a cache bounded by its number of entries."""
+    return 1
+
+
+def byte_size(value: bytes) -> int:
+    """Weight of an entry in a cache bounded by the bytes it holds."""
+    return len(value)
+
+
+class LRUCache(Generic[K, V]):
+    """Values by key, least recently used dropped first once their total weight passes
+    ``max_weight``, each value built once however many threads miss it at the same time.
+
+    Bounded by weight rather than count because values differ in cost: a feed by its bytes, an
+    expansion by its occurrences.  The newest entry is always kept, even alone over the bound,
+    so a value larger than the budget is still served from the cache until something replaces it.
+
+    A key may name a ``slot`` (say, one feed whose versions are the keys): storing a key drops
+    the older key of its slot, so memory follows the number of slots, not of versions.
+
+    Single flight: when a change makes every thread of a worker miss at once, one builds and the
+    others wait for its value instead of building it side by side (a build holds the GIL, so
+    parallel ones only slow each other down).  A build that raises stores nothing; the waiters
+    then try again, one of them building.
+    """
+
+    def __init__(self, max_weight: int, weight: Callable[[V], int] = one_each) -> None:
+        if max_weight < 1:
+            raise ValueError(f"max_weight must be positive, not {max_weight}")
+        self.max_weight = max_weight
+        self._weigh = weight
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()  # key → (value, weight)
+        self._held = 0
+        self._slots: dict[Hashable, K] = {}  # slot → its newest key
+        self._slot_of: dict[K, Hashable] = {}  # key → its slot
+        self._building: dict[K, threading.Event] = {}  # key → set when its build ends
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: K, build: Callable[[], V], *, slot: Hashable | None = None
+                     ) -> V:
+        """The value of ``key``: cached, built by the thread already building it, or built now
+        by calling ``build`` (then stored, under ``slot`` if given)."""
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    return entry[0]
+                done = self._building.get(key)
+                if done is None:
+                    done = self._building[key] = threading.Event()
+                    break
+            done.wait()  # then look again: built, or failed and to be built by one of us
+        try:
+            value = build()
+        except BaseException:
+            with self._lock:
+                del self._building[key]
+            done.set()
+            raise
+        with self._lock:
+            self._store(key, value, slot)
+            del self._building[key]
+        done.set()
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` is held, without making it recently used."""
+        with self._lock:
+            return key in self._entries
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def weight(self) -> int:
+        """The total weight held (at most ``max_weight``, unless one entry alone is more)."""
+        with self._lock:
+            return self._held
+
+    def clear(self) -> None:
+        """Drop every entry, as in a process that has built nothing yet (builds in flight
+        still hand their value to their waiters, and store it)."""
+        with self._lock:
+            self._entries.clear()
+            self._slots.clear()
+            self._slot_of.clear()
+            self._held = 0
+
+    def _store(self, key: K, value: V, slot: Hashable | None) -> None:
+        """Store under the lock: replace the slot's older key, then evict down to the bound."""
+        self._drop(key)  # a no-op after a miss, which is when a value is stored
+        if slot is not None:
+            previous = self._slots.get(slot)
+            if previous is not None and previous != key:
+                self._drop(previous)
+            self._slots[slot] = key
+            self._slot_of[key] = slot
+        weight = self._weigh(value)
+        self._entries[key] = (value, weight)
+        self._held += weight
+        while self._held > self.max_weight and len(self._entries) > 1:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: K) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._held -= entry[1]
+        slot = self._slot_of.pop(key, None)
+        if slot is not None and self._slots.get(slot) == key:
+            del self._slots[slot]
