@@ -14,7 +14,7 @@ from pathlib import Path
 from calendar_service.ical import writer as ical
 from calendar_service.store.models import Category, Event, Override
 
-GOLDEN = Path(__file__).parents[2] / "data" / "feeds" / "small-calendar.ics"
+GOLDEN = Path(__file__).parents[1] / "data" / "feeds" / "small-calendar.ics"
 STAMP = datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
 
 
