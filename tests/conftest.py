@@ -1,5 +1,7 @@
-"""Fixtures shared by every service test: an app on a fresh database, its client and runner,
-calendars and events, organisers, their API tokens and signed-in clients.
+"""Fixtures shared by every service test: an app on a fresh database (and more apps on the same
+one), its client and runner; calendars and events, changes to an event or to one of its
+occurrences, and what the app lists in a window; organisers, their API tokens and signed-in
+clients.
 
 The suite runs on a SQLite file per test by default.  With CALENDAR_TEST_DATABASE_URL set
 (a PostgreSQL URL), it makes its own database beside the one named, creates the schema once,
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +109,23 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Another app on the same database (a second worker); its connections close at the end."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any]) -> Flask:
+        other = create_app(config)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
     """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``."""
     from calendar_service.store import operations
@@ -143,6 +163,69 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
+def calendar(make_calendar: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Calendar ``test`` in Europe/London."""
+    return make_calendar(slug="test", timezone="Europe/London")
+
+
+@pytest.fixture
+def change(app: Flask) -> Callable[..., dict[str, Any]]:
+    """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
+    from calendar_service.store import operations
+    from calendar_service.store.values import event_json
+
+    def apply(uid: str, **fields: Any) -> dict[str, Any]:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            operations.update_event(event, fields, "test")
+            db.session.commit()
+            return event_json(event)
+
+    return apply
+
+
+@pytest.fixture
+def override(app: Flask) -> Callable[..., None]:
+    """``override(uid, "2026-03-25T14:00:00", status="cancelled" | start=… | title=…)``: cancel,
+    move or retitle one occurrence as PUT …/occurrences/<recurrence id> would, and commit."""
+    from calendar_service.store import operations
+
+    def apply(uid: str, recurrence_id: str, **data: Any) -> None:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            moment = operations.parse_recurrence_id(event, recurrence_id)
+            operations.set_override(event, moment, data, "test")
+            db.session.commit()
+
+    return apply
+
+
+@pytest.fixture
+def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
+    """``occurrences_between(start, end, project, calendar=None, limit=100, **options)``:
+    ``project(item)`` for each occurrence ``occurrences_in`` lists from ``start`` to ``end``
+    (ISO date-times, read as UTC), in an app context; ``calendar`` is a slug, the other options
+    are ``occurrences_in``'s (``include_drafts=True``, …)."""
+    import rules
+    from calendar_service.store import operations
+    from calendar_service.store.occurrences import occurrences_in
+
+    def between(start: str, end: str, project: Callable[[Any], Any], *,
+                calendar: str | None = None, limit: int = 100, **options: Any) -> list[Any]:
+        with app.app_context():
+            window = rules.Window(datetime.fromisoformat(start).replace(tzinfo=UTC),
+                                  datetime.fromisoformat(end).replace(tzinfo=UTC))
+            if calendar is not None:
+                options["calendar"] = operations.find_calendar(calendar)
+            listing = occurrences_in(window, limit=limit, **options)
+            return [project(item) for item in listing.items]
+
+    return between
+
+
+@pytest.fixture
 def seeded(app: Flask) -> Flask:
     """The app with the Turing–Roche seed calendar loaded."""
     from calendar_service.store.seed import load_seed
@@ -151,23 +234,6 @@ def seeded(app: Flask) -> Flask:
         load_seed()
         db.session.commit()
     return app
-
-
-@pytest.fixture
-def make_app(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
-    """Another app on the same database (a second worker); its connections close at the end."""
-    made: list[Flask] = []
-
-    def make(config: dict[str, Any]) -> Flask:
-        other = create_app(config)
-        made.append(other)
-        return other
-
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, inspect
 
 from calendar_service import create_app
 from calendar_service.store.db import db
+
+MakeApp = Callable[[dict[str, Any]], Flask]
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(
@@ -60,10 +65,11 @@ def test_an_unknown_timezone_setting_is_refused_with_a_clear_message(
         create_app({"SECRET_KEY": "x"})
 
 
-def test_proxy_fix_trusts_forwarded_headers_only_when_configured(app_config: dict) -> None:
+def test_proxy_fix_trusts_forwarded_headers_only_when_configured(app_config: dict,
+                                                                 make_app: MakeApp) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cal.example.org"}
     for hops, expected in ((0, "http://localhost/"), (1, "https://cal.example.org/")):
-        flask_app = create_app({**app_config, "CALENDAR_TRUSTED_PROXIES": hops})
+        flask_app = make_app({**app_config, "CALENDAR_TRUSTED_PROXIES": hops})
 
         @flask_app.get("/_root")
         def root() -> str:

@@ -3,9 +3,13 @@ or a value the database refuses, a 503 to retry while the database is away."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from typing import Any
 
-from calendar_service import create_app
+import pytest
+from flask import Flask
+
+MakeApp = Callable[[dict[str, Any]], Flask]
 
 
 def test_unknown_api_route_is_problem_json(client) -> None:
@@ -33,10 +37,11 @@ def test_control_characters_in_the_address_are_a_clear_400(client, url: str) -> 
         assert "control characters" in response.text
 
 
-def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict) -> None:
+def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict,
+                                                         make_app: MakeApp) -> None:
     from sqlalchemy.exc import DataError
 
-    flask_app = create_app(app_config)
+    flask_app = make_app(app_config)
 
     @flask_app.get("/api/v1/_refused")
     def refused() -> str:
@@ -52,27 +57,24 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict) -> No
     ("/", "text/html"),
     ("/api/v1/calendars", "application/problem+json"),
 ])
-def test_an_unreachable_database_is_a_503_to_retry_not_a_500(path: str, mimetype: str) -> None:
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
-    })
-    response = app.test_client().get(path, headers={"If-None-Match": '"a"'})
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(unreachable_app: Flask, path: str,
+                                                            mimetype: str) -> None:
+    response = unreachable_app.test_client().get(path, headers={"If-None-Match": '"a"'})
     assert response.status_code == 503
     assert response.mimetype == mimetype
     assert response.headers["Retry-After"] == "5"
     assert b"database is not answering" in response.data
 
 
-def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dict) -> None:
+def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dict,
+                                                                 make_app: MakeApp) -> None:
     """The database goes away between the view's answer and the session's closing ROLLBACK (a
     restart): the answer stands, and the next request gets a fresh connection."""
     from sqlalchemy import create_engine, text
 
     from calendar_service.store.db import db
 
-    flask_app = create_app(app_config)
+    flask_app = make_app(app_config)
     url = app_config["SQLALCHEMY_DATABASE_URI"]
 
     @flask_app.get("/_dropped")
@@ -94,5 +96,3 @@ def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dic
     response = client.get("/_dropped")
     assert (response.status_code, response.text) == (200, "answered")
     assert client.get("/healthz").status_code == 200
-    with flask_app.app_context():
-        db.engine.dispose()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from calendar_service import create_app
+from flask import Flask
 
 
 def test_healthz_answers_ok_when_the_database_answers(client) -> None:
@@ -13,13 +11,8 @@ def test_healthz_answers_ok_when_the_database_answers(client) -> None:
     assert response.get_json() == {"status": "ok"}
 
 
-def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
-    })
-    response = app.test_client().get("/healthz")
+def test_healthz_answers_503_when_the_database_is_unreachable(unreachable_app: Flask) -> None:
+    response = unreachable_app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
 
