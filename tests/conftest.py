@@ -1,4 +1,7 @@
-"""Fixtures shared by every service test: an app on a fresh database, its client and runner.
+"""Fixtures shared by every service test: an app on a fresh database (and more apps on the same
+one), its client and runner; calendars and events, changes to an event or to one of its
+occurrences, and what the app lists in a window; organisers, their API tokens and signed-in
+clients.
 
 The suite runs on a SQLite file per test by default.  With CALENDAR_TEST_DATABASE_URL set
 (a PostgreSQL URL), it makes its own database beside the one named, creates the schema once,
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +26,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from calendar_service import create_app
+from calendar_service.store import accounts
 from calendar_service.store.db import db
 
 PG_URL = os.environ.get("CALENDAR_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
 
 # CI runs the property tests on a fixed sequence of examples, so a run is repeatable.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -103,6 +109,23 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Another app on the same database (a second worker); its connections close at the end."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any]) -> Flask:
+        other = create_app(config)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
     """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``."""
     from calendar_service.store import operations
@@ -140,6 +163,69 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
+def calendar(make_calendar: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Calendar ``test`` in Europe/London."""
+    return make_calendar(slug="test", timezone="Europe/London")
+
+
+@pytest.fixture
+def change(app: Flask) -> Callable[..., dict[str, Any]]:
+    """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
+    from calendar_service.store import operations
+    from calendar_service.store.values import event_json
+
+    def apply(uid: str, **fields: Any) -> dict[str, Any]:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            operations.update_event(event, fields, "test")
+            db.session.commit()
+            return event_json(event)
+
+    return apply
+
+
+@pytest.fixture
+def override(app: Flask) -> Callable[..., None]:
+    """``override(uid, "2026-03-25T14:00:00", status="cancelled" | start=… | title=…)``: cancel,
+    move or retitle one occurrence as PUT …/occurrences/<recurrence id> would, and commit."""
+    from calendar_service.store import operations
+
+    def apply(uid: str, recurrence_id: str, **data: Any) -> None:
+        with app.app_context():
+            event = operations.find_event(uid)
+            assert event is not None
+            moment = operations.parse_recurrence_id(event, recurrence_id)
+            operations.set_override(event, moment, data, "test")
+            db.session.commit()
+
+    return apply
+
+
+@pytest.fixture
+def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
+    """``occurrences_between(start, end, project, calendar=None, limit=100, **options)``:
+    ``project(item)`` for each occurrence ``occurrences_in`` lists from ``start`` to ``end``
+    (ISO date-times, read as UTC), in an app context; ``calendar`` is a slug, the other options
+    are ``occurrences_in``'s (``include_drafts=True``, …)."""
+    import rules
+    from calendar_service.store import operations
+    from calendar_service.store.occurrences import occurrences_in
+
+    def between(start: str, end: str, project: Callable[[Any], Any], *,
+                calendar: str | None = None, limit: int = 100, **options: Any) -> list[Any]:
+        with app.app_context():
+            window = rules.Window(datetime.fromisoformat(start).replace(tzinfo=UTC),
+                                  datetime.fromisoformat(end).replace(tzinfo=UTC))
+            if calendar is not None:
+                options["calendar"] = operations.find_calendar(calendar)
+            listing = occurrences_in(window, limit=limit, **options)
+            return [project(item) for item in listing.items]
+
+    return between
+
+
+@pytest.fixture
 def seeded(app: Flask) -> Flask:
     """The app with the Turing–Roche seed calendar loaded."""
     from calendar_service.store.seed import load_seed
@@ -148,3 +234,83 @@ def seeded(app: Flask) -> Flask:
         load_seed()
         db.session.commit()
     return app
+
+
+@pytest.fixture
+def make_organiser(app: Flask) -> Callable[..., dict[str, Any]]:
+    """Add an organiser: ``make_organiser(email=…, admin=False)`` → {"id", "email"}."""
+
+    def make(email: str = "ada@example.org", admin: bool = False,
+             password: str = PASSWORD) -> dict[str, Any]:
+        with app.app_context():
+            organiser = accounts.create_organiser(email, password, admin=admin)
+            db.session.commit()
+            return {"id": organiser.id, "email": organiser.email, "password": password}
+
+    return make
+
+
+@pytest.fixture
+def organiser(make_organiser: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    return make_organiser("ada@example.org")
+
+
+@pytest.fixture
+def admin(make_organiser: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    return make_organiser("grace@example.org", admin=True)
+
+
+@pytest.fixture
+def make_token(app: Flask) -> Callable[[str], str]:
+    """A new API token secret for the organiser with this e-mail."""
+
+    def make(email: str, name: str = "test") -> str:
+        with app.app_context():
+            found = accounts.find_organiser(email)
+            assert found is not None
+            _row, secret = accounts.create_token(found, name)
+            db.session.commit()
+            return secret
+
+    return make
+
+
+@pytest.fixture
+def token(organiser: dict[str, Any], make_token: Callable[[str], str]) -> str:
+    return make_token(organiser["email"])
+
+
+@pytest.fixture
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin_headers(admin: dict[str, Any], make_token: Callable[[str], str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(admin['email'])}"}
+
+
+def _sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/organiser/sign-in", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def sign_in() -> Callable[..., Any]:
+    """``sign_in(client, email, password=PASSWORD)`` posts the sign-in form."""
+    return _sign_in
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, organiser: dict[str, Any]) -> FlaskClient:
+    """The test client, signed in as the organiser."""
+    response = _sign_in(client, organiser["email"])
+    assert response.status_code == 302, response.text
+    return client
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, admin: dict[str, Any]) -> FlaskClient:
+    """The test client, signed in as an admin."""
+    response = _sign_in(client, admin["email"])
+    assert response.status_code == 302, response.text
+    return client

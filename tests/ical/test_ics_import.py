@@ -3,7 +3,8 @@ skips with reasons, and broken files that change nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
-import rules
 from calendar_service.feeds.views import export_feed
 from calendar_service.ical.reader import IcsImportError, import_ics
-from calendar_service.store import occurrences, operations
+from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import AuditEntry, Event, Override
 
@@ -59,18 +59,26 @@ END:VEVENT
 """
 
 
-def listing(app: Flask, slug: str, start: str = "2026-01-01", end: str = "2029-01-01",
-            *, cancelled: bool = True) -> list[tuple[Any, ...]]:
-    with app.app_context():
-        calendar = operations.find_calendar(slug)
-        window = rules.Window(datetime.fromisoformat(start).replace(tzinfo=UTC),
-                              datetime.fromisoformat(end).replace(tzinfo=UTC))
-        found = occurrences.occurrences_in(window, limit=1000, calendar=calendar)
-        return [(item.event.uid, item.occurrence.title or item.event.title,
-                 item.occurrence.start.isoformat(), item.occurrence.end.isoformat(),
-                 item.occurrence.location if item.occurrence.location is not None
-                 else item.event.location, item.occurrence.cancelled)
-                for item in found.items if cancelled or not item.occurrence.cancelled]
+Listing = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def listing(occurrences_between: Callable[..., list[Any]]) -> Listing:
+    """``listing(slug, start="2026-01-01", end="2029-01-01", cancelled=True)``: (uid, title,
+    start, end, location, cancelled) of each occurrence in the calendar."""
+
+    def row(item: Any) -> tuple[Any, ...]:
+        return (item.event.uid, item.occurrence.title or item.event.title,
+                item.occurrence.start.isoformat(), item.occurrence.end.isoformat(),
+                item.occurrence.location if item.occurrence.location is not None
+                else item.event.location, item.occurrence.cancelled)
+
+    def rows(slug: str, start: str = "2026-01-01", end: str = "2029-01-01",
+             *, cancelled: bool = True) -> list[tuple[Any, ...]]:
+        found = occurrences_between(start, end, row, calendar=slug, limit=1000)
+        return [item for item in found if cancelled or not item[5]]
+
+    return rows
 
 
 def counts(app: Flask) -> tuple[int, int, int]:
@@ -88,16 +96,11 @@ def run_import(app: Flask, data: bytes, slug: str = "test") -> Any:
         return result
 
 
-@pytest.fixture
-def calendar(make_calendar: Any) -> dict[str, Any]:
-    return make_calendar(slug="test", timezone="Europe/London")
-
-
 # What survives -------------------------------------------------------------------------------
 
 
 def test_an_outlook_series_keeps_its_rule_exceptions_and_changed_occurrences(
-    app: Flask, calendar: dict[str, Any]
+    app: Flask, calendar: dict[str, Any], listing: Listing
 ) -> None:
     result = run_import(app, ics(SERIES))
     assert (result.created, result.updated, result.skipped) == (["coworking@example.org"], [], [])
@@ -108,7 +111,7 @@ def test_an_outlook_series_keeps_its_rule_exceptions_and_changed_occurrences(
             "COUNT=6" in event.rrule and "INTERVAL=2" in event.rrule)
         assert (event.exdates, event.rdates) == (["2027-01-20T15:00:00"], ["2027-01-08T10:00:00"])
     uid = "coworking@example.org"
-    assert listing(app, "test") == [
+    assert listing("test") == [
         (uid, "Co-working call", "2027-01-06T15:00:00+00:00", "2027-01-06T16:30:00+00:00",
          "Online", False),
         (uid, "Co-working call", "2027-01-08T10:00:00+00:00", "2027-01-08T11:30:00+00:00",
@@ -168,36 +171,38 @@ END:VEVENT
         assert allday.all_day and allday.end_local == datetime(2027, 1, 28)
 
 
-def test_reimporting_updates_instead_of_duplicating(app: Flask, calendar: dict[str, Any]) -> None:
+def test_reimporting_updates_instead_of_duplicating(app: Flask, calendar: dict[str, Any],
+                                                    listing: Listing) -> None:
     assert run_import(app, ics(SERIES)).created == ["coworking@example.org"]
     again = run_import(app, ics(SERIES))
     assert (again.created, again.updated, again.unchanged) == ([], [], ["coworking@example.org"])
     changed = run_import(app, ics(SERIES.replace("LOCATION:Online", "LOCATION:Room 2")))
     assert (changed.created, changed.updated) == ([], ["coworking@example.org"])
     assert counts(app)[0] == 1
-    assert {row[4] for row in listing(app, "test")} == {"Room 2"}
+    assert {row[4] for row in listing("test")} == {"Room 2"}
     with app.app_context():
         assert operations.find_event("coworking@example.org").sequence == 1
 
 
 def test_reimporting_without_an_override_restores_that_occurrence(
-    app: Flask, calendar: dict[str, Any]
+    app: Flask, calendar: dict[str, Any], listing: Listing
 ) -> None:
     run_import(app, ics(SERIES))
     without = SERIES[:SERIES.index("BEGIN:VEVENT\nUID:coworking@example.org\nRECURRENCE-ID"
                                    ";TZID=GMT Standard Time:20270303")]
     run_import(app, ics(without))
-    assert [row[5] for row in listing(app, "test")] == [False] * 6
+    assert [row[5] for row in listing("test")] == [False] * 6
 
 
 # Round trip through our own feed -------------------------------------------------------------
 
 
 def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
-    seeded: Flask, client: FlaskClient, make_calendar: Any, token_headers: Any
+    seeded: Flask, client: FlaskClient, make_calendar: Any, auth_headers: dict[str, str],
+    listing: Listing,
 ) -> None:
     app = seeded
-    headers = token_headers()
+    headers = auth_headers
     uid = "tps-seminar@turing-roche.calendar"
     assert client.put(f"/api/v1/events/{uid}/occurrences/2027-02-24T14:00:00",
                       json={"start": "2027-02-25T16:00:00", "title": "Moved TPS seminar"},
@@ -206,7 +211,7 @@ def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
                       json={"status": "cancelled"}, headers=headers).status_code == 200
     with app.test_request_context("/"):
         exported = export_feed("turing-roche")
-    before = listing(app, "turing-roche", cancelled=False)
+    before = listing("turing-roche", cancelled=False)
     assert ("Moved TPS seminar" in {row[1] for row in before})
     assert len(before) > 20
     with app.app_context():  # an empty database, as far as these UIDs go
@@ -217,7 +222,7 @@ def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
     result = run_import(app, exported, "copy")
     assert result.skipped == []
     assert len(result.created) == len({row[0] for row in before})
-    assert listing(app, "copy", cancelled=False) == before
+    assert listing("copy", cancelled=False) == before
     api = client.get("/api/v1/occurrences", query_string={
         "calendar": "copy", "start": "2027-01-01", "end": "2027-06-01"}).json["occurrences"]
     seminars = [(item["start"], item["title"]) for item in api if item["uid"] == uid]
@@ -225,15 +230,6 @@ def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
                         ("2027-02-25T16:00:00+00:00", "Moved TPS seminar"),
                         ("2027-04-28T14:00:00+01:00", "Tools, Practices and Systems (TPS) seminar"),
                         ("2027-05-26T14:00:00+01:00", "Tools, Practices and Systems (TPS) seminar")]
-
-
-@pytest.fixture
-def token_headers(make_organiser: Any, make_token: Any) -> Any:
-    def make() -> dict[str, str]:
-        organiser = make_organiser("importer@example.org")
-        return {"Authorization": f"Bearer {make_token(organiser['email'])}"}
-
-    return make
 
 
 # Skipped, with reasons ------------------------------------------------------------------------
@@ -306,16 +302,16 @@ BROKEN = [
 
 @pytest.mark.parametrize("data, message", BROKEN)
 def test_a_broken_file_is_refused_and_changes_nothing(app: Flask, calendar: dict[str, Any],
-                                                      make_event: Any, data: bytes,
-                                                      message: str) -> None:
+                                                      make_event: Any, listing: Listing,
+                                                      data: bytes, message: str) -> None:
     make_event(uid="kept@x", title="Kept")
-    before = counts(app), listing(app, "test")
+    before = counts(app), listing("test")
     with app.app_context():
         target = operations.find_calendar("test")
         with pytest.raises(IcsImportError, match=message):
             import_ics(data, target, "test", max_bytes=LIMIT)
         db.session.rollback()
-    assert (counts(app), listing(app, "test")) == before
+    assert (counts(app), listing("test")) == before
 
 
 # The command and the upload page ----------------------------------------------------------------

@@ -80,11 +80,9 @@ def test_a_deactivated_organiser_cannot_sign_in_and_is_signed_out(
 
 
 def test_session_cookie_flags(app_config: dict[str, Any], organiser: dict[str, Any],
-                              make_app: Any) -> None:
+                              make_app: Any, sign_in: Any) -> None:
     secure = make_app({**app_config, "SESSION_COOKIE_SECURE": True})
-    client = secure.test_client()
-    response = client.post("/organiser/sign-in", data={"email": organiser["email"],
-                                                       "password": organiser["password"]})
+    response = sign_in(secure.test_client(), organiser["email"], organiser["password"])
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie

@@ -22,9 +22,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from calendar_service.store.accounts import create_organiser, create_token
-from calendar_service.store.db import db
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -83,17 +80,8 @@ def start_server(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
         server.wait(timeout=30)
 
 
-@pytest.fixture
-def token(app: Flask) -> str:
-    with app.app_context():
-        organiser = create_organiser("lead@example.org", "a long password", admin=True)
-        _row, secret = create_token(organiser, "tests")
-        db.session.commit()
-    return secret
-
-
 def test_a_change_through_one_process_is_seen_by_another_at_once(
-    start_server: Callable[[], str], make_event, token: str
+    start_server: Callable[[], str], make_event, auth_headers: dict[str, str]
 ) -> None:
     event = make_event(title="TPS seminar", rrule="FREQ=MONTHLY;BYDAY=-1WE")
     first, second = start_server(), start_server()
@@ -105,7 +93,7 @@ def test_a_change_through_one_process_is_seen_by_another_at_once(
 
     status, _, _ = _request(
         f"{first}/api/v1/events/{event['uid']}", method="PATCH",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={**auth_headers, "Content-Type": "application/json"},
         body=b'{"title": "TPS seminar: open source in pharma"}',
     )
     assert status == 200

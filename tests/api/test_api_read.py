@@ -12,11 +12,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.store import operations
-from calendar_service.store.accounts import create_organiser, create_token
-from calendar_service.store.db import db
-from calendar_service.store.moments import parse_stored
-
 MakeEvent = Callable[..., dict[str, Any]]
 OCCURRENCE_FIELDS = {"uid", "recurrence_id", "title", "start", "end", "all_day", "timezone",
                      "status", "calendar", "categories", "location", "url"}
@@ -30,15 +25,6 @@ def occurrences(client: FlaskClient, query: str, **headers: str) -> dict[str, An
 
 def starts(body: dict[str, Any]) -> list[str]:
     return [item["start"] for item in body["occurrences"]]
-
-
-@pytest.fixture
-def token(app: Flask) -> str:
-    with app.app_context():
-        organiser = create_organiser("reader@example.org", "a long password")
-        _, secret = create_token(organiser, "test")
-        db.session.commit()
-    return secret
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:
@@ -99,17 +85,17 @@ def test_events_of_a_calendar_leave_out_other_calendars_and_drafts(
 
 
 def test_a_draft_is_404_without_a_token_and_visible_with_one(
-    client: FlaskClient, make_event: MakeEvent, token: str
+    client: FlaskClient, make_event: MakeEvent, auth_headers: dict[str, str]
 ) -> None:
     make_event(uid="draft@x", published=False)
     problem(client.get("/api/v1/events/draft@x"), 404)
-    bearer = {"Authorization": f"Bearer {token}"}
+    bearer = auth_headers
     assert client.get("/api/v1/events/draft@x", headers=bearer).get_json()["published"] is False
     listed = client.get("/api/v1/events", headers=bearer).get_json()["events"]
     assert [event["uid"] for event in listed] == ["draft@x"]
     window = "start=2027-01-01&end=2027-02-01"
     assert occurrences(client, window)["occurrences"] == []
-    assert len(occurrences(client, window, Authorization=f"Bearer {token}")["occurrences"]) == 1
+    assert len(occurrences(client, window, **bearer)["occurrences"]) == 1
 
 
 def test_a_bad_token_is_a_401_not_the_public_view(client: FlaskClient,
@@ -187,16 +173,11 @@ def test_occurrences_of_several_series_come_in_start_order(client: FlaskClient,
 
 
 def test_cancelled_and_moved_occurrences_are_listed_as_such(
-    app: Flask, client: FlaskClient, make_event: MakeEvent
+    client: FlaskClient, make_event: MakeEvent, override: Callable[..., None]
 ) -> None:
     make_event(uid="weekly@x", start="2027-01-05T15:00:00", rrule="FREQ=WEEKLY;BYDAY=TU")
-    with app.app_context():
-        event = operations.find_event("weekly@x")
-        operations.set_override(event, parse_stored("2027-01-12T15:00:00", False),
-                                {"status": "cancelled"}, "test")
-        operations.set_override(event, parse_stored("2027-01-19T15:00:00", False),
-                                {"start": "2027-01-21T10:00:00"}, "test")
-        db.session.commit()
+    override("weekly@x", "2027-01-12T15:00:00", status="cancelled")
+    override("weekly@x", "2027-01-19T15:00:00", start="2027-01-21T10:00:00")
     body = occurrences(client, "start=2027-01-10&end=2027-01-24")
     assert [(item["recurrence_id"], item["start"], item["status"], item["moved"])
             for item in body["occurrences"]] == [

@@ -13,10 +13,11 @@ from sqlalchemy import event as sa_event
 
 import rules
 from calendar_service.app_caches import Caches, app_caches, init_app
-from calendar_service.store import occurrences, operations
+from calendar_service.store import occurrences
 from calendar_service.store.db import db
 
 Make = Callable[..., dict[str, Any]]
+Override = Callable[..., None]
 DECEMBER = rules.Window(datetime(2027, 12, 1, tzinfo=UTC), datetime(2027, 12, 29, tzinfo=UTC))
 
 
@@ -48,25 +49,20 @@ def december(app: Flask) -> list[tuple[str, str, str | None, bool]]:
                  item.occurrence.cancelled) for item in listing.items]
 
 
-def weekly_with_exceptions(app: Flask, make_event: Make, count: int) -> None:
+def weekly_with_exceptions(make_event: Make, override: Override, count: int) -> None:
     """``count`` weekly series on Wednesdays at 14:00 London (UTC in December), each with an
     EXDATE on 8 December and the 15 December occurrence retitled."""
     for index in range(count):
         make_event(uid=f"s{index}@test", title=f"Series {index}",
                    start="2027-12-01T14:00:00", rrule="FREQ=WEEKLY",
                    exdates=["2027-12-08T14:00:00"])
-        with app.app_context():
-            event = operations.find_event(f"s{index}@test")
-            assert event is not None
-            operations.set_override(event, datetime(2027, 12, 15, 14, 0),
-                                    {"title": f"Special {index}"}, "test")
-            db.session.commit()
+        override(f"s{index}@test", "2027-12-15T14:00:00", title=f"Special {index}")
 
 
 @pytest.mark.usefixtures("cold_caches")
 def test_missing_series_are_loaded_in_a_fixed_number_of_queries(
-        app: Flask, make_event: Make, queries: list[str]) -> None:
-    weekly_with_exceptions(app, make_event, 6)
+        app: Flask, make_event: Make, override: Override, queries: list[str]) -> None:
+    weekly_with_exceptions(make_event, override, 6)
     queries.clear()
     found = december(app)
     cold = len(queries)
@@ -83,33 +79,24 @@ def test_missing_series_are_loaded_in_a_fixed_number_of_queries(
 
 
 @pytest.mark.usefixtures("cold_caches")
-def test_a_change_is_listed_at_once_whatever_was_cached(app: Flask, make_event: Make) -> None:
-    weekly_with_exceptions(app, make_event, 1)
+def test_a_change_is_listed_at_once_whatever_was_cached(
+        app: Flask, make_event: Make, override: Override, change: Make) -> None:
+    weekly_with_exceptions(make_event, override, 1)
     before = december(app)
     assert [row[1] for row in before] == [
         "2027-12-01T14:00:00+00:00", "2027-12-15T14:00:00+00:00", "2027-12-22T14:00:00+00:00"]
-    with app.app_context():
-        event = operations.find_event("s0@test")
-        assert event is not None
-        operations.set_override(event, datetime(2027, 12, 22, 14, 0), {"status": "cancelled"},
-                                "test")
-        db.session.commit()
+    override("s0@test", "2027-12-22T14:00:00", status="cancelled")
     assert december(app)[2] == ("s0@test", "2027-12-22T14:00:00+00:00", None, True)
-    with app.app_context():
-        event = operations.find_event("s0@test")
-        assert event is not None
-        operations.update_event(event, {"start": "2027-12-02T10:00:00",
-                                        "end": "2027-12-02T11:00:00",
-                                        "rrule": "FREQ=WEEKLY;COUNT=3"}, "test")
-        db.session.commit()
+    change("s0@test", start="2027-12-02T10:00:00", end="2027-12-02T11:00:00",
+           rrule="FREQ=WEEKLY;COUNT=3")
     # The EXDATE and the retitled occurrence moved with the start (to 9 and 16 December).
     assert december(app) == [("s0@test", "2027-12-02T10:00:00+00:00", None, False),
                              ("s0@test", "2027-12-16T10:00:00+00:00", "Special 0", False)]
 
 
 def test_the_expansion_cache_holds_a_bounded_number_of_occurrences(
-        app: Flask, make_event: Make) -> None:
-    weekly_with_exceptions(app, make_event, 3)
+        app: Flask, make_event: Make, override: Override) -> None:
+    weekly_with_exceptions(make_event, override, 3)
     caches = init_app(app, Caches.new(expansion_occurrences=7))
     expansion = occurrences.expansion
     with app.app_context():

@@ -15,12 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.store import operations
-from calendar_service.store.accounts import create_organiser
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import utcnow
 from calendar_service.store.moments import parse_stored
 
 MakeEvent = Callable[..., dict[str, Any]]
+Override = Callable[..., None]
 HOSTILE_TITLE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
 
@@ -43,15 +42,6 @@ def headings(text: str) -> list[str]:
 def titles(text: str) -> list[str]:
     found = re.findall(r'class="occurrence-title"><a href="[^"]*">(.*?)</a>', text, re.S)
     return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in found]
-
-
-def cancel(app: Flask, uid: str, recurrence_id: str, **data: Any) -> None:
-    with app.app_context():
-        event = operations.find_event(uid)
-        assert event is not None
-        operations.set_override(event, parse_stored(recurrence_id, event.all_day),
-                                data or {"status": "cancelled"}, "test")
-        db.session.commit()
 
 
 # The agenda -----------------------------------------------------------------------------------
@@ -119,12 +109,12 @@ def test_a_timed_event_over_midnight_shows_both_days(client: FlaskClient,
 
 
 def test_cancelled_and_moved_occurrences_are_shown_as_such(
-    app: Flask, client: FlaskClient, make_event: MakeEvent
+    client: FlaskClient, make_event: MakeEvent, override: Override
 ) -> None:
     make_event(uid="weekly@x", title="Co-working", start="2027-01-05T15:00:00",
                rrule="FREQ=WEEKLY;BYDAY=TU")
-    cancel(app, "weekly@x", "2027-01-12T15:00:00")
-    cancel(app, "weekly@x", "2027-01-19T15:00:00", start="2027-01-21T10:00:00")
+    override("weekly@x", "2027-01-12T15:00:00", status="cancelled")
+    override("weekly@x", "2027-01-19T15:00:00", start="2027-01-21T10:00:00")
     text = page(client, "/?from=2027-01-10&days=17")
     assert titles(text) == ["Co-working", "Co-working", "Co-working"]
     assert text.count('class="badge badge-cancelled">Cancelled</strong>') == 1
@@ -255,15 +245,15 @@ def test_an_all_day_event_adds_as_dates(client: FlaskClient, make_event: MakeEve
 
 
 def test_a_link_to_one_occurrence_shows_that_occurrence(
-    app: Flask, client: FlaskClient, make_event: MakeEvent
+    client: FlaskClient, make_event: MakeEvent, override: Override
 ) -> None:
     make_event(uid="weekly@x", title="Co-working", start="2030-01-01T15:00:00",
                rrule="FREQ=WEEKLY")
-    cancel(app, "weekly@x", "2030-01-08T15:00:00", title="Co-working special")
+    override("weekly@x", "2030-01-08T15:00:00", title="Co-working special")
     text = page(client, "/events/weekly@x?on=2030-01-08T15:00:00")
     assert "<h1>Co-working special</h1>" in text
     assert "<dt>This date</dt>" in text
-    cancel(app, "weekly@x", "2030-01-15T15:00:00")
+    override("weekly@x", "2030-01-15T15:00:00", status="cancelled")
     text = page(client, "/events/weekly@x?on=2030-01-15T15:00:00")
     assert "This occurrence is cancelled." in text
     stale = page(client, "/events/weekly@x?on=2030-01-09T15:00:00")
@@ -288,18 +278,12 @@ def test_drafts_and_unknown_uids_are_404_pages(client: FlaskClient,
     page(client, "/events/nothing@x", 404)
 
 
-def test_a_signed_in_organiser_previews_a_draft_page(app: Flask, client: FlaskClient,
+def test_a_signed_in_organiser_previews_a_draft_page(signed_in: FlaskClient,
                                                     make_event: MakeEvent) -> None:
     make_event(uid="draft@x", title="Secret plan", published=False)
-    with app.app_context():
-        create_organiser("ada@example.org", "a long enough password")
-        db.session.commit()
-    signed = client.post("/organiser/sign-in",
-                         data={"email": "ada@example.org", "password": "a long enough password"})
-    assert signed.status_code == 302
-    text = page(client, "/events/draft@x")
+    text = page(signed_in, "/events/draft@x")
     assert "<h1>Secret plan</h1>" in text and "This is a draft" in text
-    assert "Secret plan" not in page(client, "/?from=2027-01-27&days=1")
+    assert "Secret plan" not in page(signed_in, "/?from=2027-01-27&days=1")
 
 
 # Month grid -----------------------------------------------------------------------------------
@@ -332,13 +316,13 @@ def test_impossible_months_are_404(client: FlaskClient, make_event: MakeEvent, u
 # /next ----------------------------------------------------------------------------------------
 
 def test_next_redirects_to_the_next_occurrences_page(
-    app: Flask, client: FlaskClient, make_event: MakeEvent
+    client: FlaskClient, make_event: MakeEvent, override: Override
 ) -> None:
     today = today_in_london()
     make_event(uid="weekly@x", start=f"{today + timedelta(days=1)}T15:00:00",
                rrule="FREQ=WEEKLY", categories=["tw"])
     make_event(uid="tps@x", start=f"{today + timedelta(days=3)}T14:00:00", categories=["tps"])
-    cancel(app, "weekly@x", f"{today + timedelta(days=1)}T15:00:00")
+    override("weekly@x", f"{today + timedelta(days=1)}T15:00:00", status="cancelled")
     response = client.get("/calendars/test/next")
     assert response.status_code == 302
     assert response.headers["Location"] == "/events/tps@x"

@@ -1,9 +1,9 @@
-"""Fixtures for the feed tests: a fixed base URL, change helpers, and the two expansions
+"""Fixtures for the feed tests: a fixed base URL, a second worker, and the two expansions
 (the app's own, and recurring-ical-events over the served bytes) the oracle compares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
 
 import rules
-from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 from calendar_service.store.occurrences import occurrences_in
@@ -40,46 +39,10 @@ def calendar_with_event(make_event: Callable[..., dict[str, Any]]) -> dict[str, 
 
 
 @pytest.fixture
-def other_worker(app: Flask, app_config: dict[str, Any]) -> Iterator[FlaskClient]:
+def other_worker(make_app: Callable[[dict[str, Any]], Flask],
+                 app_config: dict[str, Any]) -> FlaskClient:
     """A client of a second app on the same database: another worker process, own cache."""
-    from calendar_service import create_app
-
-    other = create_app(app_config)
-    yield other.test_client()
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def change(app: Flask) -> Callable[..., dict[str, Any]]:
-    """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
-    from calendar_service.store.values import event_json
-
-    def apply(uid: str, **fields: Any) -> dict[str, Any]:
-        with app.app_context():
-            event = operations.find_event(uid)
-            assert event is not None
-            operations.update_event(event, fields, "test")
-            db.session.commit()
-            return event_json(event)
-
-    return apply
-
-
-@pytest.fixture
-def override(app: Flask) -> Callable[..., None]:
-    """``override(uid, "2026-03-25T14:00:00", status="cancelled" | start=… | title=…)``."""
-
-    def apply(uid: str, recurrence_id: str, **data: Any) -> None:
-        with app.app_context():
-            event = operations.find_event(uid)
-            assert event is not None
-            moment = operations.parse_recurrence_id(event, recurrence_id)
-            operations.set_override(event, moment, data, "test")
-            db.session.commit()
-
-    return apply
+    return make_app(app_config).test_client()
 
 
 def instant(value: date | datetime) -> date | datetime:

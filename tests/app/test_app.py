@@ -1,0 +1,112 @@
+"""The application shell: configuration, the proxy setting, the schema and its migrations."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, inspect
+
+from calendar_service import create_app
+from calendar_service.store.db import db
+
+MakeApp = Callable[[dict[str, Any]], Flask]
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALENDAR_SECRET_KEY", raising=False)
+    monkeypatch.setenv("CALENDAR_INSTANCE_PATH", str(tmp_path / "instance"))
+    first = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    second = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    key_file = tmp_path / "instance" / "secret_key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["SECRET_KEY"] == key_file.read_text()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_environment_variables_configure_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALENDAR_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("CALENDAR_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("CALENDAR_SECRET_KEY", "from-env")
+    monkeypatch.setenv("CALENDAR_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("CALENDAR_BASE_URL", "https://events.example.org/")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["CALENDAR_TIMEZONE"] == "America/New_York"
+    assert app.config["CALENDAR_BASE_URL"] == "https://events.example.org"
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALENDAR_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CALENDAR_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/calendar.sqlite3"
+
+
+def test_an_unknown_timezone_setting_is_refused_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALENDAR_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("CALENDAR_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(RuntimeError, match="CALENDAR_TIMEZONE='Mars/Olympus_Mons' is not"):
+        create_app({"SECRET_KEY": "x"})
+
+
+def test_proxy_fix_trusts_forwarded_headers_only_when_configured(app_config: dict,
+                                                                 make_app: MakeApp) -> None:
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cal.example.org"}
+    for hops, expected in ((0, "http://localhost/"), (1, "https://cal.example.org/")):
+        flask_app = make_app({**app_config, "CALENDAR_TRUSTED_PROXIES": hops})
+
+        @flask_app.get("/_root")
+        def root() -> str:
+            from flask import request
+
+            return request.host_url
+
+        assert flask_app.test_client().get("/_root", headers=headers).text == expected
+
+
+def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None:
+    """``init-db`` (Alembic) and the models agree: no migration is missing."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            diff = compare_metadata(context, db.metadata)
+        db.engine.dispose()
+    assert diff == []
+    engine = create_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"calendars", "events", "overrides", "organisers", "api_tokens",
+            "audit_entries", "categories", "event_categories"} <= tables
+
+
+def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pragmas.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with app.app_context():
+        db.engine.dispose()
