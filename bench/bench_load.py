@@ -1,4 +1,4 @@
-"""Load benchmark of the whole service under gunicorn (issue 7).
+"""Load benchmark of the whole service under gunicorn.
 
 Starts the server itself (gunicorn, 2 workers) on SQLite and on PostgreSQL, fills a calendar with
 a realistic mix of 1,000 series, and drives it from another process on loopback with wrk for a
@@ -8,7 +8,7 @@ a trivial route (/robots.txt) and a static file of the same size as the feed.  T
 shared and its speed drifts, so the ceiling and feed scenarios run in interleaved rounds and
 the ratios are medians of each round's.
 
-The plain feed's 304 is answered by ``feed_polls`` in front of Flask; a filtered feed's 304 (a
+The plain feed's 304 is answered by ``feeds.polls`` in front of Flask; a filtered feed's 304 (a
 query string) still goes through Flask, and is measured beside it to show what that path costs.
 
     .venv/bin/python bench/bench_load.py                 # both databases, 5 rounds of 4 s

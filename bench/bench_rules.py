@@ -38,7 +38,6 @@ from rules import Series, Window, expand, local_from_aware  # noqa: E402
 from rules import rrule as engine  # noqa: E402
 from rules.timezones import zone  # noqa: E402
 
-UTC = UTC
 ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 DAYS = ("MO", "TU", "WE", "TH", "FR")
 

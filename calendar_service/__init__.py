@@ -11,7 +11,8 @@ from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build an app from the environment (CONTRACT: CALENDAR_*) and an optional test mapping."""
+    """Build an app from the environment (docs/contract.md: CALENDAR_*) and an optional test
+    mapping."""
     app = Flask(
         __name__,
         instance_path=os.environ.get("CALENDAR_INSTANCE_PATH") or None,

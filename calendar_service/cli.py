@@ -1,4 +1,5 @@
-"""The command line (CONTRACT: ``flask --app calendar_service …`` and ``calendar-service …``).
+"""The command line (docs/contract.md: ``flask --app calendar_service …`` and ``calendar-service
+…``).
 
 Every command answers bad input and an unreachable database with one readable line and a
 non-zero exit, never a traceback.

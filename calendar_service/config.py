@@ -21,11 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "CALENDAR_TRUSTED_PROXIES": 0,
     # Request bodies anywhere (the .ics import upload is the largest thing we accept).
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-    # JSON bodies of the API (CONTRACT: 413 over 1 MiB).
+    # JSON bodies of the API (docs/contract.md: 413 over 1 MiB).
     "API_MAX_CONTENT_LENGTH": 1024 * 1024,
     # Upload limit of an .ics import, in the organiser UI and the CLI.
     "IMPORT_MAX_BYTES": 4 * 1024 * 1024,
-    # Default agenda span in days (CONTRACT: 8 weeks).
+    # Default agenda span in days (docs/contract.md: 8 weeks).
     "AGENDA_DAYS": 56,
     # Most occurrences one event contributes to one API answer before "truncated": true.
     "OCCURRENCE_LIMIT": 1000,

@@ -24,7 +24,7 @@ from rules.expand import (
 )
 from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
-from rules.rrule import normalise_rrule
+from rules.recurrence import normalise_rrule
 from rules.timezones import is_valid_zone, local_from_aware, to_utc
 
 __all__ = [

@@ -23,8 +23,8 @@ from typing import Literal
 
 from rules.errors import RRuleValueError
 from rules.model import Moment
-from rules.rrule import normalise_rrule, parse_for_start
-from rules.syntax import WEEKDAYS, until_local
+from rules.recurrence import normalise_rrule, parse_for_start
+from rules.rule_text import WEEKDAYS, until_local
 
 ChoiceFreq = Literal["daily", "weekly", "monthly", "yearly"]
 MonthlyMode = Literal["day_of_month", "nth_weekday"]

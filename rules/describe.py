@@ -22,8 +22,8 @@ from dataclasses import replace
 from datetime import date, datetime, time
 
 from rules.model import Moment, Series
-from rules.rrule import parse_for_start
-from rules.syntax import Rule, until_local
+from rules.recurrence import parse_for_start
+from rules.rule_text import Rule, until_local
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -15,8 +15,8 @@ from rules import limits
 from rules.errors import SeriesError
 from rules.expand import expand, series_bounds
 from rules.model import Moment, Series, Window
-from rules.rrule import parse_for_start
-from rules.syntax import format_rule
+from rules.recurrence import parse_for_start
+from rules.rule_text import format_rule
 from rules.timezones import to_utc
 
 

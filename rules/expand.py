@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from rules import limits
 from rules.errors import ExpansionLimitError
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
-from rules.rrule import UNIT, Recurrence, recurrence_for
-from rules.timezones import UTC, _to_utc, zone
+from rules.recurrence import UNIT, Recurrence, recurrence_for
+from rules.timezones import _to_utc, zone
 
 _DAY = timedelta(days=1)
 _EARLIEST = datetime(2, 1, 1, tzinfo=UTC)

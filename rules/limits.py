@@ -4,7 +4,7 @@ Every expansion is bounded before any work is done: the walk the window needs is
 "steps" (about a microsecond each: one recurrence period examined by dateutil, weighted by the
 days it inspects, or one instance generated) and refused with ``ExpansionLimitError`` when the
 estimate is over budget.  Rules that could never produce a date are refused when the series is
-created, so no walk ever runs on without finding one (see ``rules.rrule``).
+created, so no walk ever runs on without finding one (see ``rules.recurrence``).
 """
 
 from __future__ import annotations

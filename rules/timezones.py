@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from rules.model import Moment
 
-UTC = UTC
-
-
 # Files in the zone directory that are not IANA zone names a person would choose.
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
@@ -66,13 +63,6 @@ def local_from_aware(value: datetime, tzid: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError("local_from_aware needs an aware datetime")
     return value.astimezone(zone(tzid)).replace(tzinfo=None, fold=0)
-
-
-def date_or_local(value: Moment, tz: ZoneInfo) -> Moment:
-    """The aware datetime in ``tz`` for a local wall time; a date is returned as it is."""
-    if not isinstance(value, datetime):
-        return value
-    return _to_utc(value, tz).astimezone(tz)
 
 
 __all__ = ["UTC", "date", "is_valid_zone", "local_from_aware", "to_utc", "zone"]

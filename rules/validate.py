@@ -3,7 +3,7 @@
 A series that exists can always be expanded: its zone loads, its values have the start's type
 (naive local datetimes for a timed series, dates for an all-day one), whole seconds, years within
 ``limits.MIN_YEAR``–``limits.MAX_YEAR``, ends not before starts, and its RRULE is valid for the
-start — stored in canonical form (``rules.rrule.normalise_rrule``).  RDATEs and EXDATEs are
+start — stored in canonical form (``rules.recurrence.normalise_rrule``).  RDATEs and EXDATEs are
 stored sorted without duplicates.  Overrides have unique recurrence ids of the start's type.
 
 Overrides whose recurrence id the series does not generate (say after the rule changed or was
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rules import limits
 from rules.errors import RulesError, SeriesError
 from rules.model import Moment
-from rules.rrule import normalise_rrule
+from rules.recurrence import normalise_rrule
 from rules.timezones import is_valid_zone
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The JSON API (CONTRACT: /api/v1): read routes, write routes, problem+json errors.
+"""The JSON API (docs/contract.md: /api/v1): read routes, write routes, problem+json errors.
 
 Importing the package registers every route on ``bp``.
 """

@@ -1,7 +1,7 @@
 """Bearer-token authentication and the per-request transaction of the API's write routes.
 
-Write routes take ``Authorization: Bearer <token>`` (CONTRACT); a missing or bad token answers
-401 with a ``WWW-Authenticate`` challenge (RFC 6750 §3), a non-admin on an admin route 403.
+Write routes take ``Authorization: Bearer <token>`` (docs/contract.md); a missing or bad token
+answers 401 with a ``WWW-Authenticate`` challenge (RFC 6750 §3), a non-admin on an admin route 403.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def token_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def admin_required(view: F) -> F:
+def admin_token_required(view: F) -> F:
     """As ``token_required``, and the organiser must be an admin (403 otherwise)."""
 
     @functools.wraps(view)

@@ -9,5 +9,5 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.before_request
 def _limit_body() -> None:
-    """Bodies over the API's limit answer 413 before anything reads them (CONTRACT)."""
+    """Bodies over the API's limit answer 413 before anything reads them (docs/contract.md)."""
     request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]

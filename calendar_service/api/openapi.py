@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the whole API (CONTRACT: GET /api/v1/openapi.json).
+"""The OpenAPI 3.1 description of the whole API (docs/contract.md: GET /api/v1/openapi.json).
 
 Kept as a plain Python structure beside the routes so a change to the API and to its
 description land in one commit; tests check that every route the app registers under

@@ -210,7 +210,7 @@ def list_occurrences() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    """The OpenAPI 3.1 description of the whole API (CONTRACT)."""
+    """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),
                     max_days=MAX_WINDOW_DAYS, max_total=MAX_TOTAL,
                     server=absolute(url_for("api.list_calendars")).rsplit("/", 1)[0])

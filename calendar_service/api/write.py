@@ -1,4 +1,5 @@
-"""Organiser write routes of the API, authenticated with bearer tokens (CONTRACT: Organisers).
+"""Organiser write routes of the API, authenticated with bearer tokens (docs/contract.md:
+Organisers).
 
 Views stay thin: parse the body, check the precondition, call ``operations``, answer.  Each
 request is one transaction (``transactional``); every change leaves an audit entry (operations).
@@ -12,7 +13,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request, url_for
 
 import rules
-from calendar_service.api.auth import admin_required, token_required, transactional
+from calendar_service.api.auth import admin_token_required, token_required, transactional
 from calendar_service.api.blueprint import bp
 from calendar_service.api.serialise import calendar_json, event_etag, event_json
 from calendar_service.store import operations
@@ -66,7 +67,7 @@ def check_if_match(event: Event) -> None:
 
 
 @bp.post("/calendars")
-@admin_required
+@admin_token_required
 @transactional
 def create_calendar() -> tuple[Response, int]:
     """Add a calendar (admins only)."""

@@ -1,12 +1,12 @@
 """Answering a subscriber's poll of an unchanged feed before Flask's request machinery runs.
 
 Most requests a feed service gets are calendar clients revalidating a feed they already hold
-(peers.md B6): thousands of subscribers polling every few hours, nearly always to hear 304.  The
-answer depends only on the calendar's version row and the request's validators, so this WSGI
-layer in front of the Flask app gives it for the plain feed URL without building a request
-context, matching a route, running hooks or saving a session: that machinery costs more than the
-database read itself.  The row is still read on every request, so a change made through any
-worker on any host is seen on the very next poll.
+(docs/peers.md B6): thousands of subscribers polling every few hours, nearly always to hear 304.
+The answer depends only on the calendar's version row and the request's validators, so this WSGI
+layer in front of the Flask app gives it for the plain feed URL without building a request context,
+matching a route, running hooks or saving a session: that machinery costs more than the database
+read itself.  The row is still read on every request, so a change made through any worker on any
+host is seen on the very next poll.
 
 Everything else goes to Flask untouched and is answered exactly as before: other routes and
 methods, filtered feeds (a query string), unconditional requests, a changed feed, an unknown
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
-    from calendar_service.store.versions import StampReader
+    from calendar_service.store.versions import VersionReader
 
 # The feed route's path for a slug as calendars are named; any other spelling is left to Flask's
 # router, which answers it as it always has.
@@ -48,7 +48,7 @@ class FeedPolls:
     def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self._reader: StampReader | None = None
+        self._reader: VersionReader | None = None
 
     def __call__(self, environ: WSGIEnvironment,
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -71,25 +71,25 @@ class FeedPolls:
             return None
         try:
             host = get_host(environ, self.app.config["TRUSTED_HOSTS"])  # before any query
-            stamp = self._stamps().read(match.group(1))
+            version_row = self._versions().read(match.group(1))
         except (SecurityError, SQLAlchemyError):
             return None  # Flask answers, with its error handling
-        if stamp is None:
+        if version_row is None:
             return None
         now = utcnow()
         base_url = links.origin(self.app.config.get("CALENDAR_BASE_URL"),
                                 environ["wsgi.url_scheme"], host)
-        validators = feeds.feed_validators(stamp, (), now, base_url)
+        validators = feeds.feed_validators(version_row, (), now, base_url)
         held = feeds.held_etag(
             validators, now, if_none_match, if_modified_since,
             lambda: parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0,
         )
         return None if held is None else feeds.not_modified_headers(held)
 
-    def _stamps(self) -> StampReader:
+    def _versions(self) -> VersionReader:
         if self._reader is None:
             with self.app.app_context():
-                self._reader = feeds.stamp_reader()
+                self._reader = feeds.version_reader()
         return self._reader
 
 

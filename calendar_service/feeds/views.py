@@ -1,6 +1,6 @@
 """Blueprint ``feeds``: the subscribable calendar feeds and single-event downloads.
 
-HTTP as subscribers' clients expect (peers.md B6, B8): ``text/calendar; charset=utf-8``, a
+HTTP as subscribers' clients expect (docs/peers.md B6, B8): ``text/calendar; charset=utf-8``, a
 filename, a strong ETag and Last-Modified, 304 for a matching If-None-Match (checked first) or a
 valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly.
 
@@ -41,7 +41,7 @@ from calendar_service.feeds.blueprint import bp
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
-from calendar_service.store.versions import StampReader
+from calendar_service.store.versions import VersionReader
 from calendar_service.web import links
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -63,11 +63,11 @@ class Validators:
         return _http_date(self.last_modified.replace(microsecond=0))
 
 
-def stamp_reader() -> StampReader:
+def version_reader() -> VersionReader:
     """The app's reader of calendar version rows (one per engine, shared by every thread)."""
-    reader = current_app.extensions.get("feeds.stamps")
+    reader = current_app.extensions.get("calendar_versions")
     if reader is None or reader.engine is not db.engine:
-        reader = current_app.extensions["feeds.stamps"] = StampReader(db.engine)
+        reader = current_app.extensions["calendar_versions"] = VersionReader(db.engine)
     return reader
 
 
@@ -101,7 +101,7 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
 
 
-class Stamped(Protocol):
+class Versioned(Protocol):
     """What a feed's validators are made of: a Calendar, or just its version row."""
 
     @property
@@ -114,7 +114,7 @@ class Stamped(Protocol):
     def changed(self) -> datetime: ...
 
 
-def feed_validators(calendar: Stamped, categories: Sequence[str], now: datetime,
+def feed_validators(calendar: Versioned, categories: Sequence[str], now: datetime,
                     base_url: str | None = None) -> Validators:
     """The feed's ETag and Last-Modified; ``base_url`` defaults to the current request's."""
     cutoff, rollover = history_cutoff(now)
@@ -132,7 +132,7 @@ def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
     return Validators(tag, max(changed, rollover))
 
 
-def build_feed(calendar: Calendar | Stamped, categories: Sequence[str], now: datetime) -> bytes:
+def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: datetime) -> bytes:
     """The feed's bytes (cached under its ETag): the one path the view and export-ics share.
 
     Given only the version row, the calendar itself is loaded when the cache misses.
@@ -189,7 +189,8 @@ def held_etag(validators: Validators, now: datetime, if_none_match: str | None,
     """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since.
 
     Returns the ETag to answer 304 with (the representation the client holds), or None.
-    Takes the header values, not the request, so feed_polls answers polls with it too.
+    Takes the header values, not the request, so the poll answerer (feeds.polls) answers polls with
+    it too.
     """
     if if_none_match is not None:
         tags = parse_etags(if_none_match)
@@ -242,19 +243,19 @@ def calendar_feed(slug: str) -> Response:
     A conditional request is answered from the calendar's version row alone, so a 304 costs
     one small query whatever the size of the calendar.
     """
-    stamp = stamp_reader().read(slug)
-    if stamp is None:
+    version_row = version_reader().read(slug)
+    if version_row is None:
         abort(404)
-    categories = chosen_categories(stamp.id, request.args.getlist("category"))
+    categories = chosen_categories(version_row.id, request.args.getlist("category"))
     if categories is None:
         abort(404)
     now = utcnow()
-    validators = feed_validators(stamp, categories, now)
-    filename = "-".join([stamp.slug, *categories]) + ".ics"
+    validators = feed_validators(version_row, categories, now)
+    filename = "-".join([version_row.slug, *categories]) + ".ics"
 
-    return _respond(validators, now, lambda: build_feed(stamp, categories, now), "inline",
+    return _respond(validators, now, lambda: build_feed(version_row, categories, now), "inline",
                     filename,
-                    lambda: feed_slot(stamp.id, categories))
+                    lambda: feed_slot(version_row.id, categories))
 
 
 @bp.get("/events/<path:uid>.ics")

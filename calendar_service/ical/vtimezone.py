@@ -1,4 +1,5 @@
-"""VTIMEZONE components in the compact yearly-rule form Outlook reads reliably (peers.md B1 #2).
+"""VTIMEZONE components in the compact yearly-rule form Outlook reads reliably (docs/peers.md B1
+#2).
 
 Outlook needs a VTIMEZONE for every TZID a feed uses, and it misreads the shape icalendar's
 ``add_missing_timezones()`` writes (one observance per transition as RDATE lists, 1970–2038 only,
@@ -15,7 +16,7 @@ Thursday", which is sometimes in November) falls back to icalendar's transition 
 still correct where clients read it, only longer.
 
 All-UTC zones (``UTC``, ``Etc/UTC``, …) get no VTIMEZONE: times in them are written with ``Z``
-(Google rejects ``TZID=Etc/UTC``, peers.md B1 #5).
+(Google rejects ``TZID=Etc/UTC``, docs/peers.md B1 #5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Events → iCalendar bytes (RFC 5545, RFC 7986), in the feed profile of peers.md B8.
+"""Events → iCalendar bytes (RFC 5545, RFC 7986), in the feed profile of docs/peers.md B8.
 
 Pure and deterministic: no request, no clock.  The same rows give the same bytes, so ETags are
 honest, 304s are safe and golden-file tests work.  DTSTAMP and LAST-MODIFIED are the row's last
@@ -8,18 +8,19 @@ A series is published as a series: one master VEVENT with RRULE/RDATE/EXDATE and
 changed occurrence with the same UID and a RECURRENCE-ID, so clients show one editable series.
 
 * EXDATE and RECURRENCE-ID take DTSTART's exact form (DATE, or local time with the same TZID, or
-  UTC for UTC zones); Google, Nextcloud and others ignore them otherwise (peers.md B2 #8, #10).
-* A cancelled occurrence is an EXDATE only, with no STATUS:CANCELLED override beside it (peers.md
-  B3 #21, B8).  EXDATE removes it in every client; a cancelled override for the same instance is
-  read differently per client (Google drops it, Apple and Fastmail keep it struck through, some
-  show an orphan instance next to the excluded one), so pairing the two is what makes cancelled
-  occurrences linger.  A whole cancelled event is kept with STATUS:CANCELLED and a higher
-  SEQUENCE, which is how clients learn to remove an event they already have.
+  UTC for UTC zones); Google, Nextcloud and others ignore them otherwise (docs/peers.md B2 #8,
+  #10).
+* A cancelled occurrence is an EXDATE only, with no STATUS:CANCELLED override beside it
+  (docs/peers.md B3 #21, B8).  EXDATE removes it in every client; a cancelled override for the
+  same instance is read differently per client (Google drops it, Apple and Fastmail keep it
+  struck through, some show an orphan instance next to the excluded one), so pairing the two is
+  what makes cancelled occurrences linger.  A whole cancelled event is kept with STATUS:CANCELLED
+  and a higher SEQUENCE, which is how clients learn to remove an event they already have.
 * No VALARM, ORGANIZER or ATTENDEE: a feed is published (METHOD:PUBLISH), not an invitation.
 * The calendar's name, refresh hints and X-WR-* go into feeds only; a single-event download
-  carries none, or Outlook files the event into a new calendar (peers.md B3 #23).
+  carries none, or Outlook files the event into a new calendar (docs/peers.md B3 #23).
 
-The caller (``feeds.py``) decides what may be shown: it hands in published events only.
+The caller (``feeds.views``) decides what may be shown: it hands in published events only.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from calendar_service.store.occurrences import own_or_series, series_of
 PRODID = "-//calendar-service//Event calendar feed//EN"
 # Part of every ETag: raise it whenever the bytes written for the same rows change.
 FORMAT_VERSION = 1
-# How often clients that honour the hints refetch (peers.md B6 #38); 304s make this cheap.
+# How often clients that honour the hints refetch (docs/peers.md B6 #38); 304s make this cheap.
 REFRESH = timedelta(hours=1)
 
 _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}

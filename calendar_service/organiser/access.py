@@ -32,7 +32,7 @@ def organiser_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def admin_required(view: F) -> F:
+def admin_signed_in_required(view: F) -> F:
     """Signed in as an admin; other organisers get 403."""
 
     @functools.wraps(view)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from calendar_service.ical.reader import IcsImportError, ImportResult, import_ics
-from calendar_service.organiser.access import Page, admin_required, organiser_required
+from calendar_service.organiser.access import Page, admin_signed_in_required, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors, zone_names
 from calendar_service.organiser.forms import (
@@ -28,7 +28,7 @@ AUDIT_PAGE = 100
 
 
 @bp.route("/admin/organisers", methods=["GET", "POST"])
-@admin_required
+@admin_signed_in_required
 def organisers() -> Page:
     """Every organiser; add one."""
     form = OrganiserForm()
@@ -53,7 +53,7 @@ def organisers() -> Page:
 
 
 @bp.post("/admin/organisers/<int:organiser_id>/<action>")
-@admin_required
+@admin_signed_in_required
 def organiser_action(organiser_id: int, action: str) -> Response:
     """Deactivate, reactivate, make admin or remove admin rights (never one's own)."""
     organiser = db.session.get(Organiser, organiser_id)
@@ -71,7 +71,7 @@ def organiser_action(organiser_id: int, action: str) -> Response:
 
 
 @bp.route("/admin/calendars", methods=["GET", "POST"])
-@admin_required
+@admin_signed_in_required
 def calendars() -> Page:
     """Every calendar with its number of events; create one."""
     form = CalendarForm()
@@ -102,7 +102,7 @@ def calendars() -> Page:
 
 
 @bp.get("/admin/audit")
-@admin_required
+@admin_signed_in_required
 def audit_log() -> Page:
     """Who changed what and when, newest first."""
     page = request.args.get("page", "1")

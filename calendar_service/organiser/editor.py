@@ -1,8 +1,9 @@
 """The event editor's translation: form values ↔ EVENT fields, repeat choices, the preview.
 
 The form speaks as people do ("Monthly on the last Wednesday", ends after 10 times); the rest of
-the app speaks EVENT (CONTRACT) and RRULE.  Rules are built and read back by ``rules.choices``
-and described by ``rules.describe_rule``, so the labels always say what will be stored.
+the app speaks EVENT (docs/contract.md) and RRULE.  Rules are built and read back by
+``rules.choices`` and described by ``rules.describe_rule``, so the labels always say what will be
+stored.
 """
 
 from __future__ import annotations

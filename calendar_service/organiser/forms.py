@@ -1,8 +1,8 @@
 """The organiser UI's forms (Flask-WTF: every form carries a CSRF token).
 
 Forms only check the shape of what was typed (required, lengths, numbers); the meaning (times,
-zones, rules) is checked by ``event_input``/``operations``, whose field messages the views put
-back next to the fields here, so the form and the API say the same thing.
+zones, rules) is checked by ``store.validation``/``store.operations``, whose field messages the
+views put back next to the fields here, so the form and the API say the same thing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-occurrence "add to calendar" links for Google Calendar and Outlook (peers.md B7 #48).
+"""Per-occurrence "add to calendar" links for Google Calendar and Outlook (docs/peers.md B7 #48).
 
 These are the web clients' own compose pages, filled in from the query string.  Times go in
 UTC with a ``Z`` (Outlook reads a bare time in the viewer's zone); all-day occurrences go as

@@ -1,6 +1,6 @@
 """Public pages: the agenda, an event's page, a month grid and the permanent "next one" link.
 
-Views stay thin: the query string is read by ``agenda_params``, occurrences come from the one
+Views stay thin: the query string is read by ``params``, occurrences come from the one
 seam (``occurrences.occurrences_in``, which reads only series whose stored bounds touch the
 window), and ``display`` decides how they read.  Only published events appear; a draft's page
 answers 404 unless an organiser is signed in.
@@ -92,8 +92,8 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
 
 @bp.get("/")
 def index() -> tuple[str, int]:
-    """The agenda: upcoming occurrences grouped by day (CONTRACT: from, days, calendar, category,
-    q)."""
+    """The agenda: upcoming occurrences grouped by day (docs/contract.md: from, days, calendar,
+    category, q)."""
     params = parse_params(request.args, default_days=current_app.config["AGENDA_DAYS"])
     calendar = None
     if params.calendar:

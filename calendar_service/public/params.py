@@ -1,4 +1,5 @@
-"""The agenda's query string (CONTRACT: from, days, calendar, category, q) read and written back.
+"""The agenda's query string (docs/contract.md: from, days, calendar, category, q) read and written
+back.
 
 Reading never fails: a value that makes no sense is replaced by its default and reported as a
 field message, so a hand-edited or truncated link still shows a useful page.

@@ -1,6 +1,6 @@
 """The subscribe panel: for a calendar and each of its categories, a link per platform.
 
-The links themselves come from ``links.subscribe_links`` (peers.md B7); this module only says
+The links themselves come from ``links.subscribe_links`` (docs/peers.md B7); this module only says
 which feeds to offer and how to explain each platform in one line.
 """
 

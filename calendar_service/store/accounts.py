@@ -79,12 +79,6 @@ def change_access(organiser: Organiser, action: str, actor: Actor) -> None:
     audit(actor, action, "organiser", organiser.email)
 
 
-def set_password(organiser: Organiser, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError({"password": f"must be at least {MIN_PASSWORD} characters"})
-    organiser.password_hash = generate_password_hash(password)
-
-
 def check_password(email: str, password: str) -> Organiser | None:
     """The active organiser with this e-mail and password, or None (in constant-ish time)."""
     organiser = find_organiser(email)

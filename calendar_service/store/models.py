@@ -1,7 +1,7 @@
 """The stored data: calendars, categories, events (series), overrides, organisers, tokens, audit.
 
-Rows only hold data.  Recurrence is interpreted in ``occurrences.py``; validation and changes go
-through ``operations.py``; nothing here commits.
+Rows only hold data.  Recurrence is interpreted in ``store.occurrences``; validation and changes go
+through ``store.operations``; nothing here commits.
 """
 
 from __future__ import annotations

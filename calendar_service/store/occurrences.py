@@ -252,11 +252,6 @@ def occurrences_in(
     return expand_events(events, window, limit=limit)
 
 
-def bounds_of(series: rules.Series) -> tuple[datetime, datetime | None]:
-    """The stored bounds for a series: its first start and last end in UTC (None: no end)."""
-    return rules.series_bounds(series)
-
-
 def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrence | None:
     """The occurrence a link or a form names by its recurrence id, as it is now (moved,
     retitled or cancelled); None when the series does not generate it or it cannot be found

@@ -54,7 +54,7 @@ def find_calendar(slug: str) -> Calendar | None:
 
 
 def find_event(uid: str) -> Event | None:
-    if not UID.match(uid):  # stored uids are printable ASCII (event_input checks them)
+    if not UID.match(uid):  # stored uids are printable ASCII (store.validation checks them)
         return None
     return db.session.scalar(select(Event).where(Event.uid == uid))
 
@@ -62,7 +62,7 @@ def find_event(uid: str) -> Event | None:
 # Calendars ------------------------------------------------------------------------------------
 
 def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -> Calendar:
-    """Validate and add a calendar (CONTRACT: slug, name, description?, timezone?)."""
+    """Validate and add a calendar (docs/contract.md: slug, name, description?, timezone?)."""
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
@@ -189,7 +189,7 @@ def _snapshot(event: Event) -> dict[str, Any]:
 
 
 def _carry_exceptions(event: Event, data: Mapping[str, Any]) -> Mapping[str, Any]:
-    """When a series' start moves, move its EXDATEs and overrides with it (peers.md B2 #11).
+    """When a series' start moves, move its EXDATEs and overrides with it (docs/peers.md B2 #11).
 
     An exception keeps its place in the rhythm: "cancel the 3rd of March" still cancels the
     occurrence that was on the 3rd of March after the seminar moves from 14:00 to 15:00.
@@ -262,7 +262,8 @@ def parse_recurrence_id(event: Event, text: str) -> rules.Moment:
 
 def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any],
                  actor: Actor) -> Override:
-    """Move, retitle or cancel one occurrence (CONTRACT: PUT …/occurrences/<recurrence_id>)."""
+    """Move, retitle or cancel one occurrence (docs/contract.md: PUT
+    …/occurrences/<recurrence_id>)."""
     values = validate_override(event, recurrence_id, data)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
@@ -282,7 +283,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
 
 
 def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
-    """Restore one occurrence to the series (CONTRACT: DELETE …/occurrences/<id>)."""
+    """Restore one occurrence to the series (docs/contract.md: DELETE …/occurrences/<id>)."""
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
     if row is not None:

@@ -1,4 +1,4 @@
-"""Validation of EVENT input (CONTRACT: the EVENT object) into values ready to store.
+"""Validation of EVENT input (docs/contract.md: the EVENT object) into values ready to store.
 
 Shared by the API, the organiser's form, the .ics importer and the seed, so each of them gives
 the same field-level messages.  Every check happens before anything is written; a rule that the
@@ -20,7 +20,6 @@ from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import STATUSES, Calendar, Event
 from calendar_service.store.moments import (
     MomentError,
-    format_moment,
     is_date_text,
     parse_moment,
     to_column,
@@ -297,10 +296,6 @@ def _moment_list(value: Any, name: str, all_day: bool, tzid: str,
     return moments
 
 
-def moment_texts(values: list[rules.Moment]) -> list[str]:
-    return [format_moment(value) for value in values]
-
-
 # One occurrence -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -322,7 +317,7 @@ OVERRIDE_TEXT_LIMITS = (("title", MAX_TITLE), ("location", MAX_LOCATION),
 
 def validate_override(event: Event, recurrence_id: rules.Moment,
                       data: Mapping[str, Any]) -> OverrideValues:
-    """Check the changes to one occurrence (CONTRACT: PUT …/occurrences/<recurrence_id>): a
+    """Check the changes to one occurrence (docs/contract.md: PUT …/occurrences/<recurrence_id>): a
     start without an end keeps the series' duration, an end without a start starts at the
     recurrence id.  Raises ValidationError with every field's message."""
     if not isinstance(data, Mapping):

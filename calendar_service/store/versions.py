@@ -22,12 +22,12 @@ from sqlalchemy.exc import DBAPIError
 
 from calendar_service.store.models import Calendar
 
-STAMP = select(Calendar.id, Calendar.slug, Calendar.version, Calendar.changed).where(
+VERSION_ROW = select(Calendar.id, Calendar.slug, Calendar.version, Calendar.changed).where(
     Calendar.slug == bindparam("slug")
 )
 
 
-class Stamp(NamedTuple):
+class CalendarVersion(NamedTuple):
     """A calendar's version row: what a feed's validators are made of."""
 
     id: int
@@ -36,13 +36,13 @@ class Stamp(NamedTuple):
     changed: datetime
 
 
-class StampReader:
+class VersionReader:
     """Version rows of calendars, read on one long-lived autocommit connection per thread."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         dialect = engine.dialect
-        compiled = STAMP.compile(dialect=dialect)
+        compiled = VERSION_ROW.compile(dialect=dialect)
         self._sql = str(compiled)
         self._params: Callable[[str], Sequence[Any] | Mapping[str, Any]]
         if compiled.positional:
@@ -59,7 +59,7 @@ class StampReader:
         # Disposing the engine (shutdown, tests) closes these connections too.
         event.listen(engine, "engine_disposed", self._close_all)
 
-    def read(self, slug: str) -> Stamp | None:
+    def read(self, slug: str) -> CalendarVersion | None:
         for attempt in (1, 2):
             connection = self._connection()
             params = self._params(slug)
@@ -78,7 +78,7 @@ class StampReader:
                 continue
             if row is None:
                 return None
-            return Stamp(row[0], row[1], row[2], self._changed(row[3]))
+            return CalendarVersion(row[0], row[1], row[2], self._changed(row[3]))
         raise AssertionError("unreachable")
 
     def _connection(self) -> Connection:

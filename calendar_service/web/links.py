@@ -1,4 +1,4 @@
-"""Absolute links: feed URLs and the per-platform subscribe links (peers.md B7).
+"""Absolute links: feed URLs and the per-platform subscribe links (docs/peers.md B7).
 
 No single link subscribes everywhere: Apple takes webcal://, Google only its ``cid`` render URL
 with a URL-encoded webcal:// address, Outlook.com and Outlook for Microsoft 365 have separate

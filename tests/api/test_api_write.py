@@ -1,4 +1,5 @@
-"""The write API (CONTRACT: Organisers): tokens, every route's success and failure answers."""
+"""The write API (docs/contract.md: Organisers): tokens, every route's success and failure
+answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Several stateless app processes over one database (issue 7): a change made through one is
+"""Several stateless app processes over one database: a change made through one is
 seen by every other on its very next request, and a dropped database connection costs no worker.
 
 The processes are real gunicorn servers, as in production, so no per-process cache can hide

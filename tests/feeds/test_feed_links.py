@@ -1,4 +1,4 @@
-"""Subscribe links per platform (peers.md B7), for each feed and each category's feed."""
+"""Subscribe links per platform (docs/peers.md B7), for each feed and each category's feed."""
 
 from __future__ import annotations
 

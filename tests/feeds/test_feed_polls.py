@@ -1,4 +1,4 @@
-"""Polls of unchanged feeds answered in front of Flask (feed_polls), and what is left to Flask."""
+"""Polls of unchanged feeds answered in front of Flask (feeds.polls), and what is left to Flask."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_a_database_error_leaves_the_poll_to_flask(
         monkeypatch: pytest.MonkeyPatch) -> None:
     etag = etag_of(client)
     with app.app_context():
-        reader = feeds.stamp_reader()
+        reader = feeds.version_reader()
     real = reader.read
     failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
 
@@ -225,22 +225,22 @@ def test_public_documents_do_not_vary_on_cookie(client: FlaskClient) -> None:
     assert "Cookie" in client.get("/").headers["Vary"]  # pages show who is signed in
 
 
-def test_the_stamp_reader_gives_the_row_as_the_orm_does(app: Flask) -> None:
+def test_the_version_reader_gives_the_row_as_the_orm_does(app: Flask) -> None:
     from calendar_service.store.models import Calendar
 
     with app.app_context():
         calendar = db.session.scalars(db.select(Calendar).filter_by(slug="test")).one()
-        stamp = feeds.stamp_reader().read("test")
-        assert stamp is not None
-        assert (stamp.id, stamp.slug, stamp.version, stamp.changed) == (
+        version_row = feeds.version_reader().read("test")
+        assert version_row is not None
+        assert (version_row.id, version_row.slug, version_row.version, version_row.changed) == (
             calendar.id, "test", calendar.version, calendar.changed)
-        assert stamp.changed.tzinfo is not None
-        assert feeds.stamp_reader().read("nowhere") is None
+        assert version_row.changed.tzinfo is not None
+        assert feeds.version_reader().read("nowhere") is None
 
 
-def test_the_stamp_reader_replaces_a_closed_connection(app: Flask) -> None:
+def test_the_version_reader_replaces_a_closed_connection(app: Flask) -> None:
     with app.app_context():
-        reader = feeds.stamp_reader()
+        reader = feeds.version_reader()
         first = reader.read("test")
         reader._local.connection.connection.driver_connection.close()
         assert reader.read("test") == first

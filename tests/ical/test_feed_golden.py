@@ -1,4 +1,4 @@
-"""A small fixed calendar serialised by ical.py equals tests/data/feeds/small-calendar.ics.
+"""A small fixed calendar serialised by ical.writer equals tests/data/feeds/small-calendar.ics.
 
 The writer is pure: rows in, bytes out, no request and no clock, so the rows are built in memory
 with fixed timestamps.  To accept an intended change of output, run with ``UPDATE_GOLDEN=1``,

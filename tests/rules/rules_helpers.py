@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from rules import Override, Series, Window, expand
 
-UTC = UTC
-
 
 def utc(*args: int) -> datetime:
     """An aware UTC datetime."""

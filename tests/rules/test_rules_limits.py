@@ -19,7 +19,7 @@ from rules import (
     series_bounds,
     upcoming,
 )
-from rules.rrule import clear_caches
+from rules.recurrence import clear_caches
 
 QUICK = 2.0  # seconds; generous for a shared machine — a hang would take minutes
 

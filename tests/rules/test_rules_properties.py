@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from dateutil import rrule as du
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rules_helpers import UTC, local
+from rules_helpers import local
 
 from rules import (
     Override,
@@ -20,8 +20,8 @@ from rules import (
     to_utc,
     upcoming,
 )
-from rules.rrule import recurrence_for
-from rules.syntax import WEEKDAYS
+from rules.recurrence import recurrence_for
+from rules.rule_text import WEEKDAYS
 from rules.timezones import zone
 
 SETTINGS = settings(max_examples=100, deadline=None,

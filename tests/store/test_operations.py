@@ -16,8 +16,6 @@ from calendar_service.store.models import AuditEntry, Calendar, Event
 from calendar_service.store.occurrences import occurrences_in
 from calendar_service.store.values import event_json
 
-UTC = UTC
-
 
 def test_create_fills_the_contract_defaults(make_event) -> None:
     event = make_event(title="TPS seminar", rrule="freq=monthly;byday=-1we")

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from rules import limits
 from rules.errors import RRuleSyntaxError, RRuleValueError
 from rules.model import Moment
-from rules.timezones import UTC, local_from_aware, to_utc
+from rules.timezones import local_from_aware, to_utc
 
 Freq = Literal["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY"]
 FREQS: tuple[str, ...] = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY")

@@ -29,7 +29,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -38,7 +38,7 @@ from dateutil import rrule as du
 from rules import limits
 from rules.errors import ExpansionLimitError, RRuleValueError, SeriesError
 from rules.model import Moment
-from rules.syntax import Rule, for_start, format_rule, parse, until_local
+from rules.rule_text import Rule, for_start, format_rule, parse, until_local
 from rules.timezones import is_valid_zone, local_from_aware, to_utc
 
 _FREQ = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,
@@ -261,7 +261,7 @@ def _normalise(text: str, start: Moment, tzid: str) -> tuple[Rule, str]:
 def normalise_rrule(text: str, start: Moment, tzid: str) -> str:
     """Canonical RRULE value text for ``text`` on a series starting at ``start`` in ``tzid``.
 
-    Liberal in what it reads (see ``rules.syntax``); raises ``RRuleSyntaxError`` or
+    Liberal in what it reads (see ``rules.rule_text``); raises ``RRuleSyntaxError`` or
     ``RRuleValueError`` naming the part, e.g. for an unknown part, COUNT with UNTIL, BYSETPOS
     alone, UNTIL of the wrong kind, FREQ=SECONDLY or a rule that never occurs.
     """
@@ -576,12 +576,3 @@ def clear_caches(parsed: bool = False) -> None:
         recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
-
-
-def bare_rrule(text: str, start: datetime) -> du.rrule:
-    """dateutil's own rrule for ``text`` from ``start`` (benchmarks and tests compare with it)."""
-    return du.rrulestr(text, dtstart=start, cache=False)
-
-
-def as_date(value: datetime) -> date:
-    return value.date()
