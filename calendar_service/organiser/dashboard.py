@@ -14,7 +14,7 @@ from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Event
-from calendar_service.store.occurrences import series_of
+from calendar_service.store.occurrences import read_series
 
 
 @bp.get("/")
@@ -31,7 +31,7 @@ def dashboard() -> Page:
     upcoming: dict[int, rules.Occurrence | None] = {}
     for calendar in calendars:
         for event in calendar.events:
-            found = rules.upcoming(series_of(event), now - timedelta(seconds=1), 1)
+            found = rules.upcoming(read_series(event), now - timedelta(seconds=1), 1)
             upcoming[event.id] = found[0] if found else None
     return render_template("organiser/dashboard.html", calendars=calendars, upcoming=upcoming,
                            action_form=ActionForm())

@@ -29,7 +29,7 @@ from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment, from_column, to_column
-from calendar_service.store.occurrences import EventOccurrence, find_occurrence, series_of
+from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
 
 # EVENT field → editor field (the rest are shown above the form).
 FORM_FIELDS = {
@@ -192,7 +192,7 @@ def preview_json() -> tuple[Response, int]:
 def event_occurrences(uid: str) -> Page:
     """The series at a glance: its next occurrences, each one changeable on its own."""
     event = event_or_404(uid)
-    series = series_of(event)
+    series = read_series(event)
     upcoming = rules.upcoming(series, utcnow(), 20)
     if not upcoming:
         first, _last = rules.series_bounds(series)

@@ -257,7 +257,7 @@ def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrenc
     retitled or cancelled); None when the series does not generate it or it cannot be found
     within the engine's limits (a date at the ends of time, a costly COUNT)."""
     try:
-        found = rules.occurrence_at(series_of(event), recurrence_id)
+        found = rules.occurrence_at(read_series(event), recurrence_id)
     except (rules.RulesError, OverflowError):
         return None
     return None if found is None else EventOccurrence(event, found)

@@ -1,0 +1,101 @@
+"""An event's page: its details, its next dates, one date's own page (``?on=``), add-to-calendar
+and subscribe links.  A draft's page answers 404 unless an organiser is signed in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+import rules
+from calendar_service.public import subscribe
+from calendar_service.public.add_to_calendar import Details, google_link, outlook_links
+from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
+from calendar_service.public.blueprint import bp
+from calendar_service.public.display import ShownOccurrence, shown
+from calendar_service.store.db import utcnow
+from calendar_service.store.models import Event
+from calendar_service.store.moments import MomentError, parse_moment
+from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
+from calendar_service.store.operations import find_event
+from calendar_service.web.links import event_page_url
+
+
+def _visible_event(uid: str) -> Event:
+    """The event, if this visitor may see it: drafts only for signed-in organisers."""
+    event = find_event(uid)
+    if event is None or (not event.published and not current_user.is_authenticated):
+        abort(404, description="There is no event at this address.")
+    return event
+
+
+def occurrence_at(event: Event, text: str) -> rules.Occurrence | None:
+    """The occurrence a link names by its recurrence id, wherever an override moved it."""
+    try:
+        recurrence_id = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
+    except MomentError:
+        return None
+    found = find_occurrence(event, recurrence_id)
+    return None if found is None else found.occurrence
+
+
+def _last_occurrence(event: Event, series: rules.Series) -> rules.Occurrence | None:
+    """The final occurrence of an ended series (or the only one of a single event)."""
+    end = event.last_end_utc
+    if end is None:
+        return None
+    reach = abs(series.duration) + timedelta(days=1)
+    window = rules.Window(end - reach, end + timedelta(seconds=1))
+    try:
+        found = rules.expand(series, window, limit=PAGE_LIMIT).occurrences
+    except rules.ExpansionLimitError:
+        return None
+    return found[-1] if found else None
+
+
+def _details(item: ShownOccurrence, event_url: str) -> Details:
+    occurrence = item.occurrence
+    text = item.description.strip()
+    details = f"{text}\n\n{event_url}" if text else event_url
+    return Details(title=item.title, start=occurrence.start, end=occurrence.end,
+                   location=item.location, details=details, tzid=item.event.timezone)
+
+
+@bp.get("/events/<path:uid>")
+def event_page(uid: str) -> str:
+    """One event or series: details, the next occurrences, add-to-calendar and subscribe."""
+    event = _visible_event(uid)
+    calendar = event.calendar
+    tzid, tz = zone_of(calendar)
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    series = read_series(event)
+    upcoming = [shown(EventOccurrence(event, occurrence), tz)
+                for occurrence in rules.upcoming(series, now, UPCOMING)]
+    asked = request.args.get("on", "").strip()
+    missing = False
+    chosen = None
+    if asked:
+        found = occurrence_at(event, asked[:40])
+        missing = found is None
+        chosen = None if found is None else shown(EventOccurrence(event, found), tz)
+    if chosen is None:
+        live = [item for item in upcoming if not item.cancelled]
+        chosen = live[0] if live else upcoming[0] if upcoming else None
+    if chosen is None:
+        last = _last_occurrence(event, series)
+        chosen = None if last is None else shown(EventOccurrence(event, last), tz)
+    page_url = event_page_url(event.uid)
+    add_links: dict[str, str] = {}
+    if chosen is not None:
+        details = _details(chosen, page_url)
+        add_links = {"google": google_link(details), **outlook_links(details)}
+    feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
+    feeds.append(subscribe.feed(calendar))
+    return render_template(
+        "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
+        chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,
+        add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
+        copy_help=subscribe.COPY_HELP, page_url=page_url,
+    )

@@ -1,0 +1,47 @@
+"""A calendar's month grid."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, request, url_for
+
+from calendar_service.public.agenda import category_args, listing_for, window_of, zone_of
+from calendar_service.public.blueprint import bp
+from calendar_service.public.display import grid_bounds, month_grid, shown
+from calendar_service.store.db import utcnow
+from calendar_service.store.operations import find_calendar
+from calendar_service.web.query import EARLIEST, LATEST, slug_values
+
+
+def _month_shift(year: int, month: int, step: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + step
+    return index // 12, index % 12 + 1
+
+
+@bp.get("/calendars/<slug>/<int:year>/<int:month>")
+def month_view(slug: str, year: int, month: int) -> str:
+    """A month as a grid of weeks, Monday first; ``category`` (repeatable) narrows it."""
+    calendar = find_calendar(slug)
+    if calendar is None or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
+        abort(404, description="There is no such calendar month.")
+    categories = tuple(slug_values(request.args))
+    tzid, tz = zone_of(calendar)
+    today = utcnow().astimezone(tz).date()
+    first, end = grid_bounds(year, month)
+    listing, problem = listing_for(window_of(first, end, tzid), calendar=calendar,
+                                categories=categories)
+    weeks = month_grid(year, month, [shown(item, tz) for item in listing.items])
+    before, after = _month_shift(year, month, -1), _month_shift(year, month, 1)
+    extra = category_args(categories)
+    return render_template(
+        "month.html", calendar=calendar, tzid=tzid, today=today, weeks=weeks,
+        month_start=date(year, month, 1), problem=problem, categories=categories,
+        previous=url_for("agenda.month_view", slug=slug, year=before[0], month=before[1],
+                         **extra) if before[0] >= EARLIEST.year else None,
+        following=url_for("agenda.month_view", slug=slug, year=after[0], month=after[1],
+                          **extra) if after[0] <= LATEST.year else None,
+        this_month=url_for("agenda.month_view", slug=slug, year=today.year, month=today.month,
+                           **extra),
+        agenda=url_for("agenda.index", calendar=slug, **extra),
+    )

@@ -1,0 +1,56 @@
+"""The permanent "next one" link: a calendar's (or category's) next occurrence, for newsletters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+import rules
+from calendar_service.public.agenda import UPCOMING
+from calendar_service.public.blueprint import bp
+from calendar_service.public.display import shown
+from calendar_service.store.db import utcnow
+from calendar_service.store.models import Calendar
+from calendar_service.store.occurrences import EventOccurrence, occurrences_in
+from calendar_service.store.operations import find_calendar
+from calendar_service.web.query import slug_values
+
+# Windows searched, one after another, for a calendar's next occurrence.
+NEXT_HORIZONS = (timedelta(days=31), timedelta(days=366), timedelta(days=366 * 10))
+
+
+def next_occurrence(calendar: Calendar, categories: Sequence[str], now: datetime
+                    ) -> EventOccurrence | None:
+    """The first occurrence not cancelled that has not ended yet, looking further each time."""
+    for horizon in NEXT_HORIZONS:
+        try:
+            listing = occurrences_in(rules.Window(now, now + horizon), limit=UPCOMING,
+                                     calendar=calendar, categories=categories)
+        except rules.ExpansionLimitError:
+            return None
+        for item in listing.items:
+            if not item.occurrence.cancelled and item.event.status != "cancelled":
+                return item
+    return None
+
+
+@bp.get("/calendars/<slug>/next")
+def next_page(slug: str) -> Response:
+    """Redirect to the page of the calendar's next occurrence (``?category=`` narrows it)."""
+    calendar = find_calendar(slug)
+    if calendar is None:
+        abort(404, description="There is no calendar with that name.")
+    categories = slug_values(request.args)
+    found = next_occurrence(calendar, categories, utcnow())
+    if found is None:
+        abort(404, description="Nothing is scheduled in this calendar yet.")
+    target = shown(found, ZoneInfo(calendar.timezone))
+    on: dict[str, Any] = {"on": target.recurrence_id} if target.recurrence_id else {}
+    response = redirect(url_for("agenda.event_page", uid=found.event.uid, **on), code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
