@@ -4,82 +4,50 @@ HTTP as subscribers' clients expect (docs/peers.md B6, B8): ``text/calendar; cha
 filename, a strong ETag and Last-Modified, 304 for a matching If-None-Match (checked first) or a
 valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly.
 
-The validators come from the database without building anything: a feed's ETag is a hash of the
-calendar's ``version`` (bumped in the same transaction as any change), the category filter, the
-history cut-off, the base URL and ``ical.FORMAT_VERSION``.  Every worker reads the version on
-every request, so a change is seen by all of them at once; a built feed is kept in the app's
-``feeds`` cache (``app_caches``) under that ETag, which therefore can never serve a stale feed.
-Each feed keeps only its newest version there, built once per process however many threads ask.
+The validators come from the calendar's version row without building anything
+(``feeds.validators``).  Every worker reads the version on every request, so a change is seen by
+all of them at once; a built feed is kept in the app's ``feeds`` cache (``app_caches``) under
+its ETag, which therefore can never serve a stale feed.  Each feed keeps only its newest version
+there, built once per process however many threads ask.
 
-History: a feed leaves out one-off events (and RDATE-only sets) whose last occurrence ended
-before the cut-off, the first of the month ``HISTORY_MONTHS`` months before the current one.
-Series with a rule are always kept whole: each is one VEVENT whatever its age, and dropping it
-would wipe its past occurrences from every subscriber's calendar.  The cut-off moves once a
-month, and its date is part of the ETag and of Last-Modified, so the moving window never makes a
-cached feed or a 304 wrong.
+Series with a rule are always kept whole, whatever their age: each is one VEVENT, and dropping
+it would wipe its past occurrences from every subscriber's calendar; one-off events that ended
+before the history cut-off are left out.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import datetime
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from werkzeug.http import http_date as _http_date
-from werkzeug.http import parse_date, parse_etags
 from werkzeug.utils import secure_filename
 
 from calendar_service.app_caches import app_caches
 from calendar_service.feeds.blueprint import bp
+from calendar_service.feeds.validators import (
+    CACHE_CONTROL,
+    Validators,
+    Versioned,
+    digest,
+    feed_validators,
+    held_etag,
+    history_cutoff,
+    not_modified_headers,
+    version_reader,
+)
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
-from calendar_service.store.versions import VersionReader
 from calendar_service.web import links
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
-# Shared caches may answer for 15 minutes; after that they revalidate, which costs a 304.
-CACHE_CONTROL = "public, max-age=900"
-# One-off events that ended before the first of the month this many months back are left out.
-HISTORY_MONTHS = 6
 
 
-@dataclass(frozen=True)
-class Validators:
-    """What a conditional request is answered from: computed without building the body."""
-
-    etag: str  # without quotes; the gzip representation adds "-gzip"
-    last_modified: datetime
-
-    @property
-    def http_date(self) -> str:
-        return _http_date(self.last_modified.replace(microsecond=0))
-
-
-def version_reader() -> VersionReader:
-    """The app's reader of calendar version rows (one per engine, shared by every thread)."""
-    reader = current_app.extensions.get("calendar_versions")
-    if reader is None or reader.engine is not db.engine:
-        reader = current_app.extensions["calendar_versions"] = VersionReader(db.engine)
-    return reader
-
-
-# History -----------------------------------------------------------------------------------------
-
-def history_cutoff(now: datetime) -> tuple[datetime, datetime]:
-    """(cut-off, rollover): events ending before the cut-off are left out of feeds; the
-    rollover is when the cut-off last moved (the first instant of this month, UTC)."""
-    rollover = datetime(now.year, now.month, 1, tzinfo=UTC)
-    months = now.year * 12 + now.month - 1 - HISTORY_MONTHS
-    return datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC), rollover
-
+# What a feed holds --------------------------------------------------------------------------------
 
 def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime) -> list[Event]:
     """Published events of the calendar in the filter, less one-offs ended before the cut-off."""
@@ -93,43 +61,6 @@ def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime)
     if categories:
         query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
     return list(db.session.scalars(query).all())
-
-
-# Building ---------------------------------------------------------------------------------------
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
-
-
-class Versioned(Protocol):
-    """What a feed's validators are made of: a Calendar, or just its version row."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def changed(self) -> datetime: ...
-
-
-def feed_validators(calendar: Versioned, categories: Sequence[str], now: datetime,
-                    base_url: str | None = None) -> Validators:
-    """The feed's ETag and Last-Modified; ``base_url`` defaults to the current request's."""
-    cutoff, rollover = history_cutoff(now)
-    return _validators(calendar.id, calendar.slug, calendar.version, calendar.changed,
-                       tuple(categories), cutoff, rollover, base_url or links.base_url())
-
-
-@functools.lru_cache(maxsize=4096)
-def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
-                categories: tuple[str, ...], cutoff: datetime, rollover: datetime,
-                base_url: str) -> Validators:
-    """Memoised: every poll of an unchanged feed asks for the same validators."""
-    tag = _digest("feed", ical.FORMAT_VERSION, calendar_id, slug, version, ",".join(categories),
-                  cutoff.date(), base_url)
-    return Validators(tag, max(changed, rollover))
 
 
 def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: datetime) -> bytes:
@@ -182,35 +113,6 @@ def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | No
 
 def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
-
-
-def held_etag(validators: Validators, now: datetime, if_none_match: str | None,
-              if_modified_since: str | None, wants_gzip: Callable[[], bool]) -> str | None:
-    """RFC 9110 §13.1: If-None-Match decides when present; else a valid If-Modified-Since.
-
-    Returns the ETag to answer 304 with (the representation the client holds), or None.
-    Takes the header values, not the request, so the poll answerer (feeds.polls) answers polls with
-    it too.
-    """
-    if if_none_match is not None:
-        tags = parse_etags(if_none_match)
-        for tag in (validators.etag, validators.etag + "-gzip"):
-            if tags.contains_weak(tag):
-                return tag
-        return None
-    since = parse_date(if_modified_since)
-    if since is None or since > now:  # unparseable or in the future: ignored
-        return None
-    if validators.last_modified.replace(microsecond=0) > since:
-        return None
-    return validators.etag + ("-gzip" if wants_gzip() else "")
-
-
-def not_modified_headers(held: str) -> list[tuple[str, str]]:
-    """The headers of a 304: the held ETag and what a 200 would say about caching it (RFC 9110
-    §15.4.5; Last-Modified is left out, as werkzeug leaves it out of every 304)."""
-    return [("ETag", f'"{held}"'), ("Cache-Control", CACHE_CONTROL),
-            ("Vary", "Accept-Encoding")]
 
 
 def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
@@ -267,7 +169,7 @@ def event_feed(uid: str) -> Response:
     now = utcnow()
     # The calendar's version too: a renamed category changes the event's CATEGORIES.
     calendar = event.calendar
-    tag = _digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
+    tag = digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
                   event.sequence, calendar.version, links.base_url())
     validators = Validators(tag, max(event.updated, calendar.changed))
 
