@@ -3,7 +3,7 @@ admin pages and imports.  Importing the package registers every view on ``bp``."
 
 from __future__ import annotations
 
-from calendar_service.organiser import admin, dashboard, events, sign_in, tokens
+from calendar_service.organiser import admin, dashboard, events, imports, sign_in, tokens
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["admin", "bp", "dashboard", "events", "sign_in", "tokens"]
+__all__ = ["admin", "bp", "dashboard", "events", "imports", "sign_in", "tokens"]

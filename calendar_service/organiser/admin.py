@@ -1,24 +1,16 @@
-"""Organiser pages for admins (organisers, calendars, the audit log) and the .ics import upload."""
+"""Organiser pages for admins: organisers, calendars and the audit log."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from calendar_service.ical.reader import IcsImportError, ImportResult, import_ics
-from calendar_service.organiser.access import Page, admin_signed_in_required, organiser_required
+from calendar_service.organiser.access import Page, admin_signed_in_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors, zone_names
-from calendar_service.organiser.forms import (
-    ActionForm,
-    CalendarForm,
-    ImportForm,
-    OrganiserForm,
-    options,
-)
+from calendar_service.organiser.forms import ActionForm, CalendarForm, OrganiserForm
 from calendar_service.store import accounts, operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -113,46 +105,3 @@ def audit_log() -> Page:
     ).all()
     return render_template("organiser/audit.html", entries=entries[:AUDIT_PAGE], page=number,
                            more=len(entries) > AUDIT_PAGE)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def upload_too_large(error: RequestEntityTooLarge) -> Page:
-    """An upload over the request limit: say so on the import page, not on a bare 413 page."""
-    if request.endpoint != "organiser.import_page" or not current_user.is_authenticated:
-        return render_template("error.html", error=error, status=413), 413
-    form = ImportForm(formdata=None)
-    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
-                                    db.session.scalars(select(Calendar).order_by(Calendar.name)))
-    limit = int(current_app.config["IMPORT_MAX_BYTES"])
-    message = f"Nothing was imported: the file is larger than the import limit of {limit:,} bytes."
-    return render_template("organiser/import.html", form=form, result=None, error=message,
-                           limit=limit), 413
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@organiser_required
-def import_page() -> Page:
-    """Upload an .ics file; the page lists what was created, updated and skipped, and why."""
-    form = ImportForm()
-    choices = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
-    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in choices)
-    limit = int(current_app.config["IMPORT_MAX_BYTES"])
-    result: ImportResult | None = None
-    error = None
-    status = 200
-    if form.validate_on_submit():
-        calendar = operations.find_calendar(form.calendar.data or "")
-        assert calendar is not None  # the select only offers existing calendars
-        data = form.file.data.read(limit + 1)
-        try:
-            result = import_ics(data, calendar, current_user, max_bytes=limit,
-                                source=(form.file.data.filename or "")[:200])
-            db.session.commit()
-        except IcsImportError as problem:
-            db.session.rollback()
-            error = f"Nothing was imported: {problem}"
-            status = 422
-    elif form.is_submitted():
-        status = 422
-    return render_template("organiser/import.html", form=form, result=result, error=error,
-                           limit=limit), status
