@@ -35,7 +35,7 @@ import recurring_ical_events  # noqa: E402
 from dateutil.rrule import rrulestr  # noqa: E402
 
 from rules import Series, Window, expand, local_from_aware  # noqa: E402
-from rules import rrule as engine  # noqa: E402
+from rules import recurrence as engine  # noqa: E402
 from rules.timezones import zone  # noqa: E402
 
 ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
