@@ -366,7 +366,7 @@ def _walker(rule: Rule, walk_start: datetime, begin: datetime) -> du.rrule:
     if begin == walk_start:
         return template
     walker = copy.copy(template)
-    walker._dtstart = begin  # noqa: SLF001 - see the docstring
+    walker._dtstart = begin  # type: ignore[attr-defined]  # noqa: SLF001 - see the docstring
     return walker
 
 
@@ -578,7 +578,7 @@ def clear_caches(parsed: bool = False) -> None:
         _normalise.cache_clear()
 
 
-def bare_rrule(text: str, start: datetime) -> du.rrule:
+def bare_rrule(text: str, start: datetime) -> du.rrule | du.rruleset:
     """dateutil's own rrule for ``text`` from ``start`` (benchmarks and tests compare with it)."""
     return du.rrulestr(text, dtstart=start, cache=False)
 
