@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 APP := $(BIN)/flask --app calendar_service
 
-.PHONY: run test test-lowest serve lint typecheck bench clean
+.PHONY: run test test-fast test-lowest serve lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ serve: $(VENV)/.installed
 ## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## test-fast: the suite less the browser tests and the slow ones (processes, long property searches)
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 ## test-lowest: the suite on the lowest versions pyproject.toml allows (lowest-constraints.txt)
 test-lowest:
