@@ -45,9 +45,12 @@ test-lowest:
 	.venv-lowest/bin/python -m pip install --quiet -c lowest-constraints.txt -e '.[test]'
 	.venv-lowest/bin/python -m pytest
 
+## lint: ruff (with a complexity bound), mypy (strict), and the import layers (lint-imports)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check calendar_service rules tests bench
 	$(BIN)/mypy --strict rules
+	$(BIN)/mypy calendar_service
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .venv-lowest build *.egg-info .pytest_cache .mypy_cache .ruff_cache
