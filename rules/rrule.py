@@ -29,7 +29,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -576,12 +576,3 @@ def clear_caches(parsed: bool = False) -> None:
         recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
-
-
-def bare_rrule(text: str, start: datetime) -> du.rrule | du.rruleset:
-    """dateutil's own rrule for ``text`` from ``start`` (benchmarks and tests compare with it)."""
-    return du.rrulestr(text, dtstart=start, cache=False)
-
-
-def as_date(value: datetime) -> date:
-    return value.date()
