@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 APP := $(BIN)/flask --app calendar_service
 
-.PHONY: run test test-lowest serve lint typecheck bench clean
+.PHONY: run test test-fast test-lowest serve lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,15 +35,22 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+## test-fast: the suite less the browser tests and the slow ones (processes, long property searches)
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
 ## test-lowest: the suite on the lowest versions pyproject.toml allows (lowest-constraints.txt)
 test-lowest:
 	$(PYTHON) -m venv .venv-lowest
 	.venv-lowest/bin/python -m pip install --quiet -c lowest-constraints.txt -e '.[test]'
 	.venv-lowest/bin/python -m pytest
 
+## lint: ruff (with a complexity bound), mypy (strict), and the import layers (lint-imports)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check calendar_service rules tests bench
 	$(BIN)/mypy --strict rules
+	$(BIN)/mypy calendar_service
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .venv-lowest build *.egg-info .pytest_cache .mypy_cache .ruff_cache

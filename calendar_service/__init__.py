@@ -70,11 +70,12 @@ def register_extensions(app: Flask) -> None:
 
     from calendar_service.store.models import Organiser
 
-    @login_manager.user_loader
     def load_organiser(organiser_id: str) -> Organiser | None:
         if not organiser_id.isdigit():
             return None
         return db.session.get(Organiser, int(organiser_id))
+
+    login_manager.user_loader(load_organiser)  # a plain call: flask_login has no types
 
 
 def register_caches(app: Flask) -> None:

@@ -366,7 +366,7 @@ def _walker(rule: Rule, walk_start: datetime, begin: datetime) -> du.rrule:
     if begin == walk_start:
         return template
     walker = copy.copy(template)
-    walker._dtstart = begin  # noqa: SLF001 - see the docstring
+    walker._dtstart = begin  # type: ignore[attr-defined]  # noqa: SLF001 - see the docstring
     return walker
 
 

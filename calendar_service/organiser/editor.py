@@ -112,7 +112,8 @@ def form_event_data(form: EventForm) -> dict[str, Any]:
     """EVENT fields from the editor's values; raises ValidationError with EVENT field names."""
     errors: dict[str, str] = {}
     all_day = bool(form.all_day.data)
-    start_date: date = form.start_date.data
+    start_date = form.start_date.data
+    assert start_date is not None  # DataRequired: the form was validated
     start_time: time | None = form.start_time.data
     end_date: date | None = form.end_date.data
     end_time: time | None = form.end_time.data

@@ -64,8 +64,8 @@ def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, st
     general = []
     for name, message in errors.items():
         target = fields.get(name)
-        if name == "rrule" and getattr(form, "recurrence", None) is not None \
-                and form.recurrence.data == "custom":
+        recurrence = getattr(form, "recurrence", None)
+        if name == "rrule" and recurrence is not None and recurrence.data == "custom":
             target = "custom_rrule"
         field = getattr(form, target, None) if target else None
         if field is None:
@@ -180,7 +180,9 @@ def preview_json() -> tuple[Response, int]:
     except ValidationError as error:
         return jsonify({"ok": False, "errors": error.errors}), 200
     body = editor.preview_json(result)
-    body["choices"] = editor.repeat_choices(form.start_date.data, _form_zone(form))
+    start_date = form.start_date.data
+    assert start_date is not None  # DataRequired: the form was validated
+    body["choices"] = editor.repeat_choices(start_date, _form_zone(form))
     return jsonify(body), 200
 
 

@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from calendar_service.store.validation import has_control_characters
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
+    from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: 3.2
 except ImportError:  # pragma: no cover - WTForms < 3.3
     SelectChoice = None
 
@@ -48,7 +48,7 @@ ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of
 
 
 
-class CheckedForm(FlaskForm):
+class CheckedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf has no type information
     """A form whose text fields refuse control characters (a NUL cannot even be stored in
     PostgreSQL text): a field message instead of a failed query."""
 

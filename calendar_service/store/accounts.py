@@ -120,7 +120,9 @@ def organiser_for_token(secret: str) -> Organiser | None:
     """The active organiser a bearer secret belongs to, if the token is live."""
     if not secret or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    token: ApiToken | None = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
+    )
     if token is None or token.revoked is not None or not token.organiser.active:
         return None
     token.last_used = utcnow()

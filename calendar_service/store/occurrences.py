@@ -144,7 +144,7 @@ class OccurrenceList:
     truncated: bool
 
 
-def touching_ids(window: rules.Window) -> CompoundSelect:
+def touching_ids(window: rules.Window) -> CompoundSelect[int]:
     """Ids of the events whose stored bounds can touch the window.
 
     Two range scans of the index on (last_end_utc, first_start_utc), one for series that end
@@ -163,12 +163,12 @@ def touching_ids(window: rules.Window) -> CompoundSelect:
 
 
 def filtered(
-    query: Select[tuple[Event]],
+    query: Select[Event],
     *,
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
     include_drafts: bool = False,
-) -> Select[tuple[Event]]:
+) -> Select[Event]:
     """Narrow an event query to a calendar, any of some categories, and published events."""
     if calendar is not None:
         query = query.where(Event.calendar_id == calendar.id)
@@ -186,7 +186,7 @@ def window_query(
     categories: Sequence[str] = (),
     text: str | None = None,
     include_drafts: bool = False,
-) -> Select[tuple[Event]]:
+) -> Select[Event]:
     """Events whose bounds can touch the window, with what expansion and display need loaded."""
     query = (
         select(Event)

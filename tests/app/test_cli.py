@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -102,6 +103,7 @@ def _cli(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.Compl
     )
 
 
+@pytest.mark.slow
 def test_console_script_sets_up_twice_without_losing_anything(tmp_path: Path) -> None:
     """What `make run` does: init-db, seed --if-empty; a second time keeps the data."""
     for _ in range(2):
@@ -114,6 +116,7 @@ def test_console_script_sets_up_twice_without_losing_anything(tmp_path: Path) ->
     assert "seed not loaded" in again.stdout
 
 
+@pytest.mark.slow
 def test_unreachable_database_gives_one_readable_line(tmp_path: Path) -> None:
     result = _cli(tmp_path, "init-db", url="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert result.returncode == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from dateutil import rrule as du
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -144,6 +145,7 @@ def test_fast_path_equals_full_walk(series: Series, data: st.DataObject) -> None
     assert fast == full
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(series_st(), st.data())
 def test_full_walk_matches_dateutil_on_the_rule_text(series: Series, data: st.DataObject) -> None:
@@ -179,6 +181,7 @@ def _ids(occs: tuple) -> list:  # type: ignore[type-arg]
     return [(o.recurrence_id, o.start_utc, o.end_utc, o.cancelled) for o in occs]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(series_st(exceptions=True), st.data())
 def test_windows_compose(series: Series, data: st.DataObject) -> None:
@@ -203,6 +206,7 @@ def test_windows_compose(series: Series, data: st.DataObject) -> None:
         assert occ.recurrence_id not in series.exdates
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(series_st(exceptions=True), st.data())
 def test_exceptions_in_any_order_give_one_result(series: Series, data: st.DataObject) -> None:
@@ -238,6 +242,7 @@ def test_limit_keeps_the_first_occurrences(series: Series, data: st.DataObject) 
     assert cut.truncated == (len(full.occurrences) > k)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(series_st(), st.data())
 def test_upcoming_agrees_with_expand(series: Series, data: st.DataObject) -> None:

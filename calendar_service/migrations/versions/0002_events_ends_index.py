@@ -19,14 +19,14 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_ends', ['last_end_utc', 'first_start_utc'], unique=False)
         batch_op.drop_index('ix_events_last_end_utc')
         batch_op.drop_index('ix_events_window')
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_window', ['first_start_utc', 'last_end_utc'], unique=False)
         batch_op.create_index('ix_events_last_end_utc', ['last_end_utc'], unique=False)
