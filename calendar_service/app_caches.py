@@ -10,16 +10,20 @@ serve stale data; the bounds below are what they may hold per process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from flask import Flask, current_app
 
 import rules
 from calendar_service.caching import LRUCache, byte_size, one_each
 
-if TYPE_CHECKING:
-    from calendar_service.ical.writer import BlockKey
-    from calendar_service.store.occurrences import ExpansionKey, SeriesKey
+# What names one version of an event's series: the row's id, uid, ``revision`` and ``updated``,
+# which every change to it (overrides included) moves.
+SeriesKey = tuple[int, str, int, datetime]
+# One expansion: the series version, the window's UTC bounds and the limit.
+ExpansionKey = tuple[SeriesKey, datetime, datetime, int]
+# One event's serialised VEVENTs: its version and the page URL written into them.
+BlockKey = tuple[object, ...]
 
 EXTENSION = "calendar_caches"
 

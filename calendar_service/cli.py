@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -197,15 +197,3 @@ COMMANDS: list[click.Command] = [
 def register(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command)
-
-
-def _create_app() -> Flask:
-    from calendar_service import create_app
-
-    return create_app()
-
-
-def main() -> None:
-    """The ``calendar-service`` console script: the app's Flask command group."""
-    cli = FlaskGroup(create_app=_create_app, help="The calendar service's commands.")
-    cli.main(prog_name="calendar-service")

@@ -35,6 +35,7 @@ from icalendar import Event as IEvent
 from icalendar import vDuration, vRecur, vText
 
 import rules
+from calendar_service.app_caches import BlockKey
 from calendar_service.caching import LRUCache
 from calendar_service.ical.vtimezone import is_utc, vtimezone
 from calendar_service.store.models import Event
@@ -136,9 +137,6 @@ def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str
     parts.extend(_block(blocks, event, page_urls.get(event.uid, "")) for event in ordered)
     parts.append(_END)
     return b"".join(parts)
-
-
-BlockKey = tuple[object, ...]
 
 
 def block_key(event: Event, page_url: str) -> BlockKey:

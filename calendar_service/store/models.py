@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -179,7 +178,7 @@ class Override(db.Model):  # type: ignore[name-defined,misc]
     event: Mapped[Event] = relationship(back_populates="overrides")
 
 
-class Organiser(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class Organiser(db.Model):  # type: ignore[name-defined,misc]
     """A person who may sign in and change events; admins also manage calendars and organisers."""
 
     __tablename__ = "organisers"
@@ -197,9 +196,24 @@ class Organiser(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         back_populates="organiser", cascade="all, delete-orphan", order_by="ApiToken.created"
     )
 
+    # What Flask-Login reads of a user, written here so the store needs no web extension.
+
     @property
-    def is_active(self) -> bool:  # Flask-Login: deactivated organisers cannot sign in
+    def is_active(self) -> bool:
+        """Deactivated organisers cannot sign in, and are signed out on their next request."""
         return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """What the session keeps to find the organiser again (``load_organiser``)."""
+        return str(self.id)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined,misc]

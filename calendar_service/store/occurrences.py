@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import CompoundSelect, Select, or_, select, union_all
 from sqlalchemy.orm import defer, selectinload, undefer
 
 import rules
-from calendar_service.app_caches import Caches, app_caches
+from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
 from calendar_service.store.moments import from_column, parse_stored
@@ -50,16 +49,10 @@ def series_of(event: Event) -> rules.Series:
     )
 
 
-SeriesKey = tuple[int, str, int, datetime]
-
-
 def series_key(event: Event) -> SeriesKey:
     """What names one version of an event's series: the row's id, uid, ``revision`` and
     ``updated``, which every change to it (overrides included) moves."""
     return (event.id, event.uid, event.revision, event.updated)
-
-
-ExpansionKey = tuple[SeriesKey, datetime, datetime, int]
 
 
 def read_series(event: Event, caches: Caches | None = None) -> rules.Series:

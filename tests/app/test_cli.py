@@ -97,7 +97,7 @@ def _cli(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.Compl
         "CALENDAR_DATABASE_URL": url or f"sqlite:///{tmp_path / 'cli.sqlite3'}",
     }
     return subprocess.run(
-        [sys.executable, "-c", "from calendar_service.cli import main; main()", *args],
+        [sys.executable, "-c", "from calendar_service.console import main; main()", *args],
         capture_output=True, text=True, env=env, timeout=120,
         cwd=Path(__file__).resolve().parents[2],
     )
