@@ -37,7 +37,13 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
-    # Engine options: pre-ping so a restarted database costs one retry, not a dead worker.
+    # Threads that serve requests in one process (gunicorn.conf.py passes GUNICORN_THREADS);
+    # the connection pools are sized from it.
+    "CALENDAR_THREADS": 4,
+    # Seconds a request waits for a free database connection before it answers 503.
+    "CALENDAR_POOL_TIMEOUT": 3.0,
+    # Engine options: pre-ping so a restarted database costs one retry, not a dead worker; the
+    # pool's size is set from CALENDAR_THREADS by ``pool_options``.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
 }
@@ -58,13 +64,40 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["CALENDAR_BASE_URL"] = env["CALENDAR_BASE_URL"].rstrip("/")
     if env.get("CALENDAR_TRUSTED_PROXIES"):
         settings["CALENDAR_TRUSTED_PROXIES"] = int(env["CALENDAR_TRUSTED_PROXIES"])
+    threads = env.get("CALENDAR_THREADS") or env.get("GUNICORN_THREADS")
+    if threads:
+        settings["CALENDAR_THREADS"] = int(threads)
+    if env.get("CALENDAR_POOL_TIMEOUT"):
+        settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
     if env.get("CALENDAR_SECURE_COOKIES", "").lower() in _TRUE:
         settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
     if test_config:
         settings.update(test_config)
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = pool_options(settings)
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = env.get("CALENDAR_SECRET_KEY") or instance_secret(instance_path)
     return settings
+
+
+def pool_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine options with the pool sized for the process's threads.
+
+    Each thread holds at most one session connection and, for a moment, one of the version
+    reader's (``store.versions``), so ``threads`` plus as many again in overflow never runs
+    out; a server that starts more threads than that (the development server starts one per
+    request) waits ``CALENDAR_POOL_TIMEOUT`` seconds for a connection and answers 503, never a
+    500 or a long hang.  An in-memory SQLite database has a single connection and no pool.
+    """
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    url = str(settings["SQLALCHEMY_DATABASE_URI"])
+    if url.startswith("sqlite") and (url.rstrip("/").endswith(":") or ":memory:" in url
+                                     or url in ("sqlite://", "sqlite:///")):
+        return options
+    threads = max(1, int(settings["CALENDAR_THREADS"]))
+    options.setdefault("pool_size", threads)
+    options.setdefault("max_overflow", threads)
+    options.setdefault("pool_timeout", float(settings["CALENDAR_POOL_TIMEOUT"]))
+    return options
 
 
 def instance_secret(instance_path: Path) -> str:

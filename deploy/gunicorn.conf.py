@@ -31,3 +31,9 @@ errorlog = "-"
 # Only the proxy on this host may set X-Forwarded-*; the app applies ProxyFix when
 # CALENDAR_TRUSTED_PROXIES is set.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """Each worker sizes its database connections for its threads (``config.pool_options``),
+    however they were set: GUNICORN_THREADS, this file or ``--threads``."""
+    os.environ["CALENDAR_THREADS"] = str(server.cfg.threads)

@@ -50,7 +50,9 @@ def version_reader() -> VersionReader:
     """The app's reader of calendar version rows (one per engine, shared by every thread)."""
     reader = current_app.extensions.get("calendar_versions")
     if reader is None or reader.engine is not db.engine:
-        reader = current_app.extensions["calendar_versions"] = VersionReader(db.engine)
+        reader = current_app.extensions["calendar_versions"] = VersionReader(
+            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
+            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
     return reader
 
 def history_cutoff(now: datetime) -> tuple[datetime, datetime]:

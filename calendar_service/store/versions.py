@@ -2,12 +2,18 @@
 
 A feed's ETag comes from the calendar's ``version``, read from the database on every request, so
 a change made through any worker on any host is served everywhere on the very next request.
-That read is the whole cost of a 304, so it skips what SQLAlchemy would add around it: each
-thread keeps one autocommit connection (no pre-ping, BEGIN or ROLLBACK), and the statement,
-compiled once by SQLAlchemy for the engine's dialect, runs on the driver's own cursor (psycopg
-prepares it after a few runs).  Driver errors are raised as SQLAlchemy's, and a connection the
-server dropped is replaced and the read tried once more, so once a restarted database is back,
-the first poll on each thread succeeds instead of failing on its stale connection.
+That read is the whole cost of a 304, so it skips what SQLAlchemy would add around it: the reader
+keeps a few autocommit connections of its own (no pre-ping, BEGIN or ROLLBACK), and the
+statement, compiled once by SQLAlchemy for the engine's dialect, runs on the driver's own cursor
+(psycopg prepares it after a few runs).  Driver errors are raised as SQLAlchemy's, and a
+connection the server dropped is replaced and the read tried once more, so once a restarted
+database is back, the first poll succeeds instead of failing on a stale connection.
+
+Each read takes a connection and gives it back at once, and the reader holds at most
+``max_connections`` of them (one per server thread is enough: a thread reads one row at a
+time).  A server that starts a thread per request (the development server) therefore never
+strands a connection, and when every connection is busy a read waits at most ``timeout``
+seconds and then raises SQLAlchemy's ``TimeoutError``, which the app answers with a 503.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, event, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from calendar_service.store.models import Calendar
 
@@ -37,10 +44,14 @@ class CalendarVersion(NamedTuple):
 
 
 class VersionReader:
-    """Version rows of calendars, read on one long-lived autocommit connection per thread."""
+    """Version rows of calendars, read on at most ``max_connections`` autocommit connections,
+    each taken for one read and returned."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, max_connections: int = 4,
+                 timeout: float = 3.0) -> None:
         self.engine = engine
+        self.max_connections = max_connections
+        self.timeout = timeout
         dialect = engine.dialect
         compiled = VERSION_ROW.compile(dialect=dialect)
         self._sql = str(compiled)
@@ -53,15 +64,17 @@ class VersionReader:
         changed_type = Calendar.__table__.c.changed.type.dialect_impl(dialect)
         self._changed = changed_type.result_processor(dialect, None) or (lambda value: value)
         self._driver_error: type[Exception] = dialect.loaded_dbapi.Error
-        self._local = threading.local()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._idle: list[Connection] = []  # the most recently used last (LIFO)
         self._open: list[Connection] = []
         self._lock = threading.Lock()
         # Disposing the engine (shutdown, tests) closes these connections too.
         event.listen(engine, "engine_disposed", self._close_all)
 
     def read(self, slug: str) -> CalendarVersion | None:
+        """The calendar's version row, or None for an unknown slug."""
         for attempt in (1, 2):
-            connection = self._connection()
+            connection = self._checkout()
             params = self._params(slug)
             try:
                 row = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
@@ -69,29 +82,50 @@ class VersionReader:
             except self._driver_error as error:
                 gone = self.engine.dialect.is_disconnect(
                     error, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
-                self._forget(connection, invalidate=gone)
+                self._discard(connection, invalidate=gone)
                 if attempt == 2 or not gone:
                     raise DBAPIError.instance(
                         self._sql, params, error, self._driver_error,
                         connection_invalidated=gone, dialect=self.engine.dialect,
                     ) from error
                 continue
+            self._checkin(connection)
             if row is None:
                 return None
             return CalendarVersion(row[0], row[1], row[2], self._changed(row[3]))
         raise AssertionError("unreachable")
 
-    def _connection(self) -> Connection:
-        connection: Connection | None = getattr(self._local, "connection", None)
-        if connection is None or connection.closed or connection.invalidated:
-            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._local.connection = connection
-            with self._lock:
-                self._open.append(connection)
-        return connection
+    @property
+    def connections(self) -> int:
+        """How many connections the reader holds now, idle or in use."""
+        with self._lock:
+            return len(self._open)
 
-    def _forget(self, connection: Connection, *, invalidate: bool) -> None:
-        self._local.connection = None
+    def _checkout(self) -> Connection:
+        """An idle connection, or a new one while fewer than ``max_connections`` are open;
+        waits up to ``timeout`` seconds for one to come back."""
+        if not self._slots.acquire(timeout=self.timeout):
+            raise PoolTimeout(
+                f"all {self.max_connections} connections of the version reader are busy "
+                f"(waited {self.timeout:g} s)")
+        try:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None or connection.closed or connection.invalidated:
+                connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                with self._lock:
+                    self._open.append(connection)
+            return connection
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _checkin(self, connection: Connection) -> None:
+        with self._lock:
+            self._idle.append(connection)
+        self._slots.release()
+
+    def _discard(self, connection: Connection, *, invalidate: bool) -> None:
         with self._lock:
             if connection in self._open:
                 self._open.remove(connection)
@@ -101,10 +135,12 @@ class VersionReader:
             connection.close()
         except DBAPIError:
             pass
+        finally:
+            self._slots.release()
 
     def _close_all(self, engine: Engine) -> None:
         with self._lock:
-            connections, self._open = self._open, []
+            connections, self._open, self._idle = self._open, [], []
         for connection in connections:
             try:
                 # The engine's pool is already replaced: close the DBAPI connection for real

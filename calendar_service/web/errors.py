@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -156,13 +157,16 @@ def register_error_handlers(app: Flask) -> None:
         return _http_error(BadRequest("A value in the request was not accepted."))
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError) -> Response | tuple[str, int]:
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error: OperationalError | PoolTimeout
+                              ) -> Response | tuple[str, int]:
         # The database did not answer (a restart, a dropped connection, SQLite busy past its
-        # timeout): a 503 that calendar clients and proxies retry, not a 500 that says the
-        # request itself broke something.  Pooled connections reconnect on the next request.
+        # timeout) or every connection stayed busy past CALENDAR_POOL_TIMEOUT: a 503 that
+        # calendar clients and proxies retry, not a 500 that says the request itself broke
+        # something.  Pooled connections reconnect on the next request.
         _rollback_quietly()
         current_app.logger.error("database unavailable on %s %s: %s", request.method,
-                                 request.path, error.orig)
+                                 request.path, getattr(error, "orig", None) or error)
         unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if _wants_problem():

@@ -110,3 +110,20 @@ def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_pool_is_sized_from_the_threads_of_the_process(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from calendar_service.config import load
+
+    monkeypatch.setenv("CALENDAR_DATABASE_URL", "postgresql+psycopg://db.example/events")
+    monkeypatch.setenv("CALENDAR_THREADS", "32")
+    monkeypatch.setenv("CALENDAR_POOL_TIMEOUT", "2.5")
+    options = load(tmp_path, {"SECRET_KEY": "x"})["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"], options["pool_timeout"]) == (32, 32, 2.5)
+    assert options["pool_pre_ping"] is True
+    monkeypatch.delenv("CALENDAR_THREADS")
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+    assert load(tmp_path, {"SECRET_KEY": "x"})["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 8
+    memory = load(tmp_path, {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "pool_size" not in memory["SQLALCHEMY_ENGINE_OPTIONS"]

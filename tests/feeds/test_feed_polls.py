@@ -242,5 +242,9 @@ def test_the_version_reader_replaces_a_closed_connection(app: Flask) -> None:
     with app.app_context():
         reader = feeds.version_reader()
         first = reader.read("test")
-        reader._local.connection.connection.driver_connection.close()
+        assert reader.connections == 1
+        held = reader._checkout()  # noqa: SLF001 - the idle connection, to break it
+        held.connection.driver_connection.close()  # type: ignore[union-attr]
+        reader._checkin(held)  # noqa: SLF001
         assert reader.read("test") == first
+        assert reader.connections == 1  # the broken one was replaced, not kept beside it
