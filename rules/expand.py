@@ -3,10 +3,13 @@
 
 The instances of a series are DTSTART, the RRULE's dates and the RDATEs, less the EXDATEs
 (RFC 5545 §3.8.5); each is identified by its original local start, its recurrence id.  They are
-generated as naive local wall times and only then placed in the zone (``fold=0``, RFC 5545
-§3.3.5), so a 14:00 seminar stays at 14:00 across daylight-saving changes.  Every instance lasts
-the series' duration in wall-clock terms (end = local start + duration); an end that a clock
-change would put before the start is moved to the start.
+generated as naive local wall times and only then placed in the zone, so a 14:00 seminar stays
+at 14:00 across daylight-saving changes.  A local start that a clock change skips (a spring gap)
+takes the offset before the gap, one it repeats (an autumn fold) its first instance (``fold=0``,
+RFC 5545 §3.3.5).  A timed instance lasts the series' exact duration, the elapsed time from
+DTSTART to DTEND (RFC 5545 §3.8.5.3: "the same exact duration will apply to all the members of
+the generated recurrence set"), so an hour-long call is an hour long on the night the clocks
+change too; all-day instances span whole days (§3.3.6: a nominal duration).
 
 An override replaces the instance it names (its recurrence id), possibly moving it into or out
 of the window; a cancelled override is returned with ``cancelled=True``.  An EXDATE wins over an
@@ -53,34 +56,55 @@ class _Placer:
         self.series = series
         self.tz: ZoneInfo = zone(series.tzid)
         self.all_day = series.all_day
+        # Wall-clock length (days for all-day series), and the elapsed time of a timed one.
         self.duration = _as_datetime(series.end) - _as_datetime(series.start)
+        self.exact = self.duration
+        if not self.all_day:
+            elapsed = _to_utc(series.end, self.tz) - _to_utc(series.start, self.tz)
+            self.exact = max(timedelta(0), elapsed)
+        # How far before its start an instance can still reach into a window.
+        self.reach = max(self.duration, self.exact)
         self.recurring = series.rrule is not None or bool(series.rdates)
         self.epoch_tz = datetime(1970, 1, 1, tzinfo=self.tz)
 
-    def times(self, start: Moment, end: Moment) -> tuple[datetime, datetime]:
+    def natural_times(self, start: Moment) -> tuple[datetime, datetime]:
+        """(start_utc, end_utc) of an instance starting at local ``start`` with the series'
+        own length: whole days for an all-day series, the exact duration for a timed one."""
         start_utc = _to_utc(start, self.tz)
-        end_utc = max(start_utc, _to_utc(end, self.tz))
-        return start_utc, end_utc
+        if self.all_day:
+            end_utc = _to_utc(_as_moment(_as_datetime(start) + self.duration, True), self.tz)
+            return start_utc, max(start_utc, end_utc)
+        return start_utc, start_utc + self.exact
+
+    def times(self, start: Moment, end: Moment | None) -> tuple[datetime, datetime]:
+        """(start_utc, end_utc) for local ``start`` and ``end``; no end means the series' own
+        length, and an end before the start is moved to the start."""
+        if end is None:
+            return self.natural_times(start)
+        start_utc = _to_utc(start, self.tz)
+        return start_utc, max(start_utc, _to_utc(end, self.tz))
 
     def occurrence(self, rid: Moment, override: Override | None = None) -> Occurrence:
+        natural = self.natural_times(rid)
         start: Moment = rid
-        end: Moment = _as_moment(_as_datetime(rid) + self.duration, self.all_day)
-        moved = False
+        end: Moment | None = None
         if override is not None:
             if override.start is not None:
                 start = override.start
-                if override.end is None:
-                    end = _as_moment(_as_datetime(start) + self.duration, self.all_day)
-            if override.end is not None:
-                end = override.end
-            moved = start != rid or end != _as_moment(_as_datetime(rid) + self.duration,
-                                                       self.all_day)
+            end = override.end
         start_utc, end_utc = self.times(start, end)
+        moved = override is not None and (start != rid or end_utc != natural[1])
+        if self.all_day:
+            start_shown: Moment = start
+            end_shown: Moment = end if end is not None else _as_moment(
+                _as_datetime(start) + self.duration, True)
+        else:
+            start_shown, end_shown = start_utc.astimezone(self.tz), end_utc.astimezone(self.tz)
         return Occurrence(
             series=self.series,
             recurrence_id=rid if self.recurring else None,
-            start=start if self.all_day else start_utc.astimezone(self.tz),
-            end=end if self.all_day else end_utc.astimezone(self.tz),
+            start=start_shown,
+            end=end_shown,
             start_utc=start_utc,
             end_utc=end_utc,
             cancelled=override.cancelled if override is not None else False,
@@ -112,7 +136,7 @@ def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, d
     end = window.end_utc.replace(tzinfo=None)
     low, high_at_start = _offset_range(placer.tz, window.start_utc)
     high = _offset_range(placer.tz, window.end_utc)[1]
-    return start + low - placer.duration, end + high, start + high_at_start
+    return start + low - placer.reach, end + high, start + high_at_start
 
 
 def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
@@ -202,6 +226,7 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
     tz = placer.tz
     utcoffset = tz.utcoffset
     duration = placer.duration
+    exact = placer.exact
     series = placer.series
     recurring = placer.recurring
     all_day = placer.all_day
@@ -216,9 +241,11 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
             continue
         offset = utcoffset(local)
         start_utc = epoch_utc + (local - offset - epoch)  # type: ignore[operator]
-        end_local = local + duration
-        end_offset = utcoffset(end_local)
-        end_utc = epoch_utc + (end_local - end_offset - epoch)  # type: ignore[operator]
+        if all_day:
+            end_local = local + duration
+            end_utc = epoch_utc + (end_local - utcoffset(end_local) - epoch)  # type: ignore[operator]
+        else:
+            end_utc = start_utc + exact
         if end_utc > start_utc:
             if not (start_utc < w_end and end_utc > w_start):
                 continue
@@ -240,8 +267,8 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
             # side): then let zoneinfo normalise it (a skipped local time moves forward).
             if utcoffset(local - day) == offset == utcoffset(local + day):
                 start = epoch_tz + (local - epoch)
-                if end_offset == offset and duration <= day:
-                    end = epoch_tz + (end_local - epoch)  # within the same quiet two days
+                if exact <= day:
+                    end = start + exact  # within the same quiet two days: the same offset
                 else:
                     end = end_utc.astimezone(tz)
             else:
@@ -333,8 +360,7 @@ def series_bounds(series: Series) -> tuple[datetime, datetime | None]:
     first = min(_to_utc(s, placer.tz) for s in starts)
     ends: list[datetime] = []
     for local in _candidate_last(series):
-        ends.append(placer.times(local, _as_moment(_as_datetime(local) + placer.duration,
-                                                   placer.all_day))[1])
+        ends.append(placer.natural_times(local)[1])
     for override in series.overrides:
         occ = placer.occurrence(override.recurrence_id, override)
         first = min(first, occ.start_utc)
