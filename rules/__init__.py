@@ -25,7 +25,7 @@ from rules.expand import (
 from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
 from rules.recurrence import normalise_rrule
-from rules.timezones import is_valid_zone, local_from_aware, to_utc
+from rules.timezones import clock_change_at, is_valid_zone, local_from_aware, to_utc
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -41,6 +41,7 @@ __all__ = [
     "Series",
     "SeriesError",
     "Window",
+    "clock_change_at",
     "describe",
     "describe_rule",
     "expand",

@@ -66,3 +66,16 @@ def local_from_aware(value: datetime, tzid: str) -> datetime:
 
 
 __all__ = ["UTC", "date", "is_valid_zone", "local_from_aware", "to_utc", "zone"]
+
+
+def clock_change_at(value: datetime, tzid: str) -> str | None:
+    """``"gap"`` when a clock change skips the local wall time ``value`` in ``tzid`` (spring
+    forward), ``"fold"`` when one repeats it (fall back), else None.  A gap time is placed with
+    the offset before the gap, a fold time at its first instance (RFC 5545 §3.3.5)."""
+    tz = zone(tzid)
+    local = value.replace(tzinfo=None)
+    first, second = local.replace(tzinfo=tz, fold=0), local.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return "gap" if back != local else "fold"

@@ -194,8 +194,8 @@ def series_components(event: Event, page_url: str) -> list[IEvent]:
         component.add("last-modified", stamp)
         component.add("sequence", max(event.sequence, row.sequence if row is not None else 0))
         component.add("recurrence-id", place.moment(override.recurrence_id))
-        component.add("dtstart", place.moment(start))
-        component.add("dtend", place.moment(end))
+        component.add("dtstart", start)
+        component.add("dtend", end)
         components.append(component)
     return components
 
@@ -252,6 +252,10 @@ class _Placer:
         self.utc = is_utc(series.tzid)
         self.tz = ZoneInfo(series.tzid)
         self.duration: timedelta = series.duration
+        self.all_day = series.all_day
+        if not self.all_day:  # the exact duration every instance lasts (RFC 5545 §3.8.5.3)
+            self.exact = rules.to_utc(series.end, self.tzid) - rules.to_utc(series.start,
+                                                                          self.tzid)
 
     def moment(self, value: rules.Moment) -> date | datetime:
         if not isinstance(value, datetime):
@@ -260,9 +264,18 @@ class _Placer:
             return rules.to_utc(value, self.tzid)
         return value.replace(tzinfo=self.tz, fold=0)
 
-    def span(self, override: rules.Override) -> tuple[rules.Moment, rules.Moment]:
-        """An override's start and end, as the engine places them (rules.expand)."""
+    def span(self, override: rules.Override) -> tuple[date | datetime, date | datetime]:
+        """An override's DTSTART and DTEND values, as the engine places it (rules.expand):
+        without an end of its own it lasts the series' exact duration, written as local time,
+        or in UTC where that local time is one a clock change repeats."""
         start = override.start if override.start is not None else override.recurrence_id
-        end = override.end if override.end is not None else start + self.duration
-        return start, end
+        if override.end is not None:
+            return self.moment(start), self.moment(override.end)
+        if self.all_day:
+            return start, start + self.duration
+        end_utc = rules.to_utc(start, self.tzid) + max(self.exact, timedelta(0))
+        end_local = rules.local_from_aware(end_utc, self.tzid)
+        if rules.to_utc(end_local, self.tzid) != end_utc:
+            return self.moment(start), end_utc
+        return self.moment(start), self.moment(end_local)
 

@@ -9,9 +9,10 @@ stored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import rules
 from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
@@ -238,11 +239,13 @@ def _repeat_values(rrule: str, start: rules.Moment, tzid: str) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class Preview:
-    """What the editor shows before saving: the rule in words and the next occurrences."""
+    """What the editor shows before saving: the rule in words, the next occurrences, and what
+    a clock change does to the times (by field: start, end, repeats)."""
 
     text: str
     occurrences: tuple[rules.Occurrence, ...]
     timezone: str
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 def preview(data: Mapping[str, Any], existing: Event | None = None) -> Preview:
@@ -255,17 +258,71 @@ def preview(data: Mapping[str, Any], existing: Event | None = None) -> Preview:
     if not found:  # a series wholly in the past: show how it went
         first, _last = rules.series_bounds(series)
         found = rules.upcoming(series, first, PREVIEW_COUNT)
-    return Preview(text=text, occurrences=found, timezone=values.timezone)
+    return Preview(text=text, occurrences=found, timezone=values.timezone,
+                   warnings=clock_warnings(series, found))
 
+
+def clock_warnings(series: rules.Series, shown: tuple[rules.Occurrence, ...]) -> dict[str, str]:
+    """Messages for a start or end that a clock change skips or repeats, saying what time it
+    will be; and for the first previewed date whose start a clock change moves."""
+    if series.all_day:
+        return {}
+    warnings: dict[str, str] = {}
+    for name, value in (("start", series.start), ("end", series.end)):
+        assert isinstance(value, datetime)
+        message = clock_warning(value, series.tzid)
+        if message:
+            warnings[name] = message
+    wall = series.duration
+    exact = rules.to_utc(series.end, series.tzid) - rules.to_utc(series.start, series.tzid)
+    if exact != wall and "end" not in warnings:
+        warnings["end"] = (f"The clocks change between the start and the end: it lasts "
+                           f"{_length(max(exact, timedelta(0)))}, not {_length(wall)}, and so "
+                           "does every date of the series.")
+    for occurrence in shown:
+        rid = occurrence.recurrence_id
+        if isinstance(rid, datetime) and rid != series.start:
+            message = clock_warning(rid, series.tzid)
+            if message:
+                warnings["repeats"] = message
+                break
+    return warnings
+
+
+def _length(span: timedelta) -> str:
+    """"2 hours", "1 hour 30 minutes", "no time"."""
+    minutes = int(span.total_seconds()) // 60
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts) or "no time"
+
+
+def clock_warning(value: datetime, tzid: str) -> str | None:
+    """What a clock change does to local time ``value``, in words; None when nothing."""
+    kind = rules.clock_change_at(value, tzid)
+    if kind is None:
+        return None
+    placed = rules.to_utc(value, tzid).astimezone(ZoneInfo(tzid))
+    when = f"{value:%H:%M} on {value:%a} {value.day} {value:%b %Y}"
+    if kind == "gap":
+        return (f"{when} does not exist in {tzid}: the clocks go forward then. "
+                f"It will be {placed:%H:%M} {placed.tzname()}.")
+    return (f"{when} happens twice in {tzid}: the clocks go back then. "
+            f"The first is meant: {placed:%H:%M} {placed.tzname()}.")
 
 def occurrence_label(occurrence: rules.Occurrence) -> str:
-    """"Wed 27 Jan 2027, 14:00–15:00" (timed) or "Tue 16 Mar 2027 – Wed 17 Mar" (all-day)."""
+    """"Wed 27 Jan 2027, 14:00–15:00 GMT" (timed; each end with its own zone where a clock
+    change lies between) or "Tue 16 Mar 2027 – Wed 17 Mar" (all-day)."""
     start, end = occurrence.start, occurrence.end
     if isinstance(start, datetime) and isinstance(end, datetime):
         day = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}"
+        zones = (start.tzname(), end.tzname())
+        start_zone = "" if zones[0] == zones[1] else f" {zones[0]}"
         if end.date() == start.date():
-            return f"{day}–{end:%H:%M}"
-        return f"{day} – {end:%a} {end.day} {end:%b %Y}, {end:%H:%M}"
+            return f"{day}{start_zone}–{end:%H:%M} {zones[1]}"
+        return f"{day}{start_zone} – {end:%a} {end.day} {end:%b %Y}, {end:%H:%M} {zones[1]}"
     last = end - timedelta(days=1)
     day = f"{start:%a} {start.day} {start:%b %Y}"
     return day if last <= start else f"{day} – {last:%a} {last.day} {last:%b %Y}"
@@ -276,6 +333,7 @@ def preview_json(result: Preview) -> dict[str, Any]:
         "ok": True,
         "text": result.text,
         "timezone": result.timezone,
+        "warnings": result.warnings,
         "occurrences": [
             {"label": occurrence_label(occ), "start": format_moment(occ.start),
              "recurrence_id": None if occ.recurrence_id is None

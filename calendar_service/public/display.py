@@ -161,6 +161,14 @@ class ShownOccurrence:
         """The zone abbreviation of a timed occurrence ("GMT"), empty for all-day ones."""
         return "" if self.start is None else zone_label(self.start)
 
+    def end_zone(self) -> str:
+        """The end's own zone abbreviation where a clock change lies between start and end
+        ("23:30 GMT – 03:30 BST"); empty when the start's applies to both."""
+        if self.start is None or self.end is None:
+            return ""
+        label = zone_label(self.end)
+        return "" if label == zone_label(self.start) else label
+
     def moved_from(self) -> str | None:
         """"Wed 27 January 14:00" when an override moved this occurrence, else None."""
         rid = self.occurrence.recurrence_id

@@ -317,9 +317,10 @@ OVERRIDE_TEXT_LIMITS = (("title", MAX_TITLE), ("location", MAX_LOCATION),
 
 def validate_override(event: Event, recurrence_id: rules.Moment,
                       data: Mapping[str, Any]) -> OverrideValues:
-    """Check the changes to one occurrence (docs/contract.md: PUT …/occurrences/<recurrence_id>): a
-    start without an end keeps the series' duration, an end without a start starts at the
-    recurrence id.  Raises ValidationError with every field's message."""
+    """Check the changes to one occurrence (docs/contract.md: PUT …/occurrences/<recurrence_id>):
+    a start without an end keeps the series' duration (left to the engine, which applies the
+    exact duration across clock changes), an end without a start starts at the recurrence id.
+    Raises ValidationError with every field's message."""
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
@@ -334,9 +335,6 @@ def validate_override(event: Event, recurrence_id: rules.Moment,
         errors["title"] = "must not be empty"
     if errors:
         raise ValidationError(errors)
-    duration = event.end_local - event.start_local
-    if start is not None and end is None:
-        end = to_column(start) + duration if not event.all_day else start + duration
     if end is not None and start is None:
         start = recurrence_id
     if start is not None and end is not None and to_column(end) < to_column(start):

@@ -45,7 +45,8 @@ def last_wednesdays_from(first: date, count: int) -> list[date]:
 
 
 def label(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}, 14:00–15:00"
+    zone = datetime(day.year, day.month, day.day, 14, tzinfo=ZoneInfo("Europe/London")).tzname()
+    return f"{day:%a} {day.day} {day:%b %Y}, 14:00–15:00 {zone}"
 
 
 @pytest.fixture
@@ -99,6 +100,7 @@ def test_an_organiser_creates_a_monthly_series_and_cancels_one_occurrence(page: 
     # The live preview relabels the choices for the new start; pick the one people say.
     page.locator("#recurrence").select_option(label="Monthly on the last Wednesday")
     expect(page.locator("#preview-text")).to_contain_text("Monthly on the last Wednesday")
+    expect(page.locator("#preview-text")).to_be_visible()
     expect(page.locator("#preview-dates li")).to_have_text([label(day) for day in expected])
 
     # The Preview button gives the same answer without the script.

@@ -5,7 +5,7 @@
   "use strict";
   var form = document.getElementById("event-form");
   if (!form || !window.fetch) { return; }
-  var target = document.getElementById("preview");
+  var target = document.getElementById("preview-panel");
   var timer = null;
   var latest = 0;
 
@@ -38,7 +38,17 @@
     });
   }
 
+  function warn(name, message) {
+    var node = document.getElementById(name + "-clock-warning");
+    if (!node) { return; }
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
   function render(body) {
+    var warnings = (body.ok && body.warnings) || {};
+    warn("start", warnings.start);
+    warn("end", warnings.end);
     target.textContent = "";
     target.appendChild(text("h2", "Preview"));
     if (!body.ok) {
@@ -54,6 +64,11 @@
     line.appendChild(text("strong", body.text));
     line.appendChild(document.createTextNode(" (" + body.timezone + ")"));
     target.appendChild(line);
+    if (warnings.repeats) {
+      var repeats = text("p", warnings.repeats, "clock-warning");
+      repeats.id = "repeats-clock-warning";
+      target.appendChild(repeats);
+    }
     if (!body.occurrences.length) { target.appendChild(text("p", "No occurrences.")); return; }
     var dates = document.createElement("ol");
     dates.id = "preview-dates";
