@@ -41,9 +41,11 @@ class Validators:
     etag: str  # without quotes; the gzip representation adds "-gzip"
     last_modified: datetime
 
-    @property
-    def http_date(self) -> str:
-        return _http_date(self.last_modified.replace(microsecond=0))
+    def http_date(self, now: datetime) -> str:
+        """Last-Modified as sent: the version's stamp, or the response's own time while that
+        stamp is still ahead of the clock (RFC 9110 §8.8.2.1; ``Calendar.touch`` puts each
+        version a second after the last, so a burst of changes runs a little ahead)."""
+        return _http_date(min(self.last_modified, now).replace(microsecond=0))
 
 
 def version_reader() -> VersionReader:

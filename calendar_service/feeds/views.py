@@ -132,7 +132,7 @@ def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag)
-    response.headers["Last-Modified"] = validators.http_date
+    response.headers["Last-Modified"] = validators.http_date(now)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.add("Accept-Encoding")
     return response

@@ -6,7 +6,7 @@ through ``store.operations``; nothing here commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -61,9 +61,17 @@ class Calendar(db.Model):  # type: ignore[name-defined,misc]
     events: Mapped[list[Event]] = relationship(back_populates="calendar", passive_deletes=True)
 
     def touch(self) -> None:
-        """Mark the calendar's content changed (new ETag, Last-Modified) in this transaction."""
+        """Mark the calendar's content changed (new ETag, Last-Modified) in this transaction.
+
+        ``changed`` becomes Last-Modified, which HTTP states to the second: it moves to a later
+        second than the previous version's, even for two changes within one second, so a
+        client that revalidates with If-Modified-Since alone never gets a 304 for a feed that
+        changed (a burst of changes may put it a few seconds ahead of the clock)."""
         self.version = (self.version or 0) + 1
-        self.changed = utcnow()
+        now = utcnow()
+        if self.changed is not None:
+            now = max(now, self.changed.replace(microsecond=0) + timedelta(seconds=1))
+        self.changed = now
 
 
 class Category(db.Model):  # type: ignore[name-defined,misc]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,9 +13,10 @@ import recurring_ical_events
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
+from sqlalchemy import func, select
 
 import rules
-from calendar_service.store.db import db
+from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar
 from calendar_service.store.occurrences import occurrences_in
 
@@ -36,6 +38,23 @@ def calendar_with_event(make_event: Callable[..., dict[str, Any]]) -> dict[str, 
     """Calendar ``test`` with one weekly series, ``talk@test``, in category ``talks``."""
     return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
                       rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
+
+
+@pytest.fixture
+def settled(app: Flask) -> Callable[[], None]:
+    """``settled()`` waits until no calendar's stamp is ahead of the clock: ``Calendar.touch``
+    puts each version a second after the last, so a test's quick set-up runs a little ahead,
+    and Last-Modified (which HTTP states to the second) answers 304s only once it is not."""
+
+    def wait() -> None:
+        with app.app_context():
+            latest = db.session.scalar(select(func.max(Calendar.changed)))
+        if latest is not None:
+            ahead = (latest - utcnow()).total_seconds()
+            if ahead > 0:
+                time.sleep(min(ahead + 0.01, 5.0))
+
+    return wait
 
 
 @pytest.fixture

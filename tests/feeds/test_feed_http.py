@@ -75,8 +75,9 @@ def test_a_matching_if_none_match_gets_304_without_a_body(
 
 
 def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
-    client: FlaskClient, calendar_with_event: dict[str, Any]
+    client: FlaskClient, calendar_with_event: dict[str, Any], settled: Callable[[], None]
 ) -> None:
+    settled()
     response = client.get(FEED)
     last_modified = response.headers["Last-Modified"]
     changed = parse_date(last_modified)
@@ -95,8 +96,9 @@ def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
 
 def test_the_304_path_does_not_build_the_feed(
     app: Flask, client: FlaskClient, calendar_with_event: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settled: Callable[[], None],
 ) -> None:
+    settled()
     response = client.get(FEED)
     app_caches(app).feeds.clear()  # as a worker that has never built it
 
@@ -228,3 +230,25 @@ def test_last_modified_follows_the_calendars_last_change(
     assert before is not None and after is not None and after >= before
     now = datetime.now(UTC)
     assert after <= now and after >= datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def test_changes_within_one_second_never_let_if_modified_since_answer_304(
+    client: FlaskClient, calendar_with_event: dict[str, Any], change: Make
+) -> None:
+    """Last-Modified is stated to the second: each version gets a later second than the last,
+    so a client revalidating with If-Modified-Since alone always hears of a change."""
+    uid = calendar_with_event["uid"]
+    held = client.get(FEED).headers["Last-Modified"]
+    for number in range(4):  # four changes, well within one second
+        change(uid, title=f"Version {number}")
+        for encoding in ("identity", "gzip"):
+            response = client.get(FEED, headers={"If-Modified-Since": held,
+                                                 "Accept-Encoding": encoding})
+            assert response.status_code == 200
+            body = response.data
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            assert f"SUMMARY:Version {number}".encode() in body
+            # Never ahead of the response's own time (RFC 9110 §8.8.2.1).
+            assert parse_date(response.headers["Last-Modified"]) <= datetime.now(UTC)
+        held = response.headers["Last-Modified"]

@@ -113,7 +113,8 @@ def test_head_poll(client: FlaskClient, flask_requests: list[str]) -> None:
 
 
 def test_if_modified_since_poll_answers_the_representation_asked_for(
-        client: FlaskClient, flask_requests: list[str]) -> None:
+        client: FlaskClient, flask_requests: list[str], settled: Callable[[], None]) -> None:
+    settled()
     first = client.get(FEED)
     since = first.headers["Last-Modified"]
     plain = client.get(FEED, headers={"If-Modified-Since": since})
