@@ -17,14 +17,15 @@ choice whose fields are spelled out (``weekdays`` given, ``ordinal`` given for n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Literal, TypedDict
 
 from rules.errors import RRuleValueError
 from rules.model import Moment
 from rules.recurrence import normalise_rrule, parse_for_start
-from rules.rule_text import WEEKDAYS, until_local
+from rules.rule_text import WEEKDAYS, Rule, until_local
 
 ChoiceFreq = Literal["daily", "weekly", "monthly", "yearly"]
 MonthlyMode = Literal["day_of_month", "nth_weekday"]
@@ -93,6 +94,15 @@ def to_rrule(choice: RuleChoice, start: Moment, tzid: str) -> str:
     return normalise_rrule(";".join(parts), start, tzid)
 
 
+class _Common(TypedDict):
+    """The fields every choice has, whatever its frequency."""
+
+    interval: int
+    ends: Ends
+    until: date | None
+    count: int | None
+
+
 def from_rrule(text: str, start: Moment, tzid: str) -> RuleChoice | None:
     """The form choice that ``text`` is, or None when it is not one of them ("Custom…").
 
@@ -102,54 +112,92 @@ def from_rrule(text: str, start: Moment, tzid: str) -> RuleChoice | None:
     if (rule.bysetpos or rule.byhour or rule.byminute or rule.bysecond or rule.byyearday
             or rule.byweekno or rule.freq in ("HOURLY", "MINUTELY")):
         return None
-    ends: Ends = "never"
-    until: date | None = None
+    ending = _ending(rule, start, tzid)
+    if ending is None:
+        return None
+    ends, until = ending
+    common: _Common = {"interval": rule.interval, "ends": ends, "until": until,
+                       "count": rule.count}
+    return _FROM_FREQ[rule.freq](rule, start, common)
+
+
+def _ending(rule: Rule, start: Moment, tzid: str) -> tuple[Ends, date | None] | None:
+    """How the rule ends, as the form says it; None when UNTIL is no "on a date" choice."""
     if rule.count is not None:
-        ends = "after"
-    elif rule.until is not None:
-        ends = "on_date"
-        local = until_local(rule, tzid)
-        assert local is not None
-        if isinstance(local, datetime):
-            if isinstance(start, datetime) and local.time() < time(23, 59) \
-                    and local.time() < start.time():
-                return None  # cuts the last day short of the start time: not "on a date"
-            local = local.date()
-        until = local
-    weekday = start.weekday()
+        return "after", None
+    if rule.until is None:
+        return "never", None
+    local = until_local(rule, tzid)
+    assert local is not None
+    if isinstance(local, datetime):
+        if isinstance(start, datetime) and local.time() < time(23, 59) \
+                and local.time() < start.time():
+            return None  # cuts the last day short of the start time: not "on a date"
+        local = local.date()
+    return "on_date", local
+
+
+def _plain_and_nth(rule: Rule) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """BYDAY's weekdays without an ordinal, and its (ordinal, weekday) pairs with one."""
     plain = tuple(wd for n, wd in rule.byday if n == 0)
     nth = tuple((n, wd) for n, wd in rule.byday if n != 0)
-    common = {"interval": rule.interval, "ends": ends, "until": until, "count": rule.count}
-    if rule.freq == "DAILY":
-        if rule.byday or rule.bymonthday or rule.bymonth:
-            return None
-        return RuleChoice(freq="daily", **common)  # type: ignore[arg-type]
-    if rule.freq == "WEEKLY":
-        if rule.bymonth or nth or (rule.wkst != 0 and rule.interval > 1 and len(plain) > 1):
-            return None
-        days = tuple(WEEKDAYS[d] for d in (plain or (weekday,)))
-        return RuleChoice(freq="weekly", weekdays=days, **common)  # type: ignore[arg-type]
-    if rule.freq == "MONTHLY":
-        if rule.bymonth or plain:
-            return None
-        if nth and not rule.bymonthday and len(nth) == 1:
-            n, wd = nth[0]
-            if wd != weekday or n not in (1, 2, 3, 4, -1):
-                return None
-            return RuleChoice(freq="monthly", monthly_mode="nth_weekday", ordinal=n,
-                              **common)  # type: ignore[arg-type]
-        if not nth and rule.bymonthday in ((), (start.day,)):
-            return RuleChoice(freq="monthly", **common)  # type: ignore[arg-type]
+    return plain, nth
+
+
+def _start_ordinal(nth: tuple[tuple[int, int], ...], start: Moment) -> int | None:
+    """The one ordinal of ``nth`` when it is a form choice: the start's weekday, 1st–4th or
+    last; None otherwise."""
+    n, wd = nth[0]
+    if wd != start.weekday() or n not in (1, 2, 3, 4, -1):
         return None
-    # YEARLY
+    return n
+
+
+def _daily(rule: Rule, start: Moment, common: _Common) -> RuleChoice | None:
+    if rule.byday or rule.bymonthday or rule.bymonth:
+        return None
+    return RuleChoice(freq="daily", **common)
+
+
+def _weekly(rule: Rule, start: Moment, common: _Common) -> RuleChoice | None:
+    plain, nth = _plain_and_nth(rule)
+    if rule.bymonth or nth or (rule.wkst != 0 and rule.interval > 1 and len(plain) > 1):
+        return None
+    days = tuple(WEEKDAYS[d] for d in (plain or (start.weekday(),)))
+    return RuleChoice(freq="weekly", weekdays=days, **common)
+
+
+def _monthly(rule: Rule, start: Moment, common: _Common) -> RuleChoice | None:
+    plain, nth = _plain_and_nth(rule)
+    if rule.bymonth or plain:
+        return None
+    if nth and not rule.bymonthday and len(nth) == 1:
+        n = _start_ordinal(nth, start)
+        if n is None:
+            return None
+        return RuleChoice(freq="monthly", monthly_mode="nth_weekday", ordinal=n, **common)
+    if not nth and rule.bymonthday in ((), (start.day,)):
+        return RuleChoice(freq="monthly", **common)
+    return None
+
+
+def _yearly(rule: Rule, start: Moment, common: _Common) -> RuleChoice | None:
+    plain, nth = _plain_and_nth(rule)
     if plain or rule.bymonth not in ((), (start.month,)):
         return None
     if nth and not rule.bymonthday and len(nth) == 1 and rule.bymonth:
-        n, wd = nth[0]
-        if wd != weekday or n not in (1, 2, 3, 4, -1):
+        n = _start_ordinal(nth, start)
+        if n is None:
             return None
-        return RuleChoice(freq="yearly", yearly_mode="nth_weekday", ordinal=n,
-                          **common)  # type: ignore[arg-type]
+        return RuleChoice(freq="yearly", yearly_mode="nth_weekday", ordinal=n, **common)
     if not nth and rule.bymonthday in ((), (start.day,)):
-        return RuleChoice(freq="yearly", **common)  # type: ignore[arg-type]
+        return RuleChoice(freq="yearly", **common)
     return None
+
+
+_FROM_FREQ: dict[str, Callable[[Rule, Moment, _Common], RuleChoice | None]] = {
+    "DAILY": _daily,
+    "WEEKLY": _weekly,
+    "MONTHLY": _monthly,
+    "YEARLY": _yearly,
+}

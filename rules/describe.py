@@ -103,55 +103,87 @@ def _defaults(rule: Rule, start: Moment) -> Rule:
 
 def _day_phrase(rule: Rule) -> tuple[str, bool]:
     """Words for the day parts; the bool says whether BYMONTH was already used."""
-    freq = rule.freq
-    plain = tuple(wd for n, wd in rule.byday if n == 0)
-    nth = tuple((n, wd) for n, wd in rule.byday if n != 0)
-    used_months = False
+    if _is_date_of_year(rule):
+        single = _single_date(rule)
+        if single is not None:
+            return "on " + single, True
+        return f"on {_monthdays(rule.bymonthday)} of {_months(rule.bymonth)}", True
     pieces: list[str] = []
     if rule.byyearday:
-        days = sorted(rule.byyearday, key=lambda d: (d < 0, abs(d)))
-        if len(days) == 1:
-            pieces.append(f"the {ordinal(days[0])} day of the year")
-        else:
-            pieces.append("days " + join([str(d) for d in days]) + " of the year")
-    if rule.bymonthday and freq == "YEARLY" and rule.bymonth and not rule.byday \
-            and not rule.byyearday and not rule.byweekno:
-        used_months = True
-        if len(rule.bymonthday) == 1 and len(rule.bymonth) == 1 and rule.bymonthday[0] > 0:
-            day, month = rule.bymonthday[0], rule.bymonth[0]
-            text = f"{day} {MONTH_NAMES[month - 1]}"
-            if (month, day) == (2, 29):
-                text += " (only in leap years)"
-            return "on " + text, True
-        pieces.append(f"{_monthdays(rule.bymonthday)} of {_months(rule.bymonth)}")
-    elif rule.bymonthday:
+        pieces.append(_yeardays(rule.byyearday))
+    if rule.bymonthday:
         pieces.append(_monthdays(rule.bymonthday))
+    plain = tuple(wd for n, wd in rule.byday if n == 0)
+    nth = tuple((n, wd) for n, wd in rule.byday if n != 0)
     day_words: list[str] = []
+    used_months = False
     if nth:
-        text = _nth_days(nth)
-        if freq == "YEARLY" and rule.bymonth and not rule.bymonthday and not rule.byyearday:
-            text += f" of {_months(rule.bymonth)}"
-            used_months = True
-        elif freq == "YEARLY" and not rule.bymonth:
-            text += " of the year"
+        text, used_months = _nth_phrase(rule, nth)
         day_words.append(text)
     if plain:
-        words = _weekdays(plain)
-        if freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY"):
-            day_words.append(words)
-        else:
-            day_words.append(f"every {words}" if words not in ("weekdays", "weekends")
-                             else words)
+        day_words.append(_plain_phrase(rule.freq, plain))
     if pieces and day_words:
-        kind = "a " + _weekdays(plain, "or") if plain and not nth else join(day_words, "or")
-        if plain and not nth and _weekdays(plain) in ("weekdays", "weekends"):
-            kind = "a " + _weekdays(plain)[:-1]
-        return f"on {join(pieces)} when that is {kind}", used_months
+        return f"on {join(pieces)} when that is {_day_kind(plain, nth, day_words)}", used_months
     if pieces:
         return "on " + join(pieces), used_months
     if day_words:
         return "on " + join(day_words), used_months
     return "", used_months
+
+
+def _is_date_of_year(rule: Rule) -> bool:
+    """YEARLY on days of given months and nothing else: "on 24 December"."""
+    return bool(rule.bymonthday and rule.freq == "YEARLY" and rule.bymonth and not rule.byday
+                and not rule.byyearday and not rule.byweekno)
+
+
+def _single_date(rule: Rule) -> str | None:
+    """One day of one month, counted from its start: "24 December"; None otherwise."""
+    if len(rule.bymonthday) != 1 or len(rule.bymonth) != 1 or rule.bymonthday[0] <= 0:
+        return None
+    day, month = rule.bymonthday[0], rule.bymonth[0]
+    text = f"{day} {MONTH_NAMES[month - 1]}"
+    if (month, day) == (2, 29):
+        text += " (only in leap years)"
+    return text
+
+
+def _yeardays(yeardays: tuple[int, ...]) -> str:
+    days = sorted(yeardays, key=lambda d: (d < 0, abs(d)))
+    if len(days) == 1:
+        return f"the {ordinal(days[0])} day of the year"
+    return "days " + join([str(d) for d in days]) + " of the year"
+
+
+def _nth_phrase(rule: Rule, nth: tuple[tuple[int, int], ...]) -> tuple[str, bool]:
+    """Words for BYDAY with ordinals ("the 2nd Tuesday", "… of March", "… of the year"); the bool
+    says whether BYMONTH was used."""
+    text = _nth_days(nth)
+    if rule.freq != "YEARLY":
+        return text, False
+    if rule.bymonth and not rule.bymonthday and not rule.byyearday:
+        return text + f" of {_months(rule.bymonth)}", True
+    if not rule.bymonth:
+        return text + " of the year", False
+    return text, False
+
+
+def _plain_phrase(freq: str, plain: tuple[int, ...]) -> str:
+    words = _weekdays(plain)
+    if freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY") or words in ("weekdays", "weekends"):
+        return words
+    return f"every {words}"
+
+
+def _day_kind(plain: tuple[int, ...], nth: tuple[tuple[int, int], ...],
+              day_words: list[str]) -> str:
+    """What the days must also be: "a Friday", "a weekday", "the last Friday or a Monday"."""
+    if not plain or nth:
+        return join(day_words, "or")
+    words = _weekdays(plain)
+    if words in ("weekdays", "weekends"):
+        return "a " + words[:-1]
+    return "a " + _weekdays(plain, "or")
 
 
 def _times(rule: Rule, start: Moment) -> str:

@@ -452,24 +452,44 @@ class Recurrence:
         """
         if hi < lo:
             return []
+        self._check_cost(lo, hi, cap)
+        bounds = self._bounds(lo, hi)
+        if bounds is None:
+            return []
+        lo, hi = bounds
+        found = self._walk(lo, hi, cap, count_from or lo)
+        if self.until_utc is not None and found:
+            found = self._until_utc_only(found)
+        return found
+
+    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None) -> None:
         cost = self.walk_cost(lo, hi, cap)
         if cost > limits.MAX_WALK_STEPS:
             raise ExpansionLimitError(
                 "this window is too costly to expand for the rule (about "
                 f"{cost:,} steps, limit {limits.MAX_WALK_STEPS:,}); ask for a shorter window",
                 field="window")
+
+    def _bounds(self, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
+        """[lo, hi] narrowed to where the rule has instances (DTSTART to COUNT's last instance
+        or UNTIL); None when nothing is left."""
         if self.rule.count is not None:
             bites, last = self._count_bound(hi)
             if bites:
                 if last is None:
-                    return []
+                    return None
                 hi = min(hi, last)
         if self.until_walk is not None and self.until_walk < hi:
             hi = self.until_walk
         if lo < self.dtstart:
             lo = self.dtstart
         if hi < lo:
-            return []
+            return None
+        return lo, hi
+
+    def _walk(self, lo: datetime, hi: datetime, cap: int | None,
+              count_from: datetime) -> list[datetime]:
+        """The walker's instances in [lo, hi], stopping early as ``instances`` says for ``cap``."""
         walker = _walker(self.walk_rule, self.walk_start,
                          _shifted(self.walk_rule, self.walk_start, lo))
         found: list[datetime] = []
@@ -483,17 +503,20 @@ class Recurrence:
                 if instance >= lo:
                     append(instance)
                     if len(found) == check_at:
-                        check_at = self._after_cap(found, iterator, hi, cap, count_from or lo)
+                        check_at = self._after_cap(found, iterator, hi, cap, count_from)
                         if check_at < 0:
                             break
         except ValueError as exc:
             raise RRuleValueError(f"the rule cannot produce any time: {exc}", part=None) from None
-        if self.until_utc is not None and found:
-            assert self.until_walk is not None
-            sure = self.until_walk - 2 * DST_SLACK
-            until_utc, tzid = self.until_utc, self.tzid
-            found = [x for x in found if x <= sure or to_utc(x, tzid) <= until_utc]
         return found
+
+    def _until_utc_only(self, found: list[datetime]) -> list[datetime]:
+        """``found`` without the instances after a UTC UNTIL (the walk's local bound has slack
+        for DST; only those near it need converting)."""
+        assert self.until_walk is not None and self.until_utc is not None
+        sure = self.until_walk - 2 * DST_SLACK
+        until_utc, tzid = self.until_utc, self.tzid
+        return [x for x in found if x <= sure or to_utc(x, tzid) <= until_utc]
 
     @staticmethod
     def _after_cap(found: list[datetime], iterator: Iterator[datetime], hi: datetime,

@@ -12,8 +12,10 @@ Every error names the part (``RulesError.part``) and says what is wrong with it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from rules import limits
@@ -170,6 +172,20 @@ def _until(raw: str) -> date | datetime:
     return value.replace(tzinfo=UTC) if zulu else value
 
 
+# Each part's value parser, in the order they are checked: when several parts are wrong, the
+# first of them here is the one reported.
+_PART_PARSERS: dict[str, Callable[[str], object]] = {
+    "INTERVAL": lambda text: _positive("INTERVAL", text, limits.MAX_INTERVAL),
+    "COUNT": lambda text: _positive("COUNT", text, limits.MAX_COUNT),
+    "UNTIL": _until,
+    "WKST": lambda text: _weekday("WKST", text),
+    **{part: partial(_int_list, part) for part in (
+        "BYSECOND", "BYMINUTE", "BYHOUR", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",
+        "BYSETPOS")},
+    "BYDAY": _byday,
+}
+
+
 def parse(text: str) -> Rule:
     """Parse RRULE value text (liberally, see the module docstring) into a ``Rule``.
 
@@ -184,6 +200,14 @@ def parse(text: str) -> Rule:
         body = body[6:].strip()
     if not body:
         raise _syntax("the rule is empty; it needs at least FREQ", "FREQ")
+    raw = _raw_parts(body)
+    rule = Rule(freq=_freq(raw), **_part_values(raw))
+    _check_combinations(rule)
+    return rule
+
+
+def _raw_parts(body: str) -> dict[str, str]:
+    """Part name → value text (both upper case), each part named once and given a value."""
     raw: dict[str, str] = {}
     for chunk in body.split(";"):
         chunk = chunk.strip()
@@ -194,16 +218,24 @@ def parse(text: str) -> Rule:
         value = value.strip().upper()
         if not sep or not name:
             raise _syntax(f"{chunk!r} is not a NAME=VALUE part", name or None)
-        if name not in PART_ORDER and name != "BYSETPOS":
-            if name in ("RSCALE", "SKIP"):
-                raise _syntax(f"{name} (RFC 7529 calendar scales) is not supported", name)
-            raise _syntax(f"unknown part {name!r}; known parts are {', '.join(PART_ORDER)}", name)
+        _check_part_name(name)
         if name in raw:
             raise _syntax(f"{name} is given more than once", name)
         if not value:
             raise _syntax(f"{name} has no value", name)
         raw[name] = value
+    return raw
 
+
+def _check_part_name(name: str) -> None:
+    if name in PART_ORDER:
+        return
+    if name in ("RSCALE", "SKIP"):
+        raise _syntax(f"{name} (RFC 7529 calendar scales) is not supported", name)
+    raise _syntax(f"unknown part {name!r}; known parts are {', '.join(PART_ORDER)}", name)
+
+
+def _freq(raw: dict[str, str]) -> str:
     if "FREQ" not in raw:
         raise _syntax("FREQ is required (e.g. FREQ=WEEKLY)", "FREQ")
     freq = raw["FREQ"]
@@ -212,60 +244,80 @@ def parse(text: str) -> Rule:
                      "FREQ")
     if freq not in FREQS:
         raise _syntax(f"FREQ value {freq!r} is not one of {', '.join(FREQS)}", "FREQ")
+    return freq
 
-    rule = Rule(freq=freq)
-    if "INTERVAL" in raw:
-        rule = replace(rule, interval=_positive("INTERVAL", raw["INTERVAL"],
-                                                limits.MAX_INTERVAL))
-    if "COUNT" in raw and "UNTIL" in raw:
-        raise _value("COUNT and UNTIL cannot both be given; use one of them", "COUNT")
-    if "COUNT" in raw:
-        rule = replace(rule, count=_positive("COUNT", raw["COUNT"], limits.MAX_COUNT))
-    if "UNTIL" in raw:
-        rule = replace(rule, until=_until(raw["UNTIL"]))
-    if "WKST" in raw:
-        rule = replace(rule, wkst=_weekday("WKST", raw["WKST"]))
-    for part in ("BYSECOND", "BYMINUTE", "BYHOUR", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO",
-                 "BYMONTH", "BYSETPOS"):
-        if part in raw:
-            values: dict[str, Any] = {part.lower(): _int_list(part, raw[part])}
-            rule = replace(rule, **values)
-    if "BYDAY" in raw:
-        rule = replace(rule, byday=_byday(raw["BYDAY"]))
-    _check_combinations(rule)
-    return rule
+
+def _part_values(raw: dict[str, str]) -> dict[str, Any]:
+    """``Rule`` field → value for every part but FREQ, parsed in the order of ``_PART_PARSERS``."""
+    values: dict[str, Any] = {}
+    for part, parse_value in _PART_PARSERS.items():
+        text = raw.get(part)
+        if text is None:
+            continue
+        if part == "COUNT" and "UNTIL" in raw:
+            raise _value("COUNT and UNTIL cannot both be given; use one of them", "COUNT")
+        values[part.lower()] = parse_value(text)
+    return values
 
 
 def _check_combinations(rule: Rule) -> None:
-    freq = rule.freq
+    """The RFC 5545 rules between parts, and this engine's own limits, in a fixed order (the
+    first broken one is reported)."""
+    _check_bysecond(rule)
+    _check_bysetpos(rule)
+    _check_parts_for_freq(rule)
+    _check_byday_ordinals(rule)
+    _check_impossible_days(rule)
+    _check_sub_daily_interval(rule)
+
+
+def _check_bysecond(rule: Rule) -> None:
     if 60 in rule.bysecond:
         raise _value("BYSECOND=60 (a leap second) is not supported", "BYSECOND")
     if len(rule.bysecond) > 1:
         raise _value("BYSECOND may have only one value: a rule may repeat at most once a minute",
                      "BYSECOND")
-    if rule.bysetpos and not any(getattr(rule, p.lower()) for p in BY_PARTS):
+
+
+def _check_bysetpos(rule: Rule) -> None:
+    if not rule.bysetpos:
+        return
+    if not any(getattr(rule, p.lower()) for p in BY_PARTS):
         raise _value("BYSETPOS needs another BY part (such as BYDAY) to pick from", "BYSETPOS")
-    if rule.bysetpos and freq in ("HOURLY", "MINUTELY"):
-        raise _value(f"BYSETPOS is not supported with FREQ={freq}", "BYSETPOS")
+    if rule.freq in ("HOURLY", "MINUTELY"):
+        raise _value(f"BYSETPOS is not supported with FREQ={rule.freq}", "BYSETPOS")
+
+
+def _check_parts_for_freq(rule: Rule) -> None:
+    freq = rule.freq
     if rule.bymonthday and freq == "WEEKLY":
         raise _value("BYMONTHDAY cannot be used with FREQ=WEEKLY", "BYMONTHDAY")
     if rule.byyearday and freq in ("DAILY", "WEEKLY", "MONTHLY"):
         raise _value(f"BYYEARDAY cannot be used with FREQ={freq}", "BYYEARDAY")
     if rule.byweekno and freq != "YEARLY":
         raise _value("BYWEEKNO can only be used with FREQ=YEARLY", "BYWEEKNO")
+
+
+def _check_byday_ordinals(rule: Rule) -> None:
     ordinals = [n for n, _ in rule.byday if n]
-    if ordinals:
-        if freq not in ("MONTHLY", "YEARLY"):
-            raise _value(f"BYDAY ordinals such as {_fmt_day(rule.byday[0])} need FREQ=MONTHLY "
-                         f"or FREQ=YEARLY, not FREQ={freq}", "BYDAY")
-        if freq == "YEARLY" and rule.byweekno:
-            raise _value("BYDAY ordinals cannot be used with BYWEEKNO", "BYDAY")
-        if freq == "MONTHLY" or rule.bymonth:
-            bad = [n for n in ordinals if abs(n) > 5]
-            if bad:
-                raise _value(f"BYDAY ordinal {bad[0]} is out of range: a month has at most 5 of "
-                             "each weekday (use 1 to 5 or -1 to -5)", "BYDAY")
-    _check_impossible_days(rule)
+    if not ordinals:
+        return
+    freq = rule.freq
+    if freq not in ("MONTHLY", "YEARLY"):
+        raise _value(f"BYDAY ordinals such as {_fmt_day(rule.byday[0])} need FREQ=MONTHLY "
+                     f"or FREQ=YEARLY, not FREQ={freq}", "BYDAY")
+    if freq == "YEARLY" and rule.byweekno:
+        raise _value("BYDAY ordinals cannot be used with BYWEEKNO", "BYDAY")
+    if freq == "MONTHLY" or rule.bymonth:
+        bad = [n for n in ordinals if abs(n) > 5]
+        if bad:
+            raise _value(f"BYDAY ordinal {bad[0]} is out of range: a month has at most 5 of "
+                         "each weekday (use 1 to 5 or -1 to -5)", "BYDAY")
+
+
+def _check_sub_daily_interval(rule: Rule) -> None:
+    """An HOURLY/MINUTELY rule filtered by day must land on the same times every day."""
+    freq = rule.freq
     if freq in ("HOURLY", "MINUTELY") and rule.has_date_filter:
         unit = 24 if freq == "HOURLY" else 1440
         if unit % rule.interval:

@@ -124,42 +124,13 @@ def validate_event(
                           single_line=True)
     url = _url(merged.get("url") or "", errors)
     categories = _categories(merged.get("categories") or [], errors)
-    status = merged.get("status") or "confirmed"
-    if status not in STATUSES:
-        errors["status"] = "must be one of " + ", ".join(STATUSES)
-    published = merged.get("published", True)
-    if not isinstance(published, bool):
-        errors["published"] = "must be true or false"
-    uid = _uid(data.get("uid"), errors) if existing is None else existing.uid
-    if existing is not None and "uid" in data and data["uid"] != existing.uid:
-        errors["uid"] = "cannot be changed"
-
-    all_day = merged.get("all_day")
-    if all_day is None:
-        all_day = existing is None and is_date_text(merged.get("start"))
-    if not isinstance(all_day, bool):
-        errors["all_day"] = "must be true or false"
-        all_day = False
-
-    tzid = merged.get("timezone") or (calendar.timezone if calendar is not None else None)
-    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
-        errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
-        tzid = "UTC"
-
-    start = _moment(merged.get("start"), "start", all_day, tzid, errors)
-    end = None
-    if merged.get("end") not in (None, ""):
-        end = _moment(merged["end"], "end", all_day, tzid, errors)
-    elif start is not None:
-        end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
-    if start is not None and end is not None and end < start:
-        errors["end"] = "must not be before the start"
-
-    rrule = merged.get("rrule")
-    if rrule is not None and not isinstance(rrule, str):
-        errors["rrule"] = "must be RRULE text or null"
-        rrule = None
-    rrule = (rrule or "").strip() or None
+    status = _status(merged.get("status") or "confirmed", errors)
+    published = _published(merged.get("published", True), errors)
+    uid = _event_uid(data, existing, errors)
+    all_day = _all_day(merged, existing, errors)
+    tzid = _timezone(merged.get("timezone"), calendar, errors)
+    start, end = _start_end(merged, all_day, tzid, errors)
+    rrule = _rrule(merged.get("rrule"), errors)
     rdates = _moment_list(merged.get("rdates"), "rdates", all_day, tzid, errors)
     exdates = _moment_list(merged.get("exdates"), "exdates", all_day, tzid, errors)
 
@@ -179,6 +150,71 @@ def validate_event(
         rrule=series.rrule, rdates=sorted(set(rdates)), exdates=sorted(set(exdates)),
         status=status, published=bool(published), uid=uid, overrides=overrides, series=series,
     )
+
+
+def _status(status: Any, errors: dict[str, str]) -> Any:
+    if status not in STATUSES:
+        errors["status"] = "must be one of " + ", ".join(STATUSES)
+    return status
+
+
+def _published(published: Any, errors: dict[str, str]) -> Any:
+    if not isinstance(published, bool):
+        errors["published"] = "must be true or false"
+    return published
+
+
+def _event_uid(data: Mapping[str, Any], existing: Event | None,
+               errors: dict[str, str]) -> str | None:
+    """The new event's UID as given (None: the store makes one); an event's UID never changes."""
+    if existing is None:
+        return _uid(data.get("uid"), errors)
+    if "uid" in data and data["uid"] != existing.uid:
+        errors["uid"] = "cannot be changed"
+    return existing.uid
+
+
+def _all_day(merged: Mapping[str, Any], existing: Event | None,
+             errors: dict[str, str]) -> bool:
+    """As given; when not given, a new event whose start is a date is all-day."""
+    all_day = merged.get("all_day")
+    if all_day is None:
+        all_day = existing is None and is_date_text(merged.get("start"))
+    if not isinstance(all_day, bool):
+        errors["all_day"] = "must be true or false"
+        return False
+    return all_day
+
+
+def _timezone(value: Any, calendar: Calendar | None, errors: dict[str, str]) -> str:
+    """The event's zone, else its calendar's; UTC (with a message) when neither is known."""
+    tzid = value or (calendar.timezone if calendar is not None else None)
+    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
+        errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
+        return "UTC"
+    return tzid
+
+
+def _start_end(merged: Mapping[str, Any], all_day: bool, tzid: str,
+               errors: dict[str, str]) -> tuple[rules.Moment | None, rules.Moment | None]:
+    """Start and end; without an end, a day (all-day) or an hour after the start."""
+    start = _moment(merged.get("start"), "start", all_day, tzid, errors)
+    end = None
+    if merged.get("end") not in (None, ""):
+        end = _moment(merged["end"], "end", all_day, tzid, errors)
+    elif start is not None:
+        end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
+    if start is not None and end is not None and end < start:
+        errors["end"] = "must not be before the start"
+    return start, end
+
+
+def _rrule(value: Any, errors: dict[str, str]) -> str | None:
+    """The rule text, trimmed; None for no rule (null or blank)."""
+    if value is not None and not isinstance(value, str):
+        errors["rrule"] = "must be RRULE text or null"
+        value = None
+    return (value or "").strip() or None
 
 
 def _current_values(event: Event) -> dict[str, Any]:

@@ -4,6 +4,7 @@ The one place that maps the store's refusals (``store.errors``) to HTTP statuses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
@@ -114,71 +115,86 @@ def _rollback_quietly() -> None:
         pass
 
 
+def _api_error(error: ApiError) -> Response:
+    return problem(
+        error.status, error.detail, title=error.title, errors=error.errors,
+        headers=error.headers,
+    )
+
+
+def _validation_error(error: ValidationError) -> Response:
+    return problem(422, "Some fields are not valid.", errors=error.errors)
+
+
+def _not_found(error: NotFound) -> Response | tuple[str, int]:
+    return _http_error(HTTPNotFound(error.detail))
+
+
+def _conflict(error: Conflict) -> Response | tuple[str, int]:
+    if _wants_problem():
+        return problem(409, error.detail, errors=error.errors)
+    return _http_error(HTTPConflict(error.detail))
+
+
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if _wants_problem():
+        response = problem(status, error.description or "")
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+    return _error_page(error, status)
+
+
+def _data_error(error: DataError) -> Response | tuple[str, int]:
+    # A value the database refuses (out of range, NUL in text) that validation let through:
+    # the client's input, so a 400, and the request's transaction is rolled back.
+    _rollback_quietly()
+    current_app.logger.warning("database refused a value on %s: %s", request.path, error.orig)
+    return _http_error(BadRequest("A value in the request was not accepted."))
+
+
+def _database_unavailable(error: OperationalError | PoolTimeout) -> Response | tuple[str, int]:
+    # The database did not answer (a restart, a dropped connection, SQLite busy past its
+    # timeout) or every connection stayed busy past CALENDAR_POOL_TIMEOUT: a 503 that calendar
+    # clients and proxies retry, not a 500 that says the request itself broke something.
+    # Pooled connections reconnect on the next request.
+    _rollback_quietly()
+    current_app.logger.error("database unavailable on %s %s: %s", request.method,
+                             request.path, getattr(error, "orig", None) or error)
+    unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_problem():
+        return problem(503, unavailable.description or "", headers=retry)
+    response = current_app.make_response(_error_page(unavailable, 503))
+    response.headers.update(retry)
+    return response
+
+
+def _unexpected(error: Exception) -> Response | tuple[str, int]:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    wrapped = InternalServerError()
+    if _wants_problem():
+        return problem(500, "The server could not complete the request.")
+    return _error_page(wrapped, 500)
+
+
+# Each kind of error and its answer.  Flask picks the handler of the error's nearest class, so
+# the order here does not matter; Exception catches whatever the others do not.
+_ERROR_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Response | tuple[str, int]]], ...] = (
+    (ApiError, _api_error),
+    (ValidationError, _validation_error),
+    (NotFound, _not_found),
+    (Conflict, _conflict),
+    (HTTPException, _http_error),
+    (DataError, _data_error),
+    (OperationalError, _database_unavailable),
+    (PoolTimeout, _database_unavailable),
+    (Exception, _unexpected),
+)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every error, expected or not, answers in the form the client asked for: never a traceback."""
-
-    @app.errorhandler(ApiError)
-    def _api_error(error: ApiError) -> Response:
-        return problem(
-            error.status, error.detail, title=error.title, errors=error.errors,
-            headers=error.headers,
-        )
-
-    @app.errorhandler(ValidationError)
-    def _validation_error(error: ValidationError) -> Response:
-        return problem(422, "Some fields are not valid.", errors=error.errors)
-
-    @app.errorhandler(NotFound)
-    def _not_found(error: NotFound) -> Response | tuple[str, int]:
-        return _http_error(HTTPNotFound(error.detail))
-
-    @app.errorhandler(Conflict)
-    def _conflict(error: Conflict) -> Response | tuple[str, int]:
-        if _wants_problem():
-            return problem(409, error.detail, errors=error.errors)
-        return _http_error(HTTPConflict(error.detail))
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response | tuple[str, int]:
-        status = error.code or 500
-        if _wants_problem():
-            response = problem(status, error.description or "")
-            if status == 405 and error.get_response().headers.get("Allow"):
-                response.headers["Allow"] = error.get_response().headers["Allow"]
-            return response
-        return _error_page(error, status)
-
-    @app.errorhandler(DataError)
-    def _data_error(error: DataError) -> Response | tuple[str, int]:
-        # A value the database refuses (out of range, NUL in text) that validation let through:
-        # the client's input, so a 400, and the request's transaction is rolled back.
-        _rollback_quietly()
-        current_app.logger.warning("database refused a value on %s: %s", request.path, error.orig)
-        return _http_error(BadRequest("A value in the request was not accepted."))
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def _database_unavailable(error: OperationalError | PoolTimeout
-                              ) -> Response | tuple[str, int]:
-        # The database did not answer (a restart, a dropped connection, SQLite busy past its
-        # timeout) or every connection stayed busy past CALENDAR_POOL_TIMEOUT: a 503 that
-        # calendar clients and proxies retry, not a 500 that says the request itself broke
-        # something.  Pooled connections reconnect on the next request.
-        _rollback_quietly()
-        current_app.logger.error("database unavailable on %s %s: %s", request.method,
-                                 request.path, getattr(error, "orig", None) or error)
-        unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if _wants_problem():
-            return problem(503, unavailable.description or "", headers=retry)
-        response = current_app.make_response(_error_page(unavailable, 503))
-        response.headers.update(retry)
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response | tuple[str, int]:
-        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        wrapped = InternalServerError()
-        if _wants_problem():
-            return problem(500, "The server could not complete the request.")
-        return _error_page(wrapped, 500)
+    for error_class, handler in _ERROR_HANDLERS:
+        app.register_error_handler(error_class, handler)

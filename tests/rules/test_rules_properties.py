@@ -36,14 +36,32 @@ REACH = {"YEARLY": 40 * 366, "MONTHLY": 15 * 366, "WEEKLY": 12 * 366, "DAILY": 6
 
 @st.composite
 def rules_text(draw: st.DrawFn, all_day: bool) -> str:
+    # The draws happen in a fixed order, so a saved failing example replays as it was found.
     freqs = ["YEARLY", "MONTHLY", "WEEKLY", "DAILY"] + ([] if all_day else ["HOURLY", "MINUTELY"])
     freq = draw(st.sampled_from(freqs))
     parts = [f"FREQ={freq}"]
+    parts += _interval_part(draw, freq)
+    parts += _day_parts(draw, freq)
+    parts += _time_parts(draw, freq, all_day)
+    if freq in ("MONTHLY", "YEARLY", "WEEKLY") and len(parts) > 1 and draw(st.integers(0, 3)) == 0:
+        parts.append("BYSETPOS=" + draw(st.sampled_from(["1", "-1", "2", "1,-1"])))
+    if draw(st.integers(0, 3)) == 0:
+        parts.append("WKST=" + draw(st.sampled_from(["SU", "TU"])))
+    parts += _ending_part(draw)
+    draw(st.randoms())
+    return ";".join(parts)
+
+
+def _interval_part(draw: st.DrawFn, freq: str) -> list[str]:
     interval = draw(st.sampled_from([1, 1, 1, 2, 3, 4, 5, 7, 12]))
     if freq in ("HOURLY", "MINUTELY"):
         interval = draw(st.sampled_from([1, 2, 3, 4, 6] if freq == "HOURLY" else [1, 5, 15, 30]))
-    if interval > 1:
-        parts.append(f"INTERVAL={interval}")
+    return [f"INTERVAL={interval}"] if interval > 1 else []
+
+
+def _day_parts(draw: st.DrawFn, freq: str) -> list[str]:
+    """BYDAY, BYMONTHDAY, BYMONTH, BYWEEKNO and BYYEARDAY, each only sometimes."""
+    parts = []
     if draw(st.booleans()):
         days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
         if freq in ("MONTHLY", "YEARLY") and draw(st.booleans()):
@@ -60,21 +78,25 @@ def rules_text(draw: st.DrawFn, all_day: bool) -> str:
         parts.append("BYWEEKNO=" + draw(st.sampled_from(["1", "20", "-1", "52,53"])))
     if freq == "YEARLY" and draw(st.integers(0, 5)) == 0:
         parts.append("BYYEARDAY=" + draw(st.sampled_from(["1", "100", "-1", "60,366"])))
-    if not all_day and freq not in ("HOURLY", "MINUTELY") and draw(st.integers(0, 3)) == 0:
-        parts.append("BYHOUR=" + draw(st.sampled_from(["9", "9,17", "0,1,2"])))
-        if draw(st.booleans()):
-            parts.append("BYMINUTE=" + draw(st.sampled_from(["0", "0,30", "15"])))
-    if freq in ("MONTHLY", "YEARLY", "WEEKLY") and len(parts) > 1 and draw(st.integers(0, 3)) == 0:
-        parts.append("BYSETPOS=" + draw(st.sampled_from(["1", "-1", "2", "1,-1"])))
-    if draw(st.integers(0, 3)) == 0:
-        parts.append("WKST=" + draw(st.sampled_from(["SU", "TU"])))
+    return parts
+
+
+def _time_parts(draw: st.DrawFn, freq: str, all_day: bool) -> list[str]:
+    if all_day or freq in ("HOURLY", "MINUTELY") or draw(st.integers(0, 3)) != 0:
+        return []
+    parts = ["BYHOUR=" + draw(st.sampled_from(["9", "9,17", "0,1,2"]))]
+    if draw(st.booleans()):
+        parts.append("BYMINUTE=" + draw(st.sampled_from(["0", "0,30", "15"])))
+    return parts
+
+
+def _ending_part(draw: st.DrawFn) -> list[str]:
     ending = draw(st.integers(0, 3))
     if ending == 1:
-        parts.append(f"COUNT={draw(st.integers(1, 60))}")
-    elif ending == 2:
-        parts.append("UNTIL=__UNTIL__")
-    draw(st.randoms())
-    return ";".join(parts)
+        return [f"COUNT={draw(st.integers(1, 60))}"]
+    if ending == 2:
+        return ["UNTIL=__UNTIL__"]
+    return []
 
 
 @st.composite
