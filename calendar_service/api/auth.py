@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from calendar_service.store.accounts import organiser_for_token
 from calendar_service.store.db import db
@@ -84,6 +85,13 @@ def transactional(view: F) -> F:
             db.session.rollback()
             raise ApiError(409, "Another change to the same item happened at the same time; "
                                 "fetch it again and retry.") from None
+        except StaleDataError:
+            # Someone else's write to the same event committed between this request's read and
+            # its write: with If-Match that is a failed precondition, else a conflict.
+            db.session.rollback()
+            status = 412 if "If-Match" in request.headers else 409
+            raise ApiError(status, "The event changed while this request was being made; "
+                                   "fetch it again and reapply your change.") from None
         except BaseException:
             db.session.rollback()
             raise

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.wrappers import Response
 from wtforms import Form
 
@@ -50,6 +51,17 @@ def zone_names() -> tuple[str, ...]:
 
 def calendars_or_none() -> list[Calendar]:
     return list(db.session.scalars(select(Calendar).order_by(Calendar.name)))
+
+
+def event_revision(event: Event | None) -> int | str:
+    """The stored revision after a failed save (the row as it is now), for the conflict note."""
+    if event is None:
+        return "?"
+    try:
+        db.session.refresh(event)
+    except ObjectDeletedError:
+        return "deleted"
+    return event.revision
 
 
 def event_or_404(uid: str) -> Event:
@@ -158,6 +170,10 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
     except Conflict as error:
         db.session.rollback()
         return _render_editor(form, calendars, event, general=[error.detail], status=409)
+    except StaleDataError:  # someone else's save committed between this one's read and write
+        db.session.rollback()
+        return _render_editor(form, calendars, event, status=409,
+                              conflict=CONFLICT.format(revision=event_revision(event)))
     flash(message)
     return redirect(url_for("organiser.event_occurrences", uid=event.uid))
 
@@ -288,6 +304,10 @@ def change_occurrence(uid: str, recurrence_id: str) -> Page:
         general = attach_errors(form, error.errors, {"start": "start_date", "end": "end_date",
                                                      "title": "title", "location": "location"})
         return _render_occurrence(form, event, current, general=general, status=422)
+    except StaleDataError:
+        db.session.rollback()
+        return _render_occurrence(form, event, current, status=409,
+                                  conflict=CONFLICT.format(revision=event_revision(event)))
     flash(message)
     return redirect(url_for("organiser.event_occurrences", uid=event.uid))
 
@@ -335,8 +355,13 @@ def delete_event(uid: str) -> Page:
             return render_template("organiser/delete.html", form=form, event=event,
                                    conflict=CONFLICT.format(revision=event.revision)), 409
         title = event.title
-        operations.delete_event(event, current_user)
-        db.session.commit()
+        try:
+            operations.delete_event(event, current_user)
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            return render_template("organiser/delete.html", form=form, event=event,
+                                   conflict=CONFLICT.format(revision=event_revision(event))), 409
         flash(f"“{title}” is deleted.")
         return redirect(url_for("organiser.dashboard"))
     return render_template("organiser/delete.html", form=form, event=event, conflict=None)

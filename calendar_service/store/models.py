@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -67,7 +68,12 @@ class Calendar(db.Model):  # type: ignore[name-defined,misc]
         second than the previous version's, even for two changes within one second, so a
         client that revalidates with If-Modified-Since alone never gets a 304 for a feed that
         changed (a burst of changes may put it a few seconds ahead of the clock)."""
-        self.version = (self.version or 0) + 1
+        # Incremented by the database, so concurrent changes get a version each: a feed built
+        # between two commits can never be cached under the version both would otherwise take.
+        if inspect(self).persistent:
+            self.version = type(self).version + 1
+        else:
+            self.version = (self.version or 0) + 1
         now = utcnow()
         if self.changed is not None:
             now = max(now, self.changed.replace(microsecond=0) + timedelta(seconds=1))
@@ -133,6 +139,11 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     last_end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Every UPDATE or DELETE of the row says "WHERE revision = <the revision read>", so a write
+    # based on a version someone else changed meanwhile changes nothing and raises
+    # StaleDataError instead of silently overwriting theirs; operations set the new revision.
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
     calendar: Mapped[Calendar] = relationship(back_populates="events")
     categories: Mapped[list[Category]] = relationship(
