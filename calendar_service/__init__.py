@@ -22,6 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_caches(app)
     register_guards(app)
+    register_headers(app)
     register_filters(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -86,6 +87,12 @@ def register_caches(app: Flask) -> None:
 
 def register_guards(app: Flask) -> None:
     from calendar_service.web.guards import register_guards as register
+
+    register(app)
+
+
+def register_headers(app: Flask) -> None:
+    from calendar_service.web.headers import register_headers as register
 
     register(app)
 

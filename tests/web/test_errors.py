@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 MakeApp = Callable[[dict[str, Any]], Flask]
 
@@ -96,3 +97,22 @@ def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dic
     response = client.get("/_dropped")
     assert (response.status_code, response.text) == (200, "answered")
     assert client.get("/healthz").status_code == 200
+
+
+def test_pages_carry_the_safety_headers(client: FlaskClient, signed_in: FlaskClient,
+                                         make_event: Callable[..., dict[str, Any]]) -> None:
+    event = make_event(uid="talk@test", title="Talk")
+    for path in ("/", f"/events/{event['uid']}", "/organiser/sign-in"):
+        response = client.get(path)
+        assert response.headers["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+        assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    feed = client.get("/calendars/test.ics")
+    assert feed.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in feed.headers
+    assert feed.headers["Cache-Control"].startswith("public")
+    for path in ("/organiser/", "/organiser/tokens"):
+        page = signed_in.get(path)
+        assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
