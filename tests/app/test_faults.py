@@ -298,9 +298,6 @@ class TestSQLiteWriterProcesses:
         assert_no_500(writes, server.stop(), max_503=len(writes) // 10)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Calendar.touch() bumps the version read when the "
-                   "request loaded the calendar, so a change committed meanwhile by another "
-                   "request is overwritten; both states share one version and feed ETag")
 def test_two_overlapping_changes_each_bump_the_calendar_version(
     app: Any, client: Any, make_calendar: Callable[..., dict[str, Any]],
 ) -> None:
