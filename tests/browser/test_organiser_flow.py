@@ -126,3 +126,34 @@ def test_an_organiser_creates_a_monthly_series_and_cancels_one_occurrence(page: 
     expect(first.nth(1)).to_have_class("occurrence is-cancelled")
     expect(first.nth(1)).to_contain_text("Cancelled")
     expect(first.nth(1).locator("del")).to_have_text("TPS seminar")
+
+
+def test_the_editor_says_what_a_clock_change_does_to_the_times_typed(page: Any) -> None:
+    """Typing a start the clocks skip shows, beside the field, what time it will be; the
+    preview lists it at that time and says each end in its own zone."""
+    from playwright.sync_api import expect
+
+    page.goto("/organiser/sign-in")
+    page.get_by_label("E-mail").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/organiser/events/new")
+    warning = page.locator("#start-clock-warning")
+    expect(warning).to_be_hidden()
+    page.get_by_label("Title").fill("Small hours")
+    page.locator("#start_date").fill("2027-03-28")
+    page.locator("#start_time").fill("01:30")
+    page.locator("#end_date").fill("2027-03-28")
+    page.locator("#end_time").fill("03:30")
+    page.locator("#recurrence").select_option("weekly")
+    expect(warning).to_be_visible()
+    expect(warning).to_have_text("01:30 on Sun 28 Mar 2027 does not exist in Europe/London: "
+                                 "the clocks go forward then. It will be 02:30 BST.")
+    expect(page.locator("#preview-dates li").first).to_have_text(
+        "Sun 28 Mar 2027, 02:30–03:30 BST")
+    # An ordinary time: the warning goes away at once.
+    page.locator("#start_time").fill("09:30")
+    page.locator("#end_time").fill("10:30")
+    expect(warning).to_be_hidden()
+    expect(page.locator("#preview-dates li").first).to_have_text(
+        "Sun 28 Mar 2027, 09:30–10:30 BST")
