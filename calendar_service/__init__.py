@@ -36,8 +36,10 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     from calendar_service import config
 
     instance_path = Path(app.instance_path)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    if not instance_path.exists():  # it holds the signing key and the SQLite file: owner only
+        instance_path.mkdir(parents=True, mode=0o700)
     app.config.from_mapping(config.load(instance_path, test_config))
+    config.create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A file has no server to restart: pinging it would only add a query to each request.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])

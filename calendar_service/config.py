@@ -69,6 +69,11 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["CALENDAR_THREADS"] = int(threads)
     if env.get("CALENDAR_POOL_TIMEOUT"):
         settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
+    if env.get("CALENDAR_TRUSTED_HOSTS"):
+        # Flask refuses other Host headers (400), so links built from the request's host are
+        # only ever built from these when CALENDAR_BASE_URL is not set.
+        settings["TRUSTED_HOSTS"] = [host.strip() for host in
+                                     env["CALENDAR_TRUSTED_HOSTS"].split(",") if host.strip()]
     if env.get("CALENDAR_SECURE_COOKIES", "").lower() in _TRUE:
         settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
     if test_config:
@@ -98,6 +103,18 @@ def pool_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     options.setdefault("max_overflow", threads)
     options.setdefault("pool_timeout", float(settings["CALENDAR_POOL_TIMEOUT"]))
     return options
+
+
+def create_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (it holds password and token
+    hashes) before SQLite would create it with the process's default permissions."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
+    if str(path) in ("", ".") or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def instance_secret(instance_path: Path) -> str:

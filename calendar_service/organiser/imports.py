@@ -16,6 +16,11 @@ from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 
 
+# Bytes a multipart upload adds around the file (boundaries, headers, the CSRF token, the
+# calendar's slug): the request may be this much larger than the import limit.
+FORM_OVERHEAD = 16 * 1024
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error: RequestEntityTooLarge) -> Page:
     """An upload over the request limit: say so on the import page, not on a bare 413 page."""
@@ -34,6 +39,8 @@ def upload_too_large(error: RequestEntityTooLarge) -> Page:
 @organiser_required
 def import_page() -> Page:
     """Upload an .ics file; the page lists what was created, updated and skipped, and why."""
+    # The limit is the file's: the form's other fields and the multipart framing come on top.
+    request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + FORM_OVERHEAD
     form = ImportForm()
     choices = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in choices)

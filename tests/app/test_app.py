@@ -127,3 +127,36 @@ def test_the_pool_is_sized_from_the_threads_of_the_process(
     assert load(tmp_path, {"SECRET_KEY": "x"})["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 8
     memory = load(tmp_path, {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert "pool_size" not in memory["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_the_instance_folder_and_the_sqlite_file_are_the_owners_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALENDAR_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CALENDAR_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    assert stat.S_IMODE(os.stat(tmp_path / "instance").st_mode) == 0o700
+    database = tmp_path / "instance" / "calendar.sqlite3"
+    assert database.stat().st_size > 0  # SQLite wrote its tables into the file made for it
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_trusted_hosts_keep_foreign_hosts_out_of_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_config: dict[str, Any],
+    make_calendar: Callable[..., dict[str, Any]],
+) -> None:
+    make_calendar(slug="test")
+    monkeypatch.setenv("CALENDAR_TRUSTED_HOSTS", "events.example.org, localhost")
+    app = create_app(app_config)
+    assert app.config["TRUSTED_HOSTS"] == ["events.example.org", "localhost"]
+    client = app.test_client()
+    trusted = client.get("/api/v1/calendars", headers={"Host": "events.example.org"})
+    assert trusted.json["calendars"][0]["feed_url"] == (
+        "http://events.example.org/calendars/test.ics")
+    for path in ("/api/v1/calendars", "/calendars/test.ics", "/"):
+        assert client.get(path, headers={"Host": "evil.example"}).status_code == 400
+    with app.app_context():
+        db.engine.dispose()
