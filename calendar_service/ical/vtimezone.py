@@ -182,7 +182,7 @@ def transitions_in(tz: ZoneInfo, year: int) -> list[Transition]:
     start = datetime(year, 1, 1, tzinfo=UTC)
     stop = datetime(year + 1, 1, 1, tzinfo=UTC)
     step = timedelta(hours=12)  # offsets never change twice within 12 hours
-    low = start
+    low = start - timedelta(seconds=1)  # a change at the stroke of the year is this year's
     low_offset = _offset(tz, low)
     while low < stop:
         high = min(low + step, stop)

@@ -117,3 +117,12 @@ def test_zones_no_yearly_rule_describes_fall_back_to_a_correct_list() -> None:
 def test_utc_zones_are_written_as_utc_not_given_a_vtimezone() -> None:
     assert is_utc("UTC") and is_utc("Etc/UTC")
     assert not is_utc("Europe/London") and not is_utc("Africa/Abidjan")
+
+
+def test_a_change_at_the_stroke_of_a_utc_year_is_found_in_that_year() -> None:
+    # São Tomé left local mean time at 00:00 UTC on 1 January 1912.
+    change, = transitions_in(ZoneInfo("Africa/Sao_Tome"), 1912)
+    assert change.at_utc == datetime(1912, 1, 1, tzinfo=UTC)
+    assert (change.offset_from, change.offset_to) == (-timedelta(minutes=36, seconds=45),
+                                                      timedelta(0))
+    assert transitions_in(ZoneInfo("Africa/Sao_Tome"), 1911) == []
