@@ -167,8 +167,9 @@ def _follows(tz: ZoneInfo, year: int, rules: list[YearlyRule]) -> bool:
     ]
 
 
-def _infer(found: list[Transition]) -> YearlyRule | None:
-    """The yearly rule these transitions (one a year, same kind) follow, if an RRULE can say it."""
+def _infer(found: list[Transition], windows: bool = True) -> YearlyRule | None:
+    """The yearly rule these transitions (one a year, same kind) follow, if an RRULE can say it
+    (``windows``: also as a weekday in seven days of the month, BYMONTHDAY)."""
     first = found[0]
     locals_ = [transition.local for transition in found]
     if any(
@@ -188,6 +189,8 @@ def _infer(found: list[Transition]) -> YearlyRule | None:
     ordinals = {(day - 1) // 7 + 1 for day in days}
     if len(ordinals) == 1 and max(days) <= 28:
         return replace(base, ordinal=ordinals.pop())
+    if not windows:
+        return None
     shortest = 28 if month == 2 else calendar_module.monthrange(2001, month)[1]
     for window in (days, from_end):
         low = min(window)
@@ -376,30 +379,48 @@ def _changes_in(tzid: str, year: int) -> tuple[Transition, ...]:
 
 
 def _runs(changes: list[Transition]) -> list[tuple[list[Transition], YearlyRule | None]]:
-    """The changes cut into observances: each kind of change (same offsets and name) cut, from
-    the latest back, into the longest runs of consecutive years one yearly rule gives; a change
-    in no run of two or more is a run of its own, with no rule."""
+    """The changes cut into observances, each kind of change (same offsets and name) apart.
+
+    Runs of consecutive years that one rule of the form "nth (or last) weekday of the month"
+    gives are cut first, the longest from the latest back: the form the laws mostly use and
+    Windows zones can hold, so an exception year (São Paulo's carnival) does not stretch a
+    rule into seven-day windows.  Changes left over are cut again allowing those windows
+    (Jerusalem's "Friday before the last Sunday"); a change in no run is a run of its own,
+    with no rule.
+    """
     kinds: dict[tuple[timedelta, timedelta, str], list[Transition]] = {}
     for change in changes:
         kinds.setdefault((change.offset_from, change.offset_to, change.name), []).append(change)
     runs: list[tuple[list[Transition], YearlyRule | None]] = []
     for same in kinds.values():
-        end = len(same)
-        while end > 0:
-            begin, rule = end - 1, None
-            while begin > 0 and (longer := _rule_for(same[begin - 1:end])) is not None:
-                begin, rule = begin - 1, longer
-            runs.append((same[begin:end], rule))
-            end = begin
+        ordinal = _cut(same, windows=False)
+        runs += [(run, rule) for run, rule in ordinal if rule is not None]
+        left = sorted((run[0] for run, rule in ordinal if rule is None),
+                      key=lambda change: change.at_utc)
+        runs += _cut(left, windows=True)  # runs stop at gaps: their years must be consecutive
     return runs
 
 
-def _rule_for(run: list[Transition]) -> YearlyRule | None:
+def _cut(same: list[Transition], windows: bool) -> list[tuple[list[Transition], YearlyRule | None]]:
+    """Changes of one kind, in order, cut from the latest back into the longest runs one yearly
+    rule gives; a change in no run of two or more is a run of its own, with no rule."""
+    runs: list[tuple[list[Transition], YearlyRule | None]] = []
+    end = len(same)
+    while end > 0:
+        begin, rule = end - 1, None
+        while begin > 0 and (longer := _rule_for(same[begin - 1:end], windows)) is not None:
+            begin, rule = begin - 1, longer
+        runs.append((same[begin:end], rule))
+        end = begin
+    return runs
+
+
+def _rule_for(run: list[Transition], windows: bool) -> YearlyRule | None:
     """The yearly rule giving exactly these changes, one a year in consecutive years, if any."""
     years = [change.local.year for change in run]
     if years != list(range(years[0], years[0] + len(run))):
         return None
-    rule = _infer(run)
+    rule = _infer(run, windows)
     if rule is None or any(rule.transition_in(year) != change
                            for year, change in zip(years, run, strict=True)):
         return None
