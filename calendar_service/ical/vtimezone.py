@@ -10,10 +10,24 @@ BYMONTH=…;BYDAY=…``, or a single STANDARD for a zone without daylight saving
 The rule is read off zoneinfo itself (the IANA data of the tzdata package or the system), not
 typed in: the transitions of 28 future years (a whole cycle of weekdays and leap years) give the
 month, weekday, week of the month and wall time of each change; the first year from which every
-year's transitions follow that rule gives the observances' DTSTART.  A zone whose current rule
-cannot be said as a yearly RRULE (Morocco's Ramadan changes; Cairo's "Friday after the last
-Thursday", which is sometimes in November) falls back to icalendar's transition list, which is
-still correct where clients read it, only longer.
+year's transitions follow that rule gives the observances' DTSTART.
+
+History.  Feeds keep series for ever, so a feed may hold a series begun under older rules (New
+York's before 2007, London's before 1996).  Before a VTIMEZONE's first observance clients guess:
+ical.js (Thunderbird) reads such times as UTC, libical is an hour off.  ``vtimezone(tzid,
+first_year)`` therefore also describes every change in force from the first of January of
+``first_year`` (the earliest local year among the feed's times in that zone) up to the current
+rule, read off zoneinfo as well: each kind of change (same offsets, same name) is cut into runs
+of consecutive years that one yearly rule gives, each written as its own observance with an
+RRULE and an UNTIL (the shape Apple writes historical rules in, and Outlook reads); a change in
+no such run is an observance of its own (a DTSTART and no RRULE).  Never an RDATE: ical.js
+drops an observance's DTSTART when it has RDATEs, and Outlook misreads RDATE lists.  Feeds whose
+times all fall after the current rule began get exactly the compact form above, nothing older.
+
+A zone whose current rule cannot be said as a yearly RRULE (Morocco's Ramadan changes; Cairo's
+"Friday after the last Thursday", which is sometimes in November) falls back to listing every
+change from the one in force on the first of January of ``first_year`` (1970 when none is given)
+to 2100 in the same way: runs with a yearly rule and UNTIL, the rest one observance each.
 
 All-UTC zones (``UTC``, ``Etc/UTC``, …) get no VTIMEZONE: times in them are written with ``Z``
 (Google rejects ``TZID=Etc/UTC``, docs/peers.md B1 #5).
@@ -29,6 +43,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
+from rules import limits
+
 UTC_ZONES = frozenset({
     "UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu",
     "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "GMT+0", "GMT-0",
@@ -40,7 +56,7 @@ UTC_ZONES = frozenset({
 RULE_YEARS = range(2030, 2058)
 # The earliest year a VTIMEZONE describes (as Google's and Apple's do).
 FIRST_YEAR = 1970
-# The span the fallback transition list covers.
+# The fallback list ends before this year; a list for no given year starts in FIRST_YEAR.
 FALLBACK_LAST_YEAR = 2100
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -104,8 +120,11 @@ class YearlyRule:
         return Transition((local - self.offset_from).replace(tzinfo=UTC), self.offset_from,
                           self.offset_to, self.name)
 
-    def rrule(self) -> vRecur:
+    def rrule(self, until: datetime | None = None) -> vRecur:
+        """The RRULE, ending at ``until`` (an aware UTC instant) when given."""
         parts: dict[str, object] = {"FREQ": "YEARLY", "BYMONTH": [self.month]}
+        if until is not None:
+            parts["UNTIL"] = until
         weekday = _WEEKDAYS[self.weekday]
         if self.ordinal is not None:
             parts["BYDAY"] = [f"{self.ordinal}{weekday}"]
@@ -148,8 +167,9 @@ def _follows(tz: ZoneInfo, year: int, rules: list[YearlyRule]) -> bool:
     ]
 
 
-def _infer(found: list[Transition]) -> YearlyRule | None:
-    """The yearly rule these transitions (one a year, same kind) follow, if an RRULE can say it."""
+def _infer(found: list[Transition], windows: bool = True) -> YearlyRule | None:
+    """The yearly rule these transitions (one a year, same kind) follow, if an RRULE can say it
+    (``windows``: also as a weekday in seven days of the month, BYMONTHDAY)."""
     first = found[0]
     locals_ = [transition.local for transition in found]
     if any(
@@ -160,13 +180,17 @@ def _infer(found: list[Transition]) -> YearlyRule | None:
     wall = first.local - first.local.replace(hour=0, minute=0, second=0)
     base = YearlyRule(month, weekday, wall, first.offset_from, first.offset_to, first.name)
     days = [moment.day for moment in locals_]
+    from_end = [moment.day - calendar_module.monthrange(moment.year, month)[1] - 1
+                for moment in locals_]
+    # "Last" first: where a few years fit both (a fourth Sunday that was also the last), the
+    # law said "last" far more often.  Over the 28 years of a current rule only one fits.
+    if all(day >= -7 for day in from_end):
+        return replace(base, ordinal=-1)
     ordinals = {(day - 1) // 7 + 1 for day in days}
     if len(ordinals) == 1 and max(days) <= 28:
         return replace(base, ordinal=ordinals.pop())
-    from_end = [moment.day - calendar_module.monthrange(moment.year, month)[1] - 1
-                for moment in locals_]
-    if all(day >= -7 for day in from_end):
-        return replace(base, ordinal=-1)
+    if not windows:
+        return None
     shortest = 28 if month == 2 else calendar_module.monthrange(2001, month)[1]
     for window in (days, from_end):
         low = min(window)
@@ -182,7 +206,7 @@ def transitions_in(tz: ZoneInfo, year: int) -> list[Transition]:
     start = datetime(year, 1, 1, tzinfo=UTC)
     stop = datetime(year + 1, 1, 1, tzinfo=UTC)
     step = timedelta(hours=12)  # offsets never change twice within 12 hours
-    low = start
+    low = start - timedelta(seconds=1)  # a change at the stroke of the year is this year's
     low_offset = _offset(tz, low)
     while low < stop:
         high = min(low + step, stop)
@@ -223,62 +247,184 @@ def _last_change(tz: ZoneInfo) -> Transition:
     return Transition(start - offset, offset, offset, start.astimezone(tz).tzname() or "")
 
 
-def vtimezone(tzid: str) -> Timezone:
-    """A new VTIMEZONE component for an IANA zone (not for UTC zones: see ``is_utc``)."""
-    observances = _observances(tzid)
-    if observances is None:
-        return _fallback(tzid)
-    component = Timezone()
-    component.add("tzid", tzid)
-    component.add("x-lic-location", tzid)
-    summer = max(observances, key=lambda item: item[0].offset_to) if len(observances) == 2 \
-        else None
-    for first, rule in sorted(observances, key=lambda item: item[0].offset_to):
-        # The observance with the larger offset is summer time, also where the law calls winter
-        # the exception (Europe/Dublin): clients and Windows expect it that way round.
-        kind = TimezoneDaylight() if (first, rule) == summer else TimezoneStandard()
-        kind.add("tzname", first.name)
-        kind.add("tzoffsetfrom", first.offset_from)
-        kind.add("tzoffsetto", first.offset_to)
-        kind.add("dtstart", first.local)
-        if rule is not None:
-            kind.add("rrule", rule.rrule())
-        component.add_component(kind)
-    return component
+def vtimezone(tzid: str, first_year: int | None = None) -> Timezone:
+    """A new VTIMEZONE component for an IANA zone (not for UTC zones: see ``is_utc``).
 
-
-@functools.cache
-def _fallback_transitions(tzid: str) -> tuple[Transition, ...]:
-    tz = ZoneInfo(tzid)
-    return tuple(found for year in range(FIRST_YEAR, FALLBACK_LAST_YEAR)
-                 for found in transitions_in(tz, year))
-
-
-def _fallback(tzid: str) -> Timezone:
-    """One observance per kind of change, listing each change's wall time as an RDATE.
-
-    Written here rather than by icalendar's ``Timezone.from_tzid``, whose list puts the spring
-    change at the wall time after it (Cairo's 00:00 → 01:00 as 01:00), one hour late.
+    ``first_year``: the earliest local year it must describe (that of the earliest start among
+    the events that use the zone).  The current rule alone when that year is after the rule
+    began, or when None; the fallback list of a zone without a yearly rule then begins in 1970.
     """
     component = Timezone()
     component.add("tzid", tzid)
     component.add("x-lic-location", tzid)
-    groups: dict[tuple[timedelta, timedelta, str], list[Transition]] = {}
-    for transition in _fallback_transitions(tzid):
-        key = (transition.offset_from, transition.offset_to, transition.name)
-        groups.setdefault(key, []).append(transition)
-    for (offset_from, offset_to, name), changes in sorted(
-        groups.items(), key=lambda item: item[1][0].at_utc
-    ):
-        kind = TimezoneDaylight() if offset_to > offset_from else TimezoneStandard()
-        kind.add("tzname", name)
-        kind.add("tzoffsetfrom", offset_from)
-        kind.add("tzoffsetto", offset_to)
-        kind.add("dtstart", changes[0].local)
-        for change in changes[1:]:
-            kind.add("rdate", change.local)
-        component.add_component(kind)
+    for observance in _plan(tzid, needed_year(tzid, first_year)):
+        component.add_component(observance.component())
     return component
+
+
+@dataclass(frozen=True)
+class Observance:
+    """One STANDARD or DAYLIGHT component: its first change, and the yearly rule that repeats
+    it (None: that change only) up to its ``last`` change (None: for ever)."""
+
+    first: Transition
+    daylight: bool
+    rule: YearlyRule | None = None
+    last: Transition | None = None
+
+    def component(self) -> TimezoneDaylight | TimezoneStandard:
+        kind = TimezoneDaylight() if self.daylight else TimezoneStandard()
+        kind.add("tzname", self.first.name)
+        kind.add("tzoffsetfrom", self.first.offset_from)
+        kind.add("tzoffsetto", self.first.offset_to)
+        kind.add("dtstart", self.first.local)
+        if self.rule is not None:
+            kind.add("rrule", self.rule.rrule(None if self.last is None else _until(self.last)))
+        return kind
+
+
+def _until(last: Transition) -> datetime:
+    """The UNTIL of a rule whose last change is ``last``: that instant in UTC, or its wall time
+    read as UTC when that is later (zones east of Greenwich).
+
+    Both are before the change the rule would give a year later.  The later of the two, because
+    readers differ: libical and ical.js turn UNTIL into local time with TZOFFSETFROM, as RFC 5545
+    means, while dateutil's ``tzical`` (behind icalendar's ``Timezone.to_tz`` and so behind
+    recurring-ical-events) drops the ``Z`` and compares it with the wall time.
+    """
+    return last.at_utc + max(last.offset_from, timedelta(0))
+
+
+def needed_year(tzid: str, first_year: int | None) -> int:
+    """``first_year`` clamped to the years that give different VTIMEZONEs: any year after the
+    current rule began gives the current rule alone, and the fallback list ends in 2100."""
+    current = _observances(tzid)
+    if current is None:
+        return FIRST_YEAR if first_year is None else min(first_year, FALLBACK_LAST_YEAR)
+    rule_began = min(first.local.year for first, _rule in current)
+    return rule_began + 1 if first_year is None else min(first_year, rule_began + 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(tzid: str, first_year: int) -> tuple[Observance, ...]:
+    """The observances of the VTIMEZONE that describes ``tzid`` from ``first_year`` on."""
+    start = datetime(first_year, 1, 1, tzinfo=ZoneInfo(tzid)).astimezone(UTC)
+    current = _observances(tzid)
+    if current is None:
+        return _history(tzid, start, datetime(FALLBACK_LAST_YEAR, 1, 1, tzinfo=UTC))
+    # The observance with the larger offset is summer time, also where the law calls winter
+    # the exception (Europe/Dublin): clients and Windows expect it that way round.
+    summer = max(current, key=lambda item: item[0].offset_to) if len(current) == 2 else None
+    rules = tuple(Observance(first, (first, rule) == summer, rule)
+                  for first, rule in sorted(current, key=lambda item: item[0].offset_to))
+    rule_began = min(first.at_utc for first, _rule in current)
+    if start >= rule_began:
+        return rules
+    return _history(tzid, start, rule_began) + rules
+
+
+def _history(tzid: str, start: datetime, stop: datetime) -> tuple[Observance, ...]:
+    """Observances for the changes in force from ``start`` until ``stop``: the runs are cut
+    from FIRST_YEAR on (or ``start``, if earlier), so each rule is read off all its years
+    whatever the feed needs, then trimmed to the change in force at ``start``."""
+    cut_from = min(start, datetime(FIRST_YEAR, 1, 1, tzinfo=UTC))
+    changes = _changes_between(tzid, cut_from, stop)
+    in_force = max(change.at_utc for change in changes if change.at_utc <= start)
+    observances = []
+    for run, rule in _runs(changes):
+        kept = [change for change in run if change.at_utc >= in_force]
+        if kept:
+            observances.append(Observance(kept[0], _daylight(ZoneInfo(tzid), kept[0]),
+                                          rule if len(kept) > 1 else None,
+                                          kept[-1] if len(kept) > 1 else None))
+    return tuple(sorted(observances, key=lambda observance: observance.first.at_utc))
+
+
+def _daylight(tz: ZoneInfo, change: Transition) -> bool:
+    """Whether a change starts summer time: it puts the clocks forward, into daylight saving
+    time or out of the "negative" kind (Irish and Moroccan winters in tzdata), as the larger
+    offset is DAYLIGHT in the current rule.  A change of standard time is STANDARD either way.
+    """
+    before = (change.at_utc - timedelta(seconds=1)).astimezone(tz).dst()
+    after = change.at_utc.astimezone(tz).dst()
+    return change.offset_to > change.offset_from and (
+        bool(after and after > timedelta(0)) or bool(before and before < timedelta(0)))
+
+
+def _changes_between(tzid: str, start: datetime, stop: datetime) -> list[Transition]:
+    """The change in force at ``start`` (the latest at or before it), then every change after
+    it and before ``stop``."""
+    found = [change for year in range(start.year - 1, stop.year + 1)
+             for change in _changes_in(tzid, year) if change.at_utc < stop]
+    before = [change for change in found if change.at_utc <= start]
+    in_force = before[-1] if before else _change_before(tzid, start)
+    return [in_force, *(change for change in found if change.at_utc > start)]
+
+
+def _change_before(tzid: str, start: datetime) -> Transition:
+    """The latest change before the UTC year ahead of ``start``'s; when zoneinfo knows none
+    since the engine's earliest year, the offset at ``start`` as a change to itself."""
+    for year in range(start.year - 2, limits.MIN_YEAR - 2, -1):
+        found = _changes_in(tzid, year)
+        if found:
+            return found[-1]
+    tz = ZoneInfo(tzid)
+    offset = _offset(tz, start)
+    return Transition(start, offset, offset, start.astimezone(tz).tzname() or "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _changes_in(tzid: str, year: int) -> tuple[Transition, ...]:
+    return tuple(transitions_in(ZoneInfo(tzid), year))
+
+
+def _runs(changes: list[Transition]) -> list[tuple[list[Transition], YearlyRule | None]]:
+    """The changes cut into observances, each kind of change (same offsets and name) apart.
+
+    Runs of consecutive years that one rule of the form "nth (or last) weekday of the month"
+    gives are cut first, the longest from the latest back: the form the laws mostly use and
+    Windows zones can hold, so an exception year (São Paulo's carnival) does not stretch a
+    rule into seven-day windows.  Changes left over are cut again allowing those windows
+    (Jerusalem's "Friday before the last Sunday"); a change in no run is a run of its own,
+    with no rule.
+    """
+    kinds: dict[tuple[timedelta, timedelta, str], list[Transition]] = {}
+    for change in changes:
+        kinds.setdefault((change.offset_from, change.offset_to, change.name), []).append(change)
+    runs: list[tuple[list[Transition], YearlyRule | None]] = []
+    for same in kinds.values():
+        ordinal = _cut(same, windows=False)
+        runs += [(run, rule) for run, rule in ordinal if rule is not None]
+        left = sorted((run[0] for run, rule in ordinal if rule is None),
+                      key=lambda change: change.at_utc)
+        runs += _cut(left, windows=True)  # runs stop at gaps: their years must be consecutive
+    return runs
+
+
+def _cut(same: list[Transition], windows: bool) -> list[tuple[list[Transition], YearlyRule | None]]:
+    """Changes of one kind, in order, cut from the latest back into the longest runs one yearly
+    rule gives; a change in no run of two or more is a run of its own, with no rule."""
+    runs: list[tuple[list[Transition], YearlyRule | None]] = []
+    end = len(same)
+    while end > 0:
+        begin, rule = end - 1, None
+        while begin > 0 and (longer := _rule_for(same[begin - 1:end], windows)) is not None:
+            begin, rule = begin - 1, longer
+        runs.append((same[begin:end], rule))
+        end = begin
+    return runs
+
+
+def _rule_for(run: list[Transition], windows: bool) -> YearlyRule | None:
+    """The yearly rule giving exactly these changes, one a year in consecutive years, if any."""
+    years = [change.local.year for change in run]
+    if years != list(range(years[0], years[0] + len(run))):
+        return None
+    rule = _infer(run, windows)
+    if rule is None or any(rule.transition_in(year) != change
+                           for year, change in zip(years, run, strict=True)):
+        return None
+    return rule
 
 
 def uses_yearly_rule(tzid: str) -> bool:

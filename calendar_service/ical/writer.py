@@ -44,7 +44,8 @@ from calendar_service.store.occurrences import own_or_series, series_of
 
 PRODID = "-//calendar-service//Event calendar feed//EN"
 # Part of every ETag: raise it whenever the bytes written for the same rows change.
-FORMAT_VERSION = 1
+# 2: VTIMEZONEs describe the older rules the feed's series need, fallback zones without RDATEs.
+FORMAT_VERSION = 2
 # How often clients that honour the hints refetch (docs/peers.md B6 #38); 304s make this cheap.
 REFRESH = timedelta(hours=1)
 
@@ -122,14 +123,12 @@ def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str
     unchanged events need not be serialised again.
     """
     ordered = sorted(events, key=lambda event: (event.first_start_utc, event.uid))
-    zones: set[str] = set()
     for event in ordered:
         if not event.published:
             raise ValueError(f"draft event {event.uid!r} handed to the feed writer")
-        if not event.all_day and not is_utc(event.timezone):
-            zones.add(event.timezone)
+    zones = zone_years(ordered)
     for tzid in sorted(zones):
-        calendar.add_component(vtimezone(tzid))
+        calendar.add_component(vtimezone(tzid, zones[tzid]))
     head = bytes(calendar.to_ical())
     if not head.endswith(_END):  # icalendar always ends a component so; guard the assumption
         raise AssertionError("unexpected calendar serialisation")
@@ -137,6 +136,27 @@ def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str
     parts.extend(_block(blocks, event, page_urls.get(event.uid, "")) for event in ordered)
     parts.append(_END)
     return b"".join(parts)
+
+
+def zone_years(events: Iterable[Event]) -> dict[str, int]:
+    """Each zone the events' times are written in, with the earliest local year its VTIMEZONE
+    must describe: the earliest year, in that zone, of a time written in it.
+
+    ``first_start_utc`` is at or before every start the feed writes (DTSTART, RDATE, and the
+    RECURRENCE-ID and DTSTART of each override: ``rules.series_bounds``).  Only an EXDATE can
+    be older (one left from an earlier start): its local year is read off the stored text, so
+    that no client misreads it as an instant that a real occurrence has.  The years change only
+    with the events, so the feed's ETag (the calendar's version) covers them.
+    """
+    years: dict[str, int] = {}
+    for event in events:
+        if event.all_day or is_utc(event.timezone):
+            continue
+        year = event.first_start_utc.astimezone(ZoneInfo(event.timezone)).year
+        if event.exdates:  # local times as text, "YYYY-MM-DDTHH:MM:SS": the least is oldest
+            year = min(year, int(min(event.exdates)[:4]))
+        years[event.timezone] = min(year, years.get(event.timezone, year))
+    return years
 
 
 def block_key(event: Event, page_url: str) -> BlockKey:

@@ -15,7 +15,6 @@ from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 
-
 # Bytes a multipart upload adds around the file (boundaries, headers, the CSRF token, the
 # calendar's slug): the request may be this much larger than the import limit.
 FORM_OVERHEAD = 16 * 1024

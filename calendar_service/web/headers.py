@@ -19,6 +19,8 @@ CONTENT_SECURITY_POLICY = (
 def register_headers(app: Flask) -> None:
     @app.after_request
     def protect(response: Response) -> Response:
+        if response.status_code == 304:  # no body to protect; the same as the poll answerer's
+            return response
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

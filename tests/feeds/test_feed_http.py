@@ -252,3 +252,23 @@ def test_changes_within_one_second_never_let_if_modified_since_answer_304(
             # Never ahead of the response's own time (RFC 9110 §8.8.2.1).
             assert parse_date(response.headers["Last-Modified"]) <= datetime.now(UTC)
         held = response.headers["Last-Modified"]
+
+
+def test_an_older_series_brings_older_rules_into_the_vtimezone_under_a_new_etag(
+    client: FlaskClient, make_event: Make, change: Callable[..., dict[str, Any]],
+    builds: list[int],
+) -> None:
+    # The VTIMEZONE depends on the earliest start in each zone, which only a change to the
+    # calendar's events moves, and every such change raises the version in the ETag.
+    make_event(uid="call@test", timezone="America/New_York", start="2027-01-03T10:00:00",
+               rrule="FREQ=WEEKLY")
+    first = client.get(FEED)
+    assert b"DTSTART:20070311T020000" in first.data and b"UNTIL" not in first.data
+    change("call@test", start="2005-01-02T10:00:00", end="2005-01-02T11:00:00")
+    second = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and len(builds) == 2
+    assert b"DTSTART:20041031T020000\r\nRRULE:FREQ=YEARLY;UNTIL=20061029T060000Z" in second.data
+    assert client.get("/events/call@test.ics").data.count(b"BEGIN:STANDARD") == 2
+    change("call@test", start="2027-01-03T10:00:00", end="2027-01-03T11:00:00")
+    third = client.get(FEED, headers={"If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and third.data.count(b"BEGIN:STANDARD") == 1

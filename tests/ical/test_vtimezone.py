@@ -114,6 +114,31 @@ def test_zones_no_yearly_rule_describes_fall_back_to_a_correct_list() -> None:
     assert mismatches("Africa/Casablanca", 2024, 2032) == []
 
 
+def test_the_fallback_list_has_no_rdate_and_a_yearly_rule_where_one_fits() -> None:
+    # Cairo since 2023: summer from the last Friday of April, every year; winter from the
+    # Friday after the last Thursday of October, the last Friday except when that Thursday is
+    # the 31st.  Each change is its own observance or in a run with UNTIL; none is an RDATE.
+    text = vtimezone("Africa/Cairo", 2026).to_ical()
+    assert b"RDATE" not in text
+    component = Timezone.from_ical(text)
+    daylight, = component.walk("DAYLIGHT")
+    assert daylight["DTSTART"].dt == datetime(2026, 4, 24)
+    assert daylight["RRULE"].to_ical() == b"FREQ=YEARLY;UNTIL=20990424T000000Z;BYDAY=-1FR;BYMONTH=4"
+    firsts = [standard["DTSTART"].dt for standard in component.walk("STANDARD")]
+    assert firsts[:3] == [datetime(2025, 10, 31), datetime(2030, 11, 1), datetime(2031, 10, 31)]
+    assert "RRULE" not in component.walk("STANDARD")[1]
+    assert mismatches("Africa/Cairo", 2024, 2060) == []
+
+
 def test_utc_zones_are_written_as_utc_not_given_a_vtimezone() -> None:
     assert is_utc("UTC") and is_utc("Etc/UTC")
     assert not is_utc("Europe/London") and not is_utc("Africa/Abidjan")
+
+
+def test_a_change_at_the_stroke_of_a_utc_year_is_found_in_that_year() -> None:
+    # São Tomé left local mean time at 00:00 UTC on 1 January 1912.
+    change, = transitions_in(ZoneInfo("Africa/Sao_Tome"), 1912)
+    assert change.at_utc == datetime(1912, 1, 1, tzinfo=UTC)
+    assert (change.offset_from, change.offset_to) == (-timedelta(minutes=36, seconds=45),
+                                                      timedelta(0))
+    assert transitions_in(ZoneInfo("Africa/Sao_Tome"), 1911) == []
