@@ -142,6 +142,7 @@ def validate_event(
             start=start, end=end, tzid=tzid, rrule=rrule, rdates=tuple(rdates),
             exdates=tuple(exdates), overrides=overrides, key=uid or "",
         )
+        rules.check_overlap(series)
     except rules.RulesError as error:
         raise ValidationError({_field_of(error): error.message}) from None
     return EventValues(
