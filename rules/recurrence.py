@@ -229,6 +229,11 @@ def _shortest_gap(rule: Rule, kwargs: dict[str, Any]) -> timedelta:
     return step
 
 
+def per_period_bound(rule: Rule, dtstart: datetime) -> int:
+    """An upper bound on the instances one period of the rule (a year for YEARLY) can hold."""
+    return _instances_per_period(rule, _explicit(rule, dtstart))
+
+
 def in_progress_bound(rule: Rule, dtstart: datetime, duration: timedelta) -> int:
     """An upper bound on the instances that can be in progress at once when each lasts
     ``duration``: the fewer of (instances at least the shortest gap apart within one duration)

@@ -3,7 +3,9 @@
 Events are matched by UID within the calendar, so importing the same file again updates rather
 than duplicates.  RRULE, RDATE, EXDATE and RECURRENCE-ID overrides survive; a STATUS:CANCELLED
 override cancels its occurrence.  Times are converted from the file's TZIDs (IANA, Windows names
-and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.
+and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.  A
+file whose own VTIMEZONEs are over the budget of ``zone_budget`` (observances that repeat more
+often than yearly, too many clock changes) is refused before any time in it is read.
 
 It works in two phases so that an import is all or nothing: first every VEVENT is read and
 checked (what cannot be imported is *skipped*, with the reason), then the planned changes are
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 import rules
+from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.store import operations
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.errors import StoreError, ValidationError
@@ -99,6 +102,10 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
         for name, message in component.errors:
             if name is None:  # a line that is no property at all: the file is damaged
                 raise IcsImportError(f"not a readable iCalendar file: {_printable(message)}")
+    try:
+        check_zones(calendar)  # before any time is read in the file's own zones
+    except ZoneBudgetError as error:
+        raise IcsImportError(_printable(error)) from None
     return calendar
 
 
