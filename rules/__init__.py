@@ -26,6 +26,7 @@ from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
 from rules.recurrence import normalise_rrule
 from rules.timezones import clock_change_at, is_valid_zone, local_from_aware, to_utc
+from rules.validate import check_overlap
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -41,6 +42,7 @@ __all__ = [
     "Series",
     "SeriesError",
     "Window",
+    "check_overlap",
     "clock_change_at",
     "describe",
     "describe_rule",

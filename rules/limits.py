@@ -23,6 +23,14 @@ MAX_WINDOW_SPAN = timedelta(days=366 * 100)
 MAX_WALK_STEPS = 250_000
 """Estimated steps (~1 µs each) one window walk may cost; over it → ``ExpansionLimitError``."""
 
+MAX_OVERLAP = 1000
+"""The most occurrences of one series that may be in progress at once, estimated from the rule
+(FREQ, INTERVAL and the BY parts that put several instances in one period) against the
+duration: a rule that repeats every minute may last up to 1000 minutes.  Checked when an event
+is written (``rules.check_overlap``), not when a stored series is read: a walk for a window
+begins one duration before it, so occurrences that outlast their rule's interval by a large
+factor would make every window costly (reads stay bounded by ``MAX_WALK_STEPS`` either way)."""
+
 MAX_COUNT_STEPS = 300_000
 """Steps spent once (then cached) finding where a COUNT rule ends; past it the end is unknown."""
 

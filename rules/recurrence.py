@@ -209,6 +209,44 @@ def _dense(rule: Rule, dtstart: datetime) -> bool:
     return True
 
 
+# Shortest time between two periods of each frequency (weeks of years: 52 weeks = 364 days).
+_SHORTEST_PERIOD = {**UNIT, "YEARLY": timedelta(days=364)}
+
+
+def _shortest_gap(rule: Rule, kwargs: dict[str, Any]) -> timedelta:
+    """A lower bound on the time between two instances of the rule."""
+    step = _SHORTEST_PERIOD[rule.freq] * rule.interval
+    if rule.freq == "MINUTELY":
+        return step
+    if len(kwargs.get("byminute", ())) > 1:
+        return timedelta(minutes=1)
+    if rule.freq == "HOURLY":
+        return step
+    if len(kwargs.get("byhour", ())) > 1:
+        return timedelta(hours=1)
+    if _days_per_period(rule, kwargs) > 1:
+        return timedelta(days=1)
+    return step
+
+
+def per_period_bound(rule: Rule, dtstart: datetime) -> int:
+    """An upper bound on the instances one period of the rule (a year for YEARLY) can hold."""
+    return _instances_per_period(rule, _explicit(rule, dtstart))
+
+
+def in_progress_bound(rule: Rule, dtstart: datetime, duration: timedelta) -> int:
+    """An upper bound on the instances that can be in progress at once when each lasts
+    ``duration``: the fewer of (instances at least the shortest gap apart within one duration)
+    and (the most instances one period holds, times the periods one duration can touch).
+    Computed from the rule's parts alone, without a walk."""
+    if duration <= timedelta(0):
+        return 1
+    kwargs = _explicit(rule, dtstart)
+    by_gap = -(-duration // _shortest_gap(rule, kwargs))
+    periods = duration // (_SHORTEST_PERIOD[rule.freq] * rule.interval) + 2
+    return min(by_gap, _instances_per_period(rule, kwargs) * periods)
+
+
 # --- rule checks --------------------------------------------------------------------------------
 
 @lru_cache(maxsize=4096)
@@ -425,19 +463,27 @@ class Recurrence:
             f"COUNT={rule.count} is too large to find where the series ends within the "
             f"limits; ask for dates before {end.reached:%Y-%m-%d}", field="rrule", part="COUNT")
 
-    def walk_cost(self, lo: datetime, hi: datetime, cap: int | None = None) -> int:
-        """Estimated steps to generate the instances in [lo, hi] (cap: stop after that many)."""
+    def walk_cost(self, lo: datetime, hi: datetime, cap: int | None = None,
+                  count_from: datetime | None = None) -> int:
+        """Estimated steps to generate the instances in [lo, hi] (cap: stop after that many at
+        or after ``count_from``, default ``lo``).  Every period the walk visits counts: the
+        instances before ``count_from`` (the look-back for long occurrences) are walked and
+        kept whatever the cap, so only the periods after it are capped."""
         rule = self.walk_rule
         begin = _shifted(rule, self.walk_start, lo)
         if self.until_walk is not None:
             hi = min(hi, self.until_walk)
         if hi < begin:
             return 0
-        periods = (period_index(rule.freq, hi, rule.wkst)
-                   - period_index(rule.freq, begin, rule.wkst)) // rule.interval + 1
+        first = period_index(rule.freq, begin, rule.wkst)
+        periods = (period_index(rule.freq, hi, rule.wkst) - first) // rule.interval + 1
         if cap is not None and self.dense:
             extra = int(DST_SLACK / (UNIT[rule.freq] * rule.interval)) + 2
-            periods = min(periods, cap + extra + 1)
+            uncapped = 0
+            if count_from is not None and count_from > begin:
+                uncapped = (period_index(rule.freq, min(count_from, hi), rule.wkst)
+                            - first) // rule.interval
+            periods = min(periods, uncapped + cap + extra + 1)
         per = min(self.per_period, 10_000)
         return periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
 
@@ -452,7 +498,7 @@ class Recurrence:
         """
         if hi < lo:
             return []
-        self._check_cost(lo, hi, cap)
+        self._check_cost(lo, hi, cap, count_from)
         bounds = self._bounds(lo, hi)
         if bounds is None:
             return []
@@ -462,8 +508,9 @@ class Recurrence:
             found = self._until_utc_only(found)
         return found
 
-    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None) -> None:
-        cost = self.walk_cost(lo, hi, cap)
+    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None,
+                    count_from: datetime | None = None) -> None:
+        cost = self.walk_cost(lo, hi, cap, count_from)
         if cost > limits.MAX_WALK_STEPS:
             raise ExpansionLimitError(
                 "this window is too costly to expand for the rule (about "

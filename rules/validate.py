@@ -13,14 +13,14 @@ removed) are kept but ignored by ``expand``; the caller can find them with
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rules import limits
 from rules.errors import RulesError, SeriesError
 from rules.model import Moment
-from rules.recurrence import normalise_rrule
-from rules.timezones import is_valid_zone
+from rules.recurrence import in_progress_bound, normalise_rrule, parse_for_start
+from rules.timezones import is_valid_zone, to_utc
 
 if TYPE_CHECKING:
     from rules.model import Series
@@ -133,3 +133,35 @@ def _check_overrides(series: Series, all_day: bool, recurring: bool) -> None:
             raise SeriesError(f"the override of {rid.isoformat()} ends before it starts",
                               field="overrides")
     object.__setattr__(series, "overrides", tuple(series.overrides))
+
+
+def _length(duration: timedelta) -> str:
+    if duration >= timedelta(days=2):
+        return f"{duration.days:,} days"
+    if duration >= timedelta(hours=2):
+        return f"{duration // timedelta(hours=1):,} hours"
+    return f"{duration // timedelta(minutes=1):,} minutes"
+
+
+def check_overlap(series: Series) -> None:
+    """Refuse (SeriesError on ``end``) a series whose occurrences outlast its rule's interval
+    so far that more than ``limits.MAX_OVERLAP`` could be in progress at once (a rule every
+    minute whose occurrences last a year).  Estimated from the rule's parts, without expanding.
+
+    Called when an event is written; a stored series is read whatever this says (old rows may
+    hold such series, and ``expand`` stays bounded for them)."""
+    if series.rrule is None:
+        return
+    rule = parse_for_start(series.rrule, series.start, series.tzid)
+    duration = series.duration
+    if not series.all_day:
+        duration = max(duration, to_utc(series.end, series.tzid)
+                       - to_utc(series.start, series.tzid))
+    start = series.start if isinstance(series.start, datetime) else datetime.combine(
+        series.start, datetime.min.time())
+    at_once = in_progress_bound(rule, start, duration)
+    if at_once > limits.MAX_OVERLAP:
+        raise SeriesError(
+            f"occurrences {_length(duration)} long that repeat this often could have up to "
+            f"{at_once:,} in progress at once (at most {limits.MAX_OVERLAP:,} may be); make "
+            "them shorter or let them repeat less often", field="end")

@@ -12,8 +12,12 @@ server never see each other's rows.
 from __future__ import annotations
 
 import os
+import signal
+import time
+import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -314,3 +318,36 @@ def admin_client(client: FlaskClient, admin: dict[str, Any]) -> FlaskClient:
     response = _sign_in(client, admin["email"])
     assert response.status_code == 302, response.text
     return client
+
+
+@contextmanager
+def _within(seconds: float = 2.0, megabytes: float = 50.0) -> Iterator[None]:
+    """Run the block under a wall-clock alarm and tracemalloc; fail if it took ``seconds`` or
+    more, or its allocations peaked at ``megabytes`` or more (the alarm stops a runaway block
+    with TimeoutError instead of letting it run for minutes)."""
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    tracemalloc.start()
+    started = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert elapsed < seconds, f"took {elapsed:.2f} s"
+    assert peak < megabytes * 2**20, f"allocated up to {peak / 2**20:.0f} MB"
+
+
+@pytest.fixture
+def within() -> Callable[..., AbstractContextManager[None]]:
+    """``with within(seconds=2, megabytes=50): ...``: the block must end within that time and
+    allocate at most that much at its peak (tracemalloc); a runaway block is stopped by an
+    alarm (TimeoutError), so a test of a hang fails quickly instead of hanging."""
+    return _within

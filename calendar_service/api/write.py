@@ -18,6 +18,7 @@ from calendar_service.api.blueprint import bp
 from calendar_service.api.serialise import calendar_json, event_etag, event_json
 from calendar_service.store import operations
 from calendar_service.store.models import Event
+from calendar_service.store.validation import SURROGATE_MESSAGE, has_surrogates
 from calendar_service.web import links
 from calendar_service.web.errors import ApiError
 
@@ -40,9 +41,36 @@ def json_body() -> Any:
     if not raw.strip():
         raise ApiError(400, "The request needs a JSON body.")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise ApiError(400, "The body is not well-formed JSON (UTF-8).") from None
+    _refuse_lone_surrogates(body)
+    return body
+
+
+def _holds_surrogate(value: Any) -> bool:
+    """Whether a JSON value holds a lone surrogate (``"\\ud800"``: JSON text allows the
+    escape, but it is no Unicode character and cannot be stored or encoded as UTF-8)."""
+    if isinstance(value, str):
+        return has_surrogates(value)
+    if isinstance(value, list):
+        return any(_holds_surrogate(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_surrogate(key) or _holds_surrogate(item)
+                   for key, item in value.items())
+    return False
+
+
+def _refuse_lone_surrogates(body: Any) -> None:
+    """A 422 naming each field (the whole body when it is no object) that holds one."""
+    if isinstance(body, dict):
+        errors = {(key if not has_surrogates(key) else "body")[:100]: SURROGATE_MESSAGE
+                  for key, value in body.items()
+                  if _holds_surrogate(key) or _holds_surrogate(value)}
+    else:
+        errors = {"body": SURROGATE_MESSAGE} if _holds_surrogate(body) else {}
+    if errors:
+        raise ApiError(422, "The body holds text that is not valid Unicode.", errors=errors)
 
 
 def event_or_404(uid: str) -> Event:

@@ -3,7 +3,9 @@
 Events are matched by UID within the calendar, so importing the same file again updates rather
 than duplicates.  RRULE, RDATE, EXDATE and RECURRENCE-ID overrides survive; a STATUS:CANCELLED
 override cancels its occurrence.  Times are converted from the file's TZIDs (IANA, Windows names
-and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.
+and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.  A
+file whose own VTIMEZONEs are over the budget of ``zone_budget`` (observances that repeat more
+often than yearly, too many clock changes) is refused before any time in it is read.
 
 It works in two phases so that an import is all or nothing: first every VEVENT is read and
 checked (what cannot be imported is *skipped*, with the reason), then the planned changes are
@@ -23,17 +25,19 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 import rules
+from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.store import operations
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.errors import StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
-from calendar_service.store.moments import format_moment
+from calendar_service.store.moments import YEARS_MESSAGE, format_moment, in_years
 from calendar_service.store.occurrences import series_of
 from calendar_service.store.validation import (
     MAX_CATEGORIES,
     validate_event,
     without_control_characters,
 )
+from rules import limits as rules_limits
 
 EVENT_KINDS = ("VEVENT",)
 QUIET_KINDS = ("VTIMEZONE",)  # read by icalendar for the TZIDs; nothing to import or report
@@ -99,6 +103,10 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
         for name, message in component.errors:
             if name is None:  # a line that is no property at all: the file is damaged
                 raise IcsImportError(f"not a readable iCalendar file: {_printable(message)}")
+    try:
+        check_zones(calendar)  # before any time is read in the file's own zones
+    except ZoneBudgetError as error:
+        raise IcsImportError(_printable(error)) from None
     return calendar
 
 
@@ -187,7 +195,32 @@ def _zone_of(component: icalendar.cal.Component, calendar: Calendar) -> str:
 
 def _local(value: Any, zone: str, all_day: bool, start_time: time | None,
            what: str) -> rules.Moment:
-    """A file value as the event's local moment (a date for all-day series)."""
+    """A file value as the event's local moment (a date for all-day series), in the years the
+    engine accepts (checked before it is converted or an end is computed from it)."""
+    moment = _converted(value, zone, all_day, start_time, what)
+    if not in_years(moment):
+        raise _Skip(f"{what} {YEARS_MESSAGE}")
+    return moment
+
+
+def _plus(start: rules.Moment, duration: Any, what: str) -> rules.Moment:
+    """``start + duration`` (a DURATION), or a skip when it would pass the last year."""
+    if not isinstance(duration, timedelta):
+        raise _Skip(f"{what} cannot be read")
+    local = start if isinstance(start, datetime) else datetime.combine(start, time())
+    if duration >= datetime(rules_limits.MAX_YEAR + 1, 1, 1) - local:  # noqa: DTZ001
+        raise _Skip(f"{what} is too long: the event would end after the year "
+                    f"{rules_limits.MAX_YEAR}")
+    if duration < datetime(rules_limits.MIN_YEAR, 1, 1) - local:  # noqa: DTZ001
+        raise _Skip(f"{what} is negative: the event would end before the year "
+                    f"{rules_limits.MIN_YEAR}")
+    return start + duration
+
+
+def _converted(value: Any, zone: str, all_day: bool, start_time: time | None,
+               what: str) -> rules.Moment:
+    if isinstance(value, date) and not in_years(value):  # before converting it: see _local
+        raise _Skip(f"{what} {YEARS_MESSAGE}")
     if all_day:
         if isinstance(value, datetime):
             raise _Skip(f"{what} has a time but the event is all-day")
@@ -260,10 +293,7 @@ def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
     if component.get("DTEND") is not None:
         end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
     elif component.get("DURATION") is not None:
-        duration = component.decoded("DURATION")
-        if not isinstance(duration, timedelta):
-            raise _Skip("DURATION cannot be read")
-        end = start + duration
+        end = _plus(start, component.decoded("DURATION"), "DURATION")
     else:
         end = start + timedelta(days=1) if all_day else start  # RFC 5545 §3.6.1
     for value in _values(component, "RDATE"):
@@ -307,7 +337,7 @@ def _override_body(component: icalendar.cal.Component, master: dict[str, Any], z
         if component.get("DTEND") is not None:
             end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
         elif component.get("DURATION") is not None:
-            end = start + component.decoded("DURATION")
+            end = _plus(start, component.decoded("DURATION"), "an occurrence's DURATION")
         else:
             end = start + (_as_moment_delta(master))
         if start != rid or end != rid + _as_moment_delta(master):

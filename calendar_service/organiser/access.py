@@ -46,8 +46,9 @@ def admin_signed_in_required(view: F) -> F:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only (no open redirect)."""
-    if target:
+    """Where to go after signing in: a path on this site only (no open redirect), without
+    whitespace or control characters (a line break would end the Location header)."""
+    if target and target.isprintable() and not any(ch.isspace() for ch in target):
         parts = urlsplit(target)
         if (not parts.scheme and not parts.netloc and target.startswith("/")
                 and not target.startswith("//") and "\\" not in target):

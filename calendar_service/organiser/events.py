@@ -29,7 +29,7 @@ from calendar_service.store import operations, split
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import Calendar, Event
-from calendar_service.store.moments import format_moment, from_column, to_column
+from calendar_service.store.moments import format_moment, from_column, in_years, to_column
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
 
 # EVENT field → editor field (the rest are shown above the form).
@@ -89,8 +89,9 @@ def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, st
 
 def _label_repeat_choices(form: EventForm, calendars: list[Calendar]) -> None:
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
-    start = form.start_date.data if isinstance(form.start_date.data, date) \
-        else utcnow().date()
+    start = form.start_date.data
+    if not isinstance(start, date) or not in_years(start):  # its message comes from validate
+        start = utcnow().date()
     form.recurrence.choices = options(editor.repeat_choices(start, _form_zone(form)))
 
 

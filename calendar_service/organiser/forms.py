@@ -25,8 +25,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from calendar_service.store.moments import YEARS_MESSAGE, in_years
 from calendar_service.store.validation import has_control_characters
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
@@ -46,6 +47,13 @@ REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_l
 ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
 
 
+
+
+def in_engine_years(_form: Any, field: Any) -> None:
+    """A date in the years the engine accepts (an end computed from 31 December 9999 would
+    overflow): the field's own message otherwise."""
+    if field.data is not None and not in_years(field.data):
+        raise ValidationError(YEARS_MESSAGE)
 
 
 class CheckedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf has no type information
@@ -86,9 +94,9 @@ class EventForm(CheckedForm):
     )
     calendar = SelectField("Calendar", validators=[DataRequired()])
     all_day = BooleanField("All day")
-    start_date = DateField("Starts on", validators=[DataRequired()])
+    start_date = DateField("Starts on", validators=[DataRequired(), in_engine_years])
     start_time = TimeField("at", validators=[Optional()])
-    end_date = DateField("Ends on", validators=[Optional()])
+    end_date = DateField("Ends on", validators=[Optional(), in_engine_years])
     end_time = TimeField("at", validators=[Optional()])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            render_kw={"list": "zones", "autocomplete": "off"})
@@ -98,7 +106,7 @@ class EventForm(CheckedForm):
     custom_rrule = StringField("Custom rule (RRULE)", validators=[Length(max=2000)],
                                description="For example FREQ=WEEKLY;BYDAY=MO,FR")
     ends = RadioField("Ends", choices=options(ENDS), default="never")
-    until = DateField("Last date", validators=[Optional()])
+    until = DateField("Last date", validators=[Optional(), in_engine_years])
     count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
     status = SelectField("Status", default="confirmed", choices=options([
         ("confirmed", "Confirmed"), ("tentative", "Tentative"), ("cancelled", "Cancelled")]))
@@ -115,9 +123,9 @@ class OccurrenceForm(CheckedForm):
     scope = RadioField("Apply to", choices=options([("this", "Only this occurrence"),
                                                     ("later", "This and all later ones")]),
                        default="this")
-    start_date = DateField("Starts on", validators=[Optional()])
+    start_date = DateField("Starts on", validators=[Optional(), in_engine_years])
     start_time = TimeField("at", validators=[Optional()])
-    end_date = DateField("Ends on", validators=[Optional()])
+    end_date = DateField("Ends on", validators=[Optional(), in_engine_years])
     end_time = TimeField("at", validators=[Optional()])
     title = StringField("Title", validators=[Length(max=500)])
     location = StringField("Location", validators=[Length(max=500)])

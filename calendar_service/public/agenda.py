@@ -47,12 +47,15 @@ def window_of(first: date, end: date, tzid: str) -> rules.Window:
 
 
 def listing_for(window: rules.Window, **filters: Any) -> tuple[OccurrenceList, str | None]:
-    """The window's occurrences, or an empty listing and a message when it costs too much."""
-    try:
-        return occurrences_in(window, limit=PAGE_LIMIT, **filters), None
-    except rules.ExpansionLimitError:
-        return OccurrenceList((), False), ("That span holds too many occurrences to show at once; "
-                                    "try fewer days.")
+    """The window's occurrences, and a message naming the events left out because expanding
+    them over it costs too much (the others are listed all the same)."""
+    listing = occurrences_in(window, limit=PAGE_LIMIT, skip_costly=True, **filters)
+    if not listing.too_costly:
+        return listing, None
+    names = sorted({event.title for event in listing.too_costly})
+    shown_names = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return listing, (f"Some events repeat too often to list over this span and are left out: "
+                     f"{shown_names}. Try fewer days, or open the event's own page.")
 
 
 def category_args(categories: Sequence[str]) -> dict[str, Any]:
@@ -99,7 +102,7 @@ def index() -> tuple[str, int]:
     month_url = None if home is None else url_for(
         "agenda.month_view", slug=home.slug, year=first.year, month=first.month,
         **category_args(params.categories))
-    status = 400 if params.errors else 422 if problem else 200
+    status = 400 if params.errors else 200
     return render_template(
         "agenda.html", params=params, calendar=calendar, tzid=tzid, today=today, first=first,
         last=end - timedelta(days=1), days=agenda_days(items, first, today),

@@ -30,7 +30,8 @@ def next_occurrence(calendar: Calendar, categories: Sequence[str], now: datetime
     for horizon in NEXT_HORIZONS:
         try:
             listing = occurrences_in(rules.Window(now, now + horizon), limit=UPCOMING,
-                                     calendar=calendar, categories=categories)
+                                     calendar=calendar, categories=categories,
+                                     skip_costly=True)
         except rules.ExpansionLimitError:
             return None
         for item in listing.items:

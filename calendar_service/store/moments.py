@@ -11,6 +11,9 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from rules import Moment
+from rules.limits import MAX_YEAR, MIN_YEAR
+
+YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
 
 _DAY = r"\d{4}-\d{2}-\d{2}"
 _TIME = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})?"
@@ -24,6 +27,13 @@ class MomentError(ValueError):
     """A time value that is not in the form the field needs; the message says which."""
 
 
+def in_years(value: date) -> bool:
+    """Whether a date or date-time falls in the years the engine accepts
+    (``rules.limits.MIN_YEAR``–``MAX_YEAR``): check before computing an end or a duration
+    from it, which could otherwise pass ``datetime``'s year 9999."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
 def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
     """Parse one contract time value: a date (all-day) or a local wall time in ``tzid``."""
     if not isinstance(value, str):
@@ -33,9 +43,12 @@ def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
         if not _DATE.match(text):
             raise MomentError("all-day events take a date (YYYY-MM-DD), not a date-time")
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise MomentError(f"{text!r} is not a real date") from None
+        if not in_years(day):
+            raise MomentError(YEARS_MESSAGE)
+        return day
     if _DATE.match(text):
         raise MomentError("needs a date and time (YYYY-MM-DDTHH:MM:SS) for a timed event")
     if not _DATETIME.match(text):
@@ -44,8 +57,12 @@ def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise MomentError(f"{text!r} is not a real date and time") from None
+    if not in_years(parsed):  # before converting: the year 9999 plus an offset overflows
+        raise MomentError(YEARS_MESSAGE)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(ZoneInfo(tzid)).replace(tzinfo=None)
+        if not in_years(parsed):
+            raise MomentError(YEARS_MESSAGE)
     return parsed.replace(microsecond=0)
 
 

@@ -135,6 +135,9 @@ class OccurrenceList:
 
     items: tuple[EventOccurrence, ...]
     truncated: bool
+    too_costly: tuple[Event, ...] = ()
+    """With ``skip_costly``: the events left out because expanding them over the window would
+    cost more than the engine allows."""
 
 
 def touching_ids(window: rules.Window) -> CompoundSelect[int]:
@@ -209,21 +212,30 @@ def window_query(
 
 
 def expand_events(
-    events: Iterable[Event], window: rules.Window, *, limit: int
+    events: Iterable[Event], window: rules.Window, *, limit: int, skip_costly: bool = False
 ) -> OccurrenceList:
     """Every occurrence of these events that overlaps the window, in start order.
 
-    Raises rules.ExpansionLimitError when one event would cost more than the engine allows.
+    Raises rules.ExpansionLimitError when one event would cost more than the engine allows;
+    with ``skip_costly`` that event is left out instead and named in ``too_costly`` (a page
+    lists the others).
     """
     caches = app_caches()
     items: list[EventOccurrence] = []
+    costly: list[Event] = []
     truncated = False
     for event in events:
-        expanded = expansion(event, window, limit, caches)
+        try:
+            expanded = expansion(event, window, limit, caches)
+        except rules.ExpansionLimitError:
+            if not skip_costly:
+                raise
+            costly.append(event)
+            continue
         truncated = truncated or expanded.truncated
         items.extend(EventOccurrence(event, occurrence) for occurrence in expanded.occurrences)
     items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
-    return OccurrenceList(tuple(items), truncated)
+    return OccurrenceList(tuple(items), truncated, tuple(costly))
 
 
 def occurrences_in(
@@ -234,15 +246,17 @@ def occurrences_in(
     categories: Sequence[str] = (),
     text: str | None = None,
     include_drafts: bool = False,
+    skip_costly: bool = False,
 ) -> OccurrenceList:
-    """The occurrences of a window across the events the filters select."""
+    """The occurrences of a window across the events the filters select (``skip_costly``: see
+    ``expand_events``)."""
     query = window_query(
         window, calendar=calendar, categories=categories, text=text,
         include_drafts=include_drafts,
     )
     events = db.session.scalars(query).all()
     load_for_series(events)
-    return expand_events(events, window, limit=limit)
+    return expand_events(events, window, limit=limit, skip_costly=skip_costly)
 
 
 def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrence | None:

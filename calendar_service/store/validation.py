@@ -41,8 +41,11 @@ MAX_CATEGORIES = 20
 
 # What no stored text may hold: C0 control characters and DEL (NUL upsets PostgreSQL, the rest
 # garble feeds and pages), except tab, line feed and carriage return in multi-line text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# Lone surrogates (JSON's "\ud800"): no Unicode character, so no UTF-8 to store or send.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+SURROGATE_MESSAGE = "must be valid Unicode text: it holds a lone surrogate (\\ud800-\\udfff)"
 
 OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 CALENDAR_FIELDS = ("slug", "name", "description", "timezone")
@@ -52,6 +55,11 @@ def has_control_characters(text: str, *, one_line: bool = False) -> bool:
     """Whether ``text`` holds a character no stored text may; a one-line value (an e-mail, a
     name, a search) may not hold a tab or a line break either."""
     return bool((_CONTROL_ONE_LINE if one_line else _CONTROL).search(text))
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (``has_control_characters`` counts them too)."""
+    return bool(_SURROGATE.search(text))
 
 
 def without_control_characters(text: str, replacement: str) -> str:
@@ -142,6 +150,7 @@ def validate_event(
             start=start, end=end, tzid=tzid, rrule=rrule, rdates=tuple(rdates),
             exdates=tuple(exdates), overrides=overrides, key=uid or "",
         )
+        rules.check_overlap(series)
     except rules.RulesError as error:
         raise ValidationError({_field_of(error): error.message}) from None
     return EventValues(
@@ -249,7 +258,9 @@ def check_text(value: Any, name: str, limit: int, errors: dict[str, str], *,
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if single_line:
         text = " ".join(text.split())
-    if has_control_characters(text):
+    if has_surrogates(text):
+        errors[name] = SURROGATE_MESSAGE
+    elif has_control_characters(text):
         errors[name] = "contains control characters"
     elif len(text) > limit:
         errors[name] = f"must be at most {limit} characters"
