@@ -8,78 +8,25 @@ behind a shared Python module.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+from app_servers import GUNICORN, fetch
 from flask import Flask
 from sqlalchemy import create_engine, text
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def start_server(serve: Callable[[list[str]], str]) -> Callable[[], str]:
+    """Start a gunicorn process on the test database; returns its base URL."""
+    return lambda: serve(GUNICORN)
 
 
 def _request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
              body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture
-def start_server(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
-    """Start gunicorn processes on the test database; returns a function giving a base URL."""
-    servers: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "CALENDAR_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "CALENDAR_SECRET_KEY": "test-secret-key",
-        "CALENDAR_INSTANCE_PATH": str(tmp_path / "instance"),
-        "GUNICORN_ACCESS_LOG": "",
-    }
-
-    def start() -> str:
-        port = _free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--config",
-             "deploy/gunicorn.conf.py", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-             "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        servers.append(server)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if _request(f"{base}/healthz")[0] == 200:
-                    return base
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("gunicorn did not answer within 30 s")
-
-    yield start
-    for server in servers:
-        server.terminate()
-    for server in servers:
-        server.wait(timeout=30)
+    return fetch(url, method=method, headers=headers, body=body)[:3]
 
 
 def test_a_change_through_one_process_is_seen_by_another_at_once(
