@@ -4,16 +4,11 @@ and none may be a 5xx: a connection a request takes is always given back."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from app_servers import DEVELOPMENT, GUNICORN, fetch
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
 
