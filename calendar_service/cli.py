@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
+from calendar_service.store.models import Organiser
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,12 +104,39 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
     """Add an organiser account."""
     from calendar_service.store.accounts import create_organiser
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    organiser = create_organiser(email, password, admin=admin, name=name, actor="cli")
+    organiser = create_organiser(email, read_password(password_stdin), admin=admin, name=name,
+                                 actor="cli")
     click.echo(f"organiser {organiser.email} added" + (" (admin)" if admin else ""))
+
+
+def read_password(password_stdin: bool) -> str:
+    """One line of standard input (without its line end), or a hidden prompt asked twice."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def organiser_or_fail(email: str) -> Organiser:
+    from calendar_service.store.accounts import find_organiser
+
+    organiser = find_organiser(email)
+    if organiser is None:
+        raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
+    return organiser
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+@commit_or_explain
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set an organiser's password; every session of theirs ends."""
+    from calendar_service.store.accounts import set_password
+
+    organiser = organiser_or_fail(email)
+    set_password(organiser, read_password(password_stdin), "cli")
+    click.echo(f"password of {organiser.email} set; their sessions are signed out")
 
 
 @click.command("create-token")
@@ -118,11 +146,9 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
 @commit_or_explain
 def create_token_command(email: str, name: str) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
-    from calendar_service.store.accounts import create_token, find_organiser
+    from calendar_service.store.accounts import create_token
 
-    organiser = find_organiser(email)
-    if organiser is None:
-        raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
+    organiser = organiser_or_fail(email)
     _token, secret = create_token(organiser, name, actor="cli")
     click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
     click.echo(secret)
@@ -189,6 +215,7 @@ COMMANDS: list[click.Command] = [
     seed_command,
     create_organiser_command,
     create_token_command,
+    set_password_command,
     export_ics_command,
     import_ics_command,
 ]

@@ -7,10 +7,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from calendar_service.organiser.access import Page, admin_signed_in_required
+from calendar_service.organiser.access import Page, admin_signed_in_required, start_session
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors, zone_names
-from calendar_service.organiser.forms import ActionForm, CalendarForm, OrganiserForm
+from calendar_service.organiser.forms import (
+    ActionForm,
+    CalendarForm,
+    OrganiserForm,
+    PasswordResetForm,
+)
 from calendar_service.store import accounts, operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -60,6 +65,49 @@ def organiser_action(organiser_id: int, action: str) -> Response:
     db.session.commit()
     flash(f"{organiser.email}: {action.replace('-', ' ')} done.")
     return redirect(url_for("organiser.organisers"))
+
+
+def organiser_or_404(organiser_id: int) -> Organiser:
+    organiser = db.session.get(Organiser, organiser_id)
+    if organiser is None:
+        abort(404)
+    return organiser
+
+
+def _organiser_page(organiser: Organiser, *, password_form: PasswordResetForm | None = None,
+                    status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "organiser/organiser.html", organiser=organiser,
+        password_form=password_form or PasswordResetForm(formdata=None),
+    ), status
+
+
+@bp.get("/admin/organisers/<int:organiser_id>")
+@admin_signed_in_required
+def organiser_page(organiser_id: int) -> Page:
+    """One organiser: a new password."""
+    return _organiser_page(organiser_or_404(organiser_id))
+
+
+@bp.post("/admin/organisers/<int:organiser_id>/password")
+@admin_signed_in_required
+def reset_password(organiser_id: int) -> Page:
+    """Set another organiser's password (a forgotten one); every session of theirs ends."""
+    organiser = organiser_or_404(organiser_id)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        return _organiser_page(organiser, password_form=form, status=422)
+    try:
+        accounts.set_password(organiser, form.password.data or "", current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        form.password.errors = [*form.password.errors, error.errors["password"]]
+        return _organiser_page(organiser, password_form=form, status=422)
+    if organiser.id == current_user.id:
+        start_session(organiser)
+    db.session.commit()
+    flash(f"{organiser.email} has a new password; every session of theirs is signed out.")
+    return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
 
 
 @bp.route("/admin/calendars", methods=["GET", "POST"])

@@ -25,7 +25,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from calendar_service.store.validation import has_control_characters
 
@@ -144,6 +144,28 @@ class OrganiserForm(CheckedForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=1000)])
     is_admin = BooleanField("Admin (may manage organisers and calendars)")
     submit = SubmitField("Add organiser")
+
+
+class PasswordChangeForm(CheckedForm):
+    """An organiser's own new password: the current one first."""
+
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(), Length(max=1000)])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters, and not one of the most common passwords")
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new_password", message="is not the same as the new password")])
+    submit = SubmitField("Change password")
+
+
+class PasswordResetForm(CheckedForm):
+    """An admin's new password for another organiser."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters; it ends every session of the organiser")
+    submit = SubmitField("Set password")
 
 
 class CalendarForm(CheckedForm):

