@@ -139,6 +139,33 @@ def set_password_command(email: str, password_stdin: bool) -> None:
     click.echo(f"password of {organiser.email} set; their sessions are signed out")
 
 
+@click.command("grant")
+@click.argument("email")
+@click.option("--calendar", "slug", required=True, help="The calendar's slug.")
+@click.option("--role", type=click.Choice(["editor", "owner"]), default="editor",
+              show_default=True, help="Owners also manage the calendar's members.")
+@click.option("--withdraw", is_flag=True, help="Take the organiser's right to it away instead.")
+@with_appcontext
+@commit_or_explain
+def grant_command(email: str, slug: str, role: str, withdraw: bool) -> None:
+    """Let an organiser change a calendar's events (audited)."""
+    from calendar_service.store import permissions
+    from calendar_service.store.operations import find_calendar
+
+    organiser = organiser_or_fail(email)
+    calendar = find_calendar(slug)
+    if calendar is None:
+        raise click.ClickException(f"no calendar {slug!r}")
+    if withdraw:
+        had = permissions.withdraw(organiser, calendar, "cli")
+        click.echo(f"{organiser.email} may no longer change {calendar.slug}" if had
+                   else f"{organiser.email} had no right to {calendar.slug}")
+        return
+    permissions.grant(organiser, calendar, role, "cli")
+    note = " (as an admin they may change every calendar anyway)" if organiser.is_admin else ""
+    click.echo(f"{organiser.email} is now {role} of {calendar.slug}{note}")
+
+
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
@@ -216,6 +243,7 @@ COMMANDS: list[click.Command] = [
     create_organiser_command,
     create_token_command,
     set_password_command,
+    grant_command,
     export_ics_command,
     import_ics_command,
 ]

