@@ -169,14 +169,33 @@ def grant_command(email: str, slug: str, role: str, withdraw: bool) -> None:
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
+@click.option("--scope", type=click.Choice(["write", "read"]), default="write",
+              show_default=True, help="read: drafts may be read, nothing changed.")
+@click.option("--calendar", "slugs", multiple=True,
+              help="Only this calendar (repeatable); none: every one the organiser may change.")
+@click.option("--expires-days", type=click.IntRange(min=1, max=36500), default=None,
+              help="The token stops working after this many days (default: never).")
 @with_appcontext
 @commit_or_explain
-def create_token_command(email: str, name: str) -> None:
+def create_token_command(email: str, name: str, scope: str, slugs: tuple[str, ...],
+                         expires_days: int | None) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
+    from datetime import timedelta
+
     from calendar_service.store.accounts import create_token
+    from calendar_service.store.db import utcnow
+    from calendar_service.store.operations import find_calendar
 
     organiser = organiser_or_fail(email)
-    _token, secret = create_token(organiser, name, actor="cli")
+    calendars = []
+    for slug in slugs:
+        calendar = find_calendar(slug)
+        if calendar is None:
+            raise click.ClickException(f"no calendar {slug!r}")
+        calendars.append(calendar)
+    expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+    _token, secret = create_token(organiser, name, actor="cli", scope=scope, calendars=calendars,
+                                  expires=expires)
     click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
     click.echo(secret)
 

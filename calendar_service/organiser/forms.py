@@ -20,12 +20,14 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendar_service.store.validation import has_control_characters
 
@@ -132,9 +134,29 @@ class DeleteForm(CheckedForm):
     submit = SubmitField("Delete for good")
 
 
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+TOKEN_LIFETIMES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
+                   ("365", "In a year"))
+
+
 class TokenForm(CheckedForm):
+    """A new API token: what it is for, whether it may write, where, and until when
+    (``calendars`` offers the calendars the organiser may change, set by the view)."""
+
     name = StringField("Name", validators=[DataRequired(), Length(max=200)],
                        description="What the token is for, e.g. 'website sync'")
+    scope = RadioField("May", default="write", choices=options([
+        ("write", "Read drafts and change events"), ("read", "Only read (drafts too)")]))
+    calendars = CheckboxesField(
+        "Only these calendars", validators=[Optional()],
+        description="None ticked: every calendar you may change, now and later")
+    expires = SelectField("Expires", default="never", choices=options(TOKEN_LIFETIMES))
     submit = SubmitField("Create token")
 
 
