@@ -39,8 +39,12 @@ def organisers() -> Page:
                 form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
                 name=form.name.data or "", actor=current_user)
             db.session.commit()
-            flash(f"{organiser.email} can now sign in.")
-            return redirect(url_for("organiser.organisers"))
+            if organiser.is_admin:
+                flash(f"{organiser.email} can now sign in.")
+            else:
+                flash(f"{organiser.email} can now sign in; grant them the calendars they are "
+                      "to change.")
+            return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
         except ValidationError as error:
             db.session.rollback()
             attach_errors(form, error.errors, {"email": "email", "password": "password"})

@@ -230,3 +230,16 @@ def test_organisers_cannot_grant_on_the_admin_page(bob: FlaskClient, app: Flask)
                         data={"calendar": "test", "role": "owner"})
     assert response.status_code == 403
     assert bob.get("/organiser/events/series@test/edit").status_code == 403
+
+
+def test_a_new_organiser_may_change_nothing_until_granted(app: Flask, calendars: None,
+                                                          admin_client: FlaskClient) -> None:
+    added = admin_client.post("/organiser/admin/organisers", data={
+        "email": LIN, "password": "long enough password"})
+    assert added.status_code == 302
+    with app.app_context():
+        lin = accounts.find_organiser(LIN)
+        assert added.headers["Location"] == f"/organiser/admin/organisers/{lin.id}"
+        assert lin.memberships == []
+    page = admin_client.get(added.headers["Location"]).text
+    assert "grant them the calendars they are to change" in page
