@@ -73,10 +73,16 @@ def register_extensions(app: Flask) -> None:
 
     from calendar_service.store.models import Organiser
 
-    def load_organiser(organiser_id: str) -> Organiser | None:
-        if not organiser_id.isdigit():
+    def load_organiser(session_id: str) -> Organiser | None:
+        """The organiser of a session ``"<id>:<generation>"`` (``Organiser.get_id``), unless
+        their sessions were ended since (the generation moved on)."""
+        organiser_id, _, generation = session_id.partition(":")
+        if not organiser_id.isdigit() or not generation.isdigit():
             return None
-        return db.session.get(Organiser, int(organiser_id))
+        organiser = db.session.get(Organiser, int(organiser_id))
+        if organiser is None or organiser.session_generation != int(generation):
+            return None
+        return organiser
 
     login_manager.user_loader(load_organiser)  # a plain call: flask_login has no types
 

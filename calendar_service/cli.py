@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
+from calendar_service.store.models import Organiser
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,27 +104,98 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
     """Add an organiser account."""
     from calendar_service.store.accounts import create_organiser
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    organiser = create_organiser(email, password, admin=admin, name=name, actor="cli")
+    organiser = create_organiser(email, read_password(password_stdin), admin=admin, name=name,
+                                 actor="cli")
     click.echo(f"organiser {organiser.email} added" + (" (admin)" if admin else ""))
+
+
+def read_password(password_stdin: bool) -> str:
+    """One line of standard input (without its line end), or a hidden prompt asked twice."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def organiser_or_fail(email: str) -> Organiser:
+    from calendar_service.store.accounts import find_organiser
+
+    organiser = find_organiser(email)
+    if organiser is None:
+        raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
+    return organiser
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+@commit_or_explain
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set an organiser's password; every session of theirs ends."""
+    from calendar_service.store.accounts import set_password
+
+    organiser = organiser_or_fail(email)
+    set_password(organiser, read_password(password_stdin), "cli")
+    click.echo(f"password of {organiser.email} set; their sessions are signed out")
+
+
+@click.command("grant")
+@click.argument("email")
+@click.option("--calendar", "slug", required=True, help="The calendar's slug.")
+@click.option("--role", type=click.Choice(["editor", "owner"]), default="editor",
+              show_default=True, help="Owners also manage the calendar's members.")
+@click.option("--withdraw", is_flag=True, help="Take the organiser's right to it away instead.")
+@with_appcontext
+@commit_or_explain
+def grant_command(email: str, slug: str, role: str, withdraw: bool) -> None:
+    """Let an organiser change a calendar's events (audited)."""
+    from calendar_service.store import permissions
+    from calendar_service.store.operations import find_calendar
+
+    organiser = organiser_or_fail(email)
+    calendar = find_calendar(slug)
+    if calendar is None:
+        raise click.ClickException(f"no calendar {slug!r}")
+    if withdraw:
+        had = permissions.withdraw(organiser, calendar, "cli")
+        click.echo(f"{organiser.email} may no longer change {calendar.slug}" if had
+                   else f"{organiser.email} had no right to {calendar.slug}")
+        return
+    permissions.grant(organiser, calendar, role, "cli")
+    note = " (as an admin they may change every calendar anyway)" if organiser.is_admin else ""
+    click.echo(f"{organiser.email} is now {role} of {calendar.slug}{note}")
 
 
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
+@click.option("--scope", type=click.Choice(["write", "read"]), default="write",
+              show_default=True, help="read: drafts may be read, nothing changed.")
+@click.option("--calendar", "slugs", multiple=True,
+              help="Only this calendar (repeatable); none: every one the organiser may change.")
+@click.option("--expires-days", type=click.IntRange(min=1, max=36500), default=None,
+              help="The token stops working after this many days (default: never).")
 @with_appcontext
 @commit_or_explain
-def create_token_command(email: str, name: str) -> None:
+def create_token_command(email: str, name: str, scope: str, slugs: tuple[str, ...],
+                         expires_days: int | None) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
-    from calendar_service.store.accounts import create_token, find_organiser
+    from datetime import timedelta
 
-    organiser = find_organiser(email)
-    if organiser is None:
-        raise click.ClickException(f"no organiser {email!r}: add one with create-organiser")
-    _token, secret = create_token(organiser, name, actor="cli")
+    from calendar_service.store.accounts import create_token
+    from calendar_service.store.db import utcnow
+    from calendar_service.store.operations import find_calendar
+
+    organiser = organiser_or_fail(email)
+    calendars = []
+    for slug in slugs:
+        calendar = find_calendar(slug)
+        if calendar is None:
+            raise click.ClickException(f"no calendar {slug!r}")
+        calendars.append(calendar)
+    expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+    _token, secret = create_token(organiser, name, actor="cli", scope=scope, calendars=calendars,
+                                  expires=expires)
     click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
     click.echo(secret)
 
@@ -189,6 +261,8 @@ COMMANDS: list[click.Command] = [
     seed_command,
     create_organiser_command,
     create_token_command,
+    set_password_command,
+    grant_command,
     export_ics_command,
     import_ics_command,
 ]

@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Sign-in throttle (store.throttle): failures per e-mail and address, and per address, that
+    # count inside a sliding window of this many seconds.
+    "SIGN_IN_WINDOW_SECONDS": 15 * 60,
+    "SIGN_IN_PER_ACCOUNT": 5,
+    "SIGN_IN_PER_ADDRESS": 30,
     # Threads that serve requests in one process (gunicorn.conf.py passes GUNICORN_THREADS);
     # the connection pools are sized from it.
     "CALENDAR_THREADS": 4,

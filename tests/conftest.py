@@ -1,7 +1,7 @@
 """Fixtures shared by every service test: an app on a fresh database (and more apps on the same
 one), its client and runner; calendars and events, changes to an event or to one of its
-occurrences, and what the app lists in a window; organisers, their API tokens and signed-in
-clients.
+occurrences, and what the app lists in a window; organisers (editors of every calendar the
+fixtures make, unless a test says otherwise), their API tokens and signed-in clients.
 
 The suite runs on a SQLite file per test by default.  With CALENDAR_TEST_DATABASE_URL set
 (a PostgreSQL URL), it makes its own database beside the one named, creates the schema once,
@@ -130,8 +130,34 @@ def make_app(app: Flask) -> Iterator[Callable[[dict[str, Any]], Flask]]:
 
 
 @pytest.fixture
-def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
-    """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``."""
+def editors_everywhere() -> list[int]:
+    """Organisers (ids) who are editors of every calendar the fixtures make, as the migration
+    made every organiser of an existing installation: ``make_organiser`` adds to it unless
+    told ``calendars=()``."""
+    return []
+
+
+def _grant_editor(organiser_ids: list[int], calendar_ids: list[int] | None = None) -> None:
+    """Editor rows for these organisers in these calendars (all when None), without audit
+    entries: set-up, not something a test looks at."""
+    from sqlalchemy import select
+
+    from calendar_service.store.models import Calendar, CalendarMember
+
+    if calendar_ids is None:
+        calendar_ids = list(db.session.scalars(select(Calendar.id)))
+    for organiser_id in organiser_ids:
+        for calendar_id in calendar_ids:
+            if db.session.get(CalendarMember, (organiser_id, calendar_id)) is None:
+                db.session.add(CalendarMember(organiser_id=organiser_id,
+                                              calendar_id=calendar_id, role="editor"))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_calendar(app: Flask, editors_everywhere: list[int]) -> Callable[..., dict[str, Any]]:
+    """Add a calendar: ``make_calendar(slug="x", name="X", timezone="Europe/London")``; the
+    organisers in ``editors_everywhere`` become its editors."""
     from calendar_service.store import operations
 
     def make(**fields: Any) -> dict[str, Any]:
@@ -139,6 +165,7 @@ def make_calendar(app: Flask) -> Callable[..., dict[str, Any]]:
         with app.app_context():
             calendar = operations.create_calendar(data, "test", default_tz="Europe/London")
             db.session.commit()
+            _grant_editor(editors_everywhere, [calendar.id])
             return {"slug": calendar.slug, "id": calendar.id, "timezone": calendar.timezone}
 
     return make
@@ -230,25 +257,40 @@ def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
 
 
 @pytest.fixture
-def seeded(app: Flask) -> Flask:
+def seeded(app: Flask, editors_everywhere: list[int]) -> Flask:
     """The app with the Turing–Roche seed calendar loaded."""
     from calendar_service.store.seed import load_seed
 
     with app.app_context():
         load_seed()
         db.session.commit()
+        _grant_editor(editors_everywhere)
     return app
 
 
 @pytest.fixture
-def make_organiser(app: Flask) -> Callable[..., dict[str, Any]]:
-    """Add an organiser: ``make_organiser(email=…, admin=False)`` → {"id", "email"}."""
+def make_organiser(app: Flask, editors_everywhere: list[int]) -> Callable[..., dict[str, Any]]:
+    """Add an organiser: ``make_organiser(email=…, admin=False)`` → {"id", "email"}.
+
+    A non-admin is an editor of every calendar the fixtures make, before or after (as every
+    organiser was before calendars had members), unless ``calendars=()``; ``calendars=("a",)``
+    grants those slugs alone."""
 
     def make(email: str = "ada@example.org", admin: bool = False,
-             password: str = PASSWORD) -> dict[str, Any]:
+             password: str = PASSWORD, calendars: Any = "all") -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from calendar_service.store.models import Calendar
+
         with app.app_context():
             organiser = accounts.create_organiser(email, password, admin=admin)
             db.session.commit()
+            if not admin and calendars == "all":
+                editors_everywhere.append(organiser.id)
+                _grant_editor([organiser.id])
+            elif not admin and calendars:
+                _grant_editor([organiser.id], list(db.session.scalars(
+                    select(Calendar.id).where(Calendar.slug.in_(calendars)))))
             return {"id": organiser.id, "email": organiser.email, "password": password}
 
     return make

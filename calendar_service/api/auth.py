@@ -1,7 +1,9 @@
 """Bearer-token authentication and the per-request transaction of the API's write routes.
 
-Write routes take ``Authorization: Bearer <token>`` (docs/contract.md); a missing or bad token
-answers 401 with a ``WWW-Authenticate`` challenge (RFC 6750 §3), a non-admin on an admin route 403.
+Write routes take ``Authorization: Bearer <token>`` (docs/contract.md); a missing, unknown,
+revoked or expired token answers 401 with a ``WWW-Authenticate`` challenge (RFC 6750 §3) that
+says which.  403 answers a read-only token on a write route, a non-admin on an admin route, and a
+write to a calendar the organiser was not granted or the token is not for (``require_calendar``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from flask import g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from calendar_service.store.accounts import organiser_for_token
+from calendar_service.store import operations, permissions
+from calendar_service.store.accounts import token_for
 from calendar_service.store.db import db
-from calendar_service.store.models import Organiser
+from calendar_service.store.models import ApiToken, Calendar, Organiser
 from calendar_service.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,8 +32,8 @@ def _challenge(detail: str, error: str | None) -> ApiError:
     return ApiError(401, detail, headers={"WWW-Authenticate": header})
 
 
-def bearer_organiser() -> Organiser:
-    """The organiser whose live token this request carries; raises ApiError(401) otherwise."""
+def bearer_token() -> ApiToken:
+    """The live token this request carries; raises ApiError(401) otherwise."""
     header = request.headers.get("Authorization", "")
     if not header.strip():
         raise _challenge("This route needs an API token: Authorization: Bearer <token>.", None)
@@ -38,36 +41,73 @@ def bearer_organiser() -> Organiser:
     if scheme.lower() != "bearer" or not secret.strip():
         raise _challenge("Use the Bearer scheme: Authorization: Bearer <token>.",
                          "invalid_request")
-    organiser = organiser_for_token(secret.strip())
-    if organiser is None:
-        raise _challenge("The token is unknown, revoked, or its organiser is deactivated.",
-                         "invalid_token")
-    return organiser
+    token = token_for(secret.strip())
+    if not isinstance(token, ApiToken):
+        raise _challenge(token, "invalid_token")
+    return token
+
+
+def bearer_organiser() -> Organiser:
+    """The organiser whose live token this request carries; raises ApiError(401) otherwise."""
+    return bearer_token().organiser
+
+
+def _write_token() -> ApiToken:
+    token = bearer_token()
+    if token.scope != "write":
+        raise ApiError(403, "This token may only read; changes need a token with write scope.")
+    g.token, g.organiser = token, token.organiser
+    return token
 
 
 def token_required(view: F) -> F:
-    """Authenticate with a bearer token; the organiser is ``g.organiser`` inside the view."""
+    """Authenticate with a write-scoped bearer token; the organiser is ``g.organiser`` and the
+    token ``g.token`` inside the view."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.organiser = bearer_organiser()
+        _write_token()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
 def admin_token_required(view: F) -> F:
-    """As ``token_required``, and the organiser must be an admin (403 otherwise)."""
+    """As ``token_required``, and the organiser must be an admin and the token not narrowed to
+    some calendars (403 otherwise)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        organiser = bearer_organiser()
-        if not organiser.is_admin:
+        token = _write_token()
+        if not token.organiser.is_admin:
             raise ApiError(403, "Only admins may do this.")
-        g.organiser = organiser
+        if token.calendars:
+            raise ApiError(403, "This token is for some calendars only; this needs one that "
+                                "is not.")
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_calendar(calendar: Calendar) -> None:
+    """403 unless the request's token may write to ``calendar``: its organiser was granted it
+    (or is an admin) and the token is not narrowed to other calendars."""
+    token: ApiToken = g.token
+    if token.calendars and calendar not in token.calendars:
+        slugs = ", ".join(item.slug for item in token.calendars)
+        raise ApiError(403, f"This token may change only the calendars {slugs}.")
+    if not permissions.may_edit(token.organiser, calendar):
+        raise ApiError(403, f"You may not change the events of the calendar {calendar.slug!r}: "
+                            "ask an admin or the calendar's owner to grant it to you.")
+
+
+def require_named_calendar(body: Any) -> None:
+    """``require_calendar`` for the existing calendar a body names, if it names one (an unknown
+    one is left to validation, a 422)."""
+    slug = body.get("calendar") if isinstance(body, dict) else None
+    calendar = operations.find_calendar(slug) if isinstance(slug, str) else None
+    if calendar is not None:
+        require_calendar(calendar)
 
 
 def transactional(view: F) -> F:

@@ -38,8 +38,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _problems(*statuses: int) -> dict[str, Any]:
     words = {
         400: "Malformed request: bad JSON, or control characters in the address.",
-        401: "Missing, unknown or revoked token.",
-        403: "The organiser may not do this (admins only).",
+        401: "Missing, unknown, revoked or expired token (`detail` says which).",
+        403: "Not allowed: an admin route, a read-only token, or a calendar the organiser was "
+             "not granted (or the token is not for).",
         404: "Unknown calendar, event or occurrence (drafts are unknown without a token).",
         409: "Conflict: the uid is taken.",
         412: "If-Match does not match: the event changed meanwhile.",
@@ -240,7 +241,9 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
             "version": "1",
             "description": "Public reads of published calendars, events and occurrences; "
                            "organiser writes with `Authorization: Bearer <token>` (make one with "
-                           "`calendar-service create-token EMAIL`). Every error is "
+                           "`calendar-service create-token EMAIL`) to the calendars they were "
+                           "granted; a token reads or writes, may be kept to some calendars "
+                           "and may expire. Every error is "
                            "application/problem+json. A valid token on a read also shows "
                            f"drafts. One occurrences answer lists at most {limit} occurrences "
                            f"per event and {max_total} in all, and says `truncated` when it "

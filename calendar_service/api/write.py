@@ -13,7 +13,13 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request, url_for
 
 import rules
-from calendar_service.api.auth import admin_token_required, token_required, transactional
+from calendar_service.api.auth import (
+    admin_token_required,
+    require_calendar,
+    require_named_calendar,
+    token_required,
+    transactional,
+)
 from calendar_service.api.blueprint import bp
 from calendar_service.api.serialise import calendar_json, event_etag, event_json
 from calendar_service.store import operations
@@ -74,9 +80,12 @@ def _refuse_lone_surrogates(body: Any) -> None:
 
 
 def event_or_404(uid: str) -> Event:
+    """The event the URL names, which the request's token must be allowed to change (else
+    404, 403)."""
     event = operations.find_event(uid)
     if event is None:
         raise ApiError(404, "There is no event with this uid.")
+    require_calendar(event.calendar)
     return event
 
 
@@ -110,7 +119,9 @@ def create_calendar() -> tuple[Response, int]:
 @transactional
 def create_event() -> Response:
     """Add an event or series; 201 with the stored EVENT and its Location."""
-    event = operations.create_event(json_body(), g.organiser)
+    body = json_body()
+    require_named_calendar(body)
+    event = operations.create_event(body, g.organiser)
     response = event_response(event, 201)
     response.headers["Location"] = links.absolute(url_for("api.get_event", uid=event.uid))
     return response
@@ -123,7 +134,9 @@ def update_event(uid: str) -> Response:
     """Change the given fields of an event; SEQUENCE goes up when subscribers must notice."""
     event = event_or_404(uid)
     check_if_match(event)
-    operations.update_event(event, json_body(), g.organiser)
+    body = json_body()
+    require_named_calendar(body)
+    operations.update_event(event, body, g.organiser)
     return event_response(event)
 
 

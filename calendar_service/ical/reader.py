@@ -26,7 +26,7 @@ import icalendar
 
 import rules
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
-from calendar_service.store import operations
+from calendar_service.store import operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.errors import StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
@@ -117,7 +117,9 @@ def _printable(text: object) -> str:
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
                source: str = "") -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
-    ``source`` (the file's name); flush only (the caller commits)."""
+    ``source`` (the file's name); flush only (the caller commits).  Raises ``Forbidden`` when
+    the actor may not change the calendar."""
+    permissions.require_edit(actor, calendar)
     parsed = read_calendar(data, max_bytes=max_bytes)
     result = ImportResult()
     masters: dict[str, icalendar.cal.Component] = {}

@@ -109,14 +109,27 @@ def run_migrations_online() -> None:
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration on SQLite copies a table, drops the old one and renames the
+            # copy: with foreign keys on, the drop would delete (or null) every row elsewhere
+            # that refers to it (an organiser's tokens, say).  The app's connections switch
+            # them on (store.db), so this one is switched off before any transaction starts,
+            # and thrown away afterwards rather than returned to the pool without them.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends the transaction the PRAGMA began; migrations begin theirs
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.invalidate()
 
 
 if context.is_offline_mode():

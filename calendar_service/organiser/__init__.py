@@ -1,9 +1,20 @@
-"""Organiser pages (blueprint ``organiser``): sign-in, tokens, the dashboard, the event editor,
-admin pages and imports.  Importing the package registers every view on ``bp``."""
+"""Organiser pages (blueprint ``organiser``): sign-in, one's account, tokens, the dashboard, the
+event editor, calendar members, admin pages and imports.  Importing the package registers every
+view on ``bp``."""
 
 from __future__ import annotations
 
-from calendar_service.organiser import admin, dashboard, events, imports, sign_in, tokens
+from calendar_service.organiser import (
+    account,
+    admin,
+    dashboard,
+    events,
+    imports,
+    members,
+    sign_in,
+    tokens,
+)
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["admin", "bp", "dashboard", "events", "imports", "sign_in", "tokens"]
+__all__ = ["account", "admin", "bp", "dashboard", "events", "imports", "members", "sign_in",
+           "tokens"]

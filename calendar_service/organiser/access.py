@@ -1,7 +1,8 @@
 """Who may see organiser pages: signed-in organisers, and admins for admin pages.
 
-Sessions come from Flask-Login with strong session protection; every form carries a CSRF token
-(Flask-WTF).
+Sessions come from Flask-Login with strong session protection; each carries the organiser's
+session generation (``Organiser.get_id``), so sign-out, a new password or deactivation ends it on
+the server too.  Every form carries a CSRF token (Flask-WTF), a new one from each sign-in.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
-from flask_login import current_user, logout_user
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
+
+from calendar_service.store.models import Organiser
 
 F = TypeVar("F", bound=Callable[..., Any])
 Page = str | Response | tuple[str, int]
@@ -43,6 +46,23 @@ def admin_signed_in_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def start_session(organiser: Organiser) -> None:
+    """Sign the organiser in on this browser with a new CSRF token: a token (or a page) from
+    before signing in is no good afterwards.  Also after a password change, whose new session
+    generation the session must carry to stay signed in."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+    login_user(organiser)
+
+
+def current_organiser() -> Organiser:
+    """The signed-in organiser itself (not Flask-Login's proxy), for the store."""
+    organiser = current_user._get_current_object()
+    assert isinstance(organiser, Organiser)
+    return organiser
 
 
 def safe_next(target: str | None) -> str:

@@ -1,4 +1,5 @@
-"""Organiser pages for admins: organisers, calendars and the audit log."""
+"""Organiser pages for admins: organisers (a new password, their calendars), calendars and the
+audit log."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from calendar_service.organiser.access import Page, admin_signed_in_required
+from calendar_service.organiser.access import Page, admin_signed_in_required, start_session
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors, zone_names
-from calendar_service.organiser.forms import ActionForm, CalendarForm, OrganiserForm
-from calendar_service.store import accounts, operations
+from calendar_service.organiser.forms import (
+    ActionForm,
+    CalendarForm,
+    GrantForm,
+    OrganiserForm,
+    PasswordResetForm,
+    options,
+)
+from calendar_service.store import accounts, operations, permissions
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import AuditEntry, Calendar, Event, Organiser
@@ -31,8 +39,12 @@ def organisers() -> Page:
                 form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
                 name=form.name.data or "", actor=current_user)
             db.session.commit()
-            flash(f"{organiser.email} can now sign in.")
-            return redirect(url_for("organiser.organisers"))
+            if organiser.is_admin:
+                flash(f"{organiser.email} can now sign in.")
+            else:
+                flash(f"{organiser.email} can now sign in; grant them the calendars they are "
+                      "to change.")
+            return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
         except ValidationError as error:
             db.session.rollback()
             attach_errors(form, error.errors, {"email": "email", "password": "password"})
@@ -60,6 +72,80 @@ def organiser_action(organiser_id: int, action: str) -> Response:
     db.session.commit()
     flash(f"{organiser.email}: {action.replace('-', ' ')} done.")
     return redirect(url_for("organiser.organisers"))
+
+
+def organiser_or_404(organiser_id: int) -> Organiser:
+    organiser = db.session.get(Organiser, organiser_id)
+    if organiser is None:
+        abort(404)
+    return organiser
+
+
+def _grant_form(formdata: bool = True) -> GrantForm:
+    form = GrantForm() if formdata else GrantForm(formdata=None)
+    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
+                                    db.session.scalars(select(Calendar).order_by(Calendar.name)))
+    return form
+
+
+def _organiser_page(organiser: Organiser, *, password_form: PasswordResetForm | None = None,
+                    grant_form: GrantForm | None = None, status: int = 200) -> tuple[str, int]:
+    calendars = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
+    roles = {member.calendar_id: member.role for member in organiser.memberships}
+    return render_template(
+        "organiser/organiser.html", organiser=organiser, calendars=calendars, roles=roles,
+        password_form=password_form or PasswordResetForm(formdata=None),
+        grant_form=grant_form or _grant_form(formdata=False),
+    ), status
+
+
+@bp.get("/admin/organisers/<int:organiser_id>")
+@admin_signed_in_required
+def organiser_page(organiser_id: int) -> Page:
+    """One organiser: the calendars they may change, a new password."""
+    return _organiser_page(organiser_or_404(organiser_id))
+
+
+@bp.post("/admin/organisers/<int:organiser_id>/calendars")
+@admin_signed_in_required
+def grant_calendar(organiser_id: int) -> Page:
+    """Make the organiser editor or owner of a calendar, or take their right to it away."""
+    organiser = organiser_or_404(organiser_id)
+    form = _grant_form()
+    if not form.validate_on_submit():
+        return _organiser_page(organiser, grant_form=form, status=422)
+    calendar = operations.find_calendar(form.calendar.data or "")
+    assert calendar is not None  # the select only offers existing calendars
+    if form.role.data == "none":
+        permissions.withdraw(organiser, calendar, current_user)
+        message = f"{organiser.email} may no longer change {calendar.name}."
+    else:
+        permissions.grant(organiser, calendar, form.role.data or "editor", current_user)
+        message = f"{organiser.email} is now {form.role.data} of {calendar.name}."
+    db.session.commit()
+    flash(message)
+    return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
+
+
+@bp.post("/admin/organisers/<int:organiser_id>/password")
+@admin_signed_in_required
+def reset_password(organiser_id: int) -> Page:
+    """Set another organiser's password (a forgotten one); every session of theirs ends."""
+    organiser = organiser_or_404(organiser_id)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        return _organiser_page(organiser, password_form=form, status=422)
+    try:
+        accounts.set_password(organiser, form.password.data or "", current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        form.password.errors = [*form.password.errors, error.errors["password"]]
+        return _organiser_page(organiser, password_form=form, status=422)
+    if organiser.id == current_user.id:
+        start_session(organiser)
+    db.session.commit()
+    flash(f"{organiser.email} has a new password; every session of theirs is signed out.")
+    return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
 
 
 @bp.route("/admin/calendars", methods=["GET", "POST"])

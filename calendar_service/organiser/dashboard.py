@@ -1,10 +1,15 @@
-"""The organiser's dashboard: every calendar with its events, drafts included."""
+"""The organiser's dashboard: every calendar with its events, drafts included.
+
+Every organiser sees every calendar (as the API's tokens read every draft); those they may not
+change are marked read-only, without links to the pages that change them.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import render_template
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +17,7 @@ import rules
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm
+from calendar_service.store import permissions
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.occurrences import read_series
@@ -33,5 +39,8 @@ def dashboard() -> Page:
         for event in calendar.events:
             found = rules.upcoming(read_series(event), now - timedelta(seconds=1), 1)
             upcoming[event.id] = found[0] if found else None
+    editable = {calendar.id for calendar in permissions.editable_calendars(current_user)}
+    managed = {calendar.id for calendar in calendars
+               if permissions.may_manage(current_user, calendar)}
     return render_template("organiser/dashboard.html", calendars=calendars, upcoming=upcoming,
-                           action_form=ActionForm())
+                           editable=editable, managed=managed, action_form=ActionForm())

@@ -2,7 +2,9 @@
 
 Each page is a thin view over ``editor`` (form ↔ EVENT), ``operations`` and ``split``.  The
 editor's forms carry the event's ``revision``: a save based on an older revision is refused with
-a conflict message (409) and nothing is overwritten.
+a conflict message (409) and nothing is overwritten.  An organiser changes only the calendars
+they were granted (``permissions``): the editor offers only those, and the pages that change an
+event of another calendar answer 403 (its occurrences page stays readable).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import DeleteForm, EventForm, OccurrenceForm, options
-from calendar_service.store import operations, split
+from calendar_service.store import operations, permissions, split
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import Calendar, Event
@@ -50,7 +52,12 @@ def zone_names() -> tuple[str, ...]:
 
 
 def calendars_or_none() -> list[Calendar]:
-    return list(db.session.scalars(select(Calendar).order_by(Calendar.name)))
+    """The calendars the signed-in organiser may put events in (every one for an admin)."""
+    return permissions.editable_calendars(current_user)
+
+
+def any_calendar() -> bool:
+    return db.session.scalar(select(Calendar.id).limit(1)) is not None
 
 
 def event_revision(event: Event | None) -> int | str:
@@ -68,6 +75,15 @@ def event_or_404(uid: str) -> Event:
     event = operations.find_event(uid)
     if event is None:
         abort(404, "There is no event with this uid.")
+    return event
+
+
+def editable_event_or_404(uid: str) -> Event:
+    """The event, which the signed-in organiser must be allowed to change (else 404, 403)."""
+    event = event_or_404(uid)
+    if not permissions.may_edit(current_user, event.calendar):
+        abort(403, f"You may not change the events of the calendar “{event.calendar.name}”: "
+                   "ask an admin or the calendar's owner to grant it to you.")
     return event
 
 
@@ -125,7 +141,9 @@ def new_event() -> Page:
     """The editor for a new event; Preview shows the rule in words and the next dates."""
     calendars = calendars_or_none()
     if not calendars:
-        return render_template("organiser/no_calendar.html"), 200
+        exists = any_calendar()
+        return render_template("organiser/no_calendar.html", exists=exists), \
+            403 if exists else 200
     if request.method == "GET":
         form = EventForm(data=_new_form_defaults(calendars))
         return _render_editor(form, calendars, None)
@@ -136,7 +154,7 @@ def new_event() -> Page:
 @organiser_required
 def edit_event(uid: str) -> Page:
     """The editor for a stored event or series (the whole series)."""
-    event = event_or_404(uid)
+    event = editable_event_or_404(uid)
     calendars = calendars_or_none()
     if request.method == "GET":
         return _render_editor(EventForm(data=editor.form_values(event)), calendars, event)
@@ -218,6 +236,7 @@ def event_occurrences(uid: str) -> Page:
         upcoming = rules.upcoming(series, first, 20)
     return render_template("organiser/occurrences.html", event=event, upcoming=upcoming,
                            recurring=bool(event.is_recurring),
+                           editable=permissions.may_edit(current_user, event.calendar),
                            occurrence_label=editor.occurrence_label, format_moment=format_moment)
 
 
@@ -265,7 +284,7 @@ def _occurrence_changes(form: OccurrenceForm, event: Event,
 @organiser_required
 def change_occurrence(uid: str, recurrence_id: str) -> Page:
     """Move, retitle, cancel or restore one occurrence, or it and every later one."""
-    event = event_or_404(uid)
+    event = editable_event_or_404(uid)
     try:
         moment = operations.parse_recurrence_id(event, recurrence_id)
     except NotFound as error:
@@ -348,7 +367,7 @@ def _render_occurrence(form: OccurrenceForm, event: Event, current: rules.Occurr
 @organiser_required
 def delete_event(uid: str) -> Page:
     """Ask, then delete an event or a whole series."""
-    event = event_or_404(uid)
+    event = editable_event_or_404(uid)
     form = DeleteForm(data={"revision": str(event.revision)}) if request.method == "GET" \
         else DeleteForm()
     if request.method == "POST" and form.validate():

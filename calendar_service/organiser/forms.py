@@ -20,12 +20,21 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from calendar_service.store.moments import YEARS_MESSAGE, in_years
 from calendar_service.store.validation import has_control_characters
@@ -140,9 +149,29 @@ class DeleteForm(CheckedForm):
     submit = SubmitField("Delete for good")
 
 
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+TOKEN_LIFETIMES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
+                   ("365", "In a year"))
+
+
 class TokenForm(CheckedForm):
+    """A new API token: what it is for, whether it may write, where, and until when
+    (``calendars`` offers the calendars the organiser may change, set by the view)."""
+
     name = StringField("Name", validators=[DataRequired(), Length(max=200)],
                        description="What the token is for, e.g. 'website sync'")
+    scope = RadioField("May", default="write", choices=options([
+        ("write", "Read drafts and change events"), ("read", "Only read (drafts too)")]))
+    calendars = CheckboxesField(
+        "Only these calendars", validators=[Optional()],
+        description="None ticked: every calendar you may change, now and later")
+    expires = SelectField("Expires", default="never", choices=options(TOKEN_LIFETIMES))
     submit = SubmitField("Create token")
 
 
@@ -152,6 +181,49 @@ class OrganiserForm(CheckedForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=1000)])
     is_admin = BooleanField("Admin (may manage organisers and calendars)")
     submit = SubmitField("Add organiser")
+
+
+class PasswordChangeForm(CheckedForm):
+    """An organiser's own new password: the current one first."""
+
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(), Length(max=1000)])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters, and not one of the most common passwords")
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new_password", message="is not the same as the new password")])
+    submit = SubmitField("Change password")
+
+
+class PasswordResetForm(CheckedForm):
+    """An admin's new password for another organiser."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters; it ends every session of the organiser")
+    submit = SubmitField("Set password")
+
+
+ROLE_CHOICES = (("editor", "Editor: changes its events"),
+                ("owner", "Owner: changes its events and who may"))
+
+
+class MemberForm(CheckedForm):
+    """Grant an organiser (by e-mail) a role in one calendar."""
+
+    email = StringField("Organiser's e-mail", validators=[DataRequired(), Length(max=320)])
+    role = SelectField("Role", choices=options(ROLE_CHOICES), default="editor")
+    submit = SubmitField("Grant")
+
+
+class GrantForm(CheckedForm):
+    """An admin's choice of one organiser's role in one calendar (none takes it away)."""
+
+    calendar = SelectField("Calendar", validators=[DataRequired()])
+    role = SelectField("Role", default="editor", choices=options(
+        [*ROLE_CHOICES, ("none", "None: may not change it")]))
+    submit = SubmitField("Set")
 
 
 class CalendarForm(CheckedForm):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from calendar_service.ical.reader import IcsImportError, ImportResult, import_ics
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ImportForm, options
-from calendar_service.store import operations
+from calendar_service.store import operations, permissions
 from calendar_service.store.db import db
-from calendar_service.store.models import Calendar
 
 # Bytes a multipart upload adds around the file (boundaries, headers, the CSRF token, the
 # calendar's slug): the request may be this much larger than the import limit.
@@ -27,7 +25,7 @@ def upload_too_large(error: RequestEntityTooLarge) -> Page:
         return render_template("error.html", error=error, status=413), 413
     form = ImportForm(formdata=None)
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
-                                    db.session.scalars(select(Calendar).order_by(Calendar.name)))
+                                    permissions.editable_calendars(current_user))
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     message = f"Nothing was imported: the file is larger than the import limit of {limit:,} bytes."
     return render_template("organiser/import.html", form=form, result=None, error=message,
@@ -41,7 +39,7 @@ def import_page() -> Page:
     # The limit is the file's: the form's other fields and the multipart framing come on top.
     request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + FORM_OVERHEAD
     form = ImportForm()
-    choices = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
+    choices = permissions.editable_calendars(current_user)  # only calendars one may change
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in choices)
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     result: ImportResult | None = None
@@ -49,7 +47,7 @@ def import_page() -> Page:
     status = 200
     if form.validate_on_submit():
         calendar = operations.find_calendar(form.calendar.data or "")
-        assert calendar is not None  # the select only offers existing calendars
+        assert calendar is not None  # the select only offers calendars one may change
         data = form.file.data.read(limit + 1)
         try:
             result = import_ics(data, calendar, current_user, max_bytes=limit,

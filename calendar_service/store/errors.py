@@ -31,3 +31,7 @@ class Conflict(StoreError):
     def __init__(self, detail: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.errors = errors
+
+
+class Forbidden(StoreError):
+    """The actor may not make this change (a calendar they were not granted, an admin's task)."""

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from calendar_service.store.db import UTCDateTime, db, utcnow
 
 STATUSES = ("confirmed", "tentative", "cancelled")
+ROLES = ("editor", "owner")  # of an organiser in one calendar (CalendarMember.role)
+SCOPES = ("read", "write")  # of an API token (ApiToken.scope)
 
 event_categories = Table(
     "event_categories",
@@ -60,6 +62,9 @@ class Calendar(db.Model):  # type: ignore[name-defined,misc]
         back_populates="calendar", cascade="all, delete-orphan", order_by="Category.slug"
     )
     events: Mapped[list[Event]] = relationship(back_populates="calendar", passive_deletes=True)
+    members: Mapped[list[CalendarMember]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def touch(self) -> None:
         """Mark the calendar's content changed (new ETag, Last-Modified) in this transaction.
@@ -198,7 +203,12 @@ class Override(db.Model):  # type: ignore[name-defined,misc]
 
 
 class Organiser(db.Model):  # type: ignore[name-defined,misc]
-    """A person who may sign in and change events; admins also manage calendars and organisers."""
+    """A person who may sign in and change the events of the calendars they were granted
+    (``CalendarMember``); admins may change every calendar and manage calendars and organisers.
+
+    ``session_generation`` is part of what a session keeps (``get_id``): raising it (sign-out,
+    a new password, deactivation) ends every session made before, on every worker.
+    """
 
     __tablename__ = "organisers"
 
@@ -210,9 +220,13 @@ class Organiser(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="organiser", cascade="all, delete-orphan", order_by="ApiToken.created"
+    )
+    memberships: Mapped[list[CalendarMember]] = relationship(
+        back_populates="organiser", cascade="all, delete-orphan", passive_deletes=True
     )
 
     # What Flask-Login reads of a user, written here so the store needs no web extension.
@@ -231,14 +245,49 @@ class Organiser(db.Model):  # type: ignore[name-defined,misc]
         return False
 
     def get_id(self) -> str:
-        """What the session keeps to find the organiser again (``load_organiser``)."""
-        return str(self.id)
+        """What the session keeps to find the organiser again (``load_organiser``): the id and
+        the session generation, so a session from before the last sign-out finds no one."""
+        return f"{self.id}:{self.session_generation}"
+
+
+class CalendarMember(db.Model):  # type: ignore[name-defined,misc]
+    """An organiser's right to change one calendar's events: ``editor``, or ``owner``, who may
+    also grant and withdraw that calendar's rights."""
+
+    __tablename__ = "calendar_members"
+    __table_args__ = (CheckConstraint("role IN ('editor', 'owner')", name="role"),)
+
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organisers.id", ondelete="CASCADE"), primary_key=True
+    )
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("calendars.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="editor")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organiser: Mapped[Organiser] = relationship(back_populates="memberships")
+    calendar: Mapped[Calendar] = relationship(back_populates="members")
+
+
+api_token_calendars = Table(
+    "api_token_calendars",
+    db.metadata,
+    Column("token_id", ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("calendar_id", ForeignKey("calendars.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined,misc]
-    """A named bearer token; only its SHA-256 is kept, the secret is shown once."""
+    """A named bearer token; only its SHA-256 is kept, the secret is shown once.
+
+    ``scope`` is ``read`` (drafts may be read) or ``write``; ``calendars``, when not empty,
+    narrows writes to those calendars; ``expires`` (null: never) ends it.  A token never does
+    more than its organiser may at the time of each request.
+    """
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"))
@@ -248,8 +297,13 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(8), default="write", server_default="write")
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organiser: Mapped[Organiser] = relationship(back_populates="tokens")
+    calendars: Mapped[list[Calendar]] = relationship(
+        secondary=api_token_calendars, order_by="Calendar.slug"
+    )
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
@@ -271,7 +325,8 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class SignInAttempt(db.Model):  # type: ignore[name-defined,misc]
-    """A failed sign-in, kept briefly: throttling must hold across workers, so it lives here."""
+    """A sign-in attempt, kept briefly: throttling must hold across workers, so it lives here
+    (``store.throttle``)."""
 
     __tablename__ = "sign_in_attempts"
 

@@ -1,7 +1,9 @@
 """Changes to calendars and events: validate through ``rules``, write, flush — never commit.
 
 Every change bumps its calendar's ``version`` (feeds get a new ETag on every worker at once)
-and leaves an audit entry.  The caller (a view, a command) commits once, or rolls back.
+and leaves an audit entry.  The caller (a view, a command) commits once, or rolls back.  Every
+change is first checked against the actor's rights (``permissions``): an organiser changes only
+the calendars they were granted, ``Forbidden`` otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
+from calendar_service.store import permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
@@ -63,6 +66,7 @@ def find_event(uid: str) -> Event | None:
 
 def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -> Calendar:
     """Validate and add a calendar (docs/contract.md: slug, name, description?, timezone?)."""
+    permissions.require_admin(actor, "create calendars")
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
@@ -106,9 +110,20 @@ def category_for(calendar: Calendar, slug: str) -> Category:
 
 # Events ---------------------------------------------------------------------------------------
 
+def _require_named_calendar(data: Mapping[str, Any], actor: Actor) -> None:
+    """Refuse a change aimed at an existing calendar the actor may not change, before the rest
+    of the fields are looked at (an unknown calendar is left to validation: a field error)."""
+    slug = data.get("calendar") if isinstance(data, Mapping) else None
+    calendar = find_calendar(slug) if isinstance(slug, str) else None
+    if calendar is not None:
+        permissions.require_edit(actor, calendar)
+
+
 def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
-    """Validate an EVENT and add it; raises ValidationError or Conflict."""
+    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden."""
+    _require_named_calendar(data, actor)
     values = validate_event(data, find_calendar=find_calendar)
+    permissions.require_edit(actor, values.calendar)
     if values.uid is not None and find_event(values.uid) is not None:
         raise Conflict(f"An event with uid {values.uid!r} exists already.",
                        errors={"uid": "is taken"})
@@ -125,12 +140,16 @@ def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
 
 
 def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
-    """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change."""
+    """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change.
+    Both the event's calendar and one it moves to must be the actor's to change."""
+    permissions.require_edit(actor, event.calendar)
+    _require_named_calendar(data, actor)
     if isinstance(data, Mapping) and ("start" in data or "all_day" in data or "timezone" in data):
         data = _carry_exceptions(event, data)
     overrides = _overrides_for(event, data)
     values = validate_event(data, existing=event, find_calendar=find_calendar,
                             overrides=overrides)
+    permissions.require_edit(actor, values.calendar)
     before = _snapshot(event)
     old_calendar = event.calendar
     _apply(event, values)
@@ -152,6 +171,7 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
 
 def delete_event(event: Event, actor: Actor) -> None:
     calendar = event.calendar
+    permissions.require_edit(actor, calendar)
     audit(actor, "delete", "event", event.uid, calendar, title=event.title)
     db.session.delete(event)
     calendar.touch()
@@ -264,6 +284,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
                  actor: Actor) -> Override:
     """Move, retitle or cancel one occurrence (docs/contract.md: PUT
     …/occurrences/<recurrence_id>)."""
+    permissions.require_edit(actor, event.calendar)
     values = validate_override(event, recurrence_id, data)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
@@ -284,6 +305,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
 
 def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
     """Restore one occurrence to the series (docs/contract.md: DELETE …/occurrences/<id>)."""
+    permissions.require_edit(actor, event.calendar)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
     if row is not None:

@@ -1,14 +1,26 @@
 """Brute-force throttling of sign-in, kept in the database so it holds across workers.
 
-A failed sign-in leaves two rows in ``sign_in_attempts``: one keyed by e-mail and client address
-(guessing one account's password) and one by address alone (trying many accounts).  While either
-key has too many failures inside the window, sign-in is refused before the password is checked.
+Every sign-in attempt first writes two rows to ``sign_in_attempts`` and commits them: one keyed
+by e-mail and client address (guessing one account's password) and one by the address alone
+(trying many accounts).  Only then does it count the rows of each key inside the window, its own
+included, and only an attempt whose counts are within the limits goes on to the password check.
+
+Counting after committing is what makes the limit hold for attempts made in parallel: the i-th
+attempt to commit sees at least i rows (those before it and its own), so at most ``limit`` of any
+number of simultaneous attempts see a count within the limit.  An attempt refused here deletes
+its own rows again, so refused attempts never extend a block: only checked passwords count.  A
+failed check leaves its rows, a correct one clears the account's failures from that address.
+
+The window slides: each failure stops counting ``window`` after it was made, so a block ends by
+itself (the answer says when), and a persistent guesser gets ``limit`` guesses per window.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete, func, select
 
@@ -21,9 +33,39 @@ PER_ADDRESS = 30  # failures per address, whatever the e-mail, inside WINDOW
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How many failures a key may have inside the sliding window."""
+
+    window: timedelta = WINDOW
+    per_account: int = PER_ACCOUNT
+    per_address: int = PER_ADDRESS
+
+
+@dataclass(frozen=True)
 class Keys:
     account: str
     address: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt the throttle let through to the password check; its committed rows."""
+
+    keys: Keys
+    account_row: int
+    address_row: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """An attempt refused before any password was checked: which limit, and for how long."""
+
+    scope: Literal["account", "address"]
+    wait: timedelta
+
+    @property
+    def seconds(self) -> int:
+        return max(1, math.ceil(self.wait.total_seconds()))
 
 
 def keys_for(email: str, address: str | None) -> Keys:
@@ -32,33 +74,73 @@ def keys_for(email: str, address: str | None) -> Keys:
                 address=f"address:{address}")
 
 
-def _failures(key: str) -> int:
-    since = utcnow() - WINDOW
-    count = db.session.scalar(
-        select(func.count()).select_from(SignInAttempt)
-        .where(SignInAttempt.key == key, SignInAttempt.at >= since)
-    )
-    return int(count or 0)
-
-
-def is_throttled(keys: Keys) -> bool:
-    """Whether this e-mail from this address (or this address at all) must wait."""
-    return _failures(keys.account) >= PER_ACCOUNT or _failures(keys.address) >= PER_ADDRESS
-
-
-def record_failure(keys: Keys) -> None:
-    """Count one failed attempt, and forget attempts older than the window; flush only."""
+def begin(keys: Keys, limits: Limits) -> Attempt | Block:
+    """Record an attempt and commit it, then count: an ``Attempt`` may check one password, a
+    ``Block`` may not (its rows are gone again).  Commits the session either way."""
     now = utcnow()
-    db.session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - WINDOW))
-    db.session.add_all([SignInAttempt(key=keys.account, at=now),
-                        SignInAttempt(key=keys.address, at=now)])
+    db.session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - limits.window))
+    account = SignInAttempt(key=keys.account, at=now)
+    address = SignInAttempt(key=keys.address, at=now)
+    db.session.add_all([account, address])
+    db.session.flush()
+    account_id, address_id = account.id, address.id
+    db.session.commit()
+    since = utcnow() - limits.window
+    blocks = [
+        block for block in (
+            _over(keys.address, limits.per_address, "address", address_id, since, limits),
+            _over(keys.account, limits.per_account, "account", account_id, since, limits),
+        ) if block is not None
+    ]
+    if not blocks:
+        return Attempt(keys, account_id, address_id)
+    db.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.id.in_((account_id, address_id))))
+    db.session.commit()
+    # The address-wide block says the most (another account will not help either); the wait is
+    # the longest of those that apply.
+    return Block(blocks[0].scope, max(block.wait for block in blocks))
+
+
+def _over(key: str, limit: int, scope: Literal["account", "address"], own: int,
+          since: datetime, limits: Limits) -> Block | None:
+    """A block when ``key`` has more than ``limit`` attempts in the window (``own`` included)."""
+    count = int(db.session.scalar(
+        select(func.count()).select_from(SignInAttempt)
+        .where(SignInAttempt.key == key, SignInAttempt.at >= since)) or 0)
+    if count <= limit:
+        return None
+    # Without its own row the key has count - 1; the next attempt fits once count - limit of
+    # them have left the window, so the wait ends when the (count - limit)-th oldest does.
+    oldest = db.session.scalar(
+        select(SignInAttempt.at)
+        .where(SignInAttempt.key == key, SignInAttempt.at >= since, SignInAttempt.id != own)
+        .order_by(SignInAttempt.at, SignInAttempt.id)
+        .offset(count - limit - 1).limit(1))
+    wait = (oldest + limits.window - utcnow()) if oldest is not None else limits.window
+    return Block(scope, max(wait, timedelta(seconds=1)))
+
+
+def succeeded(attempt: Attempt) -> None:
+    """A correct password clears that account's failures from this address (up to this
+    attempt), and the attempt itself was no failure; flush only."""
+    db.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.key == attempt.keys.account, SignInAttempt.id <= attempt.account_row))
+    db.session.execute(delete(SignInAttempt).where(SignInAttempt.id == attempt.address_row))
     db.session.flush()
 
 
-def record_success(keys: Keys) -> None:
-    """A correct password clears that account's failures from this address."""
-    db.session.execute(delete(SignInAttempt).where(SignInAttempt.key == keys.account))
+def wait_text(block: Block) -> str:
+    """"45 seconds", "1 minute", "15 minutes": the wait rounded up, in the larger unit past 90 s."""
+    seconds = block.seconds
+    if seconds <= 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def minutes_to_wait() -> int:
-    return int(WINDOW.total_seconds() // 60)
+def message(block: Block) -> str:
+    """What the sign-in page says: which limit applies and how long to wait."""
+    who = "for this account from your address" if block.scope == "account" \
+        else "from your address"
+    return f"Too many failed sign-ins {who}. Wait {wait_text(block)}, then try again."

@@ -18,9 +18,10 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 from werkzeug.exceptions import Conflict as HTTPConflict
+from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from calendar_service.store.errors import Conflict, NotFound, ValidationError
+from calendar_service.store.errors import Conflict, Forbidden, NotFound, ValidationError
 
 PROBLEM_TYPES = {
     400: "bad-request",
@@ -130,6 +131,11 @@ def _not_found(error: NotFound) -> Response | tuple[str, int]:
     return _http_error(HTTPNotFound(error.detail))
 
 
+def _forbidden(error: Forbidden) -> Response | tuple[str, int]:
+    _rollback_quietly()
+    return _http_error(HTTPForbidden(error.detail))
+
+
 def _conflict(error: Conflict) -> Response | tuple[str, int]:
     if _wants_problem():
         return problem(409, error.detail, errors=error.errors)
@@ -185,6 +191,7 @@ _ERROR_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Response | tuple[s
     (ApiError, _api_error),
     (ValidationError, _validation_error),
     (NotFound, _not_found),
+    (Forbidden, _forbidden),
     (Conflict, _conflict),
     (HTTPException, _http_error),
     (DataError, _data_error),

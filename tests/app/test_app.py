@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from calendar_service import create_app
 from calendar_service.store.db import db
@@ -99,7 +101,8 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"calendars", "events", "overrides", "organisers", "api_tokens",
-            "audit_entries", "categories", "event_categories"} <= tables
+            "audit_entries", "categories", "event_categories", "calendar_members",
+            "api_token_calendars"} <= tables
 
 
 def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
@@ -160,3 +163,80 @@ def test_trusted_hosts_keep_foreign_hosts_out_of_links(
         assert client.get(path, headers={"Host": "evil.example"}).status_code == 400
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a new PostgreSQL database beside the suite's when
+    CALENDAR_TEST_DATABASE_URL is set (dropped afterwards)."""
+    base = os.environ.get("CALENDAR_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    name = f"calendar_migration_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migration_0003_keeps_what_existing_organisers_could_do_and_downgrades(
+    empty_database_url: str,
+) -> None:
+    """Upgrading a 0002 database: every non-admin organiser becomes an editor of every
+    calendar, tokens keep writing and never expire; downgrading takes it all away again and
+    keeps every other row."""
+    from flask_migrate import downgrade, upgrade
+
+    url = empty_database_url
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            for number, (email, admin) in enumerate(
+                    (("ada@example.org", False), ("grace@example.org", True),
+                     ("lin@example.org", False)), start=1):
+                connection.execute(text(
+                    "INSERT INTO organisers (id, email, name, is_admin, active, created) "
+                    "VALUES (:id, :email, '', :admin, true, '2026-01-01 00:00:00')"),
+                    {"id": number, "email": email, "admin": admin})
+            for number, slug in enumerate(("turing-roche", "book-dash"), start=1):
+                connection.execute(text(
+                    "INSERT INTO calendars (id, slug, name, description, timezone, version, "
+                    "created, changed) VALUES (:id, :slug, :slug, '', 'Europe/London', 1, "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"), {"id": number, "slug": slug})
+            connection.execute(text(
+                "INSERT INTO api_tokens (organiser_id, name, token_hash, prefix, created) "
+                "VALUES (1, 'old', :hash, 'cal_abcdef', '2026-01-01 00:00:00')"),
+                {"hash": "0" * 64})
+        upgrade()
+        with db.engine.connect() as connection:
+            members = sorted(tuple(row) for row in connection.execute(text(
+                "SELECT o.email, c.slug, m.role FROM calendar_members m "
+                "JOIN organisers o ON o.id = m.organiser_id "
+                "JOIN calendars c ON c.id = m.calendar_id")))
+            token = tuple(connection.execute(text(
+                "SELECT scope, expires FROM api_tokens")).one())
+            generations = set(connection.execute(text(
+                "SELECT session_generation FROM organisers")).scalars())
+        downgrade(revision="0002")
+        with db.engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            token_columns = {column["name"] for column in
+                             inspect(connection).get_columns("api_tokens")}
+            kept = connection.execute(text("SELECT count(*) FROM api_tokens")).scalar()
+        db.engine.dispose()
+    assert members == [("ada@example.org", "book-dash", "editor"),
+                       ("ada@example.org", "turing-roche", "editor"),
+                       ("lin@example.org", "book-dash", "editor"),
+                       ("lin@example.org", "turing-roche", "editor")]
+    assert token == ("write", None)
+    assert generations == {1}
+    assert not {"calendar_members", "api_token_calendars"} & tables
+    assert not {"scope", "expires"} & token_columns
+    assert kept == 1

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from calendar_service.store import accounts, operations
+from calendar_service.store import accounts, operations, permissions
 from calendar_service.store.db import db
 from tests.browser.server import CHROMIUM, serving
 from tests.browser.server import CHROMIUM_ARGS as ARGS
@@ -52,9 +52,10 @@ def label(day: date) -> str:
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
     with app.app_context():
-        operations.create_calendar({"slug": "turing", "name": "Turing events"}, "test",
-                                   default_tz="Europe/London")
-        accounts.create_organiser("ada@example.org", PASSWORD)
+        calendar = operations.create_calendar({"slug": "turing", "name": "Turing events"},
+                                              "test", default_tz="Europe/London")
+        ada = accounts.create_organiser("ada@example.org", PASSWORD)
+        permissions.grant(ada, calendar, "editor", "test")
         db.session.commit()
     with serving(app) as base_url:
         yield base_url
