@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +83,10 @@ def moments(draw: st.DrawFn) -> datetime:
     return datetime(day.year, day.month, day.day, minute // 60, minute % 60)  # noqa: DTZ001
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[
+@pytest.mark.slow
+# A fixed sequence of examples (derandomize), so every run costs the same and checks the same.
+@settings(max_examples=100, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(rrule_text(), plausible_rrule_text()), start=moments(),
        hours=st.integers(0, 24 * 800), tzid=st.sampled_from(ZONES), all_day=st.booleans(),
