@@ -181,6 +181,8 @@ def import_ics_command(file: str, slug: str) -> None:
             click.echo(f"{label}: {uid}")
     for skipped in result.skipped:
         click.echo(f"skipped: {skipped.what}: {skipped.reason}")
+    for note in result.notes:
+        click.echo(f"note: {note.what}: {note.reason}")
     click.echo(f"{calendar.slug}: {result.summary()}")
 
 

@@ -35,6 +35,7 @@ from calendar_service.store.occurrences import override_of, series_of
 from calendar_service.store.validation import (
     CALENDAR_FIELDS,
     EventValues,
+    OverrideValues,
     check_fields,
     has_control_characters,
     validate_event,
@@ -270,16 +271,81 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
     if row is None:
         row = Override(recurrence_id=key)
         event.overrides.append(row)
+    _fill_override(row, values, sequence=event.sequence + 1)
+    _occurrence_changed(event)
+    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
+          f"{event.uid} {key}", event.calendar, recurrence_id=key)
+    return row
+
+
+def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
+                      actor: Actor) -> bool:
+    """Make the event's overrides exactly ``wanted`` (recurrence id text → the body
+    ``set_override`` takes), for an import: each one checked as ``set_override`` checks it,
+    rows that already say the same left alone, and the series rebuilt, checked and given a new
+    version once for all of them rather than once each.  Its cost follows the number of
+    overrides, where calling ``set_override`` for each would grow with their square.  EXDATEs
+    are left as they are (the import sets them from the file).  Raises NotFound for a
+    recurrence id the series does not generate, ValidationError for a bad body; returns whether
+    anything changed."""
+    series = series_of(event)
+    rows = {row.recurrence_id: row for row in event.overrides}
+    kept = [row for row in event.overrides if row.recurrence_id in wanted]
+    changed = len(kept) != len(rows)
+    for key in sorted(set(rows) - set(wanted)):
+        audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
+              recurrence_id=key)
+    new_rows: list[Override] = []
+    for key, body in sorted(wanted.items()):
+        moment = _generated(event, series, key)
+        values = validate_override(event, moment, body)
+        row = rows.get(key)
+        if row is not None and _says(row, values):
+            continue
+        if row is None:
+            row = Override(recurrence_id=format_moment(moment))
+            new_rows.append(row)
+        _fill_override(row, values, sequence=event.sequence + 1)
+        changed = True
+        audit(actor, "cancel" if row.cancelled else "override", "occurrence",
+              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id)
+    if changed:
+        event.overrides = sorted(kept + new_rows, key=lambda row: row.recurrence_id)
+        _occurrence_changed(event)
+    return changed
+
+
+def _generated(event: Event, series: rules.Series, text: str) -> rules.Moment:
+    """``parse_recurrence_id`` against a series built once by the caller."""
+    try:
+        value = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
+    except MomentError:
+        raise NotFound(f"This series has no occurrence at {text[:40]}.") from None
+    if not rules.generates(series, value):
+        raise NotFound(f"This series has no occurrence at {text[:40]}.")
+    return value
+
+
+def _says(row: Override, values: OverrideValues) -> bool:
+    """Whether a stored override already says what ``values`` say (two cancellations are the
+    same whatever else they carry)."""
+    if row.cancelled != values.cancelled:
+        return False
+    if row.cancelled:
+        return True
+    start = None if values.start is None else to_column(values.start)
+    end = None if values.end is None else to_column(values.end)
+    return (row.start_local, row.end_local, row.title, row.location, row.description) == (
+        start, end, values.title, values.location, values.description)
+
+
+def _fill_override(row: Override, values: OverrideValues, *, sequence: int) -> None:
     row.cancelled = values.cancelled
     row.start_local = None if values.start is None else to_column(values.start)
     row.end_local = None if values.end is None else to_column(values.end)
     row.title, row.location, row.description = values.title, values.location, values.description
     row.updated = utcnow()
-    row.sequence = event.sequence + 1
-    _occurrence_changed(event)
-    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-          f"{event.uid} {key}", event.calendar, recurrence_id=key)
-    return row
+    row.sequence = sequence
 
 
 def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
