@@ -5,10 +5,12 @@ than duplicates.  RRULE, RDATE, EXDATE and RECURRENCE-ID overrides survive; a ST
 override cancels its occurrence.  Times are converted from the file's TZIDs (IANA, Windows names
 and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event's zone.
 
-It works in two phases so that an import is all or nothing: first every VEVENT is read and
-checked (what cannot be imported is *skipped*, with the reason), then the planned changes are
-written through ``operations``.  A file that cannot be read at all raises ``IcsImportError`` and
-changes nothing; the caller commits once or rolls back.  Every step costs in proportion to the
+Each series is first read and checked (what cannot be imported is *skipped*, with the reason),
+then the planned changes are written through ``operations``.  A file that cannot be read at all
+raises ``IcsImportError`` and changes nothing.  By default the caller commits once or rolls back,
+so an import is all or nothing; on SQLite the callers pass a ``batch_size`` so that a large
+import commits every few events and does not hold the database's one write lock for minutes
+(then it is not atomic for readers: see ``import_ics``).  Every step costs in proportion to the
 file: categories and overrides are kept in sets and dicts, never rescanned lists.
 """
 
@@ -26,6 +28,7 @@ import icalendar
 import rules
 from calendar_service.store import operations
 from calendar_service.store.audit import Actor, audit
+from calendar_service.store.db import db
 from calendar_service.store.errors import StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
@@ -41,7 +44,14 @@ _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
 
 class IcsImportError(ValueError):
-    """The file as a whole cannot be imported; the message says why, in one line."""
+    """The file as a whole cannot be imported; the message says why, in one line.
+
+    ``saved`` is what the committed batches of a batched import had saved before it stopped
+    (None when nothing was: the caller rolls back the rest)."""
+
+    def __init__(self, message: str, saved: ImportResult | None = None) -> None:
+        super().__init__(message)
+        self.saved = saved
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,13 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # Transactions the events were written in: more than one when the import was batched, and
+    # then it was not all or nothing for readers (see ``import_ics``).
+    transactions: int = 1
+
+    def copy(self) -> ImportResult:
+        return ImportResult(list(self.created), list(self.updated), list(self.unchanged),
+                            list(self.skipped), list(self.notes), self.transactions)
 
     def summary(self) -> str:
         return (f"{len(self.created)} created, {len(self.updated)} updated, "
@@ -114,23 +131,57 @@ def _printable(text: object) -> str:
     return without_control_characters(str(text), "?")[:200]
 
 
+def batch_size_for(configured: int) -> int:
+    """How many events an import writes per transaction on this database: ``configured``
+    (IMPORT_BATCH_EVENTS) on SQLite, where a transaction that writes holds the one write lock
+    of the whole database and every other write, sign-in and token use waits for it; 0 (one
+    transaction, all or nothing) on PostgreSQL, whose row locks hold up only writes to the
+    same calendar."""
+    return max(0, configured) if db.engine.dialect.name == "sqlite" else 0
+
+
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
-               source: str = "") -> ImportResult:
+               source: str = "", batch_size: int = 0) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
-    ``source`` (the file's name); flush only (the caller commits)."""
+    ``source`` (the file's name).
+
+    With ``batch_size`` 0 it only flushes, and the caller commits once (all or nothing).  With
+    ``batch_size`` N it commits after every N series (planned just before they are written,
+    so the write lock is free while the next batch is read and checked), and the caller
+    commits the last batch: others' writes get in between batches, but a reader meanwhile
+    sees part of the file, and an error stops the import with the earlier batches kept
+    (``IcsImportError.saved``).  The result says how many transactions it took and, when more
+    than one, notes it."""
     parsed = read_calendar(data, max_bytes=max_bytes)
     result = ImportResult()
     masters, overrides = _components(parsed, result)
-    plans = []
-    for uid, component in masters.items():
-        try:
-            plans.append(_plan(uid, component, overrides.get(uid, []), calendar))
-        except _Skip as skip:
-            result.skipped.append(Skipped(uid, skip.reason))
-    for plan in plans:
-        _apply(plan, actor, result)
+    uids = list(masters)
+    step = batch_size if batch_size > 0 else max(1, len(uids))
+    batches = [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
+    saved: ImportResult | None = None
+    for number, batch in enumerate(batches):
+        if number:
+            db.session.commit()  # lets other writers in; the caller commits the last batch
+            saved = result.copy()
+        plans = []
+        for uid in batch:
+            try:
+                plans.append(_plan(uid, masters[uid], overrides.get(uid, []), calendar))
+            except _Skip as skip:
+                result.skipped.append(Skipped(uid, skip.reason))
+        for plan in plans:
+            try:
+                _apply(plan, actor, result)
+            except IcsImportError as error:
+                error.saved = saved
+                raise
+    result.transactions = len(batches)
+    if len(batches) > 1:
+        result.notes.append(Note(source[-80:] or "the file", (
+            f"written in {len(batches)} steps of at most {step} events so that others could "
+            "save changes meanwhile; until the last step, readers saw only part of it")))
     audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
-          summary=result.summary())
+          summary=result.summary(), transactions=len(batches))
     return result
 
 
@@ -390,7 +441,8 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
 
 
 def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
-    """Write one planned series; an error here aborts the whole import (nothing is kept)."""
+    """Write one planned series; an error here stops the import (the caller rolls back what
+    was not committed)."""
     try:
         if plan.existing is None:
             event = operations.create_event(plan.data, actor)
