@@ -7,7 +7,7 @@ and leaves an audit entry.  The caller (a view, a command) commits once, or roll
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -97,12 +97,34 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
 
 def category_for(calendar: Calendar, slug: str) -> Category:
     """The calendar's category with this slug, made on first use with a readable name."""
-    for category in calendar.categories:
-        if category.slug == slug:
-            return category
-    category = Category(slug=slug, name=slug.replace("-", " ").title())
-    calendar.categories.append(category)
-    return category
+    return categories_for(calendar, [slug])[0]
+
+
+def categories_for(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
+    """The calendar's categories with these (distinct) slugs, in their order, each made on first
+    use with a readable name.
+
+    Found by one indexed query (and among the session's unflushed ones), never by reading the
+    calendar's whole list of categories: that list grows with every import, and scanning it
+    for each category of each event made an import's cost grow with the square of its size.
+    """
+    if not slugs:
+        return []
+    found: dict[str, Category] = {
+        item.slug: item for item in db.session.new
+        if isinstance(item, Category) and item.calendar is calendar and item.slug in slugs}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing and calendar.id is not None:
+        with db.session.no_autoflush:  # never flush a half-changed event from here
+            found.update((item.slug, item) for item in db.session.scalars(
+                select(Category).where(Category.calendar_id == calendar.id,
+                                       Category.slug.in_(missing))))
+    for slug in slugs:
+        if slug not in found:
+            found[slug] = Category(slug=slug, name=slug.replace("-", " ").title(),
+                                   calendar=calendar)
+            db.session.add(found[slug])
+    return [found[slug] for slug in slugs]
 
 
 # Events ---------------------------------------------------------------------------------------
@@ -174,7 +196,7 @@ def _apply(event: Event, values: EventValues) -> None:
     event.exdates = [format_moment(value) for value in values.exdates]
     event.status = values.status
     event.published = values.published
-    event.categories = [category_for(values.calendar, slug) for slug in values.categories]
+    event.categories = categories_for(values.calendar, values.categories)
     assert values.series is not None
     event.recurrence_text = rules.describe(values.series)
     event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
