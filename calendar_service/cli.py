@@ -231,7 +231,7 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 @commit_or_explain
 def import_ics_command(file: str, slug: str) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
-    from calendar_service.ical.reader import IcsImportError, import_ics
+    from calendar_service.ical.reader import IcsImportError, batch_size_for, import_ics
     from calendar_service.store.operations import find_calendar
 
     calendar = find_calendar(slug)
@@ -243,16 +243,24 @@ def import_ics_command(file: str, slug: str) -> None:
             data = handle.read(limit + 1)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
+    batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
     try:
-        result = import_ics(data, calendar, "cli", max_bytes=limit, source=file)
+        result = import_ics(data, calendar, "cli", max_bytes=limit, source=file,
+                            batch_size=batch)
     except IcsImportError as error:
         db.session.rollback()
-        raise click.ClickException(f"{file}: nothing imported: {error}") from None
+        if error.saved is None:
+            raise click.ClickException(f"{file}: nothing imported: {error}") from None
+        raise click.ClickException(
+            f"{file}: the import stopped part-way: {error}; earlier steps saved "
+            f"{error.saved.summary()} (importing the file again completes it)") from None
     for label, uids in (("created", result.created), ("updated", result.updated)):
         for uid in uids:
             click.echo(f"{label}: {uid}")
     for skipped in result.skipped:
         click.echo(f"skipped: {skipped.what}: {skipped.reason}")
+    for note in result.notes:
+        click.echo(f"note: {note.what}: {note.reason}")
     click.echo(f"{calendar.slug}: {result.summary()}")
 
 

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_CONTENT_LENGTH": 1024 * 1024,
     # Upload limit of an .ics import, in the organiser UI and the CLI.
     "IMPORT_MAX_BYTES": 4 * 1024 * 1024,
+    # Events an import writes per transaction on SQLite (0: one transaction, all or nothing),
+    # so that others' writes and sign-ins get the database's one write lock in between.
+    "IMPORT_BATCH_EVENTS": 100,
     # Default agenda span in days (docs/contract.md: 8 weeks).
     "AGENDA_DAYS": 56,
     # Most occurrences one event contributes to one API answer before "truncated": true.
@@ -79,6 +82,8 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         # only ever built from these when CALENDAR_BASE_URL is not set.
         settings["TRUSTED_HOSTS"] = [host.strip() for host in
                                      env["CALENDAR_TRUSTED_HOSTS"].split(",") if host.strip()]
+    if env.get("CALENDAR_IMPORT_BATCH_EVENTS"):
+        settings["IMPORT_BATCH_EVENTS"] = int(env["CALENDAR_IMPORT_BATCH_EVENTS"])
     if env.get("CALENDAR_SECURE_COOKIES", "").lower() in _TRUE:
         settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
     if test_config:

@@ -23,6 +23,11 @@ from calendar_service.store.validation import (
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 
+# Page sizes of the list answers, as api.read applies them (default, most).
+EVENTS_PAGE = (100, 1000)
+CALENDARS_PAGE = (50, 200)
+LISTED_CATEGORIES = 100
+
 
 _SLUG = {"type": "string", "pattern": SLUG_PATTERN}
 
@@ -167,12 +172,16 @@ def _schemas(limit: int) -> dict[str, Any]:
                 "agenda_url": {"type": "string", "format": "uri"},
                 "next_url": {"type": "string", "format": "uri",
                              "description": "Redirects to the next occurrence's page."},
-                "categories": {"type": "array", "items": {
+                "categories": {"type": "array", "maxItems": LISTED_CATEGORIES, "items": {
                     "type": "object",
                     "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
                                    "feed_url": {"type": "string", "format": "uri"},
                                    "subscribe": _ref("Subscribe")},
-                }},
+                }, "description": f"The calendar's first {LISTED_CATEGORIES} categories by "
+                                  "slug."},
+                "categories_truncated": {"type": "boolean", "description": "True when the "
+                                         f"calendar has more than {LISTED_CATEGORIES} "
+                                         "categories and the rest were left out."},
             },
         },
         "Occurrences": {
@@ -213,6 +222,33 @@ def _parameters() -> dict[str, Any]:
     }
 
 
+def _page_parameters(sizes: tuple[int, int], what: str, order: str) -> list[dict[str, Any]]:
+    default, most = sizes
+    return [
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": most, "default": default},
+         "description": f"{what.capitalize()} per page: {default} by default, at most {most}; "
+                        "anything else is a 422."},
+        {"name": "after", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": f"The {order} of the previous page's last {what[:-1]} (exclusive): "
+                        "follow `next` rather than building it."},
+    ]
+
+
+def _page_of(name: str, item: str, what: str, order: str, sizes: tuple[int, int]
+             ) -> dict[str, Any]:
+    """A 200 answer holding one page of a list, with its ``next`` link and Link header."""
+    answer = _json({"type": "object", "required": [name, "next"], "properties": {
+        name: {"type": "array", "items": _ref(item), "maxItems": sizes[1]},
+        "next": {"type": ["string", "null"], "format": "uri",
+                 "description": f"The next page of {what} (the same query, `after` moved "
+                                "on), or null on the last page."}}},
+        f"One page of {what} in {order} order; every {what[:-1]} is on exactly one page.")
+    answer["headers"] = {"Link": {"schema": {"type": "string"}, "description":
+                                  '`<next>; rel="next"` when there is a next page.'}}
+    return answer
+
+
 def _bound(name: str, max_days: int) -> dict[str, Any]:
     return {
         "name": name, "in": "query", "required": True,
@@ -247,7 +283,10 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
                            "application/problem+json. A valid token on a read also shows "
                            f"drafts. One occurrences answer lists at most {limit} occurrences "
                            f"per event and {max_total} in all, and says `truncated` when it "
-                           "cut any.",
+                           "cut any. Lists of events and calendars come a page at a time: "
+                           "`limit` sets the page size (documented per route), and the "
+                           "answer's `next` (also a `Link: <…>; rel=\"next\"` header) is the "
+                           "address of the following page, null on the last.",
         },
         "servers": [{"url": server}],
         "components": {
@@ -258,10 +297,12 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
         "paths": {
             "/calendars": {
                 "get": {
-                    "operationId": "listCalendars", "summary": "Every calendar",
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "calendars": {"type": "array", "items": _ref("Calendar")}}},
-                        "Calendars with feeds and subscribe links.")},
+                    "operationId": "listCalendars",
+                    "summary": "Calendars by slug, a page at a time",
+                    "parameters": _page_parameters(CALENDARS_PAGE, "calendars", "slug"),
+                    "responses": {"200": _page_of("calendars", "Calendar", "calendars", "slug",
+                                                  CALENDARS_PAGE),
+                                  **_problems(422)},
                 },
                 "post": {
                     "operationId": "createCalendar", "summary": "Add a calendar (admins)",
@@ -279,11 +320,14 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
             },
             "/events": {
                 "get": {
-                    "operationId": "listEvents", "summary": "Events (series)",
-                    "security": optional_token, "parameters": [calendar, category],
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "events": {"type": "array", "items": _ref("Event")}}}, "Events."),
-                        **_problems(401, 404)},
+                    "operationId": "listEvents",
+                    "summary": "Events (series) by uid, a page at a time",
+                    "security": optional_token,
+                    "parameters": [calendar, category,
+                                   *_page_parameters(EVENTS_PAGE, "events", "uid")],
+                    "responses": {"200": _page_of("events", "Event", "events", "uid",
+                                                  EVENTS_PAGE),
+                                  **_problems(401, 404, 422)},
                 },
                 "post": {
                     "operationId": "createEvent", "summary": "Add an event or series",

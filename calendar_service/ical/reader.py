@@ -7,16 +7,19 @@ and the file's own VTIMEZONEs, as icalendar resolves them) or UTC into the event
 file whose own VTIMEZONEs are over the budget of ``zone_budget`` (observances that repeat more
 often than yearly, too many clock changes) is refused before any time in it is read.
 
-It works in two phases so that an import is all or nothing: first every VEVENT is read and
-checked (what cannot be imported is *skipped*, with the reason), then the planned changes are
-written through ``operations``.  A file that cannot be read at all raises ``IcsImportError`` and
-changes nothing; the caller commits once or rolls back.
+Each series is first read and checked (what cannot be imported is *skipped*, with the reason),
+then the planned changes are written through ``operations``.  A file that cannot be read at all
+raises ``IcsImportError`` and changes nothing.  By default the caller commits once or rolls back,
+so an import is all or nothing; on SQLite the callers pass a ``batch_size`` so that a large
+import commits every few events and does not hold the database's one write lock for minutes
+(then it is not atomic for readers: see ``import_ics``).  Every step costs in proportion to the
+file: categories and overrides are kept in sets and dicts, never rescanned lists.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,10 +31,10 @@ import rules
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.store import operations, permissions
 from calendar_service.store.audit import Actor, audit
+from calendar_service.store.db import db
 from calendar_service.store.errors import StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import YEARS_MESSAGE, format_moment, in_years
-from calendar_service.store.occurrences import series_of
 from calendar_service.store.validation import (
     MAX_CATEGORIES,
     validate_event,
@@ -45,7 +48,14 @@ _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
 
 class IcsImportError(ValueError):
-    """The file as a whole cannot be imported; the message says why, in one line."""
+    """The file as a whole cannot be imported; the message says why, in one line.
+
+    ``saved`` is what the committed batches of a batched import had saved before it stopped
+    (None when nothing was: the caller rolls back the rest)."""
+
+    def __init__(self, message: str, saved: ImportResult | None = None) -> None:
+        super().__init__(message)
+        self.saved = saved
 
 
 @dataclass(frozen=True)
@@ -58,14 +68,28 @@ class Skipped:
         object.__setattr__(self, "reason", _printable(self.reason))
 
 
+@dataclass(frozen=True)
+class Note(Skipped):
+    """Something imported other than the file says (``reason`` says how), not skipped."""
+
+
 @dataclass
 class ImportResult:
-    """What an import did: uids created, updated, unchanged, and what it skipped and why."""
+    """What an import did: uids created, updated, unchanged, what it skipped and why, and notes
+    on what it imported otherwise than the file says."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    # Transactions the events were written in: more than one when the import was batched, and
+    # then it was not all or nothing for readers (see ``import_ics``).
+    transactions: int = 1
+
+    def copy(self) -> ImportResult:
+        return ImportResult(list(self.created), list(self.updated), list(self.unchanged),
+                            list(self.skipped), list(self.notes), self.transactions)
 
     def summary(self) -> str:
         return (f"{len(self.created)} created, {len(self.updated)} updated, "
@@ -84,6 +108,7 @@ class _Plan:
     data: dict[str, Any]
     overrides: dict[str, dict[str, Any]]  # recurrence id text → set_override body
     existing: Event | None
+    notes: list[Note] = field(default_factory=list)
 
 
 def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
@@ -114,14 +139,66 @@ def _printable(text: object) -> str:
     return without_control_characters(str(text), "?")[:200]
 
 
+def batch_size_for(configured: int) -> int:
+    """How many events an import writes per transaction on this database: ``configured``
+    (IMPORT_BATCH_EVENTS) on SQLite, where a transaction that writes holds the one write lock
+    of the whole database and every other write, sign-in and token use waits for it; 0 (one
+    transaction, all or nothing) on PostgreSQL, whose row locks hold up only writes to the
+    same calendar."""
+    return max(0, configured) if db.engine.dialect.name == "sqlite" else 0
+
+
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
-               source: str = "") -> ImportResult:
+               source: str = "", batch_size: int = 0) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
-    ``source`` (the file's name); flush only (the caller commits).  Raises ``Forbidden`` when
-    the actor may not change the calendar."""
+    ``source`` (the file's name).  Raises ``Forbidden`` when the actor may not change the
+    calendar.
+
+    With ``batch_size`` 0 it only flushes, and the caller commits once (all or nothing).  With
+    ``batch_size`` N it commits after every N series (planned just before they are written,
+    so the write lock is free while the next batch is read and checked), and the caller
+    commits the last batch: others' writes get in between batches, but a reader meanwhile
+    sees part of the file, and an error stops the import with the earlier batches kept
+    (``IcsImportError.saved``).  The result says how many transactions it took and, when more
+    than one, notes it."""
     permissions.require_edit(actor, calendar)
     parsed = read_calendar(data, max_bytes=max_bytes)
     result = ImportResult()
+    masters, overrides = _components(parsed, result)
+    uids = list(masters)
+    step = batch_size if batch_size > 0 else max(1, len(uids))
+    batches = [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
+    saved: ImportResult | None = None
+    for number, batch in enumerate(batches):
+        if number:
+            db.session.commit()  # lets other writers in; the caller commits the last batch
+            saved = result.copy()
+        plans = []
+        for uid in batch:
+            try:
+                plans.append(_plan(uid, masters[uid], overrides.get(uid, []), calendar))
+            except _Skip as skip:
+                result.skipped.append(Skipped(uid, skip.reason))
+        for plan in plans:
+            try:
+                _apply(plan, actor, result)
+            except IcsImportError as error:
+                error.saved = saved
+                raise
+    result.transactions = len(batches)
+    if len(batches) > 1:
+        result.notes.append(Note(source[-80:] or "the file", (
+            f"written in {len(batches)} steps of at most {step} events so that others could "
+            "save changes meanwhile; until the last step, readers saw only part of it")))
+    audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
+          summary=result.summary(), transactions=len(batches))
+    return result
+
+
+def _components(parsed: icalendar.Calendar, result: ImportResult
+                ) -> tuple[dict[str, icalendar.cal.Component],
+                           dict[str, list[icalendar.cal.Component]]]:
+    """The file's series by UID and their changed occurrences; the rest is skipped."""
     masters: dict[str, icalendar.cal.Component] = {}
     overrides: dict[str, list[icalendar.cal.Component]] = {}
     for component in parsed.subcomponents:
@@ -145,17 +222,7 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
         if uid not in masters:
             result.skipped.append(Skipped(uid, "changes to occurrences of a series that is "
                                                "not in the file"))
-    plans = []
-    for uid, component in masters.items():
-        try:
-            plans.append(_plan(uid, component, overrides.get(uid, []), calendar))
-        except _Skip as skip:
-            result.skipped.append(Skipped(uid, skip.reason))
-    for plan in plans:
-        _apply(plan, actor, result)
-    audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
-          summary=result.summary())
-    return result
+    return masters, overrides
 
 
 def _label(component: Any) -> str:
@@ -253,16 +320,27 @@ def _text(component: icalendar.cal.Component, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _categories(component: icalendar.cal.Component) -> list[str]:
+def _category_names(component: icalendar.cal.Component) -> Iterator[object]:
     raw = component.get("CATEGORIES")
     items = raw if isinstance(raw, list) else ([raw] if raw is not None else [])
-    slugs: list[str] = []
     for item in items:
-        for name in getattr(item, "cats", [item]):
-            slug = _SLUG_CHARS.sub("-", str(name).lower()).strip("-")[:64]
-            if slug and slug not in slugs:
-                slugs.append(slug)
-    return slugs[:MAX_CATEGORIES]
+        yield from getattr(item, "cats", [item])
+
+
+def _categories(component: icalendar.cal.Component, uid: str) -> tuple[list[str], list[Note]]:
+    """The event's category slugs, each once, in the file's order: at most MAX_CATEGORIES (the
+    store's limit), the rest dropped with a note.  Stops at the first name past the limit, so a
+    line of a million names costs no more than reading it (never a scan of the kept ones)."""
+    slugs: dict[str, None] = {}  # an ordered set
+    for name in _category_names(component):
+        slug = _SLUG_CHARS.sub("-", str(name).lower()).strip("-")[:64]
+        if not slug or slug in slugs:
+            continue
+        if len(slugs) == MAX_CATEGORIES:
+            return list(slugs), [Note(uid, f"only its first {MAX_CATEGORIES} categories were "
+                                           f"kept (an event has at most {MAX_CATEGORIES})")]
+        slugs[slug] = None
+    return list(slugs), []
 
 
 def _rrule(component: icalendar.cal.Component) -> str | None:
@@ -279,7 +357,8 @@ def _rrule(component: icalendar.cal.Component) -> str | None:
     return text.decode("utf-8")
 
 
-def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str) -> dict[str, Any]:
+def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
+                ) -> tuple[dict[str, Any], list[Note]]:
     if component.errors:
         name, message = component.errors[0]
         raise _Skip(f"{name} cannot be read: {_printable(message)}")
@@ -302,13 +381,14 @@ def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
         if isinstance(value, tuple):
             raise _Skip("RDATE with a PERIOD value is not supported")
     status = _text(component, "STATUS").lower()
+    categories, notes = _categories(component, uid)
     return {
         "uid": uid, "calendar": calendar.slug,
         "title": _text(component, "SUMMARY").strip() or "(untitled)",
         "description": _text(component, "DESCRIPTION"),
         "location": _text(component, "LOCATION"),
         "url": _text(component, "URL").strip(),
-        "categories": _categories(component),
+        "categories": categories,
         "all_day": all_day, "timezone": zone,
         "start": format_moment(start), "end": format_moment(end),
         "rrule": _rrule(component),
@@ -318,7 +398,7 @@ def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
                            for v in _values(component, "EXDATE")}),
         "status": status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
         "published": True,
-    }
+    }, notes
 
 
 def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zone: str,
@@ -363,7 +443,7 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
     existing = operations.find_event(uid)
     if existing is not None and existing.calendar_id != calendar.id:
         raise _Skip(f"this uid belongs to an event of the calendar {existing.calendar.slug!r}")
-    data = _event_data(component, calendar, uid)
+    data, notes = _event_data(component, calendar, uid)
     all_day = data["all_day"]
     start_time = None if all_day else datetime.fromisoformat(data["start"]).time()
     bodies: dict[str, dict[str, Any]] = {}
@@ -386,14 +466,15 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
         moment = datetime.fromisoformat(key) if not all_day else date.fromisoformat(key)
         if not rules.generates(values.series, moment):
             raise _Skip(f"RECURRENCE-ID {key} is not an occurrence of the series")
-    return _Plan(uid=uid, data=data, overrides=bodies, existing=existing)
+    return _Plan(uid=uid, data=data, overrides=bodies, existing=existing, notes=notes)
 
 
 # Writing --------------------------------------------------------------------------------------
 
 
 def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
-    """Write one planned series; an error here aborts the whole import (nothing is kept)."""
+    """Write one planned series; an error here stops the import (the caller rolls back what
+    was not committed)."""
     try:
         if plan.existing is None:
             event = operations.create_event(plan.data, actor)
@@ -403,42 +484,17 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
             before = event.revision
             operations.update_event(event, {k: v for k, v in plan.data.items() if k != "uid"},
                                     actor)
-        _sync_overrides(event, plan.overrides, actor)
+        operations.replace_overrides(event, plan.overrides, actor)
         if before is None:  # no subscriber has seen it yet: a new event starts at SEQUENCE 0
             event.sequence = 0
             for row in event.overrides:
                 row.sequence = 0
     except (StoreError, rules.RulesError) as error:
         raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
+    result.notes.extend(plan.notes)
     if before is None:
         result.created.append(plan.uid)
     elif event.revision == before:
         result.unchanged.append(plan.uid)
     else:
         result.updated.append(plan.uid)
-
-
-def _sync_overrides(event: Event, wanted: dict[str, dict[str, Any]], actor: Actor) -> None:
-    """Make the event's overrides those of the file, touching only the ones that differ."""
-    series = series_of(event)
-    current = {format_moment(item.recurrence_id): item for item in series.overrides}
-    for key in sorted(set(current) - set(wanted)):
-        operations.clear_override(event, current[key].recurrence_id, actor)
-    for key, body in sorted(wanted.items()):
-        moment = operations.parse_recurrence_id(event, key)
-        if key in current and _same(current[key], body, event):
-            continue
-        operations.set_override(event, moment, body, actor)
-
-
-def _same(existing: rules.Override, body: dict[str, Any], event: Event) -> bool:
-    """Whether a stored override already says what the file's override says."""
-    if existing.cancelled != (body.get("status") == "cancelled"):
-        return False
-    if existing.cancelled:
-        return True
-    start = None if existing.start is None else format_moment(existing.start)
-    end = None if existing.end is None else format_moment(existing.end)
-    return (start, end, existing.title, existing.location, existing.description) == (
-        body.get("start"), body.get("end"), body.get("title"), body.get("location"),
-        body.get("description"))

@@ -6,7 +6,12 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from calendar_service.ical.reader import IcsImportError, ImportResult, import_ics
+from calendar_service.ical.reader import (
+    IcsImportError,
+    ImportResult,
+    batch_size_for,
+    import_ics,
+)
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ImportForm, options
@@ -49,13 +54,17 @@ def import_page() -> Page:
         calendar = operations.find_calendar(form.calendar.data or "")
         assert calendar is not None  # the select only offers calendars one may change
         data = form.file.data.read(limit + 1)
+        batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
         try:
             result = import_ics(data, calendar, current_user, max_bytes=limit,
-                                source=(form.file.data.filename or "")[:200])
+                                source=(form.file.data.filename or "")[:200], batch_size=batch)
             db.session.commit()
         except IcsImportError as problem:
             db.session.rollback()
-            error = f"Nothing was imported: {problem}"
+            result = problem.saved
+            error = (f"Nothing was imported: {problem}" if result is None else
+                     f"The import stopped part-way: {problem}. What earlier steps saved is "
+                     "kept and listed below; importing the file again completes it.")
             status = 422
     elif form.is_submitted():
         status = 422

@@ -1,13 +1,15 @@
 """The agenda: upcoming occurrences grouped by day, and what the other public pages share.
 
 Views stay thin: the query string is read by ``params``, occurrences come from the one seam
-(``store.occurrences.occurrences_in``, which reads only series whose stored bounds touch the
-window), and ``display`` decides how they read.  Only published events appear.
+(``store.occurrences.occurrences_page``, which reads only series whose stored bounds touch the
+window, and at most a page of one-off events), and ``display`` decides how they read.  Only
+published events appear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,14 +21,20 @@ import rules
 from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
-from calendar_service.public.params import parse_params
+from calendar_service.public.params import After, AgendaParams, parse_params
 from calendar_service.store.db import db, utcnow
-from calendar_service.store.models import Calendar, Category
-from calendar_service.store.occurrences import OccurrenceList, occurrences_in
-from calendar_service.store.operations import find_calendar
+from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.occurrences import (
+    OccurrencePage,
+    PageKey,
+    occurrences_page,
+    page_key,
+)
+from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.web.query import EARLIEST, LATEST
 
-# The most occurrences one agenda page lists (it ends at a day boundary and links on).
+# The most occurrences one agenda page lists (it ends at a day boundary and links on; a day
+# that alone holds more is cut inside and continued with ``after``).
 MAX_SHOWN = 300
 # Most occurrences one event contributes to a page: one more than a page shows, so an event
 # cut short by it is always cut after the page's own end (its first ones are the ones kept).
@@ -46,16 +54,24 @@ def window_of(first: date, end: date, tzid: str) -> rules.Window:
     return rules.Window(rules.to_utc(first, tzid), rules.to_utc(end, tzid))
 
 
-def listing_for(window: rules.Window, **filters: Any) -> tuple[OccurrenceList, str | None]:
-    """The window's occurrences, and a message naming the events left out because expanding
-    them over it costs too much (the others are listed all the same)."""
-    listing = occurrences_in(window, limit=PAGE_LIMIT, skip_costly=True, **filters)
-    if not listing.too_costly:
-        return listing, None
-    names = sorted({event.title for event in listing.too_costly})
+def page_for(window: rules.Window, after: PageKey | None, **filters: Any
+             ) -> tuple[OccurrencePage, str | None]:
+    """One more occurrence than a page shows, from ``after`` on (the one past the page says
+    where it ends), and a message naming the events left out because expanding them over the
+    span costs too much (the others are listed all the same)."""
+    page = occurrences_page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
+                            **filters)
+    return page, costly_message(page.too_costly)
+
+
+def costly_message(events: Sequence[Event]) -> str | None:
+    """Says which events a page leaves out because they repeat too often for its span."""
+    if not events:
+        return None
+    names = sorted({event.title for event in events})
     shown_names = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return listing, (f"Some events repeat too often to list over this span and are left out: "
-                     f"{shown_names}. Try fewer days, or open the event's own page.")
+    return (f"Some events repeat too often to list over this span and are left out: "
+            f"{shown_names}. Try fewer days, or open the event's own page.")
 
 
 def category_args(categories: Sequence[str]) -> dict[str, Any]:
@@ -89,12 +105,15 @@ def index() -> tuple[str, int]:
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
     filters: dict[str, Any] = {"calendar": calendar, "categories": params.categories,
                                "text": params.text or None}
-    listing, problem = listing_for(window_of(first, min(first + PROBE, end), tzid), **filters)
-    if len(listing.items) <= MAX_SHOWN and first + PROBE < end:
-        listing, problem = listing_for(window_of(first, end, tzid), **filters)
-    items = [shown(item, tz) for item in listing.items]
-    items, end, more = _one_page(items, first, end)
-    continue_url = url_for("agenda.index", **params.query(start=end)) if more else None
+    after = _after_key(params.after)
+    listing, problem = page_for(window_of(first, min(first + PROBE, end), tzid), after, **filters)
+    if listing.complete and len(listing.items) <= MAX_SHOWN and first + PROBE < end:
+        listing, problem = page_for(window_of(first, end, tzid), after, **filters)
+    items, cut = _one_page(listing, tz, first)
+    continue_url, within = None, False
+    if cut is not None:
+        end, within = (cut.day + timedelta(days=1), True) if cut.after else (cut.day, False)
+        continue_url = url_for("agenda.index", **_continue_query(params, cut))
     calendars, categories = _filter_choices(calendar)
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
@@ -113,26 +132,62 @@ def index() -> tuple[str, int]:
         later=continue_url or url_for("agenda.index", **params.shifted(today, params.days)),
         this_week=url_for("agenda.index", **params.query(start=None)),
         earliest=first <= EARLIEST, latest=end > LATEST, month_url=month_url,
-        continue_url=continue_url, continue_from=end,
+        continue_url=continue_url, continue_from=cut.day if cut else end,
+        continue_within=within, continued=params.after is not None and not params.errors.get(
+            "after"),
+        day_start_url=url_for("agenda.index", **params.query()),
     ), status
 
 
-def _one_page(items: list[ShownOccurrence], first: date, end: date
-              ) -> tuple[list[ShownOccurrence], date, bool]:
-    """At most about MAX_SHOWN occurrences, cut at a day boundary: (items, new end, cut?).
+@dataclass(frozen=True)
+class Cut:
+    """Where a page that could not list everything continues: from ``day`` (at its start), or
+    inside it after the occurrence ``after``."""
+
+    day: date
+    after: After | None
+
+
+def _after_key(after: After | None) -> PageKey | None:
+    """The full ``page_key`` of the link's position: the title is the event's as it is now
+    ("" when the event is gone, which shows that instant's occurrences again, never skips
+    one)."""
+    if after is None:
+        return None
+    event = find_event(after.uid)
+    return (after.start_utc, event.title if event is not None else "", after.uid,
+            after.recurrence_id)
+
+
+def _continue_query(params: AgendaParams, cut: Cut) -> dict[str, Any]:
+    return params.query(start=cut.day, after=cut.after) if cut.after else params.query(
+        start=cut.day)
+
+
+def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
+              ) -> tuple[list[ShownOccurrence], Cut | None]:
+    """At most MAX_SHOWN occurrences, and where the next page starts (None: nothing left).
 
     A busy institute calendar can hold thousands of occurrences in eight weeks; a page of them
     all is megabytes no one reads.  The page ends before the first day it cannot show whole,
-    and links on from that day.
+    and links on from that day; when one day alone holds more than a page from where this page
+    starts, the page ends inside that day and links on from its last occurrence (``after``).
+    ``listing`` holds one occurrence more than a page, when there is one.
     """
-    if len(items) <= MAX_SHOWN:
-        return items, end, False
-    cut = max(items[MAX_SHOWN].first_day, first)
-    kept = [item for item in items if max(item.first_day, first) < cut]
-    if not kept:  # one day alone holds more than a page: show that day whole
-        cut = cut + timedelta(days=1)
-        kept = [item for item in items if max(item.first_day, first) < cut]
-    return kept, cut, True
+    items = [shown(item, tz) for item in listing.items]
+    if listing.complete and len(items) <= MAX_SHOWN:
+        return items, None
+    if len(items) > MAX_SHOWN:
+        cut = max(items[MAX_SHOWN].first_day, first)
+        kept = [item for item in items[:MAX_SHOWN] if max(item.first_day, first) < cut]
+        if kept:
+            return kept, Cut(cut, None)
+        items = items[:MAX_SHOWN]
+    if not items:  # nothing placeable from here (a rule denser than any page): the next day
+        return [], Cut(first + timedelta(days=1), None)
+    last = items[-1]
+    start, _title, uid, rid = page_key(last.item)
+    return items, Cut(max(last.first_day, first), After(start, rid, uid))
 
 
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import abort, render_template, request, url_for
 
-from calendar_service.public.agenda import category_args, listing_for, window_of, zone_of
+from calendar_service.public.agenda import (
+    PAGE_LIMIT,
+    category_args,
+    costly_message,
+    window_of,
+    zone_of,
+)
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
 from calendar_service.store.db import utcnow
+from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
+
+# The most occurrences one month grid places (the first, in start order), and the most one day's
+# cell lists before it links to that day's agenda for the rest.
+MONTH_MAX = 1000
+CELL_MAX = 30
 
 
 def _month_shift(year: int, month: int, step: int) -> tuple[int, int]:
@@ -29,9 +42,13 @@ def month_view(slug: str, year: int, month: int) -> str:
     tzid, tz = zone_of(calendar)
     today = utcnow().astimezone(tz).date()
     first, end = grid_bounds(year, month)
-    listing, problem = listing_for(window_of(first, end, tzid), calendar=calendar,
-                                categories=categories)
-    weeks = month_grid(year, month, [shown(item, tz) for item in listing.items])
+    listing = occurrences_page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
+                               calendar=calendar, categories=categories, skip_costly=True)
+    problem = costly_message(listing.too_costly)
+    items = [shown(item, tz) for item in listing.items]
+    weeks = month_grid(year, month, items)
+    shown_until = None if listing.complete or not items else max(
+        items[-1].first_day, first)
     before, after = _month_shift(year, month, -1), _month_shift(year, month, 1)
     extra = category_args(categories)
     return render_template(
@@ -44,4 +61,12 @@ def month_view(slug: str, year: int, month: int) -> str:
         this_month=url_for("agenda.month_view", slug=slug, year=today.year, month=today.month,
                            **extra),
         agenda=url_for("agenda.index", calendar=slug, **extra),
+        shown_until=shown_until, month_max=MONTH_MAX, cell_max=CELL_MAX,
+        rest_url=None if shown_until is None else _agenda_from(slug, shown_until, extra),
+        day_url=lambda day: _agenda_from(slug, day, {**extra, "days": 1}),
     )
+
+
+def _agenda_from(slug: str, day: date, extra: dict[str, Any]) -> str:
+    args: dict[str, Any] = {"calendar": slug, "from": day.isoformat(), **extra}
+    return url_for("agenda.index", **args)

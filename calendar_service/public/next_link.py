@@ -11,32 +11,49 @@ from flask import abort, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 import rules
-from calendar_service.public.agenda import UPCOMING
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import shown
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar
-from calendar_service.store.occurrences import EventOccurrence, occurrences_in
+from calendar_service.store.occurrences import (
+    EventOccurrence,
+    PageKey,
+    occurrences_page,
+    page_key,
+)
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.query import slug_values
 
 # Windows searched, one after another, for a calendar's next occurrence.
 NEXT_HORIZONS = (timedelta(days=31), timedelta(days=366), timedelta(days=366 * 10))
+# Pages of PAGE occurrences looked through, in all, for one that is not cancelled.
+PAGE = 100
+MAX_PAGES = 20
 
 
 def next_occurrence(calendar: Calendar, categories: Sequence[str], now: datetime
                     ) -> EventOccurrence | None:
-    """The first occurrence not cancelled that has not ended yet, looking further each time."""
+    """The first occurrence not cancelled that has not ended yet, looking further each time:
+    a page at a time in start order (never every event of a crowded horizon), past at most
+    MAX_PAGES pages of cancelled ones in all."""
+    after: PageKey | None = None
+    pages = 0
     for horizon in NEXT_HORIZONS:
-        try:
-            listing = occurrences_in(rules.Window(now, now + horizon), limit=UPCOMING,
-                                     calendar=calendar, categories=categories,
-                                     skip_costly=True)
-        except rules.ExpansionLimitError:
-            return None
-        for item in listing.items:
-            if not item.occurrence.cancelled and item.event.status != "cancelled":
-                return item
+        while pages < MAX_PAGES:
+            pages += 1
+            try:
+                listing = occurrences_page(rules.Window(now, now + horizon), size=PAGE,
+                                           after=after, calendar=calendar,
+                                           categories=categories, skip_costly=True)
+            except rules.ExpansionLimitError:
+                return None
+            for item in listing.items:
+                if not item.occurrence.cancelled and item.event.status != "cancelled":
+                    return item
+            if listing.items:
+                after = page_key(listing.items[-1])  # the next horizon goes on from here
+            if listing.complete or not listing.items:
+                break
     return None
 
 

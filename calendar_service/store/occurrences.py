@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import CompoundSelect, Select, or_, select, union_all
-from sqlalchemy.orm import defer, selectinload, undefer
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    func,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, defer, selectinload, undefer
 
 import rules
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
-from calendar_service.store.moments import from_column, parse_stored
+from calendar_service.store.moments import format_moment, from_column, parse_stored
 
 
 def override_of(row: Override, all_day: bool) -> rules.Override:
@@ -234,7 +245,7 @@ def expand_events(
             continue
         truncated = truncated or expanded.truncated
         items.extend(EventOccurrence(event, occurrence) for occurrence in expanded.occurrences)
-    items.sort(key=lambda item: (item.occurrence.start_utc, item.event.title, item.event.uid))
+    items.sort(key=page_key)
     return OccurrenceList(tuple(items), truncated, tuple(costly))
 
 
@@ -268,3 +279,132 @@ def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrenc
     except (rules.RulesError, OverflowError):
         return None
     return None if found is None else EventOccurrence(event, found)
+
+
+# Pages ----------------------------------------------------------------------------------------
+
+PageKey = tuple[datetime, str, str, str]
+"""Where an occurrence stands in every listing: (start in UTC, the series' title, uid,
+recurrence id text or "" for a one-off event).  No two occurrences share one."""
+
+
+def page_key(item: EventOccurrence) -> PageKey:
+    rid = item.occurrence.recurrence_id
+    return (item.occurrence.start_utc, item.event.title, item.event.uid,
+            "" if rid is None else format_moment(rid))
+
+
+@dataclass(frozen=True)
+class OccurrencePage:
+    """The first occurrences of a window after a position, in ``page_key`` order.
+
+    ``complete``: no occurrence of the window comes after the last one listed.  ``truncated``:
+    some series had more occurrences in progress at the page's start than the per-event limit
+    lets one page place (a rule far denser than any page); those were left out.
+    """
+
+    items: tuple[EventOccurrence, ...]
+    complete: bool
+    truncated: bool
+    too_costly: tuple[Event, ...] = ()
+    """With ``skip_costly``: the events left out because expanding them over the window would
+    cost more than the engine allows."""
+
+
+def _binary(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """The column compared by code point, as Python compares str: SQLite's default (BINARY)
+    does; PostgreSQL's database collation may not, so it is asked for "C"."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.collate("C")
+    return column.expression
+
+
+def _one_off() -> ColumnElement[bool]:
+    """Events with exactly one occurrence, starting at ``first_start_utc``: no RRULE, no RDATE
+    and no (orphan) override that could have moved their stored bound."""
+    return and_(Event.rrule.is_(None),
+                func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
+                not_(Event.overrides.any()))
+
+
+def _after_one_off(after: PageKey) -> ColumnElement[bool]:
+    """One-off events whose occurrence comes after ``after`` in ``page_key`` order."""
+    start, title, uid, _rid = after
+    column_title, column_uid = _binary(Event.title), _binary(Event.uid)
+    return or_(Event.first_start_utc > start, and_(
+        Event.first_start_utc == start,
+        or_(column_title > title, and_(column_title == title, column_uid > uid))))
+
+
+def occurrences_page(
+    window: rules.Window,
+    *,
+    size: int,
+    after: PageKey | None = None,
+    per_event: int | None = None,
+    calendar: Calendar | None = None,
+    categories: Sequence[str] = (),
+    text: str | None = None,
+    include_drafts: bool = False,
+    skip_costly: bool = False,
+) -> OccurrencePage:
+    """The first ``size`` occurrences of the window that come after ``after``, in
+    ``page_key`` order, reading at most ``size`` one-off events however many the window holds.
+
+    Series (RRULE or RDATEs) are read and expanded as ``occurrences_in`` does, from the page's
+    start, at most ``size`` each.  One-off events, which a window can hold by the hundred
+    thousand, are read in ``page_key`` order by the database itself, ``size + 1`` at most.
+    What is listed is exact up to a *horizon*: the last one-off read when there were more than
+    ``size``, and the last occurrence of each series its limit cut; nothing is listed past it, and
+    then the page is not ``complete``.  With ``per_event`` a series lists at most that many
+    (as ``occurrences_in``'s ``limit``): one cut by it sets ``truncated`` and sets no horizon.
+    Raises rules.ExpansionLimitError as ``occurrences_in``; with ``skip_costly`` that event is
+    left out instead and named in ``too_costly``.
+    """
+    if after is not None:
+        if after[0] >= window.end_utc:
+            return OccurrencePage((), True, False)
+        window = rules.Window(max(window.start_utc, after[0]), window.end_utc)
+    query = window_query(window, calendar=calendar, categories=categories, text=text,
+                         include_drafts=include_drafts)
+    series = db.session.scalars(query.where(not_(_one_off()))).all()
+    singles_query = (query.where(_one_off()).order_by(None)
+                     .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
+                     .limit(size + 1))
+    if after is not None:
+        singles_query = singles_query.where(_after_one_off(after))
+    singles = db.session.scalars(singles_query).all()
+    load_for_series([*series, *singles])
+    caches = app_caches()
+    items: list[EventOccurrence] = []
+    horizon: PageKey | None = None
+    truncated = False
+    costly: list[Event] = []
+    for event in [*series, *singles]:
+        try:
+            expanded = expansion(event, window, per_event or size, caches)
+        except rules.ExpansionLimitError:
+            if not skip_costly:
+                raise
+            costly.append(event)
+            continue
+        found = [EventOccurrence(event, occurrence) for occurrence in expanded.occurrences]
+        if expanded.truncated and per_event is not None:
+            truncated = True
+        elif expanded.truncated and found:
+            last = max(page_key(item) for item in found)
+            if after is None or last > after:
+                horizon = last if horizon is None else min(horizon, last)
+            else:  # every occurrence it could give is still in progress from before the page
+                truncated = True
+        items.extend(item for item in found if after is None or page_key(item) > after)
+    if len(singles) > size:  # more one-offs than a page: none past the last read is listed
+        last_single = singles[-1]
+        key = (last_single.first_start_utc, last_single.title, last_single.uid, "")
+        horizon = key if horizon is None else min(horizon, key)
+    items.sort(key=page_key)
+    if horizon is not None:
+        items = [item for item in items if page_key(item) <= horizon]
+    if len(items) > size:
+        return OccurrencePage(tuple(items[:size]), False, truncated, tuple(costly))
+    return OccurrencePage(tuple(items), horizon is None, truncated, tuple(costly))

@@ -9,7 +9,7 @@ the calendars they were granted, ``Forbidden`` otherwise.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from calendar_service.store.occurrences import override_of, series_of
 from calendar_service.store.validation import (
     CALENDAR_FIELDS,
     EventValues,
+    OverrideValues,
     check_fields,
     has_control_characters,
     validate_event,
@@ -100,12 +101,34 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
 
 def category_for(calendar: Calendar, slug: str) -> Category:
     """The calendar's category with this slug, made on first use with a readable name."""
-    for category in calendar.categories:
-        if category.slug == slug:
-            return category
-    category = Category(slug=slug, name=slug.replace("-", " ").title())
-    calendar.categories.append(category)
-    return category
+    return categories_for(calendar, [slug])[0]
+
+
+def categories_for(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
+    """The calendar's categories with these (distinct) slugs, in their order, each made on first
+    use with a readable name.
+
+    Found by one indexed query (and among the session's unflushed ones), never by reading the
+    calendar's whole list of categories: that list grows with every import, and scanning it
+    for each category of each event made an import's cost grow with the square of its size.
+    """
+    if not slugs:
+        return []
+    found: dict[str, Category] = {
+        item.slug: item for item in db.session.new
+        if isinstance(item, Category) and item.calendar is calendar and item.slug in slugs}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing and calendar.id is not None:
+        with db.session.no_autoflush:  # never flush a half-changed event from here
+            found.update((item.slug, item) for item in db.session.scalars(
+                select(Category).where(Category.calendar_id == calendar.id,
+                                       Category.slug.in_(missing))))
+    for slug in slugs:
+        if slug not in found:
+            found[slug] = Category(slug=slug, name=slug.replace("-", " ").title(),
+                                   calendar=calendar)
+            db.session.add(found[slug])
+    return [found[slug] for slug in slugs]
 
 
 # Events ---------------------------------------------------------------------------------------
@@ -193,7 +216,7 @@ def _apply(event: Event, values: EventValues) -> None:
     event.exdates = [format_moment(value) for value in values.exdates]
     event.status = values.status
     event.published = values.published
-    event.categories = [category_for(values.calendar, slug) for slug in values.categories]
+    event.categories = categories_for(values.calendar, values.categories)
     assert values.series is not None
     event.recurrence_text = rules.describe(values.series)
     event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
@@ -291,16 +314,81 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
     if row is None:
         row = Override(recurrence_id=key)
         event.overrides.append(row)
+    _fill_override(row, values, sequence=event.sequence + 1)
+    _occurrence_changed(event)
+    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
+          f"{event.uid} {key}", event.calendar, recurrence_id=key)
+    return row
+
+
+def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
+                      actor: Actor) -> bool:
+    """Make the event's overrides exactly ``wanted`` (recurrence id text → the body
+    ``set_override`` takes), for an import: each one checked as ``set_override`` checks it,
+    rows that already say the same left alone, and the series rebuilt, checked and given a new
+    version once for all of them rather than once each.  Its cost follows the number of
+    overrides, where calling ``set_override`` for each would grow with their square.  EXDATEs
+    are left as they are (the import sets them from the file).  Raises NotFound for a
+    recurrence id the series does not generate, ValidationError for a bad body; returns whether
+    anything changed."""
+    series = series_of(event)
+    rows = {row.recurrence_id: row for row in event.overrides}
+    kept = [row for row in event.overrides if row.recurrence_id in wanted]
+    changed = len(kept) != len(rows)
+    for key in sorted(set(rows) - set(wanted)):
+        audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
+              recurrence_id=key)
+    new_rows: list[Override] = []
+    for key, body in sorted(wanted.items()):
+        moment = _generated(event, series, key)
+        values = validate_override(event, moment, body)
+        row = rows.get(key)
+        if row is not None and _says(row, values):
+            continue
+        if row is None:
+            row = Override(recurrence_id=format_moment(moment))
+            new_rows.append(row)
+        _fill_override(row, values, sequence=event.sequence + 1)
+        changed = True
+        audit(actor, "cancel" if row.cancelled else "override", "occurrence",
+              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id)
+    if changed:
+        event.overrides = sorted(kept + new_rows, key=lambda row: row.recurrence_id)
+        _occurrence_changed(event)
+    return changed
+
+
+def _generated(event: Event, series: rules.Series, text: str) -> rules.Moment:
+    """``parse_recurrence_id`` against a series built once by the caller."""
+    try:
+        value = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
+    except MomentError:
+        raise NotFound(f"This series has no occurrence at {text[:40]}.") from None
+    if not rules.generates(series, value):
+        raise NotFound(f"This series has no occurrence at {text[:40]}.")
+    return value
+
+
+def _says(row: Override, values: OverrideValues) -> bool:
+    """Whether a stored override already says what ``values`` say (two cancellations are the
+    same whatever else they carry)."""
+    if row.cancelled != values.cancelled:
+        return False
+    if row.cancelled:
+        return True
+    start = None if values.start is None else to_column(values.start)
+    end = None if values.end is None else to_column(values.end)
+    return (row.start_local, row.end_local, row.title, row.location, row.description) == (
+        start, end, values.title, values.location, values.description)
+
+
+def _fill_override(row: Override, values: OverrideValues, *, sequence: int) -> None:
     row.cancelled = values.cancelled
     row.start_local = None if values.start is None else to_column(values.start)
     row.end_local = None if values.end is None else to_column(values.end)
     row.title, row.location, row.description = values.title, values.location, values.description
     row.updated = utcnow()
-    row.sequence = event.sequence + 1
-    _occurrence_changed(event)
-    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-          f"{event.uid} {key}", event.calendar, recurrence_id=key)
-    return row
+    row.sequence = sequence
 
 
 def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
