@@ -42,6 +42,23 @@ def sqlite_only(postgres_url: str | None) -> None:
         pytest.skip("SQLite's single write lock; PostgreSQL imports in one transaction")
 
 
+@pytest.fixture
+def fail_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``fail_at(uid)``: the import's creation of that event fails as a conflict would."""
+
+    def arrange(uid: str) -> None:
+        create = operations.create_event
+
+        def failing_create(data: Any, actor: Any) -> Any:
+            if data["uid"] == uid:
+                raise operations.Conflict("taken meanwhile")
+            return create(data, actor)
+
+        monkeypatch.setattr(operations, "create_event", failing_create)
+
+    return arrange
+
+
 def test_others_write_and_sign_in_during_a_large_import(
     sqlite_only: None, app: Flask, calendar: dict[str, Any],
     make_event: Callable[..., dict[str, Any]], organiser: dict[str, Any],
@@ -119,16 +136,9 @@ def test_others_write_and_sign_in_during_a_large_import(
 
 
 def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
-    sqlite_only: None, app: Flask, calendar: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    sqlite_only: None, app: Flask, calendar: dict[str, Any], fail_at: Callable[[str], None]
 ) -> None:
-    create = operations.create_event
-
-    def failing_create(data: Any, actor: Any) -> Any:
-        if data["uid"] == "big-250@x":
-            raise operations.Conflict("taken meanwhile")
-        return create(data, actor)
-
-    monkeypatch.setattr(operations, "create_event", failing_create)
+    fail_at("big-250@x")
     with app.app_context():
         target = operations.find_calendar("test")
         assert target is not None
@@ -145,17 +155,10 @@ def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
 
 def test_the_import_command_says_what_was_kept_when_it_stops_part_way(
     sqlite_only: None, app: Flask, calendar: dict[str, Any], runner: Any, tmp_path: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    fail_at: Callable[[str], None],
 ) -> None:
     app.config["IMPORT_BATCH_EVENTS"] = BATCH
-    create = operations.create_event
-
-    def failing_create(data: Any, actor: Any) -> Any:
-        if data["uid"] == "big-150@x":
-            raise operations.Conflict("taken meanwhile")
-        return create(data, actor)
-
-    monkeypatch.setattr(operations, "create_event", failing_create)
+    fail_at("big-150@x")
     path = tmp_path / "big.ics"
     path.write_bytes(one_offs(300))
     result = runner.invoke(args=["import-ics", str(path), "--calendar", "test"])
@@ -187,17 +190,10 @@ def test_healthz_says_busy_while_another_connection_holds_the_write_lock(
 
 def test_the_upload_page_lists_what_was_kept_when_it_stops_part_way(
     sqlite_only: None, app: Flask, calendar: dict[str, Any], signed_in: FlaskClient,
-    monkeypatch: pytest.MonkeyPatch,
+    fail_at: Callable[[str], None],
 ) -> None:
     app.config["IMPORT_BATCH_EVENTS"] = BATCH
-    create = operations.create_event
-
-    def failing_create(data: Any, actor: Any) -> Any:
-        if data["uid"] == "big-150@x":
-            raise operations.Conflict("taken meanwhile")
-        return create(data, actor)
-
-    monkeypatch.setattr(operations, "create_event", failing_create)
+    fail_at("big-150@x")
     response = signed_in.post("/organiser/import", data={
         "calendar": "test", "file": (BytesIO(one_offs(300)), "big.ics")},
         content_type="multipart/form-data")
