@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # Threads that serve requests in one process (gunicorn.conf.py passes GUNICORN_THREADS);
     # the connection pools are sized from it.
     "CALENDAR_THREADS": 4,
+    # Seconds a read (GET or HEAD) may spend on work that grows with the stored data before it
+    # stops with a 503 and Retry-After (``calendar_service.deadline``); 0: no limit.  Under
+    # gunicorn's 30 s ``timeout``, which gthread workers do not apply to a request.
+    "CALENDAR_REQUEST_SECONDS": 20.0,
     # Seconds a request waits for a free database connection before it answers 503.
     "CALENDAR_POOL_TIMEOUT": 3.0,
     # Engine options: pre-ping so a restarted database costs one retry, not a dead worker; the
@@ -77,6 +81,8 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["CALENDAR_THREADS"] = int(threads)
     if env.get("CALENDAR_POOL_TIMEOUT"):
         settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
+    if env.get("CALENDAR_REQUEST_SECONDS"):
+        settings["CALENDAR_REQUEST_SECONDS"] = float(env["CALENDAR_REQUEST_SECONDS"])
     if env.get("CALENDAR_TRUSTED_HOSTS"):
         # Flask refuses other Host headers (400), so links built from the request's host are
         # only ever built from these when CALENDAR_BASE_URL is not set.

@@ -35,6 +35,7 @@ from icalendar import Event as IEvent
 from icalendar import vDuration, vRecur, vText
 
 import rules
+from calendar_service import deadline
 from calendar_service.app_caches import BlockKey
 from calendar_service.caching import LRUCache
 from calendar_service.ical.vtimezone import is_utc, vtimezone
@@ -175,8 +176,12 @@ def event_block(event: Event, page_url: str) -> bytes:
 
 def _block(blocks: LRUCache[BlockKey, bytes] | None, event: Event, page_url: str) -> bytes:
     if blocks is None:
-        return event_block(event, page_url)
-    return blocks.get_or_build(block_key(event, page_url), lambda: event_block(event, page_url))
+        block = event_block(event, page_url)
+    else:
+        block = blocks.get_or_build(block_key(event, page_url),
+                                    lambda: event_block(event, page_url))
+    deadline.check()  # after the block, so each attempt adds at least one to the cache
+    return block
 
 
 def series_components(event: Event, page_url: str) -> list[IEvent]:

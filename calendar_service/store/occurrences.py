@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, defer, selectinload, undefer
 
 import rules
+from calendar_service import deadline
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
@@ -85,8 +86,10 @@ def expansion(event: Event, window: rules.Window, limit: int,
     """
     held = caches if caches is not None else app_caches()
     key: ExpansionKey = (series_key(event), window.start_utc, window.end_utc, limit)
-    return held.expansions.get_or_build(
+    expanded = held.expansions.get_or_build(
         key, lambda: rules.expand(read_series(event, held), window, limit=limit))
+    deadline.check()  # after the expansion, so each attempt adds at least one to the cache
+    return expanded
 
 
 def load_for_series(events: Sequence[Event]) -> None:

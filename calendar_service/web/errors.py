@@ -21,6 +21,7 @@ from werkzeug.exceptions import Conflict as HTTPConflict
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from calendar_service.deadline import DeadlineExceeded
 from calendar_service.store.errors import Conflict, Forbidden, NotFound, ValidationError
 
 PROBLEM_TYPES = {
@@ -177,6 +178,20 @@ def _database_unavailable(error: OperationalError | PoolTimeout) -> Response | t
     return response
 
 
+def _past_deadline(error: DeadlineExceeded) -> Response | tuple[str, int]:
+    # A read whose work outgrew CALENDAR_REQUEST_SECONDS: what it finished stays cached, so a
+    # retry goes further; a 503 with Retry-After is what clients and proxies retry.
+    current_app.logger.warning("%s %s stopped: %s", request.method, request.path, error)
+    unavailable = ServiceUnavailable(
+        f"This page took more than {error.seconds:g} seconds to prepare; try again shortly.")
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_problem():
+        return problem(503, unavailable.description or "", headers=retry)
+    response = current_app.make_response(_error_page(unavailable, 503))
+    response.headers.update(retry)
+    return response
+
+
 def _unexpected(error: Exception) -> Response | tuple[str, int]:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     wrapped = InternalServerError()
@@ -197,6 +212,7 @@ _ERROR_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Response | tuple[s
     (DataError, _data_error),
     (OperationalError, _database_unavailable),
     (PoolTimeout, _database_unavailable),
+    (DeadlineExceeded, _past_deadline),
     (Exception, _unexpected),
 )
 

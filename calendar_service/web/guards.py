@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 
+from calendar_service import deadline
 from calendar_service.store.validation import has_control_characters
 
 # NUL and other C0 controls have no place in a URL; PostgreSQL rejects NUL in text outright,
@@ -11,6 +12,17 @@ from calendar_service.store.validation import has_control_characters
 
 
 def register_guards(app: Flask) -> None:
+    @app.before_request
+    def limit_reads() -> None:
+        # Reads only: a write's work is bounded by validation and batches, and stopping one
+        # half-way would cost the organiser the change.
+        if request.method in ("GET", "HEAD"):
+            deadline.start(float(current_app.config["CALENDAR_REQUEST_SECONDS"]))
+
+    @app.teardown_request
+    def lift_limit(_error: BaseException | None) -> None:
+        deadline.clear()
+
     @app.before_request
     def refuse_control_characters() -> None:
         if has_control_characters(request.path) or any(

@@ -14,9 +14,10 @@ from flask import Flask
 
 
 @pytest.fixture
-def serve(app: Flask, tmp_path: Path) -> Iterator[Callable[[list[str]], str]]:
-    """``serve(command)`` starts a server process (``{port}`` in the command is filled in) on
-    the test database and returns its base URL once /healthz answers; all stop at the end."""
+def serve(app: Flask, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """``serve(command, settings=None)`` starts a server process (``{port}`` in the command is
+    filled in; ``settings`` adds environment variables) on the test database and returns its
+    base URL once /healthz answers; all stop at the end."""
     processes: list[subprocess.Popen[bytes]] = []
     env = {
         **os.environ,
@@ -26,11 +27,11 @@ def serve(app: Flask, tmp_path: Path) -> Iterator[Callable[[list[str]], str]]:
         "GUNICORN_ACCESS_LOG": "",
     }
 
-    def start(command: list[str]) -> str:
+    def start(command: list[str], settings: dict[str, str] | None = None) -> str:
         port = free_port()
         command = [part.replace("{port}", str(port)) for part in command]
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+        processes.append(subprocess.Popen(command, cwd=ROOT, env={**env, **(settings or {})},
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
