@@ -8,8 +8,8 @@ published events appear.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -99,6 +99,39 @@ def index() -> tuple[str, int]:
         calendar = find_calendar(params.calendar)
         if calendar is None:
             abort(404, description="There is no calendar with that name.")
+    return agenda_page(params, calendar, agenda_linker(None))
+
+
+@bp.get("/calendars/<slug>")
+def calendar_page(slug: str) -> tuple[str, int]:
+    """One calendar's agenda: the query of ``/`` applies, the calendar is the path's."""
+    calendar = find_calendar(slug)
+    if calendar is None:
+        abort(404, description="There is no calendar with that name.")
+    params = parse_params(request.args, default_days=current_app.config["AGENDA_DAYS"])
+    params = replace(params, calendar=calendar.slug)
+    return agenda_page(params, calendar, agenda_linker(calendar.slug))
+
+
+Linker = Callable[..., str]
+
+
+def agenda_linker(slug: str | None) -> Linker:
+    """Builds links to the agenda being shown: ``/`` with its query, or a calendar's own page
+    (where ``calendar`` is the path, never the query)."""
+    if slug is None:
+        return lambda **args: url_for("agenda.index", **args)
+
+    def link(**args: Any) -> str:
+        args.pop("calendar", None)
+        return url_for("agenda.calendar_page", slug=slug, **args)
+
+    return link
+
+
+def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
+                ) -> tuple[str, int]:
+    """The agenda of the parameters, its links built by ``link``."""
     tzid, tz = zone_of(calendar)
     today = utcnow().astimezone(tz).date()
     first = params.first_day(today)
@@ -113,7 +146,7 @@ def index() -> tuple[str, int]:
     continue_url, within = None, False
     if cut is not None:
         end, within = (cut.day + timedelta(days=1), True) if cut.after else (cut.day, False)
-        continue_url = url_for("agenda.index", **_continue_query(params, cut))
+        continue_url = link(**_continue_query(params, cut))
     calendars, categories = _filter_choices(calendar)
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
@@ -123,19 +156,21 @@ def index() -> tuple[str, int]:
         **category_args(params.categories))
     status = 400 if params.errors else 200
     return render_template(
-        "agenda.html", params=params, calendar=calendar, tzid=tzid, today=today, first=first,
+        "agenda.html", params=params, calendar=calendar, home=home, link=link,
+        on_calendar_page=request.endpoint == "agenda.calendar_page",
+        tzid=tzid, today=today, first=first,
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
-        categories=categories, feeds=feeds, subscribe_calendars=calendars,
+        categories=categories, chosen=chosen, feeds=feeds, subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
-        earlier=url_for("agenda.index", **params.shifted(today, -params.days)),
-        later=continue_url or url_for("agenda.index", **params.shifted(today, params.days)),
-        this_week=url_for("agenda.index", **params.query(start=None)),
+        earlier=link(**params.shifted(today, -params.days)),
+        later=continue_url or link(**params.shifted(today, params.days)),
+        this_week=link(**params.query(start=None)),
         earliest=first <= EARLIEST, latest=end > LATEST, month_url=month_url,
         continue_url=continue_url, continue_from=cut.day if cut else end,
         continue_within=within, continued=params.after is not None and not params.errors.get(
             "after"),
-        day_start_url=url_for("agenda.index", **params.query()),
+        day_start_url=link(**params.query()),
     ), status
 
 

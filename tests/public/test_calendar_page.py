@@ -1,0 +1,84 @@
+"""A calendar's own agenda (/calendars/<slug>), the agenda naming its calendar, and the
+phone-first layout: search and filters behind one control that works without JavaScript, and a
+Subscribe control before the events."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.public.test_agenda import page, titles, today_in_london
+
+MakeEvent = Callable[..., dict[str, Any]]
+
+
+def test_a_calendars_page_is_its_agenda_with_its_name_and_description(
+    client: FlaskClient, make_calendar: Callable[..., dict[str, Any]], make_event: MakeEvent
+) -> None:
+    make_calendar(slug="other", name="Other calendar", description="Not this one.")
+    tomorrow = today_in_london() + timedelta(days=1)
+    make_event(title="Ours", start=f"{tomorrow}T10:00:00")
+    make_event(calendar="other", title="Theirs", start=f"{tomorrow}T11:00:00")
+    text = page(client, "/calendars/other?days=7")
+    assert "<h1>Other calendar</h1>" in text
+    assert "Not this one." in text
+    assert titles(text) == ["Theirs"]
+    assert "<title>Other calendar · Events calendar</title>" in text
+    # Its links stay on the calendar's own page, without a ``calendar`` query.
+    assert re.search(r'rel="next" href="/calendars/other\?from=\d{4}-\d{2}-\d{2}&amp;days=7"',
+                     text)
+    assert 'action="/calendars/other"' in text
+    assert 'name="calendar"' not in text
+
+
+def test_an_unknown_calendars_page_is_404(client: FlaskClient, make_event: MakeEvent) -> None:
+    make_event(title="Ours")
+    response = client.get("/calendars/nope")
+    assert response.status_code == 404
+    assert "There is no calendar with that name." in response.get_data(as_text=True)
+
+
+def test_the_agenda_of_a_single_calendar_names_it(client: FlaskClient,
+                                                  make_event: MakeEvent) -> None:
+    make_event(title="Ours", start=f"{today_in_london() + timedelta(days=1)}T10:00:00")
+    text = page(client, "/")
+    assert "<h1>Test calendar</h1>" in text
+    assert "What’s on" not in text
+
+
+def test_several_calendars_leave_the_agenda_unnamed(
+    client: FlaskClient, make_calendar: Callable[..., dict[str, Any]], make_event: MakeEvent
+) -> None:
+    make_calendar(slug="other", name="Other calendar")
+    make_event(title="Ours")
+    text = page(client, "/")
+    assert "<h1>What’s on</h1>" in text
+    assert "Other calendar</h1>" not in text
+
+
+def test_filters_sit_behind_one_closed_control_and_subscribe_comes_before_the_events(
+    client: FlaskClient, make_event: MakeEvent
+) -> None:
+    make_event(title="Ours", start=f"{today_in_london() + timedelta(days=1)}T10:00:00")
+    text = page(client, "/calendars/test")
+    toggle = re.search(r'<details class="filter-toggle"( open)?>\s*<summary>Search and filter',
+                       text)
+    assert toggle is not None and toggle.group(1) is None
+    assert text.index('<form class="filters"') > toggle.start()
+    jump = text.index('href="#subscribe">Subscribe</a>')
+    assert jump < text.index('class="occurrence-title"') < text.index('id="subscribe"')
+    # A search or a category says so on the closed control.
+    text = page(client, "/calendars/test?q=Ours")
+    assert "<summary>Search and filter<span class=\"active-filters\">: “Ours”</span>" in text
+
+
+def test_bad_filters_open_the_control_to_show_the_message(client: FlaskClient,
+                                                          make_event: MakeEvent) -> None:
+    make_event(title="Ours")
+    text = page(client, "/calendars/test?days=abc", status=400)
+    assert '<details class="filter-toggle" open>' in text
+    assert "Give a number of days from 1 to 366." in text
