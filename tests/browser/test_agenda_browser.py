@@ -197,7 +197,7 @@ def test_every_page_is_complete_without_javascript(browser: Any, base_url: str) 
     context.close()
     assert "Research software office hours" in titles
     assert copy_hidden and address.endswith(FEED)
-    assert add_links == 4
+    assert add_links == 5  # the date's .ics, the whole series', Google, two Outlooks
 
 
 CONTRAST_JS = """
