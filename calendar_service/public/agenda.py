@@ -161,7 +161,9 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
         tzid=tzid, today=today, first=first,
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
-        categories=categories, chosen=chosen, feeds=feeds, subscribe_calendars=calendars,
+        categories=categories, chosen=chosen, feeds=feeds,
+        view_feed=bool(feeds) and feeds[0].category is not None,
+        subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
         earlier=link(**params.shifted(today, -params.days)),
         later=continue_url or link(**params.shifted(today, params.days)),
@@ -227,9 +229,13 @@ def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
 
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
                      ) -> list[subscribe.Feed]:
-    """Feeds for the panel: the chosen categories together first, then the calendar's own."""
+    """Feeds for the panel: the feed of the view (the chosen categories) first, then the whole
+    calendar and its other categories."""
     if calendar is None:
         return []
     own = [category for category in chosen if category.calendar_id == calendar.id]
-    feeds = [subscribe.feed(calendar, own)] if len(own) > 1 else []
-    return feeds + subscribe.panel(calendar)
+    if not own:
+        return subscribe.panel(calendar)
+    rest = [category for category in calendar.categories if [category] != own]
+    return ([subscribe.feed(calendar, own), subscribe.feed(calendar)]
+            + [subscribe.feed(calendar, [category]) for category in rest])

@@ -82,3 +82,26 @@ def test_bad_filters_open_the_control_to_show_the_message(client: FlaskClient,
     text = page(client, "/calendars/test?days=abc", status=400)
     assert '<details class="filter-toggle" open>' in text
     assert "Give a number of days from 1 to 366." in text
+
+
+def feed_order(text: str) -> list[str]:
+    return re.findall(r'class="feed[^"]*" data-feed="([^"]+)"', text)
+
+
+def test_the_subscribe_panel_offers_the_views_feed_first(
+    client: FlaskClient, make_event: MakeEvent
+) -> None:
+    make_event(title="Seminar", categories=["tps", "ai-uk"])
+    make_event(title="News", categories=["news"])
+    assert feed_order(page(client, "/calendars/test")) == ["all", "ai-uk", "news", "tps"]
+    text = page(client, "/calendars/test?category=tps")
+    assert "<h2 id=\"subscribe-heading\">Subscribe to this view</h2>" in text
+    assert feed_order(text) == ["tps", "all", "ai-uk", "news"]
+    main = text[text.index('class="feed feed-main"'):text.index("</div>", text.index(
+        'class="feed feed-main"'))]
+    assert 'value="http://localhost/calendars/test.ics?category=tps"' in main
+    text = page(client, "/?category=news&category=tps&q=seminar")
+    assert feed_order(text) == ["news,tps", "all", "ai-uk", "news", "tps"]
+    assert "The search words are not part of a feed." in text
+    assert ('value="http://localhost/calendars/test.ics?category=news&amp;category=tps"'
+            in text)
