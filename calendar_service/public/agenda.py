@@ -21,7 +21,7 @@ import rules
 from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
-from calendar_service.public.params import After, AgendaParams, parse_params
+from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.occurrences import (
@@ -41,6 +41,11 @@ MAX_SHOWN = 300
 PAGE_LIMIT = MAX_SHOWN + 1
 # The agenda first expands this span: when it alone fills a page, the rest is never expanded.
 PROBE = timedelta(days=7)
+# A search without dates covers this many days from today (the most a query may ask for),
+# and lists at most RECENT_SHOWN matches of the RECENT_DAYS before today.
+SEARCH_DAYS = MAX_DAYS
+RECENT_DAYS = 28
+RECENT_SHOWN = 20
 # How many upcoming occurrences an event page lists.
 UPCOMING = 10
 
@@ -113,6 +118,28 @@ def calendar_page(slug: str) -> tuple[str, int]:
     return agenda_page(params, calendar, agenda_linker(calendar.slug))
 
 
+def searched(params: AgendaParams) -> AgendaParams:
+    """A search with no dates of its own covers the coming year, not the default weeks: a
+    visitor looking for "AI UK" in November should find it in March."""
+    if params.text and params.start is None and not request.args.get("days"):
+        return replace(params, days=SEARCH_DAYS)
+    return params
+
+
+def recent_matches(params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo,
+                   today: date) -> list[ShownOccurrence]:
+    """Occurrences of the last RECENT_DAYS that match a search from today (shown apart, marked
+    as past): what a visitor looks for has often just happened."""
+    if not params.text or params.start is not None:
+        return []
+    window = window_of(today - timedelta(days=RECENT_DAYS), today, tz.key)
+    listing = occurrences_page(window, size=RECENT_SHOWN, calendar=calendar,
+                               categories=params.categories, text=params.text,
+                               skip_costly=True)
+    return [shown(item, tz) for item in listing.items
+            if item.occurrence.end_utc <= window.end_utc]
+
+
 Linker = Callable[..., str]
 
 
@@ -132,6 +159,7 @@ def agenda_linker(slug: str | None) -> Linker:
 def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
                 ) -> tuple[str, int]:
     """The agenda of the parameters, its links built by ``link``."""
+    params = searched(params)
     tzid, tz = zone_of(calendar)
     today = utcnow().astimezone(tz).date()
     first = params.first_day(today)
@@ -162,6 +190,7 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
         categories=categories, chosen=chosen, feeds=feeds,
+        recent=recent_matches(params, calendar, tz, today), recent_days=RECENT_DAYS,
         view_feed=bool(feeds) and feeds[0].category is not None,
         subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
