@@ -22,6 +22,7 @@ from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
+from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.occurrences import (
@@ -160,7 +161,8 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
                 ) -> tuple[str, int]:
     """The agenda of the parameters, its links built by ``link``."""
     params = searched(params)
-    tzid, tz = zone_of(calendar)
+    calendar_tzid, _ = zone_of(calendar)
+    tzid, tz = display_zone(calendar_tzid, params.zone)
     today = utcnow().astimezone(tz).date()
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
@@ -186,7 +188,8 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     return render_template(
         "agenda.html", params=params, calendar=calendar, home=home, link=link,
         on_calendar_page=request.endpoint == "agenda.calendar_page",
-        tzid=tzid, today=today, first=first,
+        tzid=tzid, calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
+        today=today, first=first,
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
         categories=categories, chosen=chosen, feeds=feeds,

@@ -16,6 +16,12 @@ from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
 from calendar_service.public.structured_data import event_json_ld, open_graph, script_json
+from calendar_service.public.viewer_zone import (
+    asked_zone,
+    display_zone,
+    other_args,
+    zone_choices,
+)
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
@@ -70,7 +76,11 @@ def event_page(uid: str) -> str:
     """One event or series: details, the next occurrences, add-to-calendar and subscribe."""
     event = _visible_event(uid)
     calendar = event.calendar
-    tzid, tz = zone_of(calendar)
+    calendar_tzid, _ = zone_of(calendar)
+    asked, problem = asked_zone(request.args)
+    if problem:
+        abort(400, description=problem)
+    tzid, tz = display_zone(calendar_tzid, asked)
     now = utcnow()
     today = now.astimezone(tz).date()
     series = read_series(event)
@@ -99,6 +109,7 @@ def event_page(uid: str) -> str:
     feeds.append(subscribe.feed(calendar))
     return render_template(
         "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
+        calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
         chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,
         add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
         copy_help=subscribe.COPY_HELP, page_url=page_url, shown_url=shown_url,

@@ -67,3 +67,57 @@ def test_the_filters_open_without_javascript(browser: Any, base_url: str) -> Non
     context.close()
     assert titles == {"Research software office hours"}
     assert summary == "Search and filter: “office hours”"
+
+
+
+
+def shown_zones(page: Any) -> set[str]:
+    """The zone abbreviations of every visible time range."""
+    return {text.strip() for text in page.locator("abbr.zone:visible").all_inner_texts()}
+
+
+def test_the_switch_puts_every_time_on_the_page_in_the_visitors_zone_and_remembers_it(
+    browser: Any, base_url: str
+) -> None:
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US",
+                                  base_url=base_url, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/calendars/turing-roche")
+    before = shown_zones(page)
+    notes = page.locator(".occurrence .local-time").first.inner_text()
+    switch = page.get_by_role("link", name="Show times in my zone (America/New_York)")
+    visible = switch.is_visible()
+    switch.click()
+    page.wait_for_url(re.compile(r"tz=America%2FNew_York"))
+    after = shown_zones(page)
+    times = page.locator(".occurrence time[data-local]:visible").all_inner_texts()
+    leftover_notes = page.locator(".local-time").count()
+    page.goto("/events/talk@browser.test")  # remembered: the next page is in that zone too
+    page.wait_for_url(re.compile(r"tz=America%2FNew_York"))
+    event_zones = shown_zones(page)
+    page.get_by_role("link", name="Show the calendar’s time").click()
+    page.wait_for_url(re.compile(r"/events/talk@browser\.test$"))
+    page.goto("/calendars/turing-roche")
+    forgotten = "tz=" not in page.url and shown_zones(page) <= {"GMT", "BST"}
+    context.close()
+    assert before <= {"GMT", "BST"} and before
+    assert notes.endswith(", your time)") and ("EST" in notes or "EDT" in notes)
+    assert visible
+    assert after <= {"EST", "EDT"} and after
+    assert times and all(re.fullmatch(r"\d{1,2}:\d{2} (AM|PM)", text) for text in times), times
+    assert leftover_notes == 0
+    assert event_zones <= {"EST", "EDT"} and event_zones
+    assert forgotten
+
+
+def test_the_zone_can_be_chosen_without_javascript(browser: Any, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=base_url)
+    page = context.new_page()
+    page.goto("/calendars/turing-roche?category=tps")
+    page.locator("summary", has_text="Choose a time zone").click()
+    page.get_by_label("Show times in").select_option("Asia/Tokyo")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url(re.compile(r"category=tps&tz=Asia%2FTokyo"))
+    zones = shown_zones(page)
+    context.close()
+    assert zones == {"JST"}
