@@ -22,6 +22,7 @@ from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
+from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
@@ -93,6 +94,16 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
         for category in each.categories:
             categories.setdefault(category.slug, category)
     return calendars, sorted(categories.values(), key=lambda category: category.name.lower())
+
+
+def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
+    """The calendar's categories named in ``category``; 404 when one is not the calendar's."""
+    wanted = sorted(set(slugs))
+    found = list(db.session.scalars(select(Category).where(
+        Category.calendar_id == calendar.id, Category.slug.in_(wanted)).order_by(Category.slug)))
+    if len(found) != len(wanted) or "" in slugs:
+        abort(404, description="This calendar has no category of that name.")
+    return found
 
 
 @bp.get("/")
@@ -194,6 +205,7 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
         truncated=listing.truncated, problem=problem, calendars=calendars,
         categories=categories, chosen=chosen, feeds=feeds,
         recent=recent_matches(params, calendar, tz, today), recent_days=RECENT_DAYS,
+        snippet=None if home is None else embed_snippet(home, chosen),
         view_feed=bool(feeds) and feeds[0].category is not None,
         subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,

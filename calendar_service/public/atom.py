@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Response, abort, current_app, request, url_for
-from sqlalchemy import select
 
-from calendar_service.public.agenda import category_args, window_of, zone_of
+from calendar_service.public.agenda import (
+    calendar_categories,
+    category_args,
+    window_of,
+    zone_of,
+)
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
-from calendar_service.store.db import db, utcnow
-from calendar_service.store.models import Calendar, Category
+from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.links import absolute, event_page_url
@@ -103,23 +106,13 @@ def atom_bytes(head: FeedHead, items: Sequence[ShownOccurrence], page_urls: Sequ
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 
-def _chosen(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
-    """The calendar's categories named in ``category``; 404 when one is not the calendar's."""
-    wanted = sorted(set(slugs))
-    found = list(db.session.scalars(select(Category).where(
-        Category.calendar_id == calendar.id, Category.slug.in_(wanted)).order_by(Category.slug)))
-    if len(found) != len(wanted) or "" in slugs:
-        abort(404, description="This calendar has no category of that name.")
-    return found
-
-
 @bp.get("/calendars/<slug>.atom")
 def atom_feed(slug: str) -> Response:
     """Atom 1.0 of the calendar's upcoming occurrences (``category`` repeatable: any of them)."""
     calendar = find_calendar(slug)
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
-    chosen = _chosen(calendar, slug_values(request.args))
+    chosen = calendar_categories(calendar, slug_values(request.args))
     slugs = [category.slug for category in chosen]
     tzid, tz = zone_of(calendar)
     now = utcnow()

@@ -145,7 +145,8 @@ def test_the_event_pages_add_to_calendar_links_work(page: Any, base_url: str) ->
 
 @pytest.mark.parametrize("path", ["/", "/events/office-hours@browser.test",
                                   "/calendars/turing-roche/next", "/?category=tps&q=seminar",
-                                  "/calendars/turing-roche/2027/1"])
+                                  "/calendars/turing-roche/2027/1", "/calendars/turing-roche",
+                                  "/embed?calendar=turing-roche", "/?q=office&tz=Asia/Tokyo"])
 def test_the_layout_holds_at_360_px(browser: Any, base_url: str, path: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=base_url)
     page = context.new_page()
