@@ -172,6 +172,8 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
                 ) -> tuple[str, int]:
     """The agenda of the parameters, its links built by ``link``."""
     params = searched(params)
+    calendars, categories = _filter_choices(calendar)
+    params = _known_categories(params, categories)
     calendar_tzid, _ = zone_of(calendar)
     tzid, tz = display_zone(calendar_tzid, params.zone)
     today = utcnow().astimezone(tz).date()
@@ -188,7 +190,6 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     if cut is not None:
         end, within = (cut.day + timedelta(days=1), True) if cut.after else (cut.day, False)
         continue_url = link(**_continue_query(params, cut))
-    calendars, categories = _filter_choices(calendar)
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
     feeds = _subscribe_feeds(home, chosen)
@@ -218,6 +219,17 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
             "after"),
         day_start_url=link(**params.query()),
     ), status
+
+
+def _known_categories(params: AgendaParams, categories: Sequence[Category]) -> AgendaParams:
+    """The filter without categories the calendars do not have, reported like any bad value
+    (a 400 that says so), rather than an empty agenda that looks like "nothing is on"."""
+    known = {category.slug for category in categories}
+    kept = tuple(slug for slug in params.categories if slug in known)
+    if kept == params.categories:
+        return params
+    params.errors["category"] = "There is no category with that name."
+    return replace(params, categories=kept)
 
 
 @dataclass(frozen=True)

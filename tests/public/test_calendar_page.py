@@ -105,3 +105,16 @@ def test_the_subscribe_panel_offers_the_views_feed_first(
     assert "The search words are not part of a feed." in text
     assert ('value="http://localhost/calendars/test.ics?category=news&amp;category=tps"'
             in text)
+
+
+def test_an_unknown_category_is_a_400_that_says_so(client: FlaskClient,
+                                                  make_event: MakeEvent) -> None:
+    tomorrow = today_in_london() + timedelta(days=1)
+    make_event(title="Seminar", start=f"{tomorrow}T10:00:00", categories=["tps"])
+    make_event(title="Other", start=f"{tomorrow}T11:00:00")
+    for url in ("/calendars/test?category=nope", "/?category=nope"):
+        text = page(client, url, status=400)
+        assert "There is no category with that name." in text
+        assert titles(text) == ["Seminar", "Other"]  # the filter that cannot apply is dropped
+    text = page(client, "/calendars/test?category=nope&category=tps", status=400)
+    assert titles(text) == ["Seminar"]
