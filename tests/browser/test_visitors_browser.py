@@ -121,3 +121,19 @@ def test_the_zone_can_be_chosen_without_javascript(browser: Any, base_url: str) 
     zones = shown_zones(page)
     context.close()
     assert zones == {"JST"}
+
+
+def test_subscribe_is_a_few_tab_presses_away_on_a_phone(browser: Any, base_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=base_url)
+    page = context.new_page()
+    page.goto("/calendars/turing-roche")
+    presses = 0
+    while presses < 10 and page.evaluate(
+            "document.activeElement.textContent.trim()") != "Subscribe":
+        page.keyboard.press("Tab")
+        presses += 1
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("#subscribe$"))
+    panel = in_first_screen(page, page.locator("#subscribe-heading"))
+    context.close()
+    assert presses <= 6 and panel
