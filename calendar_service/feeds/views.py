@@ -42,6 +42,8 @@ from calendar_service.feeds.validators import (
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.moments import MomentError, format_moment, parse_moment
+from calendar_service.store.occurrences import find_occurrence
 from calendar_service.web import links
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -162,10 +164,13 @@ def calendar_feed(slug: str) -> Response:
 
 @bp.get("/events/<path:uid>.ics")
 def event_feed(uid: str) -> Response:
-    """One published event or series as an .ics download; drafts are 404 like unknown UIDs."""
+    """One published event or series as an .ics download; drafts are 404 like unknown UIDs.
+    ``on=<recurrence id>`` gives that one date of a series alone (docs/contract.md)."""
     event = db.session.scalar(select(Event).where(Event.uid == uid))
     if event is None or not event.published:
-        abort(404)
+        abort(404, description="There is no event at this address.")
+    if "on" in request.args:
+        return _occurrence_feed(event, request.args.get("on", ""))
     now = utcnow()
     # The calendar's version too: a renamed category changes the event's CATEGORIES.
     calendar = event.calendar
@@ -179,6 +184,39 @@ def event_feed(uid: str) -> Response:
 
     name = secure_filename(event.title)[:80] or "event"
     slot = f"event\x1f{event.id}\x1f{links.base_url()}"
+    return _respond(validators, now, build, "attachment", name + ".ics", lambda: slot)
+
+
+def _occurrence_feed(event: Event, asked: str) -> Response:
+    """One date of a series as its own VEVENT; 404 for a date the series does not have."""
+    try:
+        recurrence_id = parse_moment(asked.strip()[:40], all_day=event.all_day,
+                                     tzid=event.timezone)
+    except MomentError:
+        abort(404, description="That is not a date of this event: give one of its dates "
+                               "as it appears in the event page's links.")
+    found = find_occurrence(event, recurrence_id) if event.is_recurring else None
+    if found is None:
+        abort(404, description="That date is not part of this event.")
+    occurrence = found.occurrence
+    text = format_moment(recurrence_id)
+    override = next((row for row in event.overrides if row.recurrence_id == text), None)
+    changed = max(event.updated, override.updated) if override is not None else event.updated
+    calendar = event.calendar
+    now = utcnow()
+    page_url = links.event_page_url(event.uid, on=text)
+    tag = digest("occurrence", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
+                 event.sequence, calendar.version, text, links.base_url())
+    validators = Validators(tag, max(changed, calendar.changed))
+    slot = f"occurrence\x1f{event.id}\x1f{text}\x1f{links.base_url()}"
+
+    def build() -> bytes:
+        return app_caches().feeds.get_or_build(
+            tag, lambda: ical.occurrence_bytes(event, occurrence, page_url, changed),
+            slot=slot)
+
+    day = text[:10]
+    name = (secure_filename(found.title)[:70] or "event") + "-" + day
     return _respond(validators, now, build, "attachment", name + ".ics", lambda: slot)
 
 

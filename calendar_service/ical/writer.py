@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar as ICalendar
@@ -101,6 +101,58 @@ def _utc_series(event: Event) -> bool:
 def event_bytes(event: Event, page_url: str) -> bytes:
     """One event or series as a download: no calendar name, so it lands in the user's own."""
     return _finish(_calendar(), [event], {event.uid: page_url})
+
+
+def occurrence_uid(event: Event, recurrence_id: rules.Moment) -> str:
+    """The UID of one date's download: its own, so that importing it beside a subscribed feed
+    adds a copy of that date instead of replacing the whole series in the client."""
+    stamp = f"{recurrence_id:%Y%m%dT%H%M%S}" if isinstance(recurrence_id, datetime) else (
+        f"{recurrence_id:%Y%m%d}")
+    return f"{stamp}-{event.uid}"
+
+
+def occurrence_bytes(event: Event, occurrence: rules.Occurrence, page_url: str,
+                     changed: datetime) -> bytes:
+    """One occurrence of a series as a download: one VEVENT at its own (possibly moved) times,
+    with no RRULE, RDATE or RECURRENCE-ID, under ``occurrence_uid``.  ``changed`` (the later of
+    the event's and its override's last change) is its DTSTAMP and LAST-MODIFIED."""
+    if occurrence.recurrence_id is None:
+        raise ValueError("an occurrence of a series has a recurrence id")
+    calendar = _calendar()
+    component = _common(
+        event, page_url, title=occurrence.title, location=occurrence.location,
+        description=occurrence.description,
+        uid=occurrence_uid(event, occurrence.recurrence_id),
+        status="cancelled" if occurrence.cancelled else event.status)
+    component.add("dtstamp", changed)
+    component.add("created", event.created)
+    component.add("last-modified", changed)
+    component.add("sequence", event.sequence)
+    start, end = _occurrence_span(event, occurrence)
+    component.add("dtstart", start)
+    component.add("dtend", end)
+    if not occurrence.all_day and not is_utc(event.timezone):
+        year = occurrence.start_utc.astimezone(ZoneInfo(event.timezone)).year
+        calendar.add_component(vtimezone(event.timezone, year))
+    calendar.add_component(component)
+    return bytes(calendar.to_ical())
+
+
+def _occurrence_span(event: Event, occurrence: rules.Occurrence
+                     ) -> tuple[date | datetime, date | datetime]:
+    """DTSTART and DTEND: dates, local times with the event's TZID, or UTC for UTC zones and
+    for a local time that a clock change repeats (a TZID could not say which of the two)."""
+    if occurrence.all_day:
+        return occurrence.start, occurrence.end
+    if is_utc(event.timezone):
+        return occurrence.start_utc, occurrence.end_utc
+    tz = ZoneInfo(event.timezone)
+    placed = []
+    for instant in (occurrence.start_utc, occurrence.end_utc):
+        local = rules.local_from_aware(instant, event.timezone)
+        exact = rules.to_utc(local, event.timezone) == instant
+        placed.append(local.replace(tzinfo=tz, fold=0) if exact else instant.astimezone(UTC))
+    return placed[0], placed[1]
 
 
 def _calendar() -> ICalendar:
@@ -232,10 +284,11 @@ def _changes(override: rules.Override) -> bool:
 
 
 def _common(event: Event, page_url: str, *, title: str | None, location: str | None,
-            description: str | None) -> IEvent:
+            description: str | None, uid: str | None = None, status: str | None = None
+            ) -> IEvent:
     """The properties a master and its overrides share, with an override's texts if given."""
     component = IEvent()
-    component.add("uid", event.uid)
+    component.add("uid", uid or event.uid)
     component.add("summary", own_or_series(title, event.title))
     where = own_or_series(location, event.location)
     if where:
@@ -245,7 +298,7 @@ def _common(event: Event, page_url: str, *, title: str | None, location: str | N
         component.add("description", text)
     if event.url or page_url:
         component.add("url", event.url or page_url, parameters={"VALUE": "URI"})
-    component.add("status", _STATUS[event.status])
+    component.add("status", _STATUS[status or event.status])
     component.add("transp", "TRANSPARENT" if event.all_day else "OPAQUE")
     names = [category.name for category in event.categories]
     if names:

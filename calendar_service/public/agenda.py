@@ -8,8 +8,8 @@ published events appear.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,9 @@ import rules
 from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
-from calendar_service.public.params import After, AgendaParams, parse_params
+from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
+from calendar_service.public.snippet import embed_snippet
+from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.occurrences import (
@@ -41,6 +43,11 @@ MAX_SHOWN = 300
 PAGE_LIMIT = MAX_SHOWN + 1
 # The agenda first expands this span: when it alone fills a page, the rest is never expanded.
 PROBE = timedelta(days=7)
+# A search without dates covers this many days from today (the most a query may ask for),
+# and lists at most RECENT_SHOWN matches of the RECENT_DAYS before today.
+SEARCH_DAYS = MAX_DAYS
+RECENT_DAYS = 28
+RECENT_SHOWN = 20
 # How many upcoming occurrences an event page lists.
 UPCOMING = 10
 
@@ -89,6 +96,16 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
     return calendars, sorted(categories.values(), key=lambda category: category.name.lower())
 
 
+def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
+    """The calendar's categories named in ``category``; 404 when one is not the calendar's."""
+    wanted = sorted(set(slugs))
+    found = list(db.session.scalars(select(Category).where(
+        Category.calendar_id == calendar.id, Category.slug.in_(wanted)).order_by(Category.slug)))
+    if len(found) != len(wanted) or "" in slugs:
+        abort(404, description="This calendar has no category of that name.")
+    return found
+
+
 @bp.get("/")
 def index() -> tuple[str, int]:
     """The agenda: upcoming occurrences grouped by day (docs/contract.md: from, days, calendar,
@@ -99,7 +116,66 @@ def index() -> tuple[str, int]:
         calendar = find_calendar(params.calendar)
         if calendar is None:
             abort(404, description="There is no calendar with that name.")
-    tzid, tz = zone_of(calendar)
+    return agenda_page(params, calendar, agenda_linker(None))
+
+
+@bp.get("/calendars/<slug>")
+def calendar_page(slug: str) -> tuple[str, int]:
+    """One calendar's agenda: the query of ``/`` applies, the calendar is the path's."""
+    calendar = find_calendar(slug)
+    if calendar is None:
+        abort(404, description="There is no calendar with that name.")
+    params = parse_params(request.args, default_days=current_app.config["AGENDA_DAYS"])
+    params = replace(params, calendar=calendar.slug)
+    return agenda_page(params, calendar, agenda_linker(calendar.slug))
+
+
+def searched(params: AgendaParams) -> AgendaParams:
+    """A search with no dates of its own covers the coming year, not the default weeks: a
+    visitor looking for "AI UK" in November should find it in March."""
+    if params.text and params.start is None and not request.args.get("days"):
+        return replace(params, days=SEARCH_DAYS)
+    return params
+
+
+def recent_matches(params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo,
+                   today: date) -> list[ShownOccurrence]:
+    """Occurrences of the last RECENT_DAYS that match a search from today (shown apart, marked
+    as past): what a visitor looks for has often just happened."""
+    if not params.text or params.start is not None:
+        return []
+    window = window_of(today - timedelta(days=RECENT_DAYS), today, tz.key)
+    listing = occurrences_page(window, size=RECENT_SHOWN, calendar=calendar,
+                               categories=params.categories, text=params.text,
+                               skip_costly=True)
+    return [shown(item, tz) for item in listing.items
+            if item.occurrence.end_utc <= window.end_utc]
+
+
+Linker = Callable[..., str]
+
+
+def agenda_linker(slug: str | None) -> Linker:
+    """Builds links to the agenda being shown: ``/`` with its query, or a calendar's own page
+    (where ``calendar`` is the path, never the query)."""
+    if slug is None:
+        return lambda **args: url_for("agenda.index", **args)
+
+    def link(**args: Any) -> str:
+        args.pop("calendar", None)
+        return url_for("agenda.calendar_page", slug=slug, **args)
+
+    return link
+
+
+def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
+                ) -> tuple[str, int]:
+    """The agenda of the parameters, its links built by ``link``."""
+    params = searched(params)
+    calendars, categories = _filter_choices(calendar)
+    params = _known_categories(params, categories)
+    calendar_tzid, _ = zone_of(calendar)
+    tzid, tz = display_zone(calendar_tzid, params.zone)
     today = utcnow().astimezone(tz).date()
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
@@ -113,8 +189,7 @@ def index() -> tuple[str, int]:
     continue_url, within = None, False
     if cut is not None:
         end, within = (cut.day + timedelta(days=1), True) if cut.after else (cut.day, False)
-        continue_url = url_for("agenda.index", **_continue_query(params, cut))
-    calendars, categories = _filter_choices(calendar)
+        continue_url = link(**_continue_query(params, cut))
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
     feeds = _subscribe_feeds(home, chosen)
@@ -123,20 +198,38 @@ def index() -> tuple[str, int]:
         **category_args(params.categories))
     status = 400 if params.errors else 200
     return render_template(
-        "agenda.html", params=params, calendar=calendar, tzid=tzid, today=today, first=first,
+        "agenda.html", params=params, calendar=calendar, home=home, link=link,
+        on_calendar_page=request.endpoint == "agenda.calendar_page",
+        tzid=tzid, calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
+        today=today, first=first,
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
-        categories=categories, feeds=feeds, subscribe_calendars=calendars,
+        categories=categories, chosen=chosen, feeds=feeds,
+        recent=recent_matches(params, calendar, tz, today), recent_days=RECENT_DAYS,
+        snippet=None if home is None else embed_snippet(home, chosen),
+        view_feed=bool(feeds) and feeds[0].category is not None,
+        subscribe_calendars=calendars,
         platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
-        earlier=url_for("agenda.index", **params.shifted(today, -params.days)),
-        later=continue_url or url_for("agenda.index", **params.shifted(today, params.days)),
-        this_week=url_for("agenda.index", **params.query(start=None)),
+        earlier=link(**params.shifted(today, -params.days)),
+        later=continue_url or link(**params.shifted(today, params.days)),
+        this_week=link(**params.query(start=None)),
         earliest=first <= EARLIEST, latest=end > LATEST, month_url=month_url,
         continue_url=continue_url, continue_from=cut.day if cut else end,
         continue_within=within, continued=params.after is not None and not params.errors.get(
             "after"),
-        day_start_url=url_for("agenda.index", **params.query()),
+        day_start_url=link(**params.query()),
     ), status
+
+
+def _known_categories(params: AgendaParams, categories: Sequence[Category]) -> AgendaParams:
+    """The filter without categories the calendars do not have, reported like any bad value
+    (a 400 that says so), rather than an empty agenda that looks like "nothing is on"."""
+    known = {category.slug for category in categories}
+    kept = tuple(slug for slug in params.categories if slug in known)
+    if kept == params.categories:
+        return params
+    params.errors["category"] = "There is no category with that name."
+    return replace(params, categories=kept)
 
 
 @dataclass(frozen=True)
@@ -192,9 +285,13 @@ def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
 
 def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
                      ) -> list[subscribe.Feed]:
-    """Feeds for the panel: the chosen categories together first, then the calendar's own."""
+    """Feeds for the panel: the feed of the view (the chosen categories) first, then the whole
+    calendar and its other categories."""
     if calendar is None:
         return []
     own = [category for category in chosen if category.calendar_id == calendar.id]
-    feeds = [subscribe.feed(calendar, own)] if len(own) > 1 else []
-    return feeds + subscribe.panel(calendar)
+    if not own:
+        return subscribe.panel(calendar)
+    rest = [category for category in calendar.categories if [category] != own]
+    return ([subscribe.feed(calendar, own), subscribe.feed(calendar)]
+            + [subscribe.feed(calendar, [category]) for category in rest])

@@ -3,9 +3,10 @@ and subscribe links.  A draft's page answers 404 unless an organiser is signed i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 import rules
@@ -14,12 +15,20 @@ from calendar_service.public.add_to_calendar import Details, google_link, outloo
 from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
+from calendar_service.public.structured_data import event_json_ld, open_graph, script_json
+from calendar_service.public.viewer_zone import (
+    asked_zone,
+    display_zone,
+    other_args,
+    zone_choices,
+)
 from calendar_service.store.db import utcnow
-from calendar_service.store.models import Event
+from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
 from calendar_service.store.operations import find_event
-from calendar_service.web.links import event_page_url
+from calendar_service.web.links import absolute, event_page_url, map_url
+from calendar_service.web.richtext import safe_url
 
 
 def _visible_event(uid: str) -> Event:
@@ -67,7 +76,11 @@ def event_page(uid: str) -> str:
     """One event or series: details, the next occurrences, add-to-calendar and subscribe."""
     event = _visible_event(uid)
     calendar = event.calendar
-    tzid, tz = zone_of(calendar)
+    calendar_tzid, _ = zone_of(calendar)
+    asked, problem = asked_zone(request.args)
+    if problem:
+        abort(400, description=problem)
+    tzid, tz = display_zone(calendar_tzid, asked)
     now = utcnow()
     today = now.astimezone(tz).date()
     series = read_series(event)
@@ -87,15 +100,43 @@ def event_page(uid: str) -> str:
         last = _last_occurrence(event, series)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
     page_url = event_page_url(event.uid)
+    shown_url = page_url if chosen is None else event_page_url(event.uid, chosen.recurrence_id)
     add_links: dict[str, str] = {}
-    if chosen is not None:
+    if chosen is not None and not chosen.cancelled:
         details = _details(chosen, page_url)
         add_links = {"google": google_link(details), **outlook_links(details)}
     feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
     feeds.append(subscribe.feed(calendar))
     return render_template(
         "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
+        calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
         chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,
         add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
-        copy_help=subscribe.COPY_HELP, page_url=page_url,
+        copy_help=subscribe.COPY_HELP, page_url=page_url, shown_url=shown_url,
+        map_url=_map_link(chosen.location if chosen else event.location),
+        **_machine_readable(chosen, shown_url, calendar, today),
     )
+
+
+def _map_link(location: str) -> str | None:
+    """A link to the place on a map, for a physical place (not a web address)."""
+    return map_url(location) if location.strip() and not safe_url(location) else None
+
+
+def _machine_readable(chosen: ShownOccurrence | None, url: str, calendar: Calendar,
+                      today: date) -> dict[str, Any]:
+    """The JSON-LD and Open Graph of the shown date (none when there is no date to show)."""
+    if chosen is None:
+        return {"json_ld": None, "open_graph": []}
+    calendar_url = absolute(url_for("agenda.calendar_page", slug=calendar.slug))
+    return {
+        "json_ld": script_json(event_json_ld(chosen, url=url, organizer=calendar.name,
+                                             organizer_url=calendar_url)),
+        "open_graph": open_graph(chosen, url=url, site_name=calendar.name,
+                                 when=chosen.when_long(today) + _zone_suffix(chosen)),
+    }
+
+
+def _zone_suffix(item: ShownOccurrence) -> str:
+    zone = item.end_zone() or item.zone()
+    return f" {zone}" if zone else ""

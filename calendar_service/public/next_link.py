@@ -1,4 +1,5 @@
-"""The permanent "next one" link: a calendar's (or category's) next occurrence, for newsletters."""
+"""The permanent "next one" links, for newsletters: a calendar's (or category's) next occurrence,
+and one series' next occurrence."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from calendar_service.public.blueprint import bp
 from calendar_service.public.display import shown
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar
+from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import (
     EventOccurrence,
     PageKey,
     occurrences_page,
     page_key,
+    read_series,
 )
-from calendar_service.store.operations import find_calendar
+from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.web.query import slug_values
 
 # Windows searched, one after another, for a calendar's next occurrence.
@@ -29,6 +32,8 @@ NEXT_HORIZONS = (timedelta(days=31), timedelta(days=366), timedelta(days=366 * 1
 # Pages of PAGE occurrences looked through, in all, for one that is not cancelled.
 PAGE = 100
 MAX_PAGES = 20
+# Dates of one series looked through for one that is not cancelled.
+SERIES_LOOKAHEAD = 50
 
 
 def next_occurrence(calendar: Calendar, categories: Sequence[str], now: datetime
@@ -70,5 +75,28 @@ def next_page(slug: str) -> Response:
     target = shown(found, ZoneInfo(calendar.timezone))
     on: dict[str, Any] = {"on": target.recurrence_id} if target.recurrence_id else {}
     response = redirect(url_for("agenda.event_page", uid=found.event.uid, **on), code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/events/<path:uid>/next")
+def series_next(uid: str) -> Response:
+    """Redirect to the page of this series' next date that is not cancelled (404 when none is
+    left): unlike a category's link, it never lands on another event of the same kind."""
+    event = find_event(uid)
+    if event is None or not event.published:
+        abort(404, description="There is no event at this address.")
+    found = None
+    if event.status != "cancelled":
+        try:
+            upcoming = rules.upcoming(read_series(event), utcnow(), SERIES_LOOKAHEAD)
+        except rules.RulesError:
+            upcoming = ()
+        found = next((item for item in upcoming if not item.cancelled), None)
+    if found is None:
+        abort(404, description="No more dates of this event are planned.")
+    on: dict[str, Any] = {} if found.recurrence_id is None else {
+        "on": format_moment(found.recurrence_id)}
+    response = redirect(url_for("agenda.event_page", uid=event.uid, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from calendar_service.public.viewer_zone import asked_zone
 from calendar_service.store.identifiers import UID
 from calendar_service.store.validation import without_control_characters
 from calendar_service.web.query import EARLIEST, LATEST, MAX_CATEGORIES, slug_values
@@ -66,6 +67,7 @@ class AgendaParams:
     default_days: int
     errors: dict[str, str] = field(default_factory=dict, compare=False)
     after: After | None = None
+    zone: str | None = None  # the visitor's chosen display zone (``tz``), None: the calendar's
 
     def first_day(self, today: date) -> date:
         return self.start or today
@@ -89,6 +91,8 @@ class AgendaParams:
             args["q"] = params.text
         if params.after is not None:
             args["after"] = params.after.text()
+        if params.zone:
+            args["tz"] = params.zone
         return args
 
     def shifted(self, today: date, days: int) -> dict[str, Any]:
@@ -100,6 +104,16 @@ class AgendaParams:
     @property
     def filtered(self) -> bool:
         return bool(self.calendar or self.categories or self.text)
+
+
+def _days(args: MultiDict[str, str], default_days: int, errors: dict[str, str]) -> int:
+    raw_days = args.get("days", "").strip()
+    if not raw_days:
+        return default_days
+    if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_DAYS:
+        return int(raw_days)
+    errors["days"] = f"Give a number of days from 1 to {MAX_DAYS}."
+    return default_days
 
 
 def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParams:
@@ -118,13 +132,7 @@ def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParam
             if not EARLIEST <= start <= LATEST:
                 errors["from"] = f"Give a date between {EARLIEST.year} and {LATEST.year}."
                 start = None
-    days = default_days
-    raw_days = args.get("days", "").strip()
-    if raw_days:
-        if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_DAYS:
-            days = int(raw_days)
-        else:
-            errors["days"] = f"Give a number of days from 1 to {MAX_DAYS}."
+    days = _days(args, default_days, errors)
     calendar = args.get("calendar", "").strip()[:100] or None  # the view answers 404 if unknown
     categories = slug_values(args)
     if "" in categories:
@@ -143,5 +151,8 @@ def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParam
         if after is None:
             errors["after"] = ("This link to the rest of a day is damaged; the day is shown "
                                "from its start.")
+    zone, zone_error = asked_zone(args)
+    if zone_error:
+        errors["tz"] = zone_error
     return AgendaParams(start, days, calendar, tuple(categories), text, default_days, errors,
-                        after)
+                        after, zone)

@@ -42,7 +42,7 @@ class Feed:
     label: str
     name: str
     links: dict[str, str]
-    category: str | None = None
+    category: str | None = None  # the categories' slugs, comma-separated; None: whole calendar
 
 
 def feed(calendar: Calendar, categories: Sequence[Category] = ()) -> Feed:
@@ -54,8 +54,7 @@ def feed(calendar: Calendar, categories: Sequence[Category] = ()) -> Feed:
         label = " or ".join(category.name for category in categories)
         name = f"{calendar.name}: {label}"
     url = feed_url(calendar.slug, slugs)
-    return Feed(label, name, subscribe_links(url, name),
-                slugs[0] if len(slugs) == 1 else None)
+    return Feed(label, name, subscribe_links(url, name), ",".join(slugs) or None)
 
 
 def panel(calendar: Calendar) -> list[Feed]:

@@ -38,9 +38,21 @@ def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
     return absolute(path)
 
 
-def event_page_url(uid: str) -> str:
-    """The absolute URL of an event's page (written into feeds as the event's link)."""
+def event_page_url(uid: str, on: str | None = None) -> str:
+    """The absolute URL of an event's page (written into feeds as the event's link), or of
+    one date's page with ``on``, its recurrence id."""
+    if on:
+        return absolute(url_for("agenda.event_page", uid=uid, on=on))
     return absolute(url_for("agenda.event_page", uid=uid))
+
+
+# A map search that needs no key and loads nothing until the visitor follows the link.
+MAP_SEARCH = "https://www.openstreetmap.org/search"
+
+
+def map_url(place: str) -> str:
+    """A plain link to the place on OpenStreetMap."""
+    return MAP_SEARCH + "?" + urlencode({"query": " ".join(place.split())})
 
 
 def subscribe_links(https_url: str, name: str) -> dict[str, str]:

@@ -370,7 +370,7 @@ def test_choosing_several_categories_offers_one_feed_of_them_all(client: FlaskCl
 def test_an_event_page_links_its_ics_and_its_category_feed(client: FlaskClient,
                                                            seeded: Flask) -> None:
     text = html.unescape(page(client, "/events/tps-seminar@turing-roche.calendar"))
-    assert 'href="/events/tps-seminar@turing-roche.calendar.ics" data-add="ics"' in text
+    assert 'href="/events/tps-seminar@turing-roche.calendar.ics" data-add="series-ics"' in text
     assert "Subscribe to this category" in text
     assert 'href="webcal://localhost/calendars/turing-roche.ics?category=tps"' in text
     ics = client.get("/events/tps-seminar@turing-roche.calendar.ics")

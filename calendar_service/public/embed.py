@@ -1,0 +1,65 @@
+"""A calendar's compact agenda for another site's ``<iframe>`` (``/embed``): no site header or
+footer, links that open in the top window (``<base target="_top">``), colours that follow the
+visitor's light or dark preference, and the one page any site may frame (web/headers.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, render_template, request, url_for
+
+from calendar_service.public.agenda import (
+    calendar_categories,
+    category_args,
+    window_of,
+    zone_of,
+)
+from calendar_service.public.blueprint import bp
+from calendar_service.public.display import agenda_days, shown
+from calendar_service.public.params import MAX_DAYS
+from calendar_service.store.db import utcnow
+from calendar_service.store.occurrences import occurrences_page
+from calendar_service.store.operations import find_calendar
+from calendar_service.web.links import absolute
+from calendar_service.web.query import slug_values
+
+EMBED_DAYS = 28
+# A box on someone else's page: a few dozen entries, then a link to the full agenda.
+EMBED_MAX = 40
+
+
+def embed_days(raw: str) -> int:
+    """``days``: 1 to MAX_DAYS, EMBED_DAYS when absent; anything else is a 400."""
+    if not raw.strip():
+        return EMBED_DAYS
+    if raw.strip().isdigit() and 1 <= int(raw) <= MAX_DAYS:
+        return int(raw)
+    abort(400, description=f"days must be a number of days from 1 to {MAX_DAYS}.")
+
+
+@bp.get("/embed")
+def embed() -> str:
+    """The compact agenda of ``calendar`` (``category`` repeatable, ``days``), for an iframe."""
+    slug = request.args.get("calendar", "").strip()
+    if not slug:
+        abort(400, description="Name the calendar to embed: /embed?calendar=SLUG.")
+    calendar = find_calendar(slug[:100])
+    if calendar is None:
+        abort(404, description="There is no calendar with that name.")
+    chosen = calendar_categories(calendar, slug_values(request.args))
+    days = embed_days(request.args.get("days", ""))
+    slugs = [category.slug for category in chosen]
+    tzid, tz = zone_of(calendar)
+    today = utcnow().astimezone(tz).date()
+    listing = occurrences_page(window_of(today, today + timedelta(days=days), tzid),
+                               size=EMBED_MAX, calendar=calendar, categories=slugs,
+                               skip_costly=True)
+    items = [shown(item, tz) for item in listing.items]
+    extra = category_args(slugs)
+    return render_template(
+        "embed.html", calendar=calendar, chosen=chosen, tzid=tzid, today=today,
+        days=agenda_days(items, today, today), more=not listing.complete,
+        full_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra)),
+        feed_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra))
+        + "#subscribe",
+    )
