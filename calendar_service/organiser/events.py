@@ -41,6 +41,7 @@ FORM_FIELDS = {
     "start": "start_date", "end": "end_date", "timezone": "timezone", "status": "status",
     "published": "published", "until": "until", "count": "count", "rrule": "recurrence",
 }
+PREVIEW_TITLE = "Untitled"
 CONFLICT = ("Someone else changed this event while you were editing it (it is now at "
             "version {revision}). Nothing was saved. Reload the page to see their changes, "
             "then make yours again.")
@@ -132,7 +133,31 @@ def _new_form_defaults(calendars: list[Calendar]) -> dict[str, Any]:
     calendar = next((c for c in calendars if c.slug == wanted), calendars[0])
     today = utcnow().astimezone(ZoneInfo(calendar.timezone)).date()
     return {"calendar": calendar.slug, "start_date": today + timedelta(days=1),
-            "start_time": time(10), "end_time": time(11), "published": "published"}
+            "start_time": time(10), "end_time": time(11), "published": "draft"}
+
+
+def _opening_preview(form: EventForm, event: Event | None) -> editor.Preview | None:
+    """The preview of the form as it opens, so it is there before anything is pressed (with or
+    without the script); None when the values cannot be previewed yet."""
+    try:
+        return editor.preview(_previewable(editor.form_event_data(form)), existing=event)
+    except ValidationError:
+        return None
+
+
+def _previewable(data: dict[str, Any]) -> dict[str, Any]:
+    """EVENT fields for a preview: a title is needed to save, not to see the dates."""
+    return {**data, "title": data["title"].strip() or PREVIEW_TITLE}
+
+
+def _saved_message(event: Event) -> str:
+    """What a save did, plainly: a draft reaches no one; a published event reaches every
+    subscriber of its calendar's feed."""
+    if not event.published:
+        return (f"“{event.title}” is saved as a draft: only organisers see it. Choose "
+                "“Published” in the editor to put it in the agenda and the feed.")
+    return (f"“{event.title}” is published in “{event.calendar.name}”: it is in the agenda "
+            "and the feed now, and in subscribers' calendars at their next refresh.")
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -146,7 +171,8 @@ def new_event() -> Page:
             403 if exists else 200
     if request.method == "GET":
         form = EventForm(data=_new_form_defaults(calendars))
-        return _render_editor(form, calendars, None)
+        _label_repeat_choices(form, calendars)
+        return _render_editor(form, calendars, None, preview=_opening_preview(form, None))
     return _submit_editor(EventForm(), calendars, None)
 
 
@@ -157,7 +183,9 @@ def edit_event(uid: str) -> Page:
     event = editable_event_or_404(uid)
     calendars = calendars_or_none()
     if request.method == "GET":
-        return _render_editor(EventForm(data=editor.form_values(event)), calendars, event)
+        form = EventForm(data=editor.form_values(event))
+        _label_repeat_choices(form, calendars)
+        return _render_editor(form, calendars, event, preview=_opening_preview(form, event))
     return _submit_editor(EventForm(), calendars, event)
 
 
@@ -171,16 +199,15 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
             data["exdates"] = []  # nothing left to exclude from once it no longer repeats
         if form.preview.data:
             return _render_editor(form, calendars, event,
-                                  preview=editor.preview(data, existing=event))
+                                  preview=editor.preview(_previewable(data), existing=event))
         if event is not None and form.revision.data != str(event.revision):
             return _render_editor(form, calendars, event, status=409,
                                   conflict=CONFLICT.format(revision=event.revision))
         if event is None:
             event = operations.create_event(data, current_user)
-            message = f"“{event.title}” is added."
         else:
             operations.update_event(event, data, current_user)
-            message = f"“{event.title}” is saved."
+        message = _saved_message(event)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
@@ -206,12 +233,15 @@ def preview_json() -> tuple[Response, int]:
     _label_repeat_choices(form, calendars)
     existing = operations.find_event(request.args.get("uid", "")) if request.args.get("uid") \
         else None
-    if not form.validate():
-        errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    valid = form.validate()
+    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    if not form.title.data:  # an empty title stops a save, not a preview
+        errors.pop("title", None)
+    if not valid and errors:
         return jsonify({"ok": False, "errors": errors}), 200
     try:
         data = editor.form_event_data(form)
-        result = editor.preview(data, existing=existing)
+        result = editor.preview(_previewable(data), existing=existing)
     except ValidationError as error:
         return jsonify({"ok": False, "errors": error.errors}), 200
     body = editor.preview_json(result)

@@ -216,7 +216,7 @@ def test_the_occurrences_page_lists_the_next_ones(signed_in: FlaskClient,
 def test_cancelling_and_restoring_one_occurrence(listing: Listing, signed_in: FlaskClient,
                                                  seminar: Event) -> None:
     url = occurrence_url(seminar, "2031-02-26T14:00:00")
-    assert "Cancel this occurrence" in signed_in.get(url).text
+    assert "Cancel the chosen dates" in signed_in.get(url).text
     response = signed_in.post(url, data={"revision": "1", "scope": "this",
                                          "cancel_occurrence": "y"})
     assert response.status_code == 302
