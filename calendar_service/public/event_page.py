@@ -14,6 +14,7 @@ from calendar_service.public.add_to_calendar import Details, google_link, outloo
 from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
+from calendar_service.store import parts
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, parse_moment
@@ -27,6 +28,13 @@ def _visible_event(uid: str) -> Event:
     event = find_event(uid)
     if event is None or (not event.published and not current_user.is_authenticated):
         abort(404, description="There is no event at this address.")
+    return event
+
+
+def _visible_part(event: Event | None) -> Event | None:
+    """Another part of the same logical series, if this visitor may see it."""
+    if event is None or (not event.published and not current_user.is_authenticated):
+        return None
     return event
 
 
@@ -98,4 +106,6 @@ def event_page(uid: str) -> str:
         chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,
         add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
         copy_help=subscribe.COPY_HELP, page_url=page_url,
+        earlier=_visible_part(parts.earlier_part(event)),
+        later=_visible_part(parts.later_part(event)),
     )

@@ -156,3 +156,70 @@ def test_a_long_title_says_its_limit_and_keeps_every_character(page: Any) -> Non
     expect(page.locator("#title-errors")).to_have_text(
         "is 2000 characters long: at most 500 are allowed")
     expect(page.get_by_label("Title")).to_have_value("x" * 2000)
+
+
+@pytest.fixture
+def seminar(app: Flask, server: str) -> str:
+    """A published monthly seminar far ahead; its uid."""
+    with app.app_context():
+        event = operations.create_event({
+            "calendar": "turing", "uid": "tps@browser.test", "title": "TPS seminar",
+            "start": "2031-01-29T14:00:00", "end": "2031-01-29T15:00:00",
+            "rrule": "FREQ=MONTHLY;BYDAY=-1WE", "published": True}, "test")
+        db.session.commit()
+        return event.uid
+
+
+def test_ending_a_series_asks_first_in_red(page: Any, seminar: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"/organiser/events/{seminar}/occurrences/2031-03-26T14:00:00")
+    save = page.get_by_role("button", name="Save change")
+    cancel = page.get_by_role("button", name="Cancel the chosen dates")
+    expect(save).to_be_visible()
+    expect(cancel).to_be_visible()
+    assert cancel.evaluate("node => getComputedStyle(node).backgroundColor") != \
+        save.evaluate("node => getComputedStyle(node).backgroundColor")
+    page.get_by_label("This and following dates").check()
+    cancel.click()
+
+    expect(page.get_by_role("heading", name="End “TPS seminar” before Wed 26 Mar 2031?"))\
+        .to_be_visible()
+    expect(page.get_by_text("The dates before Wed 26 Mar 2031 stay.")).to_be_visible()
+    page.get_by_role("link", name="No, go back").click()
+    page.goto(f"/organiser/events/{seminar}/occurrences")
+    expect(page.locator("#occurrences tbody tr")).to_have_count(20)  # nothing ended
+
+    page.goto(f"/organiser/events/{seminar}/occurrences/2031-03-26T14:00:00")
+    page.get_by_label("This and following dates").check()
+    page.get_by_role("button", name="Cancel the chosen dates").click()
+    page.get_by_role("button", name="End the series before Wed 26 Mar 2031").click()
+    expect(page.get_by_text("The series now ends before Wed 26 Mar 2031.")).to_be_visible()
+    expect(page.locator("#occurrences tbody tr")).to_have_count(2)
+    expect(page.locator("#occurrences tbody tr").last).to_contain_text("Wed 26 Feb 2031")
+
+
+def test_a_split_series_stays_one_row_on_the_dashboard(page: Any, seminar: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"/organiser/events/{seminar}/occurrences/2031-04-30T14:00:00")
+    page.get_by_label("This and following dates").check()
+    page.locator("#start_time").fill("16:00")
+    page.locator("#end_time").fill("17:00")
+    page.get_by_role("button", name="Save change").click()
+    expect(page.get_by_text("This date and every later one are changed.")).to_be_visible()
+
+    page.get_by_role("link", name="Events", exact=True).click()
+    rows = page.locator("#calendar-turing tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_be_visible()
+    expect(rows.first).to_contain_text("TPS seminar")
+    expect(rows.first).to_contain_text("as changed from Wednesday 30 April 2031")
+
+    page.goto(f"/events/{seminar}")  # the old part's public page leads on
+    continuation = page.locator("#continuation")
+    expect(continuation).to_be_visible()
+    expect(continuation).to_contain_text("From Wednesday 30 April 2031 this series continues")
+    continuation.get_by_role("link", name="TPS seminar").click()
+    expect(page.get_by_text("Wed 30 Apr").first).to_be_visible()
+    expect(page.locator("#earlier-dates")).to_be_visible()
