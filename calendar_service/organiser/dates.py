@@ -209,7 +209,7 @@ def _occurrence_values(event: Event, current: rules.Occurrence) -> dict[str, Any
     shown = EventOccurrence(event, current)
     values: dict[str, Any] = {"revision": str(event.revision), "scope": "this",
                               "title": shown.title, "location": shown.location,
-                              "description": shown.description, "note": shown.note}
+                              "description": shown.own_description, "note": shown.note}
     if isinstance(current.start, datetime) and isinstance(current.end, datetime):
         values.update(start_date=current.start.date(), start_time=current.start.time(),
                       end_date=current.end.date(), end_time=current.end.time())

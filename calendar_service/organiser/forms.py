@@ -149,7 +149,8 @@ class OccurrenceForm(CheckedForm):
     location = StringField("Location", validators=[limit(500)])
     description = TextAreaField(
         "Description of this date", validators=[limit(20_000)],
-        description="Its own speaker and topic, for example; empty: the series' description")
+        description="Its own speaker and topic, for example; empty: the series' description "
+                    "is shown")
     note = TextAreaField(
         "Note on the cancellation", validators=[limit(20_000)],
         description="Shown on the date's page and in the agenda, e.g. 'The speaker is ill; "

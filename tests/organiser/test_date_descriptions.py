@@ -65,6 +65,12 @@ def test_both_are_stored(app: Flask, signed_in: FlaskClient, seminar: Event) -> 
     form = signed_in.get(occurrence_url(seminar, MARCH)).text
     assert re.search(rf">\s*{re.escape(NOTE)}</textarea>", form)  # back to be changed
     assert 'value="Save the note"' in form
+    own = signed_in.get(occurrence_url(seminar, FEBRUARY)).text
+    assert re.search(r'<textarea data-maxlength="20000" id="description" name="description">'
+                     rf"\s*{re.escape(SPEAKER)}</textarea>", own)
+    other = signed_in.get(occurrence_url(seminar, "2031-04-30T14:00:00")).text
+    assert re.search(r'<textarea data-maxlength="20000" id="description" name="description">'
+                     r"\s*</textarea>", other)  # none of its own: the series' is shown
 
 
 def test_the_dates_pages_show_them(signed_in: FlaskClient, seminar: Event) -> None:
