@@ -1,7 +1,7 @@
 // The event editor, enhanced: the preview follows every change (it asks the server, the same
-// code as the Preview button), fields show only when they apply, and long texts say their
-// limit before saving refuses them. Without this script every field shows, the preview is
-// the one the page opened with, and the Preview button refreshes it with a full page.
+// code as the Preview button) and fields show only when they apply (limits.js counts long
+// texts). Without this script every field shows, the preview is the one the page opened
+// with, and the Preview button refreshes it with a full page.
 (function () {
   "use strict";
   var form = document.getElementById("event-form");
@@ -50,23 +50,6 @@
     show("count", ruled && ends === "count");
     show("start_time", !allDay);
     show("end_time", !allDay);
-  }
-
-  // Limits -----------------------------------------------------------------------------------
-
-  function counted(field) {
-    var most = parseInt(field.dataset.maxlength, 10);
-    var note = document.getElementById(field.id + "-limit");
-    if (!most || !note) { return; }
-    var length = field.value.length;
-    var over = length > most;
-    note.hidden = length < most * 0.8;
-    note.className = over ? "limit errors" : "limit hint";
-    note.textContent = over
-      ? length + " characters: " + (length - most) + " more than the " + most + " allowed"
-      : length + " of " + most + " characters";
-    if (over) { field.setAttribute("aria-invalid", "true"); }
-    else if (!field.closest(".field-error")) { field.removeAttribute("aria-invalid"); }
   }
 
   // The preview ------------------------------------------------------------------------------
@@ -143,17 +126,13 @@
     timer = window.setTimeout(refresh, WAIT);
   }
 
-  function changed(event) {
+  function changed() {
     applies();
-    if (event.target && event.target.dataset && event.target.dataset.maxlength) {
-      counted(event.target);
-    }
     later();
   }
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   applies();
-  Array.prototype.forEach.call(form.querySelectorAll("[data-maxlength]"), counted);
   if (!document.getElementById("preview-text")) { refresh(); }  // the page could not preview
 })();
