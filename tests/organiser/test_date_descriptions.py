@@ -150,3 +150,18 @@ def test_a_restored_date_loses_its_note(app: Flask, signed_in: FlaskClient,
     assert response.status_code == 302
     assert overrides(app) == []
     assert NOTE not in signed_in.get(f"/events/{seminar.uid}?on={MARCH}").text
+
+
+def test_hostile_texts_stay_text(signed_in: FlaskClient, seminar: Event) -> None:
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    response = signed_in.post(occurrence_url(seminar, MARCH), data={
+        "revision": "1", "scope": "this", "note": hostile, "cancel_occurrence": "y"})
+    assert response.status_code == 302
+    for url in (f"/events/{seminar.uid}?on={MARCH}", "/?from=2031-03-01&days=30&calendar=test"):
+        page = signed_in.get(url).text
+        assert "<script>alert(1)" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=" in page
+    refused = signed_in.post(occurrence_url(seminar, FEBRUARY), data={
+        "revision": "2", "scope": "this", "description": "a\x00b", "save": "y"})
+    assert refused.status_code == 422
+    assert "contains control characters" in refused.text
