@@ -191,7 +191,11 @@ def edit_event(uid: str) -> Page:
 
 def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | None) -> Page:
     _label_repeat_choices(form, calendars)
-    if not form.validate():
+    valid = form.validate()
+    if form.preview.data and not (form.title.data or "").strip():
+        form.title.errors = []  # a title is needed to save, not to see the dates
+        valid = not any(field.errors for field in form)
+    if not valid:
         return _render_editor(form, calendars, event, status=422)
     try:
         data = editor.form_event_data(form)

@@ -223,3 +223,34 @@ def test_a_split_series_stays_one_row_on_the_dashboard(page: Any, seminar: str) 
     continuation.get_by_role("link", name="TPS seminar").click()
     expect(page.get_by_text("Wed 30 Apr").first).to_be_visible()
     expect(page.locator("#earlier-dates")).to_be_visible()
+
+
+def test_without_javascript_every_field_shows_and_the_preview_button_works(
+    server: str,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(base_url=server, locale="en-GB",
+                                      timezone_id="Europe/London", java_script_enabled=False)
+        try:
+            page = context.new_page()
+            page.goto("/organiser/sign-in")
+            page.get_by_label("E-mail").fill("ada@example.org")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto("/organiser/events/new")
+            expect(page.locator("#preview-text")).to_be_visible()  # rendered by the server
+            expect(page.locator("#preview-text")).to_contain_text("Does not repeat")
+            for label in ("Custom rule (RRULE)", "Last date", "Number of times"):
+                expect(page.get_by_label(label, exact=True)).to_be_visible()
+            page.locator("#start_date").fill(START)
+            page.locator("#recurrence").select_option("biweekly")
+            page.get_by_role("button", name="Preview").click()
+            expect(page.locator("#preview-text")).to_have_text(
+                "Every 2 weeks on Wednesday (Europe/London)")
+            assert visible_dates(page) == FORTNIGHTLY
+        finally:
+            context.close()
+            browser.close()

@@ -136,3 +136,22 @@ def test_the_live_preview_needs_no_title(signed_in: FlaskClient) -> None:
                          query_string={**BASE, "title": "x" * 501}).json
     assert long == {"ok": False,
                     "errors": {"title": "is 501 characters long: at most 500 are allowed"}}
+
+
+def test_the_preview_button_needs_no_title_but_saving_does(app: Flask,
+                                                           signed_in: FlaskClient) -> None:
+    shown = signed_in.post("/organiser/events/new",
+                           data={**BASE, "title": "", "preview": "Preview"})
+    assert shown.status_code == 200
+    assert preview_dates(shown.text) == LAST_WEDNESDAYS_2031
+    assert 'id="title-errors"' not in shown.text
+    refused = signed_in.post("/organiser/events/new", data={**BASE, "title": "", "save": "Save"})
+    assert refused.status_code == 422 and 'id="title-errors"' in refused.text
+    assert stored(app) == []
+
+
+def test_without_the_script_no_field_is_hidden(signed_in: FlaskClient) -> None:
+    page = signed_in.get("/organiser/events/new").text
+    for name in ("custom_rrule", "ends", "until", "count", "start_time", "end_time"):
+        block = re.search(rf'<div class="field" id="field-{name}"[^>]*>', page)
+        assert block and "hidden" not in block.group(0), name
