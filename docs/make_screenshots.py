@@ -62,7 +62,7 @@ def main(wanted: list[str]) -> None:
         page.get_by_label("E-mail").fill(ORGANISER)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.set_viewport_size({"width": 1280, "height": 1180})
+        page.set_viewport_size({"width": 1280, "height": 1240})
         page.goto(base_url + EDITOR)
         page.locator("#preview-dates").wait_for()
         page.screenshot(path=str(ROOT / "docs" / "editor.png"))
