@@ -1,8 +1,9 @@
 """Take the README's screenshots with the system Chromium: the agenda (docs/agenda.png), the
-agenda on a phone (docs/agenda-phone.png), an event page (docs/event.png) and the embeddable
-agenda inside another site's page (docs/embed.png).
+agenda on a phone (docs/agenda-phone.png), an event page (docs/event.png), the embeddable agenda
+inside another site's page (docs/embed.png) and, signed in as a throwaway admin of the demo
+database, the editor with its preview (docs/editor.png).
 
-Run:  python docs/make_screenshots.py
+Run:  python docs/make_screenshots.py [NAME.png ...]   (no names: every one)
 
 Serves the seeded demo database of the browser tests; the embed is framed by a small page
 served from a second origin, as another site would frame it.  The browser is
@@ -19,8 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
+from calendar_service import create_app  # noqa: E402
+from calendar_service.store import accounts  # noqa: E402
+from calendar_service.store.db import db  # noqa: E402
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, running_server, serving  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 1000}
@@ -30,6 +34,9 @@ SHOTS = [
     ("agenda-phone.png", "/calendars/turing-roche", PHONE),
     ("event.png", "/events/tps-seminar@turing-roche.calendar", DESKTOP),
 ]
+EMBED = "/embed?calendar=turing-roche&days=28"
+EDITOR = "/organiser/events/tps-seminar@turing-roche.calendar/edit"
+ORGANISER, PASSWORD = "screenshots@example.org", "screenshots only, never served"
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>A community site</title><link rel="icon" href="data:,"></head>
 <body style="font-family: Georgia, serif; background: #f3efe6; margin: 0; padding: 24px">
@@ -45,26 +52,68 @@ def host(embed_url: str) -> Flask:
     return app
 
 
-def main() -> None:
+def add_organiser(database: Path) -> None:
+    """An admin to sign in as for the organiser pages' screenshots."""
+    app = create_app({"SECRET_KEY": "screenshots",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    with app.app_context():
+        accounts.create_organiser(ORGANISER, PASSWORD, admin=True)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def new_page(browser: Browser, viewport: dict[str, int]) -> Page:
+    return browser.new_page(viewport=viewport, locale="en-GB", timezone_id="Europe/London")
+
+
+def public_pages(browser: Browser, base_url: str, wanted: list[str]) -> None:
+    for name, path, viewport in SHOTS:
+        if wanted and name not in wanted:
+            continue
+        page = new_page(browser, viewport)
+        page.goto(base_url + path)
+        page.screenshot(path=str(ROOT / "docs" / name))
+        page.close()
+        print(f"docs/{name} <- {path}")
+    if wanted and "embed.png" not in wanted:
+        return
+    with serving(host(base_url + EMBED)) as host_url:
+        page = new_page(browser, {"width": 620, "height": 720})
+        page.goto(host_url)
+        page.frame_locator("iframe").locator(".occurrence").first.wait_for()
+        page.screenshot(path=str(ROOT / "docs" / "embed.png"))
+        page.close()
+        print(f"docs/embed.png <- {EMBED} in another site")
+
+
+def sign_in(browser: Browser, base_url: str) -> Page:
+    page = new_page(browser, DESKTOP)
+    page.goto(base_url + "/organiser/sign-in")
+    page.get_by_label("E-mail").fill(ORGANISER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def editor(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1240})
+    page.goto(base_url + EDITOR)
+    page.locator("#preview-dates").wait_for()
+    page.screenshot(path=str(ROOT / "docs" / "editor.png"))
+    print(f"docs/editor.png <- {EDITOR}")
+
+
+def main(wanted: list[str]) -> None:
     folder = Path(tempfile.mkdtemp(prefix="screenshots-"))
-    with running_server(folder / "demo.sqlite3") as base_url, sync_playwright() as playwright:
+    database = folder / "demo.sqlite3"
+    with running_server(database) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        for name, path, viewport in SHOTS:
-            page = browser.new_page(viewport=viewport, locale="en-GB",
-                                    timezone_id="Europe/London")
-            page.goto(base_url + path)
-            page.screenshot(path=str(ROOT / "docs" / name))
-            page.close()
-            print(f"docs/{name} <- {path}")
-        with serving(host(base_url + "/embed?calendar=turing-roche&days=28")) as host_url:
-            page = browser.new_page(viewport={"width": 620, "height": 720}, locale="en-GB",
-                                    timezone_id="Europe/London")
-            page.goto(host_url)
-            page.frame_locator("iframe").locator(".occurrence").first.wait_for()
-            page.screenshot(path=str(ROOT / "docs" / "embed.png"))
-            print("docs/embed.png <- /embed?calendar=turing-roche&days=28 in another site")
+        public_pages(browser, base_url, wanted)
+        if not wanted or "editor.png" in wanted:
+            add_organiser(database)
+            editor(sign_in(browser, base_url), base_url)
         browser.close()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -15,7 +15,10 @@ changed occurrence with the same UID and a RECURRENCE-ID, so clients show one ed
   same instance is read differently per client (Google drops it, Apple and Fastmail keep it
   struck through, some show an orphan instance next to the excluded one), so pairing the two is
   what makes cancelled occurrences linger.  A whole cancelled event is kept with STATUS:CANCELLED
-  and a higher SEQUENCE, which is how clients learn to remove an event they already have.
+  and a higher SEQUENCE, which is how clients learn to remove an event they already have.  So
+  the note an organiser gives a cancelled date (its override's description) is not in feeds: it
+  is on the date's page and in the agenda, where people look for why.
+* A changed occurrence's own description ("this month's speaker") is its VEVENT's DESCRIPTION.
 * No VALARM, ORGANIZER or ATTENDEE: a feed is published (METHOD:PUBLISH), not an invitation.
 * The calendar's name, refresh hints and X-WR-* go into feeds only; a single-event download
   carries none, or Outlook files the event into a new calendar (docs/peers.md B3 #23).

@@ -8,6 +8,7 @@ from calendar_service.organiser import (
     account,
     admin,
     dashboard,
+    dates,
     events,
     imports,
     members,
@@ -16,5 +17,5 @@ from calendar_service.organiser import (
 )
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["account", "admin", "bp", "dashboard", "events", "imports", "members", "sign_in",
-           "tokens"]
+__all__ = ["account", "admin", "bp", "dashboard", "dates", "events", "imports", "members",
+           "sign_in", "tokens"]

@@ -1,7 +1,8 @@
 """The organiser's dashboard: every calendar with its events, drafts included.
 
 Every organiser sees every calendar (as the API's tokens read every draft); those they may not
-change are marked read-only, without links to the pages that change them.
+change are marked read-only, without links to the pages that change them.  A series split by a
+"this and following" change is one row, its latest part (``store.parts``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import rules
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm
-from calendar_service.store import permissions
+from calendar_service.store import parts, permissions
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.occurrences import read_series
@@ -35,12 +36,17 @@ def dashboard() -> Page:
     ).all()
     now = utcnow()
     upcoming: dict[int, rules.Occurrence | None] = {}
+    earlier = parts.continued(event for calendar in calendars for event in calendar.events)
+    rows = {calendar.id: sorted((event for event in calendar.events if event.id not in earlier),
+                                key=lambda event: event.title.lower())
+            for calendar in calendars}
     for calendar in calendars:
-        for event in calendar.events:
+        for event in rows[calendar.id]:
             found = rules.upcoming(read_series(event), now - timedelta(seconds=1), 1)
             upcoming[event.id] = found[0] if found else None
     editable = {calendar.id for calendar in permissions.editable_calendars(current_user)}
     managed = {calendar.id for calendar in calendars
                if permissions.may_manage(current_user, calendar)}
-    return render_template("organiser/dashboard.html", calendars=calendars, upcoming=upcoming,
+    return render_template("organiser/dashboard.html", calendars=calendars, rows=rows,
+                           upcoming=upcoming,
                            editable=editable, managed=managed, action_form=ActionForm())

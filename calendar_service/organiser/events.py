@@ -1,6 +1,7 @@
-"""Organiser pages for events: the editor with its preview, one-occurrence changes, deletion.
+"""Organiser pages for events: the editor with its preview, and deletion (the dates of a
+series are ``dates``).
 
-Each page is a thin view over ``editor`` (form ↔ EVENT), ``operations`` and ``split``.  The
+Each page is a thin view over ``editor`` (form ↔ EVENT) and ``operations``.  The
 editor's forms carry the event's ``revision``: a save based on an older revision is refused with
 a conflict message (409) and nothing is overwritten.  An organiser changes only the calendars
 they were granted (``permissions``): the editor offers only those, and the pages that change an
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -26,13 +27,12 @@ import rules
 from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
-from calendar_service.organiser.forms import DeleteForm, EventForm, OccurrenceForm, options
-from calendar_service.store import operations, permissions, split
+from calendar_service.organiser.forms import DeleteForm, EventForm, options
+from calendar_service.store import operations, parts, permissions
 from calendar_service.store.db import db, utcnow
-from calendar_service.store.errors import Conflict, NotFound, ValidationError
+from calendar_service.store.errors import Conflict, ValidationError
 from calendar_service.store.models import Calendar, Event
-from calendar_service.store.moments import format_moment, from_column, in_years, to_column
-from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
+from calendar_service.store.moments import in_years
 
 # EVENT field → editor field (the rest are shown above the form).
 FORM_FIELDS = {
@@ -41,6 +41,7 @@ FORM_FIELDS = {
     "start": "start_date", "end": "end_date", "timezone": "timezone", "status": "status",
     "published": "published", "until": "until", "count": "count", "rrule": "recurrence",
 }
+PREVIEW_TITLE = "Untitled"
 CONFLICT = ("Someone else changed this event while you were editing it (it is now at "
             "version {revision}). Nothing was saved. Reload the page to see their changes, "
             "then make yours again.")
@@ -132,7 +133,31 @@ def _new_form_defaults(calendars: list[Calendar]) -> dict[str, Any]:
     calendar = next((c for c in calendars if c.slug == wanted), calendars[0])
     today = utcnow().astimezone(ZoneInfo(calendar.timezone)).date()
     return {"calendar": calendar.slug, "start_date": today + timedelta(days=1),
-            "start_time": time(10), "end_time": time(11), "published": "published"}
+            "start_time": time(10), "end_time": time(11), "published": "draft"}
+
+
+def _opening_preview(form: EventForm, event: Event | None) -> editor.Preview | None:
+    """The preview of the form as it opens, so it is there before anything is pressed (with or
+    without the script); None when the values cannot be previewed yet."""
+    try:
+        return editor.preview(_previewable(editor.form_event_data(form)), existing=event)
+    except ValidationError:
+        return None
+
+
+def _previewable(data: dict[str, Any]) -> dict[str, Any]:
+    """EVENT fields for a preview: a title is needed to save, not to see the dates."""
+    return {**data, "title": data["title"].strip() or PREVIEW_TITLE}
+
+
+def _saved_message(event: Event) -> str:
+    """What a save did, plainly: a draft reaches no one; a published event reaches every
+    subscriber of its calendar's feed."""
+    if not event.published:
+        return (f"“{event.title}” is saved as a draft: only organisers see it. Choose "
+                "“Published” in the editor to put it in the agenda and the feed.")
+    return (f"“{event.title}” is published in “{event.calendar.name}”: it is in the agenda "
+            "and the feed now, and in subscribers' calendars at their next refresh.")
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -146,7 +171,8 @@ def new_event() -> Page:
             403 if exists else 200
     if request.method == "GET":
         form = EventForm(data=_new_form_defaults(calendars))
-        return _render_editor(form, calendars, None)
+        _label_repeat_choices(form, calendars)
+        return _render_editor(form, calendars, None, preview=_opening_preview(form, None))
     return _submit_editor(EventForm(), calendars, None)
 
 
@@ -157,13 +183,19 @@ def edit_event(uid: str) -> Page:
     event = editable_event_or_404(uid)
     calendars = calendars_or_none()
     if request.method == "GET":
-        return _render_editor(EventForm(data=editor.form_values(event)), calendars, event)
+        form = EventForm(data=editor.form_values(event))
+        _label_repeat_choices(form, calendars)
+        return _render_editor(form, calendars, event, preview=_opening_preview(form, event))
     return _submit_editor(EventForm(), calendars, event)
 
 
 def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | None) -> Page:
     _label_repeat_choices(form, calendars)
-    if not form.validate():
+    valid = form.validate()
+    if form.preview.data and not (form.title.data or "").strip():
+        form.title.errors = []  # a title is needed to save, not to see the dates
+        valid = not any(field.errors for field in form)
+    if not valid:
         return _render_editor(form, calendars, event, status=422)
     try:
         data = editor.form_event_data(form)
@@ -171,16 +203,15 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
             data["exdates"] = []  # nothing left to exclude from once it no longer repeats
         if form.preview.data:
             return _render_editor(form, calendars, event,
-                                  preview=editor.preview(data, existing=event))
+                                  preview=editor.preview(_previewable(data), existing=event))
         if event is not None and form.revision.data != str(event.revision):
             return _render_editor(form, calendars, event, status=409,
                                   conflict=CONFLICT.format(revision=event.revision))
         if event is None:
             event = operations.create_event(data, current_user)
-            message = f"“{event.title}” is added."
         else:
             operations.update_event(event, data, current_user)
-            message = f"“{event.title}” is saved."
+        message = _saved_message(event)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
@@ -206,12 +237,15 @@ def preview_json() -> tuple[Response, int]:
     _label_repeat_choices(form, calendars)
     existing = operations.find_event(request.args.get("uid", "")) if request.args.get("uid") \
         else None
-    if not form.validate():
-        errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    valid = form.validate()
+    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    if not form.title.data:  # an empty title stops a save, not a preview
+        errors.pop("title", None)
+    if not valid and errors:
         return jsonify({"ok": False, "errors": errors}), 200
     try:
         data = editor.form_event_data(form)
-        result = editor.preview(data, existing=existing)
+        result = editor.preview(_previewable(data), existing=existing)
     except ValidationError as error:
         return jsonify({"ok": False, "errors": error.errors}), 200
     body = editor.preview_json(result)
@@ -221,168 +255,33 @@ def preview_json() -> tuple[Response, int]:
     return jsonify(body), 200
 
 
-# Occurrences ----------------------------------------------------------------------------------
-
-
-@bp.get("/events/<path:uid>/occurrences")
-@organiser_required
-def event_occurrences(uid: str) -> Page:
-    """The series at a glance: its next occurrences, each one changeable on its own."""
-    event = event_or_404(uid)
-    series = read_series(event)
-    upcoming = rules.upcoming(series, utcnow(), 20)
-    if not upcoming:
-        first, _last = rules.series_bounds(series)
-        upcoming = rules.upcoming(series, first, 20)
-    return render_template("organiser/occurrences.html", event=event, upcoming=upcoming,
-                           recurring=bool(event.is_recurring),
-                           editable=permissions.may_edit(current_user, event.calendar),
-                           occurrence_label=editor.occurrence_label, format_moment=format_moment)
-
-
-def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
-    """The occurrence with this recurrence id, as it is now (moved or not); else 404."""
-    found = find_occurrence(event, moment)
-    if found is None:
-        abort(404, "This series has no occurrence at that time.")
-    return found.occurrence
-
-
-def _occurrence_changes(form: OccurrenceForm, event: Event,
-                        current: rules.Occurrence) -> dict[str, Any]:
-    """EVENT-style changes from the form: only what differs from the series stays an override."""
-    changes: dict[str, Any] = {}
-    start_date = form.start_date.data
-    if start_date is not None:
-        if event.all_day:
-            changes["start"] = start_date.isoformat()
-            last = form.end_date.data or start_date
-            changes["end"] = (last + timedelta(days=1)).isoformat()
-        else:
-            start_time = form.start_time.data or current.start.time()  # type: ignore[union-attr]
-            start = datetime.combine(start_date, start_time)
-            end_time = form.end_time.data
-            duration = to_column(from_column(event.end_local, False)) - event.start_local
-            end = datetime.combine(form.end_date.data or start_date, end_time) \
-                if end_time else start + duration
-            changes["start"], changes["end"] = format_moment(start), format_moment(end)
-    recurrence_id = current.recurrence_id
-    assert recurrence_id is not None
-    series_end = to_column(recurrence_id) + (event.end_local - event.start_local)
-    if changes.get("start") == format_moment(recurrence_id) and changes.get("end") in (
-        format_moment(series_end), format_moment(series_end.date())
-    ):
-        del changes["start"], changes["end"]  # where the series puts it: no move
-    for name in ("title", "location"):
-        value = (getattr(form, name).data or "").strip()
-        if value and value != getattr(event, name):
-            changes[name] = value
-    return changes
-
-
-@bp.route("/events/<path:uid>/occurrences/<recurrence_id>", methods=["GET", "POST"])
-@organiser_required
-def change_occurrence(uid: str, recurrence_id: str) -> Page:
-    """Move, retitle, cancel or restore one occurrence, or it and every later one."""
-    event = editable_event_or_404(uid)
-    try:
-        moment = operations.parse_recurrence_id(event, recurrence_id)
-    except NotFound as error:
-        abort(404, error.detail)
-    current = _occurrence_of(event, moment)
-    if request.method == "GET":
-        form = OccurrenceForm(data=_occurrence_values(event, current))
-        return _render_occurrence(form, event, current)
-    form = OccurrenceForm()
-    if not form.validate():
-        return _render_occurrence(form, event, current, status=422)
-    if form.revision.data != str(event.revision):
-        return _render_occurrence(form, event, current, status=409,
-                                  conflict=CONFLICT.format(revision=event.revision))
-    later = form.scope.data == "later"
-    try:
-        if form.restore.data:
-            operations.clear_override(event, moment, current_user)
-            message = "The occurrence is restored."
-        elif form.cancel_occurrence.data and later:
-            split.end_series_before(event, moment, current_user)
-            message = "The series now ends before this occurrence."
-        elif form.cancel_occurrence.data:
-            operations.set_override(event, moment, {"status": "cancelled"}, current_user)
-            message = "The occurrence is cancelled."
-        elif later:
-            event = split.split_series(event, moment, _occurrence_changes(form, event, current),
-                                       current_user)
-            message = "This and every later occurrence are changed."
-        else:
-            operations.set_override(event, moment, _occurrence_changes(form, event, current),
-                                    current_user)
-            message = "The occurrence is changed."
-        db.session.commit()
-    except ValidationError as error:
-        db.session.rollback()
-        general = attach_errors(form, error.errors, {"start": "start_date", "end": "end_date",
-                                                     "title": "title", "location": "location"})
-        return _render_occurrence(form, event, current, general=general, status=422)
-    except StaleDataError:
-        db.session.rollback()
-        return _render_occurrence(form, event, current, status=409,
-                                  conflict=CONFLICT.format(revision=event_revision(event)))
-    flash(message)
-    return redirect(url_for("organiser.event_occurrences", uid=event.uid))
-
-
-def _occurrence_values(event: Event, current: rules.Occurrence) -> dict[str, Any]:
-    shown = EventOccurrence(event, current)
-    values: dict[str, Any] = {"revision": str(event.revision), "scope": "this",
-                              "title": shown.title, "location": shown.location}
-    if isinstance(current.start, datetime) and isinstance(current.end, datetime):
-        values.update(start_date=current.start.date(), start_time=current.start.time(),
-                      end_date=current.end.date(), end_time=current.end.time())
-    else:
-        values.update(start_date=current.start,
-                      end_date=current.end - timedelta(days=1))
-    return values
-
-
-def _render_occurrence(form: OccurrenceForm, event: Event, current: rules.Occurrence, *,
-                       general: list[str] | None = None, conflict: str | None = None,
-                       status: int = 200) -> tuple[str, int]:
-    recurrence_id = current.recurrence_id
-    assert recurrence_id is not None
-    override = next((row for row in event.overrides
-                     if row.recurrence_id == format_moment(recurrence_id)), None)
-    return render_template(
-        "organiser/occurrence_form.html", form=form, event=event, occurrence=current,
-        recurrence_id=format_moment(recurrence_id), override=override,
-        first=recurrence_id == from_column(event.start_local, event.all_day),
-        label=editor.occurrence_label(current), general=general or [], conflict=conflict,
-    ), status
-
-
 # Deletion -------------------------------------------------------------------------------------
 
 
 @bp.route("/events/<path:uid>/delete", methods=["GET", "POST"])
 @organiser_required
 def delete_event(uid: str) -> Page:
-    """Ask, then delete an event or a whole series."""
+    """Ask, then delete an event or a whole series, with every part a split left."""
     event = editable_event_or_404(uid)
+    chain = parts.parts_of(event)
     form = DeleteForm(data={"revision": str(event.revision)}) if request.method == "GET" \
         else DeleteForm()
+
+    def page(conflict: str | None = None, status: int = 200) -> tuple[str, int]:
+        return render_template("organiser/delete.html", form=form, event=event, parts=chain,
+                               conflict=conflict), status
+
     if request.method == "POST" and form.validate():
         if form.revision.data != str(event.revision):
-            return render_template("organiser/delete.html", form=form, event=event,
-                                   conflict=CONFLICT.format(revision=event.revision)), 409
+            return page(CONFLICT.format(revision=event.revision), 409)
         title = event.title
         try:
-            operations.delete_event(event, current_user)
+            for part in reversed(chain):  # the latest first: no part is left naming a gone one
+                operations.delete_event(part, current_user)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
-            return render_template("organiser/delete.html", form=form, event=event,
-                                   conflict=CONFLICT.format(revision=event_revision(event))), 409
+            return page(CONFLICT.format(revision=event_revision(event)), 409)
         flash(f"“{title}” is deleted.")
         return redirect(url_for("organiser.dashboard"))
-    return render_template("organiser/delete.html", form=form, event=event, conflict=None)
-
+    return page()

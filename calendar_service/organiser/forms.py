@@ -54,8 +54,14 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[Any]:
 REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_last",
                 "monthly_day", "yearly", "yearly_nth", "custom")
 ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
+SCOPES = (("this", "This date only"), ("later", "This and following dates"),
+          ("all", "All dates of the series"))
 
 
+def limit(most: int) -> Length:
+    """At most ``most`` characters, with a message saying how long the text is: the page never
+    cuts a text short (the field macro renders no ``maxlength``), it says so instead."""
+    return Length(max=most, message="is %(length)d characters long: at most %(max)d are allowed")
 
 
 def in_engine_years(_form: Any, field: Any) -> None:
@@ -93,12 +99,12 @@ class ActionForm(CheckedForm):
 class EventForm(CheckedForm):
     """The event editor; ``recurrence`` choices are labelled from the start date by the view."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
-    description = TextAreaField("Description", validators=[Length(max=20_000)])
-    location = StringField("Location", validators=[Length(max=500)])
-    url = StringField("Link", validators=[Length(max=2000)])
+    title = StringField("Title", validators=[DataRequired(), limit(500)])
+    description = TextAreaField("Description", validators=[limit(20_000)])
+    location = StringField("Location", validators=[limit(500)])
+    url = StringField("Link", validators=[limit(2000)])
     categories = StringField(
-        "Categories", validators=[Length(max=1000)],
+        "Categories", validators=[limit(1000)],
         description="Short names separated by commas, e.g. tps, training",
     )
     calendar = SelectField("Calendar", validators=[DataRequired()])
@@ -107,40 +113,52 @@ class EventForm(CheckedForm):
     start_time = TimeField("at", validators=[Optional()])
     end_date = DateField("Ends on", validators=[Optional(), in_engine_years])
     end_time = TimeField("at", validators=[Optional()])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+    timezone = StringField("Time zone", validators=[Optional(), limit(64)],
                            render_kw={"list": "zones", "autocomplete": "off"})
     # Labels depend on the start date (set by the view); the kind is checked by ``editor``.
     recurrence = SelectField("Repeats", choices=options((kind, kind) for kind in REPEAT_KINDS),
                              default="none", validate_choice=False)
-    custom_rrule = StringField("Custom rule (RRULE)", validators=[Length(max=2000)],
+    custom_rrule = StringField("Custom rule (RRULE)", validators=[limit(2000)],
                                description="For example FREQ=WEEKLY;BYDAY=MO,FR")
     ends = RadioField("Ends", choices=options(ENDS), default="never")
     until = DateField("Last date", validators=[Optional(), in_engine_years])
     count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
     status = SelectField("Status", default="confirmed", choices=options([
         ("confirmed", "Confirmed"), ("tentative", "Tentative"), ("cancelled", "Cancelled")]))
-    published = RadioField("Visibility", default="published", choices=options([
-        ("published", "Published"), ("draft", "Draft (only organisers see it)")]))
+    # A new event starts as a draft: saving a half-filled form publishes nothing.
+    published = RadioField("Visibility", default="draft", choices=options([
+        ("draft", "Draft: only organisers see it"),
+        ("published", "Published: in the agenda and the calendar's feed, so in subscribers' "
+                      "calendars")]))
     revision = HiddenField()
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 
 
 class OccurrenceForm(CheckedForm):
-    """A change to one occurrence, or to it and every later one."""
+    """A change to one date, to it and every later one, or to the whole series; its own
+    description, or a note on its cancellation.  ``confirmed`` is set by the confirmation step
+    that ending a series goes through."""
 
-    scope = RadioField("Apply to", choices=options([("this", "Only this occurrence"),
-                                                    ("later", "This and all later ones")]),
-                       default="this")
+    scope = RadioField("Apply to", choices=options(SCOPES), default="this")
     start_date = DateField("Starts on", validators=[Optional(), in_engine_years])
     start_time = TimeField("at", validators=[Optional()])
     end_date = DateField("Ends on", validators=[Optional(), in_engine_years])
     end_time = TimeField("at", validators=[Optional()])
-    title = StringField("Title", validators=[Length(max=500)])
-    location = StringField("Location", validators=[Length(max=500)])
+    title = StringField("Title", validators=[limit(500)])
+    location = StringField("Location", validators=[limit(500)])
+    description = TextAreaField(
+        "Description of this date", validators=[limit(20_000)],
+        description="Its own speaker and topic, for example; empty: the series' description "
+                    "is shown")
+    note = TextAreaField(
+        "Note on the cancellation", validators=[limit(20_000)],
+        description="Shown on the date's page and in the agenda, e.g. 'The speaker is ill; "
+                    "see you on 3 March'")
     revision = HiddenField()
+    confirmed = HiddenField()
     save = SubmitField("Save change")
-    cancel_occurrence = SubmitField("Cancel this occurrence")
+    cancel_occurrence = SubmitField("Cancel the chosen dates")
     restore = SubmitField("Restore as the series has it")
 
 

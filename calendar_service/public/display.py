@@ -106,6 +106,14 @@ class ShownOccurrence:
         return self.item.description
 
     @property
+    def own_description(self) -> str:
+        return self.item.own_description
+
+    @property
+    def note(self) -> str:
+        return self.item.note
+
+    @property
     def cancelled(self) -> bool:
         return self.item.cancelled
 

@@ -22,6 +22,7 @@ from calendar_service.public.viewer_zone import (
     other_args,
     zone_choices,
 )
+from calendar_service.store import parts
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
@@ -36,6 +37,13 @@ def _visible_event(uid: str) -> Event:
     event = find_event(uid)
     if event is None or (not event.published and not current_user.is_authenticated):
         abort(404, description="There is no event at this address.")
+    return event
+
+
+def _visible_part(event: Event | None) -> Event | None:
+    """Another part of the same logical series, if this visitor may see it."""
+    if event is None or (not event.published and not current_user.is_authenticated):
+        return None
     return event
 
 
@@ -114,6 +122,8 @@ def event_page(uid: str) -> str:
         add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
         copy_help=subscribe.COPY_HELP, page_url=page_url, shown_url=shown_url,
         map_url=_map_link(chosen.location if chosen else event.location),
+        earlier=_visible_part(parts.earlier_part(event)),
+        later=_visible_part(parts.later_part(event)),
         **_machine_readable(chosen, shown_url, calendar, today),
     )
 

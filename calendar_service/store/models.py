@@ -144,6 +144,10 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     last_end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The earlier part of the same logical series, when this one began by a "this and
+    # following" change (``store.parts``): clients see two series, organisers one.
+    continues_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True)
 
     # Every UPDATE or DELETE of the row says "WHERE revision = <the revision read>", so a write
     # based on a version someone else changed meanwhile changes nothing and raises
@@ -171,10 +175,12 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
 
 
 class Override(db.Model):  # type: ignore[name-defined,misc]
-    """A change to one occurrence of a series: moved, retitled or cancelled.
+    """A change to one occurrence of a series: moved, retitled, described or cancelled.
 
     ``recurrence_id`` is the contract's string form of the original start (local wall time
-    ``YYYY-MM-DDTHH:MM:SS`` or a date); null columns keep the series' own values.
+    ``YYYY-MM-DDTHH:MM:SS`` or a date); null columns keep the series' own values.  On a
+    cancelled occurrence ``description`` is the note on the cancellation ("the speaker is ill"),
+    shown on its page and in the agenda; feeds carry the cancellation as an EXDATE alone.
     """
 
     __tablename__ = "overrides"

@@ -131,7 +131,25 @@ class EventOccurrence:
 
     @property
     def description(self) -> str:
+        """Its own description where it has one, else the series'.  A cancelled occurrence's
+        own text is the note on its cancellation (``note``), not a description."""
+        if self.occurrence.cancelled:
+            return self.event.description
         return own_or_series(self.occurrence.description, self.event.description)
+
+    @property
+    def own_description(self) -> str:
+        """The description this one date has of its own ("" when it has the series')."""
+        if self.occurrence.cancelled:
+            return ""
+        return (self.occurrence.description or "").strip()
+
+    @property
+    def note(self) -> str:
+        """The note on this date's cancellation ("" when none, or when it is not cancelled)."""
+        if not self.occurrence.cancelled:
+            return ""
+        return (self.occurrence.description or "").strip()
 
     @property
     def cancelled(self) -> bool:

@@ -4,6 +4,8 @@ RFC 5545's RANGE=THISANDFUTURE is understood by few subscribers' clients; what t
 understand is two plain series: the old one with an UNTIL just before the occurrence, and a new
 one (a new UID) from the occurrence on, with the organiser's changes.  COUNT is shared out so the
 two together have the original number of instances; later exceptions move to the new series.
+The new series names the old one as the part it continues (``parts``), so organisers keep one
+logical series.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import rules
-from calendar_service.store import operations
+from calendar_service.store import operations, parts
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -93,6 +95,7 @@ def split_series(event: Event, recurrence_id: rules.Moment, changes: Mapping[str
     successor.first_start_utc, successor.last_end_utc = rules.series_bounds(
         series_of(successor))
     db.session.flush()
+    parts.link(event, successor)
     audit(actor, "split", "event", event.uid, event.calendar,
                      recurrence_id=key, successor=successor.uid)
     return successor

@@ -216,7 +216,7 @@ def test_the_occurrences_page_lists_the_next_ones(signed_in: FlaskClient,
 def test_cancelling_and_restoring_one_occurrence(listing: Listing, signed_in: FlaskClient,
                                                  seminar: Event) -> None:
     url = occurrence_url(seminar, "2031-02-26T14:00:00")
-    assert "Cancel this occurrence" in signed_in.get(url).text
+    assert "Cancel the chosen dates" in signed_in.get(url).text
     response = signed_in.post(url, data={"revision": "1", "scope": "this",
                                          "cancel_occurrence": "y"})
     assert response.status_code == 302
@@ -292,8 +292,17 @@ def test_splitting_a_counted_series_keeps_the_number_of_instances(
 def test_cancelling_this_and_all_later_ones_ends_the_series(listing: Listing,
                                                              signed_in: FlaskClient,
                                                              seminar: Event) -> None:
-    signed_in.post(occurrence_url(seminar, "2031-03-26T14:00:00"),
-                   data={"revision": "1", "scope": "later", "cancel_occurrence": "y"})
+    url = occurrence_url(seminar, "2031-03-26T14:00:00")
+    asked = signed_in.post(url, data={"revision": "1", "scope": "later",
+                                      "cancel_occurrence": "y"})
+    assert asked.status_code == 200  # a confirmation step first: nothing is changed yet
+    assert "End “TPS seminar” before Wed 26 Mar 2031?" in asked.text
+    assert re.search(r'<button type="submit" name="cancel_occurrence" value="y" '
+                     r'class="danger">End the series before Wed 26 Mar 2031</button>', asked.text)
+    assert len(listing("2031-01-01", "2031-06-01")) == 5
+    response = signed_in.post(url, data={"revision": "1", "scope": "later",
+                                         "cancel_occurrence": "y", "confirmed": "yes"})
+    assert response.status_code == 302
     assert [start for _t, start, _r, _c in listing("2031-01-01", "2033-01-01")] == [
         "2031-01-29T14:00:00+00:00", "2031-02-26T14:00:00+00:00"]
 

@@ -1,13 +1,15 @@
-// Live preview for the event editor: asks the server (the same code as the Preview button)
-// for the rule in words and the next dates whenever a field changes. Without this script the
-// Preview button does the same with a full page.
+// The event editor, enhanced: the preview follows every change (it asks the server, the same
+// code as the Preview button) and fields show only when they apply (limits.js counts long
+// texts). Without this script every field shows, the preview is the one the page opened
+// with, and the Preview button refreshes it with a full page.
 (function () {
   "use strict";
   var form = document.getElementById("event-form");
-  if (!form || !window.fetch) { return; }
+  if (!form) { return; }
   var target = document.getElementById("preview-panel");
   var timer = null;
   var latest = 0;
+  var WAIT = 300;  // milliseconds of quiet typing before the preview is asked for
 
   function params() {
     var data = new URLSearchParams();
@@ -24,6 +26,33 @@
     if (className) { node.className = className; }
     return node;
   }
+
+  // Fields that apply ------------------------------------------------------------------------
+
+  function show(id, visible) {
+    var node = document.getElementById("field-" + id);
+    if (node) { node.hidden = !visible; }
+  }
+
+  function checkedValue(name) {
+    var chosen = form.querySelector("input[name='" + name + "']:checked");
+    return chosen ? chosen.value : "";
+  }
+
+  function applies() {
+    var kind = form.elements.recurrence ? form.elements.recurrence.value : "none";
+    var ruled = kind !== "none" && kind !== "custom";  // a custom rule says its own end
+    var ends = checkedValue("ends") || "never";
+    var allDay = form.elements.all_day && form.elements.all_day.checked;
+    show("custom_rrule", kind === "custom");
+    show("ends", ruled);
+    show("until", ruled && ends === "until");
+    show("count", ruled && ends === "count");
+    show("start_time", !allDay);
+    show("end_time", !allDay);
+  }
+
+  // The preview ------------------------------------------------------------------------------
 
   function relabel(choices) {
     var select = form.elements.recurrence;
@@ -52,7 +81,9 @@
     target.textContent = "";
     target.appendChild(text("h2", "Preview"));
     if (!body.ok) {
+      target.appendChild(text("p", "The preview shows again once these are put right:"));
       var list = text("ul", "", "errors");
+      list.id = "preview-errors";
       Object.keys(body.errors || {}).forEach(function (key) {
         list.appendChild(text("li", key.replace("_", " ") + ": " + body.errors[key]));
       });
@@ -69,6 +100,7 @@
       repeats.id = "repeats-clock-warning";
       target.appendChild(repeats);
     }
+    relabel(body.choices);
     if (!body.occurrences.length) { target.appendChild(text("p", "No occurrences.")); return; }
     var dates = document.createElement("ol");
     dates.id = "preview-dates";
@@ -77,10 +109,10 @@
                              occ.cancelled ? "cancelled" : ""));
     });
     target.appendChild(dates);
-    relabel(body.choices);
   }
 
   function refresh() {
+    if (!window.fetch) { return; }
     var ticket = ++latest;
     fetch(form.dataset.previewUrl + "?" + params(), {credentials: "same-origin",
                                                      headers: {"Accept": "application/json"}})
@@ -91,9 +123,16 @@
 
   function later() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, 300);
+    timer = window.setTimeout(refresh, WAIT);
   }
 
-  form.addEventListener("input", later);
-  form.addEventListener("change", later);
+  function changed() {
+    applies();
+    later();
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  applies();
+  if (!document.getElementById("preview-text")) { refresh(); }  // the page could not preview
 })();
