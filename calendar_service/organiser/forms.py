@@ -238,4 +238,9 @@ class CalendarForm(CheckedForm):
 class ImportForm(CheckedForm):
     calendar = SelectField("Into calendar", validators=[DataRequired()])
     file = FileField(".ics file", validators=[FileRequired()])
+    category = SelectField(
+        "Give every event the category", default="",
+        description="One of the calendar's categories; the file's own categories are kept too.")
+    draft = BooleanField("Save new events as drafts (not shown to the public until published)")
+    preview = SubmitField("Preview (dry run)")
     submit = SubmitField("Import")
