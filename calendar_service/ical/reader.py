@@ -94,6 +94,7 @@ class ImportResult:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)  # uid → the event's title
+    whens: dict[str, str] = field(default_factory=dict)  # uid → its first start, zone, rule
     # Transactions the events were written in: more than one when the import was batched, and
     # then it was not all or nothing for readers (see ``import_ics``).
     transactions: int = 1
@@ -101,7 +102,7 @@ class ImportResult:
     def copy(self) -> ImportResult:
         return ImportResult(list(self.created), list(self.updated), list(self.unchanged),
                             list(self.skipped), list(self.notes), dict(self.titles),
-                            self.transactions)
+                            dict(self.whens), self.transactions)
 
     def title(self, uid: str) -> str:
         """What a person calls the event: its title (the uid only when it has none)."""
@@ -555,6 +556,14 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
     return _Plan(uid=uid, data=data, overrides=bodies, existing=existing, notes=notes)
 
 
+def _when(data: dict[str, Any], repeats: str | None) -> str:
+    """The first start as the import read it, and how it repeats: in a dry run, whether the
+    times came out right shows before anything is saved."""
+    start = data["start"].replace("T", " ")[:16]
+    where = "all day" if data["all_day"] else data["timezone"]
+    return f"{start} ({where})" + (f"; {repeats}" if data["rrule"] and repeats else "")
+
+
 def _choose(data: dict[str, Any], existing: Event | None, options: ImportOptions) -> None:
     """What the importer chose: the category comes first among the file's (which are cut to
     the store's limit), and new events are drafts when asked; an event the import updates
@@ -592,6 +601,7 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
         raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
     result.notes.extend(plan.notes)
     result.titles[plan.uid] = plan.data["title"]
+    result.whens[plan.uid] = _when(plan.data, event.recurrence_text)
     if before is None:
         result.created.append(plan.uid)
     elif event.revision == before:

@@ -130,7 +130,8 @@ def test_the_upload_page_previews_then_imports(app: Flask, signed_in: FlaskClien
     assert preview.status_code == 200
     assert "Dry run: 3 created, 0 updated, 0 unchanged, 0 skipped" in preview.text
     assert "Nothing was changed" in preview.text
-    assert "<li>Team meeting</li>" in preview.text
+    assert ('<li>Team meeting <small class="hint">2026-01-05 10:00 (Europe/London); Every '
+            "week on Monday, until 28 December 2026</small></li>") in preview.text
     assert "040000008200E0007" not in preview.text  # no Outlook UIDs, titles
     assert counts(app) == before
     done = signed_in.post("/organiser/import", data={
