@@ -7,6 +7,7 @@ from __future__ import annotations
 from calendar_service.organiser import (
     account,
     admin,
+    categories,
     dashboard,
     events,
     imports,
@@ -16,5 +17,5 @@ from calendar_service.organiser import (
 )
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["account", "admin", "bp", "dashboard", "events", "imports", "members", "sign_in",
-           "tokens"]
+__all__ = ["account", "admin", "bp", "categories", "dashboard", "events", "imports", "members",
+           "sign_in", "tokens"]

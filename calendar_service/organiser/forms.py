@@ -78,6 +78,13 @@ class CheckedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf has no type inf
         return valid
 
 
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class SignInForm(CheckedForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
@@ -97,9 +104,11 @@ class EventForm(CheckedForm):
     description = TextAreaField("Description", validators=[Length(max=20_000)])
     location = StringField("Location", validators=[Length(max=500)])
     url = StringField("Link", validators=[Length(max=2000)])
-    categories = StringField(
-        "Categories", validators=[Length(max=1000)],
-        description="Short names separated by commas, e.g. tps, training",
+    categories = CheckboxesField("Categories", validate_choice=False)
+    new_category = StringField(
+        "New category", validators=[Length(max=200)],
+        description="Only to make a new one: it becomes a public category of this calendar, "
+                    "with its own feed and agenda filter. Leave empty to use the ones ticked.",
     )
     calendar = SelectField("Calendar", validators=[DataRequired()])
     all_day = BooleanField("All day")
@@ -147,13 +156,6 @@ class OccurrenceForm(CheckedForm):
 class DeleteForm(CheckedForm):
     revision = HiddenField()
     submit = SubmitField("Delete for good")
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 TOKEN_LIFETIMES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
@@ -233,6 +235,28 @@ class CalendarForm(CheckedForm):
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            render_kw={"list": "zones", "autocomplete": "off"})
     submit = SubmitField("Create calendar")
+
+
+class CategoryForm(CheckedForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
+                       description="Its short name (for feed links) is made from it, e.g. "
+                                   "“AI UK” → ai-uk")
+    submit = SubmitField("Create category")
+
+
+class RenameCategoryForm(CheckedForm):
+    name = StringField("New name", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Rename")
+
+
+class MergeCategoryForm(CheckedForm):
+    into = SelectField("Merge into", validators=[DataRequired()])
+    submit = SubmitField("Merge")
+
+
+class DeleteCategoryForm(CheckedForm):
+    move_to = SelectField("Its events get instead", default="")
+    submit = SubmitField("Delete")
 
 
 class ImportForm(CheckedForm):

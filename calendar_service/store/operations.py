@@ -142,11 +142,19 @@ def _require_named_calendar(data: Mapping[str, Any], actor: Actor) -> None:
         permissions.require_edit(actor, calendar)
 
 
-def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
+NewCategories = Mapping[str, str] | None
+"""Which of an event's categories the calendar may gain by a change: slug → name of those the
+person asked for on purpose (the editor's "new category" field); None: any slug, named after
+itself (the API and imports, whose slugs are deliberate)."""
+
+
+def create_event(data: Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None) -> Event:
     """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden."""
     _require_named_calendar(data, actor)
     values = validate_event(data, find_calendar=find_calendar)
     permissions.require_edit(actor, values.calendar)
+    _check_new_categories(values, new_categories, actor)
     if values.uid is not None and find_event(values.uid) is not None:
         raise Conflict(f"An event with uid {values.uid!r} exists already.",
                        errors={"uid": "is taken"})
@@ -162,7 +170,8 @@ def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
     return event
 
 
-def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
+def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None) -> Event:
     """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change.
     Both the event's calendar and one it moves to must be the actor's to change."""
     permissions.require_edit(actor, event.calendar)
@@ -173,6 +182,7 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
     values = validate_event(data, existing=event, find_calendar=find_calendar,
                             overrides=overrides)
     permissions.require_edit(actor, values.calendar)
+    _check_new_categories(values, new_categories, actor)
     before = _snapshot(event)
     old_calendar = event.calendar
     _apply(event, values)
@@ -190,6 +200,29 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
     db.session.flush()
     audit(actor, "update", "event", event.uid, values.calendar, changed=changed)
     return event
+
+
+def _check_new_categories(values: EventValues, new_categories: NewCategories,
+                          actor: Actor) -> None:
+    """Refuse a category the calendar does not have unless it was asked for on purpose: a
+    typo must not make a public category with its own feed.  Those asked for get their name."""
+    if new_categories is None or not values.categories:
+        return
+    with db.session.no_autoflush:
+        known = set(db.session.scalars(select(Category.slug).where(
+            Category.calendar_id == values.calendar.id,
+            Category.slug.in_(values.categories)))) if values.calendar.id is not None else set()
+    unknown = [slug for slug in values.categories
+               if slug not in known and slug not in new_categories]
+    if unknown:
+        raise ValidationError({"categories": (
+            f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
+            "categories, or make a new one on purpose")})
+    for slug in values.categories:
+        if slug not in known:
+            category = categories_for(values.calendar, [slug])[0]
+            category.name = new_categories[slug]
+            audit(actor, "create", "category", slug, values.calendar, name=category.name)
 
 
 def delete_event(event: Event, actor: Actor) -> None:
