@@ -205,15 +205,18 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
 def _check_new_categories(values: EventValues, new_categories: NewCategories,
                           actor: Actor) -> None:
     """Refuse a category the calendar does not have unless it was asked for on purpose: a
-    typo must not make a public category with its own feed.  Those asked for get their name."""
-    if new_categories is None or not values.categories:
+    typo must not make a public category with its own feed.  Those asked for get their name;
+    every new one is in the audit log (also those the API and imports make)."""
+    if not values.categories:
         return
     with db.session.no_autoflush:
         known = set(db.session.scalars(select(Category.slug).where(
             Category.calendar_id == values.calendar.id,
             Category.slug.in_(values.categories)))) if values.calendar.id is not None else set()
-    unknown = [slug for slug in values.categories
-               if slug not in known and slug not in new_categories]
+    known.update(item.slug for item in db.session.new  # made earlier in this transaction
+                 if isinstance(item, Category) and item.calendar is values.calendar)
+    unknown = [slug for slug in values.categories if slug not in known
+               and new_categories is not None and slug not in new_categories]
     if unknown:
         raise ValidationError({"categories": (
             f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
@@ -221,7 +224,8 @@ def _check_new_categories(values: EventValues, new_categories: NewCategories,
     for slug in values.categories:
         if slug not in known:
             category = categories_for(values.calendar, [slug])[0]
-            category.name = new_categories[slug]
+            if new_categories is not None:
+                category.name = new_categories[slug]
             audit(actor, "create", "category", slug, values.calendar, name=category.name)
 
 
