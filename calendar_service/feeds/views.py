@@ -40,6 +40,7 @@ from calendar_service.feeds.validators import (
     version_reader,
 )
 from calendar_service.ical import writer as ical
+from calendar_service.store import addresses
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.web import links
@@ -84,8 +85,8 @@ def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: d
             timezone=loaded.timezone,
             source_url=links.feed_url(loaded.slug, categories),
         )
-        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
-                               app_caches().blocks)
+        pages = {e.uid: links.event_page_url(e.address) for e in events}
+        return ical.feed_bytes(events, info, pages, app_caches().blocks)
 
     return app_caches().feeds.get_or_build(validators.etag, build,
                                            slot=feed_slot(calendar.id, categories))
@@ -163,7 +164,7 @@ def calendar_feed(slug: str) -> Response:
 @bp.get("/events/<path:uid>.ics")
 def event_feed(uid: str) -> Response:
     """One published event or series as an .ics download; drafts are 404 like unknown UIDs."""
-    event = db.session.scalar(select(Event).where(Event.uid == uid))
+    event = addresses.find_by_address(uid)  # by uid, else by its readable slug
     if event is None or not event.published:
         abort(404)
     now = utcnow()
@@ -175,7 +176,7 @@ def event_feed(uid: str) -> Response:
 
     def build() -> bytes:
         return app_caches().feeds.get_or_build(
-            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)), slot=slot)
+            tag, lambda: ical.event_bytes(event, links.event_page_url(event.address)), slot=slot)
 
     name = secure_filename(event.title)[:80] or "event"
     slot = f"event\x1f{event.id}\x1f{links.base_url()}"

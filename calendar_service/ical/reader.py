@@ -585,7 +585,7 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
     was not committed)."""
     try:
         if plan.existing is None:
-            event = operations.create_event(plan.data, actor)
+            event = operations.create_event(plan.data, actor, readable_address=True)
             before = None
         else:
             event = plan.existing

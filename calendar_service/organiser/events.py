@@ -27,7 +27,7 @@ from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import DeleteForm, EventForm, OccurrenceForm, options
-from calendar_service.store import operations, permissions, split
+from calendar_service.store import addresses, operations, permissions, split
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import Calendar, Event
@@ -73,7 +73,8 @@ def event_revision(event: Event | None) -> int | str:
 
 
 def event_or_404(uid: str) -> Event:
-    event = operations.find_event(uid)
+    """The event at this address: its uid, or its readable slug."""
+    event = addresses.find_by_address(uid)
     if event is None:
         abort(404, "There is no event with this uid.")
     return event

@@ -14,17 +14,17 @@ from calendar_service.public.add_to_calendar import Details, google_link, outloo
 from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
+from calendar_service.store.addresses import find_by_address
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
-from calendar_service.store.operations import find_event
 from calendar_service.web.links import event_page_url
 
 
 def _visible_event(uid: str) -> Event:
     """The event, if this visitor may see it: drafts only for signed-in organisers."""
-    event = find_event(uid)
+    event = find_by_address(uid)
     if event is None or (not event.published and not current_user.is_authenticated):
         abort(404, description="There is no event at this address.")
     return event
@@ -86,7 +86,7 @@ def event_page(uid: str) -> str:
     if chosen is None:
         last = _last_occurrence(event, series)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
-    page_url = event_page_url(event.uid)
+    page_url = event_page_url(event.address)
     add_links: dict[str, str] = {}
     if chosen is not None:
         details = _details(chosen, page_url)

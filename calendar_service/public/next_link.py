@@ -69,6 +69,6 @@ def next_page(slug: str) -> Response:
         abort(404, description="Nothing is scheduled in this calendar yet.")
     target = shown(found, ZoneInfo(calendar.timezone))
     on: dict[str, Any] = {"on": target.recurrence_id} if target.recurrence_id else {}
-    response = redirect(url_for("agenda.event_page", uid=found.event.uid, **on), code=302)
+    response = redirect(url_for("agenda.event_page", uid=found.event.address, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
-from calendar_service.store import permissions
+from calendar_service.store import addresses, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
@@ -149,8 +149,11 @@ itself (the API and imports, whose slugs are deliberate)."""
 
 
 def create_event(data: Mapping[str, Any], actor: Actor, *,
-                 new_categories: NewCategories = None) -> Event:
-    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden."""
+                 new_categories: NewCategories = None, readable_address: bool = False) -> Event:
+    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden.
+
+    Its page gets a readable address from its title (``addresses``) when its uid is made here
+    or ``readable_address`` asks (an import's uids); a uid the caller chose is its address."""
     _require_named_calendar(data, actor)
     values = validate_event(data, find_calendar=find_calendar)
     permissions.require_edit(actor, values.calendar)
@@ -163,6 +166,8 @@ def create_event(data: Mapping[str, Any], actor: Actor, *,
                   sequence=0, revision=1)
     with db.session.no_autoflush:  # loading the calendar's categories must not flush a half event
         _apply(event, values)
+        if values.uid is None or readable_address:
+            addresses.assign(event, was_published=None)
     db.session.add(event)
     values.calendar.touch()
     db.session.flush()
@@ -186,6 +191,8 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
     before = _snapshot(event)
     old_calendar = event.calendar
     _apply(event, values)
+    if event.slug is not None:
+        addresses.assign(event, was_published=bool(before["published"]))
     _prune_overrides(event, values)
     after = _snapshot(event)
     changed = sorted(key for key in after if after[key] != before.get(key))
@@ -198,7 +205,9 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
         if old_calendar is not values.calendar:
             old_calendar.touch()
     db.session.flush()
-    audit(actor, "update", "event", event.uid, values.calendar, changed=changed)
+    audit(actor, "update", "event", event.uid, values.calendar, changed=changed,
+          title=event.title, changes={key: [_shown(before.get(key)), _shown(after[key])]
+                                      for key in changed if key != "overrides"})
     return event
 
 
@@ -257,6 +266,19 @@ def _apply(event: Event, values: EventValues) -> None:
     assert values.series is not None
     event.recurrence_text = rules.describe(values.series)
     event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
+
+
+AUDIT_VALUE = 200
+"""The most characters of one value an audit entry keeps (a description may be 20,000)."""
+
+
+def _shown(value: Any) -> Any:
+    """A value as the audit log keeps it: lists and text cut to AUDIT_VALUE characters."""
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    if isinstance(value, str) and len(value) > AUDIT_VALUE:
+        return value[:AUDIT_VALUE - 1] + "…"
+    return value
 
 
 def _snapshot(event: Event) -> dict[str, Any]:
@@ -354,7 +376,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
     _fill_override(row, values, sequence=event.sequence + 1)
     _occurrence_changed(event)
     audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-          f"{event.uid} {key}", event.calendar, recurrence_id=key)
+          f"{event.uid} {key}", event.calendar, recurrence_id=key, title=event.title)
     return row
 
 
@@ -374,7 +396,7 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
     changed = len(kept) != len(rows)
     for key in sorted(set(rows) - set(wanted)):
         audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-              recurrence_id=key)
+              recurrence_id=key, title=event.title)
     new_rows: list[Override] = []
     for key, body in sorted(wanted.items()):
         moment = _generated(event, series, key)
@@ -388,7 +410,8 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
         _fill_override(row, values, sequence=event.sequence + 1)
         changed = True
         audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id)
+              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id,
+              title=event.title)
     if changed:
         event.overrides = sorted(kept + new_rows, key=lambda row: row.recurrence_id)
         _occurrence_changed(event)
@@ -439,7 +462,7 @@ def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> N
         event.exdates = [value for value in event.exdates if value != key]
     _occurrence_changed(event)
     audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-          recurrence_id=key)
+          recurrence_id=key, title=event.title)
 
 
 def _occurrence_changed(event: Event) -> None:

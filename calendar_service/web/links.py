@@ -38,9 +38,10 @@ def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
     return absolute(path)
 
 
-def event_page_url(uid: str) -> str:
-    """The absolute URL of an event's page (written into feeds as the event's link)."""
-    return absolute(url_for("agenda.event_page", uid=uid))
+def event_page_url(address: str) -> str:
+    """The absolute URL of an event's page (written into feeds as the event's link), at its
+    ``address`` (its readable slug, or its uid)."""
+    return absolute(url_for("agenda.event_page", uid=address))
 
 
 def subscribe_links(https_url: str, name: str) -> dict[str, str]:
