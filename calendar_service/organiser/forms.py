@@ -250,7 +250,8 @@ class RenameCategoryForm(CheckedForm):
 
 
 class MergeCategoryForm(CheckedForm):
-    into = SelectField("Merge into", validators=[DataRequired()])
+    into = SelectField("Merge into (its events get it; this one goes)",
+                       validators=[DataRequired()])
     submit = SubmitField("Merge")
 
 

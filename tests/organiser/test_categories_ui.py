@@ -45,7 +45,8 @@ def test_the_page_lists_categories_with_their_events_and_feeds(
 ) -> None:
     page = admin_client.get(PAGE)
     assert page.status_code == 200
-    assert "Tps <small><code>tps</code> · 2 events" in page.text
+    assert "Tps <small><code>tps</code> · 2 events ·" in page.text
+    assert "Training <small><code>training</code> · 1 event ·" in page.text
     assert "/calendars/test.ics?category=ai-uk" in page.text
     assert 'href="/organiser/admin/calendars/test/categories"' in admin_client.get(
         "/organiser/admin/calendars").text
