@@ -27,6 +27,10 @@ from calendar_service.ical.vtimezone import transitions_in
 MAX_YEARS = 30
 """The most years over which a file's own VTIMEZONE is compared with the IANA zones."""
 
+MAX_MATCHED = 20
+"""The most TZIDs of one file compared with the IANA zones (each comparison reads a few hundred
+zones); the times of any further unknown ones keep the instants their VTIMEZONE gives."""
+
 
 def iana_name(tzid: str) -> str | None:
     """The IANA zone a TZID names directly: an IANA name or a Windows name (quotes stripped)."""
@@ -48,6 +52,7 @@ class FileZones:
         self._preferred = [name for name in preferred if rules.is_valid_zone(name)]
         self._found: dict[str, str | None] = {}
         self._own: dict[str, tzinfo | None] = {}
+        self._compared = 0
 
     def zone_for(self, tzid: str) -> str | None:
         """The IANA zone for ``tzid``, or None when it names none and no IANA zone agrees with
@@ -76,6 +81,9 @@ class FileZones:
         return self._own[tzid]
 
     def _matched(self, tzid: str) -> str | None:
+        self._compared += 1
+        if self._compared > MAX_MATCHED:
+            return None
         years = self._years.get(tzid)
         own = self.own_tz(tzid) if years else None
         if own is None or not years:

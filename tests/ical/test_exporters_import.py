@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from calendar_service.ical import zone_names
 from calendar_service.ical.reader import import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
@@ -209,3 +210,37 @@ def test_another_files_customized_time_zone_does_not_stand_in(
     assert result.created == []
     assert [(item.what, item.reason) for item in result.skipped] == [
         ("Undefined", "DTSTART names an unknown time zone 'Customized Time Zone'")]
+
+
+def test_a_file_of_many_unknown_zones_is_compared_a_bounded_number_of_times(
+    app: Flask, calendar: dict[str, Any], starts: Starts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each unknown TZID is compared with every IANA zone; past MAX_MATCHED of them a file's
+    times keep the instants their own VTIMEZONE gives without a comparison."""
+    compared: list[int] = []
+    agreeing = zone_names.agreeing_zone
+
+    def counted(*args: Any) -> str | None:
+        compared.append(1)
+        return agreeing(*args)
+
+    monkeypatch.setattr(zone_names, "agreeing_zone", counted)
+    zones, events = [], []
+    for n in range(60):
+        minutes = 7 + n  # +00:07 … +01:06: no IANA zone has these offsets
+        offset = f"+{minutes // 60:02d}{minutes % 60:02d}"
+        zones.append(f"BEGIN:VTIMEZONE\r\nTZID:Odd {n}\r\nBEGIN:STANDARD\r\n"
+                     f"DTSTART:16010101T000000\r\nTZOFFSETFROM:{offset}\r\n"
+                     f"TZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+        events.append(f"BEGIN:VEVENT\r\nUID:odd{n}@x\r\nSUMMARY:Odd {n}\r\n"
+                      f"DTSTART;TZID=Odd {n}:20260115T120000\r\nEND:VEVENT\r\n")
+    data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n" + "".join(zones)
+            + "".join(events) + "END:VCALENDAR\r\n").encode()
+    with app.app_context():
+        result = import_ics(data, operations.find_calendar("test"), "test", max_bytes=LIMIT)
+        db.session.commit()
+    assert len(result.created) == 60
+    assert len(compared) == zone_names.MAX_MATCHED == 20
+    assert starts("Odd 59") == {
+        "2026-01-15": "Odd 59 | 2026-01-15T10:54Z"}  # 12:00 at +01:06
+    assert starts("Odd 0") == {"2026-01-15": "Odd 0 | 2026-01-15T11:53Z"}  # 12:00 at +00:07
