@@ -22,7 +22,7 @@ import icalendar
 from tzlocal.windows_tz import win_tz
 
 import rules
-from calendar_service.ical.vtimezone import transitions_in
+from calendar_service.ical.vtimezone import Transition, transitions_in
 
 MAX_YEARS = 30
 """The most years over which a file's own VTIMEZONE is compared with the IANA zones."""
@@ -95,7 +95,7 @@ class FileZones:
 
 def agreeing_zone(own: tzinfo, years: range, preferred: Iterable[str]) -> str | None:
     """The first IANA zone (``preferred`` ones first) whose UTC offsets are those of ``own`` in
-    the middle of each season of ``years`` and on both sides of each of its clock changes in
+    the middle of January and July of ``years`` and on both sides of each of its clock changes in
     those years; None when there is none.
 
     ``own`` is looked at in as few places as that takes, each once: a file's VTIMEZONE often
@@ -108,7 +108,7 @@ def agreeing_zone(own: tzinfo, years: range, preferred: Iterable[str]) -> str | 
         return looked[moment]
 
     samples = [datetime(year, month, 15, 12, tzinfo=UTC) for year in years
-               for month in (1, 4, 7, 10)]
+               for month in (1, 7)]
     for name in _candidates(tuple(preferred)):
         zone = ZoneInfo(name)
         if all(_offset(zone, moment) == own_offset(moment) for moment in samples) \
@@ -120,7 +120,7 @@ def agreeing_zone(own: tzinfo, years: range, preferred: Iterable[str]) -> str | 
 def _same_changes(zone: ZoneInfo, own_offset: Callable[[datetime], timedelta | None],
                   years: range) -> bool:
     for year in years:
-        for change in transitions_in(zone, year):
+        for change in _changes(zone.key, year):
             before = change.at_utc - timedelta(seconds=1)
             if (own_offset(before), own_offset(change.at_utc)) != (change.offset_from,
                                                                    change.offset_to):
@@ -136,6 +136,13 @@ def _candidates(preferred: tuple[str, ...]) -> Iterator[str]:
         if name not in seen:
             seen.add(name)
             yield name
+
+
+@functools.lru_cache(maxsize=4096)
+def _changes(name: str, year: int) -> tuple[Transition, ...]:
+    """A zone's clock changes in a year, looked for a week at a time: no zone has undone a
+    change within a week (Morocco's Ramadan suspensions last about a month)."""
+    return tuple(transitions_in(ZoneInfo(name), year, step=timedelta(days=7)))
 
 
 @functools.cache
