@@ -227,11 +227,22 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 @click.command("import-ics")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
 @click.option("--calendar", "slug", required=True, help="Slug of the calendar to import into.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what would be created, updated and skipped; change nothing.")
+@click.option("--category", default=None,
+              help="Slug of one of the calendar's categories to give every imported event.")
+@click.option("--draft", is_flag=True, help="Save the events it creates as drafts (unpublished).")
 @with_appcontext
 @commit_or_explain
-def import_ics_command(file: str, slug: str) -> None:
+def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None,
+                       draft: bool) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
-    from calendar_service.ical.reader import IcsImportError, batch_size_for, import_ics
+    from calendar_service.ical.reader import (
+        IcsImportError,
+        ImportOptions,
+        batch_size_for,
+        import_ics,
+    )
     from calendar_service.store.operations import find_calendar
 
     calendar = find_calendar(slug)
@@ -243,10 +254,11 @@ def import_ics_command(file: str, slug: str) -> None:
             data = handle.read(limit + 1)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
-    batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
+    # A dry run is the import itself, rolled back: what it lists is exactly what would happen.
+    batch = 0 if dry_run else batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
     try:
         result = import_ics(data, calendar, "cli", max_bytes=limit, source=file,
-                            batch_size=batch)
+                            batch_size=batch, options=ImportOptions(category, draft))
     except IcsImportError as error:
         db.session.rollback()
         if error.saved is None:
@@ -254,14 +266,18 @@ def import_ics_command(file: str, slug: str) -> None:
         raise click.ClickException(
             f"{file}: the import stopped part-way: {error}; earlier steps saved "
             f"{error.saved.summary()} (importing the file again completes it)") from None
+    if dry_run:
+        db.session.rollback()
+    would = "would be " if dry_run else ""
     for label, uids in (("created", result.created), ("updated", result.updated)):
         for uid in uids:
-            click.echo(f"{label}: {uid}")
+            click.echo(f"{would}{label}: {result.title(uid)}")
     for skipped in result.skipped:
-        click.echo(f"skipped: {skipped.what}: {skipped.reason}")
+        click.echo(f"{would}skipped: {skipped.what}: {skipped.reason}")
     for note in result.notes:
         click.echo(f"note: {note.what}: {note.reason}")
-    click.echo(f"{calendar.slug}: {result.summary()}")
+    suffix = " (dry run: nothing was changed)" if dry_run else ""
+    click.echo(f"{calendar.slug}: {result.summary()}{suffix}")
 
 
 COMMANDS: list[click.Command] = [

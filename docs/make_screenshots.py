@@ -1,7 +1,8 @@
 """Take the README's screenshots with the system Chromium: the agenda (docs/agenda.png), the
 agenda on a phone (docs/agenda-phone.png), an event page (docs/event.png), the embeddable agenda
 inside another site's page (docs/embed.png) and, signed in as a throwaway admin of the demo
-database, the editor with its preview (docs/editor.png).
+database, the editor with its preview (docs/editor.png) and the dry run of an Outlook export's
+import (docs/import-dry-run.png, from tests/ical/data/outlook-desktop.ics).
 
 Run:  python docs/make_screenshots.py [NAME.png ...]   (no names: every one)
 
@@ -25,6 +26,8 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from calendar_service import create_app  # noqa: E402
 from calendar_service.store import accounts  # noqa: E402
 from calendar_service.store.db import db  # noqa: E402
+from calendar_service.store.models import Category  # noqa: E402
+from calendar_service.store.operations import find_calendar  # noqa: E402
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, running_server, serving  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 1000}
@@ -37,6 +40,7 @@ SHOTS = [
 EMBED = "/embed?calendar=turing-roche&days=28"
 EDITOR = "/organiser/events/tps-seminar@turing-roche.calendar/edit"
 ORGANISER, PASSWORD = "screenshots@example.org", "screenshots only, never served"
+OUTLOOK = ROOT / "tests" / "ical" / "data" / "outlook-desktop.ics"
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>A community site</title><link rel="icon" href="data:,"></head>
 <body style="font-family: Georgia, serif; background: #f3efe6; margin: 0; padding: 24px">
@@ -53,11 +57,15 @@ def host(embed_url: str) -> Flask:
 
 
 def add_organiser(database: Path) -> None:
-    """An admin to sign in as for the organiser pages' screenshots."""
+    """An admin to sign in as for the organiser pages' screenshots, and a category "Meetings"
+    of the seed calendar for the import to give its events."""
     app = create_app({"SECRET_KEY": "screenshots",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
     with app.app_context():
         accounts.create_organiser(ORGANISER, PASSWORD, admin=True)
+        calendar = find_calendar("turing-roche")
+        assert calendar is not None
+        db.session.add(Category(calendar=calendar, slug="meetings", name="Meetings"))
         db.session.commit()
         db.engine.dispose()
 
@@ -103,15 +111,33 @@ def editor(page: Page, base_url: str) -> None:
     print(f"docs/editor.png <- {EDITOR}")
 
 
+def import_dry_run(page: Page, base_url: str) -> None:
+    page.set_viewport_size(DESKTOP)
+    page.goto(base_url + "/organiser/import")
+    page.get_by_label(".ics file").set_input_files(str(OUTLOOK))
+    page.get_by_label("Give every event the category").select_option("turing-roche:meetings")
+    page.get_by_role("button", name="Preview (dry run)").click()
+    page.get_by_role("heading", name="Dry run", exact=False).wait_for()
+    page.screenshot(path=str(ROOT / "docs" / "import-dry-run.png"), full_page=True)
+    print("docs/import-dry-run.png <- /organiser/import (dry run of tests/ical/data/"
+          "outlook-desktop.ics)")
+
+
 def main(wanted: list[str]) -> None:
     folder = Path(tempfile.mkdtemp(prefix="screenshots-"))
     database = folder / "demo.sqlite3"
     with running_server(database) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         public_pages(browser, base_url, wanted)
-        if not wanted or "editor.png" in wanted:
+        organiser_shots = [name for name in ("editor.png", "import-dry-run.png")
+                           if not wanted or name in wanted]
+        if organiser_shots:
             add_organiser(database)
-            editor(sign_in(browser, base_url), base_url)
+            page = sign_in(browser, base_url)
+            if "editor.png" in organiser_shots:
+                editor(page, base_url)
+            if "import-dry-run.png" in organiser_shots:
+                import_dry_run(page, base_url)
         browser.close()
 
 

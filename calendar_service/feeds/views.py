@@ -40,6 +40,7 @@ from calendar_service.feeds.validators import (
     version_reader,
 )
 from calendar_service.ical import writer as ical
+from calendar_service.store import addresses
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
@@ -86,8 +87,8 @@ def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: d
             timezone=loaded.timezone,
             source_url=links.feed_url(loaded.slug, categories),
         )
-        return ical.feed_bytes(events, info, {e.uid: links.event_page_url(e.uid) for e in events},
-                               app_caches().blocks)
+        pages = {e.uid: links.event_page_url(e.address) for e in events}
+        return ical.feed_bytes(events, info, pages, app_caches().blocks)
 
     return app_caches().feeds.get_or_build(validators.etag, build,
                                            slot=feed_slot(calendar.id, categories))
@@ -166,7 +167,7 @@ def calendar_feed(slug: str) -> Response:
 def event_feed(uid: str) -> Response:
     """One published event or series as an .ics download; drafts are 404 like unknown UIDs.
     ``on=<recurrence id>`` gives that one date of a series alone (docs/contract.md)."""
-    event = db.session.scalar(select(Event).where(Event.uid == uid))
+    event = addresses.find_by_address(uid)  # by uid, else by its readable slug
     if event is None or not event.published:
         abort(404, description="There is no event at this address.")
     if "on" in request.args:
@@ -180,7 +181,7 @@ def event_feed(uid: str) -> Response:
 
     def build() -> bytes:
         return app_caches().feeds.get_or_build(
-            tag, lambda: ical.event_bytes(event, links.event_page_url(event.uid)), slot=slot)
+            tag, lambda: ical.event_bytes(event, links.event_page_url(event.address)), slot=slot)
 
     name = secure_filename(event.title)[:80] or "event"
     slot = f"event\x1f{event.id}\x1f{links.base_url()}"
@@ -204,7 +205,7 @@ def _occurrence_feed(event: Event, asked: str) -> Response:
     changed = max(event.updated, override.updated) if override is not None else event.updated
     calendar = event.calendar
     now = utcnow()
-    page_url = links.event_page_url(event.uid, on=text)
+    page_url = links.event_page_url(event.address, on=text)
     tag = digest("occurrence", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
                  event.sequence, calendar.version, text, links.base_url())
     validators = Validators(tag, max(changed, calendar.changed))

@@ -29,6 +29,7 @@ import icalendar
 
 import rules
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
+from calendar_service.ical.zone_names import FileZones, iana_name
 from calendar_service.store import operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
@@ -73,6 +74,15 @@ class Note(Skipped):
     """Something imported other than the file says (``reason`` says how), not skipped."""
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the importer chose: a category (an existing slug of the calendar) given to every
+    event, and whether the events the import creates are drafts (unpublished)."""
+
+    category: str | None = None
+    draft: bool = False
+
+
 @dataclass
 class ImportResult:
     """What an import did: uids created, updated, unchanged, what it skipped and why, and notes
@@ -83,13 +93,20 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)  # uid → the event's title
+    whens: dict[str, str] = field(default_factory=dict)  # uid → its first start, zone, rule
     # Transactions the events were written in: more than one when the import was batched, and
     # then it was not all or nothing for readers (see ``import_ics``).
     transactions: int = 1
 
     def copy(self) -> ImportResult:
         return ImportResult(list(self.created), list(self.updated), list(self.unchanged),
-                            list(self.skipped), list(self.notes), self.transactions)
+                            list(self.skipped), list(self.notes), dict(self.titles),
+                            dict(self.whens), self.transactions)
+
+    def title(self, uid: str) -> str:
+        """What a person calls the event: its title (the uid only when it has none)."""
+        return self.titles.get(uid) or uid
 
     def summary(self) -> str:
         return (f"{len(self.created)} created, {len(self.updated)} updated, "
@@ -117,6 +134,7 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
         raise IcsImportError(f"the file is larger than the import limit of {max_bytes:,} bytes")
     if not data.strip():
         raise IcsImportError("the file is empty")
+    _refuse_other_kinds(data)
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, TypeError, IndexError, KeyError) as error:
@@ -135,6 +153,28 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     return calendar
 
 
+_EXPORT_HINT = ("export the calendar as an iCalendar (.ics) file: in Outlook, File > Save "
+                "Calendar; in Google Calendar, Settings > Import & export; in Apple Calendar, "
+                "File > Export")
+
+
+def _refuse_other_kinds(data: bytes) -> None:
+    """Say in words what a file that is no iCalendar text looks like (a CSV export, a
+    spreadsheet, a document), before the parser says it in its own terms."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
+        raise IcsImportError("not a readable iCalendar file: it is a binary file (a spreadsheet, "
+                             f"a document or an archive); {_EXPORT_HINT}")
+    first = head.split(b"\n", 1)[0].strip()
+    if first.upper().startswith(b"BEGIN:"):
+        return
+    if any(mark in first for mark in (b",", b";", b"\t")):
+        raise IcsImportError("not a readable iCalendar file: it looks like a CSV (spreadsheet) "
+                             f"file; {_EXPORT_HINT}")
+    raise IcsImportError("not a readable iCalendar file: it does not begin with "
+                         f"BEGIN:VCALENDAR; {_EXPORT_HINT}")
+
+
 def _printable(text: object) -> str:
     return without_control_characters(str(text), "?")[:200]
 
@@ -149,7 +189,8 @@ def batch_size_for(configured: int) -> int:
 
 
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
-               source: str = "", batch_size: int = 0) -> ImportResult:
+               source: str = "", batch_size: int = 0,
+               options: ImportOptions | None = None) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
     ``source`` (the file's name).  Raises ``Forbidden`` when the actor may not change the
     calendar.
@@ -163,6 +204,10 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
     than one, notes it."""
     permissions.require_edit(actor, calendar)
     parsed = read_calendar(data, max_bytes=max_bytes)
+    options = options or ImportOptions()
+    if options.category and options.category not in {c.slug for c in calendar.categories}:
+        raise IcsImportError(f"the calendar has no category {options.category[:64]!r}")
+    zones = _file_zones(parsed, calendar)
     result = ImportResult()
     masters, overrides = _components(parsed, result)
     uids = list(masters)
@@ -176,9 +221,10 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
         plans = []
         for uid in batch:
             try:
-                plans.append(_plan(uid, masters[uid], overrides.get(uid, []), calendar))
+                plans.append(_plan(uid, masters[uid], overrides.get(uid, []), calendar,
+                                   zones, options))
             except _Skip as skip:
-                result.skipped.append(Skipped(uid, skip.reason))
+                result.skipped.append(Skipped(_label(masters[uid]), skip.reason))
         for plan in plans:
             try:
                 _apply(plan, actor, result)
@@ -228,13 +274,44 @@ def _components(parsed: icalendar.Calendar, result: ImportResult
 def _label(component: Any) -> str:
     uid = str(component.get("UID", "")).strip()
     summary = str(component.get("SUMMARY", "")).strip()
-    return uid or summary[:80] or component.name
+    return summary[:80] or uid or component.name
 
 
 # Reading one series ---------------------------------------------------------------------------
 
 
-def _values(component: icalendar.cal.Component, name: str) -> list[Any]:
+@dataclass
+class _Zones:
+    """How the file's times are read: the IANA zone of each TZID, and the zone of floating
+    times and of single events given in UTC (the file's X-WR-TIMEZONE, else the calendar's)."""
+
+    by_tzid: FileZones
+    default: str
+
+
+def _file_zones(parsed: icalendar.Calendar, calendar: Calendar) -> _Zones:
+    declared = iana_name(str(parsed.get("X-WR-TIMEZONE", "")))
+    default = declared or calendar.timezone
+    return _Zones(FileZones(parsed, [calendar.timezone, default]), default)
+
+
+def _in_zone(value: Any, params: Any, zones: _Zones) -> Any:
+    """A date-time with a TZID as its wall time in the IANA zone that TZID means (Windows names
+    and the file's own VTIMEZONEs matched), so Outlook's London 10:00 stays 10:00 in summer;
+    a TZID that means no IANA zone keeps the instant the file's own VTIMEZONE gives it, and
+    one the file does not define is floating (and skipped: see ``_check_tzid``)."""
+    tzid = getattr(params, "get", lambda _name: None)("TZID")
+    if not tzid or not isinstance(value, datetime):
+        return value
+    return value.replace(tzinfo=zones.by_tzid.tz_for(str(tzid)))
+
+
+def _moment(component: icalendar.cal.Component, name: str, zones: _Zones) -> Any:
+    """The value of a single date or date-time property (DTSTART, DTEND, RECURRENCE-ID)."""
+    return _in_zone(component.decoded(name), component[name].params, zones)
+
+
+def _values(component: icalendar.cal.Component, name: str, zones: _Zones) -> list[Any]:
     """Every value of a property that may repeat (EXDATE, RDATE), flattened."""
     raw = component.get(name)
     if raw is None:
@@ -242,24 +319,25 @@ def _values(component: icalendar.cal.Component, name: str) -> list[Any]:
     items = raw if isinstance(raw, list) else [raw]
     values: list[Any] = []
     for item in items:
-        values.extend(entry.dt for entry in item.dts)
+        values.extend(_in_zone(entry.dt, getattr(item, "params", None), zones)
+                      for entry in item.dts)
     return values
 
 
-def _zone_of(component: icalendar.cal.Component, calendar: Calendar) -> str:
-    """The event's zone: the IANA zone its TZID names (Windows names included), else the
-    calendar's.  A recurring series given in UTC stays in UTC, so that every instance keeps
+def _zone_of(component: icalendar.cal.Component, zones: _Zones) -> str:
+    """The event's zone: the IANA zone its TZID means, else the file's (floating times, single
+    events in UTC).  A recurring series given in UTC stays in UTC, so that every instance keeps
     its instant across the calendar zone's clock changes."""
     start = component.decoded("DTSTART")
-    if not isinstance(start, datetime) or start.tzinfo is None:
-        return calendar.timezone
-    key = getattr(start.tzinfo, "key", None)
-    if "TZID" in component["DTSTART"].params and isinstance(key, str) \
-            and rules.is_valid_zone(key):
-        return key
-    if start.utcoffset() == timedelta(0) and component.get("RRULE") is not None:
+    if not isinstance(start, datetime):
+        return zones.default
+    tzid = component["DTSTART"].params.get("TZID")
+    if tzid:
+        return zones.by_tzid.zone_for(str(tzid)) or zones.default
+    if start.tzinfo is not None and start.utcoffset() == timedelta(0) \
+            and component.get("RRULE") is not None:
         return "UTC"
-    return calendar.timezone
+    return zones.default
 
 
 def _local(value: Any, zone: str, all_day: bool, start_time: time | None,
@@ -305,13 +383,13 @@ def _converted(value: Any, zone: str, all_day: bool, start_time: time | None,
     raise _Skip(f"{what} is not a date-time")
 
 
-def _check_tzid(component: icalendar.cal.Component, name: str) -> None:
+def _check_tzid(component: icalendar.cal.Component, name: str, zones: _Zones) -> None:
     prop = component.get(name)
     if prop is None or isinstance(prop, list):
         return
     tzid = getattr(prop, "params", {}).get("TZID")
     value = getattr(prop, "dt", None)
-    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+    if tzid and isinstance(value, datetime) and zones.by_tzid.tz_for(str(tzid)) is None:
         raise _Skip(f"{name} names an unknown time zone {str(tzid)[:64]!r}")
 
 
@@ -357,31 +435,36 @@ def _rrule(component: icalendar.cal.Component) -> str | None:
     return text.decode("utf-8")
 
 
-def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
-                ) -> tuple[dict[str, Any], list[Note]]:
+def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str,
+                zones: _Zones) -> tuple[dict[str, Any], list[Note]]:
     if component.errors:
         name, message = component.errors[0]
         raise _Skip(f"{name} cannot be read: {_printable(message)}")
     if component.get("DTSTART") is None:
         raise _Skip("it has no DTSTART")
     for name in ("DTSTART", "DTEND", "EXDATE", "RDATE", "RECURRENCE-ID"):
-        _check_tzid(component, name)
-    start_raw = component.decoded("DTSTART")
+        _check_tzid(component, name, zones)
+    start_raw = _moment(component, "DTSTART", zones)
     all_day = not isinstance(start_raw, datetime)
-    zone = _zone_of(component, calendar)
+    zone = _zone_of(component, zones)
     start = _local(start_raw, zone, all_day, None, "DTSTART")
     start_time = start.time() if isinstance(start, datetime) else None
     if component.get("DTEND") is not None:
-        end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
+        end = _local(_moment(component, "DTEND", zones), zone, all_day, start_time, "DTEND")
     elif component.get("DURATION") is not None:
         end = _plus(start, component.decoded("DURATION"), "DURATION")
     else:
         end = start + timedelta(days=1) if all_day else start  # RFC 5545 §3.6.1
-    for value in _values(component, "RDATE"):
+    for value in _values(component, "RDATE", zones):
         if isinstance(value, tuple):
             raise _Skip("RDATE with a PERIOD value is not supported")
     status = _text(component, "STATUS").lower()
     categories, notes = _categories(component, uid)
+    tzid = component["DTSTART"].params.get("TZID") if not all_day else None
+    if tzid and zones.by_tzid.zone_for(str(tzid)) is None:
+        notes.append(Note(_label(component), (
+            f"its time zone {str(tzid)[:64]!r} is no known zone and agrees with none: its "
+            f"times were kept as the instants the file gives, in {zone}")))
     return {
         "uid": uid, "calendar": calendar.slug,
         "title": _text(component, "SUMMARY").strip() or "(untitled)",
@@ -393,31 +476,34 @@ def _event_data(component: icalendar.cal.Component, calendar: Calendar, uid: str
         "start": format_moment(start), "end": format_moment(end),
         "rrule": _rrule(component),
         "rdates": sorted({format_moment(_local(v, zone, all_day, start_time, "RDATE"))
-                          for v in _values(component, "RDATE")}),
+                          for v in _values(component, "RDATE", zones)}),
         "exdates": sorted({format_moment(_local(v, zone, all_day, start_time, "EXDATE"))
-                           for v in _values(component, "EXDATE")}),
+                           for v in _values(component, "EXDATE", zones)}),
         "status": status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
         "published": True,
     }, notes
 
 
-def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zone: str,
-                   all_day: bool, start_time: time | None) -> tuple[str, dict[str, Any]]:
+def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zones: _Zones,
+                   start_time: time | None) -> tuple[str, dict[str, Any]]:
+    zone, all_day = master["timezone"], master["all_day"]
     if component["RECURRENCE-ID"].params.get("RANGE"):
         raise _Skip("RECURRENCE-ID with RANGE=THISANDFUTURE is not supported")
     if component.errors:
         name, message = component.errors[0]
         raise _Skip(f"an occurrence's {name} cannot be read: {_printable(message)}")
-    _check_tzid(component, "RECURRENCE-ID")
-    rid = _local(component.decoded("RECURRENCE-ID"), zone, all_day, start_time, "RECURRENCE-ID")
+    _check_tzid(component, "RECURRENCE-ID", zones)
+    rid = _local(_moment(component, "RECURRENCE-ID", zones), zone, all_day, start_time,
+                 "RECURRENCE-ID")
     key = format_moment(rid)
     if _text(component, "STATUS").lower() == "cancelled":
         return key, {"status": "cancelled"}
     body: dict[str, Any] = {}
     if component.get("DTSTART") is not None:
-        start = _local(component.decoded("DTSTART"), zone, all_day, start_time, "DTSTART")
+        start = _local(_moment(component, "DTSTART", zones), zone, all_day, start_time,
+                       "DTSTART")
         if component.get("DTEND") is not None:
-            end = _local(component.decoded("DTEND"), zone, all_day, start_time, "DTEND")
+            end = _local(_moment(component, "DTEND", zones), zone, all_day, start_time, "DTEND")
         elif component.get("DURATION") is not None:
             end = _plus(start, component.decoded("DURATION"), "an occurrence's DURATION")
         else:
@@ -439,16 +525,17 @@ def _as_moment_delta(master: dict[str, Any]) -> timedelta:
 
 
 def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalendar.cal.Component],
-          calendar: Calendar) -> _Plan:
+          calendar: Calendar, zones: _Zones, options: ImportOptions) -> _Plan:
     existing = operations.find_event(uid)
     if existing is not None and existing.calendar_id != calendar.id:
         raise _Skip(f"this uid belongs to an event of the calendar {existing.calendar.slug!r}")
-    data, notes = _event_data(component, calendar, uid)
+    data, notes = _event_data(component, calendar, uid, zones)
+    _choose(data, existing, options)
     all_day = data["all_day"]
     start_time = None if all_day else datetime.fromisoformat(data["start"]).time()
     bodies: dict[str, dict[str, Any]] = {}
     for item in changed:
-        key, body = _override_body(item, data, data["timezone"], all_day, start_time)
+        key, body = _override_body(item, data, zones, start_time)
         bodies[key] = body
     # A cancelled occurrence may come as EXDATE plus a cancelled override: keep the override.
     data["exdates"] = [value for value in data["exdates"]
@@ -469,6 +556,27 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
     return _Plan(uid=uid, data=data, overrides=bodies, existing=existing, notes=notes)
 
 
+def _when(data: dict[str, Any], repeats: str | None) -> str:
+    """The first start as the import read it, and how it repeats: in a dry run, whether the
+    times came out right shows before anything is saved."""
+    start = data["start"].replace("T", " ")[:16]
+    where = "all day" if data["all_day"] else data["timezone"]
+    return f"{start} ({where})" + (f"; {repeats}" if data["rrule"] and repeats else "")
+
+
+def _choose(data: dict[str, Any], existing: Event | None, options: ImportOptions) -> None:
+    """What the importer chose: the category comes first among the file's (which are cut to
+    the store's limit), and new events are drafts when asked; an event the import updates
+    keeps whether it is published."""
+    if options.category:
+        kept = [slug for slug in data["categories"] if slug != options.category]
+        data["categories"] = [options.category, *kept][:MAX_CATEGORIES]
+    if existing is not None:
+        del data["published"]
+    else:
+        data["published"] = not options.draft
+
+
 # Writing --------------------------------------------------------------------------------------
 
 
@@ -477,7 +585,7 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
     was not committed)."""
     try:
         if plan.existing is None:
-            event = operations.create_event(plan.data, actor)
+            event = operations.create_event(plan.data, actor, readable_address=True)
             before = None
         else:
             event = plan.existing
@@ -492,6 +600,8 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
     except (StoreError, rules.RulesError) as error:
         raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
     result.notes.extend(plan.notes)
+    result.titles[plan.uid] = plan.data["title"]
+    result.whens[plan.uid] = _when(plan.data, event.recurrence_text)
     if before is None:
         result.created.append(plan.uid)
     elif event.revision == before:

@@ -200,12 +200,14 @@ def _infer(found: list[Transition], windows: bool = True) -> YearlyRule | None:
     return None
 
 
-def transitions_in(tz: ZoneInfo, year: int) -> list[Transition]:
-    """Every change of UTC offset in ``tz`` during one UTC calendar year, in order."""
+def transitions_in(tz: ZoneInfo, year: int,
+                   step: timedelta = timedelta(hours=12)) -> list[Transition]:
+    """Every change of UTC offset in ``tz`` during one UTC calendar year, in order, found by
+    looking every ``step``: offsets never change twice within 12 hours (a longer step misses
+    a change undone within it)."""
     found: list[Transition] = []
     start = datetime(year, 1, 1, tzinfo=UTC)
     stop = datetime(year + 1, 1, 1, tzinfo=UTC)
-    step = timedelta(hours=12)  # offsets never change twice within 12 hours
     low = start - timedelta(seconds=1)  # a change at the stroke of the year is this year's
     low_offset = _offset(tz, low)
     while low < stop:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from calendar_service.organiser import (
     account,
     admin,
+    categories,
     dashboard,
     dates,
     events,
@@ -17,5 +18,5 @@ from calendar_service.organiser import (
 )
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["account", "admin", "bp", "dashboard", "dates", "events", "imports", "members",
-           "sign_in", "tokens"]
+__all__ = ["account", "admin", "bp", "categories", "dashboard", "dates", "events", "imports",
+           "members", "sign_in", "tokens"]

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import rules
 from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
+from calendar_service.store import categories
 from calendar_service.store.db import utcnow
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Event
@@ -126,8 +127,7 @@ def form_event_data(form: EventForm) -> dict[str, Any]:
         "description": form.description.data or "",
         "location": form.location.data or "",
         "url": form.url.data or "",
-        "categories": [part.strip().lower() for part in (form.categories.data or "").split(",")
-                       if part.strip()],
+        "categories": [*(form.categories.data or []), *new_categories(form)],
         "all_day": all_day,
         "timezone": (form.timezone.data or "").strip() or None,
         "status": form.status.data,
@@ -199,6 +199,16 @@ def _start_moment(data: Mapping[str, Any], start_date: date) -> rules.Moment:
 # EVENT → form ---------------------------------------------------------------------------------
 
 
+def new_categories(form: EventForm) -> dict[str, str]:
+    """The category the "new category" field asks for on purpose, as slug → name (empty when
+    the field is); a ValidationError on the field when the name has no letter or digit."""
+    text = (form.new_category.data or "").strip()
+    if not text:
+        return {}
+    name = categories.checked_name(text, "new_category")
+    return {categories.slug_for(name): name}
+
+
 def form_values(event: Event) -> dict[str, Any]:
     """The editor's initial values for a stored event."""
     start = from_column(event.start_local, event.all_day)
@@ -207,7 +217,7 @@ def form_values(event: Event) -> dict[str, Any]:
         else event.start_local.date()
     values: dict[str, Any] = {
         "title": event.title, "description": event.description, "location": event.location,
-        "url": event.url, "categories": ", ".join(event.category_slugs),
+        "url": event.url, "categories": event.category_slugs,
         "calendar": event.calendar.slug, "all_day": event.all_day,
         "start_date": start_date, "timezone": event.timezone, "status": event.status,
         "published": "published" if event.published else "draft",

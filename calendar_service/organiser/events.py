@@ -28,7 +28,7 @@ from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import DeleteForm, EventForm, options
-from calendar_service.store import operations, parts, permissions
+from calendar_service.store import addresses, operations, parts, permissions
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, ValidationError
 from calendar_service.store.models import Calendar, Event
@@ -37,7 +37,8 @@ from calendar_service.store.moments import in_years
 # EVENT field → editor field (the rest are shown above the form).
 FORM_FIELDS = {
     "title": "title", "description": "description", "location": "location", "url": "url",
-    "categories": "categories", "calendar": "calendar", "all_day": "all_day",
+    "categories": "categories", "new_category": "new_category", "calendar": "calendar",
+    "all_day": "all_day",
     "start": "start_date", "end": "end_date", "timezone": "timezone", "status": "status",
     "published": "published", "until": "until", "count": "count", "rrule": "recurrence",
 }
@@ -73,7 +74,8 @@ def event_revision(event: Event | None) -> int | str:
 
 
 def event_or_404(uid: str) -> Event:
-    event = operations.find_event(uid)
+    """The event at this address: its uid, or its readable slug."""
+    event = addresses.find_by_address(uid)
     if event is None:
         abort(404, "There is no event with this uid.")
     return event
@@ -106,10 +108,20 @@ def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, st
 
 def _label_repeat_choices(form: EventForm, calendars: list[Calendar]) -> None:
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
+    form.categories.choices = options(_category_choices(form, calendars))
     start = form.start_date.data
     if not isinstance(start, date) or not in_years(start):  # its message comes from validate
         start = utcnow().date()
     form.recurrence.choices = options(editor.repeat_choices(start, _form_zone(form)))
+
+
+def _category_choices(form: EventForm, calendars: list[Calendar]) -> list[tuple[str, str]]:
+    """The chosen calendar's categories (a category is one calendar's), by name; ticked ones
+    of another calendar stay listed, so a change of calendar shows what no longer fits."""
+    chosen = next((c for c in calendars if c.slug == form.calendar.data), None)
+    known = {category.slug: category.name for category in (chosen.categories if chosen else [])}
+    ticked = [slug for slug in (form.categories.data or []) if slug not in known]
+    return [*known.items(), *((slug, slug) for slug in ticked if isinstance(slug, str))]
 
 
 def _form_zone(form: EventForm) -> str:
@@ -207,10 +219,11 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
         if event is not None and form.revision.data != str(event.revision):
             return _render_editor(form, calendars, event, status=409,
                                   conflict=CONFLICT.format(revision=event.revision))
+        wanted = editor.new_categories(form)  # only these may be new: never a typo
         if event is None:
-            event = operations.create_event(data, current_user)
+            event = operations.create_event(data, current_user, new_categories=wanted)
         else:
-            operations.update_event(event, data, current_user)
+            operations.update_event(event, data, current_user, new_categories=wanted)
         message = _saved_message(event)
         db.session.commit()
     except ValidationError as error:

@@ -84,6 +84,13 @@ class CheckedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf has no type inf
         return valid
 
 
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class SignInForm(CheckedForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
@@ -103,9 +110,11 @@ class EventForm(CheckedForm):
     description = TextAreaField("Description", validators=[limit(20_000)])
     location = StringField("Location", validators=[limit(500)])
     url = StringField("Link", validators=[limit(2000)])
-    categories = StringField(
-        "Categories", validators=[limit(1000)],
-        description="Short names separated by commas, e.g. tps, training",
+    categories = CheckboxesField("Categories", validate_choice=False)
+    new_category = StringField(
+        "New category", validators=[limit(200)],
+        description="Only to make a new one: it becomes a public category of this calendar, "
+                    "with its own feed and agenda filter. Leave empty to use the ones ticked.",
     )
     calendar = SelectField("Calendar", validators=[DataRequired()])
     all_day = BooleanField("All day")
@@ -165,13 +174,6 @@ class OccurrenceForm(CheckedForm):
 class DeleteForm(CheckedForm):
     revision = HiddenField()
     submit = SubmitField("Delete for good")
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 TOKEN_LIFETIMES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
@@ -253,7 +255,35 @@ class CalendarForm(CheckedForm):
     submit = SubmitField("Create calendar")
 
 
+class CategoryForm(CheckedForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
+                       description="Its short name (for feed links) is made from it, e.g. "
+                                   "“AI UK” → ai-uk")
+    submit = SubmitField("Create category")
+
+
+class RenameCategoryForm(CheckedForm):
+    name = StringField("New name", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Rename")
+
+
+class MergeCategoryForm(CheckedForm):
+    into = SelectField("Merge into (its events get it; this one goes)",
+                       validators=[DataRequired()])
+    submit = SubmitField("Merge")
+
+
+class DeleteCategoryForm(CheckedForm):
+    move_to = SelectField("Its events get instead", default="")
+    submit = SubmitField("Delete")
+
+
 class ImportForm(CheckedForm):
     calendar = SelectField("Into calendar", validators=[DataRequired()])
     file = FileField(".ics file", validators=[FileRequired()])
+    category = SelectField(
+        "Give every event the category", default="",
+        description="One of the calendar's categories; the file's own categories are kept too.")
+    draft = BooleanField("Save new events as drafts (not shown to the public until published)")
+    preview = SubmitField("Preview (dry run)")
     submit = SubmitField("Import")

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from calendar_service.ical.reader import (
     IcsImportError,
+    ImportOptions,
     ImportResult,
     batch_size_for,
     import_ics,
@@ -17,6 +18,7 @@ from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ImportForm, options
 from calendar_service.store import operations, permissions
 from calendar_service.store.db import db
+from calendar_service.store.models import Calendar
 
 # Bytes a multipart upload adds around the file (boundaries, headers, the CSRF token, the
 # calendar's slug): the request may be this much larger than the import limit.
@@ -29,12 +31,32 @@ def upload_too_large(error: RequestEntityTooLarge) -> Page:
     if request.endpoint != "organiser.import_page" or not current_user.is_authenticated:
         return render_template("error.html", error=error, status=413), 413
     form = ImportForm(formdata=None)
-    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
-                                    permissions.editable_calendars(current_user))
+    _choices(form, permissions.editable_calendars(current_user))
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     message = f"Nothing was imported: the file is larger than the import limit of {limit:,} bytes."
     return render_template("organiser/import.html", form=form, result=None, error=message,
-                           limit=limit), 413
+                           limit=limit, dry_run=False), 413
+
+
+def _choices(form: ImportForm, calendars: list[Calendar]) -> None:
+    """The calendars one may change, and their categories as "calendar:category" (a category
+    belongs to one calendar; the view checks it is the chosen one's)."""
+    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
+    form.category.choices = options([("", "(none)")] + [
+        (f"{calendar.slug}:{category.slug}", f"{category.name} ({calendar.name})")
+        for calendar in calendars for category in calendar.categories])
+
+
+def _category(form: ImportForm, calendar: Calendar) -> str | None:
+    """The chosen category's slug, or None; a field error when it is another calendar's."""
+    owner, _, slug = (form.category.data or "").partition(":")
+    if not slug:
+        return None
+    if owner != calendar.slug:
+        form.category.errors = [*form.category.errors,
+                                f"this category is not one of {calendar.name}'s"]
+        raise ValueError(slug)
+    return slug
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -44,21 +66,31 @@ def import_page() -> Page:
     # The limit is the file's: the form's other fields and the multipart framing come on top.
     request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + FORM_OVERHEAD
     form = ImportForm()
-    choices = permissions.editable_calendars(current_user)  # only calendars one may change
-    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in choices)
+    _choices(form, permissions.editable_calendars(current_user))  # only calendars one may change
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     result: ImportResult | None = None
     error = None
     status = 200
+    dry_run = bool(form.preview.data)
     if form.validate_on_submit():
         calendar = operations.find_calendar(form.calendar.data or "")
         assert calendar is not None  # the select only offers calendars one may change
+        try:
+            chosen = ImportOptions(_category(form, calendar), bool(form.draft.data))
+        except ValueError:
+            return render_template("organiser/import.html", form=form, result=None,
+                                   error=None, limit=limit, dry_run=dry_run), 422
         data = form.file.data.read(limit + 1)
-        batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
+        # A dry run is the import itself, rolled back: it lists exactly what would happen.
+        batch = 0 if dry_run else batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
         try:
             result = import_ics(data, calendar, current_user, max_bytes=limit,
-                                source=(form.file.data.filename or "")[:200], batch_size=batch)
-            db.session.commit()
+                                source=(form.file.data.filename or "")[:200], batch_size=batch,
+                                options=chosen)
+            if dry_run:
+                db.session.rollback()
+            else:
+                db.session.commit()
         except IcsImportError as problem:
             db.session.rollback()
             result = problem.saved
@@ -69,4 +101,4 @@ def import_page() -> Page:
     elif form.is_submitted():
         status = 422
     return render_template("organiser/import.html", form=form, result=result, error=error,
-                           limit=limit), status
+                           limit=limit, dry_run=dry_run), status

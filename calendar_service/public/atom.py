@@ -130,7 +130,7 @@ def atom_feed(slug: str) -> Response:
         author=calendar.name,
         updated=max([calendar.changed, *(item.event.updated for item in items)]),
     )
-    urls = [event_page_url(item.event.uid, item.recurrence_id) for item in items]
+    urls = [event_page_url(item.event.address, item.recurrence_id) for item in items]
     # Read later and out of context, every date says its year (no "today" has that year).
     whens = [item.when_long(date.min) for item in items]
     response = Response(atom_bytes(head, items, urls, whens), content_type=CONTENT_TYPE)

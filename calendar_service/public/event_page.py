@@ -23,18 +23,18 @@ from calendar_service.public.viewer_zone import (
     zone_choices,
 )
 from calendar_service.store import parts
+from calendar_service.store.addresses import find_by_address
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
-from calendar_service.store.operations import find_event
 from calendar_service.web.links import absolute, event_page_url, map_url
 from calendar_service.web.richtext import safe_url
 
 
 def _visible_event(uid: str) -> Event:
     """The event, if this visitor may see it: drafts only for signed-in organisers."""
-    event = find_event(uid)
+    event = find_by_address(uid)
     if event is None or (not event.published and not current_user.is_authenticated):
         abort(404, description="There is no event at this address.")
     return event
@@ -107,8 +107,9 @@ def event_page(uid: str) -> str:
     if chosen is None:
         last = _last_occurrence(event, series)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
-    page_url = event_page_url(event.uid)
-    shown_url = page_url if chosen is None else event_page_url(event.uid, chosen.recurrence_id)
+    page_url = event_page_url(event.address)
+    shown_url = page_url if chosen is None else event_page_url(event.address,
+                                                               chosen.recurrence_id)
     add_links: dict[str, str] = {}
     if chosen is not None and not chosen.cancelled:
         details = _details(chosen, page_url)

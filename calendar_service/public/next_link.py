@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 import rules
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import shown
+from calendar_service.store.addresses import find_by_address
 from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar
 from calendar_service.store.moments import format_moment
@@ -24,7 +25,7 @@ from calendar_service.store.occurrences import (
     page_key,
     read_series,
 )
-from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.store.operations import find_calendar
 from calendar_service.web.query import slug_values
 
 # Windows searched, one after another, for a calendar's next occurrence.
@@ -74,7 +75,7 @@ def next_page(slug: str) -> Response:
         abort(404, description="Nothing is scheduled in this calendar yet.")
     target = shown(found, ZoneInfo(calendar.timezone))
     on: dict[str, Any] = {"on": target.recurrence_id} if target.recurrence_id else {}
-    response = redirect(url_for("agenda.event_page", uid=found.event.uid, **on), code=302)
+    response = redirect(url_for("agenda.event_page", uid=found.event.address, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -83,7 +84,7 @@ def next_page(slug: str) -> Response:
 def series_next(uid: str) -> Response:
     """Redirect to the page of this series' next date that is not cancelled (404 when none is
     left): unlike a category's link, it never lands on another event of the same kind."""
-    event = find_event(uid)
+    event = find_by_address(uid)  # by uid, else by its readable slug
     if event is None or not event.published:
         abort(404, description="There is no event at this address.")
     found = None
@@ -97,6 +98,6 @@ def series_next(uid: str) -> Response:
         abort(404, description="No more dates of this event are planned.")
     on: dict[str, Any] = {} if found.recurrence_id is None else {
         "on": format_moment(found.recurrence_id)}
-    response = redirect(url_for("agenda.event_page", uid=event.uid, **on), code=302)
+    response = redirect(url_for("agenda.event_page", uid=event.address, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -121,6 +121,9 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(255), unique=True)
+    # The readable address of its page, from the title (null for events made before there
+    # were slugs: their address is their uid).  Never in feeds: clients key on the UID.
+    slug: Mapped[str | None] = mapped_column(String(255), unique=True)
     calendar_id: Mapped[int] = mapped_column(
         ForeignKey("calendars.id", ondelete="CASCADE"), index=True
     )
@@ -163,6 +166,11 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
         cascade="all, delete-orphan",
         order_by="Override.recurrence_id",
     )
+
+    @property
+    def address(self) -> str:
+        """What its page's URL says: ``/events/<address>`` (its uid also works there)."""
+        return self.slug or self.uid
 
     @property
     def category_slugs(self) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
-from calendar_service.store import permissions
+from calendar_service.store import addresses, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
@@ -142,11 +142,22 @@ def _require_named_calendar(data: Mapping[str, Any], actor: Actor) -> None:
         permissions.require_edit(actor, calendar)
 
 
-def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
-    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden."""
+NewCategories = Mapping[str, str] | None
+"""Which of an event's categories the calendar may gain by a change: slug → name of those the
+person asked for on purpose (the editor's "new category" field); None: any slug, named after
+itself (the API and imports, whose slugs are deliberate)."""
+
+
+def create_event(data: Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None, readable_address: bool = False) -> Event:
+    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden.
+
+    Its page gets a readable address from its title (``addresses``) when its uid is made here
+    or ``readable_address`` asks (an import's uids); a uid the caller chose is its address."""
     _require_named_calendar(data, actor)
     values = validate_event(data, find_calendar=find_calendar)
     permissions.require_edit(actor, values.calendar)
+    _check_new_categories(values, new_categories, actor)
     if values.uid is not None and find_event(values.uid) is not None:
         raise Conflict(f"An event with uid {values.uid!r} exists already.",
                        errors={"uid": "is taken"})
@@ -155,6 +166,8 @@ def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
                   sequence=0, revision=1)
     with db.session.no_autoflush:  # loading the calendar's categories must not flush a half event
         _apply(event, values)
+        if values.uid is None or readable_address:
+            addresses.assign(event, was_published=None)
     db.session.add(event)
     values.calendar.touch()
     db.session.flush()
@@ -162,7 +175,8 @@ def create_event(data: Mapping[str, Any], actor: Actor) -> Event:
     return event
 
 
-def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
+def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None) -> Event:
     """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change.
     Both the event's calendar and one it moves to must be the actor's to change."""
     permissions.require_edit(actor, event.calendar)
@@ -173,9 +187,12 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
     values = validate_event(data, existing=event, find_calendar=find_calendar,
                             overrides=overrides)
     permissions.require_edit(actor, values.calendar)
+    _check_new_categories(values, new_categories, actor)
     before = _snapshot(event)
     old_calendar = event.calendar
     _apply(event, values)
+    if event.slug is not None:
+        addresses.assign(event, was_published=bool(before["published"]))
     _prune_overrides(event, values)
     after = _snapshot(event)
     changed = sorted(key for key in after if after[key] != before.get(key))
@@ -188,8 +205,37 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor) -> Event:
         if old_calendar is not values.calendar:
             old_calendar.touch()
     db.session.flush()
-    audit(actor, "update", "event", event.uid, values.calendar, changed=changed)
+    audit(actor, "update", "event", event.uid, values.calendar, changed=changed,
+          title=event.title, changes={key: [_shown(before.get(key)), _shown(after[key])]
+                                      for key in changed if key != "overrides"})
     return event
+
+
+def _check_new_categories(values: EventValues, new_categories: NewCategories,
+                          actor: Actor) -> None:
+    """Refuse a category the calendar does not have unless it was asked for on purpose: a
+    typo must not make a public category with its own feed.  Those asked for get their name;
+    every new one is in the audit log (also those the API and imports make)."""
+    if not values.categories:
+        return
+    with db.session.no_autoflush:
+        known = set(db.session.scalars(select(Category.slug).where(
+            Category.calendar_id == values.calendar.id,
+            Category.slug.in_(values.categories)))) if values.calendar.id is not None else set()
+    known.update(item.slug for item in db.session.new  # made earlier in this transaction
+                 if isinstance(item, Category) and item.calendar is values.calendar)
+    unknown = [slug for slug in values.categories if slug not in known
+               and new_categories is not None and slug not in new_categories]
+    if unknown:
+        raise ValidationError({"categories": (
+            f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
+            "categories, or make a new one on purpose")})
+    for slug in values.categories:
+        if slug not in known:
+            category = categories_for(values.calendar, [slug])[0]
+            if new_categories is not None:
+                category.name = new_categories[slug]
+            audit(actor, "create", "category", slug, values.calendar, name=category.name)
 
 
 def delete_event(event: Event, actor: Actor) -> None:
@@ -220,6 +266,19 @@ def _apply(event: Event, values: EventValues) -> None:
     assert values.series is not None
     event.recurrence_text = rules.describe(values.series)
     event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
+
+
+AUDIT_VALUE = 200
+"""The most characters of one value an audit entry keeps (a description may be 20,000)."""
+
+
+def _shown(value: Any) -> Any:
+    """A value as the audit log keeps it: lists and text cut to AUDIT_VALUE characters."""
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    if isinstance(value, str) and len(value) > AUDIT_VALUE:
+        return value[:AUDIT_VALUE - 1] + "…"
+    return value
 
 
 def _snapshot(event: Event) -> dict[str, Any]:
@@ -317,7 +376,7 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
     _fill_override(row, values, sequence=event.sequence + 1)
     _occurrence_changed(event)
     audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-          f"{event.uid} {key}", event.calendar, recurrence_id=key)
+          f"{event.uid} {key}", event.calendar, recurrence_id=key, title=event.title)
     return row
 
 
@@ -337,7 +396,7 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
     changed = len(kept) != len(rows)
     for key in sorted(set(rows) - set(wanted)):
         audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-              recurrence_id=key)
+              recurrence_id=key, title=event.title)
     new_rows: list[Override] = []
     for key, body in sorted(wanted.items()):
         moment = _generated(event, series, key)
@@ -351,7 +410,8 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
         _fill_override(row, values, sequence=event.sequence + 1)
         changed = True
         audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id)
+              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id,
+              title=event.title)
     if changed:
         event.overrides = sorted(kept + new_rows, key=lambda row: row.recurrence_id)
         _occurrence_changed(event)
@@ -402,7 +462,7 @@ def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> N
         event.exdates = [value for value in event.exdates if value != key]
     _occurrence_changed(event)
     audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-          recurrence_id=key)
+          recurrence_id=key, title=event.title)
 
 
 def _occurrence_changed(event: Event) -> None:

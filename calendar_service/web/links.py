@@ -38,12 +38,13 @@ def feed_url(slug: str, categories: Sequence[str] = ()) -> str:
     return absolute(path)
 
 
-def event_page_url(uid: str, on: str | None = None) -> str:
-    """The absolute URL of an event's page (written into feeds as the event's link), or of
-    one date's page with ``on``, its recurrence id."""
+def event_page_url(address: str, on: str | None = None) -> str:
+    """The absolute URL of an event's page (written into feeds as the event's link) at its
+    ``address`` (its readable slug, or its uid), or of one date's page with ``on``, its
+    recurrence id."""
     if on:
-        return absolute(url_for("agenda.event_page", uid=uid, on=on))
-    return absolute(url_for("agenda.event_page", uid=uid))
+        return absolute(url_for("agenda.event_page", uid=address, on=on))
+    return absolute(url_for("agenda.event_page", uid=address))
 
 
 # A map search that needs no key and loads nothing until the visitor follows the link.

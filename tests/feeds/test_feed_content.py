@@ -69,7 +69,7 @@ def test_lines_end_in_crlf_and_fold_at_75_octets_on_character_boundaries(
     assert b"\r" not in body.replace(b"\r\n", b"")
     physical = body.split(b"\r\n")[:-1]
     assert max(len(line) for line in physical) <= 75
-    assert sum(1 for line in physical if line.startswith(b" ")) > 20
+    assert sum(1 for line in physical if line.startswith(b" ")) >= 20  # the text folds 20 times
     for line in physical:
         line.decode("utf-8")  # a fold never splits a multi-byte character
     event, = vevents(body)

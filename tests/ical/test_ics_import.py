@@ -279,7 +279,7 @@ def test_a_uid_of_another_calendar_is_skipped(app: Flask, make_calendar: Any,
     data = ics("BEGIN:VEVENT\nUID:taken@x\nSUMMARY:Mine\nDTSTART:20270101T100000Z\nEND:VEVENT")
     result = run_import(app, data)
     assert [(item.what, item.reason) for item in result.skipped] == [
-        ("taken@x", "this uid belongs to an event of the calendar 'other'")]
+        ("Mine", "this uid belongs to an event of the calendar 'other'")]
     with app.app_context():
         assert operations.find_event("taken@x").title == "Theirs"
 
@@ -324,7 +324,7 @@ def test_the_import_command_prints_a_summary(app: Flask, runner: FlaskCliRunner,
     result = runner.invoke(args=["import-ics", str(path), "--calendar", "test"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines == ["created: coworking@example.org",
+    assert lines == ["created: Co-working call",
                      "skipped: todo@x: VTODO: only events (VEVENT) are imported",
                      "test: 1 created, 0 updated, 0 unchanged, 1 skipped"]
     again = runner.invoke(args=["import-ics", str(path), "--calendar", "test"])
@@ -359,7 +359,8 @@ def test_the_upload_page_imports_and_lists_what_it_did(app: Flask, signed_in: Fl
         content_type="multipart/form-data")
     assert response.status_code == 200
     assert "1 created, 0 updated, 0 unchanged, 0 skipped" in response.text
-    assert "coworking@example.org" in response.text
+    assert "Co-working call" in response.text  # listed by title, linked to its editor
+    assert 'href="/organiser/events/coworking@example.org/edit"' in response.text
     broken = signed_in.post("/organiser/import", data={
         "calendar": "test", "file": (BytesIO(b"BEGIN:VCALENDAR\r\nnonsense\r\n"), "x.ics")},
         content_type="multipart/form-data")

@@ -49,10 +49,10 @@ def fail_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     def arrange(uid: str) -> None:
         create = operations.create_event
 
-        def failing_create(data: Any, actor: Any) -> Any:
+        def failing_create(data: Any, actor: Any, **options: Any) -> Any:
             if data["uid"] == uid:
                 raise operations.Conflict("taken meanwhile")
-            return create(data, actor)
+            return create(data, actor, **options)
 
         monkeypatch.setattr(operations, "create_event", failing_create)
 

@@ -19,7 +19,7 @@ from calendar_service.store.models import Event
 BASE = {"title": "TPS seminar", "calendar": "test", "start_date": "2031-01-29",
         "start_time": "14:00", "end_time": "15:00", "recurrence": "monthly_last",
         "ends": "never", "status": "confirmed", "published": "published",
-        "location": "British Library", "categories": "tps, Seminars"}
+        "location": "British Library", "new_category": "Seminars"}
 LAST_WEDNESDAYS_2031 = ["Wed 29 Jan 2031", "Wed 26 Feb 2031", "Wed 26 Mar 2031",
                         "Wed 30 Apr 2031", "Wed 28 May 2031", "Wed 25 Jun 2031",
                         "Wed 30 Jul 2031", "Wed 27 Aug 2031", "Wed 24 Sep 2031",
@@ -133,7 +133,8 @@ def test_all_day_events_take_an_inclusive_last_day(app: Flask, signed_in: FlaskC
     ({"url": "javascript:alert(1)"}, "url", "http"),
     ({"title": ""}, "title", "required"),
     ({"start_time": ""}, "start_date", "needs a time"),
-    ({"categories": "ok, !!"}, "categories", "not a slug"),
+    ({"new_category": "!!"}, "new_category", "needs at least one letter or digit"),
+    ({"categories": "tsp"}, "categories", "has no category &#39;tsp&#39;"),
 ])
 def test_field_errors_are_shown_next_to_their_fields(
     app: Flask, signed_in: FlaskClient, change: dict[str, str], field_id: str, message: str

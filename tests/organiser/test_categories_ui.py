@@ -1,0 +1,156 @@
+"""Categories managed by admins: create, rename, merge and delete (with where the events go),
+403 for other organisers, and no category made by a typo in the editor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from calendar_service.store import operations
+from calendar_service.store.db import db
+from calendar_service.store.models import AuditEntry, Category, Event
+
+PAGE = "/organiser/admin/calendars/test/categories"
+
+
+@pytest.fixture
+def events(app: Flask, calendar: dict[str, Any], make_event: Callable[..., dict[str, Any]]
+           ) -> None:
+    """Calendar ``test`` with categories tps, ai-uk and training, and events in them."""
+    make_event(uid="seminar@x", title="Seminar", categories=["tps"])
+    make_event(uid="both@x", title="Both", categories=["tps", "ai-uk"])
+    make_event(uid="talk@x", title="Talk", categories=["ai-uk"])
+    make_event(uid="course@x", title="Course", categories=["training"])
+
+
+def categories_of(app: Flask) -> dict[str, list[str]]:
+    with app.app_context():
+        return {event.uid: event.category_slugs
+                for event in db.session.scalars(select(Event).order_by(Event.uid))}
+
+
+def names(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        return {category.slug: category.name for category in db.session.scalars(
+            select(Category).order_by(Category.slug))}
+
+
+def test_the_page_lists_categories_with_their_events_and_feeds(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    page = admin_client.get(PAGE)
+    assert page.status_code == 200
+    assert "Tps <small><code>tps</code> · 2 events ·" in page.text
+    assert "Training <small><code>training</code> · 1 event ·" in page.text
+    assert "/calendars/test.ics?category=ai-uk" in page.text
+    assert 'href="/organiser/admin/calendars/test/categories"' in admin_client.get(
+        "/organiser/admin/calendars").text
+
+
+def test_create_and_refuse_a_taken_name(app: Flask, admin_client: FlaskClient,
+                                        events: None) -> None:
+    made = admin_client.post(PAGE, data={"name": "Open Science"})
+    assert made.status_code == 302
+    assert names(app)["open-science"] == "Open Science"
+    taken = admin_client.post(PAGE, data={"name": "TPS"})
+    assert taken.status_code == 422
+    assert "Test calendar has a category &#39;tps&#39; already" in taken.text
+    empty = admin_client.post(PAGE, data={"name": "!!!"})
+    assert empty.status_code == 422
+    assert "needs at least one letter or digit" in empty.text
+
+
+def test_rename_keeps_the_slug_and_the_events(app: Flask, admin_client: FlaskClient,
+                                              events: None) -> None:
+    response = admin_client.post(f"{PAGE}/tps/rename", data={
+        "rename-tps-name": "Turing seminars"})
+    assert response.status_code == 302
+    assert names(app)["tps"] == "Turing seminars"
+    assert categories_of(app)["seminar@x"] == ["tps"]
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "rename")).one()
+        assert entry.details["changes"] == {"name": ["Tps", "Turing seminars"]}
+
+
+def test_merge_moves_every_event_and_removes_the_category(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    with app.app_context():
+        before = operations.find_event("talk@x").revision
+    response = admin_client.post(f"{PAGE}/ai-uk/merge", data={
+        "merge-ai-uk-into": "tps"})
+    assert response.status_code == 302
+    assert categories_of(app) == {"both@x": ["tps"], "course@x": ["training"],
+                                  "seminar@x": ["tps"], "talk@x": ["tps"]}
+    assert "ai-uk" not in names(app)
+    with app.app_context():
+        assert operations.find_event("talk@x").revision == before + 1  # feeds see the change
+    assert "“Ai Uk” is merged into “Tps” (2 events moved)." in admin_client.get(PAGE).text
+
+
+@pytest.mark.parametrize("move_to, expected", [
+    ("training", {"both@x": ["ai-uk", "training"], "course@x": ["training"],
+                  "seminar@x": ["training"], "talk@x": ["ai-uk"]}),
+    ("", {"both@x": ["ai-uk"], "course@x": ["training"], "seminar@x": [], "talk@x": ["ai-uk"]}),
+])
+def test_delete_gives_the_events_the_chosen_category(
+    app: Flask, admin_client: FlaskClient, events: None, move_to: str,
+    expected: dict[str, list[str]]
+) -> None:
+    response = admin_client.post(f"{PAGE}/tps/delete", data={
+        "delete-tps-move_to": move_to})
+    assert response.status_code == 302
+    assert categories_of(app) == expected
+    assert "tps" not in names(app)
+
+
+def test_a_merge_into_an_unknown_category_changes_nothing(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    response = admin_client.post(f"{PAGE}/ai-uk/merge", data={
+        "merge-ai-uk-into": "nope"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.text
+    assert "ai-uk" in names(app)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", PAGE), ("post", PAGE), ("post", f"{PAGE}/tps/rename"),
+    ("post", f"{PAGE}/tps/merge"), ("post", f"{PAGE}/tps/delete"),
+])
+def test_other_organisers_get_403(app: Flask, signed_in: FlaskClient, events: None,
+                                  method: str, path: str) -> None:
+    response = getattr(signed_in, method)(path, data={"name": "x"})
+    assert response.status_code == 403
+    assert set(names(app)) == {"ai-uk", "tps", "training"}
+
+
+EDITOR = {"title": "Launch", "calendar": "test", "start_date": "2031-01-29",
+          "start_time": "14:00", "end_time": "15:00", "recurrence": "none", "ends": "never",
+          "status": "confirmed", "published": "published", "save": "Save"}
+
+
+def test_the_editor_offers_the_calendars_categories_and_refuses_a_typo(
+    app: Flask, signed_in: FlaskClient, events: None
+) -> None:
+    page = signed_in.get("/organiser/events/new").text
+    assert '<input id="categories-0" name="categories" type="checkbox" value="ai-uk">' in page
+    assert "it becomes a public category of this calendar" in page
+    typo = signed_in.post("/organiser/events/new", data={**EDITOR, "categories": ["tsp"]})
+    assert typo.status_code == 422
+    assert "Test calendar has no category &#39;tsp&#39;" in typo.text
+    assert set(names(app)) == {"ai-uk", "tps", "training"}
+    ticked = signed_in.post("/organiser/events/new", data={**EDITOR, "categories": ["tps"]})
+    assert ticked.status_code == 302
+    new = signed_in.post("/organiser/events/new", data={
+        **EDITOR, "title": "Open day", "categories": ["tps"], "new_category": "Open Days"})
+    assert new.status_code == 302
+    assert names(app)["open-days"] == "Open Days"
+    with app.app_context():
+        made = db.session.scalars(select(Event).where(Event.title == "Open day")).one()
+        assert made.category_slugs == ["open-days", "tps"]
