@@ -77,10 +77,10 @@ def test_a_split_series_is_one_row_and_its_parts_link(app: Flask, signed_in: Fla
     continuation = re.search(r'<p class="notice" id="continuation">(.*?)</p>', earlier_page,
                              re.S)
     assert continuation, "the old page does not link to its continuation"
-    assert f'href="/events/{new.uid}"' in continuation.group(1)
+    assert f'href="/events/{new.address}"' in continuation.group(1)  # its readable address
     assert "Wednesday 30 April 2031" in continuation.group(1)
     later_page = signed_in.get(f"/events/{new.uid}").text
-    assert re.search(rf'id="earlier-dates">.*?href="/events/{re.escape(old.uid)}"', later_page,
+    assert re.search(rf'id="earlier-dates">.*?href="/events/{re.escape(old.address)}"', later_page,
                      re.S)
     dates = signed_in.get(f"/organiser/events/{new.uid}/occurrences").text
     assert f'href="/organiser/events/{old.uid}/occurrences" id="earlier-part"' in dates
