@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     # Threads that serve requests in one process (gunicorn.conf.py passes GUNICORN_THREADS);
     # the connection pools are sized from it.
     "CALENDAR_THREADS": 4,
+    # Bytes of finished public answers each process keeps (web.answer_cache).
+    "ANSWER_CACHE_BYTES": 32 * 1024 * 1024,
     # Seconds a request waits for a free database connection before it answers 503.
     "CALENDAR_POOL_TIMEOUT": 3.0,
     # Engine options: pre-ping so a restarted database costs one retry, not a dead worker; the
@@ -77,6 +79,9 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["CALENDAR_THREADS"] = int(threads)
     if env.get("CALENDAR_POOL_TIMEOUT"):
         settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
+    if env.get("CALENDAR_ANSWER_CACHE_MB"):
+        settings["ANSWER_CACHE_BYTES"] = max(1, int(float(env["CALENDAR_ANSWER_CACHE_MB"])
+                                                * 1024 * 1024))
     if env.get("CALENDAR_TRUSTED_HOSTS"):
         # Flask refuses other Host headers (400), so links built from the request's host are
         # only ever built from these when CALENDAR_BASE_URL is not set.

@@ -35,10 +35,14 @@ from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import is_date_text
 from calendar_service.store.occurrences import filtered, occurrences_page
 from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.web.cacheable import cached_answer, has_token
 from calendar_service.web.errors import ApiError
 from calendar_service.web.links import absolute, feed_url, subscribe_links
 from calendar_service.web.query import MAX_CATEGORIES, slug_values
 from rules.limits import MAX_YEAR, MIN_YEAR
+
+# Answers without a token are the same for everyone: cached by calendar versions and query.
+cached_read = cached_answer(private=has_token, vary="Authorization")
 
 # Page sizes (default, most) of /events and /calendars, and categories listed per calendar, are
 # openapi's EVENTS_PAGE, CALENDARS_PAGE and LISTED_CATEGORIES: the description states them.
@@ -102,8 +106,9 @@ def _paged(response: Response, next_url: str | None) -> Response:
 
 
 def _next_url(endpoint: str, after: str) -> str:
-    """This request's address with ``after`` moved on (its other arguments kept)."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
+    """This request's address with ``after`` moved on (its other arguments kept, by name, so
+    the answer is the same whatever order the query named them in)."""
+    args: dict[str, Any] = dict(sorted(request.args.to_dict(flat=False).items()))
     args["after"] = [after]
     return absolute(url_for(endpoint, **args))
 
@@ -125,6 +130,7 @@ def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]
 
 
 @bp.get("/calendars")
+@cached_read
 def list_calendars() -> Response:
     """Calendars by slug, a page at a time (``limit``, ``after``), each with its feed,
     subscribe links per platform and (at most LISTED_CATEGORIES) categories."""
@@ -177,6 +183,7 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
 # Events ---------------------------------------------------------------------------------------
 
 @bp.get("/events")
+@cached_read
 def list_events() -> Response:
     """Events (series) of one calendar, or of all, by uid, a page at a time: ``limit``
     (EVENTS_PAGE: 100 by default, 1000 at most) and ``after`` (the previous page's last uid);
@@ -204,6 +211,7 @@ def list_events() -> Response:
 
 
 @bp.get("/events/<path:uid>")
+@cached_read
 def get_event(uid: str) -> Response:
     """One EVENT; drafts answer 404 unless the request carries an organiser token."""
     drafts = commit_token_use_for_drafts()
@@ -257,6 +265,7 @@ def parse_window(tzid: str) -> rules.Window:
 
 
 @bp.get("/occurrences")
+@cached_read
 def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
     drafts = commit_token_use_for_drafts()

@@ -31,6 +31,7 @@ from calendar_service.store.occurrences import (
     page_key,
 )
 from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST
 
 # The most occurrences one agenda page lists (it ends at a day boundary and links on; a day
@@ -90,6 +91,7 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
 
 
 @bp.get("/")
+@cached_answer(params=("from", "days", "calendar", "category", "q", "after"))
 def index() -> tuple[str, int]:
     """The agenda: upcoming occurrences grouped by day (docs/contract.md: from, days, calendar,
     category, q)."""
@@ -100,7 +102,9 @@ def index() -> tuple[str, int]:
         if calendar is None:
             abort(404, description="There is no calendar with that name.")
     tzid, tz = zone_of(calendar)
-    today = utcnow().astimezone(tz).date()
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    answer_expires(next_midnight(now, tz))  # "today" and the default first day move on
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
     filters: dict[str, Any] = {"calendar": calendar, "categories": params.categories,
