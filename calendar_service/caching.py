@@ -114,6 +114,11 @@ class LRUCache(Generic[K, V]):
         with self._lock:
             return len(self._entries)
 
+    def values(self) -> list[V]:
+        """What the cache holds, least recently used first (for inspection: tests, tools)."""
+        with self._lock:
+            return [value for value, _weight in self._entries.values()]
+
     @property
     def weight(self) -> int:
         """The total weight held (at most ``max_weight``, unless one entry alone is more)."""

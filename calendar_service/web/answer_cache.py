@@ -139,6 +139,7 @@ class AnswerCache:
         self.app = app
         self.wsgi_app = wsgi_app
         self._reader: VersionReader | None = None
+        self._code = code_version()  # read once, before the first request
 
     def __call__(self, environ: WSGIEnvironment,
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -253,7 +254,7 @@ class AnswerCache:
             return None  # Flask answers, with its error handling
         base_url = links.origin(self.app.config.get("CALENDAR_BASE_URL"),
                                 environ["wsgi.url_scheme"], host)
-        parts = (code_version(), endpoint, sorted(arguments.items()),
+        parts = (self._code, endpoint, sorted(arguments.items()),
                  query_key(environ.get("QUERY_STRING", ""), policy.params),
                  base_url, environ.get("SCRIPT_NAME", ""), versions)
         return hashlib.sha256(repr(parts).encode()).hexdigest()
