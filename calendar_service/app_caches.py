@@ -37,7 +37,7 @@ BLOCK_ENTRIES = 50_000
 # Bytes of built feeds (each feed keeps only its newest version).
 FEED_BYTES = 32 * 1024 * 1024
 # Bytes of finished public answers (pages and API reads; CALENDAR_ANSWER_CACHE_MB sets it).
-ANSWER_BYTES = 32 * 1024 * 1024
+ANSWER_BYTES = 16 * 1024 * 1024
 # What an answer costs beyond its body and headers: the entry, its key and its bookkeeping.
 ANSWER_OVERHEAD = 512
 

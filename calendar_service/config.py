@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     # the connection pools are sized from it.
     "CALENDAR_THREADS": 4,
     # Bytes of finished public answers each process keeps (web.answer_cache).
-    "ANSWER_CACHE_BYTES": 32 * 1024 * 1024,
+    "ANSWER_CACHE_BYTES": 16 * 1024 * 1024,
     # Seconds a request waits for a free database connection before it answers 503.
     "CALENDAR_POOL_TIMEOUT": 3.0,
     # Engine options: pre-ping so a restarted database costs one retry, not a dead worker; the
