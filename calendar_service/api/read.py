@@ -26,7 +26,7 @@ from calendar_service.api.serialise import (
     calendar_json,
     event_etag,
     event_json,
-    occurrence_json,
+    occurrences_json,
     utc_text,
 )
 from calendar_service.store.db import db
@@ -283,7 +283,7 @@ def list_occurrences() -> Response:
         raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",
                        errors={"end": error.message}) from None
     body = {
-        "occurrences": [occurrence_json(item.event, item.occurrence) for item in listing.items],
+        "occurrences": occurrences_json(listing.items),
         "truncated": listing.truncated or not listing.complete,
         "limit": limit,
         "start": utc_text(window.start_utc),
