@@ -294,6 +294,7 @@ def list_occurrences() -> Response:
 
 
 @bp.get("/openapi.json")
+@cached_read
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),

@@ -157,8 +157,6 @@ class AnswerCache:
 
         answer = cache.get(key, fresh)
         if answer is None:
-            if method == "HEAD":  # Flask answers HEAD without a body: nothing to store
-                return self.wsgi_app(environ, start_response)
             captured: list[Captured] = []
 
             def build() -> StoredAnswer:
@@ -170,7 +168,7 @@ class AnswerCache:
             if answer is _UNSTORED:
                 got = captured[0]
                 start_response(got.status, got.headers)
-                return [got.body]
+                return [] if method == "HEAD" else [got.body]
         return self._respond(answer, environ, start_response)
 
     # The answer ----------------------------------------------------------------------------
@@ -187,12 +185,13 @@ class AnswerCache:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [answer.body]
 
     def _capture(self, environ: WSGIEnvironment) -> Captured:
-        """Flask's unconditional answer to this request (the 304 is decided here, from the
-        stored answer, so both paths agree)."""
+        """Flask's unconditional GET answer to this request (a HEAD is answered from it, and
+        the 304 is decided here from the stored answer, so every path agrees)."""
         built: dict[str, Any] = {
             name: value for name, value in environ.items()
             if name not in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", MARK)
         }
+        built["REQUEST_METHOD"] = "GET"
         started: list[Any] = []
         chunks: list[bytes] = []
 

@@ -85,7 +85,7 @@ def cached_answer(*, params: Iterable[str] | None = None,
             else:
                 request.environ[MARK] = Mark()
                 response = make_response(view(*args, **kwargs))
-                response.headers["Cache-Control"] = PUBLIC
+                response.headers.setdefault("Cache-Control", PUBLIC)
             response.vary.add(policy.vary)
             return response
 

@@ -236,3 +236,21 @@ def test_an_untrusted_host_is_refused_before_the_cache(
     bad = visitor.get("/", headers={"Host": "evil.example.com",
                                     "If-None-Match": good.headers["ETag"]})
     assert bad.status_code == 400
+
+
+def test_a_cold_head_is_answered_as_the_get_would_be(
+    client: FlaskClient, app: Flask, weekly: dict[str, Any]
+) -> None:
+    head = client.head("/")
+    assert (head.status_code, head.data) == (200, b"")
+    get = client.get("/")
+    assert dict(head.headers) == dict(get.headers) and "ETag" in head.headers
+
+
+def test_a_view_keeps_its_own_cache_lifetime(client: FlaskClient, app: Flask) -> None:
+    document = client.get("/api/v1/openapi.json")
+    assert document.headers["Cache-Control"] == "public, max-age=3600"
+    again = client.get("/api/v1/openapi.json",
+                       headers={"If-None-Match": document.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == "public, max-age=3600"
