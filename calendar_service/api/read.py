@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 import rules
 from calendar_service.api.auth import bearer_organiser
@@ -33,7 +32,7 @@ from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import is_date_text
-from calendar_service.store.occurrences import filtered, occurrences_page
+from calendar_service.store.occurrences import filtered, load_listed, occurrences_page
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.web.cacheable import cached_answer, has_token
 from calendar_service.web.errors import ApiError
@@ -193,18 +192,14 @@ def list_events() -> Response:
     calendar = _calendar_arg()
     categories = _category_args()
     limit, after = _page_args(*EVENTS_PAGE, UID, "uid")
-    query = (
-        select(Event)
-        .options(selectinload(Event.categories), selectinload(Event.calendar))
-        .order_by(Event.uid)
-        .limit(limit + 1)
-    )
+    query = select(Event).order_by(Event.uid).limit(limit + 1)
     if after is not None:
         query = query.where(Event.uid > after)
     query = filtered(query, calendar=calendar, categories=categories, include_drafts=drafts)
     events = db.session.scalars(query).all()
     more = len(events) > limit
     events = events[:limit]
+    load_listed(events)
     next_url = _next_url("api.list_events", events[-1].uid) if more else None
     body = {"events": [event_json(event) for event in events], "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
