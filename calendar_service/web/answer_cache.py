@@ -59,6 +59,10 @@ if TYPE_CHECKING:
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 # Headers left out of the ETag's hash: they name the body's size or the moment, not its content.
 _UNHASHED = frozenset({"content-length", "date", "etag"})
+# Request headers an answer may vary on and still be shared: those that choose a private answer,
+# which this layer never serves.  An answer that varies on any other (a language, an encoding)
+# is not in the key, so it is not stored.
+_SHARED_VARY = frozenset({"cookie", "authorization"})
 # The packages whose files make the code version.
 _SOURCES = ("calendar_service", "rules")
 
@@ -111,14 +115,18 @@ class Captured:
     mark: Mark | None
 
     def storable(self) -> StoredAnswer | None:
-        """The answer to store, or None unless it is a public 200 that sets no cookie."""
+        """The answer to store, or None unless it is a public 200 that sets no cookie and
+        varies on nothing the key leaves out."""
         if self.mark is None or not self.status.startswith("200 "):
             return None
-        if any(name.lower() == "set-cookie" for name, _ in self.headers):
-            return None
-        if any(name.lower() == "cache-control" and ("private" in value or "no-store" in value)
-               for name, value in self.headers):
-            return None
+        for name, value in self.headers:
+            name = name.lower()
+            if name == "set-cookie" or (name == "cache-control" and (
+                    "private" in value or "no-store" in value)):
+                return None
+            if name == "vary" and any(part.strip().lower() not in _SHARED_VARY
+                                      for part in value.split(",")):
+                return None
         headers = list(self.headers)
         own = next((value for name, value in headers if name.lower() == "etag"), None)
         if own is None:

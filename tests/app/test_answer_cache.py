@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from answer_routes import LONDON, UID, routes, series_fields, shows, today
-from flask import Flask
+from flask import Flask, Response, make_response, request
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.datastructures import Headers
@@ -18,7 +18,7 @@ from calendar_service.app_caches import StoredAnswer, app_caches
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar
 from calendar_service.web import answer_cache
-from calendar_service.web.cacheable import next_midnight
+from calendar_service.web.cacheable import cached_answer, next_midnight
 
 DRAFT = "draft@example.org"
 
@@ -254,3 +254,37 @@ def test_a_view_keeps_its_own_cache_lifetime(client: FlaskClient, app: Flask) ->
                        headers={"If-None-Match": document.headers["ETag"]})
     assert again.status_code == 304
     assert again.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_a_route_joins_the_cache_by_one_decorator(
+    client: FlaskClient, app: Flask, weekly: dict[str, Any]
+) -> None:
+    """As a new page would: its answers are stored by calendar versions and its parameters."""
+    built: list[str] = []
+
+    @cached_answer(params=("name",))
+    def greeting() -> str:
+        built.append(request.args.get("name", ""))
+        return f"hello {request.args.get('name', '')}"
+
+    app.add_url_rule("/greeting", "greeting", greeting)
+    first = client.get("/greeting?name=ada&utm_source=x")
+    assert first.data == b"hello ada" and first.headers["Cache-Control"] == "public, max-age=60"
+    assert client.get("/greeting?name=ada").headers["ETag"] == first.headers["ETag"]
+    assert client.get("/greeting?name=alan").data == b"hello alan"
+    assert built == ["ada", "alan"]
+
+
+def test_an_answer_varying_on_a_header_outside_the_key_is_not_stored(
+    client: FlaskClient, app: Flask
+) -> None:
+    @cached_answer(params=())
+    def greeting() -> Response:
+        response = make_response("hello " + request.headers.get("Accept-Language", "?"))
+        response.vary.add("Accept-Language")
+        return response
+
+    app.add_url_rule("/greeting", "greeting", greeting)
+    assert client.get("/greeting", headers={"Accept-Language": "fr"}).data == b"hello fr"
+    assert client.get("/greeting", headers={"Accept-Language": "de"}).data == b"hello de"
+    assert held(app) == []
