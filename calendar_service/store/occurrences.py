@@ -230,6 +230,9 @@ def window_query(
             # yet; load_for_series loads them for those events alone.
             defer(Event.exdates),
             defer(Event.rdates),
+            # No listing shows a description (an event's own page reads its row whole), and
+            # descriptions are the longest text of a row.
+            defer(Event.description),
             # Categories and calendars: load_listed, for the events listed.
         )
         .order_by(Event.first_start_utc, Event.id)
