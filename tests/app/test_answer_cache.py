@@ -288,3 +288,15 @@ def test_an_answer_varying_on_a_header_outside_the_key_is_not_stored(
     assert client.get("/greeting", headers={"Accept-Language": "fr"}).data == b"hello fr"
     assert client.get("/greeting", headers={"Accept-Language": "de"}).data == b"hello de"
     assert held(app) == []
+
+
+def test_a_remember_me_cookie_is_never_answered_from_the_cache(
+    client: FlaskClient, app: Flask, weekly: dict[str, Any]
+) -> None:
+    """It may sign an organiser in on this very request, so it goes to Flask, unshared."""
+    public = client.get("/")
+    assert len(held(app)) == 1
+    client.set_cookie("remember_token", "1:stale|signature")
+    answer = client.get("/", headers={"If-None-Match": public.headers["ETag"]})
+    assert answer.status_code == 200 and "ETag" not in answer.headers
+    assert len(held(app)) == 1
