@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,9 +152,10 @@ class AnswerCache:
     def __call__(self, environ: WSGIEnvironment,
                  start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD") or self._private(environ):
+        route = self._route(environ) if method in ("GET", "HEAD") else None
+        if route is None or self._private(environ):
             return self.wsgi_app(environ, start_response)
-        key = self._key(environ)
+        key = self._key(environ, *route)
         if key is None:
             return self.wsgi_app(environ, start_response)
         cache = app_caches(self.app).answers
@@ -243,8 +244,9 @@ class AnswerCache:
             return False
         return not isinstance(session, dict) or "_user_id" in session
 
-    def _key(self, environ: WSGIEnvironment) -> str | None:
-        """The answer's key, or None when this layer does not answer the request."""
+    def _route(self, environ: WSGIEnvironment
+               ) -> tuple[str, Mapping[str, Any], Policy] | None:
+        """The endpoint, its arguments and its policy, when the route is a cached one."""
         try:
             adapter = self.app.url_map.bind_to_environ(
                 environ, server_name=self.app.config.get("SERVER_NAME"))
@@ -252,8 +254,11 @@ class AnswerCache:
         except HTTPException:  # not found, a redirect or a wrong method: Flask's to answer
             return None
         policy: Policy | None = getattr(self.app.view_functions.get(endpoint), POLICY, None)
-        if policy is None:
-            return None
+        return None if policy is None else (endpoint, arguments, policy)
+
+    def _key(self, environ: WSGIEnvironment, endpoint: str, arguments: Mapping[str, Any],
+             policy: Policy) -> str | None:
+        """The answer's key, or None when this layer does not answer the request."""
         try:
             host = get_host(environ, self.app.config["TRUSTED_HOSTS"])  # before any query
             versions = self._versions().read_all()
