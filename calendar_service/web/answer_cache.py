@@ -16,7 +16,10 @@ Answers that change with the clock say until when they hold (``cacheable.answer_
 agenda and month until the next local midnight, an event page until its next listed occurrence
 ends too); an expired one is built again.  The ETag is a hash of the answer's headers and body
 (or the view's own, which the API's event keeps for If-Match), so every worker building the same
-answer gives the same strong ETag, and one that changed at midnight gets a new one.
+answer gives the same strong ETag, and one that changed at midnight gets a new one.  Because the
+ETag is the answer's own, a worker that does not hold the answer yet builds it once before it
+can say 304 (an ETag from the key alone would claim an event page unchanged after its listed
+occurrence ended).  A HEAD is answered from the GET's answer.
 
 Each key is built once per process however many threads miss it (the cache's single flight);
 the cache is bounded by bytes (``ANSWER_CACHE_BYTES``).  A 304 carries the 200's headers (CSP,
@@ -25,7 +28,8 @@ Cache-Control, ETag, Vary, Link, …) less its Content-Type and Content-Length (
 
 Nothing private is served from the cache or stored in it: a request with an Authorization
 header, a remember-me cookie or a session that names an organiser goes to Flask untouched, and
-only an answer the view marked public (``Mark``), a 200 that sets no cookie, is stored.  Every
+only an answer the view marked public (``Mark``), a 200 that sets no cookie and varies on no
+request header but Cookie and Authorization, is stored.  Every
 other request (other routes, methods, an untrusted host, a database error) goes to Flask too.
 """
 
