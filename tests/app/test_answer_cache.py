@@ -300,3 +300,11 @@ def test_a_remember_me_cookie_is_never_answered_from_the_cache(
     answer = client.get("/", headers={"If-None-Match": public.headers["ETag"]})
     assert answer.status_code == 200 and "ETag" not in answer.headers
     assert len(held(app)) == 1
+
+
+def test_the_bound_is_set_by_calendar_answer_cache_mb(
+    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALENDAR_ANSWER_CACHE_MB", "2.5")
+    assert app_caches(make_app(app_config)).answers.max_weight == int(2.5 * 1024 * 1024)
