@@ -11,7 +11,10 @@ in front of Flask.  A view joins it with one decorator under its route::
 ``params`` names the query parameters the answer reads (others are left out of the key, so a
 newsletter's ``?utm_source=…`` shares the plain page's entry); ``None`` keys by all of them,
 for answers that echo the query back (the API's ``next`` links).  A view whose answer changes
-with the clock, not only with the data, says until when it holds (``answer_expires``).
+with the clock, not only with the data, says until when it holds (``answer_expires``).  An
+answer the same for everyone, signed in or not (a feed), says so::
+
+    @cached_answer(params=("on",), private=lambda: False, vary=None)
 
 Signed-in organisers (and API requests with a token) see drafts: their answers are marked
 ``private, no-store`` and never enter the cache, and the cache never answers them.
@@ -55,11 +58,11 @@ def has_token() -> bool:
 @dataclass(frozen=True)
 class Policy:
     """How one view's answers are cached: the query names they read (None: all), whether a
-    request gets a private answer, and the request header public answers vary on."""
+    request gets a private answer, and the request header answers vary on (None: none)."""
 
     params: frozenset[str] | None
     private: Callable[[], bool]
-    vary: str
+    vary: str | None
 
 
 @dataclass
@@ -72,8 +75,12 @@ class Mark:
 
 def cached_answer(*, params: Iterable[str] | None = None,
                   private: Callable[[], bool] = signed_in,
-                  vary: str = "Cookie") -> Callable[[F], F]:
-    """Put a view's public answers in the answer cache (see the module's docstring)."""
+                  vary: str | None = "Cookie") -> Callable[[F], F]:
+    """Put a view's public answers in the answer cache (see the module's docstring).
+
+    ``private`` says whether this request gets a private, uncached answer (default: a
+    signed-in organiser does); ``vary`` is the request header that decides it, for shared
+    caches (None for an answer that is the same for everyone, such as a feed)."""
     policy = Policy(None if params is None else frozenset(params), private, vary)
 
     def decorate(view: F) -> F:
@@ -86,7 +93,8 @@ def cached_answer(*, params: Iterable[str] | None = None,
                 request.environ[MARK] = Mark()
                 response = make_response(view(*args, **kwargs))
                 response.headers.setdefault("Cache-Control", PUBLIC)
-            response.vary.add(policy.vary)
+            if policy.vary is not None:
+                response.vary.add(policy.vary)
             return response
 
         setattr(answer, POLICY, policy)

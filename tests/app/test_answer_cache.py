@@ -308,3 +308,18 @@ def test_the_bound_is_set_by_calendar_answer_cache_mb(
 ) -> None:
     monkeypatch.setenv("CALENDAR_ANSWER_CACHE_MB", "2.5")
     assert app_caches(make_app(app_config)).answers.max_weight == int(2.5 * 1024 * 1024)
+
+
+def test_an_answer_the_same_for_everyone_varies_on_nothing(
+    client: FlaskClient, app: Flask
+) -> None:
+    @cached_answer(params=("on",), private=lambda: False, vary=None)
+    def one_date() -> str:
+        return "BEGIN:VCALENDAR"
+
+    app.add_url_rule("/one-date", "one_date", one_date)
+    first = client.get("/one-date?on=2027-01-01")
+    assert "Vary" not in first.headers and first.headers["Cache-Control"] == "public, max-age=60"
+    assert client.get("/one-date?on=2027-01-01",
+                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert len(held(app)) == 1
