@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers
 from calendar_service.app_caches import StoredAnswer, app_caches
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar
-from calendar_service.web import answer_cache
+from calendar_service.web import answer_cache, sessions
 from calendar_service.web.cacheable import cached_answer, next_midnight
 
 DRAFT = "draft@example.org"
@@ -311,8 +311,12 @@ def test_the_bound_is_set_by_calendar_answer_cache_mb(
 
 
 def test_an_answer_the_same_for_everyone_varies_on_nothing(
-    client: FlaskClient, app: Flask
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """As a feed: listed among the public endpoints (no session, so no Vary: Cookie from
+    Flask) and marked so (no Vary from the cache)."""
+    monkeypatch.setattr(sessions, "PUBLIC_ENDPOINTS", sessions.PUBLIC_ENDPOINTS | {"one_date"})
+
     @cached_answer(params=("on",), private=lambda: False, vary=None)
     def one_date() -> str:
         return "BEGIN:VCALENDAR"
