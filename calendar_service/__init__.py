@@ -27,6 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_answer_cache(app)
     register_feed_polls(app)
     register_proxy_fix(app)
     return app
@@ -133,6 +134,12 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from calendar_service.cli import register
+
+    register(app)
+
+
+def register_answer_cache(app: Flask) -> None:
+    from calendar_service.web.answer_cache import register_answer_cache as register
 
     register(app)
 

@@ -36,11 +36,35 @@ EXPANSION_OCCURRENCES = 10_000
 BLOCK_ENTRIES = 50_000
 # Bytes of built feeds (each feed keeps only its newest version).
 FEED_BYTES = 32 * 1024 * 1024
+# Bytes of finished public answers (pages and API reads; CALENDAR_ANSWER_CACHE_MB sets it).
+ANSWER_BYTES = 16 * 1024 * 1024
+# What an answer costs beyond its body and headers: the entry, its key and its bookkeeping.
+ANSWER_OVERHEAD = 512
 
 
 def occurrence_count(expansion: rules.Expansion) -> int:
     """An expansion's weight: its occurrences, and at least one so an empty one costs too."""
     return max(1, len(expansion.occurrences))
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A finished public answer as it went out: its headers (ETag included) and body, and
+    until when it holds (None: until a version it was built from moves on)."""
+
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    etag: str
+    expires: datetime | None
+
+    def fresh(self, now: datetime) -> bool:
+        return self.expires is None or now < self.expires
+
+
+def answer_size(answer: StoredAnswer) -> int:
+    """An answer's weight: the bytes it holds, and a little for the entry itself."""
+    return (len(answer.body) + sum(len(name) + len(value) for name, value in answer.headers)
+            + ANSWER_OVERHEAD)
 
 
 @dataclass(frozen=True)
@@ -55,34 +79,41 @@ class Caches:
     * ``blocks``: each event's serialised VEVENTs, the expensive part of building a feed, so a
       change to one event re-serialises that event only (``ical.writer.feed_bytes``).
     * ``feeds``: built feed bodies by ETag, one version per feed (``feeds.views.build_feed``).
+    * ``answers``: finished public pages and API reads, keyed by the calendar versions, the
+      normalised request and the code version (``web.answer_cache``).
     """
 
     series: LRUCache[SeriesKey, rules.Series]
     expansions: LRUCache[ExpansionKey, rules.Expansion]
     blocks: LRUCache[BlockKey, bytes]
     feeds: LRUCache[str, bytes]
+    answers: LRUCache[str, StoredAnswer]
 
     @classmethod
     def new(cls, *, series_entries: int = SERIES_ENTRIES,
             expansion_occurrences: int = EXPANSION_OCCURRENCES,
-            block_entries: int = BLOCK_ENTRIES, feed_bytes: int = FEED_BYTES) -> Caches:
+            block_entries: int = BLOCK_ENTRIES, feed_bytes: int = FEED_BYTES,
+            answer_bytes: int = ANSWER_BYTES) -> Caches:
         """Empty caches with these bounds (the defaults are the service's)."""
         return cls(
             series=LRUCache(series_entries, one_each),
             expansions=LRUCache(expansion_occurrences, occurrence_count),
             blocks=LRUCache(block_entries, one_each),
             feeds=LRUCache(feed_bytes, byte_size),
+            answers=LRUCache(answer_bytes, answer_size),
         )
 
     def clear(self) -> None:
         """Empty every cache, as in a worker that has served nothing yet."""
-        for cache in (self.series, self.expansions, self.blocks, self.feeds):
+        for cache in (self.series, self.expansions, self.blocks, self.feeds, self.answers):
             cache.clear()
 
 
 def init_app(app: Flask, caches: Caches | None = None) -> Caches:
-    """Give the app its caches (new ones with the default bounds unless given) and return them."""
-    made = caches if caches is not None else Caches.new()
+    """Give the app its caches (new ones with the default bounds, and the answers' bound from
+    ``ANSWER_CACHE_BYTES``, unless given) and return them."""
+    made = caches if caches is not None else Caches.new(
+        answer_bytes=int(app.config.get("ANSWER_CACHE_BYTES") or ANSWER_BYTES))
     app.extensions[EXTENSION] = made
     return made
 

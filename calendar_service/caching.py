@@ -59,14 +59,21 @@ class LRUCache(Generic[K, V]):
         self._building: dict[K, threading.Event] = {}  # key → set when its build ends
         self._lock = threading.Lock()
 
-    def get_or_build(self, key: K, build: Callable[[], V], *, slot: Hashable | None = None
-                     ) -> V:
+    def get_or_build(self, key: K, build: Callable[[], V], *, slot: Hashable | None = None,
+                     fresh: Callable[[V], bool] | None = None,
+                     keep: Callable[[V], bool] | None = None) -> V:
         """The value of ``key``: cached, built by the thread already building it, or built now
-        by calling ``build`` (then stored, under ``slot`` if given)."""
+        by calling ``build`` (then stored, under ``slot`` if given).
+
+        ``fresh`` says whether a held value may still be served (one that depends on the time
+        of day expires); a stale one is built again, once, as a missing one is.  ``keep`` says
+        whether a built value may be stored at all: one it refuses goes to its builder alone,
+        and the threads that waited for it build their own.
+        """
         while True:
             with self._lock:
                 entry = self._entries.get(key)
-                if entry is not None:
+                if entry is not None and (fresh is None or fresh(entry[0])):
                     self._entries.move_to_end(key)
                     return entry[0]
                 done = self._building.get(key)
@@ -82,10 +89,21 @@ class LRUCache(Generic[K, V]):
             done.set()
             raise
         with self._lock:
-            self._store(key, value, slot)
+            if keep is None or keep(value):
+                self._store(key, value, slot)
             del self._building[key]
         done.set()
         return value
+
+    def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
+        """The held value of ``key`` if there is one (and ``fresh`` accepts it), else None;
+        never builds."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or (fresh is not None and not fresh(entry[0])):
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` is held, without making it recently used."""
@@ -95,6 +113,11 @@ class LRUCache(Generic[K, V]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+    def values(self) -> list[V]:
+        """What the cache holds, least recently used first (for inspection: tests, tools)."""
+        with self._lock:
+            return [value for value, _weight in self._entries.values()]
 
     @property
     def weight(self) -> int:
@@ -113,7 +136,7 @@ class LRUCache(Generic[K, V]):
 
     def _store(self, key: K, value: V, slot: Hashable | None) -> None:
         """Store under the lock: replace the slot's older key, then evict down to the bound."""
-        self._drop(key)  # a no-op after a miss, which is when a value is stored
+        self._drop(key)  # a stale value's, or nothing after a miss
         if slot is not None:
             previous = self._slots.get(slot)
             if previous is not None and previous != key:

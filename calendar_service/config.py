@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     # stops with a 503 and Retry-After (``calendar_service.deadline``); 0: no limit.  Under
     # gunicorn's 30 s ``timeout``, which gthread workers do not apply to a request.
     "CALENDAR_REQUEST_SECONDS": 20.0,
+    # Bytes of finished public answers each process keeps (web.answer_cache).
+    "ANSWER_CACHE_BYTES": 16 * 1024 * 1024,
     # Seconds a request waits for a free database connection before it answers 503.
     "CALENDAR_POOL_TIMEOUT": 3.0,
     # Engine options: pre-ping so a restarted database costs one retry, not a dead worker; the
@@ -83,6 +85,9 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
     if env.get("CALENDAR_REQUEST_SECONDS"):
         settings["CALENDAR_REQUEST_SECONDS"] = float(env["CALENDAR_REQUEST_SECONDS"])
+    if env.get("CALENDAR_ANSWER_CACHE_MB"):
+        settings["ANSWER_CACHE_BYTES"] = max(1, int(float(env["CALENDAR_ANSWER_CACHE_MB"])
+                                                * 1024 * 1024))
     if env.get("CALENDAR_TRUSTED_HOSTS"):
         # Flask refuses other Host headers (400), so links built from the request's host are
         # only ever built from these when CALENDAR_BASE_URL is not set.

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 import rules
 from calendar_service.api.auth import bearer_organiser
@@ -26,19 +25,23 @@ from calendar_service.api.serialise import (
     calendar_json,
     event_etag,
     event_json,
-    occurrence_json,
+    occurrences_json,
     utc_text,
 )
 from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import is_date_text
-from calendar_service.store.occurrences import filtered, occurrences_page
+from calendar_service.store.occurrences import filtered, load_listed, occurrences_page
 from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.web.cacheable import cached_answer, has_token
 from calendar_service.web.errors import ApiError
 from calendar_service.web.links import absolute, feed_url, subscribe_links
 from calendar_service.web.query import MAX_CATEGORIES, slug_values
 from rules.limits import MAX_YEAR, MIN_YEAR
+
+# Answers without a token are the same for everyone: cached by calendar versions and query.
+cached_read = cached_answer(private=has_token, vary="Authorization")
 
 # Page sizes (default, most) of /events and /calendars, and categories listed per calendar, are
 # openapi's EVENTS_PAGE, CALENDARS_PAGE and LISTED_CATEGORIES: the description states them.
@@ -102,8 +105,9 @@ def _paged(response: Response, next_url: str | None) -> Response:
 
 
 def _next_url(endpoint: str, after: str) -> str:
-    """This request's address with ``after`` moved on (its other arguments kept)."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
+    """This request's address with ``after`` moved on (its other arguments kept, by name, so
+    the answer is the same whatever order the query named them in)."""
+    args: dict[str, Any] = dict(sorted(request.args.to_dict(flat=False).items()))
     args["after"] = [after]
     return absolute(url_for(endpoint, **args))
 
@@ -125,6 +129,7 @@ def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]
 
 
 @bp.get("/calendars")
+@cached_read
 def list_calendars() -> Response:
     """Calendars by slug, a page at a time (``limit``, ``after``), each with its feed,
     subscribe links per platform and (at most LISTED_CATEGORIES) categories."""
@@ -177,6 +182,7 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
 # Events ---------------------------------------------------------------------------------------
 
 @bp.get("/events")
+@cached_read
 def list_events() -> Response:
     """Events (series) of one calendar, or of all, by uid, a page at a time: ``limit``
     (EVENTS_PAGE: 100 by default, 1000 at most) and ``after`` (the previous page's last uid);
@@ -186,24 +192,21 @@ def list_events() -> Response:
     calendar = _calendar_arg()
     categories = _category_args()
     limit, after = _page_args(*EVENTS_PAGE, UID, "uid")
-    query = (
-        select(Event)
-        .options(selectinload(Event.categories), selectinload(Event.calendar))
-        .order_by(Event.uid)
-        .limit(limit + 1)
-    )
+    query = select(Event).order_by(Event.uid).limit(limit + 1)
     if after is not None:
         query = query.where(Event.uid > after)
     query = filtered(query, calendar=calendar, categories=categories, include_drafts=drafts)
     events = db.session.scalars(query).all()
     more = len(events) > limit
     events = events[:limit]
+    load_listed(events)
     next_url = _next_url("api.list_events", events[-1].uid) if more else None
     body = {"events": [event_json(event) for event in events], "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
 
 
 @bp.get("/events/<path:uid>")
+@cached_read
 def get_event(uid: str) -> Response:
     """One EVENT; drafts answer 404 unless the request carries an organiser token."""
     drafts = commit_token_use_for_drafts()
@@ -257,6 +260,7 @@ def parse_window(tzid: str) -> rules.Window:
 
 
 @bp.get("/occurrences")
+@cached_read
 def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
     drafts = commit_token_use_for_drafts()
@@ -274,7 +278,7 @@ def list_occurrences() -> Response:
         raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",
                        errors={"end": error.message}) from None
     body = {
-        "occurrences": [occurrence_json(item.event, item.occurrence) for item in listing.items],
+        "occurrences": occurrences_json(listing.items),
         "truncated": listing.truncated or not listing.complete,
         "limit": limit,
         "start": utc_text(window.start_utc),
@@ -285,6 +289,7 @@ def list_occurrences() -> Response:
 
 
 @bp.get("/openapi.json")
+@cached_read
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),

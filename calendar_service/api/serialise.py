@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -12,26 +13,51 @@ from calendar_service.store.occurrences import EventOccurrence
 from calendar_service.store.values import event_json, utc_text
 
 
-def occurrence_json(event: Event, occurrence: rules.Occurrence) -> dict[str, Any]:
-    """The contract's OCCURRENCE: local times with their offset, dates for all-day events."""
+def occurrence_json(event: Event, occurrence: rules.Occurrence,
+                    shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract's OCCURRENCE: local times with their offset, dates for all-day events.
+
+    ``shared`` is ``event_fields(event)``, when the caller lists many occurrences of one event
+    and has it already (reading the event's calendar and categories once, not per occurrence).
+    """
     item = EventOccurrence(event, occurrence)
+    fields = shared if shared is not None else event_fields(event)
     return {
-        "uid": event.uid,
+        "uid": fields["uid"],
         "recurrence_id": (
             None if occurrence.recurrence_id is None else format_moment(occurrence.recurrence_id)
         ),
         "title": item.title,
         "start": _instant_text(occurrence.start),
         "end": _instant_text(occurrence.end),
-        "all_day": event.all_day,
-        "timezone": event.timezone,
+        "all_day": fields["all_day"],
+        "timezone": fields["timezone"],
         "status": item.status,
-        "calendar": event.calendar.slug,
-        "categories": event.category_slugs,
+        "calendar": fields["calendar"],
+        "categories": fields["categories"],
         "location": item.location,
-        "url": event.url,
+        "url": fields["url"],
         "moved": occurrence.moved,
     }
+
+
+def event_fields(event: Event) -> dict[str, Any]:
+    """What every OCCURRENCE of an event says alike."""
+    return {"uid": event.uid, "all_day": event.all_day, "timezone": event.timezone,
+            "calendar": event.calendar.slug, "categories": event.category_slugs,
+            "url": event.url}
+
+
+def occurrences_json(items: Iterable[EventOccurrence]) -> list[dict[str, Any]]:
+    """OCCURRENCEs of many events, each event's shared fields read once."""
+    shared: dict[int, dict[str, Any]] = {}
+    listed = []
+    for item in items:
+        fields = shared.get(item.event.id)
+        if fields is None:
+            fields = shared[item.event.id] = event_fields(item.event)
+        listed.append(occurrence_json(item.event, item.occurrence, fields))
+    return listed
 
 
 def _instant_text(value: date | datetime) -> str:
@@ -56,4 +82,5 @@ def event_etag(event: Event) -> str:
     return f'"{event.id}-{event.revision}"'
 
 
-__all__ = ["calendar_json", "event_etag", "event_json", "occurrence_json", "utc_text"]
+__all__ = ["calendar_json", "event_etag", "event_json", "occurrence_json", "occurrences_json",
+           "utc_text"]

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from flask import current_app
 from werkzeug.http import http_date as _http_date
 from werkzeug.http import parse_date, parse_etags
 
 from calendar_service.ical import writer as ical
-from calendar_service.store.db import db
-from calendar_service.store.versions import VersionReader
+from calendar_service.store.versions import version_reader as version_reader  # re-exported
 from calendar_service.web import links
 
 # Shared caches may answer for 15 minutes; after that they revalidate, which costs a 304.
@@ -47,15 +45,6 @@ class Validators:
         version a second after the last, so a burst of changes runs a little ahead)."""
         return _http_date(min(self.last_modified, now).replace(microsecond=0))
 
-
-def version_reader() -> VersionReader:
-    """The app's reader of calendar version rows (one per engine, shared by every thread)."""
-    reader = current_app.extensions.get("calendar_versions")
-    if reader is None or reader.engine is not db.engine:
-        reader = current_app.extensions["calendar_versions"] = VersionReader(
-            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
-            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
-    return reader
 
 def history_cutoff(now: datetime) -> tuple[datetime, datetime]:
     """(cut-off, rollover): events ending before the cut-off are left out of feeds; the

@@ -33,6 +33,7 @@ from calendar_service.store.occurrences import (
     page_key,
 )
 from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST
 
 # The most occurrences one agenda page lists (it ends at a day boundary and links on; a day
@@ -107,6 +108,7 @@ def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Catego
 
 
 @bp.get("/")
+@cached_answer(params=("from", "days", "calendar", "category", "q", "after", "tz"))
 def index() -> tuple[str, int]:
     """The agenda: upcoming occurrences grouped by day (docs/contract.md: from, days, calendar,
     category, q)."""
@@ -120,6 +122,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.get("/calendars/<slug>")
+@cached_answer(params=("from", "days", "category", "q", "after", "tz"))
 def calendar_page(slug: str) -> tuple[str, int]:
     """One calendar's agenda: the query of ``/`` applies, the calendar is the path's."""
     calendar = find_calendar(slug)
@@ -176,7 +179,9 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     params = _known_categories(params, categories)
     calendar_tzid, _ = zone_of(calendar)
     tzid, tz = display_zone(calendar_tzid, params.zone)
-    today = utcnow().astimezone(tz).date()
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    answer_expires(next_midnight(now, tz))  # "today" and the default first day move on
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
     filters: dict[str, Any] = {"calendar": calendar, "categories": params.categories,

@@ -26,6 +26,7 @@ from calendar_service.public.display import ShownOccurrence, shown
 from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.links import absolute, event_page_url
 from calendar_service.web.query import slug_values
 
@@ -107,6 +108,8 @@ def atom_bytes(head: FeedHead, items: Sequence[ShownOccurrence], page_urls: Sequ
 
 
 @bp.get("/calendars/<slug>.atom")
+# No drafts and no organiser's view: the same answer for everyone.
+@cached_answer(params=("category",), private=lambda: False, vary=None)
 def atom_feed(slug: str) -> Response:
     """Atom 1.0 of the calendar's upcoming occurrences (``category`` repeatable: any of them)."""
     calendar = find_calendar(slug)
@@ -121,6 +124,8 @@ def atom_feed(slug: str) -> Response:
     listing = occurrences_page(window, size=MAX_ENTRIES, calendar=calendar, categories=slugs,
                                skip_costly=True)
     items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]
+    # The feed moves on when its first entry ends, and its window at midnight.
+    answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))
     names = " or ".join(category.name for category in chosen)
     head = FeedHead(
         title=calendar.name + (f": {names}" if names else ""),

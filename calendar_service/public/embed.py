@@ -20,6 +20,7 @@ from calendar_service.public.params import MAX_DAYS
 from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.links import absolute
 from calendar_service.web.query import slug_values
 
@@ -38,6 +39,7 @@ def embed_days(raw: str) -> int:
 
 
 @bp.get("/embed")
+@cached_answer(params=("calendar", "category", "days"))
 def embed() -> str:
     """The compact agenda of ``calendar`` (``category`` repeatable, ``days``), for an iframe."""
     slug = request.args.get("calendar", "").strip()
@@ -50,7 +52,9 @@ def embed() -> str:
     days = embed_days(request.args.get("days", ""))
     slugs = [category.slug for category in chosen]
     tzid, tz = zone_of(calendar)
-    today = utcnow().astimezone(tz).date()
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    answer_expires(next_midnight(now, tz))  # the list starts today
     listing = occurrences_page(window_of(today, today + timedelta(days=days), tzid),
                                size=EMBED_MAX, calendar=calendar, categories=slugs,
                                skip_costly=True)

@@ -28,6 +28,7 @@ from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.links import absolute, event_page_url, map_url
 from calendar_service.web.richtext import safe_url
 
@@ -80,6 +81,7 @@ def _details(item: ShownOccurrence, event_url: str) -> Details:
 
 
 @bp.get("/events/<path:uid>")
+@cached_answer(params=("on", "tz"))
 def event_page(uid: str) -> str:
     """One event or series: details, the next occurrences, add-to-calendar and subscribe."""
     event = _visible_event(uid)
@@ -92,8 +94,10 @@ def event_page(uid: str) -> str:
     now = utcnow()
     today = now.astimezone(tz).date()
     series = read_series(event)
-    upcoming = [shown(EventOccurrence(event, occurrence), tz)
-                for occurrence in rules.upcoming(series, now, UPCOMING)]
+    listed = rules.upcoming(series, now, UPCOMING)
+    upcoming = [shown(EventOccurrence(event, occurrence), tz) for occurrence in listed]
+    # The list moves on when one of its occurrences ends, and "today" at midnight.
+    answer_expires(min([next_midnight(now, tz), *(item.end_utc for item in listed)]))
     asked = request.args.get("on", "").strip()
     missing = False
     chosen = None

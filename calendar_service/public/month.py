@@ -19,6 +19,7 @@ from calendar_service.public.display import grid_bounds, month_grid, shown
 from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
+from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
 
 # The most occurrences one month grid places (the first, in start order), and the most one day's
@@ -33,6 +34,7 @@ def _month_shift(year: int, month: int, step: int) -> tuple[int, int]:
 
 
 @bp.get("/calendars/<slug>/<int:year>/<int:month>")
+@cached_answer(params=("category",))
 def month_view(slug: str, year: int, month: int) -> str:
     """A month as a grid of weeks, Monday first; ``category`` (repeatable) narrows it."""
     calendar = find_calendar(slug)
@@ -40,7 +42,9 @@ def month_view(slug: str, year: int, month: int) -> str:
         abort(404, description="There is no such calendar month.")
     categories = tuple(slug_values(request.args))
     tzid, tz = zone_of(calendar)
-    today = utcnow().astimezone(tz).date()
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    answer_expires(next_midnight(now, tz))  # today's cell and "this month" move on
     first, end = grid_bounds(year, month)
     listing = occurrences_page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
                                calendar=calendar, categories=categories, skip_costly=True)

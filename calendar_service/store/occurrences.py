@@ -24,12 +24,13 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, defer, selectinload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 import rules
 from calendar_service import deadline
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.db import db
-from calendar_service.store.models import Calendar, Category, Event, Override
+from calendar_service.store.models import Calendar, Category, Event, Override, event_categories
 from calendar_service.store.moments import format_moment, from_column, parse_stored
 
 
@@ -105,6 +106,32 @@ def load_for_series(events: Sequence[Event]) -> None:
         select(Event).where(Event.id.in_(missing))
         .options(undefer(Event.exdates), undefer(Event.rdates), selectinload(Event.overrides))
     ).all()
+
+
+# Events whose categories one query reads (the bound parameters of its IN list).
+CATEGORY_BATCH = 500
+
+
+def load_listed(events: Sequence[Event]) -> None:
+    """Load what listing the events shows besides their rows: their categories, in one query
+    per CATEGORY_BATCH events, set as loaded in one step each (the ORM's selectin loader
+    appends them one by one, firing collection events, which cost more than the query), and
+    every calendar, so ``event.calendar`` is found in the session without a query."""
+    if not events:
+        return
+    db.session.scalars(select(Calendar)).all()  # a handful of rows; held by the session
+    found: dict[int, list[Category]] = {event.id: [] for event in events}
+    ids = list(found)
+    for offset in range(0, len(ids), CATEGORY_BATCH):
+        rows = db.session.execute(
+            select(event_categories.c.event_id, Category)
+            .join(Category, Category.id == event_categories.c.category_id)
+            .where(event_categories.c.event_id.in_(ids[offset:offset + CATEGORY_BATCH]))
+            .order_by(Category.slug))
+        for event_id, category in rows:
+            found[event_id].append(category)
+    for event in events:
+        set_committed_value(event, "categories", found[event.id])
 
 
 def own_or_series(own: str | None, series: str) -> str:
@@ -224,8 +251,10 @@ def window_query(
             # yet; load_for_series loads them for those events alone.
             defer(Event.exdates),
             defer(Event.rdates),
-            selectinload(Event.categories),
-            selectinload(Event.calendar),
+            # No listing shows a description (an event's own page reads its row whole), and
+            # descriptions are the longest text of a row.
+            defer(Event.description),
+            # Categories and calendars: load_listed, for the events listed.
         )
         .order_by(Event.first_start_utc, Event.id)
     )
@@ -288,6 +317,7 @@ def occurrences_in(
     )
     events = db.session.scalars(query).all()
     load_for_series(events)
+    load_listed(events)
     return expand_events(events, window, limit=limit, skip_costly=skip_costly)
 
 
@@ -396,6 +426,7 @@ def occurrences_page(
         singles_query = singles_query.where(_after_one_off(after))
     singles = db.session.scalars(singles_query).all()
     load_for_series([*series, *singles])
+    load_listed([*series, *singles])
     caches = app_caches()
     items: list[EventOccurrence] = []
     horizon: PageKey | None = None

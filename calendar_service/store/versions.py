@@ -23,15 +23,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from flask import current_app
 from sqlalchemy import Connection, Engine, bindparam, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 
 VERSION_ROW = select(Calendar.id, Calendar.slug, Calendar.version, Calendar.changed).where(
     Calendar.slug == bindparam("slug")
 )
+# Every calendar's (id, version): what a page that may show any calendar is a function of.  A
+# calendar made or deleted changes the list as a change to one changes its version.
+ALL_VERSIONS = select(Calendar.id, Calendar.version).order_by(Calendar.id)
 
 
 class CalendarVersion(NamedTuple):
@@ -55,6 +60,7 @@ class VersionReader:
         dialect = engine.dialect
         compiled = VERSION_ROW.compile(dialect=dialect)
         self._sql = str(compiled)
+        self._all_sql = str(ALL_VERSIONS.compile(dialect=dialect))
         self._params: Callable[[str], Sequence[Any] | Mapping[str, Any]]
         if compiled.positional:
             self._params = lambda slug: (slug,)
@@ -73,26 +79,39 @@ class VersionReader:
 
     def read(self, slug: str) -> CalendarVersion | None:
         """The calendar's version row, or None for an unknown slug."""
+        params = self._params(slug)
+        rows = self._fetch(self._sql, params, one=True)
+        if not rows:
+            return None
+        row = rows[0]
+        return CalendarVersion(row[0], row[1], row[2], self._changed(row[3]))
+
+    def read_all(self) -> tuple[tuple[int, int], ...]:
+        """Every calendar's (id, version), by id: one small query on one connection."""
+        return tuple((row[0], row[1]) for row in self._fetch(self._all_sql, (), one=False))
+
+    def _fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any], *, one: bool
+               ) -> list[Any]:
+        """The statement's rows (the first only when ``one``), tried once more on a fresh
+        connection when the server had dropped the one taken."""
         for attempt in (1, 2):
             connection = self._checkout()
-            params = self._params(slug)
             try:
-                row = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    self._sql, params).fetchone()
+                cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    sql, params)
+                rows = [cursor.fetchone()] if one else cursor.fetchall()
             except self._driver_error as error:
                 gone = self.engine.dialect.is_disconnect(
                     error, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
                 self._discard(connection, invalidate=gone)
                 if attempt == 2 or not gone:
                     raise DBAPIError.instance(
-                        self._sql, params, error, self._driver_error,
+                        sql, params, error, self._driver_error,
                         connection_invalidated=gone, dialect=self.engine.dialect,
                     ) from error
                 continue
             self._checkin(connection)
-            if row is None:
-                return None
-            return CalendarVersion(row[0], row[1], row[2], self._changed(row[3]))
+            return [row for row in rows if row is not None]
         raise AssertionError("unreachable")
 
     @property
@@ -149,3 +168,14 @@ class VersionReader:
                 connection.close()
             except DBAPIError:
                 pass
+
+
+def version_reader() -> VersionReader:
+    """The app's reader of calendar version rows (one per engine, shared by every thread, by
+    the feeds and by the cached answers)."""
+    reader = current_app.extensions.get("calendar_versions")
+    if reader is None or reader.engine is not db.engine:
+        reader = current_app.extensions["calendar_versions"] = VersionReader(
+            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
+            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
+    return reader

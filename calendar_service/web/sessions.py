@@ -13,7 +13,8 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 # Endpoints whose answer is the same for everyone, signed in or not.
 PUBLIC_ENDPOINTS = frozenset({
-    "feeds.calendar_feed", "feeds.event_feed", "health.robots", "health.healthz", "static",
+    "feeds.calendar_feed", "feeds.event_feed", "agenda.atom_feed", "health.robots",
+    "health.healthz", "static",
 })
 
 

@@ -180,6 +180,57 @@ def test_waiters_on_a_failed_build_build_it_themselves() -> None:
     assert len(calls) == 2  # one failed build, then one that both waiters share
 
 
+def test_a_stale_value_is_built_again_in_its_place() -> None:
+    cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
+    cache.get_or_build("page", always(b"monday"))
+    assert cache.get("page", fresh=lambda value: value != b"monday") is None
+    rebuilt = cache.get_or_build("page", always(b"tuesday"),
+                                 fresh=lambda value: value != b"monday")
+    assert rebuilt == b"tuesday" and cache.get("page") == b"tuesday"
+    assert (len(cache), cache.weight) == (1, 7)
+
+
+def test_a_value_refused_by_keep_goes_to_its_builder_alone() -> None:
+    cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
+    assert cache.get_or_build("page", always(b"private"), keep=lambda value: False) == b"private"
+    assert cache.get("page") is None and (len(cache), cache.weight) == (0, 0)
+    assert cache.get_or_build("page", always(b"public")) == b"public"
+
+
+def test_waiters_on_a_refused_value_build_their_own() -> None:
+    cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
+    started = threading.Event()
+    builds: list[bytes] = []
+
+    def first_build() -> bytes:
+        started.set()
+        time.sleep(0.2)  # the other thread arrives and waits meanwhile
+        builds.append(b"mine")
+        return b"mine"
+
+    got: list[bytes] = []
+    first = threading.Thread(target=lambda: got.append(cache.get_or_build(
+        "page", first_build, keep=lambda value: value != b"mine")))
+    first.start()
+    started.wait()
+
+    def second_build() -> bytes:
+        builds.append(b"theirs")
+        return b"theirs"
+
+    got.append(cache.get_or_build("page", second_build, keep=lambda value: value != b"mine"))
+    first.join()
+    assert sorted(got) == [b"mine", b"theirs"] and builds == [b"mine", b"theirs"]
+    assert cache.get("page") == b"theirs"
+
+
+def test_get_never_builds() -> None:
+    cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
+    assert cache.get("missing") is None and len(cache) == 0
+    fill(cache, here=b"x")
+    assert cache.get("here") == b"x" and cache.values() == [b"x"]
+
+
 def test_clear_empties_the_cache() -> None:
     cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
     fill(cache, a=b"a", b=b"bb")
@@ -200,6 +251,7 @@ def test_each_app_owns_its_caches_with_the_service_bounds(
         assert app_caches() is caches
     assert (caches.series.max_weight, caches.expansions.max_weight, caches.blocks.max_weight,
             caches.feeds.max_weight) == (20_000, 10_000, 50_000, 32 * 1024 * 1024)
+    assert caches.answers.max_weight == 16 * 1024 * 1024
     assert (SERIES_ENTRIES, EXPANSION_OCCURRENCES, BLOCK_ENTRIES, FEED_BYTES) == (
         20_000, 10_000, 50_000, 32 * 1024 * 1024)
     caches.feeds.get_or_build("v1", lambda: b"feed")

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from answer_routes import routes, series_fields, shows
 from app_servers import GUNICORN, fetch
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -58,6 +59,34 @@ def test_a_change_through_one_process_is_seen_by_another_at_once(
     assert status == 200
     assert json.loads(api)["title"] == "TPS seminar: open source in pharma"
     assert json.loads(api)["sequence"] == 1
+
+
+def test_every_cached_answer_moves_on_in_another_process_at_once(
+    start_server: Callable[[], str], make_event, auth_headers: dict[str, str]
+) -> None:
+    """Each cached route, warm in the second process (its 304 answered from its cache), is
+    built anew there on the very next request after a change made through the first."""
+    make_event(**series_fields())
+    first, second = start_server(), start_server()
+    held: dict[str, str] = {}
+    for route in routes():
+        status, headers, body = _request(second + route)
+        assert status == 200 and shows(route, body, "Weekly talk", "talks"), route
+        held[route] = headers["ETag"]
+        assert _request(second + route, headers={"If-None-Match": held[route]})[0] == 304
+
+    status, _, _ = _request(
+        f"{first}/api/v1/events/{series_fields()['uid']}", method="PATCH",
+        headers={**auth_headers, "Content-Type": "application/json"},
+        body=b'{"title": "Weekly seminar", "categories": ["seminars"]}',
+    )
+    assert status == 200
+
+    for route in routes():
+        status, headers, body = _request(second + route, headers={"If-None-Match": held[route]})
+        assert status == 200, route
+        assert headers["ETag"] != held[route], route
+        assert shows(route, body, "Weekly seminar", "seminars") and b"Weekly talk" not in body
 
 
 @pytest.mark.postgres_only

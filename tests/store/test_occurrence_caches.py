@@ -113,3 +113,23 @@ def test_the_expansion_cache_holds_a_bounded_number_of_occurrences(
         assert expansion(rows[0], DECEMBER, 1000).occurrences == first.occurrences
         limited = expansion(rows[0], DECEMBER, 2)  # the limit is part of the key
         assert (len(limited.occurrences), limited.truncated) == (2, True)
+
+
+def test_listed_events_bring_their_categories_and_calendar_in_fixed_queries(
+        app: Flask, make_event: Make, queries: list[str]) -> None:
+    for index in range(30):
+        make_event(uid=f"c{index}@test", title=f"Talk {index}", start="2027-12-02T10:00:00",
+                   rrule="FREQ=WEEKLY", categories=["talks", f"room-{index % 3}"][: 1 + index % 2])
+    make_event(uid="bare@test", title="Bare", start="2027-12-03T10:00:00")
+    queries.clear()
+    with app.app_context():
+        page = occurrences.occurrences_page(DECEMBER, size=1000)
+        shown = {(item.event.uid, tuple(item.event.category_slugs), item.event.calendar.slug)
+                 for item in page.items}
+        # A fixed number, whatever the number of events: categories in one, calendars in one.
+        assert len(queries) <= 7, [query[:60] for query in queries]
+        assert sum("event_categories" in query for query in queries) == 1
+    assert ("c1@test", ("room-1", "talks"), "test") in shown
+    assert ("c2@test", ("talks",), "test") in shown
+    assert ("bare@test", (), "test") in shown
+    assert len(shown) == 31
