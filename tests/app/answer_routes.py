@@ -31,14 +31,24 @@ def routes() -> list[str]:
     return [
         "/",
         "/?calendar=test&days=30",
+        "/?calendar=test&days=30&tz=America/New_York",
+        "/calendars/test",
+        "/calendars/test.atom",
+        "/embed?calendar=test&days=28",
         f"/calendars/test/{start.year}/{start.month}",
         f"/events/{UID}",
         f"/events/{UID}?on={start.isoformat()}T12:00:00",
+        f"/events/{UID}?on={start.isoformat()}T12:00:00&tz=Asia/Kolkata",
         f"/api/v1/occurrences?start={start.isoformat()}&end={end.isoformat()}",
         "/api/v1/events",
         f"/api/v1/events/{UID}",
         "/api/v1/calendars",
     ]
+
+
+def cache_control(route: str) -> str:
+    """What a public answer says to shared caches: a minute, or a feed reader's quarter hour."""
+    return "public, max-age=900" if ".atom" in route else "public, max-age=60"
 
 
 def shows(route: str, body: bytes, title: str, category: str) -> bool:
