@@ -42,6 +42,18 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out the browser tests: they serve their own SQLite demo database
+    whatever the suite runs on (tests/browser/server.py), so the SQLite run already ran them
+    exactly as they would run here."""
+    if not PG_URL:
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     """A private PostgreSQL database for this test session, or None on SQLite."""

@@ -230,12 +230,17 @@ def _check_new_categories(values: EventValues, new_categories: NewCategories,
         raise ValidationError({"categories": (
             f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
             "categories, or make a new one on purpose")})
-    for slug in values.categories:
-        if slug not in known:
-            category = categories_for(values.calendar, [slug])[0]
-            if new_categories is not None:
-                category.name = new_categories[slug]
-            audit(actor, "create", "category", slug, values.calendar, name=category.name)
+    made = sorted(slug for slug in values.categories if slug not in known)
+    if not made:
+        return
+    # One lookup and one audit entry for all of them: an import may make thousands, twenty
+    # an event, and a row each made an import of new categories several times slower.
+    created = categories_for(values.calendar, made)
+    for category in created:
+        if new_categories is not None:
+            category.name = new_categories[category.slug]
+    audit(actor, "create", "categories", ", ".join(made), values.calendar,
+          names={category.slug: category.name for category in created})
 
 
 def delete_event(event: Event, actor: Actor) -> None:
