@@ -169,11 +169,15 @@ def _database_unavailable(error: OperationalError | PoolTimeout) -> Response | t
     _rollback_quietly()
     current_app.logger.error("database unavailable on %s %s: %s", request.method,
                              request.path, getattr(error, "orig", None) or error)
-    unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
+    return _retry_later("The database is not answering; try again shortly.")
+
+
+def _retry_later(message: str) -> Response:
+    """A 503 with Retry-After, in the form the client asked for: what clients retry."""
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_problem():
-        return problem(503, unavailable.description or "", headers=retry)
-    response = current_app.make_response(_error_page(unavailable, 503))
+        return problem(503, message, headers=retry)
+    response = current_app.make_response(_error_page(ServiceUnavailable(message), 503))
     response.headers.update(retry)
     return response
 
@@ -182,14 +186,8 @@ def _past_deadline(error: DeadlineExceeded) -> Response | tuple[str, int]:
     # A read whose work outgrew CALENDAR_REQUEST_SECONDS: what it finished stays cached, so a
     # retry goes further; a 503 with Retry-After is what clients and proxies retry.
     current_app.logger.warning("%s %s stopped: %s", request.method, request.path, error)
-    unavailable = ServiceUnavailable(
+    return _retry_later(
         f"This page took more than {error.seconds:g} seconds to prepare; try again shortly.")
-    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if _wants_problem():
-        return problem(503, unavailable.description or "", headers=retry)
-    response = current_app.make_response(_error_page(unavailable, 503))
-    response.headers.update(retry)
-    return response
 
 
 def _unexpected(error: Exception) -> Response | tuple[str, int]:
