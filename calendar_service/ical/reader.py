@@ -225,12 +225,13 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
                                    zones, options))
             except _Skip as skip:
                 result.skipped.append(Skipped(_label(masters[uid]), skip.reason))
-        for plan in plans:
-            try:
-                _apply(plan, actor, result)
-            except IcsImportError as error:
-                error.saved = saved
-                raise
+        with operations.categories_indexed(calendar):  # thousands of lookups, one query
+            for plan in plans:
+                try:
+                    _apply(plan, actor, result)
+                except IcsImportError as error:
+                    error.saved = saved
+                    raise
     result.transactions = len(batches)
     if len(batches) > 1:
         result.notes.append(Note(source[-80:] or "the file", (

@@ -9,7 +9,8 @@ the calendars they were granted, ``Forbidden`` otherwise.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -106,29 +107,63 @@ def category_for(calendar: Calendar, slug: str) -> Category:
 
 def categories_for(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
     """The calendar's categories with these (distinct) slugs, in their order, each made on first
-    use with a readable name.
-
-    Found by one indexed query (and among the session's unflushed ones), never by reading the
-    calendar's whole list of categories: that list grows with every import, and scanning it
-    for each category of each event made an import's cost grow with the square of its size.
-    """
+    use with a readable name."""
     if not slugs:
         return []
+    found = _existing_categories(calendar, slugs)
+    index = _category_index(calendar)
+    for slug in slugs:
+        if slug not in found:
+            found[slug] = Category(slug=slug, name=slug.replace("-", " ").title(),
+                                   calendar=calendar)
+            db.session.add(found[slug])
+            if index is not None:
+                index[slug] = found[slug]
+    return [found[slug] for slug in slugs]
+
+
+@contextmanager
+def categories_indexed(calendar: Calendar) -> Iterator[None]:
+    """Within the block, the calendar's categories are looked up in a map read once, not by a
+    query per event.
+
+    An import that makes thousands of categories in one transaction needs this on
+    PostgreSQL: the table's statistics still say it is empty, so the planner reads every
+    category of the calendar for each lookup (a bitmap scan on the calendar alone), and the
+    import's cost grew with its square.  The map goes at the end of the block, committed or
+    not: rolled-back categories must not be found again."""
+    key = ("category-index", calendar.id)
+    db.session.info[key] = {category.slug: category for category in db.session.scalars(
+        select(Category).where(Category.calendar_id == calendar.id))}
+    try:
+        yield
+    finally:
+        db.session.info.pop(key, None)
+
+
+def _category_index(calendar: Calendar) -> dict[str, Category] | None:
+    index: dict[str, Category] | None = db.session.info.get(("category-index", calendar.id))
+    return index if calendar.id is not None else None
+
+
+def _existing_categories(calendar: Calendar, slugs: Sequence[str]) -> dict[str, Category]:
+    """Those of ``slugs`` the calendar has, stored or made earlier in this transaction: from
+    the import's map (``categories_indexed``) or one indexed query, never by reading the
+    calendar's whole list, which grows with every import."""
+    index = _category_index(calendar)
+    if index is not None:
+        return {slug: index[slug] for slug in slugs if slug in index}
+    wanted = set(slugs)
     found: dict[str, Category] = {
         item.slug: item for item in db.session.new
-        if isinstance(item, Category) and item.calendar is calendar and item.slug in slugs}
+        if isinstance(item, Category) and item.calendar is calendar and item.slug in wanted}
     missing = [slug for slug in slugs if slug not in found]
     if missing and calendar.id is not None:
         with db.session.no_autoflush:  # never flush a half-changed event from here
             found.update((item.slug, item) for item in db.session.scalars(
                 select(Category).where(Category.calendar_id == calendar.id,
                                        Category.slug.in_(missing))))
-    for slug in slugs:
-        if slug not in found:
-            found[slug] = Category(slug=slug, name=slug.replace("-", " ").title(),
-                                   calendar=calendar)
-            db.session.add(found[slug])
-    return [found[slug] for slug in slugs]
+    return found
 
 
 # Events ---------------------------------------------------------------------------------------
@@ -218,12 +253,7 @@ def _check_new_categories(values: EventValues, new_categories: NewCategories,
     every new one is in the audit log (also those the API and imports make)."""
     if not values.categories:
         return
-    with db.session.no_autoflush:
-        known = set(db.session.scalars(select(Category.slug).where(
-            Category.calendar_id == values.calendar.id,
-            Category.slug.in_(values.categories)))) if values.calendar.id is not None else set()
-    known.update(item.slug for item in db.session.new  # made earlier in this transaction
-                 if isinstance(item, Category) and item.calendar is values.calendar)
+    known = set(_existing_categories(values.calendar, values.categories))
     unknown = [slug for slug in values.categories if slug not in known
                and new_categories is not None and slug not in new_categories]
     if unknown:
