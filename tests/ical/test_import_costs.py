@@ -111,8 +111,10 @@ def test_3000_changed_occurrences_cost_about_ten_times_300(
     large, large_seconds = timed_import(app, overridden_series(3000))
     assert (large.created, large.skipped) == (["daily@x"], [])
     assert large_seconds < 10, f"{large_seconds:.1f} s"
-    # Linear work is 10x; the old import was ~90x.  15x leaves room for a busy machine.
-    assert large_seconds < 15 * max(small_seconds, 0.05), (small_seconds, large_seconds)
+    # Linear work is 10x (6-8x measured on a quiet machine: the small import has fixed costs);
+    # the old import was ~90x.  30x tells them apart on a busy machine too (15x once failed
+    # there: 0.12 s, then 1.81 s).
+    assert large_seconds < 30 * max(small_seconds, 0.05), (small_seconds, large_seconds)
     rows = stored_overrides(app)
     assert len(rows) == 3000
     assert rows[0] == ("2027-01-01T10:00:00", "moved 0", datetime(2027, 1, 1, 11))
@@ -173,8 +175,9 @@ def test_an_import_that_adds_20000_categories_costs_in_proportion(
     # long transaction read all the calendar's categories (its statistics still said the table
     # was empty): 85.7 s, 13 times the small import, until the import looked them up in a map.
     assert large_seconds < 60, f"{large_seconds:.1f} s"
-    # 5 times the events: about 5 times the time; the quadratic cost was 25 times.
-    assert large_seconds < 12 * max(small_seconds, 0.05), (small_seconds, large_seconds)
+    # 5 times the events: about 5 times the time (5.3x on both databases on a quiet machine);
+    # the quadratic cost was 25 times, and more.
+    assert large_seconds < 15 * max(small_seconds, 0.05), (small_seconds, large_seconds)
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Category))
         assert count == 1200 * 20
