@@ -10,8 +10,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, running_server
+from calendar_service.store import accounts, operations, permissions
+from calendar_service.store.db import db
+from tests.browser.server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ORGANISER_PASSWORD,
+    running_server,
+    serving,
+)
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +55,17 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     yield page
     context.close()
     assert errors == []
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The test app served on a free port, with calendar "turing" and its editor
+    ada@example.org (password ORGANISER_PASSWORD), for the organiser's browser tests."""
+    with app.app_context():
+        calendar = operations.create_calendar({"slug": "turing", "name": "Turing events"},
+                                              "test", default_tz="Europe/London")
+        ada = accounts.create_organiser("ada@example.org", ORGANISER_PASSWORD)
+        permissions.grant(ada, calendar, "editor", "test")
+        db.session.commit()
+    with serving(app) as base_url:
+        yield base_url

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from calendar_service.store import accounts, operations, permissions
+from calendar_service.store import operations
 from calendar_service.store.db import db
-from tests.browser.server import CHROMIUM, serving
+from tests.browser.server import CHROMIUM
 from tests.browser.server import CHROMIUM_ARGS as ARGS
+from tests.browser.server import ORGANISER_PASSWORD as PASSWORD
 
-PASSWORD = "a long enough password"
 # Far ahead, so the preview's next ten dates start at the series' start whatever today is.
 START = "2031-01-29"  # a Wednesday
 WEEKLY = ["Wed 29 Jan 2031", "Wed 5 Feb 2031", "Wed 12 Feb 2031", "Wed 19 Feb 2031",
@@ -33,18 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="the system Chromium (/usr/bin/chromium) "
                        "is not installed; install it with apt-get install chromium"),
 ]
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    with app.app_context():
-        calendar = operations.create_calendar({"slug": "turing", "name": "Turing events"},
-                                              "test", default_tz="Europe/London")
-        ada = accounts.create_organiser("ada@example.org", PASSWORD)
-        permissions.grant(ada, calendar, "editor", "test")
-        db.session.commit()
-    with serving(app) as base_url:
-        yield base_url
 
 
 @pytest.fixture

@@ -14,14 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask
 
-from calendar_service.store import accounts, operations, permissions
-from calendar_service.store.db import db
-from tests.browser.server import CHROMIUM, serving
+from tests.browser.server import CHROMIUM
 from tests.browser.server import CHROMIUM_ARGS as ARGS
-
-PASSWORD = "a long enough password"
+from tests.browser.server import ORGANISER_PASSWORD as PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
@@ -47,18 +43,6 @@ def last_wednesdays_from(first: date, count: int) -> list[date]:
 def label(day: date) -> str:
     zone = datetime(day.year, day.month, day.day, 14, tzinfo=ZoneInfo("Europe/London")).tzname()
     return f"{day:%a} {day.day} {day:%b %Y}, 14:00–15:00 {zone}"
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    with app.app_context():
-        calendar = operations.create_calendar({"slug": "turing", "name": "Turing events"},
-                                              "test", default_tz="Europe/London")
-        ada = accounts.create_organiser("ada@example.org", PASSWORD)
-        permissions.grant(ada, calendar, "editor", "test")
-        db.session.commit()
-    with serving(app) as base_url:
-        yield base_url
 
 
 @pytest.fixture
