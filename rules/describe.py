@@ -19,7 +19,7 @@ sentence ("Monthly on the 13th when that is a Friday"), never a wrong one.  Exam
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from rules.model import Moment, Series
 from rules.recurrence import parse_for_start
@@ -340,7 +340,18 @@ def _ending(rule: Rule, start: Moment, tzid: str) -> str:
     latest = _latest_time(rule, start)
     if latest is not None and until.time() >= latest:
         return f", until {format_date(until.date())}"
+    if until.time() < _earliest_time(rule, start):  # none on its last day: a split series'
+        return f", until {format_date(until.date() - timedelta(days=1))}"  # UNTIL is 1 s early
     return f", until {format_date(until.date())} at {until:%H:%M}"
+
+
+def _earliest_time(rule: Rule, start: Moment) -> time:
+    if not isinstance(start, datetime) or rule.freq in ("HOURLY", "MINUTELY"):
+        return time(0, 0)
+    hours = rule.byhour or (start.hour,)
+    minutes = rule.byminute or (start.minute,)
+    seconds = rule.bysecond or (start.second,)
+    return time(min(hours), min(minutes), min(seconds))
 
 
 def _latest_time(rule: Rule, start: Moment) -> time | None:

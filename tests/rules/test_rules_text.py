@@ -34,6 +34,13 @@ START = local(2027, 3, 9, 14)  # a Tuesday, the 2nd of March 2027
     ("FREQ=HOURLY;INTERVAL=2", "Every 2 hours"),
     ("FREQ=MINUTELY;INTERVAL=15;BYHOUR=9,10", "Every 15 minutes between 09:00 and 10:59"),
     ("FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0", "Daily at 09:00 and 17:00"),
+    # A series split at its 6 July occurrence ends one second before it (13:59:59 BST): its
+    # last date is the week before, and no instance of 6 July is left to mention.
+    ("FREQ=WEEKLY;UNTIL=20270706T125959Z", "Every week on Tuesday, until 5 July 2027"),
+    ("FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0;UNTIL=20271201T120000Z",
+     "Daily at 09:00 and 17:00, until 1 December 2027 at 12:00"),
+    ("FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0;UNTIL=20271201T080000Z",
+     "Daily at 09:00 and 17:00, until 30 November 2027"),
 ])
 def test_describe(text: str, expected: str) -> None:
     assert describe(make(START, text)) == expected
