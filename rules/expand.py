@@ -163,7 +163,8 @@ def _check_limit(limit: int) -> None:
         raise ExpansionLimitError(f"limit must be at most {limits.MAX_LIMIT}", field="limit")
 
 
-def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT) -> Expansion:
+def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
+           costed_as: int | None = None) -> Expansion:
     """Every occurrence overlapping the half-open ``window`` [start_utc, end_utc), in order of
     ``start_utc`` then recurrence id, at most ``limit`` of them (``truncated`` says when more
     exist).  An occurrence in progress at the window start is in it; one ending exactly there
@@ -172,8 +173,15 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     Raises ``ExpansionLimitError`` when the window is longer than ``limits.MAX_WINDOW_SPAN``,
     ``limit`` is over ``limits.MAX_LIMIT``, or the walk would cost over the limits (see
     ``rules.limits``); never runs unbounded.
+
+    ``costed_as`` (at least ``limit``): refuse the walk as the same call with that larger limit
+    would.  The first ``limit`` occurrences are always the first of the larger call's, so a
+    caller taking them in growing steps (a page merging many series, most of which it needs
+    only the first of) is refused for exactly the series one large call would refuse.
     """
     _check_limit(limit)
+    if costed_as is not None:
+        _check_limit(costed_as)
     if window.span > limits.MAX_WINDOW_SPAN:
         raise ExpansionLimitError(
             f"a window may span at most {limits.MAX_WINDOW_SPAN.days} days", field="window")
@@ -190,6 +198,8 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     overrides = {o.recurrence_id: o for o in series.overrides} if placer.recurring else {}
     exdates = set(series.exdates)
     cap = limit + len(exdates) + len(overrides)
+    if rec is not None and costed_as is not None and costed_as > limit and lo <= hi:
+        rec.check_cost(lo, hi, costed_as + len(exdates) + len(overrides), sure)
     skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
     chosen, ordered = _plain_occurrences(
         placer, _generated(series, rec, lo, hi, cap, sure), skip, window)

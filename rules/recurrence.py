@@ -498,7 +498,7 @@ class Recurrence:
         """
         if hi < lo:
             return []
-        self._check_cost(lo, hi, cap, count_from)
+        self.check_cost(lo, hi, cap, count_from)
         bounds = self._bounds(lo, hi)
         if bounds is None:
             return []
@@ -508,8 +508,9 @@ class Recurrence:
             found = self._until_utc_only(found)
         return found
 
-    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None,
-                    count_from: datetime | None = None) -> None:
+    def check_cost(self, lo: datetime, hi: datetime, cap: int | None,
+                   count_from: datetime | None = None) -> None:
+        """Raise ``ExpansionLimitError`` when ``instances`` with these arguments would."""
         cost = self.walk_cost(lo, hi, cap, count_from)
         if cost > limits.MAX_WALK_STEPS:
             raise ExpansionLimitError(
