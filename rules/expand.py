@@ -140,10 +140,12 @@ def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, d
 
 
 def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
-               cap: int | None, sure: datetime | None = None) -> list[datetime]:
+               cap: int | None, sure: datetime | None = None,
+               costed: int | None = None) -> list[datetime]:
     """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], sorted and
-    without duplicates."""
-    found = rec.instances(lo, hi, cap, count_from=sure) if rec is not None else []
+    without duplicates (the walk costed as for ``costed`` instances, default ``cap``)."""
+    found = (rec.instances(lo, hi, cap, count_from=sure, costed=costed) if rec is not None
+             else [])
     start = _as_datetime(series.start)
     if lo <= start <= hi and (not found or found[0] != start):
         found.insert(0, start)  # DTSTART is always the first instance (RFC 5545 §3.8.5.3)
@@ -198,11 +200,10 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
     overrides = {o.recurrence_id: o for o in series.overrides} if placer.recurring else {}
     exdates = set(series.exdates)
     cap = limit + len(exdates) + len(overrides)
-    if rec is not None and costed_as is not None and costed_as > limit and lo <= hi:
-        rec.check_cost(lo, hi, costed_as + len(exdates) + len(overrides), sure)
+    costed = cap if costed_as is None else max(limit, costed_as) + len(exdates) + len(overrides)
     skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
     chosen, ordered = _plain_occurrences(
-        placer, _generated(series, rec, lo, hi, cap, sure), skip, window)
+        placer, _generated(series, rec, lo, hi, cap, sure, costed), skip, window)
     for rid, override in overrides.items():
         if rid in exdates:
             continue

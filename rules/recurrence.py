@@ -385,6 +385,38 @@ def _walk_form(rule: Rule, dtstart: datetime,
     return rule, dtstart
 
 
+def _day_times(rule: Rule, walk_start: datetime) -> tuple[time, ...] | None:
+    """The times of day of a walk that is every INTERVAL days at the same times (DAILY with
+    no BY part but times: weekly rules on one weekday become such walks, see ``_walk_form``),
+    in order; None for any other walk.  ``_every_few_days`` walks those without dateutil,
+    whose per-walk set-up costs more than a page needs of most series."""
+    if rule.freq != "DAILY" or rule.has_date_filter or rule.bysetpos:
+        return None
+    kwargs = _explicit(rule, walk_start)  # BYSECOND=60 is refused when a rule is parsed
+    return tuple(sorted(time(hour, minute, second) for hour in kwargs["byhour"]
+                        for minute in kwargs["byminute"] for second in kwargs["bysecond"]))
+
+
+def _every_few_days(begin: datetime, interval: int, times: tuple[time, ...]
+                    ) -> Iterator[datetime]:
+    """What dateutil's DAILY walk from ``begin`` every ``interval`` days at ``times`` yields:
+    each day's times in order, none before ``begin``, until the year 9999 ends."""
+    day = begin.date()
+    step = timedelta(days=interval)
+    combine = datetime.combine
+    for moment in times:
+        instance = combine(day, moment)
+        if instance >= begin:
+            yield instance
+    try:
+        while True:
+            day += step
+            for moment in times:
+                yield combine(day, moment)
+    except OverflowError:
+        return
+
+
 @lru_cache(maxsize=4096)
 def _template(rule: Rule, walk_start: datetime) -> du.rrule:
     return _build(rule, _explicit(rule, walk_start), walk_start)
@@ -422,7 +454,7 @@ class Recurrence:
     RDATEs and EXDATEs are the caller's business (``rules.expand``)."""
 
     __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk",
-                 "walk_rule", "walk_start", "per_period", "dense")
+                 "walk_rule", "walk_start", "per_period", "dense", "day_times")
 
     def __init__(self, rule: Rule, start: Moment, tzid: str) -> None:
         self.rule = rule
@@ -442,6 +474,7 @@ class Recurrence:
         self.walk_rule, self.walk_start = _walk_form(rule, self.dtstart, self.kwargs)
         self.per_period = _instances_per_period(rule, self.kwargs)
         self.dense = _dense(rule, self.dtstart)
+        self.day_times = _day_times(self.walk_rule, self.walk_start)
 
     # The COUNT rule as "the same rule up to a last instance", where that is known.
     def _count_bound(self, hi: datetime) -> tuple[bool, datetime | None]:
@@ -488,17 +521,19 @@ class Recurrence:
         return periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
 
     def instances(self, lo: datetime, hi: datetime, cap: int | None = None,
-                  count_from: datetime | None = None) -> list[datetime]:
+                  count_from: datetime | None = None,
+                  costed: int | None = None) -> list[datetime]:
         """Instances with ``lo <= local <= hi`` in local order.
 
         With ``cap``, stops once more than ``cap`` at or after ``count_from`` (default ``lo``)
         are found and the walk is ``DST_SLACK`` past the first surplus one (so the first ``cap``
         in UTC order are all there).  Raises ``ExpansionLimitError`` when the walk would cost
-        over ``limits.MAX_WALK_STEPS``.
+        over ``limits.MAX_WALK_STEPS`` (costed as for ``costed`` instances when given: a
+        caller taking the first instances of a larger walk is refused as that walk is).
         """
         if hi < lo:
             return []
-        self.check_cost(lo, hi, cap, count_from)
+        self._check_cost(lo, hi, cap if costed is None else costed, count_from)
         bounds = self._bounds(lo, hi)
         if bounds is None:
             return []
@@ -508,9 +543,8 @@ class Recurrence:
             found = self._until_utc_only(found)
         return found
 
-    def check_cost(self, lo: datetime, hi: datetime, cap: int | None,
-                   count_from: datetime | None = None) -> None:
-        """Raise ``ExpansionLimitError`` when ``instances`` with these arguments would."""
+    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None,
+                    count_from: datetime | None = None) -> None:
         cost = self.walk_cost(lo, hi, cap, count_from)
         if cost > limits.MAX_WALK_STEPS:
             raise ExpansionLimitError(
@@ -538,13 +572,15 @@ class Recurrence:
     def _walk(self, lo: datetime, hi: datetime, cap: int | None,
               count_from: datetime) -> list[datetime]:
         """The walker's instances in [lo, hi], stopping early as ``instances`` says for ``cap``."""
-        walker = _walker(self.walk_rule, self.walk_start,
-                         _shifted(self.walk_rule, self.walk_start, lo))
+        begin = _shifted(self.walk_rule, self.walk_start, lo)
         found: list[datetime] = []
         append = found.append
         check_at = cap + 1 if cap is not None else 0
         try:
-            iterator = iter(walker)
+            if self.day_times is not None:
+                iterator = _every_few_days(begin, self.walk_rule.interval, self.day_times)
+            else:
+                iterator = iter(_walker(self.walk_rule, self.walk_start, begin))
             for instance in iterator:
                 if instance > hi:
                     break
