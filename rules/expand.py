@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rules import limits
@@ -121,8 +122,11 @@ def _overlaps(occ: Occurrence, window: Window) -> bool:
     return window.start_utc <= occ.start_utc < window.end_utc
 
 
+@lru_cache(maxsize=1024)
 def _offset_range(tz: ZoneInfo, instant: datetime) -> tuple[timedelta, timedelta]:
-    """(lowest, highest) UTC offset of ``tz`` within a day either side of ``instant``."""
+    """(lowest, highest) UTC offset of ``tz`` within a day either side of ``instant``.
+
+    Cached: a page expands its many series over the same window, mostly in one zone."""
     before = (instant - _DAY).astimezone(tz).utcoffset()
     after = (instant + _DAY).astimezone(tz).utcoffset()
     assert before is not None and after is not None

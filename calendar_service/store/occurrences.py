@@ -460,10 +460,14 @@ def occurrences_page(
 
 # What a page reads of each row it may list: what names the series' version (``series_key``),
 # orders its occurrences (``page_key``) and builds its series when it is not cached; the
-# one-offs' stored start places the horizon.  Exceptions and overrides: ``_sources``, on a miss.
+# one-offs' stored start places the horizon.  Exceptions and overrides: ``_sources``, on a miss
+# and only for rows that have some (``plain``: none, as most series).
 _ROW_COLUMNS = (Event.id, Event.uid, Event.revision, Event.updated, Event.title, Event.all_day,
                 Event.start_local, Event.end_local, Event.timezone, Event.rrule,
-                Event.first_start_utc)
+                Event.first_start_utc,
+                and_(func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
+                     func.coalesce(func.json_array_length(Event.exdates), 0) == 0,
+                     not_(Event.overrides.any())).label("plain"))
 # Ids one query of the page's reads names (the bound parameters of its IN list).
 ID_BATCH = 500
 
@@ -491,12 +495,12 @@ def _stored(caches: Caches, key: SeriesKey, series: rules.Series) -> rules.Serie
 
 
 def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
-    """The series of these rows by id, their EXDATEs, RDATEs and overrides read in one query
-    per ID_BATCH rows (a row for each override, or one for an event without), as plain
-    columns: building ORM objects for them would cost more than the query."""
-    extras: dict[int, tuple[list[str], list[str]]] = {}
+    """The series of these rows by id, the EXDATEs, RDATEs and overrides of those that have
+    some read in one query per ID_BATCH rows (a row for each override, or one for an event
+    without), as plain columns: building ORM objects for them would cost more than the query."""
+    extras: dict[int, tuple[list[str], list[str]]] = {row.id: ([], []) for row in rows}
     overrides: dict[int, list[Any]] = {row.id: [] for row in rows}
-    ids = list(overrides)
+    ids = [row.id for row in rows if not row.plain]
     for offset in range(0, len(ids), ID_BATCH):
         found = db.session.execute(
             select(Event.id, Event.rdates, Event.exdates, *_OVERRIDE_COLUMNS)
