@@ -426,7 +426,8 @@ def occurrences_page(
                          include_drafts=include_drafts)
     series_rows = db.session.execute(
         query.where(not_(_one_off())).with_only_columns(*_ROW_COLUMNS)).all()
-    singles_query = (query.where(_one_off()).with_only_columns(*_ROW_COLUMNS).order_by(None)
+    singles_query = (query.where(_one_off())
+                     .with_only_columns(*_ROW_COLUMNS, Event.first_start_utc).order_by(None)
                      .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
                      .limit(size + 1))
     if after is not None:
@@ -459,12 +460,11 @@ def occurrences_page(
 
 
 # What a page reads of each row it may list: what names the series' version (``series_key``),
-# orders its occurrences (``page_key``) and builds its series when it is not cached; the
-# one-offs' stored start places the horizon.  Exceptions and overrides: ``_sources``, on a miss
-# and only for rows that have some (``plain``: none, as most series).
+# orders its occurrences (``page_key``) and builds its series when it is not cached (and of a
+# one-off, its stored start, which places the horizon).  Exceptions and overrides: ``_sources``,
+# on a miss and only for rows that have some (``plain``: none, as most series).
 _ROW_COLUMNS = (Event.id, Event.uid, Event.revision, Event.updated, Event.title, Event.all_day,
                 Event.start_local, Event.end_local, Event.timezone, Event.rrule,
-                Event.first_start_utc,
                 and_(func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
                      func.coalesce(func.json_array_length(Event.exdates), 0) == 0,
                      not_(Event.overrides.any())).label("plain"))
