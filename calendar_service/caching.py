@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -94,6 +94,33 @@ class LRUCache(Generic[K, V]):
             del self._building[key]
         done.set()
         return value
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """The held values of those ``keys`` that have one, each made recently used; one lock
+        for all of them (a page looks up a thousand series at once)."""
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    found[key] = entry[0]
+        return found
+
+    def keep(self, values: dict[K, V]) -> dict[K, V]:
+        """Store values built without ``get_or_build`` (a batch, built together) unless a value
+        is held already, and return what is held for each key after: a value another thread
+        stored meanwhile wins, as it would have for a waiter of ``get_or_build``."""
+        held: dict[K, V] = {}
+        with self._lock:
+            for key, value in values.items():
+                entry = self._entries.get(key)
+                if entry is None:
+                    self._store(key, value, None)
+                    held[key] = value
+                else:
+                    held[key] = entry[0]
+        return held
 
     def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
         """The held value of ``key`` if there is one (and ``fresh`` accepts it), else None;

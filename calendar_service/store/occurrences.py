@@ -475,23 +475,16 @@ ID_BATCH = 500
 def _sources(rows: Sequence[Any], caches: Caches) -> list[Source]:
     """Each row's ``Source``: its series from the app's ``series`` cache, and for those not
     cached yet, built from the row with its exceptions and overrides read in one query each
-    (per ID_BATCH missing series), never one per event."""
+    (per ID_BATCH missing series), never one per event.  The cache is asked once for all."""
     keys = [(row.id, row.uid, row.revision, row.updated) for row in rows]
-    held = {key: caches.series.get(key) for key in keys}
-    missing = [row for row, key in zip(rows, keys, strict=True) if held[key] is None]
-    built = _built_series(missing)
-    sources = []
-    for row, key in zip(rows, keys, strict=True):
-        series = held[key]
-        if series is None:
-            series = _stored(caches, key, built[row.id])
-        sources.append(Source(row.id, key, row.title, row.uid, series))
-    return sources
-
-
-def _stored(caches: Caches, key: SeriesKey, series: rules.Series) -> rules.Series:
-    """``series`` kept in the app's ``series`` cache (or the one a racing thread kept)."""
-    return caches.series.get_or_build(key, lambda: series)
+    held = caches.series.get_many(keys)
+    missing = [row for row, key in zip(rows, keys, strict=True) if key not in held]
+    if missing:
+        built = _built_series(missing)
+        held.update(caches.series.keep({
+            (row.id, row.uid, row.revision, row.updated): built[row.id] for row in missing}))
+    return [Source(row.id, key, row.title, row.uid, held[key])
+            for row, key in zip(rows, keys, strict=True)]
 
 
 def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
