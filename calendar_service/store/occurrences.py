@@ -436,7 +436,7 @@ def occurrences_page(
     caches = app_caches()
     sources = _sources([*series_rows, *singles], caches)
     limit = per_event or size
-    first = limit if per_event else -(-(size + 1) // max(len(series_rows), 1))
+    first = limit if per_event is not None else -(-(size + 1) // max(len(series_rows), 1))
     streams: list[Stream] = []
     costly: list[int] = []
     for source in sources:

@@ -130,17 +130,18 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
     Nothing past ``horizon`` is listed (the caller's, such as the last of the one-off events it
     read), nor past the last occurrence of a stream ``cut`` at its limit: the streams beyond it
     may hold occurrences that come first.  A page stopped by a horizon is not ``complete``.
-    With ``per_event`` a cut stream sets ``truncated`` and no horizon (its limit is the
+    With ``per_event`` (each stream made with its limit as its first step, so it holds all it
+    lists) a stream with more than its limit sets ``truncated`` and no horizon (the limit is the
     caller's per-event one); otherwise a cut stream all of whose occurrences come at or before
     ``after`` sets ``truncated`` (in progress since before the page, too many to place).
     """
+    if per_event:
+        return _sorted(streams, size=size, after=after, horizon=horizon)
     heap: list[tuple[PageKey, int]] = []
     truncated = False
     for index, stream in enumerate(streams):
         head = _skip_to(stream, after)
-        if per_event and stream.more and stream.step >= stream.limit:
-            truncated = True
-        elif stream.cut:
+        if stream.cut:
             truncated = True
         if head is not None:
             heap.append((stream.key(head), index))
@@ -155,7 +156,7 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
         if len(items) > size:
             return Merged(items[:size], False, truncated)
         stream.advance()
-        if stream.cut and not per_event:
+        if stream.cut:
             horizon = key if horizon is None else min(horizon, key)
         head = stream.head()
         if head is None:
@@ -163,3 +164,22 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
         else:
             heapq.heapreplace(heap, (stream.key(head), index))
     return Merged(items, horizon is None, truncated)
+
+
+def _sorted(streams: list[Stream], *, size: int, after: PageKey | None,
+            horizon: PageKey | None) -> Merged:
+    """``merge`` with a per-event limit: each stream holds all its occurrences from the
+    first step (its first step is its limit), so sorting them all is the cheaper merge."""
+    found = [(stream.key(occurrence), stream, occurrence) for stream in streams
+             for occurrence in stream.got]
+    found.sort(key=_first)
+    items = [(stream, occurrence) for key, stream, occurrence in found
+             if (after is None or key > after) and (horizon is None or key <= horizon)]
+    truncated = any(stream.more for stream in streams)
+    if len(items) > size:
+        return Merged(items[:size], False, truncated)
+    return Merged(items, horizon is None, truncated)
+
+
+def _first(entry: tuple[PageKey, Stream, rules.Occurrence]) -> PageKey:
+    return entry[0]
