@@ -436,6 +436,9 @@ def occurrences_page(
     caches = app_caches()
     sources = _sources([*series_rows, *singles], caches)
     limit = per_event or size
+    # Each series' first step: its share of the page were the series to fill it evenly (a page
+    # of a thousand series takes each one's first occurrence, of a few, a page's worth each);
+    # with a per-event limit, the whole of it at once (see ``streams.merge``).
     first = limit if per_event is not None else -(-(size + 1) // max(len(series_rows), 1))
     streams: list[Stream] = []
     costly: list[int] = []
@@ -453,10 +456,12 @@ def occurrences_page(
     merged = merge(streams, size=size, after=after, horizon=horizon,
                    per_event=per_event is not None)
     events = _listed_events([stream.source.ident for stream, _ in merged.items] + costly)
+    # An event deleted since its row was read (another statement, under READ COMMITTED) is
+    # left out, as if the page had been read a moment later.
     items = tuple(EventOccurrence(events[stream.source.ident], occurrence)
-                  for stream, occurrence in merged.items)
+                  for stream, occurrence in merged.items if stream.source.ident in events)
     return OccurrencePage(items, merged.complete, merged.truncated,
-                          tuple(events[ident] for ident in costly))
+                          tuple(events[ident] for ident in costly if ident in events))
 
 
 # What a page reads of each row it may list: what names the series' version (``series_key``),

@@ -15,7 +15,7 @@ from sqlalchemy import insert, not_, select
 
 import rules
 from calendar_service.app_caches import app_caches
-from calendar_service.store import streams
+from calendar_service.store import occurrences, streams
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.occurrences import (
@@ -287,3 +287,20 @@ def test_an_agenda_first_page_of_1000_weekly_series_lists_the_earliest(
     assert "Monday 1 March 2027 holds more occurrences than one page lists" in text
     # ... and each series was expanded once, for its first occurrence, over the first week.
     assert counted["calls"] == 1000 + 1
+
+
+def test_an_event_deleted_while_its_page_is_read_is_left_out(
+        app: Flask, make_event: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_event(uid="gone@x", title="Gone", start="2027-03-01T09:00:00", rrule="FREQ=DAILY")
+    make_event(uid="kept@x", title="Kept", start="2027-03-01T10:00:00", rrule="FREQ=DAILY")
+    listed = occurrences._listed_events
+
+    def deleted_meanwhile(ids: list[int]) -> dict[int, Event]:
+        found = listed(ids)  # as if the row of gone@x had been deleted after the rows were read
+        return {ident: event for ident, event in found.items() if event.uid != "gone@x"}
+
+    monkeypatch.setattr(occurrences, "_listed_events", deleted_meanwhile)
+    with app.app_context():
+        page = occurrences_page(rules.Window(START, START + timedelta(days=2)), size=10)
+        assert [(item.event.uid, item.occurrence.start_utc.day) for item in page.items] == [
+            ("kept@x", 1), ("kept@x", 2)]
