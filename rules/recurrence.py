@@ -255,7 +255,12 @@ def check_rule(rule: Rule, dtstart: datetime) -> None:
 
     The calendar repeats every 400 years, so a rule matches somewhere iff it matches within one
     cycle of its periods; the check walks one cycle, in phase with DTSTART, ending at year 9999.
+    A rule with a date in every period it visits (``_dense``: every week has its BYDAY weekdays,
+    every month the DTSTART day up to the 28th) needs no walk, which a new worker would
+    otherwise make for each of its series.
     """
+    if rule.freq not in ("HOURLY", "MINUTELY") and _dense(rule, dtstart):
+        return
     kwargs = _explicit(rule, dtstart)
     if rule.freq in ("HOURLY", "MINUTELY"):
         if rule.has_date_filter:
@@ -285,13 +290,20 @@ def _check_cycle(rule: Rule, kwargs: dict[str, Any], dtstart: datetime) -> None:
     raise RRuleValueError("the rule never occurs: no date matches all of its parts", part=None)
 
 
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Rule:
+    """``parse``, cached by the text alone: a calendar's many series share a few rule texts,
+    and the rule is a frozen value (``for_start`` makes each series' own from it)."""
+    return parse(text)
+
+
 @lru_cache(maxsize=16384)
 def _normalise(text: str, start: Moment, tzid: str) -> tuple[Rule, str]:
     if not is_valid_zone(tzid):
         raise SeriesError(f"unknown time zone {tzid!r}", field="timezone")
     if isinstance(start, datetime) and start.tzinfo is not None:
         start = local_from_aware(start, tzid)
-    rule = for_start(parse(text), start, tzid)
+    rule = for_start(_parsed(text), start, tzid)
     check_rule(rule, _to_datetime(start))
     return rule, format_rule(rule)
 
@@ -683,3 +695,4 @@ def clear_caches(parsed: bool = False) -> None:
         recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
+        _parsed.cache_clear()

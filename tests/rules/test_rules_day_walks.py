@@ -1,5 +1,6 @@
 """Walks every few days at fixed times (daily rules, and weekly rules on one weekday) are made
-without dateutil; they give what dateutil's walk gives, from any start, whole expansions too."""
+without dateutil; they give what dateutil's walk gives, from any start, whole expansions too.
+And a rule with a date in every period is accepted without the walk that finds one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from itertools import islice
 
 import pytest
 
-from rules import Series, Window, expand, recurrence
+from rules import RRuleValueError, Series, Window, expand, recurrence
 from rules.recurrence import _every_few_days, _walker, clear_caches, recurrence_for
 
 RULES = ["FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=DAILY;BYHOUR=9,13,17;BYMINUTE=0,30",
@@ -66,5 +67,28 @@ def test_expansions_are_those_of_dateutils_walks(text: str, monkeypatch: pytest.
     monkeypatch.setattr(recurrence, "_day_times", lambda rule, walk_start: None)
     try:
         assert expansions() == ours
+    finally:
+        clear_caches(parsed=True)
+
+
+def test_rules_with_a_date_in_every_period_are_accepted_without_a_walk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    walked: list[str] = []
+    real = recurrence._check_cycle
+    monkeypatch.setattr(recurrence, "_check_cycle",
+                        lambda rule, kwargs, dtstart: walked.append(rule.freq) or real(
+                            rule, kwargs, dtstart))
+    clear_caches(parsed=True)
+    try:
+        start = datetime(2027, 1, 29, 10)  # noqa: DTZ001 (wall time)
+        for text in ("FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY"):
+            recurrence.normalise_rrule(text, start, "Europe/London")
+        assert walked == []
+        # The 29th is not in every month: walked (and found in the next January).
+        recurrence.normalise_rrule("FREQ=MONTHLY", start, "Europe/London")
+        assert walked == ["MONTHLY"]
+        with pytest.raises(RRuleValueError, match="never occurs"):
+            recurrence.normalise_rrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", start,
+                                       "Europe/London")
     finally:
         clear_caches(parsed=True)
