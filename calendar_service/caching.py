@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -56,7 +56,8 @@ class LRUCache(Generic[K, V]):
         self._held = 0
         self._slots: dict[Hashable, K] = {}  # slot → its newest key
         self._slot_of: dict[K, Hashable] = {}  # key → its slot
-        self._building: dict[K, threading.Event] = {}  # key → set when its build ends
+        # key → set when its build ends (None until a second thread waits for it)
+        self._building: dict[K, threading.Event | None] = {}
         self._lock = threading.Lock()
 
     def get_or_build(self, key: K, build: Callable[[], V], *, slot: Hashable | None = None,
@@ -76,24 +77,55 @@ class LRUCache(Generic[K, V]):
                 if entry is not None and (fresh is None or fresh(entry[0])):
                     self._entries.move_to_end(key)
                     return entry[0]
-                done = self._building.get(key)
+                if key not in self._building:
+                    self._building[key] = None  # an Event only once someone waits
+                    break
+                done = self._building[key]
                 if done is None:
                     done = self._building[key] = threading.Event()
-                    break
             done.wait()  # then look again: built, or failed and to be built by one of us
         try:
             value = build()
         except BaseException:
             with self._lock:
-                del self._building[key]
-            done.set()
+                waited = self._building.pop(key)
+            if waited is not None:
+                waited.set()
             raise
         with self._lock:
             if keep is None or keep(value):
                 self._store(key, value, slot)
-            del self._building[key]
-        done.set()
+            waited = self._building.pop(key)
+        if waited is not None:
+            waited.set()
         return value
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """The held values of those ``keys`` that have one, each made recently used; one lock
+        for all of them (a page looks up a thousand series at once)."""
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    found[key] = entry[0]
+        return found
+
+    def keep(self, values: dict[K, V]) -> dict[K, V]:
+        """Store values built without ``get_or_build`` (a batch, built together) unless a value
+        is held already, and return what is held for each key after: a value another thread
+        stored meanwhile wins, as it would have for a waiter of ``get_or_build``."""
+        held: dict[K, V] = {}
+        with self._lock:
+            for key, value in values.items():
+                entry = self._entries.get(key)
+                if entry is None:
+                    self._store(key, value, None)
+                    held[key] = value
+                else:
+                    held[key] = entry[0]
+        return held
 
     def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
         """The held value of ``key`` if there is one (and ``fresh`` accepts it), else None;

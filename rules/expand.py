@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rules import limits
@@ -121,8 +122,11 @@ def _overlaps(occ: Occurrence, window: Window) -> bool:
     return window.start_utc <= occ.start_utc < window.end_utc
 
 
+@lru_cache(maxsize=1024)
 def _offset_range(tz: ZoneInfo, instant: datetime) -> tuple[timedelta, timedelta]:
-    """(lowest, highest) UTC offset of ``tz`` within a day either side of ``instant``."""
+    """(lowest, highest) UTC offset of ``tz`` within a day either side of ``instant``.
+
+    Cached: a page expands its many series over the same window, mostly in one zone."""
     before = (instant - _DAY).astimezone(tz).utcoffset()
     after = (instant + _DAY).astimezone(tz).utcoffset()
     assert before is not None and after is not None
@@ -140,10 +144,12 @@ def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, d
 
 
 def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
-               cap: int | None, sure: datetime | None = None) -> list[datetime]:
+               cap: int | None, sure: datetime | None = None,
+               costed: int | None = None) -> list[datetime]:
     """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], sorted and
-    without duplicates."""
-    found = rec.instances(lo, hi, cap, count_from=sure) if rec is not None else []
+    without duplicates (the walk costed as for ``costed`` instances, default ``cap``)."""
+    found = (rec.instances(lo, hi, cap, count_from=sure, costed=costed) if rec is not None
+             else [])
     start = _as_datetime(series.start)
     if lo <= start <= hi and (not found or found[0] != start):
         found.insert(0, start)  # DTSTART is always the first instance (RFC 5545 §3.8.5.3)
@@ -163,7 +169,8 @@ def _check_limit(limit: int) -> None:
         raise ExpansionLimitError(f"limit must be at most {limits.MAX_LIMIT}", field="limit")
 
 
-def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT) -> Expansion:
+def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
+           costed_as: int | None = None) -> Expansion:
     """Every occurrence overlapping the half-open ``window`` [start_utc, end_utc), in order of
     ``start_utc`` then recurrence id, at most ``limit`` of them (``truncated`` says when more
     exist).  An occurrence in progress at the window start is in it; one ending exactly there
@@ -172,8 +179,15 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     Raises ``ExpansionLimitError`` when the window is longer than ``limits.MAX_WINDOW_SPAN``,
     ``limit`` is over ``limits.MAX_LIMIT``, or the walk would cost over the limits (see
     ``rules.limits``); never runs unbounded.
+
+    ``costed_as`` (at least ``limit``): refuse the walk as the same call with that larger limit
+    would.  The first ``limit`` occurrences are always the first of the larger call's, so a
+    caller taking them in growing steps (a page merging many series, most of which it needs
+    only the first of) is refused for exactly the series one large call would refuse.
     """
     _check_limit(limit)
+    if costed_as is not None:
+        _check_limit(costed_as)
     if window.span > limits.MAX_WINDOW_SPAN:
         raise ExpansionLimitError(
             f"a window may span at most {limits.MAX_WINDOW_SPAN.days} days", field="window")
@@ -190,9 +204,10 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT)
     overrides = {o.recurrence_id: o for o in series.overrides} if placer.recurring else {}
     exdates = set(series.exdates)
     cap = limit + len(exdates) + len(overrides)
+    costed = cap if costed_as is None else max(limit, costed_as) + len(exdates) + len(overrides)
     skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
     chosen, ordered = _plain_occurrences(
-        placer, _generated(series, rec, lo, hi, cap, sure), skip, window)
+        placer, _generated(series, rec, lo, hi, cap, sure, costed), skip, window)
     for rid, override in overrides.items():
         if rid in exdates:
             continue

@@ -255,7 +255,12 @@ def check_rule(rule: Rule, dtstart: datetime) -> None:
 
     The calendar repeats every 400 years, so a rule matches somewhere iff it matches within one
     cycle of its periods; the check walks one cycle, in phase with DTSTART, ending at year 9999.
+    A rule with a date in every period it visits (``_dense``: every week has its BYDAY weekdays,
+    every month the DTSTART day up to the 28th) needs no walk, which a new worker would
+    otherwise make for each of its series.
     """
+    if rule.freq not in ("HOURLY", "MINUTELY") and _dense(rule, dtstart):
+        return
     kwargs = _explicit(rule, dtstart)
     if rule.freq in ("HOURLY", "MINUTELY"):
         if rule.has_date_filter:
@@ -285,13 +290,20 @@ def _check_cycle(rule: Rule, kwargs: dict[str, Any], dtstart: datetime) -> None:
     raise RRuleValueError("the rule never occurs: no date matches all of its parts", part=None)
 
 
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Rule:
+    """``parse``, cached by the text alone: a calendar's many series share a few rule texts,
+    and the rule is a frozen value (``for_start`` makes each series' own from it)."""
+    return parse(text)
+
+
 @lru_cache(maxsize=16384)
 def _normalise(text: str, start: Moment, tzid: str) -> tuple[Rule, str]:
     if not is_valid_zone(tzid):
         raise SeriesError(f"unknown time zone {tzid!r}", field="timezone")
     if isinstance(start, datetime) and start.tzinfo is not None:
         start = local_from_aware(start, tzid)
-    rule = for_start(parse(text), start, tzid)
+    rule = for_start(_parsed(text), start, tzid)
     check_rule(rule, _to_datetime(start))
     return rule, format_rule(rule)
 
@@ -385,6 +397,38 @@ def _walk_form(rule: Rule, dtstart: datetime,
     return rule, dtstart
 
 
+def _day_times(rule: Rule, walk_start: datetime) -> tuple[time, ...] | None:
+    """The times of day of a walk that is every INTERVAL days at the same times (DAILY with
+    no BY part but times: weekly rules on one weekday become such walks, see ``_walk_form``),
+    in order; None for any other walk.  ``_every_few_days`` walks those without dateutil,
+    whose per-walk set-up costs more than a page needs of most series."""
+    if rule.freq != "DAILY" or rule.has_date_filter or rule.bysetpos:
+        return None
+    kwargs = _explicit(rule, walk_start)  # BYSECOND=60 is refused when a rule is parsed
+    return tuple(sorted(time(hour, minute, second) for hour in kwargs["byhour"]
+                        for minute in kwargs["byminute"] for second in kwargs["bysecond"]))
+
+
+def _every_few_days(begin: datetime, interval: int, times: tuple[time, ...]
+                    ) -> Iterator[datetime]:
+    """What dateutil's DAILY walk from ``begin`` every ``interval`` days at ``times`` yields:
+    each day's times in order, none before ``begin``, until the year 9999 ends."""
+    day = begin.date()
+    step = timedelta(days=interval)
+    combine = datetime.combine
+    for moment in times:
+        instance = combine(day, moment)
+        if instance >= begin:
+            yield instance
+    try:
+        while True:
+            day += step
+            for moment in times:
+                yield combine(day, moment)
+    except OverflowError:
+        return
+
+
 @lru_cache(maxsize=4096)
 def _template(rule: Rule, walk_start: datetime) -> du.rrule:
     return _build(rule, _explicit(rule, walk_start), walk_start)
@@ -422,7 +466,7 @@ class Recurrence:
     RDATEs and EXDATEs are the caller's business (``rules.expand``)."""
 
     __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk",
-                 "walk_rule", "walk_start", "per_period", "dense")
+                 "walk_rule", "walk_start", "per_period", "dense", "day_times")
 
     def __init__(self, rule: Rule, start: Moment, tzid: str) -> None:
         self.rule = rule
@@ -442,6 +486,7 @@ class Recurrence:
         self.walk_rule, self.walk_start = _walk_form(rule, self.dtstart, self.kwargs)
         self.per_period = _instances_per_period(rule, self.kwargs)
         self.dense = _dense(rule, self.dtstart)
+        self.day_times = _day_times(self.walk_rule, self.walk_start)
 
     # The COUNT rule as "the same rule up to a last instance", where that is known.
     def _count_bound(self, hi: datetime) -> tuple[bool, datetime | None]:
@@ -488,17 +533,19 @@ class Recurrence:
         return periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
 
     def instances(self, lo: datetime, hi: datetime, cap: int | None = None,
-                  count_from: datetime | None = None) -> list[datetime]:
+                  count_from: datetime | None = None,
+                  costed: int | None = None) -> list[datetime]:
         """Instances with ``lo <= local <= hi`` in local order.
 
         With ``cap``, stops once more than ``cap`` at or after ``count_from`` (default ``lo``)
         are found and the walk is ``DST_SLACK`` past the first surplus one (so the first ``cap``
         in UTC order are all there).  Raises ``ExpansionLimitError`` when the walk would cost
-        over ``limits.MAX_WALK_STEPS``.
+        over ``limits.MAX_WALK_STEPS`` (costed as for ``costed`` instances when given: a
+        caller taking the first instances of a larger walk is refused as that walk is).
         """
         if hi < lo:
             return []
-        self._check_cost(lo, hi, cap, count_from)
+        self._check_cost(lo, hi, cap if costed is None else costed, count_from)
         bounds = self._bounds(lo, hi)
         if bounds is None:
             return []
@@ -537,13 +584,15 @@ class Recurrence:
     def _walk(self, lo: datetime, hi: datetime, cap: int | None,
               count_from: datetime) -> list[datetime]:
         """The walker's instances in [lo, hi], stopping early as ``instances`` says for ``cap``."""
-        walker = _walker(self.walk_rule, self.walk_start,
-                         _shifted(self.walk_rule, self.walk_start, lo))
+        begin = _shifted(self.walk_rule, self.walk_start, lo)
         found: list[datetime] = []
         append = found.append
         check_at = cap + 1 if cap is not None else 0
         try:
-            iterator = iter(walker)
+            if self.day_times is not None:
+                iterator = _every_few_days(begin, self.walk_rule.interval, self.day_times)
+            else:
+                iterator = iter(_walker(self.walk_rule, self.walk_start, begin))
             for instance in iterator:
                 if instance > hi:
                     break
@@ -646,3 +695,4 @@ def clear_caches(parsed: bool = False) -> None:
         recurrence_for.cache_clear()
         check_rule.cache_clear()
         _normalise.cache_clear()
+        _parsed.cache_clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,15 +32,24 @@ from calendar_service import deadline
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override, event_categories
-from calendar_service.store.moments import format_moment, from_column, parse_stored
+from calendar_service.store.moments import from_column, parse_stored
+from calendar_service.store.streams import PageKey as PageKey
+from calendar_service.store.streams import Source, Stream, key_of, merge
 
 
 def override_of(row: Override, all_day: bool) -> rules.Override:
     """A stored override as the engine's value."""
+    return override_value(row.recurrence_id, row.start_local, row.end_local, row, all_day)
+
+
+def override_value(recurrence_id: str, start: datetime | None, end: datetime | None,
+                   row: Any, all_day: bool) -> rules.Override:
+    """The engine's override of these stored values, and the title, location, description
+    and cancellation ``row`` holds."""
     return rules.Override(
-        recurrence_id=parse_stored(row.recurrence_id, all_day),
-        start=None if row.start_local is None else from_column(row.start_local, all_day),
-        end=None if row.end_local is None else from_column(row.end_local, all_day),
+        recurrence_id=parse_stored(recurrence_id, all_day),
+        start=None if start is None else from_column(start, all_day),
+        end=None if end is None else from_column(end, all_day),
         title=row.title,
         location=row.location,
         description=row.description,
@@ -86,7 +96,7 @@ def expansion(event: Event, window: rules.Window, limit: int,
     key moves with every change, so the key is those four and an entry is never stale.
     """
     held = caches if caches is not None else app_caches()
-    key: ExpansionKey = (series_key(event), window.start_utc, window.end_utc, limit)
+    key: ExpansionKey = (series_key(event), window.start_utc, window.end_utc, limit, limit)
     expanded = held.expansions.get_or_build(
         key, lambda: rules.expand(read_series(event, held), window, limit=limit))
     deadline.check()  # after the expansion, so each attempt adds at least one to the cache
@@ -334,15 +344,8 @@ def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrenc
 
 # Pages ----------------------------------------------------------------------------------------
 
-PageKey = tuple[datetime, str, str, str]
-"""Where an occurrence stands in every listing: (start in UTC, the series' title, uid,
-recurrence id text or "" for a one-off event).  No two occurrences share one."""
-
-
 def page_key(item: EventOccurrence) -> PageKey:
-    rid = item.occurrence.recurrence_id
-    return (item.occurrence.start_utc, item.event.title, item.event.uid,
-            "" if rid is None else format_moment(rid))
+    return key_of(item.event.title, item.event.uid, item.occurrence)
 
 
 @dataclass(frozen=True)
@@ -402,9 +405,12 @@ def occurrences_page(
     """The first ``size`` occurrences of the window that come after ``after``, in
     ``page_key`` order, reading at most ``size`` one-off events however many the window holds.
 
-    Series (RRULE or RDATEs) are read and expanded as ``occurrences_in`` does, from the page's
-    start, at most ``size`` each.  One-off events, which a window can hold by the hundred
-    thousand, are read in ``page_key`` order by the database itself, ``size + 1`` at most.
+    Series (RRULE or RDATEs) are those ``occurrences_in`` reads, at most ``size`` occurrences
+    each, merged in order and expanded only as far as the page reaches (``streams``): a page
+    of a thousand weekly series expands about a page of occurrences, not the window's.  One-off
+    events, which a window can hold by the hundred thousand, are read in ``page_key`` order by
+    the database itself, ``size + 1`` at most.  Rows are read as plain columns, and only the
+    events the page lists (or names as too costly) are loaded whole, with their categories.
     What is listed is exact up to a *horizon*: the last one-off read when there were more than
     ``size``, and the last occurrence of each series its limit cut; nothing is listed past it, and
     then the page is not ``complete``.  With ``per_event`` a series lists at most that many
@@ -418,45 +424,122 @@ def occurrences_page(
         window = rules.Window(max(window.start_utc, after[0]), window.end_utc)
     query = window_query(window, calendar=calendar, categories=categories, text=text,
                          include_drafts=include_drafts)
-    series = db.session.scalars(query.where(not_(_one_off()))).all()
-    singles_query = (query.where(_one_off()).order_by(None)
+    series_rows = db.session.execute(
+        query.where(not_(_one_off())).with_only_columns(*_ROW_COLUMNS)).all()
+    singles_query = (query.where(_one_off())
+                     .with_only_columns(*_ROW_COLUMNS, Event.first_start_utc).order_by(None)
                      .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
                      .limit(size + 1))
     if after is not None:
         singles_query = singles_query.where(_after_one_off(after))
-    singles = db.session.scalars(singles_query).all()
-    load_for_series([*series, *singles])
-    load_listed([*series, *singles])
+    singles = db.session.execute(singles_query).all()
     caches = app_caches()
-    items: list[EventOccurrence] = []
-    horizon: PageKey | None = None
-    truncated = False
-    costly: list[Event] = []
-    for event in [*series, *singles]:
+    sources = _sources([*series_rows, *singles], caches)
+    limit = per_event or size
+    # Each series' first step: its share of the page were the series to fill it evenly (a page
+    # of a thousand series takes each one's first occurrence, of a few, a page's worth each);
+    # with a per-event limit, the whole of it at once (see ``streams.merge``).
+    first = limit if per_event is not None else -(-(size + 1) // max(len(series_rows), 1))
+    streams: list[Stream] = []
+    costly: list[int] = []
+    for source in sources:
         try:
-            expanded = expansion(event, window, per_event or size, caches)
+            streams.append(Stream(source, window, limit, first, caches))
         except rules.ExpansionLimitError:
             if not skip_costly:
                 raise
-            costly.append(event)
-            continue
-        found = [EventOccurrence(event, occurrence) for occurrence in expanded.occurrences]
-        if expanded.truncated and per_event is not None:
-            truncated = True
-        elif expanded.truncated and found:
-            last = max(page_key(item) for item in found)
-            if after is None or last > after:
-                horizon = last if horizon is None else min(horizon, last)
-            else:  # every occurrence it could give is still in progress from before the page
-                truncated = True
-        items.extend(item for item in found if after is None or page_key(item) > after)
+            costly.append(source.ident)
+    horizon: PageKey | None = None
     if len(singles) > size:  # more one-offs than a page: none past the last read is listed
-        last_single = singles[-1]
-        key = (last_single.first_start_utc, last_single.title, last_single.uid, "")
-        horizon = key if horizon is None else min(horizon, key)
-    items.sort(key=page_key)
-    if horizon is not None:
-        items = [item for item in items if page_key(item) <= horizon]
-    if len(items) > size:
-        return OccurrencePage(tuple(items[:size]), False, truncated, tuple(costly))
-    return OccurrencePage(tuple(items), horizon is None, truncated, tuple(costly))
+        last = singles[-1]
+        horizon = (last.first_start_utc, last.title, last.uid, "")
+    merged = merge(streams, size=size, after=after, horizon=horizon,
+                   per_event=per_event is not None)
+    events = _listed_events([stream.source.ident for stream, _ in merged.items] + costly)
+    # An event deleted since its row was read (another statement, under READ COMMITTED) is
+    # left out, as if the page had been read a moment later.
+    items = tuple(EventOccurrence(events[stream.source.ident], occurrence)
+                  for stream, occurrence in merged.items if stream.source.ident in events)
+    return OccurrencePage(items, merged.complete, merged.truncated,
+                          tuple(events[ident] for ident in costly if ident in events))
+
+
+# What a page reads of each row it may list: what names the series' version (``series_key``),
+# orders its occurrences (``page_key``) and builds its series when it is not cached (and of a
+# one-off, its stored start, which places the horizon).  Exceptions and overrides: ``_sources``,
+# on a miss and only for rows that have some (``plain``: none, as most series).
+_ROW_COLUMNS = (Event.id, Event.uid, Event.revision, Event.updated, Event.title, Event.all_day,
+                Event.start_local, Event.end_local, Event.timezone, Event.rrule,
+                and_(func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
+                     func.coalesce(func.json_array_length(Event.exdates), 0) == 0,
+                     not_(Event.overrides.any())).label("plain"))
+# Ids one query of the page's reads names (the bound parameters of its IN list).
+ID_BATCH = 500
+
+
+def _sources(rows: Sequence[Any], caches: Caches) -> list[Source]:
+    """Each row's ``Source``: its series from the app's ``series`` cache, and for those not
+    cached yet, built from the row with its exceptions and overrides read in one query each
+    (per ID_BATCH missing series), never one per event.  The cache is asked once for all."""
+    keys = [(row.id, row.uid, row.revision, row.updated) for row in rows]
+    held = caches.series.get_many(keys)
+    missing = [row for row, key in zip(rows, keys, strict=True) if key not in held]
+    if missing:
+        built = _built_series(missing)
+        held.update(caches.series.keep({
+            (row.id, row.uid, row.revision, row.updated): built[row.id] for row in missing}))
+    return [Source(row.id, key, row.title, row.uid, held[key])
+            for row, key in zip(rows, keys, strict=True)]
+
+
+def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
+    """The series of these rows by id, the EXDATEs, RDATEs and overrides of those that have
+    some read in one query per ID_BATCH rows (a row for each override, or one for an event
+    without), as plain columns: building ORM objects for them would cost more than the query."""
+    extras: dict[int, tuple[list[str], list[str]]] = {row.id: ([], []) for row in rows}
+    overrides: dict[int, list[Any]] = {row.id: [] for row in rows}
+    ids = [row.id for row in rows if not row.plain]
+    for offset in range(0, len(ids), ID_BATCH):
+        found = db.session.execute(
+            select(Event.id, Event.rdates, Event.exdates, *_OVERRIDE_COLUMNS)
+            .outerjoin(Override, Override.event_id == Event.id)
+            .where(Event.id.in_(ids[offset:offset + ID_BATCH]))
+            .order_by(Event.id, Override.recurrence_id))
+        for row in found:
+            extras[row.id] = (row.rdates or [], row.exdates or [])
+            if row.recurrence_id is not None:
+                overrides[row.id].append(row)
+    built = {}
+    for row in rows:
+        rdates, exdates = extras[row.id]
+        all_day = row.all_day
+        built[row.id] = rules.Series(
+            start=from_column(row.start_local, all_day), end=from_column(row.end_local, all_day),
+            tzid=row.timezone, rrule=row.rrule,
+            rdates=tuple(parse_stored(value, all_day) for value in rdates),
+            exdates=tuple(parse_stored(value, all_day) for value in exdates),
+            overrides=tuple(override_value(found.recurrence_id, found.override_start,
+                                           found.override_end, found, all_day)
+                            for found in overrides[row.id]),
+            key=row.uid)
+    return built
+
+
+# An override's columns as ``override_of`` reads them (its start and end renamed: the event's
+# own are beside them in ``_built_series``'s rows).
+_OVERRIDE_COLUMNS = (Override.recurrence_id, Override.start_local.label("override_start"),
+                     Override.end_local.label("override_end"), Override.title,
+                     Override.location, Override.description, Override.cancelled)
+
+
+def _listed_events(ids: Sequence[int]) -> dict[int, Event]:
+    """The events a page lists, by id: their rows as ``window_query`` loads them (without the
+    exceptions, overrides and description no listing shows), with ``load_listed``'s."""
+    wanted = list(dict.fromkeys(ids))
+    events: list[Event] = []
+    for offset in range(0, len(wanted), ID_BATCH):
+        events.extend(db.session.scalars(
+            select(Event).where(Event.id.in_(wanted[offset:offset + ID_BATCH]))
+            .options(defer(Event.exdates), defer(Event.rdates), defer(Event.description))))
+    load_listed(events)
+    return {event.id: event for event in events}

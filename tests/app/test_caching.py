@@ -231,6 +231,24 @@ def test_get_never_builds() -> None:
     assert cache.get("here") == b"x" and cache.values() == [b"x"]
 
 
+def test_many_keys_are_looked_up_at_once_and_made_recent() -> None:
+    cache: LRUCache[str, int] = LRUCache(3)
+    for key, value in (("a", 1), ("b", 2), ("c", 3)):
+        cache.get_or_build(key, always(value))
+    assert cache.get_many(["a", "x", "b"]) == {"a": 1, "b": 2}
+    cache.get_or_build("d", always(4))  # c, not looked up, is now the least recent: it goes
+    assert [key for key in "abcd" if key in cache] == ["a", "b", "d"]
+
+
+def test_values_built_together_are_kept_unless_one_is_held() -> None:
+    cache: LRUCache[str, int] = LRUCache(3)
+    cache.get_or_build("a", always(1))
+    assert cache.keep({"a": 10, "b": 2}) == {"a": 1, "b": 2}  # the held value wins
+    assert cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
+    assert cache.keep({"c": 3, "d": 4}) == {"c": 3, "d": 4}  # stored within the bound
+    assert [key for key in "abcd" if key in cache] == ["b", "c", "d"]
+
+
 def test_clear_empties_the_cache() -> None:
     cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
     fill(cache, a=b"a", b=b"bb")

@@ -1,0 +1,185 @@
+"""A page of occurrences from many series, expanding each only as far as the page reaches.
+
+A page lists the first few hundred occurrences of a window, but a window can hold a thousand
+series, each with dozens of occurrences in it.  Expanding every series over the whole window
+and sorting the lot makes the page cost the window; here each series is a ``Stream`` of its
+occurrences in order, expanded in growing steps (its first few, then four times as many, ...,
+up to its limit), and ``merge`` takes the streams' heads in page order until the page is full.
+A series the page never reaches past its first occurrence is expanded that far only.
+
+Every step is one ``rules.expand`` call costed as the whole limit (``costed_as``), so a series
+is refused (too costly) exactly when one call over the window with that limit would refuse it,
+and the steps are cached like any expansion, so the next request with the same windows is free.
+Pure of the database: the store reads the rows and hands over series.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import datetime
+
+import rules
+from calendar_service import deadline
+from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey
+from calendar_service.store.moments import format_moment
+
+PageKey = tuple[datetime, str, str, str]
+"""Where an occurrence stands in every listing: (start in UTC, the series' title, uid,
+recurrence id text or "" for a one-off event).  No two occurrences share one."""
+
+# How much larger each step of a stream is than the one before.
+GROWTH = 4
+
+
+def key_of(title: str, uid: str, occurrence: rules.Occurrence) -> PageKey:
+    """The ``PageKey`` of one occurrence of the series with this title and uid."""
+    rid = occurrence.recurrence_id
+    return (occurrence.start_utc, title, uid, "" if rid is None else format_moment(rid))
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a stream needs of its event: what names its series' version (the cache key), what
+    orders its occurrences (title and uid), and the series itself."""
+
+    ident: int
+    key: SeriesKey
+    title: str
+    uid: str
+    series: rules.Series
+
+
+class Stream:
+    """One series' occurrences of a window in order (``rules.expand``'s), at most ``limit``,
+    expanded in steps from ``first`` occurrences on, each step cached.
+
+    ``head`` is the next occurrence (None when there are no more within the limit); ``cut``
+    says the stream ended at its limit with more occurrences left in the window.  Raises
+    ``rules.ExpansionLimitError`` when made, for a series one call with ``limit`` refuses.
+    """
+
+    __slots__ = ("source", "window", "limit", "caches", "step", "got", "more", "at")
+
+    def __init__(self, source: Source, window: rules.Window, limit: int, first: int,
+                 caches: Caches) -> None:
+        self.source = source
+        self.window = window
+        self.limit = limit
+        self.caches = caches
+        self.at = 0
+        self.step = 0
+        self.got: tuple[rules.Occurrence, ...] = ()
+        self.more = False
+        self._expand(min(max(first, 1), limit))
+
+    def _expand(self, step: int) -> None:
+        """The first ``step`` occurrences, from the app's ``expansions`` cache."""
+        source, window, limit = self.source, self.window, self.limit
+        key: ExpansionKey = (source.key, window.start_utc, window.end_utc, step, limit)
+        expanded = self.caches.expansions.get_or_build(key, lambda: rules.expand(
+            source.series, window, limit=step, costed_as=limit))
+        deadline.check()  # after the step, so each attempt adds at least one to the cache
+        self.step, self.got, self.more = step, expanded.occurrences, expanded.truncated
+
+    def head(self) -> rules.Occurrence | None:
+        """The next occurrence, expanding a step further when the taken ones are used up."""
+        if self.at < len(self.got):
+            return self.got[self.at]
+        if not self.more or self.step >= self.limit:
+            return None
+        self._expand(min(self.step * GROWTH, self.limit))
+        return self.got[self.at] if self.at < len(self.got) else None
+
+    def advance(self) -> None:
+        self.at += 1
+
+    @property
+    def cut(self) -> bool:
+        """Every occurrence within the limit is taken and the window holds more."""
+        return self.more and self.step >= self.limit and self.at >= len(self.got)
+
+    def key(self, occurrence: rules.Occurrence) -> PageKey:
+        return key_of(self.source.title, self.source.uid, occurrence)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What ``merge`` found: the page's (stream, occurrence) pairs in page order, whether no
+    occurrence of the window comes after them (``complete``), and whether a series had more
+    occurrences than its limit that the page could not place (``truncated``)."""
+
+    items: list[tuple[Stream, rules.Occurrence]]
+    complete: bool
+    truncated: bool
+
+
+def _skip_to(stream: Stream, after: PageKey | None) -> rules.Occurrence | None:
+    """The stream's first occurrence after ``after`` (its head when there is no position)."""
+    head = stream.head()
+    while head is not None and after is not None and stream.key(head) <= after:
+        stream.advance()
+        head = stream.head()
+    return head
+
+
+def merge(streams: list[Stream], *, size: int, after: PageKey | None,
+          horizon: PageKey | None, per_event: bool) -> Merged:
+    """The first ``size`` occurrences of the streams after ``after``, in page order.
+
+    Nothing past ``horizon`` is listed (the caller's, such as the last of the one-off events it
+    read), nor past the last occurrence of a stream ``cut`` at its limit: the streams beyond it
+    may hold occurrences that come first.  A page stopped by a horizon is not ``complete``.
+    With ``per_event`` (each stream made with its limit as its first step, so it holds all it
+    lists) a stream with more than its limit sets ``truncated`` and no horizon (the limit is the
+    caller's per-event one); otherwise a cut stream all of whose occurrences come at or before
+    ``after`` sets ``truncated`` (in progress since before the page, too many to place).
+    """
+    if per_event:
+        return _sorted(streams, size=size, after=after, horizon=horizon)
+    heap: list[tuple[PageKey, int]] = []
+    truncated = False
+    for index, stream in enumerate(streams):
+        head = _skip_to(stream, after)
+        if stream.cut:
+            truncated = True
+        if head is not None:
+            heap.append((stream.key(head), index))
+    heapq.heapify(heap)
+    items: list[tuple[Stream, rules.Occurrence]] = []
+    while heap:
+        key, index = heap[0]
+        if horizon is not None and key > horizon:
+            return Merged(items, False, truncated)
+        stream = streams[index]
+        items.append((stream, stream.got[stream.at]))
+        if len(items) > size:
+            return Merged(items[:size], False, truncated)
+        stream.advance()
+        if stream.cut:
+            horizon = key if horizon is None else min(horizon, key)
+        head = stream.head()
+        if head is None:
+            heapq.heappop(heap)
+        else:
+            heapq.heapreplace(heap, (stream.key(head), index))
+    return Merged(items, horizon is None, truncated)
+
+
+def _sorted(streams: list[Stream], *, size: int, after: PageKey | None,
+            horizon: PageKey | None) -> Merged:
+    """``merge`` with a per-event limit: each stream holds all its occurrences from the
+    first step (its first step is its limit), so sorting them all is the cheaper merge."""
+    found = [(stream.key(occurrence), stream, occurrence) for stream in streams
+             for occurrence in stream.got]
+    found.sort(key=_first)
+    items = [(stream, occurrence) for key, stream, occurrence in found
+             if (after is None or key > after) and (horizon is None or key <= horizon)]
+    truncated = any(stream.more for stream in streams)
+    if len(items) > size:
+        return Merged(items[:size], False, truncated)
+    return Merged(items, horizon is None, truncated)
+
+
+def _first(entry: tuple[PageKey, Stream, rules.Occurrence]) -> PageKey:
+    return entry[0]
