@@ -397,38 +397,6 @@ def _walk_form(rule: Rule, dtstart: datetime,
     return rule, dtstart
 
 
-def _day_times(rule: Rule, walk_start: datetime) -> tuple[time, ...] | None:
-    """The times of day of a walk that is every INTERVAL days at the same times (DAILY with
-    no BY part but times: weekly rules on one weekday become such walks, see ``_walk_form``),
-    in order; None for any other walk.  ``_every_few_days`` walks those without dateutil,
-    whose per-walk set-up costs more than a page needs of most series."""
-    if rule.freq != "DAILY" or rule.has_date_filter or rule.bysetpos:
-        return None
-    kwargs = _explicit(rule, walk_start)  # BYSECOND=60 is refused when a rule is parsed
-    return tuple(sorted(time(hour, minute, second) for hour in kwargs["byhour"]
-                        for minute in kwargs["byminute"] for second in kwargs["bysecond"]))
-
-
-def _every_few_days(begin: datetime, interval: int, times: tuple[time, ...]
-                    ) -> Iterator[datetime]:
-    """What dateutil's DAILY walk from ``begin`` every ``interval`` days at ``times`` yields:
-    each day's times in order, none before ``begin``, until the year 9999 ends."""
-    day = begin.date()
-    step = timedelta(days=interval)
-    combine = datetime.combine
-    for moment in times:
-        instance = combine(day, moment)
-        if instance >= begin:
-            yield instance
-    try:
-        while True:
-            day += step
-            for moment in times:
-                yield combine(day, moment)
-    except OverflowError:
-        return
-
-
 @lru_cache(maxsize=4096)
 def _template(rule: Rule, walk_start: datetime) -> du.rrule:
     return _build(rule, _explicit(rule, walk_start), walk_start)
@@ -466,7 +434,7 @@ class Recurrence:
     RDATEs and EXDATEs are the caller's business (``rules.expand``)."""
 
     __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk",
-                 "walk_rule", "walk_start", "per_period", "dense", "day_times")
+                 "walk_rule", "walk_start", "per_period", "dense")
 
     def __init__(self, rule: Rule, start: Moment, tzid: str) -> None:
         self.rule = rule
@@ -486,7 +454,6 @@ class Recurrence:
         self.walk_rule, self.walk_start = _walk_form(rule, self.dtstart, self.kwargs)
         self.per_period = _instances_per_period(rule, self.kwargs)
         self.dense = _dense(rule, self.dtstart)
-        self.day_times = _day_times(self.walk_rule, self.walk_start)
 
     # The COUNT rule as "the same rule up to a last instance", where that is known.
     def _count_bound(self, hi: datetime) -> tuple[bool, datetime | None]:
@@ -589,10 +556,7 @@ class Recurrence:
         append = found.append
         check_at = cap + 1 if cap is not None else 0
         try:
-            if self.day_times is not None:
-                iterator = _every_few_days(begin, self.walk_rule.interval, self.day_times)
-            else:
-                iterator = iter(_walker(self.walk_rule, self.walk_start, begin))
+            iterator = iter(_walker(self.walk_rule, self.walk_start, begin))
             for instance in iterator:
                 if instance > hi:
                     break
