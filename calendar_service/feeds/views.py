@@ -104,8 +104,9 @@ def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | No
     wanted = sorted({value.strip() for value in values if value.strip()})
     if not wanted:
         return []
-    known = set(db.session.scalars(
-        select(Category.slug).where(Category.calendar_id == calendar_id)
+    known = set(db.session.scalars(  # those asked for only: a calendar may have thousands
+        select(Category.slug).where(Category.calendar_id == calendar_id,
+                                    Category.slug.in_(wanted))
     ))
     if any(slug not in known for slug in wanted):
         return None
