@@ -41,6 +41,7 @@ from calendar_service.feeds.validators import (
 )
 from calendar_service.ical import writer as ical
 from calendar_service.store import addresses
+from calendar_service.store import categories as category_store
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
@@ -108,9 +109,11 @@ def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | No
         select(Category.slug).where(Category.calendar_id == calendar_id,
                                     Category.slug.in_(wanted))
     ))
-    if any(slug not in known for slug in wanted):
+    # A merged category's subscribers keep getting its events, now under the one that took them.
+    moved = category_store.standing_for(calendar_id, [slug for slug in wanted if slug not in known])
+    if any(slug not in known and slug not in moved for slug in wanted):
         return None
-    return wanted
+    return sorted({moved.get(slug, slug) for slug in wanted})
 
 
 # HTTP -------------------------------------------------------------------------------------------

@@ -12,14 +12,21 @@ revision (feeds change their ETag) and an audit entry, like any other change.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from calendar_service.store import operations
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
-from calendar_service.store.models import Calendar, Category, Event, event_categories
+from calendar_service.store.models import (
+    Calendar,
+    Category,
+    CategoryAlias,
+    Event,
+    event_categories,
+)
 from calendar_service.store.validation import has_control_characters
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -93,7 +100,7 @@ def merge_category(source: Category, target: Category, actor: Actor) -> int:
     moved = _move_events(source, target, actor)
     audit(actor, "merge", "category", source.slug, source.calendar, into=target.slug,
           events=moved)
-    _delete(source)
+    _delete(source, standing_for=target)
     return moved
 
 
@@ -105,7 +112,7 @@ def delete_category(category: Category, actor: Actor, move_to: Category | None =
     moved = _move_events(category, move_to, actor)
     audit(actor, "delete", "category", category.slug, category.calendar,
           name=category.name, move_to=move_to.slug if move_to else None, events=moved)
-    _delete(category)
+    _delete(category, standing_for=move_to)
     return moved
 
 
@@ -121,8 +128,30 @@ def _move_events(source: Category, target: Category | None, actor: Actor) -> int
     return len(events)
 
 
-def _delete(category: Category) -> None:
+def _delete(category: Category, standing_for: Category | None) -> None:
+    """Delete the category; its slug (and those that stood for it) then stand for
+    ``standing_for``, which took its events, so its subscribers' feed goes on with them."""
     calendar = category.calendar
+    if standing_for is None:
+        db.session.execute(delete(CategoryAlias).where(CategoryAlias.category_id == category.id))
+    else:
+        db.session.execute(update(CategoryAlias).where(CategoryAlias.category_id == category.id)
+                           .values(category_id=standing_for.id))
+        db.session.execute(delete(CategoryAlias).where(CategoryAlias.calendar_id == calendar.id,
+                                                       CategoryAlias.slug == category.slug))
+        db.session.add(CategoryAlias(calendar_id=calendar.id, slug=category.slug,
+                                     category_id=standing_for.id))
     db.session.delete(category)
     calendar.touch()
     db.session.flush()
+
+
+def standing_for(calendar_id: int, slugs: Sequence[str]) -> dict[str, str]:
+    """The slug of the category each of these former slugs now stands for (those that do)."""
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        select(CategoryAlias.slug, Category.slug)
+        .join(Category, Category.id == CategoryAlias.category_id)
+        .where(CategoryAlias.calendar_id == calendar_id, CategoryAlias.slug.in_(list(slugs))))
+    return {former: current for former, current in rows}

@@ -99,6 +99,19 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     calendar: Mapped[Calendar] = relationship(back_populates="categories")
 
 
+class CategoryAlias(db.Model):  # type: ignore[name-defined,misc]
+    """The slug of a merged (or deleted, its events moved) category, standing for the category
+    that took its events: its feed address keeps working for those already subscribed."""
+
+    __tablename__ = "category_aliases"
+    __table_args__ = (UniqueConstraint("calendar_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+
+
 class Event(db.Model):  # type: ignore[name-defined,misc]
     """One event or recurring series, as the contract's EVENT.
 

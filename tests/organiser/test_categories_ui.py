@@ -109,6 +109,37 @@ def test_delete_gives_the_events_the_chosen_category(
     assert "tps" not in names(app)
 
 
+def feed_summaries(client: FlaskClient, category: str) -> tuple[int, list[str]]:
+    """The status of a category's feed and the SUMMARY lines it holds, sorted."""
+    response = client.get(f"/calendars/test.ics?category={category}")
+    return response.status_code, sorted(
+        line for line in response.get_data(as_text=True).splitlines()
+        if line.startswith("SUMMARY:"))
+
+
+def test_a_merged_categorys_feed_goes_on_with_its_events_under_the_other(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    """Those subscribed to ai-uk keep their feed: it now serves tps, which took its events."""
+    anonymous = app.test_client()
+    assert feed_summaries(anonymous, "ai-uk") == (200, ["SUMMARY:Both", "SUMMARY:Talk"])
+    admin_client.post(f"{PAGE}/ai-uk/merge", data={"merge-ai-uk-into": "tps"})
+    merged = anonymous.get("/calendars/test.ics?category=ai-uk")
+    assert feed_summaries(anonymous, "ai-uk") == feed_summaries(anonymous, "tps") == (
+        200, ["SUMMARY:Both", "SUMMARY:Seminar", "SUMMARY:Talk"])
+    assert merged.headers["ETag"] == anonymous.get(
+        "/calendars/test.ics?category=tps").headers["ETag"]
+    # tps is then deleted, its events moved to training: both old addresses follow them.
+    admin_client.post(f"{PAGE}/tps/delete", data={"delete-tps-move_to": "training"})
+    expected = (200, ["SUMMARY:Both", "SUMMARY:Course", "SUMMARY:Seminar", "SUMMARY:Talk"])
+    assert feed_summaries(anonymous, "ai-uk") == feed_summaries(anonymous, "tps") == expected
+    assert feed_summaries(anonymous, "ai-uk&category=training") == expected
+    # A category deleted with its events left without one has no feed to go on with.
+    admin_client.post(f"{PAGE}/training/delete", data={"delete-training-move_to": ""})
+    assert [feed_summaries(anonymous, slug)[0] for slug in ("ai-uk", "tps", "training")] == [
+        404, 404, 404]
+
+
 def test_a_merge_into_an_unknown_category_changes_nothing(
     app: Flask, admin_client: FlaskClient, events: None
 ) -> None:
