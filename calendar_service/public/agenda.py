@@ -24,6 +24,7 @@ from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
 from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
+from calendar_service.store import categories as category_store
 from calendar_service.store.db import db, utcnow
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.occurrences import (
@@ -98,13 +99,19 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
 
 
 def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
-    """The calendar's categories named in ``category``; 404 when one is not the calendar's."""
-    wanted = sorted(set(slugs))
-    found = list(db.session.scalars(select(Category).where(
-        Category.calendar_id == calendar.id, Category.slug.in_(wanted)).order_by(Category.slug)))
-    if len(found) != len(wanted) or "" in slugs:
+    """The calendar's categories named in ``category`` (a merged one's slug names the category
+    that took its events); 404 when one is not the calendar's."""
+    wanted = set(slugs)
+    found = {category.slug: category for category in db.session.scalars(select(Category).where(
+        Category.calendar_id == calendar.id, Category.slug.in_(sorted(wanted))))}
+    moved = category_store.standing_for(calendar.id, sorted(wanted - set(found)))
+    if any(slug not in found and slug not in moved for slug in wanted) or "" in slugs:
         abort(404, description="This calendar has no category of that name.")
-    return found
+    if moved:
+        found.update((category.slug, category) for category in db.session.scalars(
+            select(Category).where(Category.calendar_id == calendar.id,
+                                   Category.slug.in_(sorted(set(moved.values()))))))
+    return sorted({found[moved.get(slug, slug)] for slug in wanted}, key=lambda c: c.slug)
 
 
 @bp.get("/")
@@ -176,7 +183,7 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     """The agenda of the parameters, its links built by ``link``."""
     params = searched(params)
     calendars, categories = _filter_choices(calendar)
-    params = _known_categories(params, categories)
+    params = _known_categories(params, categories, calendar)
     calendar_tzid, _ = zone_of(calendar)
     tzid, tz = display_zone(calendar_tzid, params.zone)
     now = utcnow()
@@ -226,10 +233,17 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     ), status
 
 
-def _known_categories(params: AgendaParams, categories: Sequence[Category]) -> AgendaParams:
+def _known_categories(params: AgendaParams, categories: Sequence[Category],
+                      calendar: Calendar | None) -> AgendaParams:
     """The filter without categories the calendars do not have, reported like any bad value
-    (a 400 that says so), rather than an empty agenda that looks like "nothing is on"."""
+    (a 400 that says so), rather than an empty agenda that looks like "nothing is on".  On one
+    calendar's agenda a merged category's slug stands for the one that took its events."""
     known = {category.slug for category in categories}
+    if calendar is not None:
+        moved = category_store.standing_for(
+            calendar.id, [slug for slug in params.categories if slug not in known])
+        params = replace(params, categories=tuple(dict.fromkeys(
+            moved.get(slug, slug) for slug in params.categories)))
     kept = tuple(slug for slug in params.categories if slug in known)
     if kept == params.categories:
         return params

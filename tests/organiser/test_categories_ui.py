@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -138,6 +139,24 @@ def test_a_merged_categorys_feed_goes_on_with_its_events_under_the_other(
     admin_client.post(f"{PAGE}/training/delete", data={"delete-training-move_to": ""})
     assert [feed_summaries(anonymous, slug)[0] for slug in ("ai-uk", "tps", "training")] == [
         404, 404, 404]
+
+
+def test_a_merged_categorys_agenda_atom_and_embed_links_go_on_under_the_other(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    """A newsletter's link to the ai-uk agenda, an Atom subscription, an embed: after the merge
+    they show tps, which took ai-uk's events; a slug that never was stays an error."""
+    anonymous = app.test_client()
+    admin_client.post(f"{PAGE}/ai-uk/merge", data={"merge-ai-uk-into": "tps"})
+    page = anonymous.get("/calendars/test?category=ai-uk&from=2027-01-25&days=7")
+    assert page.status_code == 200
+    titles = re.findall(r'<a href="/events/[^"]+">([^<]+)</a>', page.text)
+    assert sorted(set(titles)) == ["Both", "Seminar", "Talk"]
+    assert anonymous.get("/?calendar=test&category=ai-uk").status_code == 200
+    assert [anonymous.get(url).status_code for url in (
+        "/calendars/test.atom?category=ai-uk", "/embed?calendar=test&category=ai-uk",
+        "/calendars/test.atom?category=nope", "/embed?calendar=test&category=nope",
+        "/calendars/test?category=nope")] == [200, 200, 404, 404, 400]
 
 
 def test_a_merge_into_an_unknown_category_changes_nothing(
