@@ -132,9 +132,7 @@ def _delete(category: Category, standing_for: Category | None) -> None:
     """Delete the category; its slug (and those that stood for it) then stand for
     ``standing_for``, which took its events, so its subscribers' feed goes on with them."""
     calendar = category.calendar
-    if standing_for is None:
-        db.session.execute(delete(CategoryAlias).where(CategoryAlias.category_id == category.id))
-    else:
+    if standing_for is not None:  # else its aliases go with it (ON DELETE CASCADE)
         db.session.execute(update(CategoryAlias).where(CategoryAlias.category_id == category.id)
                            .values(category_id=standing_for.id))
         db.session.execute(delete(CategoryAlias).where(CategoryAlias.calendar_id == calendar.id,

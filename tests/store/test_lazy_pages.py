@@ -251,13 +251,19 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return seen
 
 
-def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
-        app: Flask, make_event: Make, counted: dict[str, int]) -> None:
+def busy_calendar(app: Flask, make_event: Make, freq: str) -> None:
+    """Event "One" at 07:00 on 1 March 2027, and 1,000 series of ``freq`` beside it."""
     make_event(uid="one@x", title="One", start="2027-03-01T07:00:00")
     with app.app_context():
         calendar_id = db.session.scalar(select(Calendar.id))
-        db.session.execute(insert(Event), weekly_rows(calendar_id, 1000, "DAILY"))
+        db.session.execute(insert(Event), weekly_rows(calendar_id, 1000, freq))
         db.session.commit()
+
+
+def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
+        app: Flask, make_event: Make, counted: dict[str, int]) -> None:
+    busy_calendar(app, make_event, "DAILY")
+    with app.app_context():
         window = rules.Window(START, START + timedelta(days=7))  # 7,001 occurrences
         app_caches().clear()
         page = occurrences_page(window, size=301)
@@ -274,11 +280,7 @@ def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
 
 def test_an_agenda_first_page_of_1000_weekly_series_lists_the_earliest(
         app: Flask, make_event: Make, counted: dict[str, int]) -> None:
-    make_event(uid="one@x", title="One", start="2027-03-01T07:00:00")
-    with app.app_context():
-        calendar_id = db.session.scalar(select(Calendar.id))
-        db.session.execute(insert(Event), weekly_rows(calendar_id, 1000, "WEEKLY"))
-        db.session.commit()
+    busy_calendar(app, make_event, "WEEKLY")
     app_caches(app).clear()
     text = app.test_client().get("/?from=2027-03-01&days=56").text
     # 1,000 series on Mondays (2 March 2026 was one), one occurrence each in the first week:
