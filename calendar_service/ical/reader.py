@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,6 +180,12 @@ def _printable(text: object) -> str:
     return without_control_characters(str(text), "?")[:200]
 
 
+# SQLite's busy handler (``PRAGMA busy_timeout``) naps up to 100 ms between tries for a lock, so
+# a writer that has waited a while may sleep through a shorter gap between two batches and
+# then wait for the next batch too, and the next: the lock is left free at least this long.
+WRITERS_GAP = 0.11
+
+
 def batch_size_for(configured: int) -> int:
     """How many events an import writes per transaction on this database: ``configured``
     (IMPORT_BATCH_EVENTS) on SQLite, where a transaction that writes holds the one write lock
@@ -214,9 +221,11 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
     step = batch_size if batch_size > 0 else max(1, len(uids))
     batches = [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
     saved: ImportResult | None = None
+    committed = 0.0
     for number, batch in enumerate(batches):
         if number:
             db.session.commit()  # lets other writers in; the caller commits the last batch
+            committed = monotonic()
             saved = result.copy()
         plans = []
         for uid in batch:
@@ -225,6 +234,8 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
                                    zones, options))
             except _Skip as skip:
                 result.skipped.append(Skipped(_label(masters[uid]), skip.reason))
+        if number:
+            sleep(max(0.0, committed + WRITERS_GAP - monotonic()))
         with operations.categories_indexed(calendar):  # thousands of lookups, one query
             for plan in plans:
                 try:
