@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from calendar_service import create_app
 from calendar_service.store import accounts
@@ -35,6 +37,7 @@ from calendar_service.store.db import db
 
 PG_URL = os.environ.get("CALENDAR_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
 
 # CI runs the property tests on a fixed sequence of examples, so a run is repeatable.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -405,3 +408,16 @@ def within() -> Callable[..., AbstractContextManager[None]]:
     allocate at most that much at its peak (tracemalloc); a runaway block is stopped by an
     alarm (TimeoutError), so a test of a hang fails quickly instead of hanging."""
     return _within
+
+
+
+@pytest.fixture(autouse=True)
+def _test_cost_passwords(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New passwords are hashed with scrypt at 1/32 of werkzeug's cost (N=1024, not 32768):
+    the method and every check are the real ones, but a hash takes ~5 ms instead of ~150 ms,
+    which halved the organiser tests' time.  A test marked ``production_password_cost`` gets
+    werkzeug's default, and one checks that the app stores that."""
+    if request.node.get_closest_marker("production_password_cost"):
+        return
+    monkeypatch.setattr(accounts, "generate_password_hash",
+                        partial(generate_password_hash, method=TEST_PASSWORD_METHOD))
