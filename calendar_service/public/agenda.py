@@ -114,6 +114,20 @@ def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Catego
     return sorted({found[moved.get(slug, slug)] for slug in wanted}, key=lambda c: c.slug)
 
 
+def current_slugs(slugs: Sequence[str], known: set[str], calendar_id: int | None
+                  ) -> tuple[str, ...]:
+    """``slugs`` with each merged category's slug replaced by the one that took its events
+    (in ``calendar_id``, or in any calendar when None), so old links go on showing them."""
+    unknown = [slug for slug in slugs if slug not in known]
+    if calendar_id is None:
+        moved = category_store.standing_for_anywhere(unknown)
+    else:
+        moved = {former: [current] for former, current in
+                 category_store.standing_for(calendar_id, unknown).items()}
+    return tuple(dict.fromkeys(
+        current for slug in slugs for current in moved.get(slug, [slug])))
+
+
 @bp.get("/")
 @cached_answer(params=("from", "days", "calendar", "category", "q", "after", "tz"))
 def index() -> tuple[str, int]:
@@ -237,13 +251,10 @@ def _known_categories(params: AgendaParams, categories: Sequence[Category],
                       calendar: Calendar | None) -> AgendaParams:
     """The filter without categories the calendars do not have, reported like any bad value
     (a 400 that says so), rather than an empty agenda that looks like "nothing is on".  On one
-    calendar's agenda a merged category's slug stands for the one that took its events."""
+    agenda a merged category's slug stands for the one that took its events."""
     known = {category.slug for category in categories}
-    if calendar is not None:
-        moved = category_store.standing_for(
-            calendar.id, [slug for slug in params.categories if slug not in known])
-        params = replace(params, categories=tuple(dict.fromkeys(
-            moved.get(slug, slug) for slug in params.categories)))
+    params = replace(params, categories=current_slugs(
+        params.categories, known, calendar.id if calendar is not None else None))
     kept = tuple(slug for slug in params.categories if slug in known)
     if kept == params.categories:
         return params

@@ -11,11 +11,13 @@ from calendar_service.public.agenda import (
     PAGE_LIMIT,
     category_args,
     costly_message,
+    current_slugs,
     window_of,
     zone_of,
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
+from calendar_service.store import categories as category_store
 from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
@@ -40,7 +42,9 @@ def month_view(slug: str, year: int, month: int) -> str:
     calendar = find_calendar(slug)
     if calendar is None or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
         abort(404, description="There is no such calendar month.")
-    categories = tuple(slug_values(request.args))
+    requested = slug_values(request.args)
+    categories = current_slugs(
+        requested, category_store.existing_slugs(calendar.id, requested), calendar.id)
     tzid, tz = zone_of(calendar)
     now = utcnow()
     today = now.astimezone(tz).date()

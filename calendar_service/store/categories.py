@@ -55,6 +55,12 @@ def find_category(calendar: Calendar, slug: str) -> Category | None:
                                                     Category.slug == slug))
 
 
+def existing_slugs(calendar_id: int, slugs: Sequence[str]) -> set[str]:
+    """Those of ``slugs`` that are the calendar's categories now."""
+    return set(db.session.scalars(select(Category.slug).where(
+        Category.calendar_id == calendar_id, Category.slug.in_(sorted(set(slugs))))))
+
+
 def event_counts(calendar: Calendar) -> dict[int, int]:
     """How many events each of the calendar's categories has, by category id."""
     rows = db.session.execute(
@@ -153,3 +159,18 @@ def standing_for(calendar_id: int, slugs: Sequence[str]) -> dict[str, str]:
         .join(Category, Category.id == CategoryAlias.category_id)
         .where(CategoryAlias.calendar_id == calendar_id, CategoryAlias.slug.in_(list(slugs))))
     return {former: current for former, current in rows}
+
+
+def standing_for_anywhere(slugs: Sequence[str]) -> dict[str, list[str]]:
+    """For the agenda of every calendar, where a category is named by slug alone: the slugs
+    each of these former slugs stands for in any calendar (one in each that merged it)."""
+    if not slugs:
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = db.session.execute(
+        select(CategoryAlias.slug, Category.slug)
+        .join(Category, Category.id == CategoryAlias.category_id)
+        .where(CategoryAlias.slug.in_(list(slugs))).order_by(Category.slug))
+    for former, current in rows:
+        found.setdefault(former, []).append(current)
+    return found

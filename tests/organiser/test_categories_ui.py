@@ -153,6 +153,14 @@ def test_a_merged_categorys_agenda_atom_and_embed_links_go_on_under_the_other(
     titles = re.findall(r'<a href="/events/[^"]+">([^<]+)</a>', page.text)
     assert sorted(set(titles)) == ["Both", "Seminar", "Talk"]
     assert anonymous.get("/?calendar=test&category=ai-uk").status_code == 200
+    # The agenda of every calendar, where a category is named by slug alone, and the month.
+    every = anonymous.get("/?category=ai-uk&from=2027-01-25&days=7")
+    assert every.status_code == 200
+    assert sorted(set(re.findall(r'<a href="/events/[^"]+">([^<]+)</a>', every.text))) == [
+        "Both", "Seminar", "Talk"]
+    month = anonymous.get("/calendars/test/2027/1?category=ai-uk")
+    assert (month.status_code, month.text.count("Seminar"), month.text.count("Course")) == (
+        200, 1, 0)
     assert [anonymous.get(url).status_code for url in (
         "/calendars/test.atom?category=ai-uk", "/embed?calendar=test&category=ai-uk",
         "/calendars/test.atom?category=nope", "/embed?calendar=test&category=nope",
