@@ -21,6 +21,9 @@ from calendar_service.store.validation import MAX_CATEGORIES
 LIMIT = 4 * 1024 * 1024
 HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//costs//EN\r\n"
 FOOT = "END:VCALENDAR\r\n"
+# Each of these imports takes 0.5-3 s on a quiet machine and took 83-347 s before; the bound
+# leaves room for a machine several times slower (CI shares its cores) and still tells them apart.
+QUICK = 30
 
 
 def timed_import(app: Flask, data: bytes) -> tuple[ImportResult, float]:
@@ -47,7 +50,7 @@ def test_a_line_of_200000_categories_keeps_the_first_ones_with_a_note_in_seconds
     data = many_categories(200_000)
     assert len(data) > 1_400_000
     result, seconds = timed_import(app, data)
-    assert seconds < 10, f"{seconds:.1f} s"
+    assert seconds < QUICK, f"{seconds:.1f} s"
     assert (result.created, result.skipped) == (["tagged@x"], [])
     assert [(note.what, note.reason) for note in result.notes] == [
         ("tagged@x", f"only its first {MAX_CATEGORIES} categories were kept (an event has at "
@@ -65,7 +68,7 @@ def test_repeated_categories_count_once_and_make_no_note(app: Flask,
     data = (HEAD + "BEGIN:VEVENT\r\nUID:dup@x\r\nSUMMARY:Dup\r\nDTSTART:20270101T100000Z\r\n"
             "CATEGORIES:" + names + "\r\nEND:VEVENT\r\n" + FOOT).encode()
     result, seconds = timed_import(app, data)
-    assert seconds < 10, f"{seconds:.1f} s"
+    assert seconds < QUICK, f"{seconds:.1f} s"
     assert (result.created, result.notes) == (["dup@x"], [])
     with app.app_context():
         event = operations.find_event("dup@x")
@@ -110,7 +113,7 @@ def test_3000_changed_occurrences_cost_about_ten_times_300(
         db.session.commit()
     large, large_seconds = timed_import(app, overridden_series(3000))
     assert (large.created, large.skipped) == (["daily@x"], [])
-    assert large_seconds < 10, f"{large_seconds:.1f} s"
+    assert large_seconds < QUICK, f"{large_seconds:.1f} s"
     # Linear work is 10x (6-8x measured on a quiet machine: the small import has fixed costs);
     # the old import was ~90x.  30x tells them apart on a busy machine too (15x once failed
     # there: 0.12 s, then 1.81 s).
@@ -135,12 +138,12 @@ def test_reimporting_3000_changed_occurrences_touches_only_what_differs(
     timed_import(app, overridden_series(3000))
     again, seconds = timed_import(app, overridden_series(3000))
     assert (again.unchanged, again.updated) == (["daily@x"], [])
-    assert seconds < 10, f"{seconds:.1f} s"
+    assert seconds < QUICK, f"{seconds:.1f} s"
     # Half of them gone from the file, the other half retitled.
     data = overridden_series(1500, title="renamed").replace(b"COUNT=1500", b"COUNT=3000")
     changed, seconds = timed_import(app, data)
     assert changed.updated == ["daily@x"]
-    assert seconds < 10, f"{seconds:.1f} s"
+    assert seconds < QUICK, f"{seconds:.1f} s"
     rows = stored_overrides(app)
     assert len(rows) == 1500
     assert rows[-1] == ("2031-02-08T10:00:00", "renamed 1499", datetime(2031, 2, 8, 11))
