@@ -137,6 +137,13 @@ def _schemas(limit: int) -> dict[str, Any]:
                                     "examples": ["Monthly on the last Wednesday"]},
                 "created": {"type": "string", "format": "date-time", "readOnly": True},
                 "updated": {"type": "string", "format": "date-time", "readOnly": True},
+                "continues": {"type": ["string", "null"], "readOnly": True,
+                              "description": "The uid of the earlier part of the same series, "
+                              "when this one began with a change made from one of its dates "
+                              "on."},
+                "continued_by": {"type": ["string", "null"], "readOnly": True,
+                                 "description": "The uid of the part that continues this "
+                                 "series from the date it was changed from."},
             },
         },
         "Occurrence": {

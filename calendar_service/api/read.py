@@ -24,7 +24,7 @@ from calendar_service.api.openapi import CALENDARS_PAGE, EVENTS_PAGE, LISTED_CAT
 from calendar_service.api.serialise import (
     calendar_json,
     event_etag,
-    event_json,
+    events_json,
     occurrences_json,
     utc_text,
 )
@@ -201,7 +201,7 @@ def list_events() -> Response:
     events = events[:limit]
     load_listed(events)
     next_url = _next_url("api.list_events", events[-1].uid) if more else None
-    body = {"events": [event_json(event) for event in events], "next": next_url}
+    body = {"events": events_json(events, drafts=drafts), "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
 
 
@@ -213,7 +213,7 @@ def get_event(uid: str) -> Response:
     event = find_event(uid)
     if event is None or (not event.published and not drafts):
         raise ApiError(404, "There is no event with this uid.")
-    response = _private(jsonify(event_json(event)), drafts)
+    response = _private(jsonify(events_json([event], drafts=drafts)[0]), drafts)
     response.headers["ETag"] = event_etag(event)  # what PATCH's If-Match compares
     return response
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import rules
+from calendar_service.store import parts
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import EventOccurrence
 from calendar_service.store.values import event_json, utc_text
+
+
+def events_json(events: Sequence[Event], *, drafts: bool) -> list[dict[str, Any]]:
+    """The contract's EVENTs, each with the read-only ``continues`` and ``continued_by``: the
+    uids of the earlier and later parts of the same series after a change "from this date on"
+    (null when there is none, or when it is a draft and ``drafts`` is false)."""
+    links = parts.neighbours(events, drafts=drafts)
+    return [{**event_json(event), "continues": links[event.id][0],
+             "continued_by": links[event.id][1]} for event in events]
 
 
 def occurrence_json(event: Event, occurrence: rules.Occurrence,
@@ -82,5 +92,5 @@ def event_etag(event: Event) -> str:
     return f'"{event.id}-{event.revision}"'
 
 
-__all__ = ["calendar_json", "event_etag", "event_json", "occurrence_json", "occurrences_json",
-           "utc_text"]
+__all__ = ["calendar_json", "event_etag", "event_json", "events_json", "occurrence_json",
+           "occurrences_json", "utc_text"]

@@ -21,7 +21,7 @@ from calendar_service.api.auth import (
     transactional,
 )
 from calendar_service.api.blueprint import bp
-from calendar_service.api.serialise import calendar_json, event_etag, event_json
+from calendar_service.api.serialise import calendar_json, event_etag, events_json
 from calendar_service.store import operations
 from calendar_service.store.models import Event
 from calendar_service.store.validation import SURROGATE_MESSAGE, has_surrogates
@@ -30,7 +30,7 @@ from calendar_service.web.errors import ApiError
 
 
 def event_response(event: Event, status: int = 200) -> Response:
-    response = jsonify(event_json(event))
+    response = jsonify(events_json([event], drafts=True)[0])
     response.status_code = status
     response.headers["ETag"] = event_etag(event)
     response.headers["Cache-Control"] = "no-store"

@@ -10,7 +10,7 @@ between, so the chain never forks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
@@ -67,3 +67,29 @@ def continued(events: Iterable[Event]) -> set[int]:
     """The ids of the parts that a later one among ``events`` continues: the rows a list of
     logical series leaves out, as the latest part stands for them."""
     return {event.continues_id for event in events if event.continues_id is not None}
+
+
+Neighbours = dict[int, tuple[str | None, str | None]]
+
+
+def neighbours(events: Sequence[Event], *, drafts: bool) -> Neighbours:
+    """For each event (by id), the uids of the part it continues and of the part that continues
+    it, in two queries however many events; a draft part is None unless ``drafts``, so a
+    public answer never names an event it would not show."""
+    ids = [event.id for event in events]
+    earlier_ids = {event.continues_id for event in events if event.continues_id is not None}
+    earlier: dict[int, str] = {}
+    if earlier_ids:
+        for row in db.session.execute(select(Event.id, Event.uid, Event.published)
+                                      .where(Event.id.in_(sorted(earlier_ids)))):
+            if drafts or row.published:
+                earlier[row.id] = row.uid
+    later: dict[int, str | None] = {}
+    if ids:
+        for continued_id, uid, published in db.session.execute(
+                select(Event.continues_id, Event.uid, Event.published)
+                .where(Event.continues_id.in_(ids)).order_by(Event.id)):
+            if continued_id is not None:
+                later.setdefault(continued_id, uid if drafts or published else None)
+    return {event.id: (earlier.get(event.continues_id) if event.continues_id else None,
+                       later.get(event.id)) for event in events}

@@ -30,7 +30,7 @@ WRITABLE = (
     "uid", "calendar", "title", "description", "location", "url", "categories", "start", "end",
     "timezone", "all_day", "rrule", "rdates", "exdates", "status", "published",
 )
-READ_ONLY = ("sequence", "recurrence_text", "created", "updated")
+READ_ONLY = ("sequence", "recurrence_text", "created", "updated", "continues", "continued_by")
 
 MAX_TITLE = 500
 MAX_LOCATION = 500

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -155,3 +156,32 @@ def test_the_cancel_button_looks_unlike_saving(signed_in: FlaskClient, seminar: 
     assert '<input id="save" name="save" type="submit" value="Save change">' in page
     assert re.search(r'<input class="danger" id="cancel_occurrence" name="cancel_occurrence" '
                      r'type="submit" value="Cancel the chosen dates">', page)
+
+
+def test_the_api_names_the_parts_on_either_side(app: Flask, signed_in: FlaskClient,
+                                                seminar: Event,
+                                                admin_headers: dict[str, str]) -> None:
+    """A script sees that two events are one series changed from a date, and which way; a
+    draft part is named only to token holders, as the draft itself is."""
+    split_at_april(signed_in, seminar)
+    old, new = stored(app)
+    public = app.test_client()
+
+    def links(body: dict[str, Any]) -> tuple[str | None, str | None]:
+        return body["continues"], body["continued_by"]
+
+    assert links(public.get(f"/api/v1/events/{old.uid}").get_json()) == (None, new.uid)
+    assert links(public.get(f"/api/v1/events/{new.uid}").get_json()) == (old.uid, None)
+    listed = public.get("/api/v1/events?calendar=test").get_json()["events"]
+    assert {body["uid"]: links(body) for body in listed} == {
+        old.uid: (None, new.uid), new.uid: (old.uid, None)}
+
+    # Sent back as read, the read-only fields change nothing; the later part becomes a draft.
+    body = public.get(f"/api/v1/events/{new.uid}").get_json()
+    changed = public.patch(f"/api/v1/events/{new.uid}", json={**body, "published": False},
+                           headers=admin_headers)
+    assert (changed.status_code, links(changed.get_json())) == (200, (old.uid, None))
+    assert links(public.get(f"/api/v1/events/{old.uid}").get_json()) == (None, None)
+    assert links(public.get(f"/api/v1/events/{old.uid}", headers=admin_headers).get_json()) == (
+        None, new.uid)
+    assert public.get(f"/api/v1/events/{new.uid}").status_code == 404
