@@ -105,10 +105,7 @@ def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | No
     wanted = sorted({value.strip() for value in values if value.strip()})
     if not wanted:
         return []
-    known = set(db.session.scalars(  # those asked for only: a calendar may have thousands
-        select(Category.slug).where(Category.calendar_id == calendar_id,
-                                    Category.slug.in_(wanted))
-    ))
+    known = category_store.existing_slugs(calendar_id, wanted)  # not all: there may be thousands
     # A merged category's subscribers keep getting its events, now under the one that took them.
     moved = category_store.standing_for(calendar_id, [slug for slug in wanted if slug not in known])
     if any(slug not in known and slug not in moved for slug in wanted):

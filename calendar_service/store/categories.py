@@ -57,6 +57,8 @@ def find_category(calendar: Calendar, slug: str) -> Category | None:
 
 def existing_slugs(calendar_id: int, slugs: Sequence[str]) -> set[str]:
     """Those of ``slugs`` that are the calendar's categories now."""
+    if not slugs:
+        return set()
     return set(db.session.scalars(select(Category.slug).where(
         Category.calendar_id == calendar_id, Category.slug.in_(sorted(set(slugs))))))
 
@@ -152,25 +154,25 @@ def _delete(category: Category, standing_for: Category | None) -> None:
 
 def standing_for(calendar_id: int, slugs: Sequence[str]) -> dict[str, str]:
     """The slug of the category each of these former slugs now stands for (those that do)."""
-    if not slugs:
-        return {}
-    rows = db.session.execute(
-        select(CategoryAlias.slug, Category.slug)
-        .join(Category, Category.id == CategoryAlias.category_id)
-        .where(CategoryAlias.calendar_id == calendar_id, CategoryAlias.slug.in_(list(slugs))))
-    return {former: current for former, current in rows}
+    return {former: current for former, current in _aliases(slugs, calendar_id)}
 
 
 def standing_for_anywhere(slugs: Sequence[str]) -> dict[str, list[str]]:
     """For the agenda of every calendar, where a category is named by slug alone: the slugs
     each of these former slugs stands for in any calendar (one in each that merged it)."""
-    if not slugs:
-        return {}
     found: dict[str, list[str]] = {}
-    rows = db.session.execute(
-        select(CategoryAlias.slug, Category.slug)
-        .join(Category, Category.id == CategoryAlias.category_id)
-        .where(CategoryAlias.slug.in_(list(slugs))).order_by(Category.slug))
-    for former, current in rows:
+    for former, current in _aliases(slugs, None):
         found.setdefault(former, []).append(current)
     return found
+
+
+def _aliases(slugs: Sequence[str], calendar_id: int | None) -> list[tuple[str, str]]:
+    """(former slug, current slug) of the aliases among ``slugs``, in one calendar or all."""
+    if not slugs:
+        return []
+    query = (select(CategoryAlias.slug, Category.slug)
+             .join(Category, Category.id == CategoryAlias.category_id)
+             .where(CategoryAlias.slug.in_(sorted(set(slugs)))).order_by(Category.slug))
+    if calendar_id is not None:
+        query = query.where(CategoryAlias.calendar_id == calendar_id)
+    return [(former, current) for former, current in db.session.execute(query)]
