@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 APP := $(BIN)/flask --app calendar_service
 
-.PHONY: run test test-fast test-lowest serve lint typecheck bench clean
+.PHONY: run test test-later test-fast test-lowest serve lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ serve: $(VENV)/.installed
 ## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## test-later: the whole suite again with the app's clock moved over 400 days ahead, to just
+## before a clock change (tests/clock_offset.py): no test may depend on the day it runs
+test-later: $(VENV)/.installed-test
+	CALENDAR_CLOCK_OFFSET=$$($(BIN)/python tests/clock_offset.py) $(BIN)/python -m pytest
 
 ## test-fast: the suite less the browser tests and the slow ones (processes, long property searches)
 test-fast: $(VENV)/.installed-test

@@ -47,8 +47,9 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 import rules  # noqa: E402
 from calendar_service import create_app  # noqa: E402
 from calendar_service.app_caches import app_caches  # noqa: E402
+from calendar_service.clock import utcnow  # noqa: E402
 from calendar_service.store import operations  # noqa: E402
-from calendar_service.store.db import db, utcnow  # noqa: E402
+from calendar_service.store.db import db  # noqa: E402
 from calendar_service.store.models import Event, event_categories  # noqa: E402
 from calendar_service.store.occurrences import window_query  # noqa: E402
 from calendar_service.store.seed import load_seed  # noqa: E402

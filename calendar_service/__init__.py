@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from rules import zone_data  # noqa: F401  (before any zone is loaded: the pinned tzdata only)
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build an app from the environment (docs/contract.md: CALENDAR_*) and an optional test

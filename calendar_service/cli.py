@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Organiser
+from rules import zone_data
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +72,14 @@ def init_db_command() -> None:
     ensure_database_reachable()
     upgrade()
     click.echo(f"database ready: {database_label()}")
+    click.echo(f"time zones: IANA {zone_data.version()}")
+
+
+@click.command("version")
+def version_command() -> None:
+    """Print the service's version and the time zone data it places times with."""
+    click.echo(f"calendar-service {metadata.version('calendar-service')}")
+    click.echo(f"time zones: IANA {zone_data.version()}")
 
 
 @click.command("seed")
@@ -182,8 +192,8 @@ def create_token_command(email: str, name: str, scope: str, slugs: tuple[str, ..
     """Print a new API token for that organiser as the last line of stdout."""
     from datetime import timedelta
 
+    from calendar_service.clock import utcnow
     from calendar_service.store.accounts import create_token
-    from calendar_service.store.db import utcnow
     from calendar_service.store.operations import find_calendar
 
     organiser = organiser_or_fail(email)
@@ -282,6 +292,7 @@ def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None
 
 COMMANDS: list[click.Command] = [
     init_db_command,
+    version_command,
     seed_command,
     create_organiser_command,
     create_token_command,

@@ -1,8 +1,13 @@
 """The recurrence engine: RFC 5545 series → occurrences, in real time zones, at bounded cost.
 
 Pure Python on python-dateutil and zoneinfo; imports nothing of the web app.  See
-``rules.model`` for the values, ``rules.limits`` for what one call may cost.
+``rules.model`` for the values, ``rules.limits`` for what one call may cost.  Zones come from
+the pinned ``tzdata`` package, never the system's files (``rules.zone_data``).
 """
+
+from rules import zone_data  # first: before any zone is loaded  # noqa: F401
+
+# isort: split
 
 from rules.choices import RuleChoice, from_rrule, to_rrule
 from rules.describe import describe, describe_rule

@@ -18,12 +18,14 @@ import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings
@@ -31,6 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
+from calendar_service import clock as app_clock
 from calendar_service import create_app
 from calendar_service.store import accounts
 from calendar_service.store.db import db
@@ -45,6 +48,17 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What the run's times depend on: the app's clock and the zone data."""
+    from rules import zone_data
+
+    moved = app_clock.offset
+    said = (f"moved {moved.total_seconds() / 86400:.1f} days ahead, to "
+            f"{app_clock.utcnow():%Y-%m-%d %H:%M} UTC (CALENDAR_CLOCK_OFFSET)" if moved
+            else "real time")
+    return [f"app clock: {said}; zone data: IANA {zone_data.version()}"]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, leave out the browser tests: they serve their own SQLite demo database
     whatever the suite runs on (tests/browser/server.py), so the SQLite run already ran them
@@ -55,6 +69,67 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if browser:
         config.hook.pytest_deselected(items=browser)
         items[:] = [item for item in items if not item.get_closest_marker("browser")]
+
+
+class Clock:
+    """The app's one clock (``calendar_service.clock``) in a test's hands, through time-machine,
+    which moves ``datetime.now`` and ``time.time`` for every library at once: the service,
+    Flask-Login's and itsdangerous' expiries and the test's own code all see the same instant.
+
+    ``set(when)`` puts it at an instant (ISO text or an aware datetime; it goes on ticking
+    unless ``tick=False``), ``move(delta)`` moves it on, ``now()`` and ``today(zone)`` read it.
+    Setting it drops ``CALENDAR_CLOCK_OFFSET``, so a test that sets the time gets that time even
+    in the run with the clock moved ahead."""
+
+    def __init__(self, machine: time_machine.TimeMachineFixture,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+        self._machine = machine
+        self._monkeypatch = monkeypatch
+        self._set = False
+
+    def set(self, when: datetime | str, *, tick: bool = True) -> datetime:
+        instant = datetime.fromisoformat(when) if isinstance(when, str) else when
+        if instant.tzinfo is None:
+            raise ValueError(f"{when!r}: give the clock an aware instant")
+        self._monkeypatch.setattr(app_clock, "offset", timedelta(0))
+        self._machine.move_to(instant, tick=tick)
+        self._set = True
+        return instant
+
+    def move(self, delta: timedelta) -> datetime:
+        if not self._set:
+            self.set(self.now())
+        self._machine.shift(delta)
+        return self.now()
+
+    def now(self) -> datetime:
+        return app_clock.utcnow()
+
+    def today(self, zone: str = "Europe/London") -> date:
+        return app_clock.today(ZoneInfo(zone))
+
+
+@pytest.fixture
+def clock(time_machine: time_machine.TimeMachineFixture,
+          monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The app's clock, for a test to set or move (``Clock``)."""
+    return Clock(time_machine, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_marked_time(request: pytest.FixtureRequest) -> None:
+    """``@pytest.mark.now("2026-12-01T12:00:00+00:00")``: the test runs with the clock set to
+    that instant (ticking on from it), for tests whose data are fixed calendar dates."""
+    marker = request.node.get_closest_marker("now")
+    if marker is not None:
+        request.getfixturevalue("clock").set(marker.args[0], **marker.kwargs)
+
+
+def clock_environment() -> dict[str, str]:
+    """``CALENDAR_CLOCK_OFFSET`` for a server process a test starts, so that its clock reads
+    what the test's reads (set, moved, or the run's offset)."""
+    real = time_machine.escape_hatch.datetime.datetime.now(UTC)
+    return {"CALENDAR_CLOCK_OFFSET": f"{(app_clock.utcnow() - real).total_seconds():.3f}"}
 
 
 @pytest.fixture(scope="session")

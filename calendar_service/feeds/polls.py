@@ -25,8 +25,8 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
 from werkzeug.wsgi import get_host
 
+from calendar_service.clock import utcnow
 from calendar_service.feeds import validators as feeds
-from calendar_service.store.db import utcnow
 from calendar_service.store.identifiers import SLUG_PATTERN
 from calendar_service.web import links
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 
 from calendar_service.app_caches import app_caches
+from calendar_service.clock import utcnow
 from calendar_service.feeds.blueprint import bp
 from calendar_service.feeds.validators import (
     CACHE_CONTROL,
@@ -42,7 +43,7 @@ from calendar_service.feeds.validators import (
 from calendar_service.ical import writer as ical
 from calendar_service.store import addresses
 from calendar_service.store import categories as category_store
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
 from calendar_service.store.occurrences import find_occurrence

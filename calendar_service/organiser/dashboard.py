@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm
 from calendar_service.store import parts, permissions
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.occurrences import read_series
 

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
@@ -30,7 +31,7 @@ from calendar_service.organiser.events import (
 )
 from calendar_service.organiser.forms import OccurrenceForm
 from calendar_service.store import operations, parts, permissions, split
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import NotFound, ValidationError
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment, from_column, parse_stored, to_column

@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
 from calendar_service.store import categories
-from calendar_service.store.db import utcnow
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment, from_column

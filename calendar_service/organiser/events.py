@@ -24,12 +24,13 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import DeleteForm, EventForm, options
 from calendar_service.store import addresses, operations, parts, permissions
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import in_years

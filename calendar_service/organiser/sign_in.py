@@ -12,6 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from calendar_service.clock import utcnow
 from calendar_service.organiser.access import (
     Page,
     current_organiser,
@@ -21,7 +22,7 @@ from calendar_service.organiser.access import (
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm, SignInForm
 from calendar_service.store import accounts, throttle
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 
 
 def throttle_limits() -> throttle.Limits:

@@ -10,12 +10,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from calendar_service.clock import utcnow
 from calendar_service.organiser.access import Page, current_organiser, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors
 from calendar_service.organiser.forms import ActionForm, TokenForm, options
 from calendar_service.store import accounts, permissions
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import ApiToken, Calendar
 

@@ -18,6 +18,7 @@ from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
@@ -25,7 +26,7 @@ from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_
 from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
 from calendar_service.store import categories as category_store
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.occurrences import (
     OccurrencePage,

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Response, abort, current_app, request, url_for
 
+from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
     calendar_categories,
     category_args,
@@ -23,7 +24,6 @@ from calendar_service.public.agenda import (
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
-from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight

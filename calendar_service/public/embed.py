@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
 
+from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
     calendar_categories,
     category_args,
@@ -17,7 +18,6 @@ from calendar_service.public.agenda import (
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import agenda_days, shown
 from calendar_service.public.params import MAX_DAYS
-from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight

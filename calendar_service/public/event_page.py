@@ -10,6 +10,7 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.public import subscribe
 from calendar_service.public.add_to_calendar import Details, google_link, outlook_links
 from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
@@ -24,7 +25,6 @@ from calendar_service.public.viewer_zone import (
 )
 from calendar_service.store import parts
 from calendar_service.store.addresses import find_by_address
-from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, render_template, request, url_for
 
+from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
     PAGE_LIMIT,
     category_args,
@@ -18,7 +19,6 @@ from calendar_service.public.agenda import (
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
 from calendar_service.store import categories as category_store
-from calendar_service.store.db import utcnow
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight

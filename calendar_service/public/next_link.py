@@ -12,10 +12,10 @@ from flask import abort, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import shown
 from calendar_service.store.addresses import find_by_address
-from calendar_service.store.db import utcnow
 from calendar_service.store.models import Calendar
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import (

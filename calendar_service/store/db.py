@@ -73,11 +73,6 @@ def register_session_teardown(app: Flask) -> None:
             db.session.remove()
 
 
-def utcnow() -> datetime:
-    """The current instant, aware, at whole microseconds; the one clock the app reads."""
-    return datetime.now(UTC)
-
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Foreign keys on and WAL for SQLite, so concurrent readers never block the writer."""

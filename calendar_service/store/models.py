@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from calendar_service.store.db import UTCDateTime, db, utcnow
+from calendar_service.clock import utcnow
+from calendar_service.store.db import UTCDateTime, db
 
 STATUSES = ("confirmed", "tentative", "cancelled")
 ROLES = ("editor", "owner")  # of an organiser in one calendar (CalendarMember.role)

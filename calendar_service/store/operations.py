@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.store import addresses, permissions
 from calendar_service.store.audit import Actor, audit
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import (

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from calendar_service.clock import utcnow
 from calendar_service.store.audit import Actor, audit
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import Forbidden, ValidationError
 from calendar_service.store.models import ROLES, Calendar, CalendarMember, Organiser
 

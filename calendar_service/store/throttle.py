@@ -24,7 +24,8 @@ from typing import Literal
 
 from sqlalchemy import delete, func, select
 
-from calendar_service.store.db import db, utcnow
+from calendar_service.clock import utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import SignInAttempt
 
 WINDOW = timedelta(minutes=15)

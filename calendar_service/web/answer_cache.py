@@ -50,7 +50,7 @@ from werkzeug.http import parse_cookie, parse_etags
 from werkzeug.wsgi import get_host
 
 from calendar_service.app_caches import StoredAnswer, app_caches
-from calendar_service.store.db import utcnow
+from calendar_service.clock import utcnow
 from calendar_service.store.versions import VersionReader, version_reader
 from calendar_service.web import links
 from calendar_service.web.cacheable import MARK, POLICY, Mark, Policy

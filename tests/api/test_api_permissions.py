@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from calendar_service.clock import utcnow
 from calendar_service.store import accounts, operations, permissions
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import AuditEntry, Event
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from calendar_service.store.db import utcnow
+from calendar_service.clock import utcnow
 
 LONDON = ZoneInfo("Europe/London")
 UID = "weekly@example.org"

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from werkzeug.datastructures import Headers
 
 from calendar_service.app_caches import StoredAnswer, app_caches
-from calendar_service.store.db import db, utcnow
+from calendar_service.clock import utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 from calendar_service.web import answer_cache, sessions
 from calendar_service.web.cacheable import cached_answer, next_midnight

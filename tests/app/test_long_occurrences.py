@@ -18,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.ical.reader import import_ics
 from calendar_service.store import operations
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
 Within = Callable[..., Any]

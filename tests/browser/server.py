@@ -19,8 +19,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from calendar_service import create_app
+from calendar_service.clock import utcnow
 from calendar_service.store import operations
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.moments import parse_stored
 from calendar_service.store.seed import load_seed
 

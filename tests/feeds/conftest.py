@@ -16,7 +16,8 @@ from icalendar import Calendar as ICalendar
 from sqlalchemy import func, select
 
 import rules
-from calendar_service.store.db import db, utcnow
+from calendar_service.clock import utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 from calendar_service.store.occurrences import occurrences_in
 

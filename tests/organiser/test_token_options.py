@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from calendar_service.store.db import db, utcnow
+from calendar_service.clock import utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import ApiToken
 
 EVENT = {"calendar": "test", "title": "From a script", "start": "2027-01-27T14:00:00"}

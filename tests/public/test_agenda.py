@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.store.db import utcnow
+from calendar_service.clock import utcnow
 from calendar_service.store.moments import parse_stored
 
 MakeEvent = Callable[..., dict[str, Any]]

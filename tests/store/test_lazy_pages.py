@@ -15,8 +15,9 @@ from sqlalchemy import insert, not_, select
 
 import rules
 from calendar_service.app_caches import app_caches
+from calendar_service.clock import utcnow
 from calendar_service.store import occurrences, streams
-from calendar_service.store.db import db, utcnow
+from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.occurrences import (
     EventOccurrence,

@@ -13,7 +13,7 @@
 Revision ID: 0003
 Revises: 0002
 """
-from datetime import UTC, datetime
+from calendar_service.clock import utcnow
 
 from alembic import op
 import sqlalchemy as sa
@@ -67,7 +67,7 @@ def upgrade() -> None:
     op.execute(members.insert().from_select(
         ['organiser_id', 'calendar_id', 'role', 'created'],
         sa.select(organisers.c.id, calendars.c.id, sa.literal('editor', sa.String()),
-                  sa.literal(datetime.now(UTC).replace(tzinfo=None), sa.DateTime()))
+                  sa.literal(utcnow().replace(tzinfo=None), sa.DateTime()))
         .select_from(organisers.join(calendars, sa.true()))
         .where(organisers.c.is_admin == sa.false())
     ))
