@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any, Literal
 
@@ -77,10 +77,6 @@ class Rule:
         """True when a BY part restricts which days can occur (beyond DTSTART defaults)."""
         return bool(self.byday or self.bymonthday or self.byyearday or self.byweekno
                     or self.bymonth)
-
-    @property
-    def weekdays_only(self) -> tuple[int, ...]:
-        return tuple(wd for n, wd in self.byday if n == 0)
 
 
 def _syntax(message: str, part: str | None) -> RRuleSyntaxError:
@@ -423,6 +419,3 @@ def until_local(rule: Rule, tzid: str) -> Moment | None:
             return rule.until
         return local_from_aware(rule.until, tzid)
     return rule.until
-
-
-ONE_SECOND = timedelta(seconds=1)

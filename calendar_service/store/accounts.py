@@ -195,9 +195,3 @@ def token_for(secret: str) -> ApiToken | str:
         return "The token's organiser is deactivated."
     token.last_used = utcnow()
     return token
-
-
-def organiser_for_token(secret: str) -> Organiser | None:
-    """The active organiser a bearer secret belongs to, if the token is live."""
-    token = token_for(secret)
-    return token.organiser if isinstance(token, ApiToken) else None

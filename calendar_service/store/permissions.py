@@ -45,12 +45,6 @@ def require_edit(actor: Actor, calendar: Calendar) -> None:
                         "ask an admin or the calendar's owner to grant it to you.")
 
 
-def require_manage(actor: Actor, calendar: Calendar) -> None:
-    if not may_manage(actor, calendar):
-        raise Forbidden(f"Only admins and owners of the calendar {calendar.slug!r} may "
-                        "manage who changes it.")
-
-
 def require_admin(actor: Actor, task: str) -> None:
     if isinstance(actor, Organiser) and not actor.is_admin:
         raise Forbidden(f"Only admins may {task}.")

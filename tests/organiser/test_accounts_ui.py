@@ -8,20 +8,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from organiser_helpers import csrf_token
 from sqlalchemy import func, select
 
 from calendar_service.store.db import db
 from calendar_service.store.models import ApiToken, AuditEntry, Calendar, Organiser, SignInAttempt
 from calendar_service.store.throttle import PER_ACCOUNT
-
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(page: str) -> str:
-    match = CSRF_INPUT.search(page)
-    assert match, "the form has no CSRF token"
-    return match.group(1)
-
 
 # Sign-in ----------------------------------------------------------------------------------
 

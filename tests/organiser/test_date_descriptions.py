@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
+from organiser_helpers import occurrence_url
 
 from calendar_service.store.db import db
 from calendar_service.store.models import Event, Override
-from tests.organiser.test_editor_ui import BASE, occurrence_url, stored
 
 pytestmark = pytest.mark.usefixtures("calendar")
 
@@ -24,12 +24,9 @@ FEBRUARY, MARCH = "2031-02-26T14:00:00", "2031-03-26T14:00:00"
 
 
 @pytest.fixture
-def seminar(app: Flask, signed_in: FlaskClient) -> Event:
-    response = signed_in.post("/organiser/events/new",
-                              data={**BASE, "description": "The monthly TPS seminar.",
-                                    "save": "Save"})
-    assert response.status_code == 302
-    return stored(app)[0]
+def seminar_fields() -> dict[str, str]:
+    """The ``seminar`` (conftest.py) is saved with a description of the whole series."""
+    return {"description": "The monthly TPS seminar."}
 
 
 def describe(client: FlaskClient, event: Event, revision: int) -> None:

@@ -11,24 +11,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from organiser_helpers import Listing, occurrence_url, stored
 
 from calendar_service.store.models import Event
-from tests.organiser.test_editor_ui import BASE, Listing, listing, occurrence_url, stored
-
-__all__ = ["listing"]  # the fixture, used by name
 
 pytestmark = pytest.mark.usefixtures("calendar")
 
 MOVE_LATER = {"scope": "later", "start_date": "2031-04-30", "start_time": "16:00",
               "end_date": "2031-04-30", "end_time": "17:00", "title": "TPS seminar",
               "location": "British Library", "save": "y"}
-
-
-@pytest.fixture
-def seminar(app: Flask, signed_in: FlaskClient) -> Event:
-    assert signed_in.post("/organiser/events/new",
-                          data={**BASE, "save": "Save"}).status_code == 302
-    return stored(app)[0]
 
 
 def split_at_april(signed_in: FlaskClient, seminar: Event) -> None:

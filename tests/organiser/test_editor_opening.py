@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-from tests.organiser.test_editor_ui import BASE, LAST_WEDNESDAYS_2031, preview_dates, stored
+from organiser_helpers import BASE, LAST_WEDNESDAYS_2031, preview_dates, stored
 
 pytestmark = pytest.mark.usefixtures("calendar")
 

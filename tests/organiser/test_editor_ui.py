@@ -3,60 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from organiser_helpers import (
+    BASE,
+    LAST_WEDNESDAYS_2031,
+    Listing,
+    occurrence_url,
+    preview_dates,
+    stored,
+)
 
-from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
-# Far enough ahead that "the next 10 occurrences" start at the series' start.
-BASE = {"title": "TPS seminar", "calendar": "test", "start_date": "2031-01-29",
-        "start_time": "14:00", "end_time": "15:00", "recurrence": "monthly_last",
-        "ends": "never", "status": "confirmed", "published": "published",
-        "location": "British Library", "new_category": "Seminars"}
-LAST_WEDNESDAYS_2031 = ["Wed 29 Jan 2031", "Wed 26 Feb 2031", "Wed 26 Mar 2031",
-                        "Wed 30 Apr 2031", "Wed 28 May 2031", "Wed 25 Jun 2031",
-                        "Wed 30 Jul 2031", "Wed 27 Aug 2031", "Wed 24 Sep 2031",
-                        "Wed 29 Oct 2031"]
-
-
 pytestmark = pytest.mark.usefixtures("calendar")  # every test edits calendar "test"
-
-
-def stored(app: Flask) -> list[Event]:
-    with app.app_context():
-        events = list(db.session.scalars(select(Event).order_by(Event.id)))
-        for event in events:
-            db.session.expunge(event)
-        return events
-
-
-Listing = Callable[[str, str], list[tuple[str, str, str, bool]]]
-
-
-@pytest.fixture
-def listing(occurrences_between: Callable[..., list[Any]]) -> Listing:
-    """``listing(start, end)``: (uid-less) title, local start, recurrence id, cancelled for
-    every occurrence, drafts included."""
-
-    def row(item: Any) -> tuple[str, str, str, bool]:
-        return (item.occurrence.title or item.event.title, item.occurrence.start.isoformat(),
-                str(item.occurrence.recurrence_id), item.occurrence.cancelled)
-
-    return lambda start, end: occurrences_between(start, end, row, include_drafts=True)
-
-
-def preview_dates(page: str) -> list[str]:
-    block = re.search(r'<ol id="preview-dates">(.*?)</ol>', page, re.S)
-    assert block, "no preview list"
-    return [re.sub(r",.*", "", item).strip()
-            for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(1), re.S)]
 
 
 def test_the_editor_offers_repeat_choices_as_people_say_them(signed_in: FlaskClient) -> None:
@@ -156,14 +119,7 @@ def test_html_typed_into_fields_is_escaped(signed_in: FlaskClient) -> None:
     assert "&lt;script&gt;x()&lt;/script&gt;" in response.text
 
 
-# Editing ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def seminar(app: Flask, signed_in: FlaskClient) -> Event:
-    assert signed_in.post("/organiser/events/new",
-                          data={**BASE, "save": "Save"}).status_code == 302
-    return stored(app)[0]
+# Editing (the ``seminar`` fixture is in conftest.py) -----------------------------------------
 
 
 def test_the_editor_reads_the_stored_series_back(signed_in: FlaskClient,
@@ -201,10 +157,6 @@ def test_a_stale_form_is_a_conflict_and_overwrites_nothing(app: Flask, signed_in
 
 
 # One occurrence -----------------------------------------------------------------------------
-
-
-def occurrence_url(event: Event, recurrence_id: str) -> str:
-    return f"/organiser/events/{event.uid}/occurrences/{recurrence_id}"
 
 
 def test_the_occurrences_page_lists_the_next_ones(signed_in: FlaskClient,

