@@ -20,6 +20,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# ical.js (Thunderbird's engine), at the version its lockfile pins, for the tests that read our
+# feeds with it: installed here so that no test reaches the network.
+ICALJS := tests/ical/js/node_modules/.package-lock.json
+$(ICALJS): tests/ical/js/package-lock.json
+	cd tests/ical/js && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
 ## run: create or upgrade the SQLite database, seed it if empty, serve on 127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(APP) init-db
@@ -32,12 +39,12 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app
 
 ## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(ICALJS)
 	$(BIN)/python -m pytest
 
 ## test-later: the whole suite again with the app's clock moved over 400 days ahead, to just
 ## before a clock change (tests/clock_offset.py): no test may depend on the day it runs
-test-later: $(VENV)/.installed-test
+test-later: $(VENV)/.installed-test $(ICALJS)
 	CALENDAR_CLOCK_OFFSET=$$($(BIN)/python tests/clock_offset.py) $(BIN)/python -m pytest
 
 ## test-fast: the suite less the browser tests and the slow ones (processes, long property searches)

@@ -182,8 +182,8 @@ def test_the_observances_from_a_year_under_older_rules(tzid: str, first_year: in
 def test_memoised_by_zone_and_the_first_year_that_changes_the_output() -> None:
     assert needed_year("Europe/London", 2026) == needed_year("Europe/London", None) == 1997
     assert needed_year("Europe/London", 1994) == 1994
-    assert needed_year("Africa/Casablanca", 2026) == 2026
-    assert needed_year("Africa/Casablanca", None) == 1970
+    assert needed_year("Asia/Gaza", 2026) == 2026
+    assert needed_year("Asia/Gaza", None) == 1970
 
 
 def mismatches(component: bytes, tzid: str, first_year: int, last_year: int) -> list[datetime]:

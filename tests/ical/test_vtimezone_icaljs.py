@@ -3,8 +3,8 @@
 ical.js has no zone database: it places a time only through a VTIMEZONE registered with it, as
 Thunderbird registers those of a subscribed feed, and a time before a VTIMEZONE's first
 observance it reads as UTC.  ``tests/ical/js/expand.mjs`` does that and expands every series;
-ical.js is installed at the version ``tests/ical/js/package-lock.json`` pins, with ``npm ci``,
-once per session (node and npm are needed, and the npm registry or npm's cache).
+ical.js is installed at the version ``tests/ical/js/package-lock.json`` pins by ``make test``
+(``npm ci`` in tests/ical/js, before the tests: no test reaches the network).
 """
 
 from __future__ import annotations
@@ -41,14 +41,11 @@ def _tool(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def expand_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """expand.mjs beside an ical.js installed from the lockfile, in a folder of the session."""
-    folder = tmp_path_factory.mktemp("icaljs")
-    for name in ("package.json", "package-lock.json", "expand.mjs"):
-        shutil.copy(JS / name, folder / name)
-    subprocess.run([_tool("npm"), "ci", "--prefer-offline", "--no-audit", "--no-fund",
-                    "--ignore-scripts"], cwd=folder, check=True, capture_output=True, timeout=300)
-    return folder / "expand.mjs"
+def expand_script() -> Path:
+    """expand.mjs beside the ical.js that ``make test`` installed from the lockfile."""
+    assert (JS / "node_modules" / "ical.js").is_dir(), (
+        "ical.js is not installed: `make test` installs it (npm ci in tests/ical/js)")
+    return JS / "expand.mjs"
 
 
 def icaljs_instants(script: Path, body: bytes) -> set[Instant]:
