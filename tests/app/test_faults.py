@@ -22,10 +22,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from calendar_service.clock import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_WRITES = 400  # per writer: every stream is bounded in count as well as time
@@ -75,7 +78,7 @@ def write_stream(port: int, token: str, client: str, seconds: float) -> list[Wri
             write = {"uid": uid, "title": f"{client} w{seq} created", "kind": "create"}
             method, path = "POST", "/api/v1/events"
             body = {"uid": uid, "calendar": "test", "title": write["title"],
-                    "start": f"2027-03-{1 + seq % 28:02d}T10:00:00"}
+                    "start": f"{utcnow().date() + timedelta(days=1 + seq % 28)}T10:00:00"}
         write.update(started=time.time(), status=None, retry_after=None, error="")
         try:
             status, headers, data = _call(port, method, path, body, auth)
@@ -307,18 +310,19 @@ def test_two_overlapping_changes_each_bump_the_calendar_version(
     from calendar_service.store.db import db
 
     make_calendar(slug="test")
+    tomorrow = utcnow().date() + timedelta(days=1)
     with app.app_context():
         first = operations.find_calendar("test")
         assert first is not None
         start = first.version  # request A has loaded the calendar
         with app.app_context():  # request B, in a session of its own, commits first
             operations.create_event({"calendar": "test", "title": "Change B",
-                                     "start": "2027-03-01T10:00:00"}, "test")
+                                     "start": f"{tomorrow}T10:00:00"}, "test")
             db.session.commit()
         between = client.get("/calendars/test.ics")  # a subscriber polls in between
         assert b"SUMMARY:Change B" in between.data
         operations.create_event({"calendar": "test", "title": "Change A",
-                                 "start": "2027-03-02T10:00:00"}, "test")
+                                 "start": f"{tomorrow}T11:00:00"}, "test")
         db.session.commit()
         version = operations.find_calendar("test").version  # type: ignore[union-attr]
     after = client.get("/calendars/test.ics")

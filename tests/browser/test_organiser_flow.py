@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calendar_service.clock import today as clock_today
 from tests.browser.server import CHROMIUM
 from tests.browser.server import CHROMIUM_ARGS as ARGS
 from tests.browser.server import ORGANISER_PASSWORD as PASSWORD
@@ -64,7 +65,7 @@ def page(server: str) -> Iterator[Any]:
 def test_an_organiser_creates_a_monthly_series_and_cancels_one_occurrence(page: Any) -> None:
     from playwright.sync_api import expect
 
-    today = datetime.now(ZoneInfo("Europe/London")).date()  # the calendar's today
+    today = clock_today(ZoneInfo("Europe/London"))  # the calendar's today
     next_month = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     start = last_wednesday(next_month.year, next_month.month)
     expected = last_wednesdays_from(start, 10)
@@ -114,6 +115,19 @@ def test_an_organiser_creates_a_monthly_series_and_cancels_one_occurrence(page: 
     expect(first.nth(1).locator("del")).to_have_text("TPS seminar")
 
 
+def next_spring_forward(today: date) -> date:
+    """The next Sunday on which London's clocks go forward (the last Sunday of March)."""
+    year = today.year
+    while (spring := last_sunday_of_march(year)) <= today:
+        year += 1
+    return spring
+
+
+def last_sunday_of_march(year: int) -> date:
+    last = date(year, 3, 31)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
 def test_the_editor_says_what_a_clock_change_does_to_the_times_typed(page: Any) -> None:
     """Typing a start the clocks skip shows, beside the field, what time it will be; the
     preview lists it at that time and says each end in its own zone."""
@@ -123,23 +137,25 @@ def test_the_editor_says_what_a_clock_change_does_to_the_times_typed(page: Any) 
     page.get_by_label("E-mail").fill("ada@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    spring = next_spring_forward(clock_today(ZoneInfo("Europe/London")))
+    day = f"{spring:%a} {spring.day} {spring:%b %Y}"
     page.goto("/organiser/events/new")
     warning = page.locator("#start-clock-warning")
     expect(warning).to_be_hidden()
     page.get_by_label("Title").fill("Small hours")
-    page.locator("#start_date").fill("2027-03-28")
+    page.locator("#start_date").fill(spring.isoformat())
     page.locator("#start_time").fill("01:30")
-    page.locator("#end_date").fill("2027-03-28")
+    page.locator("#end_date").fill(spring.isoformat())
     page.locator("#end_time").fill("03:30")
     page.locator("#recurrence").select_option("weekly")
     expect(warning).to_be_visible()
-    expect(warning).to_have_text("01:30 on Sun 28 Mar 2027 does not exist in Europe/London: "
+    expect(warning).to_have_text(f"01:30 on {day} does not exist in Europe/London: "
                                  "the clocks go forward then. It will be 02:30 BST.")
     expect(page.locator("#preview-dates li").first).to_have_text(
-        "Sun 28 Mar 2027, 02:30–03:30 BST")
+        f"{day}, 02:30–03:30 BST")
     # An ordinary time: the warning goes away at once.
     page.locator("#start_time").fill("09:30")
     page.locator("#end_time").fill("10:30")
     expect(warning).to_be_hidden()
     expect(page.locator("#preview-dates li").first).to_have_text(
-        "Sun 28 Mar 2027, 09:30–10:30 BST")
+        f"{day}, 09:30–10:30 BST")

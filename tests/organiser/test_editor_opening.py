@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from organiser_helpers import BASE, LAST_WEDNESDAYS_2031, preview_dates, stored
 
+from calendar_service.clock import today
+
 pytestmark = pytest.mark.usefixtures("calendar")
 
 
@@ -47,7 +49,7 @@ def form_values(page: str) -> dict[str, str]:
 
 def test_a_new_event_opens_with_its_preview(signed_in: FlaskClient) -> None:
     page = signed_in.get("/organiser/events/new").text
-    tomorrow = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=1)
+    tomorrow = today(ZoneInfo("Europe/London")) + timedelta(days=1)
     zone = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 10,
                     tzinfo=ZoneInfo("Europe/London")).tzname()
     assert re.search(r'<p id="preview-text"><strong>Does not repeat</strong> '

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import rules
+from calendar_service.clock import utcnow
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
@@ -161,7 +162,7 @@ def test_the_next_link_looks_past_a_crowd_of_cancelled_occurrences(
     app: Flask, client: FlaskClient, make_calendar: Callable[..., dict[str, Any]]
 ) -> None:
     make_calendar(slug="test")
-    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    day = (utcnow() + timedelta(days=3)).date().isoformat()
     with app.app_context():
         for index in range(250):
             operations.create_event({"calendar": "test", "uid": f"off-{index:03d}@x",
