@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 APP := $(BIN)/flask --app calendar_service
+# The suite runs in one process per core (pytest-xdist), a test file to a process.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
 .PHONY: run test test-later test-fast test-lowest serve lint typecheck bench clean
 
@@ -40,22 +42,22 @@ serve: $(VENV)/.installed
 
 ## test: the whole suite (SQLite; PostgreSQL too with CALENDAR_TEST_DATABASE_URL set)
 test: $(VENV)/.installed-test $(ICALJS)
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 ## test-later: the whole suite again with the app's clock moved over 400 days ahead, to just
 ## before a clock change (tests/clock_offset.py): no test may depend on the day it runs
 test-later: $(VENV)/.installed-test $(ICALJS)
-	CALENDAR_CLOCK_OFFSET=$$($(BIN)/python tests/clock_offset.py) $(BIN)/python -m pytest
+	CALENDAR_CLOCK_OFFSET=$$($(BIN)/python tests/clock_offset.py) $(PYTEST)
 
 ## test-fast: the suite less the browser tests and the slow ones (processes, long property searches)
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(PYTEST) -m "not browser and not slow"
 
 ## test-lowest: the suite on the lowest versions pyproject.toml allows (lowest-constraints.txt)
-test-lowest:
+test-lowest: $(ICALJS)
 	$(PYTHON) -m venv .venv-lowest
 	.venv-lowest/bin/python -m pip install --quiet -c lowest-constraints.txt -e '.[test]'
-	.venv-lowest/bin/python -m pytest
+	.venv-lowest/bin/python -m pytest -n auto --dist loadfile
 
 ## lint: ruff (with a complexity bound), mypy (strict), and the import layers (lint-imports)
 lint: $(VENV)/.installed-test

@@ -160,6 +160,7 @@ def positions(reference: OccurrencePage, rnd: random.Random) -> Iterator[PageKey
         yield (start, title[:-1], uid, rid)
 
 
+@pytest.mark.slow  # a long random search: ~20 s a seed
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_merged_pages_equal_the_sorted_expansion_of_every_series(
         app: Flask, make_event: Make, override: Override, seed: int) -> None:
