@@ -12,8 +12,6 @@ server never see each other's rows.
 from __future__ import annotations
 
 import os
-import signal
-import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -465,37 +463,137 @@ def admin_client(client: FlaskClient, admin: dict[str, Any]) -> FlaskClient:
 
 
 @contextmanager
-def _within(seconds: float = 2.0, megabytes: float = 50.0) -> Iterator[None]:
-    """Run the block under a wall-clock alarm and tracemalloc; fail if it took ``seconds`` or
-    more, or its allocations peaked at ``megabytes`` or more (the alarm stops a runaway block
-    with TimeoutError instead of letting it run for minutes)."""
-
-    def expire(_signum: int, _frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    tracemalloc.start()
-    started = time.perf_counter()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _memory_at_most(megabytes: float) -> Iterator[None]:
+    """Trace the block's allocations; fail if they peaked at ``megabytes`` or more."""
+    tracing = tracemalloc.is_tracing()
+    if tracing:
+        tracemalloc.reset_peak()
+    else:
+        tracemalloc.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.2f} s"
+        if not tracing:
+            tracemalloc.stop()
     assert peak < megabytes * 2**20, f"allocated up to {peak / 2**20:.0f} MB"
 
 
 @pytest.fixture
-def within() -> Callable[..., AbstractContextManager[None]]:
-    """``with within(seconds=2, megabytes=50): ...``: the block must end within that time and
-    allocate at most that much at its peak (tracemalloc); a runaway block is stopped by an
-    alarm (TimeoutError), so a test of a hang fails quickly instead of hanging."""
-    return _within
+def memory_at_most() -> Callable[[float], AbstractContextManager[None]]:
+    """``with memory_at_most(50): ...``: the block's allocations (tracemalloc) must peak under
+    that many megabytes.  A bound on memory only: what a block costs in work is asserted as a
+    count (``rule_walks``, ``sql_statements``), and a block that hangs is stopped by the
+    per-test timeout."""
+    return _memory_at_most
 
+
+class WalkOverBudget(AssertionError):
+    """Raised inside dateutil once a block has walked more than its budget: a runaway walk
+    stops there instead of running for minutes."""
+
+
+class RuleWalks:
+    """The work the recurrence engine (and anything else: icalendar's VTIMEZONE reading) makes
+    dateutil do, counted where dateutil does it: ``days``, the days it examines in each period
+    it visits (366 for a year, 7 for a week, 1 for a day, an hour or a minute), and
+    ``instances``, the dates it yields.  ``steps`` is their sum.
+
+    Every walk, refused or not, goes through these two places, so a rule that never matches
+    (walked to the year 9999 without yielding) counts as surely as one that matches every
+    minute; and unlike seconds, the count is the same on a quiet machine and a busy one.
+
+    ``with rule_walks.at_most(steps): ...`` counts the block from zero and fails if it walked
+    more, stopping the walk (``WalkOverBudget``) as soon as it passes the budget."""
+
+    def __init__(self) -> None:
+        self.days = 0
+        self.instances = 0
+        self.budget: int | None = None
+
+    @property
+    def steps(self) -> int:
+        return self.days + self.instances
+
+    def reset(self) -> None:
+        self.days = self.instances = 0
+
+    def _spend(self, days: int, instances: int) -> None:
+        self.days += days
+        self.instances += instances
+        if self.budget is not None and self.steps > self.budget:
+            raise WalkOverBudget(f"walked more than {self.budget:,} steps ({self.days:,} days "
+                                 f"examined, {self.instances:,} instances)")
+
+    @contextmanager
+    def at_most(self, steps: int) -> Iterator[None]:
+        self.reset()
+        self.budget = steps
+        try:
+            yield
+        finally:
+            self.budget = None
+            # Checked whatever the block raised: the code under test may have caught
+            # WalkOverBudget (the app turns errors into pages, an import into its own error).
+            if self.steps > steps:
+                raise AssertionError(
+                    f"walked {self.steps:,} steps ({self.days:,} days examined, "
+                    f"{self.instances:,} instances), over {steps:,}")
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from dateutil import rrule as du
+
+        for name in ("ydayset", "mdayset", "wdayset", "ddayset"):
+            monkeypatch.setattr(du._iterinfo, name, self._counting_dayset(  # noqa: SLF001
+                getattr(du._iterinfo, name)))  # noqa: SLF001
+        monkeypatch.setattr(du.rrule, "_iter", self._counting_iter(du.rrule._iter))  # noqa: SLF001
+        # If dateutil ever walks without these, every count would read zero and every bound
+        # would pass: make sure a known walk (three weekly instances) is seen.
+        list(du.rrule(du.WEEKLY, count=3, dtstart=datetime(2027, 1, 4)))
+        assert self.instances == 3 and self.days >= 21, (self.days, self.instances)
+        self.reset()
+
+    def _counting_dayset(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def dayset(info: Any, year: int, month: int, day: int) -> Any:
+            found = original(info, year, month, day)
+            self._spend(found[2] - found[1], 0)
+            return found
+
+        return dayset
+
+    def _counting_iter(self, original: Callable[[Any], Iterator[datetime]]
+                       ) -> Callable[[Any], Iterator[datetime]]:
+        def iterate(rule: Any) -> Iterator[datetime]:
+            for instance in original(rule):
+                self._spend(0, 1)
+                yield instance
+
+        return iterate
+
+
+@pytest.fixture
+def rule_walks(monkeypatch: pytest.MonkeyPatch) -> RuleWalks:
+    """dateutil's work, counted (``RuleWalks``): ``with rule_walks.at_most(20_000): ...``."""
+    walks = RuleWalks()
+    walks.install(monkeypatch)
+    return walks
+
+
+@pytest.fixture
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends, in order (clear it to count a block)."""
+    from sqlalchemy import event as sa_event
+
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa_event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(autouse=True)
