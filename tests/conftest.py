@@ -12,7 +12,9 @@ server never see each other's rows.
 from __future__ import annotations
 
 import os
+import threading
 import tracemalloc
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -594,6 +596,55 @@ def sql_statements(app: Flask) -> Iterator[list[str]]:
     sa_event.listen(engine, "before_cursor_execute", record)
     yield seen
     sa_event.remove(engine, "before_cursor_execute", record)
+
+
+class CacheWaits:
+    """The threads that wait for another's build in ``LRUCache.get_or_build`` (on its
+    ``threading.Event``), counted, and the builds a test's build functions report
+    (``started()``): a build holds (``until``) while the others arrive, so a test of single
+    flight does not depend on a sleep being long enough for threads on a busy machine."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.waits = 0
+        self.builds = 0
+
+    def started(self) -> None:
+        with self._changed:
+            self.builds += 1
+            self._changed.notify_all()
+
+    def waited(self) -> None:
+        with self._changed:
+            self.waits += 1
+            self._changed.notify_all()
+
+    def until(self, arrived: Callable[[], bool]) -> None:
+        """Hold the calling build until ``arrived()``; the timeout only keeps a broken cache
+        from hanging the test (the per-test timeout would stop it later, and less clearly)."""
+        with self._changed:
+            if not self._changed.wait_for(arrived, timeout=30):
+                raise AssertionError(f"still {self.waits} waits and {self.builds} builds")
+
+
+@pytest.fixture
+def cache_waits(monkeypatch: pytest.MonkeyPatch) -> CacheWaits:
+    """Counts the waits of every ``LRUCache`` made in the test (``CacheWaits``)."""
+    from calendar_service import caching
+
+    counted = CacheWaits()
+
+    class CountingEvent(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            counted.waited()
+            return super().wait(timeout)
+
+    # The cache module's own view of threading only: Thread.start waits on an Event too.
+    own = types.ModuleType("threading")
+    own.__dict__.update(vars(threading))
+    own.Event = CountingEvent  # type: ignore[attr-defined]
+    monkeypatch.setattr(caching, "threading", own)
+    return counted
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from flask import Flask
@@ -20,6 +19,9 @@ from calendar_service.app_caches import (
 )
 from calendar_service.caching import LRUCache, byte_size, one_each
 from calendar_service.store.db import db
+
+if TYPE_CHECKING:
+    from tests.conftest import CacheWaits
 
 T = TypeVar("T")
 
@@ -88,14 +90,16 @@ def test_a_newer_key_replaces_the_older_one_of_its_slot() -> None:
     assert small.weight == 10
 
 
-def test_one_thread_builds_a_missing_key_while_the_others_wait() -> None:
+def test_one_thread_builds_a_missing_key_while_the_others_wait(cache_waits: CacheWaits) -> None:
     cache: LRUCache[str, bytes] = LRUCache(1000, byte_size)
     builds: list[str] = []
     start = threading.Barrier(4)
 
     def slow_build() -> bytes:
         builds.append(threading.current_thread().name)
-        time.sleep(0.2)  # long enough for the other three to arrive while it builds
+        cache_waits.started()
+        # Until the other three wait for this build (or, without single flight, build too).
+        cache_waits.until(lambda: cache_waits.waits + cache_waits.builds - 1 >= 3)
         return b"v7"
 
     answers: list[bytes] = []
@@ -148,16 +152,19 @@ def test_a_failed_build_is_not_cached_and_the_next_caller_builds_again() -> None
     assert (len(cache), cache.weight) == (1, 5)
 
 
-def test_waiters_on_a_failed_build_build_it_themselves() -> None:
+def test_waiters_on_a_failed_build_build_it_themselves(cache_waits: CacheWaits) -> None:
     cache: LRUCache[str, str] = LRUCache(10)
     calls: list[int] = []
     start = threading.Barrier(3)
 
     def first_fails() -> str:
         calls.append(1)
-        time.sleep(0.2)  # the other two arrive and wait for this build
-        if len(calls) == 1:
+        cache_waits.started()
+        if len(calls) == 1:  # until the other two wait for it (or build too)
+            cache_waits.until(lambda: cache_waits.waits + cache_waits.builds - 1 >= 2)
             raise LookupError("the first build fails")
+        # One of the two builds again; until the other waits again, for this build.
+        cache_waits.until(lambda: cache_waits.waits >= 3 or cache_waits.builds > 2)
         return "built"
 
     answers: list[str] = []
@@ -197,14 +204,16 @@ def test_a_value_refused_by_keep_goes_to_its_builder_alone() -> None:
     assert cache.get_or_build("page", always(b"public")) == b"public"
 
 
-def test_waiters_on_a_refused_value_build_their_own() -> None:
+def test_waiters_on_a_refused_value_build_their_own(cache_waits: CacheWaits) -> None:
     cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
     started = threading.Event()
     builds: list[bytes] = []
 
     def first_build() -> bytes:
+        cache_waits.started()
         started.set()
-        time.sleep(0.2)  # the other thread arrives and waits meanwhile
+        # Until the other thread waits for this build (or, without single flight, builds).
+        cache_waits.until(lambda: cache_waits.waits + cache_waits.builds - 1 >= 1)
         builds.append(b"mine")
         return b"mine"
 
@@ -215,6 +224,7 @@ def test_waiters_on_a_refused_value_build_their_own() -> None:
     started.wait()
 
     def second_build() -> bytes:
+        cache_waits.started()
         builds.append(b"theirs")
         return b"theirs"
 

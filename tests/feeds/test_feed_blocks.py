@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +14,9 @@ from calendar_service.feeds.views import build_feed, history_cutoff
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category
+
+if TYPE_CHECKING:
+    from tests.conftest import CacheWaits
 
 
 def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
@@ -71,9 +76,10 @@ def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> N
     assert cache.get_or_build("v2", lambda: b"rebuilt", slot="feed-a") == b"rebuilt"
 
 
-def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> None:
+def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it(
+    cache_waits: CacheWaits
+) -> None:
     import threading
-    import time
 
     cache = Caches.new().feeds
     builds: list[str] = []
@@ -81,7 +87,9 @@ def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it() -> 
 
     def slow_build() -> bytes:
         builds.append(threading.current_thread().name)
-        time.sleep(0.2)  # long enough for the other three to arrive while it builds
+        cache_waits.started()
+        # Until the other three wait for this build (or, without single flight, build too).
+        cache_waits.until(lambda: cache_waits.waits + cache_waits.builds - 1 >= 3)
         return b"feed v7"
 
     answers: list[bytes] = []
