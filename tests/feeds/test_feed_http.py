@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -15,6 +15,9 @@ from werkzeug.http import http_date, parse_date
 from calendar_service.app_caches import app_caches
 from calendar_service.feeds.views import CACHE_CONTROL
 from calendar_service.ical import writer as ical
+
+if TYPE_CHECKING:
+    from tests.conftest import Clock
 
 Make = Callable[..., dict[str, Any]]
 FEED = "/calendars/test.ics"
@@ -75,7 +78,8 @@ def test_a_matching_if_none_match_gets_304_without_a_body(
 
 
 def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
-    client: FlaskClient, calendar_with_event: dict[str, Any], settled: Callable[[], None]
+    client: FlaskClient, calendar_with_event: dict[str, Any], settled: Callable[[], None],
+    clock: Clock,
 ) -> None:
     settled()
     response = client.get(FEED)
@@ -87,7 +91,7 @@ def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
     assert client.get(FEED, headers={"If-Modified-Since": earlier}).status_code == 200
     for invalid in ("yesterday", "Mon, 99 Foo 2026 00:00:00 GMT", ""):
         assert client.get(FEED, headers={"If-Modified-Since": invalid}).status_code == 200
-    future = http_date(datetime.now(UTC) + timedelta(days=2))
+    future = http_date(clock.now() + timedelta(days=2))  # the app's future, not the machine's
     assert client.get(FEED, headers={"If-Modified-Since": future}).status_code == 200
     # If-None-Match is checked first: a stale ETag wins over a fresh date.
     assert client.get(FEED, headers={"If-Modified-Since": last_modified,
@@ -171,6 +175,9 @@ def test_gzip_when_the_client_accepts_it(
     assert again.status_code == 304 and again.headers["ETag"] == packed.headers["ETag"]
 
 
+# The draft is a one-off on a fixed date: with the clock before it, only its being a draft can
+# keep it out of the feed (long after it, the history window would, whatever the bug).
+@pytest.mark.now("2026-12-01T12:00:00+00:00")
 def test_unknown_calendars_categories_and_events_are_404(
     client: FlaskClient, calendar_with_event: dict[str, Any], make_event: Make
 ) -> None:
@@ -222,18 +229,18 @@ def test_export_ics_of_an_unknown_calendar_is_one_readable_line(
 
 def test_last_modified_follows_the_calendars_last_change(
     client: FlaskClient, calendar_with_event: dict[str, Any],
-    change: Callable[..., dict[str, Any]],
+    change: Callable[..., dict[str, Any]], clock: Clock,
 ) -> None:
     before = parse_date(client.get(FEED).headers["Last-Modified"])
     change("talk@test", title="Renamed")
     after = parse_date(client.get(FEED).headers["Last-Modified"])
     assert before is not None and after is not None and after >= before
-    now = datetime.now(UTC)
+    now = clock.now()
     assert after <= now and after >= datetime(now.year, now.month, 1, tzinfo=UTC)
 
 
 def test_changes_within_one_second_never_let_if_modified_since_answer_304(
-    client: FlaskClient, calendar_with_event: dict[str, Any], change: Make
+    client: FlaskClient, calendar_with_event: dict[str, Any], change: Make, clock: Clock
 ) -> None:
     """Last-Modified is stated to the second: each version gets a later second than the last,
     so a client revalidating with If-Modified-Since alone always hears of a change."""
@@ -250,7 +257,7 @@ def test_changes_within_one_second_never_let_if_modified_since_answer_304(
                 body = gzip.decompress(body)
             assert f"SUMMARY:Version {number}".encode() in body
             # Never ahead of the response's own time (RFC 9110 §8.8.2.1).
-            assert parse_date(response.headers["Last-Modified"]) <= datetime.now(UTC)
+            assert parse_date(response.headers["Last-Modified"]) <= clock.now()
         held = response.headers["Last-Modified"]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,6 +17,11 @@ SEMINAR = "tps-seminar@turing-roche.calendar"
 COWORKING = "turing-way-coworking@turing-roche.calendar"
 AI_UK = "ai-uk@turing-roche.calendar"
 BOOK_DASH = "turing-way-book-dash@turing-roche.calendar"
+
+# The oracle compares every occurrence from 2026 to 2030, but the feed leaves out one-off events
+# that ended more than about six months before now: the clock stands just before the first of
+# them (the seed's and these tests' data begin in January 2026), so the feed holds them all.
+pytestmark = pytest.mark.now("2025-12-01T12:00:00+00:00")
 
 
 def test_the_seed_feed_expands_to_the_apps_occurrences_over_five_years(

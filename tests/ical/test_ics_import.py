@@ -197,6 +197,10 @@ def test_reimporting_without_an_override_restores_that_occurrence(
 # Round trip through our own feed -------------------------------------------------------------
 
 
+# The export is the feed, which leaves out one-off events that ended more than about six months
+# before now; the round trip compares every occurrence of the seed (from January 2026), so the
+# clock stands before them and the export holds them all.
+@pytest.mark.now("2025-12-01T12:00:00+00:00")
 def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
     seeded: Flask, client: FlaskClient, make_calendar: Any, auth_headers: dict[str, str],
     listing: Listing,

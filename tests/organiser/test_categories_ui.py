@@ -118,6 +118,9 @@ def feed_summaries(client: FlaskClient, category: str) -> tuple[int, list[str]]:
         if line.startswith("SUMMARY:"))
 
 
+# The events are one-offs on make_event's fixed date (2027-01-27): the clock stands before them,
+# since the feed leaves out one-offs that ended more than about six months ago.
+@pytest.mark.now("2026-12-01T12:00:00+00:00")
 def test_a_merged_categorys_feed_goes_on_with_its_events_under_the_other(
     app: Flask, admin_client: FlaskClient, events: None
 ) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -89,6 +90,9 @@ def test_events_made_before_slugs_keep_their_uid_address(app: Flask, client: Fla
     assert 'href="/events/tps-2026@turing"' in client.get("/?from=2027-01-25&days=7").text
 
 
+# The event is a one-off on make_event's fixed date (2027-01-27): the clock stands before it,
+# since the feed leaves out one-offs that ended more than about six months ago.
+@pytest.mark.now("2026-12-01T12:00:00+00:00")
 def test_the_feed_keeps_the_uid_and_links_the_readable_page(app: Flask, client: FlaskClient,
                                                             make_event: MakeEvent) -> None:
     uid = make_event(title="Team meeting")["uid"]
