@@ -28,9 +28,9 @@ def _offset_from_environment() -> timedelta:
     try:
         return timedelta(seconds=float(raw))
     except (ValueError, OverflowError):
-        raise RuntimeError(
-            f"CALENDAR_CLOCK_OFFSET={raw!r} is not a number of seconds (for example 34560000)"
-        ) from None
+        # One readable line and exit status 1, from a command or a server alike.
+        raise SystemExit(f"CALENDAR_CLOCK_OFFSET={raw!r} is not a number of seconds "
+                         "(for example 34560000 for 400 days)") from None
 
 
 # Read once, when the service is imported: every app of the process shares the one clock.

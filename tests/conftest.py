@@ -125,11 +125,20 @@ def _clock_at_marked_time(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("clock").set(marker.args[0], **marker.kwargs)
 
 
-def clock_environment() -> dict[str, str]:
-    """``CALENDAR_CLOCK_OFFSET`` for a server process a test starts, so that its clock reads
-    what the test's reads (set, moved, or the run's offset)."""
-    real = time_machine.escape_hatch.datetime.datetime.now(UTC)
-    return {"CALENDAR_CLOCK_OFFSET": f"{(app_clock.utcnow() - real).total_seconds():.3f}"}
+@pytest.fixture
+def clock_environment() -> Callable[[], dict[str, str]]:
+    """``clock_environment()``: ``CALENDAR_CLOCK_OFFSET`` for a server process a test starts,
+    so that the process's clock reads what the test's reads (set, moved, or the run's offset)."""
+
+    def environment() -> dict[str, str]:
+        hatch = time_machine.escape_hatch
+        if hatch.is_travelling():
+            real = hatch.datetime.datetime.now(UTC)
+        else:
+            real = app_clock.utcnow() - app_clock.offset
+        return {"CALENDAR_CLOCK_OFFSET": f"{(app_clock.utcnow() - real).total_seconds():.3f}"}
+
+    return environment
 
 
 @pytest.fixture(scope="session")
