@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any
@@ -67,17 +66,28 @@ def test_others_write_and_sign_in_during_a_large_import(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_event(uid="mine@x", title="Mine")
-    writing = threading.Event()
-    create = operations.create_event
+    batches = EVENTS // BATCH
+    committed = [0]  # the import's batches committed so far
+    paused = threading.Event()
+    asking = threading.Event()
+    done_asking = threading.Event()
     outcome: dict[str, Any] = {}
+    nap = reader.sleep
 
-    def noting_create(*args: Any, **kwargs: Any) -> Any:
-        if not writing.is_set():
-            outcome["began"] = time.monotonic()
-            writing.set()
-        return create(*args, **kwargs)
+    def gap(seconds: float) -> None:
+        """The import's pause between batches, with its write lock free: counts the batch just
+        committed, and holds the import after its first batch until the requests begin and
+        before its last until they end, so they surely meet it writing, however the two
+        threads are scheduled (the requests' own waits are not held)."""
+        committed[0] += 1
+        if committed[0] == 1:
+            paused.set()
+            asking.wait(60)
+        if committed[0] == batches - 1:
+            done_asking.wait(60)
+        nap(seconds)
 
-    monkeypatch.setattr(operations, "create_event", noting_create)
+    monkeypatch.setattr(reader, "sleep", gap)
 
     def run_import() -> None:
         with app.app_context():
@@ -92,47 +102,49 @@ def test_others_write_and_sign_in_during_a_large_import(
                 outcome["error"] = error
                 db.session.rollback()
             finally:
-                outcome["finished"] = time.monotonic()
+                paused.set()  # a failed import holds nobody
 
     worker = threading.Thread(target=run_import)
     worker.start()
     try:
-        assert writing.wait(60), "the import never started writing"
         client: FlaskClient = app.test_client()
-        timings: list[tuple[str, int, float]] = []
+        answers: list[tuple[str, int, int]] = []  # (label, status, batches committed meanwhile)
 
-        def timed(label: str, call: Callable[[], Any]) -> Any:
-            began = time.monotonic()
+        def counted(label: str, call: Callable[[], Any]) -> Any:
+            before = committed[0]
             response = call()
-            timings.append((label, response.status_code, time.monotonic() - began))
+            answers.append((label, response.status_code, committed[0] - before))
             return response
 
+        assert paused.wait(60), "the import never wrote its first batch"
+        asking.set()
+        first = committed[0]
         for round_number in range(3):
-            timed("patch", lambda n=round_number: client.patch(
+            counted("patch", lambda n=round_number: client.patch(
                 "/api/v1/events/mine@x", json={"title": f"Mine, round {n}"},
                 headers=admin_headers))
-            timed("sign-in", lambda: sign_in(app.test_client(), organiser["email"]))
-            timed("token read", lambda: client.get("/api/v1/events/mine@x",
-                                                   headers=admin_headers))
-            timed("healthz", lambda: client.get("/healthz"))
-        done_asking = time.monotonic()
+            counted("sign-in", lambda: sign_in(app.test_client(), organiser["email"]))
+            counted("token read", lambda: client.get("/api/v1/events/mine@x",
+                                                     headers=admin_headers))
+            counted("healthz", lambda: client.get("/healthz"))
+        last = committed[0]
     finally:
+        done_asking.set()
         worker.join(120)
-    expected = {"patch": 200, "sign-in": 302, "token read": 200, "healthz": 200}
-    assert [(label, status) for label, status, _ in timings] == [
-        (label, expected[label]) for label, _, _ in timings]
-    # Each waits for at most a batch or two of the import's 30, however fast the machine: a
-    # writer that slept through the gaps between batches waited for most of the import.
-    slowest = max(seconds for _, _, seconds in timings)
-    assert slowest < (outcome["finished"] - outcome["began"]) / 5, timings
     assert "error" not in outcome, outcome.get("error")
-    # The import was still writing when the last answer came: the requests really overlapped.
-    assert outcome["finished"] > done_asking, "the import ended before the requests did"
+    expected = {"patch": 200, "sign-in": 302, "token read": 200, "healthz": 200}
+    assert [(label, status) for label, status, _ in answers] == [
+        (label, expected[label]) for label, _, _ in answers]
+    # Each waited for at most a few of the import's 30 batches: a writer that slept through
+    # the gaps between batches waited for most of the import, and before batches, for all of it.
+    assert max(waited for _, _, waited in answers) <= batches // 5, answers
+    # The requests were answered between the import's first batch and its last.
+    assert first == 1 and last < batches, (first, last)
     result = outcome["result"]
     assert (len(result.created), result.skipped) == (EVENTS, [])
-    assert result.transactions == EVENTS // BATCH
+    assert result.transactions == batches
     assert [note.reason for note in result.notes] == [
-        f"written in {EVENTS // BATCH} steps of at most {BATCH} events so that others could "
+        f"written in {batches} steps of at most {BATCH} events so that others could "
         "save changes meanwhile; until the last step, readers saw only part of it"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event)) == EVENTS + 1
@@ -141,18 +153,24 @@ def test_others_write_and_sign_in_during_a_large_import(
 
 
 def test_between_two_batches_the_write_lock_is_free_longer_than_sqlites_longest_nap(
-    sqlite_only: None, app: Flask, calendar: dict[str, Any]
+    sqlite_only: None, app: Flask, calendar: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A waiting writer's busy handler sleeps up to 100 ms between tries; a shorter gap can be
-    slept through, batch after batch (CI once saw a sign-in wait 3.7 s of a 6 s import)."""
+    slept through, batch after batch (CI once saw a sign-in wait 3.7 s of a 6 s import).
+
+    Read on a clock of the test's own, which only the import's pauses move: the gap from each
+    commit to the next write is what the import leaves free, whatever the machine's speed."""
+    now = [0.0]
+    monkeypatch.setattr(reader, "monotonic", lambda: now[0])
+    monkeypatch.setattr(reader, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
     moments: list[tuple[str, float]] = []
 
     def on_commit(connection: Any) -> None:
-        moments.append(("commit", time.monotonic()))
+        moments.append(("commit", now[0]))
 
     def on_statement(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            moments.append(("write", time.monotonic()))
+            moments.append(("write", now[0]))
 
     with app.app_context():
         target = operations.find_calendar("test")
@@ -206,19 +224,34 @@ def test_the_import_command_says_what_was_kept_when_it_stops_part_way(
 
 
 def test_healthz_says_busy_while_another_connection_holds_the_write_lock(
-    sqlite_only: None, app: Flask, client: FlaskClient, database_url: str
+    sqlite_only: None, app: Flask, client: FlaskClient, database_url: str,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get("/healthz").status_code == 200
+    traced: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    raw_connection = engine.raw_connection
+
+    def tracing_connection() -> Any:
+        connection = raw_connection()
+        connection.driver_connection.set_trace_callback(traced.append)
+        return connection
+
+    monkeypatch.setattr(engine, "raw_connection", tracing_connection)
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
-        began = time.monotonic()
         response = client.get("/healthz")
-        waited = time.monotonic() - began
         assert response.status_code == 503
         assert response.get_json()["status"] == "busy"
         assert response.headers["Cache-Control"] == "no-store"
-        assert 0.9 < waited < 3
+        # It said busy after asking SQLite to wait a second for the lock (a lock held for a
+        # moment is no news), and put the connection's own wait back.
+        busy = traced.index("BEGIN IMMEDIATE")
+        assert traced[busy - 1] == "PRAGMA busy_timeout=1000"
+        assert traced[busy + 1].startswith("PRAGMA busy_timeout=")
+        assert traced[busy + 1] != "PRAGMA busy_timeout=1000"
     finally:
         holder.execute("ROLLBACK")
         holder.close()
