@@ -79,19 +79,20 @@ def test_gthread_workers_stop_a_long_read_and_retries_finish_it(
                 "rrule": "FREQ=WEEKLY"}, "test")
         db.session.commit()
     base = serve([*GUNICORN, "--threads", "4"], {"CALENDAR_REQUEST_SECONDS": "0.1"})
-    answers = []
+    statuses = []
     for _attempt in range(60):
-        status, headers, body, seconds = fetch(f"{base}/calendars/big.ics")
-        answers.append((status, seconds))
+        status, headers, body, _seconds = fetch(f"{base}/calendars/big.ics")
+        statuses.append(status)
         if status == 200:
             break
         assert status == 503 and headers["Retry-After"] == "5", (status, body[:300])
-    statuses = [status for status, _ in answers]
     # Building the whole feed takes 0.4 s or more (2 ms or more a VEVENT; 0.5 s was once
     # enough on a quiet machine), past the 0.1 s limit, so the first read stops ...
     assert statuses[0] == 503
-    # ... each stopped read within the limit (and a generous margin for a shared machine) ...
-    assert max(seconds for status, seconds in answers if status == 503) < 3.0
+    # ... part-way, as the next does (4 or 5 stop on a quiet machine, more on a busy one): a
+    # read that went on to the end of the feed before it stopped would leave every block built
+    # for the next ...
+    assert statuses.count(503) >= 2, statuses
     # ... and the retries, each building more, end with the whole feed.
     assert statuses[-1] == 200
     assert body.count(b"BEGIN:VEVENT") == 200
