@@ -1,6 +1,7 @@
 """The app served the ways people run it, hit with many requests: the development server of
-`make run` (a thread per request) and gunicorn with many threads.  Every answer must come, fast,
-and none may be a 5xx: a connection a request takes is always given back."""
+`make run` (a thread per request) and gunicorn with many threads.  Every answer must come, none
+may be a 5xx, and none may take much longer under load than a request alone: a connection a
+request takes is always given back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from app_servers import DEVELOPMENT, GUNICORN, fetch
 
 pytestmark = pytest.mark.slow
 
-# The slowest answer allowed: a small calendar's pages take milliseconds.
-SLOW = 1.0
+# The slowest answer under load, in the slowest answers to requests sent one at a time in the
+# same run: 16 clients at once share the server's cores (up to 13 times measured); a request left
+# waiting for a connection never given back waits CALENDAR_POOL_TIMEOUT (3 s), hundreds of
+# times as long.
+LOADED = 50
 
 
 def timed(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, dict[str, str]]:
@@ -45,32 +49,38 @@ def requests_for(base: str) -> list[tuple[str, dict[str, str]]]:
     ]
 
 
-def hammer(base: str, sequential: int, parallel: int, clients: int) -> list[tuple[int, float]]:
-    """``sequential`` requests one after another, then ``parallel`` from ``clients`` at once,
-    after one of each to warm the server up (its first page compiles the templates)."""
+Answers = list[tuple[int, float]]
+
+
+def hammer(base: str, sequential: int, parallel: int, clients: int) -> tuple[Answers, Answers]:
+    """(status, seconds) of ``sequential`` requests one after another, then of ``parallel``
+    from ``clients`` at once, after one of each to warm the server up (its first page compiles
+    the templates)."""
     mix = requests_for(base)
     for url, headers in mix:
         timed(url, headers)
-    answers = [timed(*mix[index % len(mix)])[:2] for index in range(sequential)]
+    alone = [timed(*mix[index % len(mix)])[:2] for index in range(sequential)]
     with ThreadPoolExecutor(clients) as pool:
-        answers += [answer[:2] for answer in pool.map(
+        loaded = [answer[:2] for answer in pool.map(
             lambda index: timed(*mix[index % len(mix)]), range(parallel))]
-    return answers
+    return alone, loaded
 
 
-def check(answers: list[tuple[int, float]]) -> None:
-    statuses = sorted({status for status, _ in answers})
-    slowest = max(seconds for _, seconds in answers)
+def check(alone: Answers, loaded: Answers) -> None:
+    statuses = sorted({status for status, _ in alone + loaded})
     assert statuses in ([200, 304], [200, 304, 404]) and 404 not in statuses, statuses
-    assert slowest < SLOW, f"the slowest answer took {slowest:.2f} s"
+    reference = max(seconds for _, seconds in alone)
+    slowest = max(seconds for _, seconds in loaded)
+    assert slowest < LOADED * reference, (
+        f"the slowest answer under load took {slowest:.3f} s, alone {reference:.3f} s")
 
 
 def test_the_development_server_keeps_answering(served: Callable[[list[str]], str]) -> None:
     """`make run` serves with `flask run`: a thread per request, hundreds of them."""
     base = served(DEVELOPMENT)
-    answers = hammer(base, sequential=350, parallel=150, clients=8)
-    check(answers)
-    assert len(answers) == 500
+    alone, loaded = hammer(base, sequential=350, parallel=150, clients=8)
+    check(alone, loaded)
+    assert len(alone + loaded) == 500
     # It still answers afterwards, and says it is healthy.
     assert timed(f"{base}/healthz")[0] == 200
 
@@ -80,6 +90,6 @@ def test_gunicorn_keeps_answering_at_any_thread_count(
     served: Callable[[list[str]], str], threads: int
 ) -> None:
     base = served([*GUNICORN, "--threads", str(threads)])
-    answers = hammer(base, sequential=200, parallel=200, clients=16)
-    check(answers)
+    alone, loaded = hammer(base, sequential=200, parallel=200, clients=16)
+    check(alone, loaded)
     assert timed(f"{base}/healthz")[0] == 200
