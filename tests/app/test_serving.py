@@ -13,10 +13,10 @@ from app_servers import DEVELOPMENT, GUNICORN, fetch
 
 pytestmark = pytest.mark.slow
 
-# The slowest answer under load, in the slowest answers to requests sent one at a time in the
-# same run: 16 clients at once share the server's cores (up to 13 times measured); a request left
-# waiting for a connection never given back waits CALENDAR_POOL_TIMEOUT (3 s), hundreds of
-# times as long.
+# How many times the slowest answer to requests sent one at a time (in the same run) the slowest
+# answer under load may take: 16 clients at once share the server's cores (up to 13 times
+# measured); a request left waiting for a connection never given back waits
+# CALENDAR_POOL_TIMEOUT (3 s), hundreds of times as long.
 LOADED = 50
 
 
