@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +62,14 @@ def zone_of(calendar: Calendar | None) -> tuple[str, ZoneInfo]:
 def window_of(first: date, end: date, tzid: str) -> rules.Window:
     """Local midnight of ``first`` to local midnight of ``end`` in the zone."""
     return rules.Window(rules.to_utc(first, tzid), rules.to_utc(end, tzid))
+
+
+def coming_window(now: datetime, end: date, tzid: str) -> rules.Window:
+    """From ``now`` to local midnight of ``end``: what has not ended yet (one in progress is in
+    it).  The lists of what is coming (Atom, the embed) read from here rather than from this
+    morning, so no number of occurrences that ended earlier today, however large, fills their
+    page ahead of the coming ones: the database and the engine never hand the ended ones over."""
+    return rules.Window(now, max(rules.to_utc(end, tzid), now + timedelta(seconds=1)))
 
 
 def page_for(window: rules.Window, after: PageKey | None, **filters: Any

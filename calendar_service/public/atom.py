@@ -19,7 +19,7 @@ from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
     calendar_categories,
     category_args,
-    window_of,
+    coming_window,
     zone_of,
 )
 from calendar_service.public.blueprint import bp
@@ -120,9 +120,12 @@ def atom_feed(slug: str) -> Response:
     tzid, tz = zone_of(calendar)
     now = utcnow()
     today = now.astimezone(tz).date()
-    window = window_of(today, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid)
+    # From now, not from this morning: the page holds the first MAX_ENTRIES that have not
+    # ended, never a page of ended ones filtered down to nothing.
+    window = coming_window(now, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid)
     listing = occurrences_page(window, size=MAX_ENTRIES, calendar=calendar, categories=slugs,
                                skip_costly=True)
+    # (A zero-length one starting this instant is in the window and is over.)
     items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]
     # The feed moves on when its first entry ends, and its window at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))

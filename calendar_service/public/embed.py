@@ -12,7 +12,7 @@ from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
     calendar_categories,
     category_args,
-    window_of,
+    coming_window,
     zone_of,
 )
 from calendar_service.public.blueprint import bp
@@ -54,11 +54,14 @@ def embed() -> str:
     tzid, tz = zone_of(calendar)
     now = utcnow()
     today = now.astimezone(tz).date()
-    answer_expires(next_midnight(now, tz))  # the list starts today
-    listing = occurrences_page(window_of(today, today + timedelta(days=days), tzid),
+    # What has not ended yet (from now, not from this morning): a box of a few dozen entries is
+    # never filled by ones that ended earlier today, however many there were.
+    listing = occurrences_page(coming_window(now, today + timedelta(days=days), tzid),
                                size=EMBED_MAX, calendar=calendar, categories=slugs,
                                skip_costly=True)
-    items = [shown(item, tz) for item in listing.items]
+    items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]
+    # The list moves on when its first entry ends, and its days at midnight.
+    answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))
     extra = category_args(slugs)
     return render_template(
         "embed.html", calendar=calendar, chosen=chosen, tzid=tzid, today=today,

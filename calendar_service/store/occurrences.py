@@ -233,12 +233,16 @@ def filtered(
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
     include_drafts: bool = False,
+    without_cancelled: bool = False,
 ) -> Select[Event]:
-    """Narrow an event query to a calendar, any of some categories, and published events."""
+    """Narrow an event query to a calendar, any of some categories, and published events (and
+    with ``without_cancelled``, to events not cancelled as a whole)."""
     if calendar is not None:
         query = query.where(Event.calendar_id == calendar.id)
     if not include_drafts:
         query = query.where(Event.published.is_(True))
+    if without_cancelled:
+        query = query.where(Event.status != "cancelled")
     if categories:
         query = query.where(Event.categories.any(Category.slug.in_(list(categories))))
     return query
@@ -251,6 +255,7 @@ def window_query(
     categories: Sequence[str] = (),
     text: str | None = None,
     include_drafts: bool = False,
+    without_cancelled: bool = False,
 ) -> Select[Event]:
     """Events whose bounds can touch the window, with what expansion and display need loaded."""
     query = (
@@ -269,7 +274,7 @@ def window_query(
         .order_by(Event.first_start_utc, Event.id)
     )
     query = filtered(query, calendar=calendar, categories=categories,
-                     include_drafts=include_drafts)
+                     include_drafts=include_drafts, without_cancelled=without_cancelled)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
@@ -401,6 +406,7 @@ def occurrences_page(
     text: str | None = None,
     include_drafts: bool = False,
     skip_costly: bool = False,
+    without_cancelled: bool = False,
 ) -> OccurrencePage:
     """The first ``size`` occurrences of the window that come after ``after``, in
     ``page_key`` order, reading at most ``size`` one-off events however many the window holds.
@@ -416,14 +422,16 @@ def occurrences_page(
     then the page is not ``complete``.  With ``per_event`` a series lists at most that many
     (as ``occurrences_in``'s ``limit``): one cut by it sets ``truncated`` and sets no horizon.
     Raises rules.ExpansionLimitError as ``occurrences_in``; with ``skip_costly`` that event is
-    left out instead and named in ``too_costly``.
+    left out instead and named in ``too_costly``.  ``without_cancelled`` leaves out the events
+    cancelled as a whole in the query itself, so a page looking for what is still on is never
+    filled by them, however many there are.
     """
     if after is not None:
         if after[0] >= window.end_utc:
             return OccurrencePage((), True, False)
         window = rules.Window(max(window.start_utc, after[0]), window.end_utc)
     query = window_query(window, calendar=calendar, categories=categories, text=text,
-                         include_drafts=include_drafts)
+                         include_drafts=include_drafts, without_cancelled=without_cancelled)
     series_rows = db.session.execute(
         query.where(not_(_one_off())).with_only_columns(*_ROW_COLUMNS)).all()
     singles_query = (query.where(_one_off())

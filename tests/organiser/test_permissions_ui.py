@@ -134,10 +134,16 @@ def test_the_dashboard_shows_every_calendar_and_which_are_read_only(bob: FlaskCl
     page = bob.get("/organiser/").text
     test_section = page.split('id="calendar-test"')[1].split("</section>")[0]
     other_section = page.split('id="calendar-other"')[1].split("</section>")[0]
-    assert "Series of test" in test_section
     assert "Read only: ask an admin or the calendar's owner" in test_section
-    assert "/organiser/events/series@test/edit" not in test_section
-    assert "/organiser/events/series@test/delete" not in test_section
+    # A calendar one may not change costs the dashboard nothing: its events are a link away,
+    # listed there without the links that change them.
+    assert "Series of test" not in test_section
+    assert 'href="/organiser/calendars/test/events"' in test_section
+    events = bob.get("/organiser/calendars/test/events").text
+    assert "Series of test" in events and "Read only" in events
+    assert "/organiser/events/series@test/occurrences" in events
+    assert "/organiser/events/series@test/edit" not in events
+    assert "/organiser/events/series@test/delete" not in events
     assert "Add an event to Other calendar" in other_section
     assert "Members" not in page  # an editor, not an owner
 
