@@ -10,9 +10,9 @@ work behind it) unbounded.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
@@ -40,12 +40,22 @@ from calendar_service.web.links import absolute, feed_url, subscribe_links
 from calendar_service.web.query import MAX_CATEGORIES, slug_values
 from rules.limits import MAX_YEAR, MIN_YEAR
 
-# Answers without a token are the same for everyone: cached by calendar versions and query.
-cached_read = cached_answer(private=has_token, vary="Authorization")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cached_read(*params: str) -> Callable[[F], F]:
+    """Answers without a token are the same for everyone: cached by calendar versions and the
+    query parameters ``params`` (the only ones the view reads; others never reach it)."""
+    return cached_answer(params=params, private=has_token, vary="Authorization")
+
 
 # Page sizes (default, most) of /events and /calendars, and categories listed per calendar, are
 # openapi's EVENTS_PAGE, CALENDARS_PAGE and LISTED_CATEGORIES: the description states them.
 _LIMIT = re.compile(r"^[0-9]{1,7}$")
+# The query parameters of each paged list, which its ``next`` link carries on.
+_CALENDARS_QUERY = ("limit", "after")
+_EVENTS_QUERY = ("calendar", "category", "limit", "after")
+_OCCURRENCES_QUERY = ("calendar", "category", "start", "end")
 # The longest window one /occurrences answer covers: two years and a day or two.
 MAX_WINDOW_DAYS = 732
 # The most occurrences in one answer, whatever the per-event limit (then "truncated": true).
@@ -104,10 +114,12 @@ def _paged(response: Response, next_url: str | None) -> Response:
     return response
 
 
-def _next_url(endpoint: str, after: str) -> str:
-    """This request's address with ``after`` moved on (its other arguments kept, by name, so
-    the answer is the same whatever order the query named them in)."""
-    args: dict[str, Any] = dict(sorted(request.args.to_dict(flat=False).items()))
+def _next_url(endpoint: str, after: str, names: Sequence[str]) -> str:
+    """This request's address with ``after`` moved on: the list's own parameters ``names``
+    kept, by name (so the answer is the same whatever order the query named them in), and no
+    other, so nothing a client adds reaches ``url_for`` (``_external``, ``_anchor``, …)."""
+    args: dict[str, Any] = {name: request.args.getlist(name) for name in sorted(names)
+                            if name != "after" and name in request.args}
     args["after"] = [after]
     return absolute(url_for(endpoint, **args))
 
@@ -129,7 +141,7 @@ def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]
 
 
 @bp.get("/calendars")
-@cached_read
+@cached_read(*_CALENDARS_QUERY)
 def list_calendars() -> Response:
     """Calendars by slug, a page at a time (``limit``, ``after``), each with its feed,
     subscribe links per platform and (at most LISTED_CATEGORIES) categories."""
@@ -155,7 +167,8 @@ def list_calendars() -> Response:
         ]
         entry["categories_truncated"] = len(categories) > LISTED_CATEGORIES
         entries.append(entry)
-    next_url = _next_url("api.list_calendars", calendars[-1].slug) if more else None
+    next_url = (_next_url("api.list_calendars", calendars[-1].slug, _CALENDARS_QUERY)
+                if more else None)
     return _paged(_private(jsonify({"calendars": entries, "next": next_url}), False), next_url)
 
 
@@ -182,7 +195,7 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
 # Events ---------------------------------------------------------------------------------------
 
 @bp.get("/events")
-@cached_read
+@cached_read(*_EVENTS_QUERY)
 def list_events() -> Response:
     """Events (series) of one calendar, or of all, by uid, a page at a time: ``limit``
     (EVENTS_PAGE: 100 by default, 1000 at most) and ``after`` (the previous page's last uid);
@@ -200,13 +213,13 @@ def list_events() -> Response:
     more = len(events) > limit
     events = events[:limit]
     load_listed(events)
-    next_url = _next_url("api.list_events", events[-1].uid) if more else None
+    next_url = _next_url("api.list_events", events[-1].uid, _EVENTS_QUERY) if more else None
     body = {"events": events_json(events, drafts=drafts), "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
 
 
 @bp.get("/events/<path:uid>")
-@cached_read
+@cached_read()
 def get_event(uid: str) -> Response:
     """One EVENT; drafts answer 404 unless the request carries an organiser token."""
     drafts = commit_token_use_for_drafts()
@@ -260,7 +273,7 @@ def parse_window(tzid: str) -> rules.Window:
 
 
 @bp.get("/occurrences")
-@cached_read
+@cached_read(*_OCCURRENCES_QUERY)
 def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
     drafts = commit_token_use_for_drafts()
@@ -289,7 +302,7 @@ def list_occurrences() -> Response:
 
 
 @bp.get("/openapi.json")
-@cached_read
+@cached_read()
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),

@@ -1,5 +1,10 @@
 """Admins manage each calendar's categories: create, rename, merge, delete (choosing where
-the events go).  Every other organiser gets 403."""
+the events go).  Every other organiser gets 403.
+
+A merge or delete moves every event of the category, each saved with its revision checked; one
+changed by someone else meanwhile (an API PATCH between this request's read and its write), or
+the category itself changed or gone, rolls the whole change back and answers 409 with a
+message, never a half-done merge or a 500."""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from calendar_service.organiser.access import Page, admin_signed_in_required
@@ -22,6 +29,13 @@ from calendar_service.store import categories, operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Calendar, Category
+
+# What an admin reads when another change to the same rows committed during theirs.
+CHANGED_MEANWHILE = ("Someone changed “{name}” or one of its events while this was being "
+                     "saved, so nothing was changed. Look at the list again and retry.")
+# The errors a write that lost such a race ends in: a row updated or deleted meanwhile (the
+# revision check), or a row inserted or deleted meanwhile (a unique or foreign key).
+RACES = (StaleDataError, IntegrityError)
 
 
 def _calendar_or_404(slug: str) -> Calendar:
@@ -39,7 +53,8 @@ def _category_or_404(calendar: Calendar, slug: str) -> Category:
 
 
 def _page(calendar: Calendar, *, form: CategoryForm | None = None, failed: str | None = None,
-          failed_form: Any = None, status: int = 200) -> tuple[str, int]:
+          failed_form: Any = None, status: int = 200, conflict: str | None = None
+          ) -> tuple[str, int]:
     """The list with each category's forms; ``failed``/``failed_form``: the category whose
     form came back with errors, shown with its messages."""
     rows = []
@@ -65,7 +80,15 @@ def _page(calendar: Calendar, *, form: CategoryForm | None = None, failed: str |
     return render_template(
         "organiser/categories.html", calendar=calendar, rows=rows,
         counts=categories.event_counts(calendar), form=form or CategoryForm(formdata=None),
+        conflict=conflict,
     ), status
+
+
+def _changed_meanwhile(slug: str, name: str) -> tuple[str, int]:
+    """The page again with a 409: the change was rolled back whole."""
+    db.session.rollback()
+    return _page(_calendar_or_404(slug), conflict=CHANGED_MEANWHILE.format(name=name),
+                 status=409)
 
 
 @bp.route("/admin/calendars/<slug>/categories", methods=["GET", "POST"])
@@ -80,11 +103,13 @@ def calendar_categories(slug: str) -> Page:
         return _page(calendar, form=form, status=422)
     try:
         category = categories.create_category(calendar, form.name.data or "", current_user)
+        db.session.commit()
     except ValidationError as error:
         db.session.rollback()
         form.name.errors = [*form.name.errors, *error.errors.values()]
         return _page(_calendar_or_404(slug), form=form, status=422)
-    db.session.commit()
+    except RACES:  # the same name created at the same time
+        return _changed_meanwhile(slug, form.name.data or "")
     flash(f"Category “{category.name}” ({category.slug}) is created, with its own feed.")
     return redirect(url_for("organiser.calendar_categories", slug=slug))
 
@@ -100,11 +125,13 @@ def rename_category(slug: str, category_slug: str) -> Page:
         before = category.name
         try:
             categories.rename_category(category, form.name.data or "", current_user)
+            db.session.commit()
         except ValidationError as error:
             db.session.rollback()
             form.name.errors = [*form.name.errors, *error.errors.values()]
+        except RACES:
+            return _changed_meanwhile(slug, before)
         else:
-            db.session.commit()
             flash(f"“{before}” is now called “{category.name}”.")
             return redirect(url_for("organiser.calendar_categories", slug=slug))
     return _page(calendar, failed=category.slug, failed_form=form, status=422)
@@ -122,8 +149,11 @@ def merge_category(slug: str, category_slug: str) -> Page:
     if form.validate_on_submit():
         target = _category_or_404(calendar, form.into.data or "")
         name = category.name
-        moved = categories.merge_category(category, target, current_user)
-        db.session.commit()
+        try:
+            moved = categories.merge_category(category, target, current_user)
+            db.session.commit()
+        except RACES:
+            return _changed_meanwhile(slug, name)
         flash(f"“{name}” is merged into “{target.name}” ({moved} events moved).")
         return redirect(url_for("organiser.calendar_categories", slug=slug))
     return _page(calendar, failed=category.slug, failed_form=form, status=422)
@@ -141,8 +171,11 @@ def delete_category(slug: str, category_slug: str) -> Response | Page:
     if form.validate_on_submit():
         move_to = _category_or_404(calendar, form.move_to.data) if form.move_to.data else None
         name = category.name
-        moved = categories.delete_category(category, current_user, move_to)
-        db.session.commit()
+        try:
+            moved = categories.delete_category(category, current_user, move_to)
+            db.session.commit()
+        except RACES:
+            return _changed_meanwhile(slug, name)
         where = f"now in “{move_to.name}”" if move_to else "without it now"
         flash(f"“{name}” is deleted; its {moved} events are {where}.")
         return redirect(url_for("organiser.calendar_categories", slug=slug))

@@ -8,11 +8,12 @@ in front of Flask.  A view joins it with one decorator under its route::
     @cached_answer(params=("category",))
     def month_view(slug: str, year: int, month: int) -> str: ...
 
-``params`` names the query parameters the answer reads (others are left out of the key, so a
-newsletter's ``?utm_source=…`` shares the plain page's entry); ``None`` keys by all of them,
-for answers that echo the query back (the API's ``next`` links).  A view whose answer changes
-with the clock, not only with the data, says until when it holds (``answer_expires``).  An
-answer the same for everyone, signed in or not (a feed), says so::
+``params`` names the query parameters the answer reads: others are left out of the key, so a
+newsletter's ``?utm_source=…`` shares the plain page's entry, and the view never sees them
+(``request.args`` holds only these), so no form, link or echo can carry an unkeyed value into
+an answer that others are then served.  ``None`` keys by all of them and hides none.  A view
+whose answer changes with the clock, not only with the data, says until when it holds
+(``answer_expires``).  An answer the same for everyone, signed in or not (a feed), says so::
 
     @cached_answer(params=("on",), private=lambda: False, vary=None)
 
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, make_response, request
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 
 import rules
 
@@ -86,6 +88,8 @@ def cached_answer(*, params: Iterable[str] | None = None,
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def answer(*args: Any, **kwargs: Any) -> Response:
+            if policy.params is not None:
+                only_keyed_args(policy.params)
             if policy.private():
                 response = make_response(view(*args, **kwargs))
                 response.headers["Cache-Control"] = PRIVATE
@@ -101,6 +105,15 @@ def cached_answer(*, params: Iterable[str] | None = None,
         return answer  # type: ignore[return-value]
 
     return decorate
+
+
+def only_keyed_args(names: frozenset[str]) -> None:
+    """Leave in ``request.args`` only the parameters named (in their order): what the answer
+    is keyed by is then all it can read, signed in or not."""
+    args = request.args
+    if any(name not in names for name in args):
+        request.args = ImmutableMultiDict(
+            [(name, value) for name, value in args.items(multi=True) if name in names])
 
 
 def answer_expires(when: datetime) -> None:
