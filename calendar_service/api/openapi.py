@@ -46,8 +46,9 @@ def _problems(*statuses: int) -> dict[str, Any]:
         401: "Missing, unknown, revoked or expired token (`detail` says which).",
         403: "Not allowed: an admin route, a read-only token, or a calendar the organiser was "
              "not granted (or the token is not for).",
-        404: "Unknown calendar, event or occurrence (drafts are unknown without a token).",
-        409: "Conflict: the uid is taken.",
+        404: "Unknown calendar, event or occurrence (drafts are unknown without a token that "
+             "may read that calendar's drafts).",
+        409: "Conflict: the uid is taken, as another event's uid or readable address.",
         412: "If-Match does not match: the event changed meanwhile.",
         413: "Body over 1 MiB.",
         422: "Invalid fields; `errors` maps each field to a message.",
@@ -107,7 +108,11 @@ def _schemas(limit: int) -> dict[str, Any]:
             "properties": {
                 "uid": {"type": "string", "pattern": UID_PATTERN,
                         "description": "Generated when not given; printable ASCII without "
-                        "spaces, so it may contain `@`, `.` and `/`."},
+                        "spaces, so it may contain `@`, `.` and `/`. It is the event's address "
+                        "(`/events/<uid>`), so it may not end in `.ics`, begin or end with `/`, "
+                        "hold `//`, or have `.`, `..`, `next`, `edit`, `delete` or "
+                        "`occurrences` after a `/` (a 422); another event's uid or readable "
+                        "address is a 409."},
                 "calendar": {**_SLUG, "description": "The calendar's slug."},
                 "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
                 "description": {"type": "string", "maxLength": MAX_DESCRIPTION,
@@ -288,7 +293,9 @@ def document(*, limit: int, max_days: int, max_total: int, server: str) -> dict[
                            "granted; a token reads or writes, may be kept to some calendars "
                            "and may expire. Every error is "
                            "application/problem+json. A valid token on a read also shows "
-                           f"drafts. One occurrences answer lists at most {limit} occurrences "
+                           "the drafts of the calendars its organiser may change (of those it "
+                           "is kept to, when it is kept to some). One occurrences answer lists "
+                           f"at most {limit} occurrences "
                            f"per event and {max_total} in all, and says `truncated` when it "
                            "cut any. Lists of events and calendars come a page at a time: "
                            "`limit` sets the page size (documented per route), and the "

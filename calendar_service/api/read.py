@@ -1,10 +1,11 @@
 """Public read routes of the API: calendars, events, occurrences, the OpenAPI description.
 
-Only published events are listed, unless the request carries a valid organiser token (a bad
-token is a 401, never a silent downgrade to the public view).  Window bounds are parsed here
-and every expansion goes through ``occurrences.occurrences_page`` with the documented per-event
-limit and total, and lists come a page at a time, so no query string can make an answer (or the
-work behind it) unbounded.
+Only published events are listed, unless the request carries a valid organiser token, which
+also reads the drafts of the calendars its organiser may change (and it is kept to, when it is
+kept to some); a bad token is a 401, never a silent downgrade to the public view.  Window
+bounds are parsed here and every expansion goes through ``occurrences.occurrences_page`` with
+the documented per-event limit and total, and lists come a page at a time, so no query string
+can make an answer (or the work behind it) unbounded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 import rules
-from calendar_service.api.auth import bearer_organiser
+from calendar_service.api.auth import bearer_token
 from calendar_service.api.blueprint import bp
 from calendar_service.api.openapi import CALENDARS_PAGE, EVENTS_PAGE, LISTED_CATEGORIES, document
 from calendar_service.api.serialise import (
@@ -28,12 +29,14 @@ from calendar_service.api.serialise import (
     occurrences_json,
     utc_text,
 )
+from calendar_service.store import permissions
 from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import is_date_text
 from calendar_service.store.occurrences import filtered, load_listed, occurrences_page
 from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.store.permissions import Drafts
 from calendar_service.web.cacheable import cached_answer, has_token
 from calendar_service.web.errors import ApiError
 from calendar_service.web.links import absolute, feed_url, subscribe_links
@@ -62,13 +65,16 @@ MAX_WINDOW_DAYS = 732
 MAX_TOTAL = 10_000
 
 
-def commit_token_use_for_drafts() -> bool:
-    """True for a request with a live organiser token; a malformed or dead token is a 401."""
+def commit_token_use_for_drafts() -> Drafts:
+    """Whose drafts the request reads: none without a token; with a live organiser token,
+    those of the calendars its organiser may change, of those it is kept to when it is kept
+    to some (``permissions.readable_drafts``); a malformed or dead token is a 401."""
     if not request.headers.get("Authorization", "").strip():
         return False
-    bearer_organiser()
+    token = bearer_token()
+    drafts = permissions.readable_drafts(token.organiser, token.calendars)
     db.session.commit()  # keeps the token's last_used
-    return True
+    return drafts
 
 
 def _calendar_arg() -> Calendar | None:
@@ -124,9 +130,10 @@ def _next_url(endpoint: str, after: str, names: Sequence[str]) -> str:
     return absolute(url_for(endpoint, **args))
 
 
-def _private(response: Response, drafts: bool) -> Response:
-    """Answers that may hold drafts are never stored by shared caches."""
-    response.headers["Cache-Control"] = "private, no-store" if drafts else "public, max-age=60"
+def _private(response: Response, drafts: Drafts) -> Response:
+    """Answers to a token, which may hold drafts, are never stored by shared caches."""
+    response.headers["Cache-Control"] = ("private, no-store" if drafts is not False
+                                         else "public, max-age=60")
     response.headers["Vary"] = "Authorization"
     return response
 
@@ -221,10 +228,11 @@ def list_events() -> Response:
 @bp.get("/events/<path:uid>")
 @cached_read()
 def get_event(uid: str) -> Response:
-    """One EVENT; drafts answer 404 unless the request carries an organiser token."""
+    """One EVENT; a draft answers 404 unless the request's token may read that calendar's
+    drafts (``commit_token_use_for_drafts``)."""
     drafts = commit_token_use_for_drafts()
     event = find_event(uid)
-    if event is None or (not event.published and not drafts):
+    if event is None or not permissions.shows(drafts, event.published, event.calendar_id):
         raise ApiError(404, "There is no event with this uid.")
     response = _private(jsonify(events_json([event], drafts=drafts)[0]), drafts)
     response.headers["ETag"] = event_etag(event)  # what PATCH's If-Match compares

@@ -11,13 +11,14 @@ from calendar_service.store import parts
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import EventOccurrence
+from calendar_service.store.permissions import Drafts
 from calendar_service.store.values import event_json, utc_text
 
 
-def events_json(events: Sequence[Event], *, drafts: bool) -> list[dict[str, Any]]:
+def events_json(events: Sequence[Event], *, drafts: Drafts) -> list[dict[str, Any]]:
     """The contract's EVENTs, each with the read-only ``continues`` and ``continued_by``: the
     uids of the earlier and later parts of the same series after a change "from this date on"
-    (null when there is none, or when it is a draft and ``drafts`` is false)."""
+    (null when there is none, or when it is a draft that ``drafts`` does not show)."""
     links = parts.neighbours(events, drafts=drafts)
     return [{**event_json(event), "continues": links[event.id][0],
              "continued_by": links[event.id][1]} for event in events]

@@ -22,7 +22,7 @@ from calendar_service.api.auth import (
 )
 from calendar_service.api.blueprint import bp
 from calendar_service.api.serialise import calendar_json, event_etag, events_json
-from calendar_service.store import operations
+from calendar_service.store import operations, permissions
 from calendar_service.store.models import Event
 from calendar_service.store.validation import SURROGATE_MESSAGE, has_surrogates
 from calendar_service.web import links
@@ -30,7 +30,9 @@ from calendar_service.web.errors import ApiError
 
 
 def event_response(event: Event, status: int = 200) -> Response:
-    response = jsonify(events_json([event], drafts=True)[0])
+    token = g.token  # the event's own calendar is the token's; another part's may not be
+    drafts = permissions.readable_drafts(token.organiser, token.calendars)
+    response = jsonify(events_json([event], drafts=drafts)[0])
     response.status_code = status
     response.headers["ETag"] = event_etag(event)
     response.headers["Cache-Control"] = "no-store"

@@ -31,10 +31,10 @@ import icalendar
 import rules
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.ical.zone_names import FileZones, iana_name
-from calendar_service.store import operations, permissions
+from calendar_service.store import addresses, operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
-from calendar_service.store.errors import StoreError, ValidationError
+from calendar_service.store.errors import Conflict, StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import YEARS_MESSAGE, format_moment, in_years
 from calendar_service.store.validation import (
@@ -47,6 +47,10 @@ from rules import limits as rules_limits
 EVENT_KINDS = ("VEVENT",)
 QUIET_KINDS = ("VTIMEZONE",)  # read by icalendar for the TZIDs; nothing to import or report
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+# Why an event whose uid is another event's uid or readable address (in any calendar, or made
+# earlier from this file) is skipped: saved, it would take over that event's page and download.
+ADDRESS_TAKEN = ("its UID is the address of another event (/events/<uid>): imported, it would "
+                 "take over that event's page")
 
 
 class IcsImportError(ValueError):
@@ -538,7 +542,9 @@ def _as_moment_delta(master: dict[str, Any]) -> timedelta:
 
 def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalendar.cal.Component],
           calendar: Calendar, zones: _Zones, options: ImportOptions) -> _Plan:
-    existing = operations.find_event(uid)
+    existing = addresses.holder(uid)  # by uid, else the event whose readable address it is
+    if existing is not None and existing.uid != uid:
+        raise _Skip(ADDRESS_TAKEN)
     if existing is not None and existing.calendar_id != calendar.id:
         raise _Skip(f"this uid belongs to an event of the calendar {existing.calendar.slug!r}")
     data, notes = _event_data(component, calendar, uid, zones)
@@ -597,7 +603,11 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
     was not committed)."""
     try:
         if plan.existing is None:
-            event = operations.create_event(plan.data, actor, readable_address=True)
+            try:
+                event = operations.create_event(plan.data, actor, readable_address=True)
+            except Conflict:  # the address of an event made since the plan (this file's)
+                result.skipped.append(Skipped(plan.data["title"], ADDRESS_TAKEN))
+                return
             before = None
         else:
             event = plan.existing

@@ -143,8 +143,9 @@ def create_token(organiser: Organiser, name: str = "", actor: Actor = None, *,
     """A new token for the organiser; returns the row and the secret (shown once).  Audited as
     ``actor``'s, the organiser's own when not given.
 
-    ``scope`` is ``write`` (the default) or ``read``; ``calendars`` narrows writes to those (each
-    one the organiser may change: a token never exceeds its organiser's rights); ``expires``
+    ``scope`` is ``write`` (the default) or ``read``; ``calendars`` narrows writes, and the
+    drafts it reads, to those (each one the organiser may change: a token never exceeds its
+    organiser's rights); ``expires``
     (aware, in the future) ends it.  Raises ValidationError with field messages."""
     chosen = list(dict.fromkeys(calendars))
     errors: dict[str, str] = {}

@@ -7,7 +7,8 @@ every event's slug and uid, and made again from a new title only while the event
 once published, its address is on people's pages and in newsletters, so it stays.  The uid is
 an address too, for ever, so every link made before there were slugs keeps working; feeds keep
 writing the uid as the iCalendar UID (clients key on it).  A uid an API caller chose stays that
-event's address.  A taken slug gets a few characters
+event's address, so it may be no other event's uid or slug, in any calendar (``holder``): one
+that was would take over that event's page and download.  A taken slug gets a few characters
 of a hash of the uid, so making one costs one or two lookups whatever the number of events of
 that title (an import of a thousand "Team meeting"s stays linear).
 """
@@ -64,6 +65,17 @@ def _taken(candidate: str, event: Event) -> bool:
     pending = any(isinstance(item, Event) and item is not event and item.slug == candidate
                   for item in db.session.new)
     return pending or (found is not None and found != event.id)
+
+
+def holder(address: str) -> Event | None:
+    """The event whose address this is, as its uid or as its readable slug, in any calendar
+    (the uid's holder first, as ``find_by_address`` finds it): one query.  A new uid must have
+    none, or its event would take over the page and download of the holder."""
+    if not UID.match(address):
+        return None
+    found = db.session.scalars(select(Event).where(
+        or_(Event.uid == address, Event.slug == address)).limit(2)).all()
+    return next((event for event in found if event.uid == address), found[0] if found else None)
 
 
 def find_by_address(address: str) -> Event | None:

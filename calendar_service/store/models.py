@@ -310,8 +310,9 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     """A named bearer token; only its SHA-256 is kept, the secret is shown once.
 
     ``scope`` is ``read`` (drafts may be read) or ``write``; ``calendars``, when not empty,
-    narrows writes to those calendars; ``expires`` (null: never) ends it.  A token never does
-    more than its organiser may at the time of each request.
+    narrows writes, and the drafts it reads, to those calendars; ``expires`` (null: never) ends
+    it.  A token never does more than its organiser may at the time of each request: it reads
+    the drafts of the calendars its organiser may change, no others.
     """
 
     __tablename__ = "api_tokens"

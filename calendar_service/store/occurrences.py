@@ -33,6 +33,7 @@ from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_cac
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override, event_categories
 from calendar_service.store.moments import from_column, parse_stored
+from calendar_service.store.permissions import Drafts
 from calendar_service.store.streams import PageKey as PageKey
 from calendar_service.store.streams import Source, Stream, key_of, merge
 
@@ -232,14 +233,17 @@ def filtered(
     *,
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
-    include_drafts: bool = False,
+    include_drafts: Drafts = False,
     without_cancelled: bool = False,
 ) -> Select[Event]:
     """Narrow an event query to a calendar, any of some categories, and published events (and
     with ``without_cancelled``, to events not cancelled as a whole)."""
     if calendar is not None:
         query = query.where(Event.calendar_id == calendar.id)
-    if not include_drafts:
+    if isinstance(include_drafts, frozenset) and include_drafts:  # some calendars' drafts
+        query = query.where(or_(Event.published.is_(True),
+                                Event.calendar_id.in_(sorted(include_drafts))))
+    elif include_drafts is not True:
         query = query.where(Event.published.is_(True))
     if without_cancelled:
         query = query.where(Event.status != "cancelled")
@@ -254,7 +258,7 @@ def window_query(
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
     text: str | None = None,
-    include_drafts: bool = False,
+    include_drafts: Drafts = False,
     without_cancelled: bool = False,
 ) -> Select[Event]:
     """Events whose bounds can touch the window, with what expansion and display need loaded."""
@@ -321,7 +325,7 @@ def occurrences_in(
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
     text: str | None = None,
-    include_drafts: bool = False,
+    include_drafts: Drafts = False,
     skip_costly: bool = False,
 ) -> OccurrenceList:
     """The occurrences of a window across the events the filters select (``skip_costly``: see
@@ -404,7 +408,7 @@ def occurrences_page(
     calendar: Calendar | None = None,
     categories: Sequence[str] = (),
     text: str | None = None,
-    include_drafts: bool = False,
+    include_drafts: Drafts = False,
     skip_costly: bool = False,
     without_cancelled: bool = False,
 ) -> OccurrencePage:

@@ -22,7 +22,7 @@ from calendar_service.store import addresses, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
-from calendar_service.store.identifiers import SLUG, UID
+from calendar_service.store.identifiers import SLUG, UID, unservable
 from calendar_service.store.models import (
     Calendar,
     Category,
@@ -193,10 +193,9 @@ def create_event(data: Mapping[str, Any], actor: Actor, *,
     _require_named_calendar(data, actor)
     values = validate_event(data, find_calendar=find_calendar)
     permissions.require_edit(actor, values.calendar)
+    if values.uid is not None:  # before anything is written: an import skips the event
+        _check_address(values.uid, chosen=not readable_address)
     _check_new_categories(values, new_categories, actor)
-    if values.uid is not None and find_event(values.uid) is not None:
-        raise Conflict(f"An event with uid {values.uid!r} exists already.",
-                       errors={"uid": "is taken"})
     now = utcnow()
     event = Event(uid=values.uid or f"{uuid.uuid4()}@calendar-service", created=now, updated=now,
                   sequence=0, revision=1)
@@ -209,6 +208,23 @@ def create_event(data: Mapping[str, Any], actor: Actor, *,
     db.session.flush()
     audit(actor, "create", "event", event.uid, values.calendar, title=event.title)
     return event
+
+
+def _check_address(uid: str, *, chosen: bool) -> None:
+    """Refuse a new event's uid that is another event's uid or readable address, in any
+    calendar (Conflict), and a ``chosen`` one (the event's address) that the routes would
+    misread (ValidationError).  An import's uids are other programs': the event's readable
+    address is its page, so one of them keeps working whatever its form."""
+    reason = unservable(uid) if chosen else None
+    if reason is not None:
+        raise ValidationError({"uid": reason})
+    taken = addresses.holder(uid)
+    if taken is None:
+        return
+    if taken.uid == uid:
+        raise Conflict(f"An event with uid {uid!r} exists already.", errors={"uid": "is taken"})
+    raise Conflict(f"{uid!r} is the address of another event (/events/{uid}): choose another "
+                   "uid.", errors={"uid": "is the address of another event"})
 
 
 def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,

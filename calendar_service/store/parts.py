@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
+from calendar_service.store.permissions import Drafts, shows
 
 # No logical series of real use has this many parts; the bound keeps a corrupt chain finite.
 MAX_PARTS = 1000
@@ -72,24 +73,27 @@ def continued(events: Iterable[Event]) -> set[int]:
 Neighbours = dict[int, tuple[str | None, str | None]]
 
 
-def neighbours(events: Sequence[Event], *, drafts: bool) -> Neighbours:
+def neighbours(events: Sequence[Event], *, drafts: Drafts) -> Neighbours:
     """For each event (by id), the uids of the part it continues and of the part that continues
-    it, in two queries however many events; a draft part is None unless ``drafts``, so a
-    public answer never names an event it would not show."""
+    it, in two queries however many events; a draft part is None unless ``drafts`` shows it
+    (``permissions.Drafts``: a part moved to another calendar is that calendar's draft), so an
+    answer never names an event it would not show."""
     ids = [event.id for event in events]
     earlier_ids = {event.continues_id for event in events if event.continues_id is not None}
     earlier: dict[int, str] = {}
     if earlier_ids:
-        for row in db.session.execute(select(Event.id, Event.uid, Event.published)
+        for row in db.session.execute(select(Event.id, Event.uid, Event.published,
+                                             Event.calendar_id)
                                       .where(Event.id.in_(sorted(earlier_ids)))):
-            if drafts or row.published:
+            if shows(drafts, row.published, row.calendar_id):
                 earlier[row.id] = row.uid
     later: dict[int, str | None] = {}
     if ids:
-        for continued_id, uid, published in db.session.execute(
-                select(Event.continues_id, Event.uid, Event.published)
+        for continued_id, uid, published, calendar_id in db.session.execute(
+                select(Event.continues_id, Event.uid, Event.published, Event.calendar_id)
                 .where(Event.continues_id.in_(ids)).order_by(Event.id)):
             if continued_id is not None:
-                later.setdefault(continued_id, uid if drafts or published else None)
+                later.setdefault(continued_id,
+                                 uid if shows(drafts, published, calendar_id) else None)
     return {event.id: (earlier.get(event.continues_id) if event.continues_id else None,
                        later.get(event.id)) for event in events}

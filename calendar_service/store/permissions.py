@@ -5,10 +5,14 @@ operator and may do everything.
 
 ``operations`` asks here before every change, so the editor, the API, imports and "this and all
 later ones" refuse alike (``Forbidden``, a 403 on the web); the pages and the API ask first only
-to answer sooner and to offer only what may be chosen.
+to answer sooner and to offer only what may be chosen.  Drafts are read by those who may
+change them: the API's reads ask ``readable_drafts`` which calendars' drafts a token shows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeAlias
 
 from sqlalchemy import select
 
@@ -56,6 +60,31 @@ def editable_calendars(actor: Actor) -> list[Calendar]:
     if isinstance(actor, Organiser) and not actor.is_admin:
         query = query.join(CalendarMember).where(CalendarMember.organiser_id == actor.id)
     return list(db.session.scalars(query))
+
+
+Drafts: TypeAlias = bool | frozenset[int]
+"""Whose drafts a reader sees: none (False), every calendar's (True), or those of the calendars
+with these ids."""
+
+
+def readable_drafts(organiser: Organiser, kept_to: Iterable[Calendar] = ()) -> Drafts:
+    """The drafts an organiser reads, through a token kept to the calendars ``kept_to`` (none:
+    not kept): those of the calendars the organiser may change (every one for an admin), and
+    of those only the ones the token is kept to.  A draft is work in progress of the people
+    who may change it, so a token reads no more of them than it could write."""
+    kept = frozenset(calendar.id for calendar in kept_to)
+    if organiser.is_admin:
+        return kept or True
+    granted = frozenset(db.session.scalars(select(CalendarMember.calendar_id).where(
+        CalendarMember.organiser_id == organiser.id)))
+    return granted & kept if kept else granted
+
+
+def shows(drafts: Drafts, published: bool, calendar_id: int) -> bool:
+    """Whether a reader who sees ``drafts`` sees an event of that calendar, published or not
+    (published ones everyone does)."""
+    return published or drafts is True or (
+        isinstance(drafts, frozenset) and calendar_id in drafts)
 
 
 def members_of(calendar: Calendar) -> list[CalendarMember]:

@@ -87,7 +87,7 @@ def test_an_organiser_may_not_write_to_a_calendar_not_granted(
         assert_forbidden(response, "calendar 'test'", "ask an admin or the calendar's owner")
     assert stored_title(app, "tps@test") == "TPS seminar"
     assert stored_title(app, "new@test") is None
-    # Reading stays open to every token (drafts too), as before.
+    # Reading published events stays open to every token.
     assert client.get(base, headers=bob_headers).status_code == 200
 
 
@@ -185,7 +185,7 @@ def test_a_read_scoped_token_cannot_write(app: Flask, client: FlaskClient,
     refused = client.post("/api/v1/events", json={**SERIES, "uid": "x@test"}, headers=headers)
     assert_forbidden(refused, "may only read")
     assert_forbidden(client.delete("/api/v1/events/draft@test", headers=headers))
-    # It reads drafts, as any token does.
+    # It reads the drafts of the calendars its organiser may change.
     draft = client.get("/api/v1/events/draft@test", headers=headers)
     assert draft.status_code == 200 and draft.json["published"] is False
     assert client.get("/api/v1/events/draft@test").status_code == 404
