@@ -38,8 +38,8 @@ NEXT_HORIZONS = (timedelta(days=31), timedelta(days=366), timedelta(days=366 * 1
 # whole are left out by the query itself, however many there are).
 PAGE = 100
 GROWTH = 4
-MAX_PAGE = 2000
-MAX_LOOKED = 20_000
+MAX_PAGE = 5000
+MAX_LOOKED = 10_000
 # Dates of one series looked at first; when all of them are cancelled, the series is looked
 # through in windows of at most SERIES_STEP occurrences (more than a series may have in progress
 # at once, rules.limits.MAX_OVERLAP, so a window of the shortest span is never all overlap), at
