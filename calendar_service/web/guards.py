@@ -25,8 +25,20 @@ def register_guards(app: Flask) -> None:
 
     @app.before_request
     def refuse_control_characters() -> None:
+        if not _is_utf8(request.query_string):
+            abort(400, "The address's query is not UTF-8: percent-encode what it holds.")
         if has_control_characters(request.path) or any(
             has_control_characters(key) or has_control_characters(value)
             for key, values in request.args.lists() for value in values
         ):
             abort(400, "The address contains control characters.")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """Whether the query's raw bytes are UTF-8 text (as they are once percent-encoded): a
+    server passes other bytes on as they came, and reading them as parameters fails."""
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,8 +1,8 @@
 """Every public GET route under hypothesis, over its query string: names and values of any kind
 (the routes' own names with real and broken values, ``url_for``'s keywords ``_anchor``,
 ``_external``, ``_method`` and ``_scheme``, names repeated, empty values, names alone, unicode,
-values of thousands of characters, raw and broken percent escapes).  Whatever the query holds,
-no answer is a server error.
+values of thousands of characters, raw and broken percent escapes, bytes that are no UTF-8).
+Whatever the query holds, no answer is a server error.
 
 The routes are read from the app's url_map (the organiser's pages aside), so a new public route
 must be given real path arguments here before the suite passes; the paths name the seeded
@@ -134,3 +134,21 @@ def test_no_query_string_gets_a_server_error(seeded: Flask, endpoint: str) -> No
         plain.close()
         assert plain.status_code < 500, path
         fuzz(client, path, values)
+
+
+@pytest.mark.parametrize("raw", ["q=\xff", "\xff=1", "_anchor=\xe9", "category=\xc3"])
+def test_a_query_of_raw_bytes_that_are_no_utf8_is_a_400(seeded: Flask, raw: str) -> None:
+    """A server hands such bytes on as they came (WSGI's QUERY_STRING is Latin-1): every
+    public route refuses them as a bad request, not a failure to read its parameters (or,
+    when the bytes are in a parameter it does not read, may give the answer it holds)."""
+    routes = public_get_routes(seeded)
+    uid, _values = real_values(seeded)
+    client = seeded.test_client()
+    statuses = {}
+    for name, rule in sorted(routes.items()):
+        response = client.get(fill(rule, uid), environ_overrides={"QUERY_STRING": raw})
+        response.close()
+        statuses[name] = response.status_code
+    assert {name: status for name, status in statuses.items() if status != 400} in (
+        {}, {"api.list_calendars": 200})  # the list real_values read, from the answer cache
+    assert client.get("/", environ_overrides={"QUERY_STRING": "q=\xc3\xa9"}).status_code == 200
