@@ -43,10 +43,13 @@ MAX_LOOKED = 10_000
 # Dates of one series looked at first; when all of them are cancelled, the series is looked
 # through in windows of at most SERIES_STEP occurrences (more than a series may have in progress
 # at once, rules.limits.MAX_OVERLAP, so a window of the shortest span is never all overlap), at
-# most SERIES_WINDOWS of them and MAX_LOOKED occurrences in all.
+# most SERIES_WINDOWS of them and SERIES_LOOKED occurrences in all: more than the cancelled
+# dates one series may hold (rules.limits.MAX_EXCEPTIONS) with those in progress at each
+# window's start counted again, so a series' next date that is on is always found.
 SERIES_LOOKAHEAD = 50
 SERIES_STEP = 2000
 SERIES_WINDOWS = 64
+SERIES_LOOKED = 25_000
 SHORTEST_SPAN = timedelta(minutes=1)
 
 
@@ -101,7 +104,7 @@ def next_of_series(series: rules.Series, now: datetime) -> rules.Occurrence | No
     start, looked = now, len(upcoming)
     span = max(upcoming[-1].start_utc - now, SHORTEST_SPAN)
     for _ in range(SERIES_WINDOWS):
-        if looked >= MAX_LOOKED or start >= horizon:
+        if looked >= SERIES_LOOKED or start >= horizon:
             return None
         deadline.check()
         try:
