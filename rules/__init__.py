@@ -20,7 +20,9 @@ from rules.errors import (
     SeriesError,
 )
 from rules.expand import (
+    ExpansionCost,
     expand,
+    expansion_cost,
     generates,
     occurrence_at,
     orphan_overrides,
@@ -31,12 +33,13 @@ from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
 from rules.recurrence import normalise_rrule
 from rules.timezones import clock_change_at, is_valid_zone, local_from_aware, to_utc
-from rules.validate import check_overlap
+from rules.validate import at_once, check_overlap
 
 __all__ = [
     "DEFAULT_LIMIT",
     "ExpansionLimitError",
     "Expansion",
+    "ExpansionCost",
     "Moment",
     "Occurrence",
     "Override",
@@ -47,11 +50,13 @@ __all__ = [
     "Series",
     "SeriesError",
     "Window",
+    "at_once",
     "check_overlap",
     "clock_change_at",
     "describe",
     "describe_rule",
     "expand",
+    "expansion_cost",
     "from_rrule",
     "generates",
     "is_valid_zone",

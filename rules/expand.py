@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -167,6 +168,68 @@ def _check_limit(limit: int) -> None:
         raise ValueError("limit must be a positive whole number")
     if limit > limits.MAX_LIMIT:
         raise ExpansionLimitError(f"limit must be at most {limits.MAX_LIMIT}", field="limit")
+
+
+@dataclass(frozen=True)
+class ExpansionCost:
+    """What one ``expand`` call will cost, estimated before it runs (``expansion_cost``).
+
+    ``steps``: in the unit of ``limits.MAX_WALK_STEPS`` (about a microsecond each): the walk,
+    placing each instance it yields, the exceptions examined and the call itself.  ``held``: an
+    upper bound on the occurrences the window holds whatever the limit (so a call with a limit
+    at least that large returns them all, untruncated)."""
+
+    steps: int
+    held: int
+
+
+# Steps of one call besides its walk (placing DTSTART, ordering, the result), of placing one
+# instance the walk yields as an Occurrence, and of examining one EXDATE or override.
+CALL_STEPS = 20
+PLACE_STEPS = 3
+EXCEPTION_STEPS = 5
+
+
+def expansion_cost(series: Series, window: Window, *,
+                   limit: int = limits.DEFAULT_LIMIT) -> ExpansionCost:
+    """The estimated cost of ``expand(series, window, limit=limit)``, from the rule's parts and
+    the window alone (no walk): a caller spending a budget over many series asks this first.
+
+    An upper bound as ``limits.MAX_WALK_STEPS`` is checked against, whether or not ``expand``
+    would refuse the walk; raises ``ExpansionLimitError`` only for a ``limit`` over
+    ``limits.MAX_LIMIT``."""
+    _check_limit(limit)
+    clipped = _clipped(window)
+    if clipped is None:
+        return ExpansionCost(CALL_STEPS, 0)
+    placer = _Placer(series)
+    rec = recurrence(series)
+    lo, hi, sure = _local_range(placer, clipped)
+    exceptions = len(series.exdates) + (len(series.overrides) if placer.recurring else 0)
+    steps = walked = held = 0
+    if rec is not None:
+        steps, walked, held = rec.walk_estimate(lo, hi, limit + exceptions, sure)
+    if series.rdates:
+        keys = [_as_datetime(r) for r in series.rdates]
+        extra = bisect_right(keys, hi) - bisect_left(keys, lo)
+        walked += extra
+        held += extra
+    walked += 1  # DTSTART
+    held += 1 + len(series.overrides)  # an override may move an occurrence into the window
+    return ExpansionCost(
+        CALL_STEPS + steps + PLACE_STEPS * walked + EXCEPTION_STEPS * exceptions, held)
+
+
+def _clipped(window: Window) -> Window | None:
+    """The window within the years ``expand`` places occurrences in (None: nothing of it is),
+    or a window over ``limits.MAX_WINDOW_SPAN`` as it is (``expand`` refuses it unwalked)."""
+    if window.span > limits.MAX_WINDOW_SPAN:
+        return None
+    clipped_start = max(window.start_utc, _EARLIEST)
+    clipped_end = min(window.end_utc, _LATEST)
+    if clipped_end <= clipped_start:
+        return None
+    return Window(clipped_start, clipped_end)
 
 
 def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,

@@ -481,14 +481,21 @@ class Recurrence:
         or after ``count_from``, default ``lo``).  Every period the walk visits counts: the
         instances before ``count_from`` (the look-back for long occurrences) are walked and
         kept whatever the cap, so only the periods after it are capped."""
+        return self.walk_estimate(lo, hi, cap, count_from)[0]
+
+    def walk_estimate(self, lo: datetime, hi: datetime, cap: int | None = None,
+                      count_from: datetime | None = None) -> tuple[int, int, int]:
+        """(steps, walked, held): ``walk_cost``'s steps, an upper bound on the instances that
+        walk yields (each of which the caller places), and one on the instances [lo, hi] holds
+        whatever the cap."""
         rule = self.walk_rule
         begin = _shifted(rule, self.walk_start, lo)
         if self.until_walk is not None:
             hi = min(hi, self.until_walk)
         if hi < begin:
-            return 0
+            return 0, 0, 0
         first = period_index(rule.freq, begin, rule.wkst)
-        periods = (period_index(rule.freq, hi, rule.wkst) - first) // rule.interval + 1
+        periods = held = (period_index(rule.freq, hi, rule.wkst) - first) // rule.interval + 1
         if cap is not None and self.dense:
             extra = int(DST_SLACK / (UNIT[rule.freq] * rule.interval)) + 2
             uncapped = 0
@@ -497,7 +504,8 @@ class Recurrence:
                             - first) // rule.interval
             periods = min(periods, uncapped + cap + extra + 1)
         per = min(self.per_period, 10_000)
-        return periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
+        steps = periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
+        return steps, periods * per, held * per
 
     def instances(self, lo: datetime, hi: datetime, cap: int | None = None,
                   count_from: datetime | None = None,

@@ -153,15 +153,51 @@ def check_overlap(series: Series) -> None:
     if series.rrule is None:
         return
     rule = parse_for_start(series.rrule, series.start, series.tzid)
-    duration = series.duration
-    if not series.all_day:
-        duration = max(duration, to_utc(series.end, series.tzid)
-                       - to_utc(series.start, series.tzid))
-    start = series.start if isinstance(series.start, datetime) else datetime.combine(
-        series.start, datetime.min.time())
-    at_once = in_progress_bound(rule, start, duration)
+    duration = _own_length(series)
+    at_once = in_progress_bound(rule, _as_datetime(series.start), duration)
     if at_once > limits.MAX_OVERLAP:
         raise SeriesError(
             f"occurrences {_length(duration)} long that repeat this often could have up to "
             f"{at_once:,} in progress at once (at most {limits.MAX_OVERLAP:,} may be); make "
             "them shorter or let them repeat less often", field="end")
+
+
+def _own_length(series: Series) -> timedelta:
+    """The series' duration: for a timed one the longer of its wall-clock and exact lengths."""
+    if series.all_day:
+        return series.duration
+    return max(series.duration,
+               to_utc(series.end, series.tzid) - to_utc(series.start, series.tzid))
+
+
+def _as_datetime(value: Moment) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())
+
+
+def at_once(series: Series, lasting: timedelta | None = None) -> int:
+    """An upper bound on the series' occurrences in progress at one instant were each to last
+    ``lasting`` (default: the series' own duration, as ``check_overlap`` measures it): what the
+    rule's parts allow (``check_overlap``'s estimate), plus the most RDATEs (of a series without
+    a rule: of DTSTART and the RDATEs) that start within one such length; 1 for a one-off.
+    With ``lasting`` of a day it bounds the occurrences starting on any one day.  Overrides are
+    left out: each moves one occurrence of those counted."""
+    length = _own_length(series) if lasting is None else lasting
+    if series.rrule is None:
+        return _most_within(
+            sorted({_as_datetime(series.start), *(_as_datetime(r) for r in series.rdates)}),
+            length)
+    # DTSTART is the rule's first instance (or one more, which the bound's rounding covers).
+    rule = parse_for_start(series.rrule, series.start, series.tzid)
+    listed = _most_within([_as_datetime(r) for r in series.rdates], length)
+    return (listed if series.rdates else 0) + in_progress_bound(
+        rule, _as_datetime(series.start), length)
+
+
+def _most_within(starts: list[datetime], length: timedelta) -> int:
+    """The most of the sorted ``starts`` that lie within one span of ``length`` (at least 1)."""
+    most = first = 0
+    for last, start in enumerate(starts):
+        while start - starts[first] >= length and first < last:
+            first += 1
+        most = max(most, last - first + 1)
+    return max(most, 1)

@@ -202,7 +202,16 @@ def _schemas(limit: int) -> dict[str, Any]:
                 "occurrences": {"type": "array", "items": _ref("Occurrence")},
                 "truncated": {"type": "boolean", "description": f"True when an event had more "
                               f"than {limit} occurrences in the window (or the answer hit its "
-                              "total cap) and some were left out."},
+                              "total cap, or left events out as too costly) and some were "
+                              "left out."},
+                "left_out": {"type": "array", "items": {"type": "string"}, "description":
+                             "Only when some were left out: the uids (at most 20) of events "
+                             "too costly to expand over the window, alone or together with "
+                             "the others; the rest are listed."},
+                "left_out_count": {"type": "integer", "description": "How many events were "
+                                   "left out as too costly (with `left_out`)."},
+                "notice": {"type": "string", "description": "Says what was left out and why "
+                           "(with `left_out`)."},
                 "limit": {"type": "integer", "description": "Occurrences per event at most."},
                 "start": {"type": "string", "format": "date-time"},
                 "end": {"type": "string", "format": "date-time"},

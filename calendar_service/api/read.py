@@ -34,7 +34,12 @@ from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import Calendar, Category, Event
 from calendar_service.store.moments import is_date_text
-from calendar_service.store.occurrences import filtered, load_listed, occurrences_page
+from calendar_service.store.occurrences import (
+    OccurrencePage,
+    filtered,
+    load_listed,
+    occurrences_page,
+)
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.store.permissions import Drafts
 from calendar_service.web.cacheable import cached_answer, has_token
@@ -290,23 +295,39 @@ def list_occurrences() -> Response:
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
     window = parse_window(tzid)
     limit = int(current_app.config["OCCURRENCE_LIMIT"])
-    try:
-        # The first MAX_TOTAL in start order, reading at most as many one-off events however
-        # many the window holds (a day of 95,000 took 17 s and 700 MB when all were read).
-        listing = occurrences_page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
-                                   categories=categories, include_drafts=drafts)
-    except rules.ExpansionLimitError as error:
+    # The first MAX_TOTAL in start order, reading at most as many one-off events however
+    # many the window holds (a day of 95,000 took 17 s and 700 MB when all were read).  A
+    # series too costly for the window, or past what one answer may spend, is left out and
+    # named: one costly series never refuses the window for every other.
+    listing = occurrences_page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
+                               categories=categories, include_drafts=drafts, skip_costly=True)
+    if listing.costly_count and not listing.items:
         raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",
-                       errors={"end": error.message}) from None
+                       errors={"end": _too_costly(listing)})
     body = {
         "occurrences": occurrences_json(listing.items),
-        "truncated": listing.truncated or not listing.complete,
+        "truncated": listing.truncated or not listing.complete or bool(listing.costly_count),
         "limit": limit,
         "start": utc_text(window.start_utc),
         "end": utc_text(window.end_utc),
         "timezone": tzid,
     }
+    if listing.costly_count:
+        body["left_out"] = sorted(event.uid for event in listing.too_costly)[:LEFT_OUT_NAMED]
+        body["left_out_count"] = listing.costly_count
+        body["notice"] = _too_costly(listing)
     return _private(jsonify(body), drafts)
+
+
+# The most uids of events left out as too costly that one answer names.
+LEFT_OUT_NAMED = 20
+
+
+def _too_costly(listing: OccurrencePage) -> str:
+    count = listing.costly_count
+    which = "1 event" if count == 1 else f"{count:,} events"
+    return (f"{which} left out: too costly to expand over this window, alone or together "
+            "with the others; ask for a shorter window or for one calendar")
 
 
 @bp.get("/openapi.json")

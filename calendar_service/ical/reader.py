@@ -31,7 +31,7 @@ import icalendar
 import rules
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.ical.zone_names import FileZones, iana_name
-from calendar_service.store import addresses, operations, permissions
+from calendar_service.store import addresses, calendar_limits, operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, StoreError, ValidationError
@@ -571,6 +571,11 @@ def _plan(uid: str, component: icalendar.cal.Component, changed: Iterable[icalen
         moment = datetime.fromisoformat(key) if not all_day else date.fromisoformat(key)
         if not rules.generates(values.series, moment):
             raise _Skip(f"RECURRENCE-ID {key} is not an occurrence of the series")
+    try:  # the calendar's limits, counting the events planned before this one
+        calendar_limits.admit(calendar, uid, values.series, replacing=existing)
+    except ValidationError as error:
+        name, message = next(iter(error.errors.items()))
+        raise _Skip(f"{name}: {message}") from None
     return _Plan(uid=uid, data=data, overrides=bodies, existing=existing, notes=notes)
 
 

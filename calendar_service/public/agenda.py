@@ -27,7 +27,7 @@ from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
 from calendar_service.store import categories as category_store
 from calendar_service.store.db import db
-from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.models import Calendar, Category
 from calendar_service.store.occurrences import (
     OccurrencePage,
     PageKey,
@@ -79,14 +79,14 @@ def page_for(window: rules.Window, after: PageKey | None, **filters: Any
     span costs too much (the others are listed all the same)."""
     page = occurrences_page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
                             **filters)
-    return page, costly_message(page.too_costly)
+    return page, costly_message(page.costly_names)
 
 
-def costly_message(events: Sequence[Event]) -> str | None:
-    """Says which events a page leaves out because they repeat too often for its span."""
-    if not events:
+def costly_message(names: Sequence[str]) -> str | None:
+    """Says which events a page leaves out because they repeat too often for its span (or
+    together cost more than one page may): ``names``, their titles in order, each once."""
+    if not names:
         return None
-    names = sorted({event.title for event in events})
     shown_names = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return (f"Some events repeat too often to list over this span and are left out: "
             f"{shown_names}. Try fewer days, or open the event's own page.")

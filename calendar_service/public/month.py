@@ -52,7 +52,7 @@ def month_view(slug: str, year: int, month: int) -> str:
     first, end = grid_bounds(year, month)
     listing = occurrences_page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
                                calendar=calendar, categories=categories, skip_costly=True)
-    problem = costly_message(listing.too_costly)
+    problem = costly_message(listing.costly_names)
     items = [shown(item, tz) for item in listing.items]
     weeks = month_grid(year, month, items)
     shown_until = None if listing.complete or not items else max(

@@ -8,7 +8,7 @@ window rather than the number of series in the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,12 +30,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 import rules
 from calendar_service import deadline
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
+from calendar_service.store.budget import Budget
+from calendar_service.store.budget import for_listing as budget_for_listing
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override, event_categories
 from calendar_service.store.moments import from_column, parse_stored
 from calendar_service.store.permissions import Drafts
 from calendar_service.store.streams import PageKey as PageKey
-from calendar_service.store.streams import Source, Stream, key_of, merge
+from calendar_service.store.streams import Source, Stream, admit, key_of, merge
 
 
 def override_of(row: Override, all_day: bool) -> rules.Override:
@@ -371,7 +373,16 @@ class OccurrencePage:
     truncated: bool
     too_costly: tuple[Event, ...] = ()
     """With ``skip_costly``: the events left out because expanding them over the window would
-    cost more than the engine allows."""
+    cost more than the engine allows, or more than the listing's budget has left (the first
+    ``COSTLY_LOADED`` of them, in the order the window query reads them)."""
+    costly_count: int = 0
+    """How many events were left out (``too_costly`` names at most ``COSTLY_LOADED``)."""
+    costly_names: tuple[str, ...] = ()
+    """The titles of every event left out, each once, in order."""
+
+
+# The most events left out that a page loads to name (it says how many more there are).
+COSTLY_LOADED = 100
 
 
 def _binary(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
@@ -411,6 +422,7 @@ def occurrences_page(
     include_drafts: Drafts = False,
     skip_costly: bool = False,
     without_cancelled: bool = False,
+    budget: Budget | None = None,
 ) -> OccurrencePage:
     """The first ``size`` occurrences of the window that come after ``after``, in
     ``page_key`` order, reading at most ``size`` one-off events however many the window holds.
@@ -429,6 +441,11 @@ def occurrences_page(
     left out instead and named in ``too_costly``.  ``without_cancelled`` leaves out the events
     cancelled as a whole in the query itself, so a page looking for what is still on is never
     filled by them, however many there are.
+
+    Every series is paid for from ``budget`` (by default ``budget.for_listing(size)``, which
+    draws on the request's) before it is expanded, cheapest first (``streams.admit``): those
+    the budget cannot pay for are left out as too costly, so a page costs what it lists however
+    many costly series the window holds.
     """
     if after is not None:
         if after[0] >= window.end_utc:
@@ -452,28 +469,48 @@ def occurrences_page(
     # of a thousand series takes each one's first occurrence, of a few, a page's worth each);
     # with a per-event limit, the whole of it at once (see ``streams.merge``).
     first = limit if per_event is not None else -(-(size + 1) // max(len(series_rows), 1))
-    streams: list[Stream] = []
-    costly: list[int] = []
-    for source in sources:
-        try:
-            streams.append(Stream(source, window, limit, first, caches))
-        except rules.ExpansionLimitError:
-            if not skip_costly:
-                raise
-            costly.append(source.ident)
+    paying = budget if budget is not None else budget_for_listing(size)
+    admitted, unpaid = admit(sources, window, limit, first, paying)
+    if unpaid and not skip_costly:
+        raise rules.ExpansionLimitError(
+            f"listing {len(sources):,} series over this window would cost more than one "
+            "request may; ask for a shorter window or fewer calendars", field="window")
+    costly = {source.ident for source in unpaid}
+    streams = _streams(admitted, window, limit, first, caches, paying, costly, skip_costly)
     horizon: PageKey | None = None
     if len(singles) > size:  # more one-offs than a page: none past the last read is listed
         last = singles[-1]
         horizon = (last.first_start_utc, last.title, last.uid, "")
     merged = merge(streams, size=size, after=after, horizon=horizon,
                    per_event=per_event is not None)
-    events = _listed_events([stream.source.ident for stream, _ in merged.items] + costly)
+    left_out = [source for source in sources if source.ident in costly]
+    events = _listed_events([stream.source.ident for stream, _ in merged.items]
+                            + [source.ident for source in left_out[:COSTLY_LOADED]])
     # An event deleted since its row was read (another statement, under READ COMMITTED) is
     # left out, as if the page had been read a moment later.
     items = tuple(EventOccurrence(events[stream.source.ident], occurrence)
                   for stream, occurrence in merged.items if stream.source.ident in events)
-    return OccurrencePage(items, merged.complete, merged.truncated,
-                          tuple(events[ident] for ident in costly if ident in events))
+    return OccurrencePage(
+        items, merged.complete, merged.truncated,
+        tuple(events[source.ident] for source in left_out[:COSTLY_LOADED]
+              if source.ident in events),
+        len(left_out), tuple(sorted({source.title for source in left_out})))
+
+
+def _streams(admitted: Sequence[tuple[Source, int]], window: rules.Window, limit: int,
+             first: int, caches: Caches, paying: Budget, costly: set[int],
+             skip_costly: bool) -> Iterator[Stream]:
+    """The admitted sources' streams, made as they are asked for (a per-event merge looks
+    through each in turn and lets it go); a series the engine refuses is added to ``costly``
+    (or raises, without ``skip_costly``) and what it paid is given back."""
+    for source, paid in admitted:
+        try:
+            yield Stream(source, window, limit, first, caches)
+        except rules.ExpansionLimitError:
+            if not skip_costly:
+                raise
+            paying.refund(paid)
+            costly.add(source.ident)
 
 
 # What a page reads of each row it may list: what names the series' version (``series_key``),

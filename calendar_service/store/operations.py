@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 import rules
 from calendar_service.clock import utcnow
-from calendar_service.store import addresses, permissions
+from calendar_service.store import addresses, calendar_limits, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
@@ -196,9 +196,11 @@ def create_event(data: Mapping[str, Any], actor: Actor, *,
     if values.uid is not None:  # before anything is written: an import skips the event
         _check_address(values.uid, chosen=not readable_address)
     _check_new_categories(values, new_categories, actor)
+    uid = values.uid or f"{uuid.uuid4()}@calendar-service"
+    assert values.series is not None
+    calendar_limits.admit(values.calendar, uid, values.series)
     now = utcnow()
-    event = Event(uid=values.uid or f"{uuid.uuid4()}@calendar-service", created=now, updated=now,
-                  sequence=0, revision=1)
+    event = Event(uid=uid, created=now, updated=now, sequence=0, revision=1)
     with db.session.no_autoflush:  # loading the calendar's categories must not flush a half event
         _apply(event, values)
         if values.uid is None or readable_address:
@@ -239,6 +241,10 @@ def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
     values = validate_event(data, existing=event, find_calendar=find_calendar,
                             overrides=overrides)
     permissions.require_edit(actor, values.calendar)
+    assert values.series is not None
+    calendar_limits.admit(values.calendar, event.uid, values.series, replacing=event)
+    if values.calendar is not event.calendar:
+        calendar_limits.forget(event.calendar, event.uid)
     _check_new_categories(values, new_categories, actor)
     before = _snapshot(event)
     old_calendar = event.calendar
@@ -294,6 +300,7 @@ def delete_event(event: Event, actor: Actor) -> None:
     calendar = event.calendar
     permissions.require_edit(actor, calendar)
     audit(actor, "delete", "event", event.uid, calendar, title=event.title)
+    calendar_limits.forget(calendar, event.uid)
     db.session.delete(event)
     calendar.touch()
     db.session.flush()

@@ -10,18 +10,22 @@ A series the page never reaches past its first occurrence is expanded that far o
 Every step is one ``rules.expand`` call costed as the whole limit (``costed_as``), so a series
 is refused (too costly) exactly when one call over the window with that limit would refuse it,
 and the steps are cached like any expansion, so the next request with the same windows is free.
+Before any of that, ``admit`` pays for each series from the listing's budget (``budget``) what
+all its steps may cost, cheapest first, and leaves out those it cannot pay for.
 Pure of the database: the store reads the rows and hands over series.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import rules
 from calendar_service import deadline
 from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey
+from calendar_service.store.budget import Budget
 from calendar_service.store.moments import format_moment
 
 PageKey = tuple[datetime, str, str, str]
@@ -48,6 +52,51 @@ class Source:
     title: str
     uid: str
     series: rules.Series
+
+
+def reservation(series: rules.Series, window: rules.Window, limit: int, first: int) -> int:
+    """Steps a ``Stream`` of this series may spend at most: each of its steps, from ``first``
+    growing by ``GROWTH`` to ``limit``, as ``rules.expansion_cost`` estimates it, up to the
+    first that holds every occurrence the window can have (the stream grows no further)."""
+    total, step = 0, min(max(first, 1), limit)
+    while True:
+        cost = rules.expansion_cost(series, window, limit=step)
+        total += cost.steps
+        if step >= limit or cost.held <= step:
+            return total
+        step = min(step * GROWTH, limit)
+
+
+# Series a listing tries to pay for after the budget first refused one, before it leaves out
+# the rest unpriced (so pricing stays bounded however many series the window holds).
+PRICING_TRIES = 64
+
+
+def admit(sources: Sequence[Source], window: rules.Window, limit: int, first: int,
+          budget: Budget) -> tuple[list[tuple[Source, int]], list[Source]]:
+    """The sources ``budget`` pays streams for, each with what it paid (in the sources' order),
+    and those it leaves out.
+
+    Cheapest first (by the cost of their first step, ties in the sources' order): a few costly
+    series never crowd out the ordinary ones, which are listed whatever else the window holds.
+    Each pays its ``reservation`` whether or not its expansions are cached, so what is listed
+    depends on the data alone."""
+    step = min(max(first, 1), limit)
+    firsts = [rules.expansion_cost(source.series, window, limit=step).steps
+              for source in sources]
+    paid: dict[int, int] = {}
+    tries = PRICING_TRIES
+    for index in sorted(range(len(sources)), key=firsts.__getitem__):
+        if firsts[index] > budget.remaining() or tries <= 0:
+            break  # every later one costs at least as much to start
+        price = reservation(sources[index].series, window, limit, first)
+        if budget.pay(price):
+            paid[index] = price
+        else:
+            tries -= 1
+    admitted = [(source, paid[index]) for index, source in enumerate(sources) if index in paid]
+    left_out = [source for index, source in enumerate(sources) if index not in paid]
+    return admitted, left_out
 
 
 class Stream:
@@ -123,7 +172,7 @@ def _skip_to(stream: Stream, after: PageKey | None) -> rules.Occurrence | None:
     return head
 
 
-def merge(streams: list[Stream], *, size: int, after: PageKey | None,
+def merge(streams: Iterable[Stream], *, size: int, after: PageKey | None,
           horizon: PageKey | None, per_event: bool) -> Merged:
     """The first ``size`` occurrences of the streams after ``after``, in page order.
 
@@ -137,9 +186,10 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
     """
     if per_event:
         return _sorted(streams, size=size, after=after, horizon=horizon)
+    merged = list(streams)
     heap: list[tuple[PageKey, int]] = []
     truncated = False
-    for index, stream in enumerate(streams):
+    for index, stream in enumerate(merged):
         head = _skip_to(stream, after)
         if stream.cut:
             truncated = True
@@ -151,7 +201,7 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
         key, index = heap[0]
         if horizon is not None and key > horizon:
             return Merged(items, False, truncated)
-        stream = streams[index]
+        stream = merged[index]
         items.append((stream, stream.got[stream.at]))
         if len(items) > size:
             return Merged(items[:size], False, truncated)
@@ -166,19 +216,28 @@ def merge(streams: list[Stream], *, size: int, after: PageKey | None,
     return Merged(items, horizon is None, truncated)
 
 
-def _sorted(streams: list[Stream], *, size: int, after: PageKey | None,
+def _sorted(streams: Iterable[Stream], *, size: int, after: PageKey | None,
             horizon: PageKey | None) -> Merged:
     """``merge`` with a per-event limit: each stream holds all its occurrences from the
-    first step (its first step is its limit), so sorting them all is the cheaper merge."""
-    found = [(stream.key(occurrence), stream, occurrence) for stream in streams
-             for occurrence in stream.got]
-    found.sort(key=_first)
-    items = [(stream, occurrence) for key, stream, occurrence in found
-             if (after is None or key > after) and (horizon is None or key <= horizon)]
-    truncated = any(stream.more for stream in streams)
+    first step (its first step is its limit), so choosing the first ones is the cheaper merge.
+    Only the first ``size + 1`` are kept as the streams come, each stream's own let go once
+    looked through: what a listing holds follows its size, not the window's occurrences."""
+    more = [False]
+
+    def entries() -> Iterator[tuple[PageKey, Stream, rules.Occurrence]]:
+        for stream in streams:
+            more[0] = more[0] or stream.more
+            for occurrence in stream.got:
+                key = stream.key(occurrence)
+                if (after is None or key > after) and (horizon is None or key <= horizon):
+                    yield key, stream, occurrence
+            stream.got = ()
+
+    found = heapq.nsmallest(size + 1, entries(), key=_first)
+    items = [(stream, occurrence) for _key, stream, occurrence in found]
     if len(items) > size:
-        return Merged(items[:size], False, truncated)
-    return Merged(items, horizon is None, truncated)
+        return Merged(items[:size], False, more[0])
+    return Merged(items, horizon is None, more[0])
 
 
 def _first(entry: tuple[PageKey, Stream, rules.Occurrence]) -> PageKey:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, request
 
 from calendar_service import deadline
+from calendar_service.store import budget
 from calendar_service.store.validation import has_control_characters
 
 # NUL and other C0 controls have no place in a URL; PostgreSQL rejects NUL in text outright,
@@ -18,10 +19,14 @@ def register_guards(app: Flask) -> None:
         # half-way would cost the organiser the change.
         if request.method in ("GET", "HEAD"):
             deadline.start(float(current_app.config["CALENDAR_REQUEST_SECONDS"]))
+        # Every request's listings share one budget of expansion steps (store.budget), so a
+        # page that lists in several goes (the "next" link's pages) costs what one may.
+        budget.start(int(current_app.config.get("REQUEST_STEPS", budget.REQUEST_STEPS)))
 
     @app.teardown_request
     def lift_limit(_error: BaseException | None) -> None:
         deadline.clear()
+        budget.clear()
 
     @app.before_request
     def refuse_control_characters() -> None:

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 import rules
 from calendar_service.clock import utcnow
 from calendar_service.ical.reader import import_ics
-from calendar_service.store import operations
+from calendar_service.store import calendar_limits, operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
@@ -40,11 +40,13 @@ CENTURY_LONG = {**YEAR_LONG, "end": "2125-10-25T10:00:00"}
 @pytest.fixture
 def stored_anyway(monkeypatch: pytest.MonkeyPatch, make_event: Callable[..., dict[str, Any]]
                   ) -> Callable[..., dict[str, Any]]:
-    """``make_event`` with the write-time overlap check switched off, as an old row would be."""
+    """``make_event`` with the write-time overlap checks (the series' and its calendar's)
+    switched off, as an old row would be."""
 
     def make(**fields: Any) -> dict[str, Any]:
         with monkeypatch.context() as patched:
             patched.setattr(rules, "check_overlap", lambda _series: None, raising=False)
+            patched.setattr(calendar_limits, "admit", lambda *_args, **_kwargs: None)
             return make_event(**fields)
 
     return make
