@@ -264,11 +264,13 @@ def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None
             data = handle.read(limit + 1)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
-    # A dry run is the import itself, rolled back: what it lists is exactly what would happen.
-    batch = 0 if dry_run else batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
+    # A dry run is the import itself, rolled back a step at a time: what it lists is exactly
+    # what would happen, and it holds the database's locks no longer than a real step.
+    batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
     try:
         result = import_ics(data, calendar, "cli", max_bytes=limit, source=file,
-                            batch_size=batch, options=ImportOptions(category, draft))
+                            batch_size=batch, options=ImportOptions(category, draft),
+                            dry_run=dry_run)
     except IcsImportError as error:
         db.session.rollback()
         if error.saved is None:

@@ -19,7 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "CALENDAR_BASE_URL": None,
     # How many reverse proxies to trust for X-Forwarded-* headers (0: none, run bare).
     "CALENDAR_TRUSTED_PROXIES": 0,
-    # Request bodies anywhere (the .ics import upload is the largest thing we accept).
+    # Request bodies anywhere (the .ics import upload is the largest thing we accept); raised
+    # by ``load`` to leave an import upload room for its form around the file.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     # JSON bodies of the API (docs/contract.md: 413 over 1 MiB).
     "API_MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -64,6 +65,12 @@ DEFAULTS: dict[str, Any] = {
 
 _TRUE = {"1", "true", "yes", "on"}
 
+IMPORT_FORM_OVERHEAD = 16 * 1024
+"""Bytes a multipart upload adds around an imported file (boundaries, part headers, the CSRF
+token, the calendar's slug and the other fields): the request may be this much larger than
+``IMPORT_MAX_BYTES``.  The CSRF check reads the form before the import view runs, under the
+app's ``MAX_CONTENT_LENGTH``, so that limit must leave the room too."""
+
 
 def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
     """Build the settings mapping for one app."""
@@ -99,10 +106,20 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
         settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
     if test_config:
         settings.update(test_config)
+    settings["MAX_CONTENT_LENGTH"] = request_limit(settings)
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = pool_options(settings)
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = env.get("CALENDAR_SECRET_KEY") or instance_secret(instance_path)
     return settings
+
+
+def request_limit(settings: Mapping[str, Any]) -> int | None:
+    """The largest request body (None: any): at least an import upload's, the file at its
+    limit and the form around it."""
+    configured = settings.get("MAX_CONTENT_LENGTH")
+    if configured is None:
+        return None
+    return max(int(configured), int(settings["IMPORT_MAX_BYTES"]) + IMPORT_FORM_OVERHEAD)
 
 
 def pool_options(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 import rules
+from calendar_service.ical.structure import StructureError, check_structure
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.ical.zone_names import FileZones, iana_name
 from calendar_service.store import addresses, calendar_limits, operations, permissions
@@ -140,8 +141,13 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     if not data.strip():
         raise IcsImportError("the file is empty")
     _refuse_other_kinds(data)
+    text = _decoded(data)
     try:
-        calendar = icalendar.Calendar.from_ical(data)
+        check_structure(text)  # before icalendar builds anything: see ``structure``
+    except StructureError as error:
+        raise IcsImportError(_printable(error)) from None
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, TypeError, IndexError, KeyError) as error:
         first = str(error).splitlines()[0] if str(error) else error.__class__.__name__
         raise IcsImportError(f"not a readable iCalendar file: {_printable(first)}") from None
@@ -156,6 +162,15 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     except ZoneBudgetError as error:
         raise IcsImportError(_printable(error)) from None
     return calendar
+
+
+def _decoded(data: bytes) -> str:
+    """The file as text, decoded as icalendar decodes it (UTF-8, a byte order mark dropped,
+    undecodable bytes replaced)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("utf-8-sig", "replace")
 
 
 _EXPORT_HINT = ("export the calendar as an iCalendar (.ics) file: in Outlook, File > Save "
@@ -189,6 +204,10 @@ def _printable(text: object) -> str:
 # then wait for the next batch too, and the next: the lock is left free at least this long.
 WRITERS_GAP = 0.11
 
+DRY_RUN_EVENTS = 100
+"""Events a dry run writes (and rolls back) in one step when the real import would be one
+transaction (PostgreSQL, or IMPORT_BATCH_EVENTS 0): the default step of a real import."""
+
 
 def batch_size_for(configured: int) -> int:
     """How many events an import writes per transaction on this database: ``configured``
@@ -199,9 +218,21 @@ def batch_size_for(configured: int) -> int:
     return max(0, configured) if db.engine.dialect.name == "sqlite" else 0
 
 
+def _writers_gap() -> float:
+    """How long the lock stays free between two steps: SQLite's waiting writers nap (see
+    ``WRITERS_GAP``); PostgreSQL queues a waiting writer and hands it the row the moment a
+    step ends."""
+    return WRITERS_GAP if db.engine.dialect.name == "sqlite" else 0.0
+
+
+def _steps(uids: list[str], size: int) -> list[list[str]]:
+    step = size if size > 0 else max(1, len(uids))
+    return [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
+
+
 def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
                source: str = "", batch_size: int = 0,
-               options: ImportOptions | None = None) -> ImportResult:
+               options: ImportOptions | None = None, dry_run: bool = False) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
     ``source`` (the file's name).  Raises ``Forbidden`` when the actor may not change the
     calendar.
@@ -212,7 +243,15 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
     commits the last batch: others' writes get in between batches, but a reader meanwhile
     sees part of the file, and an error stops the import with the earlier batches kept
     (``IcsImportError.saved``).  The result says how many transactions it took and, when more
-    than one, notes it."""
+    than one, notes it.
+
+    A ``dry_run`` writes the same changes and rolls them back, a step at a time: every
+    ``batch_size`` series (``DRY_RUN_EVENTS`` when 0) are planned, written, counted and rolled
+    back before the next are planned, and the caller rolls back the last step.  So a dry run
+    holds SQLite's write lock, or the calendar's row on PostgreSQL, no longer than one step of
+    a real import, whatever the file, while it lists exactly what the import with
+    ``batch_size`` would do (its transactions and note included); it saves and audits
+    nothing."""
     permissions.require_edit(actor, calendar)
     parsed = read_calendar(data, max_bytes=max_bytes)
     options = options or ImportOptions()
@@ -222,15 +261,17 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
     result = ImportResult()
     masters, overrides = _components(parsed, result)
     uids = list(masters)
-    step = batch_size if batch_size > 0 else max(1, len(uids))
-    batches = [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
+    batches = _steps(uids, (batch_size or DRY_RUN_EVENTS) if dry_run else batch_size)
     saved: ImportResult | None = None
-    committed = 0.0
+    ended = 0.0
     for number, batch in enumerate(batches):
         if number:
-            db.session.commit()  # lets other writers in; the caller commits the last batch
-            committed = monotonic()
-            saved = result.copy()
+            if dry_run:
+                db.session.rollback()  # frees the lock; the caller rolls back the last step
+            else:
+                db.session.commit()  # lets other writers in; the caller commits the last batch
+                saved = result.copy()
+            ended = monotonic()
         plans = []
         for uid in batch:
             try:
@@ -239,22 +280,36 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
             except _Skip as skip:
                 result.skipped.append(Skipped(_label(masters[uid]), skip.reason))
         if number:
-            sleep(max(0.0, committed + WRITERS_GAP - monotonic()))
-        with operations.categories_indexed(calendar):  # thousands of lookups, one query
-            for plan in plans:
-                try:
-                    _apply(plan, actor, result)
-                except IcsImportError as error:
-                    error.saved = saved
-                    raise
+            sleep(max(0.0, ended + _writers_gap() - monotonic()))
+        _write(plans, calendar, actor, result, saved)
+    _note_steps(result, _steps(uids, batch_size), source, dry_run)
+    if not dry_run:
+        audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
+              summary=result.summary(), transactions=result.transactions)
+    return result
+
+
+def _write(plans: list[_Plan], calendar: Calendar, actor: Actor, result: ImportResult,
+           saved: ImportResult | None) -> None:
+    with operations.categories_indexed(calendar):  # thousands of lookups, one query
+        for plan in plans:
+            try:
+                _apply(plan, actor, result)
+            except IcsImportError as error:
+                error.saved = saved
+                raise
+
+
+def _note_steps(result: ImportResult, batches: list[list[str]], source: str,
+                dry_run: bool) -> None:
+    """The transactions the import takes (a dry run's: those the real import would take)."""
     result.transactions = len(batches)
     if len(batches) > 1:
+        written, saw = ("would be written", "would see") if dry_run else ("written", "saw")
         result.notes.append(Note(source[-80:] or "the file", (
-            f"written in {len(batches)} steps of at most {step} events so that others could "
-            "save changes meanwhile; until the last step, readers saw only part of it")))
-    audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
-          summary=result.summary(), transactions=len(batches))
-    return result
+            f"{written} in {len(batches)} steps of at most {len(batches[0])} events so that "
+            f"others could save changes meanwhile; until the last step, readers {saw} only "
+            "part of it")))
 
 
 def _components(parsed: icalendar.Calendar, result: ImportResult

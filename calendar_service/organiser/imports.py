@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from calendar_service.config import IMPORT_FORM_OVERHEAD
 from calendar_service.ical.reader import (
     IcsImportError,
     ImportOptions,
@@ -19,10 +20,6 @@ from calendar_service.organiser.forms import ImportForm, options
 from calendar_service.store import operations, permissions
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
-
-# Bytes a multipart upload adds around the file (boundaries, headers, the CSRF token, the
-# calendar's slug): the request may be this much larger than the import limit.
-FORM_OVERHEAD = 16 * 1024
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -64,7 +61,8 @@ def _category(form: ImportForm, calendar: Calendar) -> str | None:
 def import_page() -> Page:
     """Upload an .ics file; the page lists what was created, updated and skipped, and why."""
     # The limit is the file's: the form's other fields and the multipart framing come on top.
-    request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + FORM_OVERHEAD
+    request.max_content_length = (int(current_app.config["IMPORT_MAX_BYTES"])
+                                  + IMPORT_FORM_OVERHEAD)
     form = ImportForm()
     _choices(form, permissions.editable_calendars(current_user))  # only calendars one may change
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
@@ -81,12 +79,13 @@ def import_page() -> Page:
             return render_template("organiser/import.html", form=form, result=None,
                                    error=None, limit=limit, dry_run=dry_run), 422
         data = form.file.data.read(limit + 1)
-        # A dry run is the import itself, rolled back: it lists exactly what would happen.
-        batch = 0 if dry_run else batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
+        # A dry run is the import itself, rolled back a step at a time: it lists exactly what
+        # would happen, and holds the database's locks no longer than a real step.
+        batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
         try:
             result = import_ics(data, calendar, current_user, max_bytes=limit,
                                 source=(form.file.data.filename or "")[:200], batch_size=batch,
-                                options=chosen)
+                                options=chosen, dry_run=dry_run)
             if dry_run:
                 db.session.rollback()
             else:
