@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select
 from calendar_service.ical import reader
 from calendar_service.store import operations
 from calendar_service.store.db import db
+from calendar_service.store.errors import StoreError
 from calendar_service.store.models import Event
 
 EVENTS = 3000
@@ -44,14 +45,15 @@ def sqlite_only(postgres_url: str | None) -> None:
 
 @pytest.fixture
 def fail_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """``fail_at(uid)``: the import's creation of that event fails as a conflict would."""
+    """``fail_at(uid)``: the import's creation of that event fails, as the store fails a write
+    (an address taken meanwhile is not such a failure: that event is skipped)."""
 
     def arrange(uid: str) -> None:
         create = operations.create_event
 
         def failing_create(data: Any, actor: Any, **options: Any) -> Any:
             if data["uid"] == uid:
-                raise operations.Conflict("taken meanwhile")
+                raise StoreError("taken meanwhile")
             return create(data, actor, **options)
 
         monkeypatch.setattr(operations, "create_event", failing_create)
