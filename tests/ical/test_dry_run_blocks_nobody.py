@@ -27,6 +27,7 @@ from calendar_service.ical import reader
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
+from tests.ical.others_meanwhile import ask_meanwhile, statuses
 
 STEP = 100  # IMPORT_BATCH_EVENTS as shipped, and a dry run's step on PostgreSQL
 EVENT_WRITE = re.compile(r"^\s*(INSERT\s+INTO|UPDATE)\s+events\b", re.I)
@@ -228,35 +229,20 @@ def test_others_write_and_sign_in_during_a_dry_run(
 
     worker = threading.Thread(target=run_dry_run)
     worker.start()
-    answers: list[tuple[str, int, int]] = []  # (label, status, steps ended meanwhile)
     try:
-        client: FlaskClient = app.test_client()
-
-        def counted(label: str, call: Callable[[], Any]) -> None:
-            before = ended[0]
-            response = call()
-            answers.append((label, response.status_code, ended[0] - before))
-
         assert paused.wait(120), "the dry run never got past its first step"
         assert ended[0] == 1, "the dry run ended without a single step between others' writes"
         asking.set()
-        for round_number in range(3):
-            counted("patch", lambda n=round_number: client.patch(
-                "/api/v1/events/mine@x", json={"title": f"Mine, round {n}"},
-                headers=admin_headers))
-            counted("sign-in", lambda: sign_in(app.test_client(), organiser["email"]))
-            counted("token read", lambda: client.get("/api/v1/events/mine@x",
-                                                     headers=admin_headers))
-            counted("healthz", lambda: client.get("/healthz"))
+        answers = ask_meanwhile(app, ended, organiser_email=organiser["email"],
+                                admin_headers=admin_headers, sign_in=sign_in)
         last = ended[0]
     finally:
         asking.set()
         done_asking.set()
         worker.join(240)
     assert "error" not in outcome, outcome.get("error")
-    expected = {"patch": 200, "sign-in": 302, "token read": 200, "healthz": 200}
-    assert [(label, status) for label, status, _ in answers] == [
-        (label, expected[label]) for label, _, _ in answers], answers
+    had, wanted = statuses(answers)
+    assert had == wanted, answers
     assert max(waited for _, _, waited in answers) <= steps // 5, answers
     assert last < steps, last  # answered before the dry run's last step
     page = outcome["page"]

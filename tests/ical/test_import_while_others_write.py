@@ -22,6 +22,7 @@ from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import StoreError
 from calendar_service.store.models import Event
+from tests.ical.others_meanwhile import ask_meanwhile, statuses
 
 EVENTS = 3000
 BATCH = 100
@@ -109,34 +110,18 @@ def test_others_write_and_sign_in_during_a_large_import(
     worker = threading.Thread(target=run_import)
     worker.start()
     try:
-        client: FlaskClient = app.test_client()
-        answers: list[tuple[str, int, int]] = []  # (label, status, batches committed meanwhile)
-
-        def counted(label: str, call: Callable[[], Any]) -> Any:
-            before = committed[0]
-            response = call()
-            answers.append((label, response.status_code, committed[0] - before))
-            return response
-
         assert paused.wait(60), "the import never wrote its first batch"
         asking.set()
         first = committed[0]
-        for round_number in range(3):
-            counted("patch", lambda n=round_number: client.patch(
-                "/api/v1/events/mine@x", json={"title": f"Mine, round {n}"},
-                headers=admin_headers))
-            counted("sign-in", lambda: sign_in(app.test_client(), organiser["email"]))
-            counted("token read", lambda: client.get("/api/v1/events/mine@x",
-                                                     headers=admin_headers))
-            counted("healthz", lambda: client.get("/healthz"))
+        answers = ask_meanwhile(app, committed, organiser_email=organiser["email"],
+                                admin_headers=admin_headers, sign_in=sign_in)
         last = committed[0]
     finally:
         done_asking.set()
         worker.join(120)
     assert "error" not in outcome, outcome.get("error")
-    expected = {"patch": 200, "sign-in": 302, "token read": 200, "healthz": 200}
-    assert [(label, status) for label, status, _ in answers] == [
-        (label, expected[label]) for label, _, _ in answers]
+    had, wanted = statuses(answers)
+    assert had == wanted
     # Each waited for at most a few of the import's 30 batches: a writer that slept through
     # the gaps between batches waited for most of the import, and before batches, for all of it.
     assert max(waited for _, _, waited in answers) <= batches // 5, answers
