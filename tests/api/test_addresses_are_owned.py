@@ -132,17 +132,20 @@ def test_a_uid_of_another_calendar_is_a_conflict(
     assert events_in(app, "cal-a") == 0
 
 
+def two_events(day: date, first: tuple[str, str], second: tuple[str, str]) -> bytes:
+    """An .ics file of two one-off events (uid, title) on ``day``, at 09:00 and 11:00 UTC."""
+    stamp = f"{day:%Y%m%d}"
+    blocks = [f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{stamp}T000000Z\r\n"
+              f"DTSTART:{stamp}T{hour}0000Z\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
+              for (uid, title), hour in ((first, "09"), (second, "11"))]
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + "".join(blocks)
+            + "END:VCALENDAR\r\n").encode()
+
+
 def test_an_import_skips_an_event_whose_uid_is_another_events_address(
     app: Flask, client: FlaskClient, quarterly_review: dict[str, Any], day: date
 ) -> None:
-    stamp = f"{day:%Y%m%d}"
-    data = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
-        f"BEGIN:VEVENT\r\nUID:quarterly-review\r\nDTSTAMP:{stamp}T000000Z\r\n"
-        f"DTSTART:{stamp}T090000Z\r\nSUMMARY:Hijack\r\nEND:VEVENT\r\n"
-        f"BEGIN:VEVENT\r\nUID:own@example.org\r\nDTSTAMP:{stamp}T000000Z\r\n"
-        f"DTSTART:{stamp}T110000Z\r\nSUMMARY:Own event\r\nEND:VEVENT\r\n"
-        "END:VCALENDAR\r\n").encode()
+    data = two_events(day, ("quarterly-review", "Hijack"), ("own@example.org", "Own event"))
     with app.app_context():
         result = import_ics(data, operations.find_calendar("cal-a"), "test", max_bytes=LIMIT)
         db.session.commit()
@@ -159,14 +162,7 @@ def test_an_import_whose_uid_is_the_address_another_of_its_events_took_skips_it(
     """The first event of the file takes ``team-meeting`` from its title; the second, whose uid
     is ``team-meeting``, would take the page over from it."""
     make_calendar(slug="cal-a", name="Calendar A")
-    stamp = f"{day:%Y%m%d}"
-    data = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
-        f"BEGIN:VEVENT\r\nUID:first@example.org\r\nDTSTAMP:{stamp}T000000Z\r\n"
-        f"DTSTART:{stamp}T090000Z\r\nSUMMARY:Team meeting\r\nEND:VEVENT\r\n"
-        f"BEGIN:VEVENT\r\nUID:team-meeting\r\nDTSTAMP:{stamp}T000000Z\r\n"
-        f"DTSTART:{stamp}T110000Z\r\nSUMMARY:Hijack\r\nEND:VEVENT\r\n"
-        "END:VCALENDAR\r\n").encode()
+    data = two_events(day, ("first@example.org", "Team meeting"), ("team-meeting", "Hijack"))
     with app.app_context():
         result = import_ics(data, operations.find_calendar("cal-a"), "test", max_bytes=LIMIT)
         db.session.commit()
