@@ -40,7 +40,7 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
     instance_path = Path(app.instance_path)
     if not instance_path.exists():  # it holds the signing key and the SQLite file: owner only
-        instance_path.mkdir(parents=True, mode=0o700)
+        instance_path.mkdir(parents=True, mode=0o700, exist_ok=True)
     app.config.from_mapping(config.load(instance_path, test_config))
     config.create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

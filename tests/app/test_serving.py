@@ -1,7 +1,9 @@
 """The app served the ways people run it, hit with many requests: the development server of
 `make run` (a thread per request) and gunicorn with many threads.  Every answer must come, none
-may be a 5xx, and none may take much longer under load than a request alone: a connection a
-request takes is always given back."""
+may be a 5xx.  A connection a request took and never gave back would empty the pool (as many
+connections as the server has threads, and as many again in overflow) within a few requests,
+after which every answer is a 503: hundreds of requests answered 200 or 304 show that each
+request gives its connection back.  How long answers take belongs in bench/, not here."""
 
 from __future__ import annotations
 
@@ -12,13 +14,6 @@ import pytest
 from app_servers import DEVELOPMENT, GUNICORN, fetch
 
 pytestmark = pytest.mark.slow
-
-# How many times the slowest answer to requests sent one at a time (in the same run) the slowest
-# answer under load may take: 16 clients at once share the server's cores (up to 13 times
-# measured); a request left waiting for a connection never given back waits
-# CALENDAR_POOL_TIMEOUT (3 s), hundreds of times as long.
-LOADED = 50
-
 
 def timed(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, dict[str, str]]:
     """(status, seconds, headers) of one GET on a new connection."""
@@ -66,13 +61,18 @@ def hammer(base: str, sequential: int, parallel: int, clients: int) -> tuple[Ans
     return alone, loaded
 
 
+def polls(count: int) -> int:
+    """How many of ``count`` requests of the mix are polls with the feed's current ETag (a
+    If-Modified-Since later than the server's clock is ignored, as RFC 9110 says)."""
+    return sum(1 for index in range(count) if index % 7 == 1)
+
+
 def check(alone: Answers, loaded: Answers) -> None:
-    statuses = sorted({status for status, _ in alone + loaded})
-    assert statuses in ([200, 304], [200, 304, 404]) and 404 not in statuses, statuses
-    reference = max(seconds for _, seconds in alone)
-    slowest = max(seconds for _, seconds in loaded)
-    assert slowest < LOADED * reference, (
-        f"the slowest answer under load took {slowest:.3f} s, alone {reference:.3f} s")
+    """Every request was answered: a 304 to each poll, a 200 to everything else; no 503 from
+    an emptied pool, no other 5xx, no 404."""
+    statuses = [status for status, _ in alone + loaded]
+    assert statuses.count(304) == polls(len(alone)) + polls(len(loaded)), sorted(set(statuses))
+    assert statuses.count(200) == len(statuses) - statuses.count(304), sorted(set(statuses))
 
 
 def test_the_development_server_keeps_answering(served: Callable[[list[str]], str]) -> None:
