@@ -9,7 +9,7 @@ from rules import zone_data  # first: before any zone is loaded  # noqa: F401
 
 # isort: split
 
-from rules.choices import RuleChoice, from_rrule, to_rrule
+from rules.choices import RuleChoice, from_rrule, rule_for, to_rrule
 from rules.describe import describe, describe_rule
 from rules.endings import rule_continuing_from, rule_ending_before
 from rules.errors import (
@@ -32,6 +32,8 @@ from rules.expand import (
 from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
 from rules.recurrence import normalise_rrule
+from rules.rule_text import Rule, format_rule
+from rules.rule_text import parse as parse_rule
 from rules.timezones import clock_change_at, is_valid_zone, local_from_aware, to_utc
 from rules.validate import at_once, check_overlap
 
@@ -45,6 +47,7 @@ __all__ = [
     "Override",
     "RRuleSyntaxError",
     "RRuleValueError",
+    "Rule",
     "RuleChoice",
     "RulesError",
     "Series",
@@ -57,6 +60,7 @@ __all__ = [
     "describe_rule",
     "expand",
     "expansion_cost",
+    "format_rule",
     "from_rrule",
     "generates",
     "is_valid_zone",
@@ -64,8 +68,10 @@ __all__ = [
     "normalise_rrule",
     "occurrence_at",
     "orphan_overrides",
+    "parse_rule",
     "rule_continuing_from",
     "rule_ending_before",
+    "rule_for",
     "series_bounds",
     "to_rrule",
     "to_utc",

@@ -94,6 +94,13 @@ def to_rrule(choice: RuleChoice, start: Moment, tzid: str) -> str:
     return normalise_rrule(";".join(parts), start, tzid)
 
 
+def rule_for(choice: RuleChoice, start: Moment, tzid: str) -> Rule:
+    """The checked ``Rule`` of ``choice`` for its series start: the value a form hands on, so
+    nothing downstream parses the rule's text again to learn what was chosen.  Raises as
+    ``to_rrule`` does."""
+    return parse_for_start(to_rrule(choice, start, tzid), start, tzid)
+
+
 class _Common(TypedDict):
     """The fields every choice has, whatever its frequency."""
 

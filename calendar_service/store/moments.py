@@ -14,6 +14,8 @@ from rules import Moment
 from rules.limits import MAX_YEAR, MIN_YEAR
 
 YEARS_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
+ALL_DAY_MESSAGE = "all-day events take a date (YYYY-MM-DD), not a date-time"
+TIMED_MESSAGE = "needs a date and time (YYYY-MM-DDTHH:MM:SS) for a timed event"
 
 _DAY = r"\d{4}-\d{2}-\d{2}"
 _TIME = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})?"
@@ -36,12 +38,18 @@ def in_years(value: date) -> bool:
 
 def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
     """Parse one contract time value: a date (all-day) or a local wall time in ``tzid``."""
+    return place_moment(read_moment(value, all_day=all_day), all_day=all_day, tzid=tzid)
+
+
+def read_moment(value: object, *, all_day: bool) -> Moment:
+    """Read one contract time value: a date (all-day) or a date-time, aware when the text
+    gives a UTC offset (``place_moment`` puts it into the event's zone)."""
     if not isinstance(value, str):
         raise MomentError("must be a string" + (" YYYY-MM-DD" if all_day else " date-time"))
     text = value.strip()
     if all_day:
         if not _DATE.match(text):
-            raise MomentError("all-day events take a date (YYYY-MM-DD), not a date-time")
+            raise MomentError(ALL_DAY_MESSAGE)
         try:
             day = date.fromisoformat(text)
         except ValueError:
@@ -50,7 +58,7 @@ def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
             raise MomentError(YEARS_MESSAGE)
         return day
     if _DATE.match(text):
-        raise MomentError("needs a date and time (YYYY-MM-DDTHH:MM:SS) for a timed event")
+        raise MomentError(TIMED_MESSAGE)
     if not _DATETIME.match(text):
         raise MomentError("is not a date-time of the form YYYY-MM-DDTHH:MM:SS")
     try:
@@ -59,11 +67,26 @@ def parse_moment(value: object, *, all_day: bool, tzid: str) -> Moment:
         raise MomentError(f"{text!r} is not a real date and time") from None
     if not in_years(parsed):  # before converting: the year 9999 plus an offset overflows
         raise MomentError(YEARS_MESSAGE)
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(ZoneInfo(tzid)).replace(tzinfo=None)
-        if not in_years(parsed):
-            raise MomentError(YEARS_MESSAGE)
     return parsed.replace(microsecond=0)
+
+
+def place_moment(value: Moment, *, all_day: bool, tzid: str) -> Moment:
+    """A draft's time as stored: of the event's kind (a date all-day, else a date-time, with
+    the message ``parse_moment`` gives for the wrong one), an aware one as wall time in
+    ``tzid``, within the engine's years."""
+    if not isinstance(value, datetime):
+        if not all_day:
+            raise MomentError(TIMED_MESSAGE)
+        if not in_years(value):
+            raise MomentError(YEARS_MESSAGE)
+        return value
+    if all_day:
+        raise MomentError(ALL_DAY_MESSAGE)
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tzid)).replace(tzinfo=None)
+    if not in_years(value):
+        raise MomentError(YEARS_MESSAGE)
+    return value.replace(microsecond=0)
 
 
 def is_date_text(value: object) -> bool:

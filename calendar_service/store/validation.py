@@ -8,13 +8,14 @@ engine cannot expand is refused here, so the database never holds one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import rules
+from calendar_service.store.drafts import EventDraft, draft_of
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import STATUSES, Calendar, Event
@@ -22,9 +23,10 @@ from calendar_service.store.moments import (
     MomentError,
     is_date_text,
     parse_moment,
+    place_moment,
+    read_moment,
     to_column,
 )
-from calendar_service.store.values import event_json
 
 WRITABLE = (
     "uid", "calendar", "title", "description", "location", "url", "categories", "start", "end",
@@ -46,6 +48,9 @@ _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # Lone surrogates (JSON's "\ud800"): no Unicode character, so no UTF-8 to store or send.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 SURROGATE_MESSAGE = "must be valid Unicode text: it holds a lone surrogate (\\ud800-\\udfff)"
+
+UID_MESSAGE = "must be 1-255 printable ASCII characters without spaces"
+ZONE_MESSAGE = "is not a known IANA time zone (for example Europe/London)"
 
 OVERRIDE_FIELDS = ("status", "start", "end", "title", "location", "description")
 CALENDAR_FIELDS = ("slug", "name", "description", "timezone")
@@ -100,54 +105,245 @@ class EventValues:
     series: rules.Series | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class ReadEvent:
+    """An EVENT body read into a draft: ``errors`` are the fields that could not be read (the
+    draft holds a neutral value there); ``rule_error`` is the rule's own, told only when
+    nothing else is wrong, as the engine would."""
+
+    draft: EventDraft
+    errors: dict[str, str]
+    rule_error: tuple[str, str] | None = None
+
+
 def validate_event(
-    data: Mapping[str, Any],
+    data: EventDraft | Mapping[str, Any],
     *,
     existing: Event | None = None,
     find_calendar: Any = None,
     overrides: tuple[rules.Override, ...] = (),
 ) -> EventValues:
-    """Check an EVENT mapping (the whole of it on create, the changed fields on update).
+    """Check a draft, or an EVENT body of the contract (the whole of it on create, the changed
+    fields on update: ``read_event_json``).
 
     ``find_calendar(slug)`` returns a Calendar or None.  ``overrides`` are the series'
     existing overrides, validated with it.  Raises ValidationError with every field's message.
     """
+    read = data if isinstance(data, ReadEvent) else (
+        ReadEvent(data, {}) if isinstance(data, EventDraft) else read_event_json(data, existing))
+    return validate_draft(read, existing=existing, find_calendar=find_calendar,
+                          overrides=overrides)
+
+
+def read_event_json(data: Mapping[str, Any], existing: Event | None = None) -> ReadEvent:
+    """An EVENT body (docs/contract.md) as a draft: the given fields over the stored event's
+    (``existing``) or the defaults.  Reads types and forms only; ``validate_draft`` says
+    whether the values may be stored.  Raises ValidationError when the body is no object."""
     if not isinstance(data, Mapping):
         raise ValidationError({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
     check_fields(data, WRITABLE + READ_ONLY, "an event", errors)
-    current = _current_values(existing) if existing is not None else {}
-    merged: dict[str, Any] = {**current, **{k: v for k, v in data.items() if k in WRITABLE}}
+    given = {key: value for key, value in data.items() if key in WRITABLE}
+    base = draft_of(existing) if existing is not None else EventDraft(calendar=None, title="",
+                                                                       start=None)
+    fields: dict[str, Any] = {name: read(given[name], errors)
+                              for name, read in _READERS.items() if name in given}
+    fields["uid"] = _read_uid(given, existing, errors)
+    all_day = _read_all_day(given, base, existing, errors)
+    fields["all_day"] = all_day
+    for name in ("start", "end"):
+        if name in given:
+            fields[name] = _read_moment(given[name], name, all_day, errors)
+    for name in ("rdates", "exdates"):
+        if name in given:
+            fields[name] = _read_moment_list(given[name], name, all_day, errors)
+    rule_error = None
+    if "rrule" in given:
+        fields["rrule"], rule_error = _read_rrule(given["rrule"], errors)
+    return ReadEvent(replace(base, **fields), errors, rule_error)
 
+
+def _read_string(name: str, *, blank: bool) -> Callable[[Any, dict[str, str]], str]:
+    """The reader of a text field (``blank``: null reads as empty text, not as an error)."""
+
+    def read(value: Any, errors: dict[str, str]) -> str:
+        value = value or "" if blank else value
+        if not isinstance(value, str):
+            errors[name] = "must be a string"
+            return ""
+        return value
+
+    return read
+
+
+def _read_calendar(value: Any, errors: dict[str, str]) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        errors["calendar"] = "must be the slug of a calendar"
+        return None
+    return value
+
+
+def _read_categories(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    value = value or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors["categories"] = "must be a list of category slugs"
+        return ()
+    return tuple(value)
+
+
+def _read_status(value: Any, errors: dict[str, str]) -> str:
+    value = value or "confirmed"
+    if not isinstance(value, str):
+        errors["status"] = "must be one of " + ", ".join(STATUSES)
+        return "confirmed"
+    return value
+
+
+def _read_published(value: Any, errors: dict[str, str]) -> bool:
+    if not isinstance(value, bool):
+        errors["published"] = "must be true or false"
+        return True
+    return value
+
+
+def _read_timezone(value: Any, errors: dict[str, str]) -> str | None:
+    if not value:
+        return None
+    if not isinstance(value, str):
+        errors["timezone"] = ZONE_MESSAGE
+        return None
+    return value
+
+
+_READERS: dict[str, Callable[[Any, dict[str, str]], Any]] = {
+    "title": _read_string("title", blank=False),
+    "description": _read_string("description", blank=True),
+    "location": _read_string("location", blank=True),
+    "url": _read_string("url", blank=True),
+    "calendar": _read_calendar,
+    "categories": _read_categories,
+    "status": _read_status,
+    "published": _read_published,
+    "timezone": _read_timezone,
+}
+"""The fields read alone, by name (the others depend on ``all_day``)."""
+
+
+def _read_uid(given: Mapping[str, Any], existing: Event | None,
+              errors: dict[str, str]) -> str | None:
+    """The new event's UID as given (None: the store makes one); an event's UID never changes."""
+    if existing is not None:
+        if "uid" in given and given["uid"] != existing.uid:
+            errors["uid"] = "cannot be changed"
+        return existing.uid
+    value = given.get("uid")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        errors["uid"] = UID_MESSAGE
+        return None
+    return value
+
+
+def _read_all_day(given: Mapping[str, Any], base: EventDraft, existing: Event | None,
+                  errors: dict[str, str]) -> bool:
+    """As given; when not given, a new event whose start is a date is all-day."""
+    all_day = given.get("all_day", base.all_day if existing is not None else None)
+    if all_day is None:
+        all_day = existing is None and is_date_text(given.get("start"))
+    if not isinstance(all_day, bool):
+        errors["all_day"] = "must be true or false"
+        return False
+    return all_day
+
+
+def _read_moment(value: Any, name: str, all_day: bool,
+                 errors: dict[str, str]) -> rules.Moment | None:
+    if value in (None, ""):
+        return None
+    try:
+        return read_moment(value, all_day=all_day)
+    except MomentError as error:
+        errors[name] = str(error)
+        return None
+
+
+def _read_moment_list(value: Any, name: str, all_day: bool,
+                      errors: dict[str, str]) -> tuple[rules.Moment, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors[name] = "must be a list"
+        return ()
+    if len(value) > MAX_DATES:
+        errors[name] = f"at most {MAX_DATES} entries"
+        return ()
+    moments: list[rules.Moment] = []
+    for index, item in enumerate(value):
+        try:
+            moments.append(read_moment(item, all_day=all_day))
+        except MomentError as error:
+            errors[name] = f"entry {index + 1}: {error}"
+            return ()
+    return tuple(moments)
+
+
+def _read_rrule(value: Any, errors: dict[str, str]
+                ) -> tuple[rules.Rule | None, tuple[str, str] | None]:
+    """The parsed rule; None for no rule (null or blank).  The rule's own error is kept
+    apart: the engine tells it only when every other field is right."""
+    if value is not None and not isinstance(value, str):
+        errors["rrule"] = "must be RRULE text or null"
+        return None, None
+    text = (value or "").strip()
+    if not text:
+        return None, None
+    try:
+        return rules.parse_rule(text), None
+    except rules.RulesError as error:
+        return None, (_field_of(error), error.message)
+
+
+def validate_draft(
+    read: ReadEvent,
+    *,
+    existing: Event | None = None,
+    find_calendar: Any = None,
+    overrides: tuple[rules.Override, ...] = (),
+) -> EventValues:
+    """Whether the draft may be stored, as the values to store: every field's message at once
+    (those ``read`` could not read first), then the series the engine must accept."""
+    draft = read.draft
+    errors: dict[str, str] = {}
     if existing is None:
-        for required in ("calendar", "title", "start"):
-            if merged.get(required) in (None, ""):
-                errors[required] = "is required"
-
-    calendar = _calendar(merged.get("calendar"), find_calendar, errors)
-    title = check_text(merged.get("title", ""), "title", MAX_TITLE, errors, single_line=True)
-    description = check_text(merged.get("description") or "", "description", MAX_DESCRIPTION,
-                             errors)
-    location = check_text(merged.get("location") or "", "location", MAX_LOCATION, errors,
-                          single_line=True)
-    url = _url(merged.get("url") or "", errors)
-    categories = _categories(merged.get("categories") or [], errors)
-    status = _status(merged.get("status") or "confirmed", errors)
-    published = _published(merged.get("published", True), errors)
-    uid = _event_uid(data, existing, errors)
-    all_day = _all_day(merged, existing, errors)
-    tzid = _timezone(merged.get("timezone"), calendar, errors)
-    start, end = _start_end(merged, all_day, tzid, errors)
-    rrule = _rrule(merged.get("rrule"), errors)
-    rdates = _moment_list(merged.get("rdates"), "rdates", all_day, tzid, errors)
-    exdates = _moment_list(merged.get("exdates"), "exdates", all_day, tzid, errors)
-
-    if errors:
-        raise ValidationError(errors)
+        for name, value in (("calendar", draft.calendar), ("title", draft.title),
+                            ("start", draft.start)):
+            if value in (None, ""):
+                errors[name] = "is required"
+    calendar = _calendar(draft.calendar, find_calendar, errors)
+    title = check_text(draft.title, "title", MAX_TITLE, errors, single_line=True)
+    description = check_text(draft.description, "description", MAX_DESCRIPTION, errors)
+    location = check_text(draft.location, "location", MAX_LOCATION, errors, single_line=True)
+    url = _url(draft.url, errors)
+    categories = _categories(list(draft.categories), errors)
+    status = _status(draft.status, errors)
+    uid = _uid(draft.uid, existing, errors)
+    tzid = _timezone(draft.timezone, calendar, errors)
+    start, end = _start_end(draft, tzid, errors)
+    rdates = _moment_list(draft.rdates, "rdates", draft.all_day, tzid, errors)
+    exdates = _moment_list(draft.exdates, "exdates", draft.all_day, tzid, errors)
+    for name, message in errors.items():
+        read.errors.setdefault(name, message)
+    if read.errors:
+        raise ValidationError(read.errors)
+    if read.rule_error is not None:
+        raise ValidationError(dict([read.rule_error]))
     assert calendar is not None and start is not None and end is not None
     try:
         series = rules.Series(
-            start=start, end=end, tzid=tzid, rrule=rrule, rdates=tuple(rdates),
+            start=start, end=end, tzid=tzid, rrule=draft.rrule_text, rdates=tuple(rdates),
             exdates=tuple(exdates), overrides=overrides, key=uid or "",
         )
         rules.check_overlap(series)
@@ -155,81 +351,50 @@ def validate_event(
         raise ValidationError({_field_of(error): error.message}) from None
     return EventValues(
         calendar=calendar, title=title, description=description, location=location, url=url,
-        categories=categories, all_day=all_day, start=start, end=end, timezone=tzid,
+        categories=categories, all_day=draft.all_day, start=start, end=end, timezone=tzid,
         rrule=series.rrule, rdates=sorted(set(rdates)), exdates=sorted(set(exdates)),
-        status=status, published=bool(published), uid=uid, overrides=overrides, series=series,
+        status=status, published=draft.published, uid=uid, overrides=overrides, series=series,
     )
 
 
-def _status(status: Any, errors: dict[str, str]) -> Any:
+def _status(status: str, errors: dict[str, str]) -> str:
     if status not in STATUSES:
         errors["status"] = "must be one of " + ", ".join(STATUSES)
     return status
 
 
-def _published(published: Any, errors: dict[str, str]) -> Any:
-    if not isinstance(published, bool):
-        errors["published"] = "must be true or false"
-    return published
+def _uid(uid: str | None, existing: Event | None, errors: dict[str, str]) -> str | None:
+    if existing is not None:
+        if uid != existing.uid:
+            errors["uid"] = "cannot be changed"
+        return existing.uid
+    if uid is not None and not UID.match(uid):
+        errors["uid"] = UID_MESSAGE
+        return None
+    return uid
 
 
-def _event_uid(data: Mapping[str, Any], existing: Event | None,
-               errors: dict[str, str]) -> str | None:
-    """The new event's UID as given (None: the store makes one); an event's UID never changes."""
-    if existing is None:
-        return _uid(data.get("uid"), errors)
-    if "uid" in data and data["uid"] != existing.uid:
-        errors["uid"] = "cannot be changed"
-    return existing.uid
-
-
-def _all_day(merged: Mapping[str, Any], existing: Event | None,
-             errors: dict[str, str]) -> bool:
-    """As given; when not given, a new event whose start is a date is all-day."""
-    all_day = merged.get("all_day")
-    if all_day is None:
-        all_day = existing is None and is_date_text(merged.get("start"))
-    if not isinstance(all_day, bool):
-        errors["all_day"] = "must be true or false"
-        return False
-    return all_day
-
-
-def _timezone(value: Any, calendar: Calendar | None, errors: dict[str, str]) -> str:
+def _timezone(value: str | None, calendar: Calendar | None, errors: dict[str, str]) -> str:
     """The event's zone, else its calendar's; UTC (with a message) when neither is known."""
     tzid = value or (calendar.timezone if calendar is not None else None)
     if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
-        errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
+        errors["timezone"] = ZONE_MESSAGE
         return "UTC"
     return tzid
 
 
-def _start_end(merged: Mapping[str, Any], all_day: bool, tzid: str,
-               errors: dict[str, str]) -> tuple[rules.Moment | None, rules.Moment | None]:
+def _start_end(draft: EventDraft, tzid: str, errors: dict[str, str]
+               ) -> tuple[rules.Moment | None, rules.Moment | None]:
     """Start and end; without an end, a day (all-day) or an hour after the start."""
-    start = _moment(merged.get("start"), "start", all_day, tzid, errors)
+    start = _moment(draft.start, "start", draft.all_day, tzid, errors)
     end = None
-    if merged.get("end") not in (None, ""):
-        end = _moment(merged["end"], "end", all_day, tzid, errors)
+    if draft.end is not None:
+        end = _moment(draft.end, "end", draft.all_day, tzid, errors)
     elif start is not None:
-        end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
+        end = start + (timedelta(days=1) if draft.all_day else timedelta(hours=1))
     if start is not None and end is not None and end < start:
         errors["end"] = "must not be before the start"
     return start, end
-
-
-def _rrule(value: Any, errors: dict[str, str]) -> str | None:
-    """The rule text, trimmed; None for no rule (null or blank)."""
-    if value is not None and not isinstance(value, str):
-        errors["rrule"] = "must be RRULE text or null"
-        value = None
-    return (value or "").strip() or None
-
-
-def _current_values(event: Event) -> dict[str, Any]:
-    """The stored event in input form, so an update validates the whole merged event."""
-    values = event_json(event)
-    return {key: values[key] for key in WRITABLE}
 
 
 def _field_of(error: rules.RulesError) -> str:
@@ -303,40 +468,26 @@ def _categories(value: Any, errors: dict[str, str]) -> list[str]:
     return slugs
 
 
-def _uid(value: Any, errors: dict[str, str]) -> str | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or not UID.match(value):
-        errors["uid"] = "must be 1-255 printable ASCII characters without spaces"
-        return None
-    return value
-
-
-def _moment(value: Any, name: str, all_day: bool, tzid: str,
+def _moment(value: rules.Moment | None, name: str, all_day: bool, tzid: str,
             errors: dict[str, str]) -> rules.Moment | None:
-    if value in (None, ""):
+    if value is None:
         return None
     try:
-        return parse_moment(value, all_day=all_day, tzid=tzid)
+        return place_moment(value, all_day=all_day, tzid=tzid)
     except MomentError as error:
         errors[name] = str(error)
         return None
 
 
-def _moment_list(value: Any, name: str, all_day: bool, tzid: str,
+def _moment_list(values: tuple[rules.Moment, ...], name: str, all_day: bool, tzid: str,
                  errors: dict[str, str]) -> list[rules.Moment]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        errors[name] = "must be a list"
-        return []
-    if len(value) > MAX_DATES:
+    if len(values) > MAX_DATES:
         errors[name] = f"at most {MAX_DATES} entries"
         return []
     moments: list[rules.Moment] = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(values):
         try:
-            moments.append(parse_moment(item, all_day=all_day, tzid=tzid))
+            moments.append(place_moment(item, all_day=all_day, tzid=tzid))
         except MomentError as error:
             errors[name] = f"entry {index + 1}: {error}"
             return []
