@@ -13,12 +13,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from calendar_service.store import operations, permissions
+from calendar_service.services.unit_of_work import ConcurrentChange, StaleRevision, unit_of_work
+from calendar_service.store import operations
 from calendar_service.store.accounts import token_for
-from calendar_service.store.db import db
 from calendar_service.store.models import ApiToken, Calendar, Organiser
 from calendar_service.web.errors import ApiError
 
@@ -90,15 +88,12 @@ def admin_token_required(view: F) -> F:
 
 
 def require_calendar(calendar: Calendar) -> None:
-    """403 unless the request's token may write to ``calendar``: its organiser was granted it
-    (or is an admin) and the token is not narrowed to other calendars."""
+    """403 unless the request's token is for ``calendar``: not narrowed to other calendars.
+    Whether its organiser was granted the calendar is the editing service's one question."""
     token: ApiToken = g.token
     if token.calendars and calendar not in token.calendars:
         slugs = ", ".join(item.slug for item in token.calendars)
         raise ApiError(403, f"This token may change only the calendars {slugs}.")
-    if not permissions.may_edit(token.organiser, calendar):
-        raise ApiError(403, f"You may not change the events of the calendar {calendar.slug!r}: "
-                            "ask an admin or the calendar's owner to grant it to you.")
 
 
 def require_named_calendar(body: Any) -> None:
@@ -111,30 +106,22 @@ def require_named_calendar(body: Any) -> None:
 
 
 def transactional(view: F) -> F:
-    """One commit per request: commit what the view flushed, roll everything back on error.
-
-    A unique-constraint race (two requests creating the same uid at once) is an edit conflict.
-    """
+    """One unit of work per request: commit what the view flushed, roll everything back on
+    error.  A lost race is an edit conflict: someone else's write to the same event committed
+    between this request's read and its write (with If-Match a failed precondition), or two
+    requests made the same uid at once."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = view(*args, **kwargs)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+            with unit_of_work():
+                return view(*args, **kwargs)
+        except ConcurrentChange:
             raise ApiError(409, "Another change to the same item happened at the same time; "
                                 "fetch it again and retry.") from None
-        except StaleDataError:
-            # Someone else's write to the same event committed between this request's read and
-            # its write: with If-Match that is a failed precondition, else a conflict.
-            db.session.rollback()
+        except StaleRevision:
             status = 412 if "If-Match" in request.headers else 409
             raise ApiError(status, "The event changed while this request was being made; "
                                    "fetch it again and reapply your change.") from None
-        except BaseException:
-            db.session.rollback()
-            raise
-        return result
 
     return wrapper  # type: ignore[return-value]

@@ -1,7 +1,7 @@
 """Organiser write routes of the API, authenticated with bearer tokens (docs/contract.md:
 Organisers).
 
-Views stay thin: parse the body, check the precondition, call ``operations``, answer.  Each
+Views stay thin: parse the body, check the precondition, call ``services.editing``, answer.  Each
 request is one transaction (``transactional``); every change leaves an audit entry (operations).
 """
 
@@ -22,6 +22,7 @@ from calendar_service.api.auth import (
 )
 from calendar_service.api.blueprint import bp
 from calendar_service.api.serialise import calendar_json, event_etag, events_json
+from calendar_service.services import editing
 from calendar_service.store import operations, permissions
 from calendar_service.store.models import Event
 from calendar_service.store.validation import SURROGATE_MESSAGE, has_surrogates
@@ -81,14 +82,14 @@ def _refuse_lone_surrogates(body: Any) -> None:
         raise ApiError(422, "The body holds text that is not valid Unicode.", errors=errors)
 
 
-def event_or_404(uid: str) -> Event:
+def event_or_404(uid: str) -> editing.Editable:
     """The event the URL names, which the request's token must be allowed to change (else
-    404, 403)."""
+    404, 403): the one check of the routes that change it."""
     event = operations.find_event(uid)
     if event is None:
         raise ApiError(404, "There is no event with this uid.")
     require_calendar(event.calendar)
-    return event
+    return editing.open_event(event, g.organiser)
 
 
 def check_if_match(event: Event) -> None:
@@ -123,7 +124,7 @@ def create_event() -> Response:
     """Add an event or series; 201 with the stored EVENT and its Location."""
     body = json_body()
     require_named_calendar(body)
-    event = operations.create_event(body, g.organiser)
+    event = editing.create_event(body, g.organiser)
     response = event_response(event, 201)
     response.headers["Location"] = links.absolute(url_for("api.get_event", uid=event.uid))
     return response
@@ -134,12 +135,11 @@ def create_event() -> Response:
 @transactional
 def update_event(uid: str) -> Response:
     """Change the given fields of an event; SEQUENCE goes up when subscribers must notice."""
-    event = event_or_404(uid)
-    check_if_match(event)
+    target = event_or_404(uid)
+    check_if_match(target.event)
     body = json_body()
     require_named_calendar(body)
-    operations.update_event(event, body, g.organiser)
-    return event_response(event)
+    return event_response(editing.update_event(target, body))
 
 
 @bp.delete("/events/<path:uid>")
@@ -147,17 +147,17 @@ def update_event(uid: str) -> Response:
 @transactional
 def delete_event(uid: str) -> tuple[str, int]:
     """Delete an event or a whole series."""
-    event = event_or_404(uid)
-    check_if_match(event)
-    operations.delete_event(event, g.organiser)
+    target = event_or_404(uid)
+    check_if_match(target.event)
+    editing.delete_one(target)
     return "", 204
 
 
-def _occurrence(uid: str, recurrence_id: str) -> tuple[Event, rules.Moment]:
+def _occurrence(uid: str, recurrence_id: str) -> tuple[editing.Editable, rules.Moment]:
     """The series (If-Match checked) and the occurrence the URL names; 404 if not generated."""
-    event = event_or_404(uid)
-    check_if_match(event)
-    return event, operations.parse_recurrence_id(event, recurrence_id)
+    target = event_or_404(uid)
+    check_if_match(target.event)
+    return target, operations.parse_recurrence_id(target.event, recurrence_id)
 
 
 @bp.put("/events/<path:uid>/occurrences/<recurrence_id>")
@@ -165,9 +165,9 @@ def _occurrence(uid: str, recurrence_id: str) -> tuple[Event, rules.Moment]:
 @transactional
 def set_occurrence(uid: str, recurrence_id: str) -> Response:
     """Move, retitle or cancel one occurrence of a series."""
-    event, moment = _occurrence(uid, recurrence_id)
-    operations.set_override(event, moment, json_body(), g.organiser)
-    return event_response(event)
+    target, moment = _occurrence(uid, recurrence_id)
+    editing.change_occurrence(target, moment, json_body())
+    return event_response(target.event)
 
 
 @bp.delete("/events/<path:uid>/occurrences/<recurrence_id>")
@@ -175,8 +175,8 @@ def set_occurrence(uid: str, recurrence_id: str) -> Response:
 @transactional
 def restore_occurrence(uid: str, recurrence_id: str) -> Response:
     """Restore one occurrence to what the series says."""
-    event, moment = _occurrence(uid, recurrence_id)
-    operations.clear_override(event, moment, g.organiser)
+    target, moment = _occurrence(uid, recurrence_id)
+    editing.restore_occurrence(target, moment)
     response = Response(status=204)
-    response.headers["ETag"] = event_etag(event)
+    response.headers["ETag"] = event_etag(target.event)
     return response

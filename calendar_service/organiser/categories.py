@@ -12,8 +12,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from calendar_service.organiser.access import Page, admin_signed_in_required
@@ -25,6 +23,8 @@ from calendar_service.organiser.forms import (
     RenameCategoryForm,
     options,
 )
+from calendar_service.services import editing
+from calendar_service.services.unit_of_work import ConcurrentChange, StaleRevision, unit_of_work
 from calendar_service.store import categories, operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -35,7 +35,7 @@ CHANGED_MEANWHILE = ("Someone changed “{name}” or one of its events while th
                      "saved, so nothing was changed. Look at the list again and retry.")
 # The errors a write that lost such a race ends in: a row updated or deleted meanwhile (the
 # revision check), or a row inserted or deleted meanwhile (a unique or foreign key).
-RACES = (StaleDataError, IntegrityError)
+RACES = (StaleRevision, ConcurrentChange)
 
 
 def _calendar_or_404(slug: str) -> Calendar:
@@ -102,10 +102,9 @@ def calendar_categories(slug: str) -> Page:
     if not form.validate():
         return _page(calendar, form=form, status=422)
     try:
-        category = categories.create_category(calendar, form.name.data or "", current_user)
-        db.session.commit()
+        with unit_of_work():
+            category = editing.create_category(calendar, form.name.data or "", current_user)
     except ValidationError as error:
-        db.session.rollback()
         form.name.errors = [*form.name.errors, *error.errors.values()]
         return _page(_calendar_or_404(slug), form=form, status=422)
     except RACES:  # the same name created at the same time
@@ -124,10 +123,9 @@ def rename_category(slug: str, category_slug: str) -> Page:
     if form.validate_on_submit():
         before = category.name
         try:
-            categories.rename_category(category, form.name.data or "", current_user)
-            db.session.commit()
+            with unit_of_work():
+                editing.rename_category(category, form.name.data or "", current_user)
         except ValidationError as error:
-            db.session.rollback()
             form.name.errors = [*form.name.errors, *error.errors.values()]
         except RACES:
             return _changed_meanwhile(slug, before)
@@ -150,8 +148,8 @@ def merge_category(slug: str, category_slug: str) -> Page:
         target = _category_or_404(calendar, form.into.data or "")
         name = category.name
         try:
-            moved = categories.merge_category(category, target, current_user)
-            db.session.commit()
+            with unit_of_work():
+                moved = editing.merge_category(category, target, current_user)
         except RACES:
             return _changed_meanwhile(slug, name)
         flash(f"“{name}” is merged into “{target.name}” ({moved} events moved).")
@@ -172,8 +170,8 @@ def delete_category(slug: str, category_slug: str) -> Response | Page:
         move_to = _category_or_404(calendar, form.move_to.data) if form.move_to.data else None
         name = category.name
         try:
-            moved = categories.delete_category(category, current_user, move_to)
-            db.session.commit()
+            with unit_of_work():
+                moved = editing.delete_category(category, current_user, move_to)
         except RACES:
             return _changed_meanwhile(slug, name)
         where = f"now in “{move_to.name}”" if move_to else "without it now"

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 import rules
 from calendar_service.clock import utcnow
@@ -30,11 +29,12 @@ from calendar_service.organiser.events import (
     event_revision,
 )
 from calendar_service.organiser.forms import OccurrenceForm
-from calendar_service.store import operations, parts, permissions, split
-from calendar_service.store.db import db
+from calendar_service.services import editing
+from calendar_service.services.unit_of_work import StaleRevision, unit_of_work
+from calendar_service.store import operations, parts, permissions
 from calendar_service.store.errors import NotFound, ValidationError
 from calendar_service.store.models import Event
-from calendar_service.store.moments import format_moment, from_column, parse_stored, to_column
+from calendar_service.store.moments import format_moment, from_column, to_column
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
 
 FIELDS = {"start": "start_date", "end": "end_date", "title": "title", "location": "location",
@@ -105,7 +105,8 @@ def _occurrence_changes(form: OccurrenceForm, event: Event,
 def change_occurrence(uid: str, recurrence_id: str) -> Page:
     """Change, describe, cancel or restore one date, it and every later one, or all of them;
     ending or cancelling more than one date asks first."""
-    event = editable_event_or_404(uid)
+    target = editable_event_or_404(uid)
+    event = target.event
     try:
         moment = operations.parse_recurrence_id(event, recurrence_id)
     except NotFound as error:
@@ -124,81 +125,39 @@ def change_occurrence(uid: str, recurrence_id: str) -> Page:
     if form.cancel_occurrence.data and scope != "this" and form.confirmed.data != "yes":
         return _render_confirmation(form, event, current, scope)
     try:
-        shown, message = _apply(form, event, current, scope)
-        db.session.commit()
+        with unit_of_work():
+            shown, message = _apply(form, target, current, scope)
     except ValidationError as error:
-        db.session.rollback()
         general = attach_errors(form, error.errors, FIELDS)
         return _render_occurrence(form, event, current, general=general, status=422)
-    except StaleDataError:
-        db.session.rollback()
+    except StaleRevision:
         return _render_occurrence(form, event, current, status=409,
                                   conflict=CONFLICT.format(revision=event_revision(event)))
     flash(message)
     return redirect(url_for("organiser.event_occurrences", uid=shown.uid))
 
 
-def _apply(form: OccurrenceForm, event: Event, current: rules.Occurrence,
+def _apply(form: OccurrenceForm, target: editing.Editable, current: rules.Occurrence,
            scope: str) -> tuple[Event, str]:
     """Make the change the form asks for; returns the part to show next and what was done."""
+    event = target.event
     moment = current.recurrence_id
     assert moment is not None
     if form.restore.data:
-        operations.clear_override(event, moment, current_user)
+        editing.restore_occurrence(target, moment)
         return event, "The date is restored as the series has it."
     if form.cancel_occurrence.data:
-        return _cancel(form, event, moment, scope)
+        note = (form.note.data or "").strip() if scope == "this" else ""
+        return event, editing.cancel(target, moment, scope, note)
     changes = _occurrence_changes(form, event, current)
     if scope == "later":
-        successor = split.split_series(event, moment, changes, current_user)
+        successor = editing.change_from(target, moment, changes)
         return successor, "This date and every later one are changed."
     if scope == "all":
-        _change_every_part(event, moment, changes)
+        editing.change_every_part(target, moment, changes)
         return event, "Every date of the series is changed."
-    operations.set_override(event, moment, changes, current_user)
+    editing.change_occurrence(target, moment, changes)
     return event, "The date is changed."
-
-
-def _cancel(form: OccurrenceForm, event: Event, moment: rules.Moment,
-            scope: str) -> tuple[Event, str]:
-    """Cancel this date (with its note), end the series before it, or cancel every part."""
-    chain = parts.parts_of(event)
-    if scope == "this":
-        note = (form.note.data or "").strip()
-        operations.set_override(event, moment, {"status": "cancelled",
-                                                "description": note or None}, current_user)
-        return event, "The date is cancelled."
-    first = moment == from_column(event.start_local, event.all_day)
-    if scope == "later" and not first:
-        split.end_series_before(event, moment, current_user)
-        for part in chain[chain.index(event) + 1:]:
-            operations.update_event(part, {"status": "cancelled"}, current_user)
-        return event, f"The series now ends before {_day(moment)}."
-    doomed = chain if scope == "all" else chain[chain.index(event):]
-    for part in doomed:
-        operations.update_event(part, {"status": "cancelled"}, current_user)
-    return event, ("Every date of the series is cancelled." if scope == "all"
-                   else f"Every date from {_day(moment)} on is cancelled.")
-
-
-def _change_every_part(event: Event, moment: rules.Moment, changes: dict[str, Any]) -> None:
-    """Apply one date's changes to every part of its series: texts as they are, a new time as
-    the same shift of every start, with the new length."""
-    texts: dict[str, Any] = {name: changes[name] for name in ("title", "location", "description")
-                             if name in changes}
-    shift = length = None
-    if "start" in changes:
-        start = parse_stored(changes["start"], event.all_day)
-        shift = to_column(start) - to_column(moment)
-        length = to_column(parse_stored(changes["end"], event.all_day)) - to_column(start)
-    for part in parts.parts_of(event):
-        data = dict(texts)
-        if shift is not None and length is not None:
-            begins = part.start_local + shift
-            data["start"] = format_moment(from_column(begins, part.all_day))
-            data["end"] = format_moment(from_column(begins + length, part.all_day))
-        if data:
-            operations.update_event(part, data, current_user)
 
 
 def _day(moment: rules.Moment) -> str:

@@ -8,7 +8,7 @@ stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 import rules
 from calendar_service.clock import utcnow
 from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
+from calendar_service.services.drafts import EventDraft, draft_of
 from calendar_service.store import categories
 from calendar_service.store.errors import ValidationError
-from calendar_service.store.models import Event
+from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment, from_column
 from calendar_service.store.operations import find_calendar
-from calendar_service.store.validation import validate_event
+from calendar_service.store.validation import WRITABLE, validate_event
 
 PREVIEW_COUNT = 10
 SHORT_KINDS = {"none": "Does not repeat", "custom": "Custom…"}
@@ -107,11 +108,13 @@ def kind_of(rrule: str, start: rules.Moment, tzid: str) -> str:
     return "custom"
 
 
-# Form → EVENT ---------------------------------------------------------------------------------
+# Form → draft ---------------------------------------------------------------------------------
 
 
-def form_event_data(form: EventForm) -> dict[str, Any]:
-    """EVENT fields from the editor's values; raises ValidationError with EVENT field names."""
+def form_draft(form: EventForm, calendars: Sequence[Calendar],
+               existing: Event | None = None) -> EventDraft:
+    """The draft the editor's values make (over the stored event's, for the fields the form
+    has not: its dates added and excluded); raises ValidationError with EVENT field names."""
     errors: dict[str, str] = {}
     all_day = bool(form.all_day.data)
     start_date = form.start_date.data
@@ -121,38 +124,42 @@ def form_event_data(form: EventForm) -> dict[str, Any]:
     end_time: time | None = form.end_time.data
     if not all_day and start_time is None:
         errors["start"] = "needs a time (or tick All day)"
-    data: dict[str, Any] = {
-        "calendar": form.calendar.data,
-        "title": form.title.data or "",
-        "description": form.description.data or "",
-        "location": form.location.data or "",
-        "url": form.url.data or "",
-        "categories": [*(form.categories.data or []), *new_categories(form)],
-        "all_day": all_day,
-        "timezone": (form.timezone.data or "").strip() or None,
-        "status": form.status.data,
-        "published": form.published.data != "draft",
-    }
+    start: rules.Moment | None = None
+    end: rules.Moment | None = None
     if all_day:
-        data["start"] = start_date.isoformat()
-        last_day = end_date or start_date
-        data["end"] = (last_day + timedelta(days=1)).isoformat()  # the form's end is inclusive
+        start = start_date
+        end = (end_date or start_date) + timedelta(days=1)  # the form's end is inclusive
     elif start_time is not None:
         start = datetime.combine(start_date, start_time)
-        data["start"] = format_moment(start)
         if end_date is not None or end_time is not None:
             end = datetime.combine(end_date or start_date, end_time or start_time)
-            data["end"] = format_moment(end)
         else:
-            data["end"] = format_moment(start + timedelta(hours=1))
-    data["rrule"] = _form_rrule(form, start_date, data, errors)
+            end = start + timedelta(hours=1)
+    base = draft_of(existing) if existing is not None else EventDraft(
+        calendar=None, title="", start=None)
+    draft = replace(
+        base,
+        calendar=form.calendar.data,
+        title=form.title.data or "",
+        description=form.description.data or "",
+        location=form.location.data or "",
+        url=form.url.data or "",
+        categories=(*(form.categories.data or []), *new_categories(form)),
+        all_day=all_day,
+        timezone=(form.timezone.data or "").strip() or None,
+        status=form.status.data or "confirmed",
+        published=form.published.data != "draft",
+        start=start,
+        end=end,
+    )
+    draft = replace(draft, rrule=_form_rule(form, start_date, draft, calendars, errors))
     if errors:
         raise ValidationError(errors)
-    return data
+    return draft
 
 
-def _form_rrule(form: EventForm, start_date: date, data: Mapping[str, Any],
-                errors: dict[str, str]) -> str | None:
+def _form_rule(form: EventForm, start_date: date, draft: EventDraft,
+               calendars: Sequence[Calendar], errors: dict[str, str]) -> rules.Rule | None:
     kind = form.recurrence.data or "none"
     if kind not in REPEAT_KINDS:
         errors["rrule"] = "pick how the event repeats"
@@ -160,10 +167,7 @@ def _form_rrule(form: EventForm, start_date: date, data: Mapping[str, Any],
     if kind == "none":
         return None
     if kind == "custom":
-        text = (form.custom_rrule.data or "").strip()
-        if not text:
-            errors["rrule"] = "write the rule (for example FREQ=WEEKLY;BYDAY=MO), or pick one"
-        return text or None
+        return _custom_rule(form, errors)
     ends = form.ends.data or "never"
     if ends == "until" and form.until.data is None:
         errors["until"] = "say on which date the series ends"
@@ -175,25 +179,34 @@ def _form_rrule(form: EventForm, start_date: date, data: Mapping[str, Any],
     if choice is None:
         errors["rrule"] = "pick how the event repeats"
         return None
-    tzid = data.get("timezone") or _calendar_zone(data.get("calendar"))
+    tzid = draft.timezone or _calendar_zone(draft.calendar, calendars)
     if not rules.is_valid_zone(tzid):  # the zone's own message comes from validate_event
-        tzid = _calendar_zone(data.get("calendar"))
+        tzid = _calendar_zone(draft.calendar, calendars)
+    start = draft.start if isinstance(draft.start, datetime) else start_date
     try:
-        return rules.to_rrule(choice, _start_moment(data, start_date), tzid)
+        return rules.rule_for(choice, start, tzid)
     except rules.RulesError as error:
         errors["until" if error.part == "UNTIL" else "rrule"] = error.message
         return None
 
 
-def _calendar_zone(slug: Any) -> str:
-    calendar = find_calendar(slug) if isinstance(slug, str) else None
+def _custom_rule(form: EventForm, errors: dict[str, str]) -> rules.Rule | None:
+    """The rule written out (RRULE text); its errors as validation gives them."""
+    text = (form.custom_rrule.data or "").strip()
+    if not text:
+        errors["rrule"] = "write the rule (for example FREQ=WEEKLY;BYDAY=MO), or pick one"
+        return None
+    try:
+        return rules.parse_rule(text)
+    except rules.RulesError as error:
+        errors[error.field if error.field in WRITABLE else "rrule"] = error.message
+        return None
+
+
+def _calendar_zone(slug: str | None, calendars: Sequence[Calendar]) -> str:
+    """The zone of the chosen calendar, from those the form offers (no query)."""
+    calendar = next((item for item in calendars if item.slug == slug), None)
     return calendar.timezone if calendar is not None else "UTC"
-
-
-def _start_moment(data: Mapping[str, Any], start_date: date) -> rules.Moment:
-    if data["all_day"] or "start" not in data:
-        return start_date
-    return datetime.fromisoformat(data["start"])
 
 
 # EVENT → form ---------------------------------------------------------------------------------
@@ -258,9 +271,12 @@ class Preview:
     warnings: dict[str, str] = field(default_factory=dict)
 
 
-def preview(data: Mapping[str, Any], existing: Event | None = None) -> Preview:
-    """Validate the EVENT fields as a save would, without saving; raises ValidationError."""
-    values = validate_event(data, existing=existing, find_calendar=find_calendar)
+def preview(draft: EventDraft, calendars: Sequence[Calendar],
+            existing: Event | None = None) -> Preview:
+    """Validate the draft as a save would, without saving; raises ValidationError."""
+    offered = {calendar.slug: calendar for calendar in calendars}
+    values = validate_event(draft, existing=existing, find_calendar=lambda slug: offered.get(
+        slug) or find_calendar(slug))
     assert values.series is not None
     series = values.series
     text = rules.describe(series) or "Does not repeat"

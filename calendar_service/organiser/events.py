@@ -1,7 +1,7 @@
 """Organiser pages for events: the editor with its preview, and deletion (the dates of a
 series are ``dates``).
 
-Each page is a thin view over ``editor`` (form ↔ EVENT) and ``operations``.  The
+Each page is a thin view over ``editor`` (form ↔ draft) and ``services.editing``.  The
 editor's forms carry the event's ``revision``: a save based on an older revision is refused with
 a conflict message (409) and nothing is overwritten.  An organiser changes only the calendars
 they were granted (``permissions``): the editor offers only those, and the pages that change an
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.wrappers import Response
 from wtforms import Form
 
@@ -29,9 +30,12 @@ from calendar_service.organiser import editor
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import DeleteForm, EventForm, options
+from calendar_service.services import editing
+from calendar_service.services.drafts import EventDraft
+from calendar_service.services.unit_of_work import StaleRevision, unit_of_work
 from calendar_service.store import addresses, operations, parts, permissions
 from calendar_service.store.db import db
-from calendar_service.store.errors import Conflict, ValidationError
+from calendar_service.store.errors import Conflict, Forbidden, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import in_years
 
@@ -82,13 +86,15 @@ def event_or_404(uid: str) -> Event:
     return event
 
 
-def editable_event_or_404(uid: str) -> Event:
-    """The event, which the signed-in organiser must be allowed to change (else 404, 403)."""
+def editable_event_or_404(uid: str) -> editing.Editable:
+    """The event, which the signed-in organiser must be allowed to change (else 404, 403):
+    the one check of the pages that change it."""
     event = event_or_404(uid)
-    if not permissions.may_edit(current_user, event.calendar):
+    try:
+        return editing.open_event(event, current_user)
+    except Forbidden:
         abort(403, f"You may not change the events of the calendar “{event.calendar.name}”: "
                    "ask an admin or the calendar's owner to grant it to you.")
-    return event
 
 
 def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, str]) -> list[str]:
@@ -149,18 +155,20 @@ def _new_form_defaults(calendars: list[Calendar]) -> dict[str, Any]:
             "start_time": time(10), "end_time": time(11), "published": "draft"}
 
 
-def _opening_preview(form: EventForm, event: Event | None) -> editor.Preview | None:
+def _opening_preview(form: EventForm, calendars: list[Calendar],
+                     event: Event | None) -> editor.Preview | None:
     """The preview of the form as it opens, so it is there before anything is pressed (with or
     without the script); None when the values cannot be previewed yet."""
     try:
-        return editor.preview(_previewable(editor.form_event_data(form)), existing=event)
+        draft = editor.form_draft(form, calendars, event)
+        return editor.preview(_previewable(draft), calendars, existing=event)
     except ValidationError:
         return None
 
 
-def _previewable(data: dict[str, Any]) -> dict[str, Any]:
-    """EVENT fields for a preview: a title is needed to save, not to see the dates."""
-    return {**data, "title": data["title"].strip() or PREVIEW_TITLE}
+def _previewable(draft: EventDraft) -> EventDraft:
+    """The draft for a preview: a title is needed to save, not to see the dates."""
+    return replace(draft, title=draft.title.strip() or PREVIEW_TITLE)
 
 
 def _saved_message(event: Event) -> str:
@@ -185,7 +193,8 @@ def new_event() -> Page:
     if request.method == "GET":
         form = EventForm(data=_new_form_defaults(calendars))
         _label_repeat_choices(form, calendars)
-        return _render_editor(form, calendars, None, preview=_opening_preview(form, None))
+        return _render_editor(form, calendars, None,
+                              preview=_opening_preview(form, calendars, None))
     return _submit_editor(EventForm(), calendars, None)
 
 
@@ -193,16 +202,20 @@ def new_event() -> Page:
 @organiser_required
 def edit_event(uid: str) -> Page:
     """The editor for a stored event or series (the whole series)."""
-    event = editable_event_or_404(uid)
+    target = editable_event_or_404(uid)
+    event = target.event
     calendars = calendars_or_none()
     if request.method == "GET":
         form = EventForm(data=editor.form_values(event))
         _label_repeat_choices(form, calendars)
-        return _render_editor(form, calendars, event, preview=_opening_preview(form, event))
-    return _submit_editor(EventForm(), calendars, event)
+        return _render_editor(form, calendars, event,
+                              preview=_opening_preview(form, calendars, event))
+    return _submit_editor(EventForm(), calendars, target)
 
 
-def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | None) -> Page:
+def _submit_editor(form: EventForm, calendars: list[Calendar],
+                   target: editing.Editable | None) -> Page:
+    event = target.event if target is not None else None
     _label_repeat_choices(form, calendars)
     valid = form.validate()
     if form.preview.data and not (form.title.data or "").strip():
@@ -211,33 +224,32 @@ def _submit_editor(form: EventForm, calendars: list[Calendar], event: Event | No
     if not valid:
         return _render_editor(form, calendars, event, status=422)
     try:
-        data = editor.form_event_data(form)
-        if data["rrule"] is None and not (event is not None and event.rdates):
-            data["exdates"] = []  # nothing left to exclude from once it no longer repeats
+        draft = editor.form_draft(form, calendars, event)
+        if draft.rrule is None and not (event is not None and event.rdates):
+            draft = replace(draft, exdates=())  # nothing to exclude from once it no longer repeats
         if form.preview.data:
-            return _render_editor(form, calendars, event,
-                                  preview=editor.preview(_previewable(data), existing=event))
+            return _render_editor(form, calendars, event, preview=editor.preview(
+                _previewable(draft), calendars, existing=event))
         if event is not None and form.revision.data != str(event.revision):
             return _render_editor(form, calendars, event, status=409,
                                   conflict=CONFLICT.format(revision=event.revision))
         wanted = editor.new_categories(form)  # only these may be new: never a typo
-        if event is None:
-            event = operations.create_event(data, current_user, new_categories=wanted)
-        else:
-            operations.update_event(event, data, current_user, new_categories=wanted)
-        message = _saved_message(event)
-        db.session.commit()
+        with unit_of_work():
+            if target is None:
+                event = editing.create_event(draft, current_user, new_categories=wanted,
+                                             offered=calendars)
+            else:
+                editing.update_event(target, draft, new_categories=wanted, offered=calendars)
+            assert event is not None
+            message = _saved_message(event)
     except ValidationError as error:
-        db.session.rollback()
         general = attach_errors(form, error.errors, FORM_FIELDS)
         return _render_editor(form, calendars, event, general=general, status=422)
-    except Conflict as error:
-        db.session.rollback()
-        return _render_editor(form, calendars, event, general=[error.detail], status=409)
-    except StaleDataError:  # someone else's save committed between this one's read and write
-        db.session.rollback()
+    except StaleRevision:  # someone else's save committed between this one's read and write
         return _render_editor(form, calendars, event, status=409,
                               conflict=CONFLICT.format(revision=event_revision(event)))
+    except Conflict as error:
+        return _render_editor(form, calendars, event, general=[error.detail], status=409)
     flash(message)
     return redirect(url_for("organiser.event_occurrences", uid=event.uid))
 
@@ -258,8 +270,8 @@ def preview_json() -> tuple[Response, int]:
     if not valid and errors:
         return jsonify({"ok": False, "errors": errors}), 200
     try:
-        data = editor.form_event_data(form)
-        result = editor.preview(_previewable(data), existing=existing)
+        draft = editor.form_draft(form, calendars, existing)
+        result = editor.preview(_previewable(draft), calendars, existing=existing)
     except ValidationError as error:
         return jsonify({"ok": False, "errors": error.errors}), 200
     body = editor.preview_json(result)
@@ -276,7 +288,8 @@ def preview_json() -> tuple[Response, int]:
 @organiser_required
 def delete_event(uid: str) -> Page:
     """Ask, then delete an event or a whole series, with every part a split left."""
-    event = editable_event_or_404(uid)
+    target = editable_event_or_404(uid)
+    event = target.event
     chain = parts.parts_of(event)
     form = DeleteForm(data={"revision": str(event.revision)}) if request.method == "GET" \
         else DeleteForm()
@@ -290,11 +303,9 @@ def delete_event(uid: str) -> Page:
             return page(CONFLICT.format(revision=event.revision), 409)
         title = event.title
         try:
-            for part in reversed(chain):  # the latest first: no part is left naming a gone one
-                operations.delete_event(part, current_user)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
+            with unit_of_work():
+                editing.delete_event(target)
+        except StaleRevision:
             return page(CONFLICT.format(revision=event_revision(event)), 409)
         flash(f"“{title}” is deleted.")
         return redirect(url_for("organiser.dashboard"))

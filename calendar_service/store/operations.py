@@ -1,16 +1,17 @@
 """Changes to calendars and events: validate through ``rules``, write, flush — never commit.
 
 Every change bumps its calendar's ``version`` (feeds get a new ETag on every worker at once)
-and leaves an audit entry.  The caller (a view, a command) commits once, or rolls back.  Every
-change is first checked against the actor's rights (``permissions``): an organiser changes only
-the calendars they were granted, ``Forbidden`` otherwise.
+and leaves an audit entry.  The caller's unit of work commits once, or rolls back.  Whether
+the actor may change a calendar's events is asked once, before, by the editing use cases
+(``services.editing``, ``permissions``); these functions are storage.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from calendar_service.clock import utcnow
 from calendar_service.store import addresses, calendar_limits, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
+from calendar_service.store.drafts import EventDraft
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.identifiers import SLUG, UID, unservable
 from calendar_service.store.models import (
@@ -34,6 +36,7 @@ from calendar_service.store.moments import (
     format_moment,
     parse_moment,
     parse_stored,
+    place_moment,
     to_column,
 )
 from calendar_service.store.occurrences import override_of, series_of
@@ -41,8 +44,10 @@ from calendar_service.store.validation import (
     CALENDAR_FIELDS,
     EventValues,
     OverrideValues,
+    ReadEvent,
     check_fields,
     has_control_characters,
+    read_event_json,
     validate_event,
     validate_override,
 )
@@ -169,30 +174,22 @@ def _existing_categories(calendar: Calendar, slugs: Sequence[str]) -> dict[str, 
 
 # Events ---------------------------------------------------------------------------------------
 
-def _require_named_calendar(data: Mapping[str, Any], actor: Actor) -> None:
-    """Refuse a change aimed at an existing calendar the actor may not change, before the rest
-    of the fields are looked at (an unknown calendar is left to validation: a field error)."""
-    slug = data.get("calendar") if isinstance(data, Mapping) else None
-    calendar = find_calendar(slug) if isinstance(slug, str) else None
-    if calendar is not None:
-        permissions.require_edit(actor, calendar)
-
-
 NewCategories = Mapping[str, str] | None
 """Which of an event's categories the calendar may gain by a change: slug → name of those the
 person asked for on purpose (the editor's "new category" field); None: any slug, named after
 itself (the API and imports, whose slugs are deliberate)."""
 
 
-def create_event(data: Mapping[str, Any], actor: Actor, *,
-                 new_categories: NewCategories = None, readable_address: bool = False) -> Event:
-    """Validate an EVENT and add it; raises ValidationError, Conflict or Forbidden.
+def create_event(data: EventDraft | Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None, readable_address: bool = False,
+                 calendar: Calendar | None = None) -> Event:
+    """Validate a draft (or an EVENT body) and add it; raises ValidationError or Conflict.
 
-    Its page gets a readable address from its title (``addresses``) when its uid is made here
-    or ``readable_address`` asks (an import's uids); a uid the caller chose is its address."""
-    _require_named_calendar(data, actor)
-    values = validate_event(data, find_calendar=find_calendar)
-    permissions.require_edit(actor, values.calendar)
+    Whether ``actor`` may is asked before, once (``services.editing``); ``calendar`` is the
+    calendar the draft names when the caller found it already.  Its page gets a readable
+    address from its title (``addresses``) when its uid is made here or ``readable_address``
+    asks (an import's uids); a uid the caller chose is its address."""
+    values = validate_event(data, find_calendar=_finder(calendar))
     if values.uid is not None:  # before anything is written: an import skips the event
         _check_address(values.uid, chosen=not readable_address)
     _check_new_categories(values, new_categories, actor)
@@ -212,6 +209,32 @@ def create_event(data: Mapping[str, Any], actor: Actor, *,
     return event
 
 
+def _finder(calendar: Calendar | None) -> Callable[[str], Calendar | None]:
+    """``find_calendar``, answering from ``calendar`` without a query when it is the one."""
+
+    def find(slug: str) -> Calendar | None:
+        if calendar is not None and calendar.slug == slug:
+            return calendar
+        return find_calendar(slug)
+
+    return find
+
+
+def target_calendar(data: EventDraft | Mapping[str, Any], event: Event | None = None,
+                    offered: Sequence[Calendar] = ()) -> Calendar | None:
+    """The existing calendar a draft or an EVENT body names: the event's own when it names
+    that or none, one of ``offered`` (those the caller has read already), else one query;
+    None for none or an unknown one (validation's field error)."""
+    slug = data.calendar if isinstance(data, EventDraft) else (
+        data.get("calendar") if isinstance(data, Mapping) else None)
+    if event is not None and slug in (None, event.calendar.slug):
+        return event.calendar
+    known = next((calendar for calendar in offered if calendar.slug == slug), None)
+    if known is not None:
+        return known
+    return find_calendar(slug) if isinstance(slug, str) else None
+
+
 def _check_address(uid: str, *, chosen: bool) -> None:
     """Refuse a new event's uid that is another event's uid or readable address, in any
     calendar (Conflict), and a ``chosen`` one (the event's address) that the routes would
@@ -229,18 +252,18 @@ def _check_address(uid: str, *, chosen: bool) -> None:
                    "uid.", errors={"uid": "is the address of another event"})
 
 
-def update_event(event: Event, data: Mapping[str, Any], actor: Actor, *,
-                 new_categories: NewCategories = None) -> Event:
-    """Apply the given EVENT fields; SEQUENCE goes up when subscribers must see the change.
-    Both the event's calendar and one it moves to must be the actor's to change."""
-    permissions.require_edit(actor, event.calendar)
-    _require_named_calendar(data, actor)
-    if isinstance(data, Mapping) and ("start" in data or "all_day" in data or "timezone" in data):
-        data = _carry_exceptions(event, data)
-    overrides = _overrides_for(event, data)
-    values = validate_event(data, existing=event, find_calendar=find_calendar,
+def update_event(event: Event, data: EventDraft | Mapping[str, Any], actor: Actor, *,
+                 new_categories: NewCategories = None,
+                 calendar: Calendar | None = None) -> Event:
+    """Apply a draft of the whole event, or the given EVENT fields; SEQUENCE goes up when
+    subscribers must see the change.  Whether ``actor`` may change the event's calendar and
+    one it moves to is asked before, once (``services.editing``); ``calendar`` is the one the
+    draft names when the caller found it already."""
+    read = data if isinstance(data, EventDraft) else read_event_json(data, event)
+    read = _carry_exceptions(event, read, data)
+    overrides = _overrides_for(event, read)
+    values = validate_event(read, existing=event, find_calendar=_finder(calendar),
                             overrides=overrides)
-    permissions.require_edit(actor, values.calendar)
     assert values.series is not None
     calendar_limits.admit(values.calendar, event.uid, values.series, replacing=event)
     if values.calendar is not event.calendar:
@@ -298,7 +321,6 @@ def _check_new_categories(values: EventValues, new_categories: NewCategories,
 
 def delete_event(event: Event, actor: Actor) -> None:
     calendar = event.calendar
-    permissions.require_edit(actor, calendar)
     audit(actor, "delete", "event", event.uid, calendar, title=event.title)
     calendar_limits.forget(calendar, event.uid)
     db.session.delete(event)
@@ -349,42 +371,42 @@ def _snapshot(event: Event) -> dict[str, Any]:
     return snapshot
 
 
-def _carry_exceptions(event: Event, data: Mapping[str, Any]) -> Mapping[str, Any]:
+def _carry_exceptions(event: Event, read: EventDraft | ReadEvent,
+                      data: EventDraft | Mapping[str, Any]) -> EventDraft | ReadEvent:
     """When a series' start moves, move its EXDATEs and overrides with it (docs/peers.md B2 #11).
 
     An exception keeps its place in the rhythm: "cancel the 3rd of March" still cancels the
     occurrence that was on the 3rd of March after the seminar moves from 14:00 to 15:00.
-    Exceptions the new rule does not generate are dropped by ``_prune_overrides``.
+    Exceptions the new rule does not generate are dropped by ``_prune_overrides``.  A draft
+    that sets its own EXDATEs (an EVENT body giving ``exdates``, a draft whose ones are not the
+    stored ones) keeps them, and the overrides stay.
     """
-    if "exdates" in data or event.all_day != data.get("all_day", event.all_day):
-        return data
-    tzid = data.get("timezone") or event.timezone
-    if not isinstance(tzid, str) or not rules.is_valid_zone(tzid):
-        return data
+    draft = read if isinstance(read, EventDraft) else read.draft
+    stored = tuple(parse_stored(value, event.all_day) for value in event.exdates or ())
+    own = "exdates" in data if isinstance(data, Mapping) else draft.exdates != stored
+    if own or draft.all_day != event.all_day or draft.start is None:
+        return read
+    tzid = draft.timezone or event.timezone
+    if not rules.is_valid_zone(tzid):
+        return read
     try:
-        new_start = parse_moment(data.get("start", _start_text(event)), all_day=event.all_day,
-                                 tzid=tzid)
+        new_start = place_moment(draft.start, all_day=event.all_day, tzid=tzid)
     except MomentError:
-        return data
+        return read
     delta = to_column(new_start) - event.start_local
     if not delta:
-        return data
-    shifted = [format_moment(parse_stored(value, event.all_day) + delta)
-               for value in event.exdates or ()]
+        return read
     for row in event.overrides:
         moved = parse_stored(row.recurrence_id, event.all_day) + delta
         row.recurrence_id = format_moment(moved)
-    return {**data, "exdates": shifted}
+    shifted = replace(draft, exdates=tuple(value + delta for value in stored))
+    return shifted if isinstance(read, EventDraft) else replace(read, draft=shifted)
 
 
-def _start_text(event: Event) -> str:
-    return format_moment(event.start_local.date() if event.all_day else event.start_local)
-
-
-def _overrides_for(event: Event, data: Mapping[str, Any]) -> tuple[rules.Override, ...]:
+def _overrides_for(event: Event, read: EventDraft | ReadEvent) -> tuple[rules.Override, ...]:
     """Existing overrides that still fit the event's (possibly new) type."""
-    all_day = data.get("all_day", event.all_day) if isinstance(data, Mapping) else event.all_day
-    if all_day != event.all_day:
+    draft = read if isinstance(read, EventDraft) else read.draft
+    if draft.all_day != event.all_day:
         return ()
     return tuple(override_of(row, event.all_day) for row in event.overrides)
 
@@ -425,7 +447,6 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
                  actor: Actor) -> Override:
     """Move, retitle or cancel one occurrence (docs/contract.md: PUT
     …/occurrences/<recurrence_id>)."""
-    permissions.require_edit(actor, event.calendar)
     values = validate_override(event, recurrence_id, data)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
@@ -512,7 +533,6 @@ def _fill_override(row: Override, values: OverrideValues, *, sequence: int) -> N
 
 def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> None:
     """Restore one occurrence to the series (docs/contract.md: DELETE …/occurrences/<id>)."""
-    permissions.require_edit(actor, event.calendar)
     key = format_moment(recurrence_id)
     row = next((item for item in event.overrides if item.recurrence_id == key), None)
     if row is not None:

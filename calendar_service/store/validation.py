@@ -117,14 +117,14 @@ class ReadEvent:
 
 
 def validate_event(
-    data: EventDraft | Mapping[str, Any],
+    data: EventDraft | ReadEvent | Mapping[str, Any],
     *,
     existing: Event | None = None,
     find_calendar: Any = None,
     overrides: tuple[rules.Override, ...] = (),
 ) -> EventValues:
     """Check a draft, or an EVENT body of the contract (the whole of it on create, the changed
-    fields on update: ``read_event_json``).
+    fields on update), read or not yet (``read_event_json``).
 
     ``find_calendar(slug)`` returns a Calendar or None.  ``overrides`` are the series'
     existing overrides, validated with it.  Raises ValidationError with every field's message.
