@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from calendar_service.services.unit_of_work import ConcurrentChange, StaleRevision, unit_of_work
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Organiser
@@ -34,27 +35,26 @@ def database_label() -> str:
 
 
 def commit_or_explain(func: F) -> F:
-    """Turn the errors a command can meet into one line on stderr and exit status 1."""
+    """Run the command as one unit of work; turn the errors it can meet into one line on
+    stderr and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = func(*args, **kwargs)
-            db.session.commit()
-            return result
+            with unit_of_work():
+                return func(*args, **kwargs)
         except ValidationError as error:
-            db.session.rollback()
             raise click.ClickException(
                 "; ".join(f"{key}: {value}" for key, value in error.errors.items())
             ) from None
         except OperationalError as error:
-            db.session.rollback()
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise click.ClickException(
                 f"cannot use the database {database_label()}: {reason}"
             ) from None
+        except (ConcurrentChange, StaleRevision) as error:
+            raise click.ClickException(f"database error: {error.detail}") from None
         except SQLAlchemyError as error:
-            db.session.rollback()
             raise click.ClickException(f"database error: {error.__class__.__name__}") from None
 
     return wrapper  # type: ignore[return-value]

@@ -29,6 +29,7 @@ from calendar_service.api.serialise import (
     occurrences_json,
     utc_text,
 )
+from calendar_service.services.unit_of_work import commit_so_far
 from calendar_service.store import permissions
 from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
@@ -78,7 +79,7 @@ def commit_token_use_for_drafts() -> Drafts:
         return False
     token = bearer_token()
     drafts = permissions.readable_drafts(token.organiser, token.calendars)
-    db.session.commit()  # keeps the token's last_used
+    commit_so_far()  # keeps the token's last_used; the rest of the request only reads
     return drafts
 
 

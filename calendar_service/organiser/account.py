@@ -14,8 +14,8 @@ from calendar_service.organiser.access import (
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import PasswordChangeForm
 from calendar_service.organiser.sign_in import throttle_limits
+from calendar_service.services.unit_of_work import commit_so_far, unit_of_work
 from calendar_service.store import accounts, throttle
-from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
 
 
@@ -34,20 +34,19 @@ def account() -> Page | Response:
         return _page(form, 422 if form.is_submitted() else 200)
     organiser = current_organiser()
     attempt = throttle.begin(throttle.keys_for(organiser.email, request.remote_addr),
-                             throttle_limits())
+                             throttle_limits(), commit=commit_so_far)
     if isinstance(attempt, throttle.Block):
         return _page(form, 429, throttle.message(attempt))
     if accounts.check_password(organiser.email, form.current_password.data or "") is None:
         form.current_password.errors = [*form.current_password.errors, "is not right"]
         return _page(form, 422)
-    throttle.succeeded(attempt)
     try:
-        accounts.set_password(organiser, form.new_password.data or "", organiser)
+        with unit_of_work():
+            throttle.succeeded(attempt)
+            accounts.set_password(organiser, form.new_password.data or "", organiser)
+            start_session(organiser)  # this browser stays signed in, with the new generation
     except ValidationError as error:
-        db.session.rollback()
         form.new_password.errors = [*form.new_password.errors, error.errors["password"]]
         return _page(form, 422)
-    start_session(organiser)  # this browser stays signed in, with the new generation
-    db.session.commit()
     flash("Your password is changed. Every other session of your account is signed out.")
     return redirect(request.path)

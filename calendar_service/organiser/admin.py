@@ -19,6 +19,7 @@ from calendar_service.organiser.forms import (
     PasswordResetForm,
     options,
 )
+from calendar_service.services.unit_of_work import unit_of_work
 from calendar_service.store import accounts, operations, permissions
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -35,10 +36,10 @@ def organisers() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            organiser = accounts.create_organiser(
-                form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
-                name=form.name.data or "", actor=current_user)
-            db.session.commit()
+            with unit_of_work():
+                organiser = accounts.create_organiser(
+                    form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
+                    name=form.name.data or "", actor=current_user)
             if organiser.is_admin:
                 flash(f"{organiser.email} can now sign in.")
             else:
@@ -46,7 +47,6 @@ def organisers() -> Page:
                       "to change.")
             return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
         except ValidationError as error:
-            db.session.rollback()
             attach_errors(form, error.errors, {"email": "email", "password": "password"})
             status = 422
     elif form.is_submitted():
@@ -68,8 +68,8 @@ def organiser_action(organiser_id: int, action: str) -> Response:
     if organiser.id == current_user.id:
         flash("You cannot change your own account here; ask another admin.")
         return redirect(url_for("organiser.organisers"))
-    accounts.change_access(organiser, action, current_user)
-    db.session.commit()
+    with unit_of_work():
+        accounts.change_access(organiser, action, current_user)
     flash(f"{organiser.email}: {action.replace('-', ' ')} done.")
     return redirect(url_for("organiser.organisers"))
 
@@ -116,13 +116,13 @@ def grant_calendar(organiser_id: int) -> Page:
         return _organiser_page(organiser, grant_form=form, status=422)
     calendar = operations.find_calendar(form.calendar.data or "")
     assert calendar is not None  # the select only offers existing calendars
-    if form.role.data == "none":
-        permissions.withdraw(organiser, calendar, current_user)
-        message = f"{organiser.email} may no longer change {calendar.name}."
-    else:
-        permissions.grant(organiser, calendar, form.role.data or "editor", current_user)
-        message = f"{organiser.email} is now {form.role.data} of {calendar.name}."
-    db.session.commit()
+    with unit_of_work():
+        if form.role.data == "none":
+            permissions.withdraw(organiser, calendar, current_user)
+            message = f"{organiser.email} may no longer change {calendar.name}."
+        else:
+            permissions.grant(organiser, calendar, form.role.data or "editor", current_user)
+            message = f"{organiser.email} is now {form.role.data} of {calendar.name}."
     flash(message)
     return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
 
@@ -136,14 +136,13 @@ def reset_password(organiser_id: int) -> Page:
     if not form.validate_on_submit():
         return _organiser_page(organiser, password_form=form, status=422)
     try:
-        accounts.set_password(organiser, form.password.data or "", current_user)
+        with unit_of_work():
+            accounts.set_password(organiser, form.password.data or "", current_user)
+            if organiser.id == current_user.id:
+                start_session(organiser)
     except ValidationError as error:
-        db.session.rollback()
         form.password.errors = [*form.password.errors, error.errors["password"]]
         return _organiser_page(organiser, password_form=form, status=422)
-    if organiser.id == current_user.id:
-        start_session(organiser)
-    db.session.commit()
     flash(f"{organiser.email} has a new password; every session of theirs is signed out.")
     return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
 
@@ -156,16 +155,15 @@ def calendars() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            calendar = operations.create_calendar(
-                {"slug": (form.slug.data or "").strip(), "name": form.name.data or "",
-                 "description": form.description.data or "",
-                 "timezone": (form.timezone.data or "").strip() or None},
-                current_user, default_tz=current_app.config["CALENDAR_TIMEZONE"])
-            db.session.commit()
+            with unit_of_work():
+                calendar = operations.create_calendar(
+                    {"slug": (form.slug.data or "").strip(), "name": form.name.data or "",
+                     "description": form.description.data or "",
+                     "timezone": (form.timezone.data or "").strip() or None},
+                    current_user, default_tz=current_app.config["CALENDAR_TIMEZONE"])
             flash(f"Calendar “{calendar.name}” is created.")
             return redirect(url_for("organiser.calendars"))
         except ValidationError as error:
-            db.session.rollback()
             attach_errors(form, error.errors, {key: key for key in
                                                ("slug", "name", "description", "timezone")})
             status = 422

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm, MemberForm
+from calendar_service.services.unit_of_work import unit_of_work
 from calendar_service.store import accounts, operations, permissions
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Organiser
@@ -50,8 +51,8 @@ def members(slug: str) -> Page:
                                  "you cannot change your own right: ask an admin"]
             status = 422
         else:
-            permissions.grant(organiser, calendar, form.role.data or "editor", current_user)
-            db.session.commit()
+            with unit_of_work():
+                permissions.grant(organiser, calendar, form.role.data or "editor", current_user)
             flash(f"{organiser.email} is now {form.role.data} of {calendar.name}.")
             return redirect(url_for("organiser.members", slug=calendar.slug))
     elif form.is_submitted():
@@ -73,7 +74,9 @@ def withdraw_member(slug: str, organiser_id: int) -> Response:
         abort(400, "The form has expired; reload the page and try again.")
     if _own(organiser):
         flash("You cannot withdraw your own right; ask an admin.")
-    elif permissions.withdraw(organiser, calendar, current_user):
-        db.session.commit()
-        flash(f"{organiser.email} may no longer change {calendar.name}.")
+    else:
+        with unit_of_work():
+            withdrawn = permissions.withdraw(organiser, calendar, current_user)
+        if withdrawn:
+            flash(f"{organiser.email} may no longer change {calendar.name}.")
     return redirect(url_for("organiser.members", slug=calendar.slug))

@@ -21,8 +21,8 @@ from calendar_service.organiser.access import (
 )
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm, SignInForm
+from calendar_service.services.unit_of_work import commit_so_far, unit_of_work
 from calendar_service.store import accounts, throttle
-from calendar_service.store.db import db
 
 
 def throttle_limits() -> throttle.Limits:
@@ -50,17 +50,18 @@ def sign_in() -> Page:
         status = 422 if form.is_submitted() else 200
         return render_template("organiser/sign_in.html", form=form), status
     email = form.email.data or ""
-    attempt = throttle.begin(throttle.keys_for(email, request.remote_addr), throttle_limits())
+    attempt = throttle.begin(throttle.keys_for(email, request.remote_addr), throttle_limits(),
+                             commit=commit_so_far)
     if isinstance(attempt, throttle.Block):
         return throttled_page(form, attempt)
     organiser = accounts.check_password(email, form.password.data or "")
     if organiser is None:
         return render_template("organiser/sign_in.html", form=form,
                                error="The e-mail or the password is not right."), 200
-    throttle.succeeded(attempt)
-    organiser.last_sign_in = utcnow()
-    start_session(organiser)
-    db.session.commit()
+    with unit_of_work():
+        throttle.succeeded(attempt)
+        organiser.last_sign_in = utcnow()
+        start_session(organiser)
     return redirect(safe_next(request.args.get("next")))
 
 
@@ -70,8 +71,8 @@ def sign_out() -> Response:
     session of the organiser ends, on the server too."""
     ActionForm().validate_on_submit()  # CSRFProtect has already refused a POST without a token
     if current_user.is_authenticated:
-        accounts.end_sessions(current_organiser())
-        db.session.commit()
+        with unit_of_work():
+            accounts.end_sessions(current_organiser())
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("organiser.sign_in"))

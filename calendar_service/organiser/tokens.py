@@ -15,6 +15,7 @@ from calendar_service.organiser.access import Page, current_organiser, organiser
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.events import attach_errors
 from calendar_service.organiser.forms import ActionForm, TokenForm, options
+from calendar_service.services.unit_of_work import unit_of_work
 from calendar_service.store import accounts, permissions
 from calendar_service.store.db import db
 from calendar_service.store.errors import ValidationError
@@ -48,11 +49,10 @@ def tokens() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            secret = _create(form, calendars)
-            db.session.commit()
+            with unit_of_work():
+                secret = _create(form, calendars)
             form = _token_form(calendars, formdata=False)
         except ValidationError as error:
-            db.session.rollback()
             attach_errors(form, error.errors, {key: key for key in
                                                ("scope", "calendars", "expires")})
             status = 422
@@ -74,7 +74,7 @@ def revoke_token(token_id: int) -> Response:
     if token is None or token.organiser_id != current_user.id:
         abort(404)
     if ActionForm().validate_on_submit() and token.revoked is None:
-        accounts.revoke_token(token, current_user)
-        db.session.commit()
+        with unit_of_work():
+            accounts.revoke_token(token, current_user)
         flash(f"Token “{token.name}” is revoked.")
     return redirect(url_for("organiser.tokens"))

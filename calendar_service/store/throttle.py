@@ -18,6 +18,7 @@ itself (the answer says when), and a persistent guesser gets ``limit`` guesses p
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -75,9 +76,11 @@ def keys_for(email: str, address: str | None) -> Keys:
                 address=f"address:{address}")
 
 
-def begin(keys: Keys, limits: Limits) -> Attempt | Block:
+def begin(keys: Keys, limits: Limits, *, commit: Callable[[], None]) -> Attempt | Block:
     """Record an attempt and commit it, then count: an ``Attempt`` may check one password, a
-    ``Block`` may not (its rows are gone again).  Commits the session either way."""
+    ``Block`` may not (its rows are gone again).  ``commit`` is the caller's unit of work's
+    commit so far (the store never commits): called either way, so concurrent attempts see
+    this one before any password is checked."""
     now = utcnow()
     db.session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - limits.window))
     account = SignInAttempt(key=keys.account, at=now)
@@ -85,7 +88,7 @@ def begin(keys: Keys, limits: Limits) -> Attempt | Block:
     db.session.add_all([account, address])
     db.session.flush()
     account_id, address_id = account.id, address.id
-    db.session.commit()
+    commit()
     since = utcnow() - limits.window
     blocks = [
         block for block in (
@@ -97,7 +100,7 @@ def begin(keys: Keys, limits: Limits) -> Attempt | Block:
         return Attempt(keys, account_id, address_id)
     db.session.execute(delete(SignInAttempt).where(
         SignInAttempt.id.in_((account_id, address_id))))
-    db.session.commit()
+    commit()
     # The address-wide block says the most (another account will not help either); the wait is
     # the longest of those that apply.
     return Block(blocks[0].scope, max(block.wait for block in blocks))
