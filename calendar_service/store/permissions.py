@@ -3,9 +3,10 @@ were granted (``CalendarMember``: ``editor``, or ``owner``, who also grants and 
 calendar's rights).  The command line, the seed and other non-organiser actors act for the
 operator and may do everything.
 
-``operations`` asks here before every change, so the editor, the API, imports and "this and all
-later ones" refuse alike (``Forbidden``, a 403 on the web); the pages and the API ask first only
-to answer sooner and to offer only what may be chosen.  Drafts are read by those who may
+The editing use cases (``services.editing``) ask here once per change, at their door, so the
+editor, the API and "this and all later ones" refuse alike (``Forbidden``, a 403 on the web);
+an import asks once for its calendar.  The pages ask otherwise only to offer what may be
+chosen.  Drafts are read by those who may
 change them: the API's reads ask ``readable_drafts`` which calendars' drafts a token shows.
 """
 
