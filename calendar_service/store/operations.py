@@ -379,11 +379,12 @@ def _carry_exceptions(event: Event, read: EventDraft | ReadEvent,
     occurrence that was on the 3rd of March after the seminar moves from 14:00 to 15:00.
     Exceptions the new rule does not generate are dropped by ``_prune_overrides``.  A draft
     that sets its own EXDATEs (an EVENT body giving ``exdates``, a draft whose ones are not the
-    stored ones) keeps them, and the overrides stay.
+    stored ones) keeps them, and the overrides stay; so does one that no longer repeats.
     """
     draft = read if isinstance(read, EventDraft) else read.draft
     stored = tuple(parse_stored(value, event.all_day) for value in event.exdates or ())
-    own = "exdates" in data if isinstance(data, Mapping) else draft.exdates != stored
+    own = "exdates" in data if isinstance(data, Mapping) else (
+        draft.exdates != stored or (draft.rrule is None and not draft.rdates))
     if own or draft.all_day != event.all_day or draft.start is None:
         return read
     tzid = draft.timezone or event.timezone
