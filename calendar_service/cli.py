@@ -221,12 +221,14 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 
     Links in it use CALENDAR_BASE_URL (else http://localhost, as the server would see it).
     """
-    from calendar_service.feeds.views import export_feed
+    from calendar_service.app_caches import app_caches
+    from calendar_service.services.feeds import export_feed
+    from calendar_service.web import links
 
     base = current_app.config.get("CALENDAR_BASE_URL") or "http://localhost"
     with current_app.test_request_context("/", base_url=base):
         try:
-            body = export_feed(slug, categories)
+            body = export_feed(slug, categories, app_caches(), links.base_url())
         except LookupError as error:
             raise click.ClickException(str(error.args[0])) from None
     sys.stdout.flush()

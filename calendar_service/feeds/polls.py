@@ -27,6 +27,7 @@ from werkzeug.wsgi import get_host
 
 from calendar_service.clock import utcnow
 from calendar_service.feeds import validators as feeds
+from calendar_service.services.feeds import feed_validators
 from calendar_service.store.identifiers import SLUG_PATTERN
 from calendar_service.web import links
 
@@ -79,7 +80,7 @@ class FeedPolls:
         now = utcnow()
         base_url = links.origin(self.app.config.get("CALENDAR_BASE_URL"),
                                 environ["wsgi.url_scheme"], host)
-        validators = feeds.feed_validators(version_row, (), now, base_url)
+        validators = feed_validators(version_row, (), now, base_url)
         held = feeds.held_etag(
             validators, now, if_none_match, if_modified_since,
             lambda: parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0,

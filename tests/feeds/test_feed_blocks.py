@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from calendar_service.app_caches import Caches
-from calendar_service.feeds.views import build_feed, history_cutoff
 from calendar_service.ical import writer as ical
+from calendar_service.services import feeds
+from calendar_service.services.feeds import build_feed, history_cutoff
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category
 
@@ -26,7 +27,7 @@ def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
 ) -> None:
     served = client.get("/calendars/turing-roche.ics").data
     with seeded.app_context(), seeded.test_request_context(base_url="https://events.example.org"):
-        from calendar_service.feeds import views as feeds
+        from calendar_service.app_caches import app_caches
         from calendar_service.web import links
 
         calendar = db.session.scalar(select(Calendar))
@@ -41,7 +42,7 @@ def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
         cached = ical.feed_bytes(events, info, pages, blocks)
         assert len(blocks) == 12  # one block per event
         assert ical.feed_bytes(events, info, pages, blocks) == cached  # from the blocks alone
-        again = build_feed(calendar, [], feeds.utcnow())
+        again = build_feed(calendar, [], feeds.utcnow(), app_caches(), links.base_url())
     assert fresh == cached == again == served
     assert served.count(b"BEGIN:VEVENT") == 12
 

@@ -14,11 +14,13 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
-from calendar_service.feeds.views import export_feed
+from calendar_service.app_caches import app_caches
 from calendar_service.ical.reader import IcsImportError, import_ics
+from calendar_service.services.feeds import export_feed
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import AuditEntry, Event, Override
+from calendar_service.web import links
 
 LIMIT = 4 * 1024 * 1024
 
@@ -214,7 +216,7 @@ def test_export_then_import_into_an_empty_calendar_gives_the_same_occurrences(
     assert client.put(f"/api/v1/events/{uid}/occurrences/2027-03-31T14:00:00",
                       json={"status": "cancelled"}, headers=headers).status_code == 200
     with app.test_request_context("/"):
-        exported = export_feed("turing-roche")
+        exported = export_feed("turing-roche", (), app_caches(), links.base_url())
     before = listing("turing-roche", cancelled=False)
     assert ("Moved TPS seminar" in {row[1] for row in before})
     assert len(before) > 20
