@@ -24,13 +24,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_caches(app)
     register_guards(app)
+    register_http_cache(app)
     register_headers(app)
     register_filters(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
-    register_answer_cache(app)
-    register_feed_polls(app)
     register_proxy_fix(app)
     return app
 
@@ -102,6 +101,12 @@ def register_guards(app: Flask) -> None:
     register(app)
 
 
+def register_http_cache(app: Flask) -> None:
+    from calendar_service.web.http_cache import register_http_cache as register
+
+    register(app)
+
+
 def register_headers(app: Flask) -> None:
     from calendar_service.web.headers import register_headers as register
 
@@ -140,16 +145,6 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
-def register_answer_cache(app: Flask) -> None:
-    from calendar_service.web.answer_cache import register_answer_cache as register
-
-    register(app)
-
-
-def register_feed_polls(app: Flask) -> None:
-    from calendar_service.feeds.polls import register_feed_polls as register
-
-    register(app)
 
 
 def register_proxy_fix(app: Flask) -> None:

@@ -50,13 +50,17 @@ def occurrence_count(expansion: rules.Expansion) -> int:
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """A finished public answer as it went out: its headers (ETag included) and body, and
-    until when it holds (None: until a version it was built from moves on)."""
+    """A finished public answer as it went out: its headers (ETag included) and body, until
+    when it holds (None: until a version it was built from moves on), and the (id, version) of
+    the calendars it was built from: every calendar's when ``every_calendar``, so that a
+    calendar made or deleted moves it on too."""
 
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str
     expires: datetime | None
+    calendars: tuple[tuple[int, int], ...] = ()
+    every_calendar: bool = True
 
     def fresh(self, now: datetime) -> bool:
         return self.expires is None or now < self.expires
@@ -80,8 +84,9 @@ class Caches:
     * ``blocks``: each event's serialised VEVENTs, the expensive part of building a feed, so a
       change to one event re-serialises that event only (``ical.writer.feed_bytes``).
     * ``feeds``: built feed bodies by ETag, one version per feed (``feeds.views.build_feed``).
-    * ``answers``: finished public pages and API reads, keyed by the calendar versions, the
-      normalised request and the code version (``web.answer_cache``).
+    * ``answers``: finished public pages and API reads, keyed by the normalised request and
+      the code version, valid while the versions of the calendars they read hold
+      (``web.http_cache``).
     """
 
     series: LRUCache[SeriesKey, rules.Series]

@@ -127,6 +127,12 @@ class LRUCache(Generic[K, V]):
                     held[key] = entry[0]
         return held
 
+    def put(self, key: K, value: V) -> None:
+        """Store ``value`` under ``key``, replacing what it held (a value built outside
+        ``get_or_build``, whose builder decided it may be kept)."""
+        with self._lock:
+            self._store(key, value, None)
+
     def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
         """The held value of ``key`` if there is one (and ``fresh`` accepts it), else None;
         never builds."""

@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     # stops with a 503 and Retry-After (``calendar_service.deadline``); 0: no limit.  Under
     # gunicorn's 30 s ``timeout``, which gthread workers do not apply to a request.
     "CALENDAR_REQUEST_SECONDS": 20.0,
-    # Bytes of finished public answers each process keeps (web.answer_cache).
+    # Bytes of finished public answers each process keeps (web.http_cache).
     "ANSWER_CACHE_BYTES": 16 * 1024 * 1024,
     # Seconds a request waits for a free database connection before it answers 503.
     "CALENDAR_POOL_TIMEOUT": 3.0,

@@ -11,9 +11,9 @@ can make an answer (or the work behind it) unbounded.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
@@ -43,20 +43,11 @@ from calendar_service.store.occurrences import (
 )
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.store.permissions import Drafts
-from calendar_service.web.cacheable import cached_answer, has_token
 from calendar_service.web.errors import ApiError
+from calendar_service.web.http_cache import answer_reads
 from calendar_service.web.links import absolute, feed_url, subscribe_links
 from calendar_service.web.query import MAX_CATEGORIES, slug_values
 from rules.limits import MAX_YEAR, MIN_YEAR
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def cached_read(*params: str) -> Callable[[F], F]:
-    """Answers without a token are the same for everyone: cached by calendar versions and the
-    query parameters ``params`` (the only ones the view reads; others never reach it)."""
-    return cached_answer(params=params, private=has_token, vary="Authorization")
-
 
 # Page sizes (default, most) of /events and /calendars, and categories listed per calendar, are
 # openapi's EVENTS_PAGE, CALENDARS_PAGE and LISTED_CATEGORIES: the description states them.
@@ -90,6 +81,7 @@ def _calendar_arg() -> Calendar | None:
     calendar = find_calendar(slug[:100])
     if calendar is None:
         raise ApiError(404, f"There is no calendar {slug[:100]!r}.")
+    answer_reads(calendar.id)  # a listing of one calendar is keyed by its version alone
     return calendar
 
 
@@ -154,7 +146,6 @@ def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]
 
 
 @bp.get("/calendars")
-@cached_read(*_CALENDARS_QUERY)
 def list_calendars() -> Response:
     """Calendars by slug, a page at a time (``limit``, ``after``), each with its feed,
     subscribe links per platform and (at most LISTED_CATEGORIES) categories."""
@@ -208,7 +199,6 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
 # Events ---------------------------------------------------------------------------------------
 
 @bp.get("/events")
-@cached_read(*_EVENTS_QUERY)
 def list_events() -> Response:
     """Events (series) of one calendar, or of all, by uid, a page at a time: ``limit``
     (EVENTS_PAGE: 100 by default, 1000 at most) and ``after`` (the previous page's last uid);
@@ -232,7 +222,6 @@ def list_events() -> Response:
 
 
 @bp.get("/events/<path:uid>")
-@cached_read()
 def get_event(uid: str) -> Response:
     """One EVENT; a draft answers 404 unless the request's token may read that calendar's
     drafts (``commit_token_use_for_drafts``)."""
@@ -240,6 +229,7 @@ def get_event(uid: str) -> Response:
     event = find_event(uid)
     if event is None or not permissions.shows(drafts, event.published, event.calendar_id):
         raise ApiError(404, "There is no event with this uid.")
+    answer_reads(event.calendar_id)
     response = _private(jsonify(events_json([event], drafts=drafts)[0]), drafts)
     response.headers["ETag"] = event_etag(event)  # what PATCH's If-Match compares
     return response
@@ -287,7 +277,6 @@ def parse_window(tzid: str) -> rules.Window:
 
 
 @bp.get("/occurrences")
-@cached_read(*_OCCURRENCES_QUERY)
 def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
     drafts = commit_token_use_for_drafts()
@@ -332,7 +321,6 @@ def _too_costly(listing: OccurrencePage) -> str:
 
 
 @bp.get("/openapi.json")
-@cached_read()
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),

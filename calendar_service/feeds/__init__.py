@@ -1,5 +1,5 @@
-"""Subscribable feeds (blueprint ``feeds``): calendar feeds, single-event downloads, and the poll
-answerer in front of Flask.  Importing the package registers every view on ``bp``."""
+"""Subscribable feeds (blueprint ``feeds``): calendar feeds and single-event downloads.  Importing
+the package registers every view on ``bp``."""
 
 from __future__ import annotations
 

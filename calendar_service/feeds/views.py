@@ -2,18 +2,16 @@
 
 HTTP as subscribers' clients expect (docs/peers.md B6, B8): ``text/calendar; charset=utf-8``, a
 filename, a strong ETag and Last-Modified, 304 for a matching If-None-Match (checked first) or a
-valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly.
+valid If-Modified-Since, HEAD, gzip when asked for, and a Cache-Control for feeds polled hourly
+(``web.cache_policy``).
 
-What a feed holds, its bytes and its validators are the feeds service's
-(``services.feeds``); the validators come from the calendar's version row without building
-anything, read on every request, so a change is seen by every worker at once.
+What a feed holds, its bytes and its validators are the feeds service's (``services.feeds``).
+The validators come from the calendar's version row, read once per request without building
+anything, so a change is seen by every worker at once, and a 304 (``web.http_cache``) costs that
+one small query whatever the size of the calendar.
 """
 
 from __future__ import annotations
-
-import gzip
-from collections.abc import Callable
-from datetime import datetime
 
 from flask import Response, abort, request
 from werkzeug.utils import secure_filename
@@ -21,57 +19,27 @@ from werkzeug.utils import secure_filename
 from calendar_service.app_caches import app_caches
 from calendar_service.clock import utcnow
 from calendar_service.feeds.blueprint import bp
-from calendar_service.feeds.validators import (
-    CACHE_CONTROL,
-    held_etag,
-    not_modified_headers,
-    version_reader,
-)
 from calendar_service.services import feeds
-from calendar_service.services.feeds import Validators
 from calendar_service.store import addresses
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
 from calendar_service.store.occurrences import find_occurrence
-from calendar_service.web import links
+from calendar_service.store.versions import version_reader
+from calendar_service.web import http_cache, links
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def _wants_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
-
-
-def _respond(validators: Validators, now: datetime, body: Callable[[], bytes],
-             disposition: str, filename: str, slot: Callable[[], str]) -> Response:
-    held = held_etag(validators, now, request.headers.get("If-None-Match"),
-                     request.headers.get("If-Modified-Since"), _wants_gzip)
-    if held is not None:
-        return Response(status=304, headers=not_modified_headers(held))
-    gzipped = _wants_gzip()
-    etag = validators.etag + ("-gzip" if gzipped else "")
-    data = body()
-    if gzipped:
-        data = app_caches().feeds.get_or_build(etag, lambda: gzip.compress(data, mtime=0),
-                                               slot=slot() + "\x1fgzip")
-    response = Response(data, content_type=CONTENT_TYPE)
-    response.headers.set("Content-Disposition", disposition, filename=filename)
-    if gzipped:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(etag)
-    response.headers["Last-Modified"] = validators.http_date(now)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.vary.add("Accept-Encoding")
+def _download(response: Response, disposition: str, filename: str) -> Response:
+    if response.status_code == 200:
+        response.content_type = CONTENT_TYPE
+        response.headers.set("Content-Disposition", disposition, filename=filename)
     return response
 
 
 @bp.get("/calendars/<slug>.ics")
 def calendar_feed(slug: str) -> Response:
-    """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them).
-
-    A conditional request is answered from the calendar's version row alone, so a 304 costs
-    one small query whatever the size of the calendar.
-    """
+    """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them)."""
     version_row = version_reader().read(slug)
     if version_row is None:
         abort(404)
@@ -81,7 +49,6 @@ def calendar_feed(slug: str) -> Response:
     now = utcnow()
     base_url = links.base_url()
     validators = feeds.feed_validators(version_row, categories, now, base_url)
-    filename = "-".join([version_row.slug, *categories]) + ".ics"
 
     def body() -> bytes:
         try:
@@ -89,8 +56,9 @@ def calendar_feed(slug: str) -> Response:
         except LookupError:  # deleted since its version was read
             abort(404)
 
-    return _respond(validators, now, body, "inline", filename,
-                    lambda: feeds.feed_slot(version_row.id, categories, base_url))
+    response = http_cache.conditional(validators, now, body,
+                                      feeds.feed_slot(version_row.id, categories, base_url))
+    return _download(response, "inline", "-".join([version_row.slug, *categories]) + ".ics")
 
 
 @bp.get("/events/<path:uid>.ics")
@@ -102,13 +70,13 @@ def event_feed(uid: str) -> Response:
         abort(404, description="There is no event at this address.")
     if "on" in request.args:
         return _occurrence_feed(event, request.args.get("on", ""))
-    now = utcnow()
     base_url = links.base_url()
-    validators = feeds.event_validators(event, base_url)
-    name = secure_filename(event.title)[:80] or "event"
-    slot = f"event\x1f{event.id}\x1f{base_url}"
-    return _respond(validators, now, lambda: feeds.event_bytes(event, app_caches(), base_url),
-                    "attachment", name + ".ics", lambda: slot)
+    response = http_cache.conditional(
+        feeds.event_validators(event, base_url), utcnow(),
+        lambda: feeds.event_bytes(event, app_caches(), base_url),
+        f"event\x1f{event.id}\x1f{base_url}")
+    return _download(response, "attachment", (secure_filename(event.title)[:80] or "event")
+                     + ".ics")
 
 
 def _occurrence_feed(event: Event, asked: str) -> Response:
@@ -124,15 +92,11 @@ def _occurrence_feed(event: Event, asked: str) -> Response:
         abort(404, description="That date is not part of this event.")
     text = format_moment(recurrence_id)
     override = next((row for row in event.overrides if row.recurrence_id == text), None)
-    now = utcnow()
     base_url = links.base_url()
-    validators = feeds.occurrence_validators(event, text, override, base_url)
-    slot = f"occurrence\x1f{event.id}\x1f{text}\x1f{base_url}"
-
-    def build() -> bytes:
-        return feeds.occurrence_bytes(event, found.occurrence, text, override, app_caches(),
-                                      base_url)
-
-    day = text[:10]
-    name = (secure_filename(found.title)[:70] or "event") + "-" + day
-    return _respond(validators, now, build, "attachment", name + ".ics", lambda: slot)
+    response = http_cache.conditional(
+        feeds.occurrence_validators(event, text, override, base_url), utcnow(),
+        lambda: feeds.occurrence_bytes(event, found.occurrence, text, override, app_caches(),
+                                       base_url),
+        f"occurrence\x1f{event.id}\x1f{text}\x1f{base_url}")
+    name = (secure_filename(found.title)[:70] or "event") + "-" + text[:10]
+    return _download(response, "attachment", name + ".ics")

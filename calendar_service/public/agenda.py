@@ -35,7 +35,7 @@ from calendar_service.store.occurrences import (
     page_key,
 )
 from calendar_service.store.operations import find_calendar, find_event
-from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
+from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST
 
 # The most occurrences one agenda page lists (it ends at a day boundary and links on; a day
@@ -138,7 +138,6 @@ def current_slugs(slugs: Sequence[str], known: set[str], calendar_id: int | None
 
 
 @bp.get("/")
-@cached_answer(params=("from", "days", "calendar", "category", "q", "after", "tz"))
 def index() -> tuple[str, int]:
     """The agenda: upcoming occurrences grouped by day (docs/contract.md: from, days, calendar,
     category, q)."""
@@ -152,12 +151,12 @@ def index() -> tuple[str, int]:
 
 
 @bp.get("/calendars/<slug>")
-@cached_answer(params=("from", "days", "category", "q", "after", "tz"))
 def calendar_page(slug: str) -> tuple[str, int]:
     """One calendar's agenda: the query of ``/`` applies, the calendar is the path's."""
     calendar = find_calendar(slug)
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
+    answer_reads(calendar.id)
     params = parse_params(request.args, default_days=current_app.config["AGENDA_DAYS"])
     params = replace(params, calendar=calendar.slug)
     return agenda_page(params, calendar, agenda_linker(calendar.slug))

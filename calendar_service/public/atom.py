@@ -26,7 +26,7 @@ from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
-from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
+from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url
 from calendar_service.web.query import slug_values
 
@@ -108,13 +108,12 @@ def atom_bytes(head: FeedHead, items: Sequence[ShownOccurrence], page_urls: Sequ
 
 
 @bp.get("/calendars/<slug>.atom")
-# No drafts and no organiser's view: the same answer for everyone.
-@cached_answer(params=("category",), private=lambda: False, vary=None)
 def atom_feed(slug: str) -> Response:
     """Atom 1.0 of the calendar's upcoming occurrences (``category`` repeatable: any of them)."""
     calendar = find_calendar(slug)
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
+    answer_reads(calendar.id)
     chosen = calendar_categories(calendar, slug_values(request.args))
     slugs = [category.slug for category in chosen]
     tzid, tz = zone_of(calendar)

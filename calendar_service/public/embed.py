@@ -20,7 +20,7 @@ from calendar_service.public.display import agenda_days, shown
 from calendar_service.public.params import MAX_DAYS
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
-from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
+from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute
 from calendar_service.web.query import slug_values
 
@@ -39,7 +39,6 @@ def embed_days(raw: str) -> int:
 
 
 @bp.get("/embed")
-@cached_answer(params=("calendar", "category", "days"))
 def embed() -> str:
     """The compact agenda of ``calendar`` (``category`` repeatable, ``days``), for an iframe."""
     slug = request.args.get("calendar", "").strip()
@@ -48,6 +47,7 @@ def embed() -> str:
     calendar = find_calendar(slug[:100])
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
+    answer_reads(calendar.id)
     chosen = calendar_categories(calendar, slug_values(request.args))
     days = embed_days(request.args.get("days", ""))
     slugs = [category.slug for category in chosen]

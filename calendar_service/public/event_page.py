@@ -28,7 +28,7 @@ from calendar_service.store.addresses import find_by_address
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
 from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
-from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
+from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url, map_url
 from calendar_service.web.richtext import safe_url
 
@@ -81,11 +81,11 @@ def _details(item: ShownOccurrence, event_url: str) -> Details:
 
 
 @bp.get("/events/<path:uid>")
-@cached_answer(params=("on", "tz"))
 def event_page(uid: str) -> str:
     """One event or series: details, the next occurrences, add-to-calendar and subscribe."""
     event = _visible_event(uid)
     calendar = event.calendar
+    answer_reads(calendar.id)
     calendar_tzid, _ = zone_of(calendar)
     asked, problem = asked_zone(request.args)
     if problem:

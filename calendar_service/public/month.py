@@ -21,7 +21,7 @@ from calendar_service.public.display import grid_bounds, month_grid, shown
 from calendar_service.store import categories as category_store
 from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
-from calendar_service.web.cacheable import answer_expires, cached_answer, next_midnight
+from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
 
 # The most occurrences one month grid places (the first, in start order), and the most one day's
@@ -36,12 +36,12 @@ def _month_shift(year: int, month: int, step: int) -> tuple[int, int]:
 
 
 @bp.get("/calendars/<slug>/<int:year>/<int:month>")
-@cached_answer(params=("category",))
 def month_view(slug: str, year: int, month: int) -> str:
     """A month as a grid of weeks, Monday first; ``category`` (repeatable) narrows it."""
     calendar = find_calendar(slug)
     if calendar is None or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
         abort(404, description="There is no such calendar month.")
+    answer_reads(calendar.id)
     requested = slug_values(request.args)
     categories = current_slugs(
         requested, category_store.existing_slugs(calendar.id, requested), calendar.id)

@@ -22,13 +22,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from werkzeug.http import http_date as _http_date
 
 import rules
 from calendar_service.app_caches import Caches
@@ -38,23 +36,10 @@ from calendar_service.store import categories as category_store
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
 from calendar_service.web import links
+from calendar_service.web.http_cache import Validators
 
 # One-off events that ended before the first of the month this many months back are left out.
 HISTORY_MONTHS = 6
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What a conditional request is answered from: computed without building the body."""
-
-    etag: str  # without quotes; the gzip representation adds "-gzip"
-    last_modified: datetime
-
-    def http_date(self, now: datetime) -> str:
-        """Last-Modified as sent: the version's stamp, or the response's own time while that
-        stamp is still ahead of the clock (RFC 9110 §8.8.2.1; ``Calendar.touch`` puts each
-        version a second after the last, so a burst of changes runs a little ahead)."""
-        return _http_date(min(self.last_modified, now).replace(microsecond=0))
 
 
 def history_cutoff(now: datetime) -> tuple[datetime, datetime]:

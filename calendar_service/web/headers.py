@@ -24,7 +24,7 @@ FRAMEABLE_ENDPOINTS = frozenset({"agenda.embed"})
 def register_headers(app: Flask) -> None:
     @app.after_request
     def protect(response: Response) -> Response:
-        if response.status_code == 304:  # no body to protect; the same as the poll answerer's
+        if response.status_code == 304:  # no body; a stored answer's 304 has its 200's headers
             return response
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -13,7 +13,7 @@ from answer_routes import UID, routes, series_fields
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.web.cacheable import POLICY
+from calendar_service.web.cache_policy import POLICIES
 
 # Parameters no cached view reads: markup, a 3 KB pad, url_for's own keywords, a name that is
 # not ASCII, and one repeated (with an empty value).
@@ -54,8 +54,8 @@ def published(make_event: Callable[..., dict[str, Any]],
 
 def test_every_cached_route_is_listed(app: Flask) -> None:
     """A new cached view must be added to the routes here (and in answer_routes)."""
-    cached = {endpoint for endpoint, view in app.view_functions.items()
-              if getattr(view, POLICY, None) is not None}
+    cached = {endpoint for endpoint, policy in POLICIES.items() if policy.stored}
+    assert cached <= set(app.view_functions)
     adapter = app.url_map.bind("localhost")
     listed = {adapter.match(route.split("?")[0])[0] for route in cached_routes()}
     assert listed == cached

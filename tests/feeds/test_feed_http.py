@@ -13,8 +13,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.http import http_date, parse_date
 
 from calendar_service.app_caches import app_caches
-from calendar_service.feeds.views import CACHE_CONTROL
 from calendar_service.ical import writer as ical
+from calendar_service.web.cache_policy import FEED as CACHE_CONTROL
 
 if TYPE_CHECKING:
     from tests.conftest import Clock

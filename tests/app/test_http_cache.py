@@ -1,5 +1,6 @@
-"""The answer cache (web.answer_cache): public pages and API reads kept by calendar versions,
-query and code, with strong ETags and 304s in front of Flask; organisers never in it."""
+"""The HTTP cache (web.http_cache) and its policy table (web.cache_policy): public pages and API
+reads kept by the versions of the calendars they read, query and code, with strong ETags and
+304s; organisers never in it."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from calendar_service.app_caches import StoredAnswer, app_caches
 from calendar_service.clock import utcnow
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
-from calendar_service.web import answer_cache, sessions
-from calendar_service.web.cacheable import cached_answer, next_midnight
+from calendar_service.store.versions import VersionReader
+from calendar_service.web import http_cache, sessions
+from calendar_service.web.cache_policy import POLICIES, PUBLIC, Calendars, Policy, Private
+from calendar_service.web.http_cache import next_midnight
 
 DRAFT = "draft@example.org"
 
@@ -122,7 +125,7 @@ def test_an_answer_is_built_again_once_it_expires(
         db.session.execute(text("UPDATE events SET title = 'Renamed quietly'"))
         db.session.commit()
     assert client.get("/").data == first.data
-    monkeypatch.setattr(answer_cache, "utcnow", lambda: now + timedelta(days=1))
+    monkeypatch.setattr(http_cache, "utcnow", lambda: now + timedelta(days=1))
     assert b"Renamed quietly" in client.get("/").data
 
 
@@ -258,13 +261,14 @@ def test_a_view_keeps_its_own_cache_lifetime(client: FlaskClient, app: Flask) ->
     assert again.headers["Cache-Control"] == "public, max-age=3600"
 
 
-def test_a_route_joins_the_cache_by_one_decorator(
-    client: FlaskClient, app: Flask, weekly: dict[str, Any]
+def test_a_route_joins_the_cache_by_one_row(
+    client: FlaskClient, app: Flask, weekly: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As a new page would: its answers are stored by calendar versions and its parameters."""
     built: list[str] = []
+    monkeypatch.setitem(POLICIES, "greeting", Policy(
+        frozenset({"name"}), Private.SIGNED_IN, ("Cookie",), Calendars.ALL))
 
-    @cached_answer(params=("name",))
     def greeting() -> str:
         built.append(request.args.get("name", ""))
         return f"hello {request.args.get('name', '')}"
@@ -278,9 +282,11 @@ def test_a_route_joins_the_cache_by_one_decorator(
 
 
 def test_an_answer_varying_on_a_header_outside_the_key_is_not_stored(
-    client: FlaskClient, app: Flask
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    @cached_answer(params=())
+    monkeypatch.setitem(POLICIES, "greeting", Policy(
+        frozenset(), Private.SIGNED_IN, ("Cookie",), Calendars.ALL))
+
     def greeting() -> Response:
         response = make_response("hello " + request.headers.get("Accept-Language", "?"))
         response.vary.add("Accept-Language")
@@ -316,10 +322,11 @@ def test_an_answer_the_same_for_everyone_varies_on_nothing(
     client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As a feed: listed among the public endpoints (no session, so no Vary: Cookie from
-    Flask) and marked so (no Vary from the cache)."""
+    Flask) and its row says so (no Vary from the cache)."""
     monkeypatch.setattr(sessions, "PUBLIC_ENDPOINTS", sessions.PUBLIC_ENDPOINTS | {"one_date"})
+    monkeypatch.setitem(POLICIES, "one_date", Policy(
+        frozenset({"on"}), Private.NOBODY, (), Calendars.ALL, PUBLIC))
 
-    @cached_answer(params=("on",), private=lambda: False, vary=None)
     def one_date() -> str:
         return "BEGIN:VCALENDAR"
 
@@ -329,3 +336,52 @@ def test_an_answer_the_same_for_everyone_varies_on_nothing(
     assert client.get("/one-date?on=2027-01-01",
                       headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     assert len(held(app)) == 1
+
+
+def test_a_change_to_one_calendar_keeps_the_others_answers(
+    client: FlaskClient, app: Flask, make_event: Callable[..., dict[str, Any]],
+    change: Callable[..., dict[str, Any]], sql_statements: list[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers are keyed by the versions of the calendars they read: after a change to
+    calendar ``test``, the pages of calendar ``other`` are served from the cache (no SQL
+    statement but the one version read each, no build), while those of ``test`` and those
+    that show every calendar are built again."""
+    make_event(**series_fields())
+    make_event(**{**series_fields(), "uid": "other@example.org", "calendar": "other",
+                  "title": "Other talk"})
+    start = today() + timedelta(days=1)
+    others = ["/calendars/other", f"/calendars/other/{start.year}/{start.month}",
+              "/calendars/other.atom", "/embed?calendar=other&days=28",
+              "/events/other@example.org", "/api/v1/events/other@example.org",
+              "/api/v1/events?calendar=other",
+              f"/api/v1/occurrences?calendar=other&start={start.isoformat()}"
+              f"&end={(start + timedelta(days=28)).isoformat()}"]
+    moved_on = ["/calendars/test", f"/events/{UID}", "/", "/api/v1/calendars", "/api/v1/events"]
+    first = {route: client.get(route) for route in others + moved_on}
+    assert all(response.status_code == 200 for response in first.values())
+    assert all(b"Other talk" in first[route].data for route in others)
+    stored = len(held(app))
+    assert stored == len(others) + len(moved_on)
+
+    change(UID, title="Weekly seminar", categories=["seminars"])
+    reads: list[str] = []
+    real = VersionReader.read_all
+    monkeypatch.setattr(VersionReader, "read_all",
+                        lambda self: reads.append("versions") or real(self))
+    sql_statements.clear()
+    for route in others:
+        again = client.get(route)
+        assert (again.status_code, again.data) == (200, first[route].data), route
+        assert again.headers["ETag"] == first[route].headers["ETag"], route
+        revalidated = client.get(route, headers={"If-None-Match": first[route].headers["ETag"]})
+        assert revalidated.status_code == 304, route
+    assert sql_statements == []
+    assert reads == ["versions"] * 2 * len(others)
+    assert len(held(app)) == stored
+
+    for route in moved_on:
+        again = client.get(route, headers={"If-None-Match": first[route].headers["ETag"]})
+        assert again.status_code == 200 and again.headers["ETag"] != first[route].headers["ETag"]
+        assert shows(route, again.data, "Weekly seminar", "seminars"), route
+    assert len(held(app)) == stored  # each answer replaced by its new version

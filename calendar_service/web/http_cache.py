@@ -1,0 +1,435 @@
+"""HTTP caching: the one place that decides, per endpoint (``web.cache_policy``), whether an answer
+is private, what it varies on, how long it holds, and whether a client that holds it hears 304.
+
+It runs inside Flask, on the route Flask matched once, around the view's dispatch
+(``register_http_cache``), for GET and HEAD of the endpoints in the policy table:
+
+* The view sees only the query parameters its row names (``request.args`` holds no others).
+* A request that may be an organiser's (a token, a remember-me cookie, a session naming one)
+  gets a private answer (``private, no-store``) when it is one, and is never served from the
+  cache nor stored in it.
+* Stored answers (pages and API reads) are kept finished, per process, in the ``answers`` cache,
+  keyed by the endpoint and its arguments, the normalised query (the row's parameters, sorted by
+  name), the base URL and the code version, and valid while the versions of the calendars they
+  read hold (every calendar's, or those the view named with ``answer_reads``): the versions are
+  read on every request (one small query), so a change made through any worker on any host is
+  served by every other on its very next request, and a change to one calendar leaves the
+  answers of the others in place.  An answer that changes with the clock says until when it
+  holds (``answer_expires``).  The ETag is a hash of the answer's headers and body (or the
+  view's own), so every worker building the same answer gives the same strong ETag; a worker
+  that does not hold it yet builds it once before it can say 304.  Each key is built by one
+  thread while the others wait for it; the cache is bounded by bytes (``ANSWER_CACHE_BYTES``).
+  A 304 carries the 200's headers less its Content-Type and Content-Length (RFC 9110 §15.4.5).
+* Feeds know their validators before building anything (the calendar's version row):
+  ``conditional`` answers 304 from them alone, else builds the body (gzipped when asked for).
+
+Only a 200 the view answered publicly, that sets no cookie and varies on no request header but
+Cookie and Authorization, is stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote_plus
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, make_response, request, session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.http import http_date, parse_date, parse_etags
+
+import rules
+from calendar_service.app_caches import StoredAnswer, app_caches
+from calendar_service.clock import utcnow
+from calendar_service.store.versions import version_reader
+from calendar_service.web import links
+from calendar_service.web.cache_policy import POLICIES, PRIVATE, Calendars, Policy, Private
+
+# Where the request's caching state is kept while it is answered.
+STATE = "calendar_service.http_cache"
+# Headers a 304 leaves out: they describe the body it does not carry.
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
+# Headers left out of the ETag's hash: they name the body's size or the moment, not its content.
+_UNHASHED = frozenset({"content-length", "date", "etag"})
+# Request headers a stored answer may vary on: those that choose a private answer, which the
+# cache never serves.  An answer that varies on any other (a language) is not stored.
+_SHARED_VARY = frozenset({"cookie", "authorization"})
+# The packages whose files make the code version.
+_SOURCES = ("calendar_service", "rules")
+# How long a thread waits for another building the same answer before building its own.
+_FLIGHT_WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request is answered from, known before the body is built."""
+
+    etag: str  # without quotes; a gzip representation adds "-gzip"
+    last_modified: datetime | None = None
+
+    def http_date(self, now: datetime) -> str:
+        """Last-Modified as sent: the stamp, or the response's own time while that stamp is
+        still ahead of the clock (RFC 9110 §8.8.2.1; ``Calendar.touch`` puts each version a
+        second after the last, so a burst of changes runs a little ahead)."""
+        assert self.last_modified is not None
+        return http_date(min(self.last_modified, now).replace(microsecond=0))
+
+
+def held_etag(validators: Validators, now: datetime, *, gzip_variant: bool) -> str | None:
+    """The one 304 rule (RFC 9110 §13.1): If-None-Match decides when present; else a valid
+    If-Modified-Since, when the answer has a Last-Modified.
+
+    Returns the ETag of the representation the client holds, to answer 304 with, or None.
+    ``gzip_variant``: the answer also exists gzipped, under the ETag with "-gzip".
+    """
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        variants = (validators.etag, validators.etag + "-gzip") if gzip_variant else (
+            validators.etag,)
+        return next((tag for tag in variants if tags.contains_weak(tag)), None)
+    if validators.last_modified is None:
+        return None
+    since = parse_date(request.headers.get("If-Modified-Since"))
+    if since is None or since > now:  # unparseable or in the future: ignored
+        return None
+    if validators.last_modified.replace(microsecond=0) > since:
+        return None
+    return validators.etag + ("-gzip" if gzip_variant and _wants_gzip() else "")
+
+
+def _wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+# Bodies known by their validators (feeds) ------------------------------------------------------
+
+def conditional(validators: Validators, now: datetime, build: Callable[[], bytes],
+                slot: str) -> Response:
+    """A 304 when the client holds the answer (nothing built), else the body ``build`` makes,
+    gzipped when asked for (and kept gzipped in the ``feeds`` cache under ``slot``), with its
+    ETag and Last-Modified.  The policy's Cache-Control and Vary are added on the way out."""
+    policy = _state().policy
+    gzip_variant = "Accept-Encoding" in policy.vary
+    held = held_etag(validators, now, gzip_variant=gzip_variant)
+    if held is not None:
+        return Response(status=304, headers=[("ETag", f'"{held}"')])
+    gzipped = gzip_variant and _wants_gzip()
+    etag = validators.etag + ("-gzip" if gzipped else "")
+    data = build()
+    if gzipped:
+        data = app_caches().feeds.get_or_build(etag, lambda: gzip.compress(data, mtime=0),
+                                               slot=slot + "\x1fgzip")
+    response = Response(data)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    if validators.last_modified is not None:
+        response.headers["Last-Modified"] = validators.http_date(now)
+    return response
+
+
+# What views tell the cache ----------------------------------------------------------------------
+
+@dataclass
+class _State:
+    """One request's caching: its policy, and for an answer being built to be stored, its key,
+    the calendar versions read before it, until when it holds and which calendars it read."""
+
+    policy: Policy
+    key: str | None = None
+    versions: tuple[tuple[int, int], ...] = ()
+    expires: datetime | None = None
+    reads: set[int] | None = field(default_factory=set)  # None: every calendar
+    answered: bool = False
+
+
+def _state() -> _State:
+    state: _State = request.environ[STATE]
+    return state
+
+
+def answer_expires(when: datetime) -> None:
+    """The answer being built holds until ``when`` (aware), or until an earlier limit."""
+    state: _State | None = request.environ.get(STATE)
+    if state is not None and state.key is not None and (
+            state.expires is None or when < state.expires):
+        state.expires = when
+
+
+def answer_reads(calendar_id: int | None) -> None:
+    """The answer being built reads this calendar (None: every calendar): a policy keyed by
+    the calendars its view names is then valid while their versions hold."""
+    state: _State | None = request.environ.get(STATE)
+    if state is None or state.reads is None:
+        return
+    if calendar_id is None:
+        state.reads = None
+    else:
+        state.reads.add(calendar_id)
+
+
+def next_midnight(now: datetime, tz: ZoneInfo) -> datetime:
+    """The next local midnight after ``now`` in the zone, in UTC: when "today" moves on."""
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    return rules.to_utc(tomorrow, tz.key)
+
+
+# Privacy ----------------------------------------------------------------------------------------
+
+def may_be_private(policy: Policy) -> bool:
+    """Whether the request may get a private answer: cheap, and never false when it does (a
+    token; for pages also a remember-me cookie or a session that names an organiser)."""
+    if policy.private is Private.NOBODY:
+        return False
+    if request.headers.get("Authorization", "").strip():
+        return True
+    if policy.private is Private.TOKEN:
+        return False
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return remember in request.cookies or "_user_id" in session
+
+
+def is_private(policy: Policy) -> bool:
+    """Whether this request gets a private answer: an organiser is signed in (they see drafts
+    and their own navigation), or an API request carries a token."""
+    if policy.private is Private.SIGNED_IN:
+        return bool(current_user.is_authenticated)
+    return policy.private is Private.TOKEN and bool(
+        request.headers.get("Authorization", "").strip())
+
+
+# The answers cache ------------------------------------------------------------------------------
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the service's code, templates and static files: part of every key, so a
+    deploy never serves (or answers 304 for) what the previous code built."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for package in _SOURCES:
+        for path in sorted((root / package).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".css", ".js", ".svg"):
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def query_key(query_string: str, names: frozenset[str]) -> tuple[str, ...]:
+    """The query's parts as the answer reads them: those named in ``names``, sorted by their
+    decoded name, keeping the order of the values of one name."""
+    parts: list[tuple[str, str]] = []
+    for part in query_string.split("&"):
+        if not part:
+            continue
+        name = unquote_plus(part.partition("=")[0], errors="replace")
+        if name in names:
+            parts.append((name, part))
+    parts.sort(key=lambda pair: pair[0])
+    return tuple(part for _, part in parts)
+
+
+def answer_etag(status: str, headers: Iterable[tuple[str, str]], body: bytes) -> str:
+    """A strong ETag (without quotes) from what the answer says."""
+    digest = hashlib.sha256(status.encode())
+    for name, value in sorted(headers):
+        if name.lower() not in _UNHASHED:
+            digest.update(f"{name.lower()}:{value}\n".encode())
+    digest.update(body)
+    return "a-" + digest.hexdigest()[:32]
+
+
+def answer_key(endpoint: str, policy: Policy) -> str:
+    """The stored answer's key: everything it varies on but the calendar versions."""
+    parts = (code_version(), endpoint, sorted((request.view_args or {}).items()),
+             query_key(request.query_string.decode(), policy.params), links.base_url(),
+             request.root_path)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def holds(answer: StoredAnswer, versions: tuple[tuple[int, int], ...], now: datetime) -> bool:
+    """Whether a stored answer may be served: not expired, and the calendars it read are at
+    the versions it was built from (every calendar's list, when it read them all)."""
+    if not answer.fresh(now):
+        return False
+    if answer.every_calendar:
+        return answer.calendars == versions
+    current = dict(versions)
+    return all(current.get(calendar_id) == version for calendar_id, version in answer.calendars)
+
+
+def stored_response(answer: StoredAnswer) -> Response:
+    """A stored answer, or a 304 with its headers when the client holds it."""
+    if held_etag(Validators(answer.etag), utcnow(), gzip_variant=False) is not None:
+        return Response(status=304, headers=[
+            (name, value) for name, value in answer.headers
+            if name.lower() not in _BODY_HEADERS])
+    return Response(answer.body, headers=list(answer.headers))
+
+
+def storable(response: Response, state: _State) -> StoredAnswer | None:
+    """The answer to store, or None unless it is a public 200 that sets no cookie and varies
+    on nothing the key leaves out."""
+    if response.status_code != 200 or "Set-Cookie" in response.headers:
+        return None
+    control = response.headers.get("Cache-Control", "")
+    if "private" in control or "no-store" in control:
+        return None
+    if any(part.lower() not in _SHARED_VARY for part in response.vary):
+        return None
+    if state.policy.private is Private.SIGNED_IN and session and (
+            session.modified or session.permanent):  # the session's cookie will be set
+        return None
+    body = response.get_data()
+    headers = list(response.headers.items())
+    etag = response.get_etag()[0]
+    if etag is None:
+        etag = answer_etag(response.status, headers, body)
+        headers.append(("ETag", f'"{etag}"'))
+    calendars: tuple[tuple[int, int], ...] = ()
+    every = False
+    if state.policy.calendars is Calendars.NONE:
+        pass
+    elif state.policy.calendars is Calendars.ALL or state.reads is None or not state.reads:
+        calendars, every = state.versions, True
+    else:
+        current = dict(state.versions)
+        # A calendar made after the versions were read has none yet: the answer is not kept.
+        if any(calendar_id not in current for calendar_id in state.reads):
+            return None
+        calendars = tuple(sorted((calendar_id, current[calendar_id])
+                                 for calendar_id in state.reads))
+        every = False
+    return StoredAnswer(tuple(headers), body, etag, state.expires, calendars, every)
+
+
+class _Flights:
+    """The keys being built, each by one thread: the others wait for its answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Event] = {}
+
+    def board(self, key: str) -> bool:
+        """True when this thread is to build ``key``; else waits for the one building it."""
+        with self._lock:
+            done = self._building.get(key)
+            if done is None:
+                self._building[key] = threading.Event()
+                return True
+        done.wait(_FLIGHT_WAIT_SECONDS)
+        return False
+
+    def land(self, key: str) -> None:
+        with self._lock:
+            done = self._building.pop(key, None)
+        if done is not None:
+            done.set()
+
+
+_FLIGHTS = "calendar_answer_flights"
+
+
+def _answer(endpoint: str, policy: Policy, dispatch: Callable[[], ResponseReturnValue]
+            ) -> Response:
+    """The view's answer under its policy: private, public, or served from the cache."""
+    _only_keyed_args(policy.params)
+    state = request.environ[STATE] = _State(policy)
+    if may_be_private(policy):
+        private = is_private(policy)
+        response = make_response(dispatch())
+        if private:
+            response.headers["Cache-Control"] = PRIVATE
+        return _dressed(response, policy)
+    if policy.stored:
+        cached = _cached(endpoint, policy, state)
+        if cached is not None:
+            return cached
+    return _dressed(make_response(dispatch()), policy)
+
+
+def _cached(endpoint: str, policy: Policy, state: _State) -> Response | None:
+    """The stored answer when it holds; else None, with the key to store the built one under
+    (and this thread the one to build it)."""
+    try:
+        versions = version_reader().read_all()
+    except SQLAlchemyError:
+        return None  # the view answers, with its error handling
+    key = answer_key(endpoint, policy)
+    cache = app_caches().answers
+    flights: _Flights = current_app.extensions[_FLIGHTS]
+    for _attempt in (1, 2):
+        answer = cache.get(key)
+        if answer is not None and holds(answer, versions, utcnow()):
+            state.answered = True
+            return stored_response(answer)
+        if flights.board(key):
+            state.key, state.versions = key, versions
+            return None
+    return None  # waited twice: build it without storing
+
+
+def _dressed(response: Response, policy: Policy) -> Response:
+    response.headers.setdefault("Cache-Control", policy.cache_control)
+    for header in policy.vary:
+        response.vary.add(header)
+    return response
+
+
+def _only_keyed_args(names: frozenset[str]) -> None:
+    """Leave in ``request.args`` only the parameters named (in their order): what the answer
+    is keyed by is then all it can read, signed in or not."""
+    args = request.args
+    if any(name not in names for name in args):
+        request.args = ImmutableMultiDict(
+            [(name, value) for name, value in args.items(multi=True) if name in names])
+
+
+def _store(response: Response) -> Response:
+    """After every other hook that writes headers: store a built public answer, and answer
+    304 from it when the client already holds it."""
+    state: _State | None = request.environ.get(STATE)
+    if state is None or state.key is None:
+        return response
+    try:
+        answer = storable(response, state)
+        if answer is None:
+            return response
+        app_caches().answers.put(state.key, answer)
+        return stored_response(answer)
+    finally:
+        current_app.extensions[_FLIGHTS].land(state.key)
+
+
+def _land(_error: BaseException | None) -> None:
+    """A build that failed lets the threads waiting for it build their own."""
+    state: _State | None = request.environ.get(STATE)
+    if state is not None and state.key is not None:
+        current_app.extensions[_FLIGHTS].land(state.key)
+
+
+def register_http_cache(app: Flask) -> None:
+    """Answer the policy table's endpoints through the cache.  Register before the hooks that
+    add headers (``web.headers``): Flask runs after-request hooks in reverse, so the answer is
+    stored with every header they add."""
+    app.extensions[_FLIGHTS] = _Flights()
+    dispatch = app.dispatch_request
+
+    def dispatch_request() -> ResponseReturnValue:
+        policy = POLICIES.get(request.endpoint or "")
+        if policy is None or request.method not in ("GET", "HEAD"):
+            return dispatch()
+        return _answer(request.endpoint or "", policy, dispatch)
+
+    app.dispatch_request = dispatch_request  # type: ignore[method-assign]
+    app.after_request(_store)
+    app.teardown_request(_land)
