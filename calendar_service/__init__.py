@@ -57,8 +57,8 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from calendar_service.extensions import csrf, login_manager, migrate
-    from calendar_service.store.db import db, register_session_teardown
+    from calendar_service.extensions import csrf, login_manager, migrate, register_session_teardown
+    from calendar_service.store.db import db
 
     db.init_app(app)
     register_session_teardown(app)

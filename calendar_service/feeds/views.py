@@ -24,7 +24,6 @@ from calendar_service.store import addresses
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
 from calendar_service.store.occurrences import find_occurrence
-from calendar_service.store.versions import version_reader
 from calendar_service.web import http_cache, links
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -40,7 +39,7 @@ def _download(response: Response, disposition: str, filename: str) -> Response:
 @bp.get("/calendars/<slug>.ics")
 def calendar_feed(slug: str) -> Response:
     """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them)."""
-    version_row = version_reader().read(slug)
+    version_row = http_cache.version_reader().read(slug)
     if version_row is None:
         abort(404)
     categories = feeds.chosen_categories(version_row.id, request.args.getlist("category"))

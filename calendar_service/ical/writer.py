@@ -39,12 +39,15 @@ from icalendar import vDuration, vRecur, vText
 
 import rules
 from calendar_service import deadline
-from calendar_service.app_caches import BlockKey
 from calendar_service.caching import LRUCache
 from calendar_service.ical.vtimezone import is_utc, vtimezone
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment
 from calendar_service.store.occurrences import own_or_series, series_of
+
+# What names one event's serialised VEVENTs in a blocks cache: the event's version and the page
+# URL written into them (``block_key``).
+BlockKey = tuple[object, ...]
 
 PRODID = "-//calendar-service//Event calendar feed//EN"
 # Part of every ETag: raise it whenever the bytes written for the same rows change.

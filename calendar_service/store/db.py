@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -49,28 +47,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
-
-
-def register_session_teardown(app: Flask) -> None:
-    """Close each request's session before Flask-SQLAlchemy's own teardown would, forgiving a
-    connection the database dropped after the answer was made.
-
-    Closing a session rolls its transaction back.  When the server went away meanwhile (a
-    restart), that ROLLBACK fails after the view has already answered, and the error escaping
-    teardown turns a good answer into a 500.  There is nothing left to roll back on a dead
-    connection, so it is invalidated instead and the pool replaces it.  Teardowns run in the
-    reverse order of registration: this one must be registered after ``db.init_app``.
-    """
-
-    @app.teardown_appcontext
-    def close_session(error: BaseException | None) -> None:
-        try:
-            db.session.remove()
-        except SQLAlchemyError as failure:
-            app.logger.warning("closing the request's session failed (%s); invalidating it",
-                               failure)
-            db.session().invalidate()
-            db.session.remove()
 
 
 @event.listens_for(Engine, "connect")

@@ -23,12 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import current_app
 from sqlalchemy import Connection, Engine, bindparam, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 
 VERSION_ROW = select(Calendar.id, Calendar.slug, Calendar.version, Calendar.changed).where(
@@ -168,14 +166,3 @@ class VersionReader:
                 connection.close()
             except DBAPIError:
                 pass
-
-
-def version_reader() -> VersionReader:
-    """The app's reader of calendar version rows (one per engine, shared by every thread, by
-    the feeds and by the cached answers)."""
-    reader = current_app.extensions.get("calendar_versions")
-    if reader is None or reader.engine is not db.engine:
-        reader = current_app.extensions["calendar_versions"] = VersionReader(
-            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
-            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
-    return reader

@@ -50,7 +50,8 @@ from werkzeug.http import http_date, parse_date, parse_etags
 import rules
 from calendar_service.app_caches import StoredAnswer, app_caches
 from calendar_service.clock import utcnow
-from calendar_service.store.versions import version_reader
+from calendar_service.store.db import db
+from calendar_service.store.versions import VersionReader
 from calendar_service.web import links
 from calendar_service.web.cache_policy import POLICIES, PRIVATE, Calendars, Policy, Private
 
@@ -109,6 +110,17 @@ def held_etag(validators: Validators, now: datetime, *, gzip_variant: bool) -> s
 
 def _wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
+
+
+def version_reader() -> VersionReader:
+    """The app's reader of calendar version rows (one per engine, shared by every thread, by
+    the feeds and by the stored answers), sized by the app's threads and pool timeout."""
+    reader: VersionReader | None = current_app.extensions.get("calendar_versions")
+    if reader is None or reader.engine is not db.engine:
+        reader = current_app.extensions["calendar_versions"] = VersionReader(
+            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
+            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
+    return reader
 
 
 # Bodies known by their validators (feeds) ------------------------------------------------------

@@ -17,7 +17,8 @@ from werkzeug.http import parse_date, parse_etags
 from calendar_service.clock import utcnow
 from calendar_service.ical import writer as ical
 from calendar_service.store.db import db
-from calendar_service.store.versions import VersionReader, version_reader
+from calendar_service.store.versions import VersionReader
+from calendar_service.web.http_cache import version_reader
 
 FEED = "/calendars/test.ics"
 # Every test polls calendar "test", with its one weekly series.

@@ -14,7 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from calendar_service import create_app
 from calendar_service.store.db import db
-from calendar_service.store.versions import VersionReader, version_reader
+from calendar_service.store.versions import VersionReader
+from calendar_service.web.http_cache import version_reader
 
 
 def recorded_waits(reader: VersionReader) -> list[float | None]:
