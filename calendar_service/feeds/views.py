@@ -13,6 +13,10 @@ one small query whatever the size of the calendar.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from flask import Response, abort, request
 from werkzeug.utils import secure_filename
 
@@ -24,7 +28,9 @@ from calendar_service.store import addresses
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
 from calendar_service.store.occurrences import find_occurrence
+from calendar_service.store.versions import CalendarVersion, VersionReader
 from calendar_service.web import http_cache, links
+from calendar_service.web.http_cache import Validators
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -36,18 +42,35 @@ def _download(response: Response, disposition: str, filename: str) -> Response:
     return response
 
 
+def _poll(reader: VersionReader, args: Mapping[str, Any], base_url: str, now: datetime
+          ) -> tuple[CalendarVersion, Validators] | None:
+    """The unfiltered feed's version row and validators, from its slug alone."""
+    version_row = reader.read(args["slug"])
+    if version_row is None:
+        return None
+    return version_row, feeds.feed_validators(version_row, (), now, base_url)
+
+
+http_cache.answers_polls("feeds.calendar_feed", _poll)
+
+
 @bp.get("/calendars/<slug>.ics")
 def calendar_feed(slug: str) -> Response:
     """The subscribable feed of a calendar, optionally filtered by ``category`` (any of them)."""
-    version_row = http_cache.version_reader().read(slug)
-    if version_row is None:
-        abort(404)
-    categories = feeds.chosen_categories(version_row.id, request.args.getlist("category"))
-    if categories is None:
-        abort(404)
-    now = utcnow()
     base_url = links.base_url()
-    validators = feeds.feed_validators(version_row, categories, now, base_url)
+    found = http_cache.polled()  # read once, for a poll the answerer could not answer 304
+    if found is not None:
+        version_row, validators, now = found
+        categories: list[str] = []
+    else:
+        version_row = http_cache.version_reader().read(slug)
+        if version_row is None:
+            abort(404)
+        chosen = feeds.chosen_categories(version_row.id, request.args.getlist("category"))
+        if chosen is None:
+            abort(404)
+        categories, now = chosen, utcnow()
+        validators = feeds.feed_validators(version_row, categories, now, base_url)
 
     def body() -> bytes:
         try:

@@ -33,14 +33,16 @@ import functools
 import gzip
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, make_response, request, session
+from flask import Flask, Request, Response, current_app, make_response, request, session
+from flask.ctx import RequestContext
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +56,9 @@ from calendar_service.store.db import db
 from calendar_service.store.versions import VersionReader
 from calendar_service.web import links
 from calendar_service.web.cache_policy import POLICIES, PRIVATE, Calendars, Policy, Private
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Where the request's caching state is kept while it is answered.
 STATE = "calendar_service.http_cache"
@@ -86,26 +91,34 @@ class Validators:
 
 
 def held_etag(validators: Validators, now: datetime, *, gzip_variant: bool) -> str | None:
-    """The one 304 rule (RFC 9110 §13.1): If-None-Match decides when present; else a valid
-    If-Modified-Since, when the answer has a Last-Modified.
+    """The one 304 rule (RFC 9110 §13.1) for this request: see ``held``."""
+    return held(validators, now, request.headers.get("If-None-Match"),
+                request.headers.get("If-Modified-Since"),
+                _wants_gzip if gzip_variant else None)
+
+
+def held(validators: Validators, now: datetime, if_none_match: str | None,
+         if_modified_since: str | None, wants_gzip: Callable[[], bool] | None) -> str | None:
+    """If-None-Match decides when present; else a valid If-Modified-Since, when the answer
+    has a Last-Modified.  Takes the header values, so the poll answerer uses it too.
 
     Returns the ETag of the representation the client holds, to answer 304 with, or None.
-    ``gzip_variant``: the answer also exists gzipped, under the ETag with "-gzip".
+    ``wants_gzip`` (None when the answer has no gzip representation, under the ETag with
+    "-gzip") says whether the client takes gzip.
     """
-    if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = parse_etags(if_none_match)
-        variants = (validators.etag, validators.etag + "-gzip") if gzip_variant else (
-            validators.etag,)
+        variants = (validators.etag,) if wants_gzip is None else (
+            validators.etag, validators.etag + "-gzip")
         return next((tag for tag in variants if tags.contains_weak(tag)), None)
     if validators.last_modified is None:
         return None
-    since = parse_date(request.headers.get("If-Modified-Since"))
+    since = parse_date(if_modified_since)
     if since is None or since > now:  # unparseable or in the future: ignored
         return None
     if validators.last_modified.replace(microsecond=0) > since:
         return None
-    return validators.etag + ("-gzip" if gzip_variant and _wants_gzip() else "")
+    return validators.etag + ("-gzip" if wants_gzip is not None and wants_gzip() else "")
 
 
 def _wants_gzip() -> bool:
@@ -429,6 +442,106 @@ def _land(_error: BaseException | None) -> None:
         current_app.extensions[_FLIGHTS].land(state.key)
 
 
+# Polls answered before Flask's request machinery ---------------------------------------------
+
+# What an endpoint's validators are made of, from its route arguments alone: (the version row
+# read, the validators), or None to leave the request to the view.
+PollValidators = Callable[[VersionReader, Mapping[str, Any], str, datetime],
+                          "tuple[Any, Validators] | None"]
+_POLL_VALIDATORS: dict[str, PollValidators] = {}
+# The environ keys of the request context the poll answerer matched (Flask takes it on rather
+# than matching the route again), and of what it read for the view.
+_MATCHED = "calendar_service.http_cache.matched"
+_POLLED = "calendar_service.http_cache.polled"
+
+
+def answers_polls(endpoint: str, validators: PollValidators) -> None:
+    """Let the poll answerer answer 304 for ``endpoint`` (without a query string) from
+    ``validators``, read from its route arguments before any of Flask's request machinery."""
+    _POLL_VALIDATORS[endpoint] = validators
+
+
+def polled() -> tuple[Any, Validators, datetime] | None:
+    """What the poll answerer read for this request, when it read and did not answer (the
+    version row, the validators and the instant they were made for): the view answers from it
+    rather than reading the row and making the validators again."""
+    found: tuple[Any, Validators, datetime] | None = request.environ.get(_POLLED)
+    return found
+
+
+class _MatchedOnce(RequestContext):
+    """A request context whose route is matched once, by whoever asks first: the poll answerer
+    (which then hands the context to Flask) or Flask's own push."""
+
+    matched = False
+
+    def match_request(self) -> None:
+        if not self.matched:
+            self.matched = True
+            super().match_request()
+
+
+class _PollAnswerer:
+    """WSGI: the feed polls that can be answered 304 from the version row alone, before a
+    request context is pushed (an app context, the session, the hooks, a response object cost
+    more than the database read itself).  The route is Flask's match, made here once; every
+    other request, and a poll that cannot be answered so (a query string, an unknown calendar,
+    a changed feed, a database error), goes on to Flask with the matched context."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._reader: VersionReader | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        if ((environ.get("HTTP_IF_NONE_MATCH") is None
+             and environ.get("HTTP_IF_MODIFIED_SINCE") is None)
+                or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+                or environ.get("QUERY_STRING")):
+            return self.wsgi_app(environ, start_response)
+        context = environ[_MATCHED] = _MatchedOnce(self.app, environ)
+        if context.url_adapter is not None:  # else an untrusted host: Flask's 400
+            context.match_request()
+        rule = context.request.url_rule
+        validators = None if rule is None else _POLL_VALIDATORS.get(rule.endpoint)
+        if rule is not None and validators is not None:
+            headers = self._not_modified(context.request, POLICIES[rule.endpoint], validators)
+            if headers is not None:
+                del environ[_MATCHED]
+                start_response("304 NOT MODIFIED", headers)
+                return []
+        return self.wsgi_app(environ, start_response)
+
+    def _not_modified(self, asked: Request, policy: Policy, validators: PollValidators
+                      ) -> list[tuple[str, str]] | None:
+        """The 304's headers when this poll is answered here; else None."""
+        try:
+            base_url = links.origin(self.app.config.get("CALENDAR_BASE_URL"), asked.scheme,
+                                    asked.host)
+            now = utcnow()
+            found = validators(self._versions(), asked.view_args or {}, base_url, now)
+        except SQLAlchemyError:
+            return None  # Flask answers, with its error handling
+        if found is None:
+            return None
+        asked.environ[_POLLED] = (*found, now)
+        gzip_variant = "Accept-Encoding" in policy.vary
+        tag = held(found[1], now, asked.headers.get("If-None-Match"),
+                   asked.headers.get("If-Modified-Since"),
+                   (lambda: asked.accept_encodings["gzip"] > 0) if gzip_variant else None)
+        if tag is None:
+            return None
+        return [("ETag", f'"{tag}"'), ("Cache-Control", policy.cache_control),
+                *(("Vary", ", ".join(policy.vary)) for _ in policy.vary[:1])]
+
+    def _versions(self) -> VersionReader:
+        if self._reader is None:
+            with self.app.app_context():
+                self._reader = version_reader()
+        return self._reader
+
+
 def register_http_cache(app: Flask) -> None:
     """Answer the policy table's endpoints through the cache.  Register before the hooks that
     add headers (``web.headers``): Flask runs after-request hooks in reverse, so the answer is
@@ -445,3 +558,11 @@ def register_http_cache(app: Flask) -> None:
     app.dispatch_request = dispatch_request  # type: ignore[method-assign]
     app.after_request(_store)
     app.teardown_request(_land)
+
+    def request_context(environ: WSGIEnvironment) -> RequestContext:
+        """The context the poll answerer matched, else a new one (matched once, on push)."""
+        matched: RequestContext | None = environ.pop(_MATCHED, None)
+        return matched if matched is not None else _MatchedOnce(app, environ)
+
+    app.request_context = request_context  # type: ignore[method-assign]
+    app.wsgi_app = _PollAnswerer(app, app.wsgi_app)  # type: ignore[method-assign]
