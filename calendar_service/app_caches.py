@@ -77,10 +77,10 @@ class Caches:
     """The read paths' caches of one app.
 
     * ``series``: building a series validates it again (the rule is parsed, the exceptions
-      checked), a quarter of an agenda's cost (``occurrences.read_series``).
+      checked), a quarter of an agenda's cost (``services.schedule``).
     * ``expansions``: ``rules.expand`` is pure, agenda pages ask for the same day-aligned windows
       all day and API clients repeat theirs; expanding is the largest part of an agenda's cost
-      (``occurrences.expansion``).
+      (``streams.cached_expansion``).
     * ``blocks``: each event's serialised VEVENTs, the expensive part of building a feed, so a
       change to one event re-serialises that event only (``ical.writer.feed_bytes``).
     * ``feeds``: built feed bodies by ETag, one version per feed (``feeds.views.build_feed``).

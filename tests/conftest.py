@@ -344,15 +344,19 @@ def override(app: Flask) -> Callable[..., None]:
     return apply
 
 
+# A page larger than any window a test lists: the whole window, each event cut at its limit.
+EVERY_OCCURRENCE = 100_000
+
+
 @pytest.fixture
 def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
     """``occurrences_between(start, end, project, calendar=None, limit=100, **options)``:
-    ``project(item)`` for each occurrence ``occurrences_in`` lists from ``start`` to ``end``
-    (ISO date-times, read as UTC), in an app context; ``calendar`` is a slug, the other options
-    are ``occurrences_in``'s (``include_drafts=True``, …)."""
+    ``project(item)`` for each occurrence the schedule lists from ``start`` to ``end`` (ISO
+    date-times, read as UTC), ``limit`` of each event at most, in an app context; ``calendar`` is
+    a slug, the other options are ``schedule.page``'s (``include_drafts=True``, …)."""
     import rules
+    from calendar_service.services import schedule
     from calendar_service.store import operations
-    from calendar_service.store.occurrences import occurrences_in
 
     def between(start: str, end: str, project: Callable[[Any], Any], *,
                 calendar: str | None = None, limit: int = 100, **options: Any) -> list[Any]:
@@ -361,7 +365,7 @@ def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
                                   datetime.fromisoformat(end).replace(tzinfo=UTC))
             if calendar is not None:
                 options["calendar"] = operations.find_calendar(calendar)
-            listing = occurrences_in(window, limit=limit, **options)
+            listing = schedule.page(window, size=EVERY_OCCURRENCE, per_event=limit, **options)
             return [project(item) for item in listing.items]
 
     return between

@@ -3,7 +3,7 @@
 Only published events are listed, unless the request carries a valid organiser token, which
 also reads the drafts of the calendars its organiser may change (and it is kept to, when it is
 kept to some); a bad token is a 401, never a silent downgrade to the public view.  Window
-bounds are parsed here and every expansion goes through ``occurrences.occurrences_page`` with
+bounds are parsed here and every expansion goes through ``services.schedule.page`` with
 the documented per-event limit and total, and lists come a page at a time, so no query string
 can make an answer (or the work behind it) unbounded.
 """
@@ -29,6 +29,7 @@ from calendar_service.api.serialise import (
     occurrences_json,
     utc_text,
 )
+from calendar_service.services import schedule
 from calendar_service.services.unit_of_work import commit_so_far
 from calendar_service.store import permissions
 from calendar_service.store.db import db
@@ -39,7 +40,6 @@ from calendar_service.store.occurrences import (
     OccurrencePage,
     filtered,
     load_listed,
-    occurrences_page,
 )
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.store.permissions import Drafts
@@ -289,7 +289,7 @@ def list_occurrences() -> Response:
     # many the window holds (a day of 95,000 took 17 s and 700 MB when all were read).  A
     # series too costly for the window, or past what one answer may spend, is left out and
     # named: one costly series never refuses the window for every other.
-    listing = occurrences_page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
+    listing = schedule.page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
                                categories=categories, include_drafts=drafts, skip_costly=True)
     if listing.costly_count and not listing.items:
         raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",

@@ -23,11 +23,10 @@ from werkzeug.utils import secure_filename
 from calendar_service.app_caches import app_caches
 from calendar_service.clock import utcnow
 from calendar_service.feeds.blueprint import bp
-from calendar_service.services import feeds
+from calendar_service.services import feeds, schedule
 from calendar_service.store import addresses
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
-from calendar_service.store.occurrences import find_occurrence
 from calendar_service.store.versions import CalendarVersion, VersionReader
 from calendar_service.web import http_cache, links
 from calendar_service.web.http_cache import Validators
@@ -109,7 +108,7 @@ def _occurrence_feed(event: Event, asked: str) -> Response:
     except MomentError:
         abort(404, description="That is not a date of this event: give one of its dates "
                                "as it appears in the event page's links.")
-    found = find_occurrence(event, recurrence_id) if event.is_recurring else None
+    found = schedule.at(event, recurrence_id) if event.is_recurring else None
     if found is None:
         abort(404, description="That date is not part of this event.")
     text = format_moment(recurrence_id)

@@ -9,14 +9,14 @@ What a page costs follows what it shows, not the calendars' size: the dashboard 
 DASHBOARD_ROWS events of each calendar the organiser may change (in one query for all of them),
 and nothing of the others; a calendar's own list (``calendar_events``) reads a page of PAGE_ROWS
 at a time, in title order, each page linking on from its last row.  Each row's next date is one
-bounded look ahead (``rules.upcoming``), only for the rows shown.
+bounded look ahead (``schedule.next_date``), only for the rows shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, render_template, request
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -28,9 +28,9 @@ from calendar_service.clock import utcnow
 from calendar_service.organiser.access import Page, current_organiser, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ActionForm
+from calendar_service.services import schedule
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, CalendarMember, Event
-from calendar_service.store.occurrences import read_series
 from calendar_service.store.operations import find_calendar
 
 # Events of each calendar the dashboard lists; the rest are a link away.
@@ -87,13 +87,7 @@ def _rows(found: Sequence[tuple[Event, str]], now: datetime) -> list[Row]:
     rows = []
     for event, sort_title in found:
         deadline.check()
-        upcoming: tuple[rules.Occurrence, ...] = ()
-        if event.last_end_utc is None or event.last_end_utc > now - timedelta(seconds=1):
-            try:
-                upcoming = rules.upcoming(read_series(event), now - timedelta(seconds=1), 1)
-            except (rules.RulesError, OverflowError):
-                upcoming = ()
-        rows.append(Row(event, upcoming[0] if upcoming else None, f"{event.id}:{sort_title}"))
+        rows.append(Row(event, schedule.next_date(event, now), f"{event.id}:{sort_title}"))
     return rows
 
 

@@ -29,13 +29,13 @@ from calendar_service.organiser.events import (
     event_revision,
 )
 from calendar_service.organiser.forms import OccurrenceForm
-from calendar_service.services import editing
+from calendar_service.services import editing, schedule
 from calendar_service.services.unit_of_work import StaleRevision, unit_of_work
 from calendar_service.store import operations, parts, permissions
 from calendar_service.store.errors import NotFound, ValidationError
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment, from_column, to_column
-from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
+from calendar_service.store.occurrences import EventOccurrence
 
 FIELDS = {"start": "start_date", "end": "end_date", "title": "title", "location": "location",
           "description": "description"}
@@ -47,11 +47,7 @@ def event_occurrences(uid: str) -> Page:
     """The series at a glance: its next dates, each one changeable on its own, and the other
     parts of the same logical series."""
     event = event_or_404(uid)
-    series = read_series(event)
-    upcoming = rules.upcoming(series, utcnow(), 20)
-    if not upcoming:
-        first, _last = rules.series_bounds(series)
-        upcoming = rules.upcoming(series, first, 20)
+    upcoming = schedule.event_dates(event, utcnow(), 20)
     return render_template("organiser/occurrences.html", event=event,
                            upcoming=[EventOccurrence(event, item) for item in upcoming],
                            recurring=bool(event.is_recurring),
@@ -62,7 +58,7 @@ def event_occurrences(uid: str) -> Page:
 
 def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
     """The occurrence with this recurrence id, as it is now (moved or not); else 404."""
-    found = find_occurrence(event, moment)
+    found = schedule.at(event, moment)
     if found is None:
         abort(404, "This series has no occurrence at that time.")
     return found.occurrence

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import rules
 from calendar_service.clock import utcnow
 from calendar_service.organiser.forms import REPEAT_KINDS, EventForm
+from calendar_service.services import schedule
 from calendar_service.services.drafts import EventDraft, draft_of
 from calendar_service.store import categories
 from calendar_service.store.errors import ValidationError
@@ -280,10 +281,7 @@ def preview(draft: EventDraft, calendars: Sequence[Calendar],
     assert values.series is not None
     series = values.series
     text = rules.describe(series) or "Does not repeat"
-    found = rules.upcoming(series, utcnow(), PREVIEW_COUNT)
-    if not found:  # a series wholly in the past: show how it went
-        first, _last = rules.series_bounds(series)
-        found = rules.upcoming(series, first, PREVIEW_COUNT)
+    found = schedule.dates_to_show(series, utcnow(), PREVIEW_COUNT)  # a past one: how it went
     return Preview(text=text, occurrences=found, timezone=values.timezone,
                    warnings=clock_warnings(series, found))
 

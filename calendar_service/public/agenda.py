@@ -1,7 +1,7 @@
 """The agenda: upcoming occurrences grouped by day, and what the other public pages share.
 
 Views stay thin: the query string is read by ``params``, occurrences come from the one seam
-(``store.occurrences.occurrences_page``, which reads only series whose stored bounds touch the
+(``services.schedule.page``, which reads only series whose stored bounds touch the
 window, and at most a page of one-off events), and ``display`` decides how they read.  Only
 published events appear.
 """
@@ -25,13 +25,13 @@ from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
 from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
+from calendar_service.services import schedule
 from calendar_service.store import categories as category_store
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category
 from calendar_service.store.occurrences import (
     OccurrencePage,
     PageKey,
-    occurrences_page,
     page_key,
 )
 from calendar_service.store.operations import find_calendar, find_event
@@ -77,7 +77,7 @@ def page_for(window: rules.Window, after: PageKey | None, **filters: Any
     """One more occurrence than a page shows, from ``after`` on (the one past the page says
     where it ends), and a message naming the events left out because expanding them over the
     span costs too much (the others are listed all the same)."""
-    page = occurrences_page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
+    page = schedule.page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
                             **filters)
     return page, costly_message(page.costly_names)
 
@@ -177,7 +177,7 @@ def recent_matches(params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo
     if not params.text or params.start is not None:
         return []
     window = window_of(today - timedelta(days=RECENT_DAYS), today, tz.key)
-    listing = occurrences_page(window, size=RECENT_SHOWN, calendar=calendar,
+    listing = schedule.page(window, size=RECENT_SHOWN, calendar=calendar,
                                categories=params.categories, text=params.text,
                                skip_costly=True)
     return [shown(item, tz) for item in listing.items

@@ -24,7 +24,7 @@ from calendar_service.public.agenda import (
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
-from calendar_service.store.occurrences import occurrences_page
+from calendar_service.services import schedule
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url
@@ -122,7 +122,7 @@ def atom_feed(slug: str) -> Response:
     # From now, not from this morning: the page holds the first MAX_ENTRIES that have not
     # ended, never a page of ended ones filtered down to nothing.
     window = coming_window(now, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid)
-    listing = occurrences_page(window, size=MAX_ENTRIES, calendar=calendar, categories=slugs,
+    listing = schedule.page(window, size=MAX_ENTRIES, calendar=calendar, categories=slugs,
                                skip_costly=True)
     # (A zero-length one starting this instant is in the window and is over.)
     items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]

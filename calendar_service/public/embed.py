@@ -18,7 +18,7 @@ from calendar_service.public.agenda import (
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import agenda_days, shown
 from calendar_service.public.params import MAX_DAYS
-from calendar_service.store.occurrences import occurrences_page
+from calendar_service.services import schedule
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute
@@ -56,7 +56,7 @@ def embed() -> str:
     today = now.astimezone(tz).date()
     # What has not ended yet (from now, not from this morning): a box of a few dozen entries is
     # never filled by ones that ended earlier today, however many there were.
-    listing = occurrences_page(coming_window(now, today + timedelta(days=days), tzid),
+    listing = schedule.page(coming_window(now, today + timedelta(days=days), tzid),
                                size=EMBED_MAX, calendar=calendar, categories=slugs,
                                skip_costly=True)
     items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]

@@ -3,7 +3,7 @@ and subscribe links.  A draft's page answers 404 unless an organiser is signed i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import abort, render_template, request, url_for
@@ -23,11 +23,12 @@ from calendar_service.public.viewer_zone import (
     other_args,
     zone_choices,
 )
+from calendar_service.services import schedule
 from calendar_service.store import parts
 from calendar_service.store.addresses import find_by_address
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import MomentError, parse_moment
-from calendar_service.store.occurrences import EventOccurrence, find_occurrence, read_series
+from calendar_service.store.occurrences import EventOccurrence
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url, map_url
 from calendar_service.web.richtext import safe_url
@@ -54,22 +55,8 @@ def occurrence_at(event: Event, text: str) -> rules.Occurrence | None:
         recurrence_id = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
     except MomentError:
         return None
-    found = find_occurrence(event, recurrence_id)
+    found = schedule.at(event, recurrence_id)
     return None if found is None else found.occurrence
-
-
-def _last_occurrence(event: Event, series: rules.Series) -> rules.Occurrence | None:
-    """The final occurrence of an ended series (or the only one of a single event)."""
-    end = event.last_end_utc
-    if end is None:
-        return None
-    reach = abs(series.duration) + timedelta(days=1)
-    window = rules.Window(end - reach, end + timedelta(seconds=1))
-    try:
-        found = rules.expand(series, window, limit=PAGE_LIMIT).occurrences
-    except rules.ExpansionLimitError:
-        return None
-    return found[-1] if found else None
 
 
 def _details(item: ShownOccurrence, event_url: str) -> Details:
@@ -93,8 +80,7 @@ def event_page(uid: str) -> str:
     tzid, tz = display_zone(calendar_tzid, asked)
     now = utcnow()
     today = now.astimezone(tz).date()
-    series = read_series(event)
-    listed = rules.upcoming(series, now, UPCOMING)
+    listed = schedule.upcoming(event, now, UPCOMING)
     upcoming = [shown(EventOccurrence(event, occurrence), tz) for occurrence in listed]
     # The list moves on when one of its occurrences ends, and "today" at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.end_utc for item in listed)]))
@@ -109,7 +95,7 @@ def event_page(uid: str) -> str:
         live = [item for item in upcoming if not item.cancelled]
         chosen = live[0] if live else upcoming[0] if upcoming else None
     if chosen is None:
-        last = _last_occurrence(event, series)
+        last = schedule.last(event, PAGE_LIMIT)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
     page_url = event_page_url(event.address)
     shown_url = page_url if chosen is None else event_page_url(event.address,

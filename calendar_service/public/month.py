@@ -18,8 +18,8 @@ from calendar_service.public.agenda import (
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
+from calendar_service.services import schedule
 from calendar_service.store import categories as category_store
-from calendar_service.store.occurrences import occurrences_page
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
@@ -50,7 +50,7 @@ def month_view(slug: str, year: int, month: int) -> str:
     today = now.astimezone(tz).date()
     answer_expires(next_midnight(now, tz))  # today's cell and "this month" move on
     first, end = grid_bounds(year, month)
-    listing = occurrences_page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
+    listing = schedule.page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
                                calendar=calendar, categories=categories, skip_costly=True)
     problem = costly_message(listing.costly_names)
     items = [shown(item, tz) for item in listing.items]

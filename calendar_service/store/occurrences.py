@@ -1,9 +1,11 @@
-"""The one seam between stored rows and the recurrence engine.
+"""Stored rows as the recurrence engine's series, and the queries a listing reads.
 
-Views, feeds and the API never read recurrence columns themselves: they ask here for the series
-of an event, or for the occurrences of a window.  The window query reads only events whose stored
-bounds (first start, last end) can touch the window, so its cost follows the occurrences in the
-window rather than the number of series in the database.
+Rows become a ``rules.Series`` here only (``series_from``), whether they come as ORM objects
+(``series_of``) or as the plain columns a page reads (``_built_series``).  The window query reads
+only events whose stored bounds (first start, last end) can touch the window, so its cost follows
+the occurrences in the window rather than the number of series in the database.  Nothing here
+looks up the app: the read paths' caches are handed in by the schedule service
+(``services.schedule``), the one way the surfaces get occurrences.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,8 +30,6 @@ from sqlalchemy.orm import InstrumentedAttribute, defer, selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 import rules
-from calendar_service import deadline
-from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey, app_caches
 from calendar_service.store.budget import Budget
 from calendar_service.store.budget import for_listing as budget_for_listing
 from calendar_service.store.db import db
@@ -37,7 +37,10 @@ from calendar_service.store.models import Calendar, Category, Event, Override, e
 from calendar_service.store.moments import from_column, parse_stored
 from calendar_service.store.permissions import Drafts
 from calendar_service.store.streams import PageKey as PageKey
-from calendar_service.store.streams import Source, Stream, admit, key_of, merge
+from calendar_service.store.streams import Source, Stream, admit, cached_expansion, key_of, merge
+
+if TYPE_CHECKING:
+    from calendar_service.app_caches import Caches, SeriesKey
 
 
 def override_of(row: Override, all_day: bool) -> rules.Override:
@@ -60,19 +63,28 @@ def override_value(recurrence_id: str, start: datetime | None, end: datetime | N
     )
 
 
+def series_from(row: Any, rdates: Iterable[str], exdates: Iterable[str],
+                overrides: Iterable[rules.Override]) -> rules.Series:
+    """The engine's series of a stored event: ``row`` holds its columns (``start_local``,
+    ``end_local``, ``all_day``, ``timezone``, ``rrule``, ``uid``), as an ORM object or a plain
+    row, beside its stored RDATEs and EXDATEs and its overrides as the engine's values."""
+    all_day = row.all_day
+    return rules.Series(
+        start=from_column(row.start_local, all_day),
+        end=from_column(row.end_local, all_day),
+        tzid=row.timezone,
+        rrule=row.rrule,
+        rdates=tuple(parse_stored(value, all_day) for value in rdates),
+        exdates=tuple(parse_stored(value, all_day) for value in exdates),
+        overrides=tuple(overrides),
+        key=row.uid,
+    )
+
+
 def series_of(event: Event) -> rules.Series:
     """The engine's series for a stored event, overrides included."""
-    all_day = event.all_day
-    return rules.Series(
-        start=from_column(event.start_local, all_day),
-        end=from_column(event.end_local, all_day),
-        tzid=event.timezone,
-        rrule=event.rrule,
-        rdates=tuple(parse_stored(value, all_day) for value in event.rdates or ()),
-        exdates=tuple(parse_stored(value, all_day) for value in event.exdates or ()),
-        overrides=tuple(override_of(row, all_day) for row in event.overrides),
-        key=event.uid,
-    )
+    return series_from(event, event.rdates or (), event.exdates or (),
+                       (override_of(row, event.all_day) for row in event.overrides))
 
 
 def series_key(event: Event) -> SeriesKey:
@@ -81,38 +93,27 @@ def series_key(event: Event) -> SeriesKey:
     return (event.id, event.uid, event.revision, event.updated)
 
 
-def read_series(event: Event, caches: Caches | None = None) -> rules.Series:
-    """The event's series for the read paths, from the app's ``series`` cache.
+def read_series(event: Event, caches: Caches) -> rules.Series:
+    """The event's series for the read paths, from the ``series`` cache.
 
     Keyed by ``series_key``, so a stale series is never returned.  Writes never use it:
     operations build their series from the row as it is being changed (``series_of``).
     """
-    held = caches if caches is not None else app_caches()
-    return held.series.get_or_build(series_key(event), lambda: series_of(event))
+    return caches.series.get_or_build(series_key(event), lambda: series_of(event))
 
 
-def expansion(event: Event, window: rules.Window, limit: int,
-              caches: Caches | None = None) -> rules.Expansion:
-    """The event's occurrences in the window, from the app's ``expansions`` cache.
-
-    ``rules.expand`` is a pure function of the series, the window and the limit, and the series
-    key moves with every change, so the key is those four and an entry is never stale.
-    """
-    held = caches if caches is not None else app_caches()
-    key: ExpansionKey = (series_key(event), window.start_utc, window.end_utc, limit, limit)
-    expanded = held.expansions.get_or_build(
-        key, lambda: rules.expand(read_series(event, held), window, limit=limit))
-    deadline.check()  # after the expansion, so each attempt adds at least one to the cache
-    return expanded
+def expansion(event: Event, window: rules.Window, limit: int, caches: Caches) -> rules.Expansion:
+    """The event's occurrences in the window, from the ``expansions`` cache
+    (``streams.cached_expansion``)."""
+    return cached_expansion(caches, series_key(event), lambda: read_series(event, caches),
+                            window, limit)
 
 
-def load_for_series(events: Sequence[Event]) -> None:
+def load_for_series(events: Sequence[Event], caches: Caches) -> None:
     """Load what ``series_of`` reads and ``window_query`` leaves out (EXDATEs, RDATEs and
     overrides) for the events whose series is not cached: one query for all of them, where
-    touching the attributes would cost one or two queries per event.  Most requests need none:
-    the series of a busy calendar's events are cached from the first request on."""
-    cached = app_caches().series
-    missing = [event.id for event in events if series_key(event) not in cached]
+    touching the attributes would cost one or two queries per event."""
+    missing = [event.id for event in events if series_key(event) not in caches.series]
     if not missing:
         return
     db.session.scalars(
@@ -269,7 +270,7 @@ def window_query(
         .where(Event.id.in_(touching_ids(window)))
         .options(
             # The exceptions and overrides are only read to build a series that is not cached
-            # yet; load_for_series loads them for those events alone.
+            # yet; ``_sources`` reads them for those events alone.
             defer(Event.exdates),
             defer(Event.rdates),
             # No listing shows a description (an event's own page reads its row whole), and
@@ -293,61 +294,13 @@ def window_query(
     return query
 
 
-def expand_events(
-    events: Iterable[Event], window: rules.Window, *, limit: int, skip_costly: bool = False
-) -> OccurrenceList:
-    """Every occurrence of these events that overlaps the window, in start order.
-
-    Raises rules.ExpansionLimitError when one event would cost more than the engine allows;
-    with ``skip_costly`` that event is left out instead and named in ``too_costly`` (a page
-    lists the others).
-    """
-    caches = app_caches()
-    items: list[EventOccurrence] = []
-    costly: list[Event] = []
-    truncated = False
-    for event in events:
-        try:
-            expanded = expansion(event, window, limit, caches)
-        except rules.ExpansionLimitError:
-            if not skip_costly:
-                raise
-            costly.append(event)
-            continue
-        truncated = truncated or expanded.truncated
-        items.extend(EventOccurrence(event, occurrence) for occurrence in expanded.occurrences)
-    items.sort(key=page_key)
-    return OccurrenceList(tuple(items), truncated, tuple(costly))
-
-
-def occurrences_in(
-    window: rules.Window,
-    *,
-    limit: int,
-    calendar: Calendar | None = None,
-    categories: Sequence[str] = (),
-    text: str | None = None,
-    include_drafts: Drafts = False,
-    skip_costly: bool = False,
-) -> OccurrenceList:
-    """The occurrences of a window across the events the filters select (``skip_costly``: see
-    ``expand_events``)."""
-    query = window_query(
-        window, calendar=calendar, categories=categories, text=text,
-        include_drafts=include_drafts,
-    )
-    events = db.session.scalars(query).all()
-    load_for_series(events)
-    load_listed(events)
-    return expand_events(events, window, limit=limit, skip_costly=skip_costly)
-
-
-def find_occurrence(event: Event, recurrence_id: rules.Moment) -> EventOccurrence | None:
+def find_occurrence(event: Event, recurrence_id: rules.Moment, caches: Caches
+                    ) -> EventOccurrence | None:
     """The occurrence a link or a form names by its recurrence id, as it is now (moved,
     retitled or cancelled); None when the series does not generate it or it cannot be found
     within the engine's limits (a date at the ends of time, a costly COUNT)."""
     try:
-        found = rules.occurrence_at(read_series(event), recurrence_id)
+        found = rules.occurrence_at(read_series(event, caches), recurrence_id)
     except (rules.RulesError, OverflowError):
         return None
     return None if found is None else EventOccurrence(event, found)
@@ -412,6 +365,7 @@ def _after_one_off(after: PageKey) -> ColumnElement[bool]:
 
 def occurrences_page(
     window: rules.Window,
+    caches: Caches,
     *,
     size: int,
     after: PageKey | None = None,
@@ -427,19 +381,20 @@ def occurrences_page(
     """The first ``size`` occurrences of the window that come after ``after``, in
     ``page_key`` order, reading at most ``size`` one-off events however many the window holds.
 
-    Series (RRULE or RDATEs) are those ``occurrences_in`` reads, at most ``size`` occurrences
-    each, merged in order and expanded only as far as the page reaches (``streams``): a page
-    of a thousand weekly series expands about a page of occurrences, not the window's.  One-off
-    events, which a window can hold by the hundred thousand, are read in ``page_key`` order by
-    the database itself, ``size + 1`` at most.  Rows are read as plain columns, and only the
+    Series (RRULE or RDATEs) are read whole, at most ``size`` occurrences each, merged in order
+    and expanded only as far as the page reaches (``streams``): a page of a thousand weekly
+    series expands about a page of occurrences, not the window's.  One-off events, which a
+    window can hold by the hundred thousand, are read in ``page_key`` order by the database
+    itself, ``size + 1`` at most.  Rows are read as plain columns, and only the
     events the page lists (or names as too costly) are loaded whole, with their categories.
     What is listed is exact up to a *horizon*: the last one-off read when there were more than
     ``size``, and the last occurrence of each series its limit cut; nothing is listed past it, and
     then the page is not ``complete``.  With ``per_event`` a series lists at most that many
-    (as ``occurrences_in``'s ``limit``): one cut by it sets ``truncated`` and sets no horizon.
-    Raises rules.ExpansionLimitError as ``occurrences_in``; with ``skip_costly`` that event is
-    left out instead and named in ``too_costly``.  ``without_cancelled`` leaves out the events
-    cancelled as a whole in the query itself, so a page looking for what is still on is never
+    (a per-event limit): one cut by it sets ``truncated`` and sets no horizon.
+    Raises rules.ExpansionLimitError when a series would cost more than the engine allows, or
+    the series together more than the budget; with ``skip_costly`` those are left out instead
+    and named in ``too_costly``.  ``without_cancelled`` leaves out the events cancelled as a
+    whole in the query itself, so a page looking for what is still on is never
     filled by them, however many there are.
 
     Every series is paid for from ``budget`` (by default ``budget.for_listing(size)``, which
@@ -462,7 +417,6 @@ def occurrences_page(
     if after is not None:
         singles_query = singles_query.where(_after_one_off(after))
     singles = db.session.execute(singles_query).all()
-    caches = app_caches()
     sources = _sources([*series_rows, *singles], caches)
     limit = per_event or size
     # Each series' first step: its share of the page were the series to fill it evenly (a page
@@ -527,7 +481,7 @@ ID_BATCH = 500
 
 
 def _sources(rows: Sequence[Any], caches: Caches) -> list[Source]:
-    """Each row's ``Source``: its series from the app's ``series`` cache, and for those not
+    """Each row's ``Source``: its series from the ``series`` cache, and for those not
     cached yet, built from the row with its exceptions and overrides read in one query each
     (per ID_BATCH missing series), never one per event.  The cache is asked once for all."""
     keys = [(row.id, row.uid, row.revision, row.updated) for row in rows]
@@ -558,20 +512,9 @@ def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
             extras[row.id] = (row.rdates or [], row.exdates or [])
             if row.recurrence_id is not None:
                 overrides[row.id].append(row)
-    built = {}
-    for row in rows:
-        rdates, exdates = extras[row.id]
-        all_day = row.all_day
-        built[row.id] = rules.Series(
-            start=from_column(row.start_local, all_day), end=from_column(row.end_local, all_day),
-            tzid=row.timezone, rrule=row.rrule,
-            rdates=tuple(parse_stored(value, all_day) for value in rdates),
-            exdates=tuple(parse_stored(value, all_day) for value in exdates),
-            overrides=tuple(override_value(found.recurrence_id, found.override_start,
-                                           found.override_end, found, all_day)
-                            for found in overrides[row.id]),
-            key=row.uid)
-    return built
+    return {row.id: series_from(row, *extras[row.id], (
+        override_value(found.recurrence_id, found.override_start, found.override_end, found,
+                       row.all_day) for found in overrides[row.id])) for row in rows}
 
 
 # An override's columns as ``override_of`` reads them (its start and end renamed: the event's

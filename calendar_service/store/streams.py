@@ -18,15 +18,18 @@ Pure of the database: the store reads the rows and hands over series.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import rules
 from calendar_service import deadline
-from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey
 from calendar_service.store.budget import Budget
 from calendar_service.store.moments import format_moment
+
+if TYPE_CHECKING:
+    from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey
 
 PageKey = tuple[datetime, str, str, str]
 """Where an occurrence stands in every listing: (start in UTC, the series' title, uid,
@@ -40,6 +43,21 @@ def key_of(title: str, uid: str, occurrence: rules.Occurrence) -> PageKey:
     """The ``PageKey`` of one occurrence of the series with this title and uid."""
     rid = occurrence.recurrence_id
     return (occurrence.start_utc, title, uid, "" if rid is None else format_moment(rid))
+
+
+def cached_expansion(caches: Caches, key: SeriesKey, series: Callable[[], rules.Series],
+                     window: rules.Window, limit: int, costed_as: int | None = None
+                     ) -> rules.Expansion:
+    """``rules.expand`` of the series named by ``key`` (built by ``series`` only on a miss),
+    from the ``expansions`` cache.  The engine is a pure function of the series, the window,
+    the limit and what the call is costed as, and the series key moves with every change, so
+    the cache key is those and an entry is never stale."""
+    costed = limit if costed_as is None else costed_as
+    cache_key: ExpansionKey = (key, window.start_utc, window.end_utc, limit, costed)
+    expanded = caches.expansions.get_or_build(cache_key, lambda: rules.expand(
+        series(), window, limit=limit, costed_as=costed_as))
+    deadline.check()  # after the expansion, so each attempt adds at least one to the cache
+    return expanded
 
 
 @dataclass(frozen=True)
@@ -123,12 +141,10 @@ class Stream:
         self._expand(min(max(first, 1), limit))
 
     def _expand(self, step: int) -> None:
-        """The first ``step`` occurrences, from the app's ``expansions`` cache."""
-        source, window, limit = self.source, self.window, self.limit
-        key: ExpansionKey = (source.key, window.start_utc, window.end_utc, step, limit)
-        expanded = self.caches.expansions.get_or_build(key, lambda: rules.expand(
-            source.series, window, limit=step, costed_as=limit))
-        deadline.check()  # after the step, so each attempt adds at least one to the cache
+        """The first ``step`` occurrences, from the ``expansions`` cache."""
+        source = self.source
+        expanded = cached_expansion(self.caches, source.key, lambda: source.series, self.window,
+                                    step, self.limit)
         self.step, self.got, self.more = step, expanded.occurrences, expanded.truncated
 
     def head(self) -> rules.Occurrence | None:

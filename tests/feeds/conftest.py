@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 import rules
 from calendar_service.clock import utcnow
+from calendar_service.services import schedule
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
-from calendar_service.store.occurrences import occurrences_in
 
 BASE_URL = "https://events.example.org"
 
@@ -102,7 +102,8 @@ def app_occurrences(app: Flask, slug: str, start: date, end: date,
         calendar = db.session.query(Calendar).filter_by(slug=slug).one()
         window = rules.Window(datetime.combine(start, datetime.min.time(), UTC),
                               datetime.combine(end, datetime.min.time(), UTC))
-        listing = occurrences_in(window, limit=5000, calendar=calendar, categories=categories)
+        listing = schedule.page(window, size=100_000, per_event=5000, calendar=calendar,
+                                categories=categories)
         assert not listing.truncated
         found = []
         for item in listing.items:

@@ -1,5 +1,5 @@
 """The differential oracle: what a client expands from the served feed (recurring-ical-events)
-equals what the app computes (occurrences.occurrences_in), exception for exception."""
+equals what the app computes (``services.schedule.page``), exception for exception."""
 
 from __future__ import annotations
 

@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 
 import rules
 from calendar_service.clock import utcnow
+from calendar_service.services import schedule
 from calendar_service.store import occurrences, operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment
-from calendar_service.store.occurrences import occurrences_page
 
 DAY = "2027-03-10"
 ONE_OFFS = 1000
@@ -110,7 +110,7 @@ def test_a_page_reads_at_most_a_page_of_one_off_events(
     with app.app_context():
         window = rules.Window(datetime(2027, 3, 10, tzinfo=UTC), datetime(2027, 3, 11, tzinfo=UTC))
         sql_statements.clear()
-        page = occurrences_page(window, size=10)
+        page = schedule.page(window, size=10)
         # Eleven one-offs (a page and the one that shows there are more) and the series.
         assert read == [12]
         loaded = [item for item in db.session.identity_map.values() if isinstance(item, Event)]
@@ -123,7 +123,7 @@ def test_a_page_reads_at_most_a_page_of_one_off_events(
             "conference@x", "hourly@x", "hourly@x", "hourly@x", "hourly@x", "hourly@x",
             "hourly@x", "hourly@x", "hourly@x", "hourly@x"]
         assert not page.complete
-        nine = occurrences_page(window, size=3, after=(
+        nine = schedule.page(window, size=3, after=(
             datetime(2027, 3, 10, 9, 30, tzinfo=UTC), "Talk 0", "talk-0000@x", ""))
         assert [(item.event.title, item.event.uid) for item in nine.items] == [
             ("Talk 0", "talk-0105@x"), ("Talk 0", "talk-0210@x"), ("Talk 0", "talk-0315@x")]

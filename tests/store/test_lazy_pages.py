@@ -16,6 +16,7 @@ from sqlalchemy import insert, not_, select
 import rules
 from calendar_service.app_caches import app_caches
 from calendar_service.clock import utcnow
+from calendar_service.services import schedule
 from calendar_service.store import occurrences, streams
 from calendar_service.store.budget import Budget
 from calendar_service.store.db import db
@@ -30,9 +31,7 @@ from calendar_service.store.occurrences import (
     expansion,
     load_for_series,
     load_listed,
-    occurrences_page,
     page_key,
-    read_series,
     window_query,
 )
 from calendar_service.store.operations import find_event
@@ -59,7 +58,7 @@ def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
     if after is not None:
         singles_query = singles_query.where(_after_one_off(after))
     singles = db.session.scalars(singles_query).all()
-    load_for_series([*series, *singles])
+    load_for_series([*series, *singles], app_caches())
     load_listed([*series, *singles])
     items: list[EventOccurrence] = []
     horizon: PageKey | None = None
@@ -67,7 +66,7 @@ def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
     costly: list[Event] = []
     for event in [*series, *singles]:
         try:
-            expanded = expansion(event, window, per_event or size)
+            expanded = expansion(event, window, per_event or size, app_caches())
         except rules.ExpansionLimitError:
             if not skip_costly:
                 raise
@@ -184,10 +183,10 @@ def test_merged_pages_equal_the_sorted_expansion_of_every_series(
                         app_caches().clear()
                         # The merge is compared, not the budget (tests/app/test_calendar_costs):
                         # the costliest series here are what a budget leaves out first.
-                        lazy = summary(occurrences_page(window, budget=unlimited(), **options))
+                        lazy = summary(schedule.page(window, budget=unlimited(), **options))
                         assert lazy == summary(eager_page(window, **options)), (
                             window, options)
-                        assert summary(occurrences_page(
+                        assert summary(schedule.page(
                             window, budget=unlimited(), **options)) == lazy  # cached
                         checked += 1
                 db.session.rollback()
@@ -205,7 +204,7 @@ def test_a_series_one_call_refuses_is_refused_however_little_the_page_needs(
                    start=f"2027-03-01T{10 + index}:00:00", rrule="FREQ=WEEKLY")
     window = rules.Window(START, START + timedelta(days=400))
     with app.app_context():
-        minutes = read_series(find_event("minutes@x"))
+        minutes = schedule.series(find_event("minutes@x"))
         # The merge's first step for it (a page of 301 over 11 series: 28) is affordable
         # alone; a page's limit is not, and a step costed as one is refused as that is.
         assert len(rules.expand(minutes, window, limit=28).occurrences) == 28
@@ -213,15 +212,15 @@ def test_a_series_one_call_refuses_is_refused_however_little_the_page_needs(
             rules.expand(minutes, window, limit=301)
         with pytest.raises(rules.ExpansionLimitError):
             rules.expand(minutes, window, limit=28, costed_as=301)
-        page = occurrences_page(window, size=301, skip_costly=True)
+        page = schedule.page(window, size=301, skip_costly=True)
         assert [event.uid for event in page.too_costly] == ["minutes@x"]
         assert len(page.items) == 301 and not page.complete
         assert {item.event.uid for item in page.items} == {f"talk{i}@x" for i in range(10)}
         with pytest.raises(rules.ExpansionLimitError):
-            occurrences_page(window, size=301)
+            schedule.page(window, size=301)
         # Over one day its page's limit is affordable: listed.
         day = rules.Window(START, START + timedelta(days=1))
-        assert len(occurrences_page(day, size=301).items) == 301
+        assert len(schedule.page(day, size=301).items) == 301
 
 
 def weekly_rows(calendar_id: int, count: int, freq: str) -> list[dict[str, Any]]:
@@ -276,7 +275,7 @@ def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
     with app.app_context():
         window = rules.Window(START, START + timedelta(days=7))  # 7,001 occurrences
         app_caches().clear()
-        page = occurrences_page(window, size=301)
+        page = schedule.page(window, size=301)
         # Every series' first occurrence (the heads of the merge), and a step further for
         # the few the page reaches past their first: about a page, never the window's 7,001.
         assert counted["calls"] < 1000 + 2 * 301
@@ -313,6 +312,6 @@ def test_an_event_deleted_while_its_page_is_read_is_left_out(
 
     monkeypatch.setattr(occurrences, "_listed_events", deleted_meanwhile)
     with app.app_context():
-        page = occurrences_page(rules.Window(START, START + timedelta(days=2)), size=10)
+        page = schedule.page(rules.Window(START, START + timedelta(days=2)), size=10)
         assert [(item.event.uid, item.occurrence.start_utc.day) for item in page.items] == [
             ("kept@x", 1), ("kept@x", 2)]

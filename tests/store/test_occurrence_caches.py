@@ -12,6 +12,7 @@ from flask import Flask
 
 import rules
 from calendar_service.app_caches import Caches, app_caches, init_app
+from calendar_service.services import schedule
 from calendar_service.store import occurrences
 from calendar_service.store.db import db
 
@@ -29,7 +30,7 @@ def cold_caches(app: Flask) -> None:
 def december(app: Flask) -> list[tuple[str, str, str | None, bool]]:
     """(uid, start in UTC, title override, cancelled) of each December occurrence, fresh session."""
     with app.app_context():
-        listing = occurrences.occurrences_in(DECEMBER, limit=1000)
+        listing = schedule.page(DECEMBER, size=100_000, per_event=1000)
         return [(item.event.uid, item.occurrence.start_utc.isoformat(), item.occurrence.title,
                  item.occurrence.cancelled) for item in listing.items]
 
@@ -88,16 +89,16 @@ def test_the_expansion_cache_holds_a_bounded_number_of_occurrences(
     with app.app_context():
         events = occurrences.window_query(DECEMBER).order_by(None)
         rows = db.session.scalars(events.order_by(occurrences.Event.uid)).all()
-        first = expansion(rows[0], DECEMBER, 1000)
+        first = expansion(rows[0], DECEMBER, 1000, caches)
         assert [o.start_utc.day for o in first.occurrences] == [1, 15, 22]
-        assert expansion(rows[0], DECEMBER, 1000) is first  # a hit
-        expansion(rows[1], DECEMBER, 1000)
+        assert expansion(rows[0], DECEMBER, 1000, caches) is first  # a hit
+        expansion(rows[1], DECEMBER, 1000, caches)
         assert caches.expansions.weight == 6
-        expansion(rows[2], DECEMBER, 1000)  # 9 held > 7: the oldest goes
+        expansion(rows[2], DECEMBER, 1000, caches)  # 9 held > 7: the oldest goes
         assert (len(caches.expansions), caches.expansions.weight) == (2, 6)
-        assert expansion(rows[0], DECEMBER, 1000) is not first
-        assert expansion(rows[0], DECEMBER, 1000).occurrences == first.occurrences
-        limited = expansion(rows[0], DECEMBER, 2)  # the limit is part of the key
+        assert expansion(rows[0], DECEMBER, 1000, caches) is not first
+        assert expansion(rows[0], DECEMBER, 1000, caches).occurrences == first.occurrences
+        limited = expansion(rows[0], DECEMBER, 2, caches)  # the limit is part of the key
         assert (len(limited.occurrences), limited.truncated) == (2, True)
 
 
@@ -109,7 +110,7 @@ def test_listed_events_bring_their_categories_and_calendar_in_fixed_queries(
     make_event(uid="bare@test", title="Bare", start="2027-12-03T10:00:00")
     sql_statements.clear()
     with app.app_context():
-        page = occurrences.occurrences_page(DECEMBER, size=1000)
+        page = schedule.page(DECEMBER, size=1000)
         shown = {(item.event.uid, tuple(item.event.category_slugs), item.event.calendar.slug)
                  for item in page.items}
         # A fixed number, whatever the number of events: categories in one, calendars in one.

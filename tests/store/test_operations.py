@@ -9,11 +9,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import rules
+from calendar_service.services import schedule
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, NotFound, ValidationError
 from calendar_service.store.models import AuditEntry, Calendar, Event
-from calendar_service.store.occurrences import occurrences_in
 from calendar_service.store.values import event_json
 
 
@@ -117,7 +117,7 @@ def test_moving_a_series_moves_its_exceptions_with_it(app: Flask, make_event) ->
         assert event.exdates == ["2027-02-03T15:30:00"]
         assert [row.recurrence_id for row in event.overrides] == ["2027-02-10T15:30:00"]
         window = rules.Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
-        listing = occurrences_in(window, limit=100)
+        listing = schedule.page(window, size=100_000, per_event=100)
         titles = [(item.occurrence.start.isoformat(), item.occurrence.title)
                   for item in listing.items]
         assert titles == [
@@ -154,7 +154,7 @@ def test_override_moves_an_occurrence_out_of_its_window_and_updates_the_bounds(
         assert event.last_end_utc == datetime(2027, 3, 10, 10, tzinfo=UTC)
         assert event.sequence == 1
         window = rules.Window(datetime(2027, 3, 10, tzinfo=UTC), datetime(2027, 3, 11, tzinfo=UTC))
-        [item] = occurrences_in(window, limit=10).items
+        [item] = schedule.page(window, size=100_000, per_event=10).items
         assert item.occurrence.moved and item.occurrence.start.hour == 9
         operations.clear_override(event, datetime(2027, 2, 3, 14), "t")
         db.session.commit()
@@ -196,7 +196,7 @@ def test_reads_after_each_change_see_the_change(app: Flask, make_event) -> None:
 
     def starts() -> list[tuple[str, bool]]:
         return [(item.occurrence.start.isoformat(), item.occurrence.cancelled)
-                for item in occurrences_in(window, limit=10).items]
+                for item in schedule.page(window, size=100_000, per_event=10).items]
 
     with app.app_context():
         assert starts() == [("2027-01-27T14:00:00+00:00", False),
