@@ -29,7 +29,7 @@ from calendar_service.api.serialise import (
     occurrences_json,
     utc_text,
 )
-from calendar_service.services import schedule
+from calendar_service.services import filters, schedule
 from calendar_service.services.unit_of_work import commit_so_far
 from calendar_service.store import permissions
 from calendar_service.store.db import db
@@ -85,11 +85,14 @@ def _calendar_arg() -> Calendar | None:
     return calendar
 
 
-def _category_args() -> list[str]:
+def _category_args(calendar: Calendar | None) -> tuple[str, ...]:
+    """The ``category`` filter, a merged category's slug standing for the one that took its
+    events; a slug naming nothing is kept and matches nothing."""
     if len(request.args.getlist("category")) > MAX_CATEGORIES:
         raise ApiError(422, f"At most {MAX_CATEGORIES} categories.",
                        errors={"category": f"at most {MAX_CATEGORIES} values"})
-    return slug_values(request.args)
+    return filters.resolve(slug_values(request.args),
+                           calendar.id if calendar is not None else None).slugs
 
 
 def _page_args(default: int, most: int, key: re.Pattern[str], what: str) -> tuple[int, str | None]:
@@ -206,7 +209,7 @@ def list_events() -> Response:
     them."""
     drafts = commit_token_use_for_drafts()
     calendar = _calendar_arg()
-    categories = _category_args()
+    categories = _category_args(calendar)
     limit, after = _page_args(*EVENTS_PAGE, UID, "uid")
     query = select(Event).order_by(Event.uid).limit(limit + 1)
     if after is not None:
@@ -281,7 +284,7 @@ def list_occurrences() -> Response:
     """Every occurrence overlapping [start, end), in start order, cancelled ones included."""
     drafts = commit_token_use_for_drafts()
     calendar = _calendar_arg()
-    categories = _category_args()
+    categories = _category_args(calendar)
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
     window = parse_window(tzid)
     limit = int(current_app.config["OCCURRENCE_LIMIT"])

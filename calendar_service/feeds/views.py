@@ -23,7 +23,7 @@ from werkzeug.utils import secure_filename
 from calendar_service.app_caches import app_caches
 from calendar_service.clock import utcnow
 from calendar_service.feeds.blueprint import bp
-from calendar_service.services import feeds, schedule
+from calendar_service.services import feeds, filters, schedule
 from calendar_service.store import addresses
 from calendar_service.store.models import Event
 from calendar_service.store.moments import MomentError, format_moment, parse_moment
@@ -65,7 +65,7 @@ def calendar_feed(slug: str) -> Response:
         version_row = http_cache.version_reader().read(slug)
         if version_row is None:
             abort(404)
-        chosen = feeds.chosen_categories(version_row.id, request.args.getlist("category"))
+        chosen = filters.feed_slugs(version_row.id, request.args.getlist("category"))
         if chosen is None:
             abort(404)
         categories, now = chosen, utcnow()

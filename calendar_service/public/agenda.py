@@ -25,8 +25,7 @@ from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
 from calendar_service.public.snippet import embed_snippet
 from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
-from calendar_service.services import schedule
-from calendar_service.store import categories as category_store
+from calendar_service.services import filters, schedule
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category
 from calendar_service.store.occurrences import (
@@ -105,36 +104,6 @@ def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Cat
         for category in each.categories:
             categories.setdefault(category.slug, category)
     return calendars, sorted(categories.values(), key=lambda category: category.name.lower())
-
-
-def calendar_categories(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
-    """The calendar's categories named in ``category`` (a merged one's slug names the category
-    that took its events); 404 when one is not the calendar's."""
-    wanted = set(slugs)
-    found = {category.slug: category for category in db.session.scalars(select(Category).where(
-        Category.calendar_id == calendar.id, Category.slug.in_(sorted(wanted))))}
-    moved = category_store.standing_for(calendar.id, sorted(wanted - set(found)))
-    if any(slug not in found and slug not in moved for slug in wanted) or "" in slugs:
-        abort(404, description="This calendar has no category of that name.")
-    if moved:
-        found.update((category.slug, category) for category in db.session.scalars(
-            select(Category).where(Category.calendar_id == calendar.id,
-                                   Category.slug.in_(sorted(set(moved.values()))))))
-    return sorted({found[moved.get(slug, slug)] for slug in wanted}, key=lambda c: c.slug)
-
-
-def current_slugs(slugs: Sequence[str], known: set[str], calendar_id: int | None
-                  ) -> tuple[str, ...]:
-    """``slugs`` with each merged category's slug replaced by the one that took its events
-    (in ``calendar_id``, or in any calendar when None), so old links go on showing them."""
-    unknown = [slug for slug in slugs if slug not in known]
-    if calendar_id is None:
-        moved = category_store.standing_for_anywhere(unknown)
-    else:
-        moved = {former: [current] for former, current in
-                 category_store.standing_for(calendar_id, unknown).items()}
-    return tuple(dict.fromkeys(
-        current for slug in slugs for current in moved.get(slug, [slug])))
 
 
 @bp.get("/")
@@ -260,14 +229,12 @@ def _known_categories(params: AgendaParams, categories: Sequence[Category],
     """The filter without categories the calendars do not have, reported like any bad value
     (a 400 that says so), rather than an empty agenda that looks like "nothing is on".  On one
     agenda a merged category's slug stands for the one that took its events."""
-    known = {category.slug for category in categories}
-    params = replace(params, categories=current_slugs(
-        params.categories, known, calendar.id if calendar is not None else None))
-    kept = tuple(slug for slug in params.categories if slug in known)
-    if kept == params.categories:
-        return params
-    params.errors["category"] = "There is no category with that name."
-    return replace(params, categories=kept)
+    resolution = filters.resolve(params.categories,
+                                 calendar.id if calendar is not None else None,
+                                 known={category.slug for category in categories})
+    if resolution.unknown:
+        params.errors["category"] = "There is no category with that name."
+    return replace(params, categories=resolution.known)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from flask import Response, abort, current_app, request, url_for
 
 from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
-    calendar_categories,
     category_args,
     coming_window,
     zone_of,
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
-from calendar_service.services import schedule
+from calendar_service.services import filters, schedule
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url
@@ -114,7 +113,10 @@ def atom_feed(slug: str) -> Response:
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
     answer_reads(calendar.id)
-    chosen = calendar_categories(calendar, slug_values(request.args))
+    resolution = filters.resolve(slug_values(request.args), calendar.id)
+    if resolution.unknown:
+        abort(404, description="This calendar has no category of that name.")
+    chosen = resolution.categories
     slugs = [category.slug for category in chosen]
     tzid, tz = zone_of(calendar)
     now = utcnow()

@@ -10,7 +10,6 @@ from flask import abort, render_template, request, url_for
 
 from calendar_service.clock import utcnow
 from calendar_service.public.agenda import (
-    calendar_categories,
     category_args,
     coming_window,
     zone_of,
@@ -18,7 +17,7 @@ from calendar_service.public.agenda import (
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import agenda_days, shown
 from calendar_service.public.params import MAX_DAYS
-from calendar_service.services import schedule
+from calendar_service.services import filters, schedule
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute
@@ -48,7 +47,10 @@ def embed() -> str:
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
     answer_reads(calendar.id)
-    chosen = calendar_categories(calendar, slug_values(request.args))
+    resolution = filters.resolve(slug_values(request.args), calendar.id)
+    if resolution.unknown:
+        abort(404, description="This calendar has no category of that name.")
+    chosen = resolution.categories
     days = embed_days(request.args.get("days", ""))
     slugs = [category.slug for category in chosen]
     tzid, tz = zone_of(calendar)

@@ -12,14 +12,12 @@ from calendar_service.public.agenda import (
     PAGE_LIMIT,
     category_args,
     costly_message,
-    current_slugs,
     window_of,
     zone_of,
 )
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
-from calendar_service.services import schedule
-from calendar_service.store import categories as category_store
+from calendar_service.services import filters, schedule
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.query import EARLIEST, LATEST, slug_values
@@ -42,9 +40,9 @@ def month_view(slug: str, year: int, month: int) -> str:
     if calendar is None or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
         abort(404, description="There is no such calendar month.")
     answer_reads(calendar.id)
-    requested = slug_values(request.args)
-    categories = current_slugs(
-        requested, category_store.existing_slugs(calendar.id, requested), calendar.id)
+    # Unknown slugs are kept, matching nothing; a merged one's shows the category that took
+    # its events.
+    categories = filters.resolve(slug_values(request.args), calendar.id).slugs
     tzid, tz = zone_of(calendar)
     now = utcnow()
     today = now.astimezone(tz).date()

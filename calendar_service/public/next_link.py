@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from calendar_service.clock import utcnow
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import shown
-from calendar_service.services import schedule
+from calendar_service.services import filters, schedule
 from calendar_service.store.addresses import find_by_address
 from calendar_service.store.moments import format_moment
 from calendar_service.store.operations import find_calendar
@@ -25,7 +25,7 @@ def next_page(slug: str) -> Response:
     calendar = find_calendar(slug)
     if calendar is None:
         abort(404, description="There is no calendar with that name.")
-    categories = slug_values(request.args)
+    categories = filters.resolve(slug_values(request.args), calendar.id).slugs
     found = schedule.next_in(calendar, categories, utcnow())
     if found is None:
         abort(404, description="Nothing is scheduled in this calendar yet.")

@@ -32,7 +32,7 @@ import rules
 from calendar_service.app_caches import Caches
 from calendar_service.clock import utcnow
 from calendar_service.ical import writer as ical
-from calendar_service.store import categories as category_store
+from calendar_service.services import filters
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category, Event, Override
 from calendar_service.web import links
@@ -181,19 +181,6 @@ def occurrence_bytes(event: Event, occurrence: rules.Occurrence, recurrence_id: 
         slot=f"occurrence\x1f{event.id}\x1f{recurrence_id}\x1f{base_url}")
 
 
-def chosen_categories(calendar_id: int, values: Sequence[str]) -> list[str] | None:
-    """The filter as sorted unique slugs; None when one names no category of the calendar."""
-    wanted = sorted({value.strip() for value in values if value.strip()})
-    if not wanted:
-        return []
-    known = category_store.existing_slugs(calendar_id, wanted)  # not all: there may be thousands
-    # A merged category's subscribers keep getting its events, now under the one that took them.
-    moved = category_store.standing_for(calendar_id, [slug for slug in wanted if slug not in known])
-    if any(slug not in known and slug not in moved for slug in wanted):
-        return None
-    return sorted({moved.get(slug, slug) for slug in wanted})
-
-
 def export_feed(slug: str, categories: Sequence[str], caches: Caches, base_url: str) -> bytes:
     """The feed of ``slug`` as GET /calendars/<slug>.ics serves it (for ``export-ics``).
 
@@ -202,7 +189,7 @@ def export_feed(slug: str, categories: Sequence[str], caches: Caches, base_url: 
     calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug))
     if calendar is None:
         raise LookupError(f"no calendar {slug!r}")
-    chosen = chosen_categories(calendar.id, categories)
+    chosen = filters.feed_slugs(calendar.id, categories)
     if chosen is None:
         known = ", ".join(c.slug for c in calendar.categories) or "none"
         raise LookupError(f"calendar {slug!r} has no such category (it has: {known})")

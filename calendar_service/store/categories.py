@@ -55,12 +55,18 @@ def find_category(calendar: Calendar, slug: str) -> Category | None:
                                                     Category.slug == slug))
 
 
-def existing_slugs(calendar_id: int, slugs: Sequence[str]) -> set[str]:
-    """Those of ``slugs`` that are the calendar's categories now."""
+def named(slugs: Sequence[str], calendar_id: int | None) -> dict[str, Category]:
+    """The categories these slugs name now, by slug: the calendar's, or with None any
+    calendar's (one of those sharing a slug).  Only those asked for: there may be thousands."""
     if not slugs:
-        return set()
-    return set(db.session.scalars(select(Category.slug).where(
-        Category.calendar_id == calendar_id, Category.slug.in_(sorted(set(slugs))))))
+        return {}
+    query = select(Category).where(Category.slug.in_(sorted(set(slugs))))
+    if calendar_id is not None:
+        query = query.where(Category.calendar_id == calendar_id)
+    found: dict[str, Category] = {}
+    for category in db.session.scalars(query.order_by(Category.slug, Category.id)):
+        found.setdefault(category.slug, category)
+    return found
 
 
 def event_counts(calendar: Calendar) -> dict[int, int]:
@@ -152,25 +158,13 @@ def _delete(category: Category, standing_for: Category | None) -> None:
     db.session.flush()
 
 
-def standing_for(calendar_id: int, slugs: Sequence[str]) -> dict[str, str]:
-    """The slug of the category each of these former slugs now stands for (those that do)."""
-    return {former: current for former, current in _aliases(slugs, calendar_id)}
-
-
-def standing_for_anywhere(slugs: Sequence[str]) -> dict[str, list[str]]:
-    """For the agenda of every calendar, where a category is named by slug alone: the slugs
-    each of these former slugs stands for in any calendar (one in each that merged it)."""
-    found: dict[str, list[str]] = {}
-    for former, current in _aliases(slugs, None):
-        found.setdefault(former, []).append(current)
-    return found
-
-
-def _aliases(slugs: Sequence[str], calendar_id: int | None) -> list[tuple[str, str]]:
-    """(former slug, current slug) of the aliases among ``slugs``, in one calendar or all."""
+def merged_into(slugs: Sequence[str], calendar_id: int | None) -> list[tuple[str, Category]]:
+    """(former slug, the category it stands for now) of the merged or deleted categories among
+    ``slugs``: in one calendar, or with None in any (one pair for each calendar that merged it),
+    the categories of each former slug in slug order."""
     if not slugs:
         return []
-    query = (select(CategoryAlias.slug, Category.slug)
+    query = (select(CategoryAlias.slug, Category)
              .join(Category, Category.id == CategoryAlias.category_id)
              .where(CategoryAlias.slug.in_(sorted(set(slugs)))).order_by(Category.slug))
     if calendar_id is not None:

@@ -170,6 +170,37 @@ def test_a_merged_categorys_agenda_atom_and_embed_links_go_on_under_the_other(
         "/calendars/test?category=nope")] == [200, 200, 404, 404, 400]
 
 
+# The clock stands before the events (make_event's 2027-01-27), so they are the next ones.
+@pytest.mark.now("2026-12-01T12:00:00+00:00")
+def test_a_merged_categorys_api_and_next_links_go_on_under_the_other(
+    app: Flask, admin_client: FlaskClient, events: None
+) -> None:
+    """An API client filtering by ai-uk and a newsletter's "next ai-uk event" link: after the
+    merge they read tps, which took ai-uk's events, as the feeds and the agenda do."""
+    anonymous = app.test_client()
+    window = "start=2027-01-25&end=2027-02-01"
+
+    def listed(query: str) -> list[str]:
+        response = anonymous.get(f"/api/v1/occurrences?{query}&{window}")
+        assert response.status_code == 200
+        return [item["uid"] for item in response.get_json()["occurrences"]]
+
+    assert listed("calendar=test&category=ai-uk") == ["both@x", "talk@x"]
+    admin_client.post(f"{PAGE}/ai-uk/merge", data={"merge-ai-uk-into": "tps"})
+    assert listed("calendar=test&category=ai-uk") == ["both@x", "seminar@x", "talk@x"]
+    assert listed("category=ai-uk") == ["both@x", "seminar@x", "talk@x"]  # every calendar
+    assert listed("calendar=test&category=tps") == ["both@x", "seminar@x", "talk@x"]
+    assert listed("calendar=test&category=nope") == []  # names nothing: matches nothing
+    events = anonymous.get("/api/v1/events?calendar=test&category=ai-uk").get_json()["events"]
+    assert [event["uid"] for event in events] == ["both@x", "seminar@x", "talk@x"]
+    following = anonymous.get("/calendars/test/next?category=ai-uk")
+    assert following.status_code == 302
+    assert following.headers["Location"] == anonymous.get(
+        "/calendars/test/next?category=tps").headers["Location"]
+    assert following.headers["Location"].startswith("/events/")
+    assert anonymous.get("/calendars/test/next?category=nope").status_code == 404
+
+
 def test_a_merge_into_an_unknown_category_changes_nothing(
     app: Flask, admin_client: FlaskClient, events: None
 ) -> None:
