@@ -3,8 +3,8 @@
 Only published events are listed, unless the request carries a valid organiser token, which
 also reads the drafts of the calendars its organiser may change (and it is kept to, when it is
 kept to some); a bad token is a 401, never a silent downgrade to the public view.  Window
-bounds are parsed here and every expansion goes through ``services.schedule.page`` with
-the documented per-event limit and total, and lists come a page at a time, so no query string
+bounds are parsed here and every expansion goes through ``services.listings.occurrences``
+with the documented per-event limit and total, and lists come a page at a time, so no query string
 can make an answer (or the work behind it) unbounded.
 """
 
@@ -29,17 +29,15 @@ from calendar_service.api.serialise import (
     occurrences_json,
     utc_text,
 )
-from calendar_service.services import filters, schedule
+from calendar_service.services import filters, listings
 from calendar_service.services.unit_of_work import commit_so_far
 from calendar_service.store import permissions
 from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
-from calendar_service.store.models import Calendar, Category, Event
+from calendar_service.store.models import Calendar, Category
 from calendar_service.store.moments import is_date_text
 from calendar_service.store.occurrences import (
     OccurrencePage,
-    filtered,
-    load_listed,
 )
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.store.permissions import Drafts
@@ -58,8 +56,6 @@ _EVENTS_QUERY = ("calendar", "category", "limit", "after")
 _OCCURRENCES_QUERY = ("calendar", "category", "start", "end")
 # The longest window one /occurrences answer covers: two years and a day or two.
 MAX_WINDOW_DAYS = 732
-# The most occurrences in one answer, whatever the per-event limit (then "truncated": true).
-MAX_TOTAL = 10_000
 
 
 def commit_token_use_for_drafts() -> Drafts:
@@ -211,14 +207,8 @@ def list_events() -> Response:
     calendar = _calendar_arg()
     categories = _category_args(calendar)
     limit, after = _page_args(*EVENTS_PAGE, UID, "uid")
-    query = select(Event).order_by(Event.uid).limit(limit + 1)
-    if after is not None:
-        query = query.where(Event.uid > after)
-    query = filtered(query, calendar=calendar, categories=categories, include_drafts=drafts)
-    events = db.session.scalars(query).all()
-    more = len(events) > limit
-    events = events[:limit]
-    load_listed(events)
+    events, more = listings.events(limit, after, calendar=calendar, categories=categories,
+                                   drafts=drafts)
     next_url = _next_url("api.list_events", events[-1].uid, _EVENTS_QUERY) if more else None
     body = {"events": events_json(events, drafts=drafts), "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
@@ -288,12 +278,8 @@ def list_occurrences() -> Response:
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
     window = parse_window(tzid)
     limit = int(current_app.config["OCCURRENCE_LIMIT"])
-    # The first MAX_TOTAL in start order, reading at most as many one-off events however
-    # many the window holds (a day of 95,000 took 17 s and 700 MB when all were read).  A
-    # series too costly for the window, or past what one answer may spend, is left out and
-    # named: one costly series never refuses the window for every other.
-    listing = schedule.page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
-                               categories=categories, include_drafts=drafts, skip_costly=True)
+    listing = listings.occurrences(window, limit, calendar=calendar, categories=categories,
+                                   drafts=drafts)
     if listing.costly_count and not listing.items:
         raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",
                        errors={"end": _too_costly(listing)})
@@ -327,7 +313,7 @@ def _too_costly(listing: OccurrencePage) -> str:
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
     spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),
-                    max_days=MAX_WINDOW_DAYS, max_total=MAX_TOTAL,
+                    max_days=MAX_WINDOW_DAYS, max_total=listings.MAX_TOTAL,
                     server=absolute(url_for("api.list_calendars")).rsplit("/", 1)[0])
     response = jsonify(spec)
     response.headers["Cache-Control"] = "public, max-age=3600"

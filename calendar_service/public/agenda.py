@@ -1,99 +1,41 @@
-"""The agenda: upcoming occurrences grouped by day, and what the other public pages share.
+"""The agenda: upcoming occurrences grouped by day, on ``/`` and on each calendar's page.
 
-Views stay thin: the query string is read by ``params``, occurrences come from the one seam
-(``services.schedule.page``, which reads only series whose stored bounds touch the
-window, and at most a page of one-off events), and ``display`` decides how they read.  Only
-published events appear.
+Views stay thin: the query string is read by ``params``, occurrences come from the agenda's
+listing (``services.listings.agenda``, a page of the schedule), and ``display`` decides how they
+read.  Only published events appear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-import rules
 from calendar_service.clock import utcnow
 from calendar_service.public import subscribe
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, agenda_days, shown
 from calendar_service.public.params import MAX_DAYS, After, AgendaParams, parse_params
 from calendar_service.public.snippet import embed_snippet
-from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices
-from calendar_service.services import filters, schedule
+from calendar_service.public.viewer_zone import display_zone, other_args, zone_choices, zone_of
+from calendar_service.services import filters, listings
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Category
 from calendar_service.store.occurrences import (
     OccurrencePage,
-    PageKey,
     page_key,
 )
-from calendar_service.store.operations import find_calendar, find_event
+from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
-from calendar_service.web.query import EARLIEST, LATEST
+from calendar_service.web.query import EARLIEST, LATEST, category_args
 
-# The most occurrences one agenda page lists (it ends at a day boundary and links on; a day
-# that alone holds more is cut inside and continued with ``after``).
-MAX_SHOWN = 300
-# Most occurrences one event contributes to a page: one more than a page shows, so an event
-# cut short by it is always cut after the page's own end (its first ones are the ones kept).
-PAGE_LIMIT = MAX_SHOWN + 1
-# The agenda first expands this span: when it alone fills a page, the rest is never expanded.
-PROBE = timedelta(days=7)
-# A search without dates covers this many days from today (the most a query may ask for),
-# and lists at most RECENT_SHOWN matches of the RECENT_DAYS before today.
+# A search without dates covers this many days from today (the most a query may ask for).
 SEARCH_DAYS = MAX_DAYS
-RECENT_DAYS = 28
-RECENT_SHOWN = 20
-# How many upcoming occurrences an event page lists.
-UPCOMING = 10
-
-def zone_of(calendar: Calendar | None) -> tuple[str, ZoneInfo]:
-    tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
-    return tzid, ZoneInfo(tzid)
-
-
-def window_of(first: date, end: date, tzid: str) -> rules.Window:
-    """Local midnight of ``first`` to local midnight of ``end`` in the zone."""
-    return rules.Window(rules.to_utc(first, tzid), rules.to_utc(end, tzid))
-
-
-def coming_window(now: datetime, end: date, tzid: str) -> rules.Window:
-    """From ``now`` to local midnight of ``end``: what has not ended yet (one in progress is in
-    it).  The lists of what is coming (Atom, the embed) read from here rather than from this
-    morning, so no number of occurrences that ended earlier today, however large, fills their
-    page ahead of the coming ones: the database and the engine never hand the ended ones over."""
-    return rules.Window(now, max(rules.to_utc(end, tzid), now + timedelta(seconds=1)))
-
-
-def page_for(window: rules.Window, after: PageKey | None, **filters: Any
-             ) -> tuple[OccurrencePage, str | None]:
-    """One more occurrence than a page shows, from ``after`` on (the one past the page says
-    where it ends), and a message naming the events left out because expanding them over the
-    span costs too much (the others are listed all the same)."""
-    page = schedule.page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
-                            **filters)
-    return page, costly_message(page.costly_names)
-
-
-def costly_message(names: Sequence[str]) -> str | None:
-    """Says which events a page leaves out because they repeat too often for its span (or
-    together cost more than one page may): ``names``, their titles in order, each once."""
-    if not names:
-        return None
-    shown_names = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return (f"Some events repeat too often to list over this span and are left out: "
-            f"{shown_names}. Try fewer days, or open the event's own page.")
-
-
-def category_args(categories: Sequence[str]) -> dict[str, Any]:
-    """url_for arguments repeating ``category`` for each slug."""
-    return {"category": list(categories)} if categories else {}
 
 
 def _filter_choices(calendar: Calendar | None) -> tuple[list[Calendar], list[Category]]:
@@ -141,16 +83,11 @@ def searched(params: AgendaParams) -> AgendaParams:
 
 def recent_matches(params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo,
                    today: date) -> list[ShownOccurrence]:
-    """Occurrences of the last RECENT_DAYS that match a search from today (shown apart, marked
-    as past): what a visitor looks for has often just happened."""
+    """Matches of a search from today in the days before it (shown apart, marked as past)."""
     if not params.text or params.start is not None:
         return []
-    window = window_of(today - timedelta(days=RECENT_DAYS), today, tz.key)
-    listing = schedule.page(window, size=RECENT_SHOWN, calendar=calendar,
-                               categories=params.categories, text=params.text,
-                               skip_costly=True)
-    return [shown(item, tz) for item in listing.items
-            if item.occurrence.end_utc <= window.end_utc]
+    return [shown(item, tz) for item in listings.recent_matches(
+        today, tz.key, calendar=calendar, categories=params.categories, text=params.text)]
 
 
 Linker = Callable[..., str]
@@ -182,12 +119,10 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     answer_expires(next_midnight(now, tz))  # "today" and the default first day move on
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
-    filters: dict[str, Any] = {"calendar": calendar, "categories": params.categories,
-                               "text": params.text or None}
-    after = _after_key(params.after)
-    listing, problem = page_for(window_of(first, min(first + PROBE, end), tzid), after, **filters)
-    if listing.complete and len(listing.items) <= MAX_SHOWN and first + PROBE < end:
-        listing, problem = page_for(window_of(first, end, tzid), after, **filters)
+    after = None if params.after is None else listings.after_key(
+        params.after.start_utc, params.after.recurrence_id, params.after.uid)
+    listing, problem = listings.agenda(first, end, tzid, after, calendar=calendar,
+                                       categories=params.categories, text=params.text or None)
     items, cut = _one_page(listing, tz, first)
     continue_url, within = None, False
     if cut is not None:
@@ -208,7 +143,7 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
         last=end - timedelta(days=1), days=agenda_days(items, first, today),
         truncated=listing.truncated, problem=problem, calendars=calendars,
         categories=categories, chosen=chosen, feeds=feeds,
-        recent=recent_matches(params, calendar, tz, today), recent_days=RECENT_DAYS,
+        recent=recent_matches(params, calendar, tz, today), recent_days=listings.RECENT_DAYS,
         snippet=None if home is None else embed_snippet(home, chosen),
         view_feed=bool(feeds) and feeds[0].category is not None,
         subscribe_calendars=calendars,
@@ -246,17 +181,6 @@ class Cut:
     after: After | None
 
 
-def _after_key(after: After | None) -> PageKey | None:
-    """The full ``page_key`` of the link's position: the title is the event's as it is now
-    ("" when the event is gone, which shows that instant's occurrences again, never skips
-    one)."""
-    if after is None:
-        return None
-    event = find_event(after.uid)
-    return (after.start_utc, event.title if event is not None else "", after.uid,
-            after.recurrence_id)
-
-
 def _continue_query(params: AgendaParams, cut: Cut) -> dict[str, Any]:
     return params.query(start=cut.day, after=cut.after) if cut.after else params.query(
         start=cut.day)
@@ -264,7 +188,7 @@ def _continue_query(params: AgendaParams, cut: Cut) -> dict[str, Any]:
 
 def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
               ) -> tuple[list[ShownOccurrence], Cut | None]:
-    """At most MAX_SHOWN occurrences, and where the next page starts (None: nothing left).
+    """At most listings.MAX_SHOWN occurrences, and where the next page starts (None: nothing left).
 
     A busy institute calendar can hold thousands of occurrences in eight weeks; a page of them
     all is megabytes no one reads.  The page ends before the first day it cannot show whole,
@@ -273,14 +197,14 @@ def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
     ``listing`` holds one occurrence more than a page, when there is one.
     """
     items = [shown(item, tz) for item in listing.items]
-    if listing.complete and len(items) <= MAX_SHOWN:
+    if listing.complete and len(items) <= listings.MAX_SHOWN:
         return items, None
-    if len(items) > MAX_SHOWN:
-        cut = max(items[MAX_SHOWN].first_day, first)
-        kept = [item for item in items[:MAX_SHOWN] if max(item.first_day, first) < cut]
+    if len(items) > listings.MAX_SHOWN:
+        cut = max(items[listings.MAX_SHOWN].first_day, first)
+        kept = [item for item in items[:listings.MAX_SHOWN] if max(item.first_day, first) < cut]
         if kept:
             return kept, Cut(cut, None)
-        items = items[:MAX_SHOWN]
+        items = items[:listings.MAX_SHOWN]
     if not items:  # nothing placeable from here (a rule denser than any page): the next day
         return [], Cut(first + timedelta(days=1), None)
     last = items[-1]

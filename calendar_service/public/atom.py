@@ -16,18 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Response, abort, current_app, request, url_for
 
 from calendar_service.clock import utcnow
-from calendar_service.public.agenda import (
-    category_args,
-    coming_window,
-    zone_of,
-)
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
-from calendar_service.services import filters, schedule
+from calendar_service.public.viewer_zone import zone_of
+from calendar_service.services import filters, listings
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute, event_page_url
-from calendar_service.web.query import slug_values
+from calendar_service.web.query import category_args, slug_values
 
 ATOM = "http://www.w3.org/2005/Atom"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
@@ -123,11 +119,10 @@ def atom_feed(slug: str) -> Response:
     today = now.astimezone(tz).date()
     # From now, not from this morning: the page holds the first MAX_ENTRIES that have not
     # ended, never a page of ended ones filtered down to nothing.
-    window = coming_window(now, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid)
-    listing = schedule.page(window, size=MAX_ENTRIES, calendar=calendar, categories=slugs,
-                               skip_costly=True)
-    # (A zero-length one starting this instant is in the window and is over.)
-    items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]
+    coming, _all = listings.coming(
+        calendar, slugs, now, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid,
+        MAX_ENTRIES)
+    items = [shown(item, tz) for item in coming]
     # The feed moves on when its first entry ends, and its window at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))
     names = " or ".join(category.name for category in chosen)

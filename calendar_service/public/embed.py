@@ -9,19 +9,15 @@ from datetime import timedelta
 from flask import abort, render_template, request, url_for
 
 from calendar_service.clock import utcnow
-from calendar_service.public.agenda import (
-    category_args,
-    coming_window,
-    zone_of,
-)
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import agenda_days, shown
 from calendar_service.public.params import MAX_DAYS
-from calendar_service.services import filters, schedule
+from calendar_service.public.viewer_zone import zone_of
+from calendar_service.services import filters, listings
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
 from calendar_service.web.links import absolute
-from calendar_service.web.query import slug_values
+from calendar_service.web.query import category_args, slug_values
 
 EMBED_DAYS = 28
 # A box on someone else's page: a few dozen entries, then a link to the full agenda.
@@ -58,16 +54,15 @@ def embed() -> str:
     today = now.astimezone(tz).date()
     # What has not ended yet (from now, not from this morning): a box of a few dozen entries is
     # never filled by ones that ended earlier today, however many there were.
-    listing = schedule.page(coming_window(now, today + timedelta(days=days), tzid),
-                               size=EMBED_MAX, calendar=calendar, categories=slugs,
-                               skip_costly=True)
-    items = [shown(item, tz) for item in listing.items if item.occurrence.end_utc > now]
+    coming, complete = listings.coming(calendar, slugs, now, today + timedelta(days=days),
+                                       tzid, EMBED_MAX)
+    items = [shown(item, tz) for item in coming]
     # The list moves on when its first entry ends, and its days at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))
     extra = category_args(slugs)
     return render_template(
         "embed.html", calendar=calendar, chosen=chosen, tzid=tzid, today=today,
-        days=agenda_days(items, today, today), more=not listing.complete,
+        days=agenda_days(items, today, today), more=not complete,
         full_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra)),
         feed_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra))
         + "#subscribe",

@@ -13,7 +13,6 @@ import rules
 from calendar_service.clock import utcnow
 from calendar_service.public import subscribe
 from calendar_service.public.add_to_calendar import Details, google_link, outlook_links
-from calendar_service.public.agenda import PAGE_LIMIT, UPCOMING, zone_of
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import ShownOccurrence, shown
 from calendar_service.public.structured_data import event_json_ld, open_graph, script_json
@@ -22,8 +21,9 @@ from calendar_service.public.viewer_zone import (
     display_zone,
     other_args,
     zone_choices,
+    zone_of,
 )
-from calendar_service.services import schedule
+from calendar_service.services import listings, schedule
 from calendar_service.store import parts
 from calendar_service.store.addresses import find_by_address
 from calendar_service.store.models import Calendar, Event
@@ -80,7 +80,7 @@ def event_page(uid: str) -> str:
     tzid, tz = display_zone(calendar_tzid, asked)
     now = utcnow()
     today = now.astimezone(tz).date()
-    listed = schedule.upcoming(event, now, UPCOMING)
+    listed = schedule.upcoming(event, now, listings.UPCOMING)
     upcoming = [shown(EventOccurrence(event, occurrence), tz) for occurrence in listed]
     # The list moves on when one of its occurrences ends, and "today" at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.end_utc for item in listed)]))
@@ -95,7 +95,7 @@ def event_page(uid: str) -> str:
         live = [item for item in upcoming if not item.cancelled]
         chosen = live[0] if live else upcoming[0] if upcoming else None
     if chosen is None:
-        last = schedule.last(event, PAGE_LIMIT)
+        last = schedule.last(event, listings.PAGE_LIMIT)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
     page_url = event_page_url(event.address)
     shown_url = page_url if chosen is None else event_page_url(event.address,

@@ -8,23 +8,16 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 
 from calendar_service.clock import utcnow
-from calendar_service.public.agenda import (
-    PAGE_LIMIT,
-    category_args,
-    costly_message,
-    window_of,
-    zone_of,
-)
 from calendar_service.public.blueprint import bp
 from calendar_service.public.display import grid_bounds, month_grid, shown
-from calendar_service.services import filters, schedule
+from calendar_service.public.viewer_zone import zone_of
+from calendar_service.services import filters, listings
 from calendar_service.store.operations import find_calendar
 from calendar_service.web.http_cache import answer_expires, answer_reads, next_midnight
-from calendar_service.web.query import EARLIEST, LATEST, slug_values
+from calendar_service.web.query import EARLIEST, LATEST, category_args, slug_values
 
-# The most occurrences one month grid places (the first, in start order), and the most one day's
-# cell lists before it links to that day's agenda for the rest.
-MONTH_MAX = 1000
+# The most occurrences one day's cell lists before it links to that day's agenda for the rest
+# (the grid places at most ``listings.MONTH_MAX``).
 CELL_MAX = 30
 
 
@@ -48,9 +41,7 @@ def month_view(slug: str, year: int, month: int) -> str:
     today = now.astimezone(tz).date()
     answer_expires(next_midnight(now, tz))  # today's cell and "this month" move on
     first, end = grid_bounds(year, month)
-    listing = schedule.page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
-                               calendar=calendar, categories=categories, skip_costly=True)
-    problem = costly_message(listing.costly_names)
+    listing, problem = listings.month(calendar, first, end, tzid, categories)
     items = [shown(item, tz) for item in listing.items]
     weeks = month_grid(year, month, items)
     shown_until = None if listing.complete or not items else max(
@@ -67,7 +58,7 @@ def month_view(slug: str, year: int, month: int) -> str:
         this_month=url_for("agenda.month_view", slug=slug, year=today.year, month=today.month,
                            **extra),
         agenda=url_for("agenda.index", calendar=slug, **extra),
-        shown_until=shown_until, month_max=MONTH_MAX, cell_max=CELL_MAX,
+        shown_until=shown_until, month_max=listings.MONTH_MAX, cell_max=CELL_MAX,
         rest_url=None if shown_until is None else _agenda_from(slug, shown_until, extra),
         day_url=lambda day: _agenda_from(slug, day, {**extra, "days": 1}),
     )

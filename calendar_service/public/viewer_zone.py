@@ -1,6 +1,7 @@
-"""The visitor's own time zone for a whole page: ``tz=<IANA zone>`` in the query shows every
-time in that zone (without JavaScript, from a list; app.js offers the browser's own zone in one
-click and remembers the choice).  Absent, times are in the calendar's zone."""
+"""The zones of the public pages: a calendar's own, and the visitor's own for a whole page:
+``tz=<IANA zone>`` in the query shows every time in that zone (without JavaScript, from a list;
+app.js offers the browser's own zone in one click and remembers the choice).  Absent, times
+are in the calendar's zone."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import functools
 import zoneinfo
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from werkzeug.datastructures import MultiDict
 
 import rules
+from calendar_service.store.models import Calendar
 
 PARAM = "tz"
 UNKNOWN = "There is no time zone of that name; times are shown in the calendar’s zone."
@@ -36,6 +38,12 @@ def asked_zone(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
     if len(raw) > 64 or not rules.is_valid_zone(raw):
         return None, UNKNOWN
     return raw, None
+
+
+def zone_of(calendar: Calendar | None) -> tuple[str, ZoneInfo]:
+    """The zone a calendar's pages are in (the service's own for the agenda of every one)."""
+    tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
+    return tzid, ZoneInfo(tzid)
 
 
 def display_zone(calendar_tzid: str, asked: str | None) -> tuple[str, ZoneInfo]:

@@ -3,7 +3,9 @@ dates a visitor may ask for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
@@ -14,6 +16,11 @@ MAX_CATEGORIES = 20
 # The earliest and latest days a query may ask about.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
+
+
+def category_args(categories: Sequence[str]) -> dict[str, Any]:
+    """url_for arguments repeating ``category`` for each slug (none for no filter)."""
+    return {"category": list(categories)} if categories else {}
 
 
 def slug_values(args: MultiDict[str, str], name: str = "category") -> list[str]:

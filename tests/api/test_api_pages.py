@@ -146,7 +146,7 @@ def test_occurrences_read_no_more_one_off_events_than_the_answer_lists(
 ) -> None:
     """The answer's total cap applies to reading too: the first occurrences in start order, the
     same as the uncapped answer's, and ``truncated`` exactly when there were more."""
-    from calendar_service.api import read
+    from calendar_service.services import listings
 
     make_calendar(slug="test")
     with app.app_context():
@@ -166,7 +166,7 @@ def test_occurrences_read_no_more_one_off_events_than_the_answer_lists(
     everything, cut = listed()
     assert (len(everything), cut) == (300 + 16, False)  # hourly from 08:30: 16 that day
     for total in (50, 101, 316):
-        monkeypatch.setattr(read, "MAX_TOTAL", total)
+        monkeypatch.setattr(listings, "MAX_TOTAL", total)
         with app.app_context():  # the code changed under the cache: as after a deploy
             app_caches().answers.clear()
         assert listed() == (everything[:total], total < 316), total
