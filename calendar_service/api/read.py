@@ -36,9 +36,7 @@ from calendar_service.store.db import db
 from calendar_service.store.identifiers import SLUG, UID
 from calendar_service.store.models import Calendar, Category
 from calendar_service.store.moments import is_date_text
-from calendar_service.store.occurrences import (
-    OccurrencePage,
-)
+from calendar_service.store.occurrences import OccurrencePage
 from calendar_service.store.operations import find_calendar, find_event
 from calendar_service.store.permissions import Drafts
 from calendar_service.web.errors import ApiError
