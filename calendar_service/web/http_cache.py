@@ -1,8 +1,8 @@
 """HTTP caching: the one place that decides, per endpoint (``web.cache_policy``), whether an answer
 is private, what it varies on, how long it holds, and whether a client that holds it hears 304.
 
-It runs inside Flask, on the route Flask matched once, around the view's dispatch
-(``register_http_cache``), for GET and HEAD of the endpoints in the policy table:
+It runs on the route Flask matched once, around the view's dispatch (``register_http_cache``),
+for GET and HEAD of the endpoints in the policy table:
 
 * The view sees only the query parameters its row names (``request.args`` holds no others).
 * A request that may be an organiser's (a token, a remember-me cookie, a session naming one)
@@ -22,6 +22,12 @@ It runs inside Flask, on the route Flask matched once, around the view's dispatc
   A 304 carries the 200's headers less its Content-Type and Content-Length (RFC 9110 §15.4.5).
 * Feeds know their validators before building anything (the calendar's version row):
   ``conditional`` answers 304 from them alone, else builds the body (gzipped when asked for).
+  Most feed requests are subscribers' polls of an unchanged feed, and Flask's request machinery
+  (an app context, the session, the hooks, a response object) costs more than the database read
+  itself: a poll of an endpoint whose blueprint declares its validators (``answers_polls``) is
+  answered 304 by a thin WSGI layer right after Flask's own route match, which it makes once
+  and hands on to Flask with the request context when it cannot answer (a query string, an
+  unknown calendar, a changed feed, a database error).
 
 Only a 200 the view answered publicly, that sets no cookie and varies on no request header but
 Cookie and Authorization, is stored.
