@@ -31,6 +31,7 @@ from rules.expand import (
 )
 from rules.limits import DEFAULT_LIMIT
 from rules.model import Expansion, Moment, Occurrence, Override, Series, Window
+from rules.phrasebook import ENGLISH, Phrasebook, phrasebook_for
 from rules.recurrence import normalise_rrule
 from rules.rule_text import Rule, format_rule
 from rules.rule_text import parse as parse_rule
@@ -39,12 +40,14 @@ from rules.validate import at_once, check_overlap
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "ENGLISH",
     "ExpansionLimitError",
     "Expansion",
     "ExpansionCost",
     "Moment",
     "Occurrence",
     "Override",
+    "Phrasebook",
     "RRuleSyntaxError",
     "RRuleValueError",
     "Rule",
@@ -69,6 +72,7 @@ __all__ = [
     "occurrence_at",
     "orphan_overrides",
     "parse_rule",
+    "phrasebook_for",
     "rule_continuing_from",
     "rule_ending_before",
     "rule_for",

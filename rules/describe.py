@@ -1,4 +1,4 @@
-"""A rule in plain English, as people say it.
+"""A rule in words, as people say it, in the language of a ``Phrasebook`` (English by default).
 
 The sentence is "<how often> <on which days> <in which months> <at what times>, <ending>".
 
@@ -14,78 +14,88 @@ Every part of a rule is put into words; combinations without a short idiom get a
 sentence ("Monthly on the 13th when that is a Friday"), never a wrong one.  Examples:
 "Every 2 weeks on Tuesday", "Monthly on the last Wednesday",
 "Annually on the 2nd Tuesday of March", "Daily, 5 times".
+
+This module decides which pattern fits a rule; the words are the phrasebook's
+(``rules.phrasebook``), so a translation changes no code here.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 
 from rules.model import Moment, Series
+from rules.phrasebook import ENGLISH, Phrasebook
 from rules.recurrence import parse_for_start
 from rules.rule_text import Rule, until_local
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
-_UNITS = {"YEARLY": "year", "MONTHLY": "month", "WEEKLY": "week", "DAILY": "day",
-          "HOURLY": "hour", "MINUTELY": "minute"}
-_ONCE = {"YEARLY": "Annually", "MONTHLY": "Monthly", "WEEKLY": "Weekly", "DAILY": "Daily",
-         "HOURLY": "Hourly", "MINUTELY": "Every minute"}
+
+class _Days(Enum):
+    """Sets of weekdays with a name of their own."""
+
+    WEEKDAYS = (0, 1, 2, 3, 4)
+    WEEKENDS = (5, 6)
+    WHOLE_WEEK = (0, 1, 2, 3, 4, 5, 6)
 
 
-def ordinal(n: int) -> str:
-    """1 → "1st", 22 → "22nd", -1 → "last", -2 → "2nd-to-last"."""
-    if n == -1:
-        return "last"
-    if n < 0:
-        return f"{ordinal(-n)}-to-last"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _group(days: tuple[int, ...]) -> _Days | None:
+    """The named set the weekdays make up, if any."""
+    listed = tuple(sorted(days))
+    return next((group for group in _Days if group.value == listed), None)
 
 
-def join(items: list[str], word: str = "and") -> str:
-    """["a"] → "a"; ["a", "b", "c"] → "a, b and c"."""
+def join(words: Phrasebook, items: list[str], conjunction: str | None = None) -> str:
+    """["a"] → "a"; ["a", "b", "c"] → "a, b and c" (or ``conjunction`` instead of "and")."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+    last = conjunction if conjunction is not None else words.and_word
+    return f"{words.list_separator.join(items[:-1])} {last} {items[-1]}"
 
 
-def format_date(value: date) -> str:
+def format_date(words: Phrasebook, value: date) -> str:
     """24 December 2027."""
-    return f"{value.day} {MONTH_NAMES[value.month - 1]} {value.year}"
+    return words.date.format(day=value.day, month=words.month_names[value.month - 1],
+                             year=value.year)
 
 
-def _weekdays(days: tuple[int, ...], word: str = "and") -> str:
-    if sorted(days) == [0, 1, 2, 3, 4]:
-        return "weekdays"
-    if sorted(days) == [5, 6]:
-        return "weekends"
-    if sorted(days) == list(range(7)):
-        return "every day of the week"
-    return join([DAY_NAMES[d] for d in sorted(days)], word)
+def _numbers(words: Phrasebook, values: tuple[int, ...] | list[int]) -> str:
+    return join(words, [str(value) for value in values])
 
 
-def _months(months: tuple[int, ...]) -> str:
-    return join([MONTH_NAMES[m - 1] for m in months])
+def _weekdays(words: Phrasebook, days: tuple[int, ...], conjunction: str | None = None) -> str:
+    group = _group(days)
+    if group is _Days.WEEKDAYS:
+        return words.weekdays
+    if group is _Days.WEEKENDS:
+        return words.weekends
+    if group is _Days.WHOLE_WEEK:
+        return words.whole_week
+    return join(words, [words.day_names[d] for d in sorted(days)], conjunction)
 
 
-def _monthdays(days: tuple[int, ...], word: str = "and") -> str:
+def _months(words: Phrasebook, months: tuple[int, ...]) -> str:
+    return join(words, [words.month_names[m - 1] for m in months])
+
+
+def _monthdays(words: Phrasebook, days: tuple[int, ...], conjunction: str | None = None) -> str:
     """(1, 15) → "the 1st and 15th"; (-1,) → "the last day"; (1, -1) → "the 1st and the last
     day"."""
-    positives = [ordinal(d) for d in sorted(d for d in days if d > 0)]
-    negatives = [ordinal(d) for d in sorted((d for d in days if d < 0), reverse=True)]
-    if not negatives:
-        return "the " + join(positives, word)
-    tail = "the " + join(negatives, word) + " day"
-    if not positives:
-        return tail
-    return f"the {join(positives, word)} {word} {tail}"
+    positives = [words.ordinal(d) for d in sorted(d for d in days if d > 0)]
+    negatives = [words.ordinal(d) for d in sorted((d for d in days if d < 0), reverse=True)]
+    phrases = []
+    if positives:
+        phrases.append(words.monthdays.format(days=join(words, positives, conjunction)))
+    if negatives:
+        phrases.append(words.monthdays_from_end.format(days=join(words, negatives,
+                                                                 conjunction)))
+    return join(words, phrases, conjunction)
 
 
-def _nth_days(byday: tuple[tuple[int, int], ...]) -> str:
-    return join([f"the {ordinal(n)} {DAY_NAMES[wd]}" for n, wd in
-                 sorted(byday, key=lambda v: (v[0] < 0, abs(v[0]), v[1]))])
+def _nth_days(words: Phrasebook, byday: tuple[tuple[int, int], ...]) -> str:
+    return join(words, [words.nth_weekday.format(ordinal=words.ordinal(n),
+                                                 day=words.day_names[wd])
+                        for n, wd in sorted(byday, key=lambda v: (v[0] < 0, abs(v[0]), v[1]))])
 
 
 def _defaults(rule: Rule, start: Moment) -> Rule:
@@ -101,33 +111,29 @@ def _defaults(rule: Rule, start: Moment) -> Rule:
     return rule
 
 
-def _day_phrase(rule: Rule) -> tuple[str, bool]:
+def _day_phrase(words: Phrasebook, rule: Rule) -> tuple[str, bool]:
     """Words for the day parts; the bool says whether BYMONTH was already used."""
     if _is_date_of_year(rule):
-        single = _single_date(rule)
-        if single is not None:
-            return "on " + single, True
-        return f"on {_monthdays(rule.bymonthday)} of {_months(rule.bymonth)}", True
+        return _date_of_year(words, rule), True
     pieces: list[str] = []
     if rule.byyearday:
-        pieces.append(_yeardays(rule.byyearday))
+        pieces.append(_yeardays(words, rule.byyearday))
     if rule.bymonthday:
-        pieces.append(_monthdays(rule.bymonthday))
+        pieces.append(_monthdays(words, rule.bymonthday))
     plain = tuple(wd for n, wd in rule.byday if n == 0)
     nth = tuple((n, wd) for n, wd in rule.byday if n != 0)
     day_words: list[str] = []
     used_months = False
     if nth:
-        text, used_months = _nth_phrase(rule, nth)
+        text, used_months = _nth_phrase(words, rule, nth)
         day_words.append(text)
     if plain:
-        day_words.append(_plain_phrase(rule.freq, plain))
+        day_words.append(_plain_phrase(words, rule.freq, plain))
     if pieces and day_words:
-        return f"on {join(pieces)} when that is {_day_kind(plain, nth, day_words)}", used_months
-    if pieces:
-        return "on " + join(pieces), used_months
-    if day_words:
-        return "on " + join(day_words), used_months
+        kind = _day_kind(words, plain, nth, day_words)
+        return words.on_when.format(days=join(words, pieces), kind=kind), used_months
+    if pieces or day_words:
+        return words.on.format(days=join(words, pieces or day_words)), used_months
     return "", used_months
 
 
@@ -137,114 +143,116 @@ def _is_date_of_year(rule: Rule) -> bool:
                 and not rule.byyearday and not rule.byweekno)
 
 
-def _single_date(rule: Rule) -> str | None:
-    """One day of one month, counted from its start: "24 December"; None otherwise."""
+def _date_of_year(words: Phrasebook, rule: Rule) -> str:
+    """"on 24 December", "on the 24th and 26th of December"."""
     if len(rule.bymonthday) != 1 or len(rule.bymonth) != 1 or rule.bymonthday[0] <= 0:
-        return None
+        days = words.of_months.format(days=_monthdays(words, rule.bymonthday),
+                                      months=_months(words, rule.bymonth))
+        return words.on.format(days=days)
     day, month = rule.bymonthday[0], rule.bymonth[0]
-    text = f"{day} {MONTH_NAMES[month - 1]}"
+    text = words.day_of_month.format(day=day, month=words.month_names[month - 1])
     if (month, day) == (2, 29):
-        text += " (only in leap years)"
-    return text
+        text = words.leap_day.format(date=text)
+    return words.on.format(days=text)
 
 
-def _yeardays(yeardays: tuple[int, ...]) -> str:
+def _yeardays(words: Phrasebook, yeardays: tuple[int, ...]) -> str:
     days = sorted(yeardays, key=lambda d: (d < 0, abs(d)))
     if len(days) == 1:
-        return f"the {ordinal(days[0])} day of the year"
-    return "days " + join([str(d) for d in days]) + " of the year"
+        return words.yearday.format(ordinal=words.ordinal(days[0]))
+    return words.yeardays.format(days=_numbers(words, days))
 
 
-def _nth_phrase(rule: Rule, nth: tuple[tuple[int, int], ...]) -> tuple[str, bool]:
+def _nth_phrase(words: Phrasebook, rule: Rule,
+                nth: tuple[tuple[int, int], ...]) -> tuple[str, bool]:
     """Words for BYDAY with ordinals ("the 2nd Tuesday", "… of March", "… of the year"); the bool
     says whether BYMONTH was used."""
-    text = _nth_days(nth)
+    text = _nth_days(words, nth)
     if rule.freq != "YEARLY":
         return text, False
     if rule.bymonth and not rule.bymonthday and not rule.byyearday:
-        return text + f" of {_months(rule.bymonth)}", True
+        return words.of_months.format(days=text, months=_months(words, rule.bymonth)), True
     if not rule.bymonth:
-        return text + " of the year", False
+        return words.of_the_year.format(days=text), False
     return text, False
 
 
-def _plain_phrase(freq: str, plain: tuple[int, ...]) -> str:
-    words = _weekdays(plain)
-    if freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY") or words in ("weekdays", "weekends"):
-        return words
-    return f"every {words}"
+def _plain_phrase(words: Phrasebook, freq: str, plain: tuple[int, ...]) -> str:
+    text = _weekdays(words, plain)
+    if (freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY")
+            or _group(plain) in (_Days.WEEKDAYS, _Days.WEEKENDS)):
+        return text
+    return words.every_day_named.format(days=text)
 
 
-def _day_kind(plain: tuple[int, ...], nth: tuple[tuple[int, int], ...],
+def _day_kind(words: Phrasebook, plain: tuple[int, ...], nth: tuple[tuple[int, int], ...],
               day_words: list[str]) -> str:
     """What the days must also be: "a Friday", "a weekday", "the last Friday or a Monday"."""
     if not plain or nth:
-        return join(day_words, "or")
-    words = _weekdays(plain)
-    if words in ("weekdays", "weekends"):
-        return "a " + words[:-1]
-    return "a " + _weekdays(plain, "or")
+        return join(words, day_words, words.or_word)
+    group = _group(plain)
+    if group is _Days.WEEKDAYS:
+        return words.a_weekday
+    if group is _Days.WEEKENDS:
+        return words.a_weekend_day
+    return words.a_day.format(days=_weekdays(words, plain, words.or_word))
 
 
-def _times(rule: Rule, start: Moment) -> str:
+def _times(words: Phrasebook, rule: Rule, start: Moment) -> str:
     if not isinstance(start, datetime):
         return ""
-    freq = rule.freq
-    seconds = rule.bysecond
-    if freq == "MINUTELY":
-        parts = []
-        if rule.byhour:
-            parts.append(_hour_ranges(rule.byhour))
-        if rule.byminute:
-            parts.append("at minutes " + join([str(m) for m in rule.byminute])
-                         + " past the hour")
-        if seconds:
-            parts.append(f"at second {seconds[0]}")
-        return ", ".join(parts)
-    if freq == "HOURLY":
-        parts = []
-        if rule.byhour:
-            parts.append(_hour_ranges(rule.byhour))
-        if rule.byminute:
-            parts.append("at " + join([str(m) for m in rule.byminute]) + " minutes past the hour")
-        if seconds:
-            parts.append(f"at second {seconds[0]}")
-        return ", ".join(parts)
+    if rule.freq in ("MINUTELY", "HOURLY"):
+        return _times_in_the_hour(words, rule)
     if not (rule.byhour or rule.byminute or rule.bysecond):
         return ""
     hours = rule.byhour or (start.hour,)
     minutes = rule.byminute or (start.minute,)
-    second = seconds[0] if seconds else start.second
+    second = rule.bysecond[0] if rule.bysecond else start.second
     if len(hours) * len(minutes) <= 8:
-        times = [time(h, m, second) for h in hours for m in minutes]
-        fmt = "%H:%M:%S" if second else "%H:%M"
-        return "at " + join([t.strftime(fmt) for t in times])
-    text = "at minutes " + join([str(m) for m in minutes]) + " past the hours " + \
-        join([f"{h:02d}" for h in hours])
+        fmt = words.time_with_seconds_format if second else words.time_format
+        times = [time(h, m, second).strftime(fmt) for h in hours for m in minutes]
+        return words.at_times.format(times=join(words, times))
+    text = words.at_minutes_past_hours.format(minutes=_numbers(words, minutes),
+                                              hours=join(words, [f"{h:02d}" for h in hours]))
     if second:
-        text += f", second {second}"
+        text += words.and_second.format(second=second)
     return text
 
 
-def _hour_ranges(hours: tuple[int, ...]) -> str:
+def _times_in_the_hour(words: Phrasebook, rule: Rule) -> str:
+    """The hours, minutes and second of a MINUTELY or HOURLY rule."""
+    parts = []
+    if rule.byhour:
+        parts.append(_hour_ranges(words, rule.byhour))
+    if rule.byminute:
+        minutes = (words.minutes_past_the_hour if rule.freq == "MINUTELY"
+                   else words.n_minutes_past_the_hour)
+        parts.append(minutes.format(minutes=_numbers(words, rule.byminute)))
+    if rule.bysecond:
+        parts.append(words.at_second.format(second=rule.bysecond[0]))
+    return words.clause_separator.join(parts)
+
+
+def _hour_ranges(words: Phrasebook, hours: tuple[int, ...]) -> str:
     ranges: list[tuple[int, int]] = []
     for h in sorted(hours):
         if ranges and ranges[-1][1] == h - 1:
             ranges[-1] = (ranges[-1][0], h)
         else:
             ranges.append((h, h))
-    return "between " + join([f"{a:02d}:00 and {b:02d}:59" for a, b in ranges], "and between")
+    return words.between.format(ranges=join(
+        words, [words.hour_range.format(first=a, last=b) for a, b in ranges], words.and_between))
 
 
-def _setpos(rule: Rule) -> str:
+def _setpos(words: Phrasebook, rule: Rule) -> str:
     if not rule.bysetpos:
         return ""
-    unit = _UNITS[rule.freq]
-    positions = join([ordinal(p) for p in sorted(rule.bysetpos, key=lambda p: (p < 0, abs(p)))])
-    return f"only the {positions} of these in each {unit}"
+    in_order = sorted(rule.bysetpos, key=lambda p: (p < 0, abs(p)))
+    positions = join(words, [words.ordinal(p) for p in in_order])
+    return words.setpos.format(positions=positions, unit=words.unit[rule.freq])
 
 
-def _weekday_setpos(rule: Rule) -> str | None:
+def _weekday_setpos(words: Phrasebook, rule: Rule) -> str | None:
     """MONTHLY/YEARLY;BYDAY=<plain days>;BYSETPOS=<one> → "on the last weekday"."""
     if (len(rule.bysetpos) != 1 or not rule.byday or any(n for n, _ in rule.byday)
             or rule.bymonthday or rule.byyearday or rule.byweekno or rule.byhour
@@ -253,69 +261,87 @@ def _weekday_setpos(rule: Rule) -> str | None:
     if rule.freq == "YEARLY" and rule.bymonth and len(rule.bymonth) > 1:
         return None
     days = tuple(wd for _, wd in rule.byday)
-    words = _weekdays(days, "or")
-    if words == "weekdays":
-        name = "weekday"
-    elif words == "weekends":
-        name = "weekend day"
-    elif len(days) == 1:
-        name = DAY_NAMES[days[0]]
+    text = words.on_nth.format(ordinal=words.ordinal(rule.bysetpos[0]),
+                               name=_setpos_name(words, days))
+    if rule.freq != "YEARLY":
+        return text
+    if rule.bymonth:
+        return words.of_months.format(days=text, months=words.month_names[rule.bymonth[0] - 1])
+    return words.of_the_year.format(days=text)
+
+
+def _setpos_name(words: Phrasebook, days: tuple[int, ...]) -> str:
+    """What the days of "on the last weekday" are called."""
+    group = _group(days)
+    if group is _Days.WEEKDAYS:
+        return words.setpos_weekday
+    if group is _Days.WEEKENDS:
+        return words.setpos_weekend_day
+    if len(days) == 1:
+        return words.day_names[days[0]]
+    return words.setpos_day_that_is.format(days=_weekdays(words, days, words.or_word))
+
+
+def _how_often(words: Phrasebook, rule: Rule) -> tuple[str, Rule]:
+    """The sentence's first words, and the rule with what they said taken out."""
+    if rule.interval == 1 and rule.freq == "MINUTELY" and rule.byminute:
+        text = words.at_minutes_each_hour.format(minutes=_numbers(words, rule.byminute))
+        return text, replace(rule, byminute=())
+    if rule.interval != 1:
+        return words.every_n[rule.freq](rule.interval).format(n=rule.interval), rule
+    if rule.freq == "WEEKLY" and len(rule.byday) == 1 and not rule.bymonth:
+        return words.every_week, rule
+    return words.once_each[rule.freq], rule
+
+
+def _weeks_of_year(words: Phrasebook, rule: Rule) -> str:
+    """BYWEEKNO: "in weeks 1 and 2 of the year", "on every day in the last week of the year"."""
+    weeks_in_order = sorted(rule.byweekno, key=lambda w: (w < 0, abs(w)))
+    if any(w < 0 for w in rule.byweekno):
+        ordinals = join(words, [words.ordinal(w) for w in weeks_in_order])
+        text = words.in_nth_week.format(weeks=ordinals)
     else:
-        name = f"day that is a {words}"
-    text = f"on the {ordinal(rule.bysetpos[0])} {name}"
-    if rule.freq == "YEARLY":
-        text += f" of {MONTH_NAMES[rule.bymonth[0] - 1]}" if rule.bymonth else " of the year"
+        text = words.in_weeks(len(weeks_in_order)).format(weeks=_numbers(words, weeks_in_order))
+    if not rule.byday:
+        return words.every_day_in.format(weeks=text)
     return text
 
 
-def _head(rule: Rule, start: Moment) -> str:
+def _head(words: Phrasebook, rule: Rule, start: Moment) -> str:
     rule = _defaults(rule, start)
-    unit = _UNITS[rule.freq]
-    single_weekday = rule.freq == "WEEKLY" and len(rule.byday) == 1 and not rule.bymonth
-    if rule.interval == 1 and rule.freq == "MINUTELY" and rule.byminute:
-        words = ["At minutes " + join([str(m) for m in rule.byminute]) + " past the hour"]
-        rule = replace(rule, byminute=())
-    elif rule.interval == 1:
-        words = ["Every week" if single_weekday else _ONCE[rule.freq]]
-    else:
-        words = [f"Every {rule.interval} {unit}s"]
-    special = _weekday_setpos(rule)
-    used_months = False
+    first, rule = _how_often(words, rule)
+    parts = [first]
+    special = _weekday_setpos(words, rule)
+    setpos = ""
     if special is not None:
-        words.append(special)
+        parts.append(special)
         used_months = rule.freq == "YEARLY"
-        setpos = ""
     else:
-        day, used_months = _day_phrase(rule)
-        if day:
-            words.append(day)
-        setpos = _setpos(rule)
+        day, used_months = _day_phrase(words, rule)
+        parts.append(day)
+        setpos = _setpos(words, rule)
     if rule.byweekno:
-        weeks_in_order = sorted(rule.byweekno, key=lambda w: (w < 0, abs(w)))
-        label = "week" if len(rule.byweekno) == 1 else "weeks"
-        text = f"in {label} {join([str(w) for w in weeks_in_order])} of the year"
-        if any(w < 0 for w in rule.byweekno):
-            text = f"in the {join([ordinal(w) for w in weeks_in_order])} week of the year"
-        if not rule.byday:
-            text = "on every day " + text
-        words.append(text)
+        parts.append(_weeks_of_year(words, rule))
     if rule.bymonth and not used_months:
-        words.append(f"in {_months(rule.bymonth)}")
-    times = _times(rule, start)
-    if times:
-        words.append(times)
-    sentence = " ".join(words)
+        parts.append(words.in_months.format(months=_months(words, rule.bymonth)))
+    parts.append(_times(words, rule, start))
+    return words.word_separator.join(part for part in parts if part) + _notes(words, rule, setpos)
+
+
+def _notes(words: Phrasebook, rule: Rule, setpos: str) -> str:
+    """What follows the head: the week start where it matters, BYSETPOS, skipped months."""
+    text = ""
     if rule.wkst != 0 and (rule.byweekno or (rule.freq == "WEEKLY" and rule.interval > 1
                                              and len(rule.byday) > 1)):
-        sentence += f" (weeks start on {DAY_NAMES[rule.wkst]})"
+        text += words.weeks_start.format(day=words.day_names[rule.wkst])
     if setpos:
-        sentence += f", {setpos}"
+        text += words.clause_separator + setpos
     if rule.freq in ("MONTHLY", "YEARLY") and rule.bymonthday and not rule.byday:
-        sentence += _skip_note(rule)
-    return sentence
+        text += _skip_note(words, rule)
+    return text
 
 
-def _skip_note(rule: Rule) -> str:
+def _skip_note(words: Phrasebook, rule: Rule) -> str:
     """Say so when some months lack the day (RFC 5545: such dates are skipped, not moved)."""
     if any(d < 0 for d in rule.bymonthday) or min(rule.bymonthday) <= 28:
         return ""
@@ -326,23 +352,25 @@ def _skip_note(rule: Rule) -> str:
         return ""
     if rule.freq == "YEARLY" and len(months) == 1 and len(rule.bymonthday) == 1:
         return ""  # "29 February (only in leap years)" already says it
-    return " (months without that day are skipped)"
+    return words.months_skipped
 
 
-def _ending(rule: Rule, start: Moment, tzid: str) -> str:
+def _ending(words: Phrasebook, rule: Rule, start: Moment, tzid: str) -> str:
     if rule.count is not None:
-        return ", once" if rule.count == 1 else f", {rule.count} times"
+        return words.clause_separator + words.times(rule.count).format(n=rule.count)
     until = until_local(rule, tzid)
     if until is None:
         return ""
     if not isinstance(until, datetime):
-        return f", until {format_date(until)}"
+        return words.clause_separator + words.until.format(date=format_date(words, until))
     latest = _latest_time(rule, start)
     if latest is not None and until.time() >= latest:
-        return f", until {format_date(until.date())}"
+        return words.clause_separator + words.until.format(date=format_date(words, until.date()))
     if until.time() < _earliest_time(rule, start):  # none on its last day: a split series'
-        return f", until {format_date(until.date() - timedelta(days=1))}"  # UNTIL is 1 s early
-    return f", until {format_date(until.date())} at {until:%H:%M}"
+        last_day = until.date() - timedelta(days=1)  # UNTIL is 1 s early
+        return words.clause_separator + words.until.format(date=format_date(words, last_day))
+    return words.clause_separator + words.until_time.format(
+        date=format_date(words, until.date()), time=until.strftime(words.time_format))
 
 
 def _earliest_time(rule: Rule, start: Moment) -> time:
@@ -363,28 +391,31 @@ def _latest_time(rule: Rule, start: Moment) -> time | None:
     return time(max(hours), max(minutes), second)
 
 
-def describe_rule(rrule: str, start: Moment, tzid: str) -> str:
-    """Plain English for RRULE text on a series starting at ``start`` (local) in ``tzid``.
+def describe_rule(rrule: str, start: Moment, tzid: str, words: Phrasebook = ENGLISH) -> str:
+    """RRULE text on a series starting at ``start`` (local) in ``tzid``, in ``words``' language.
 
     Raises the rule's ``RRuleSyntaxError``/``RRuleValueError`` if it is invalid.
     """
     rule = parse_for_start(rrule, start, tzid)
-    return _head(rule, start) + _ending(rule, start, tzid)
+    return _head(words, rule, start) + _ending(words, rule, start, tzid)
 
 
-def describe(series: Series) -> str | None:
-    """Plain English for a series' recurrence; None for a one-off (no rule, no RDATEs)."""
+def describe(series: Series, words: Phrasebook = ENGLISH) -> str | None:
+    """A series' recurrence in ``words``' language; None for a one-off (no rule, no RDATEs)."""
     if series.rrule is None:
         if not series.rdates:
             return None
         dates = sorted({_day(series.start), *(_day(r) for r in series.rdates)})
         if len(dates) <= 4:
-            return "On " + join([format_date(d) for d in dates])
-        return f"On {len(dates)} dates from {format_date(dates[0])} to {format_date(dates[-1])}"
-    text = describe_rule(series.rrule, series.start, series.tzid)
+            return words.on_dates.format(dates=join(words, [format_date(words, d)
+                                                            for d in dates]))
+        return words.on_n_dates(len(dates)).format(n=len(dates),
+                                                   first=format_date(words, dates[0]),
+                                                   last=format_date(words, dates[-1]))
+    text = describe_rule(series.rrule, series.start, series.tzid, words)
     extra = len(set(series.rdates) - {series.start})
     if extra:
-        text += f", plus {extra} other date" + ("s" if extra > 1 else "")
+        text += words.clause_separator + words.plus_dates(extra).format(n=extra)
     return text
 
 
