@@ -75,8 +75,7 @@ def row_for(calendar_id: int, uid: str, title: str, start: datetime, end: dateti
         "location": "Room 1", "url": "", "all_day": False, "start_local": start,
         "end_local": end, "timezone": "Europe/London", "rrule": rrule, "rdates": [],
         "exdates": [], "status": "confirmed", "published": True, "sequence": 0, "revision": 1,
-        "recurrence_text": rules.describe(series), "first_start_utc": first,
-        "last_end_utc": last, "created": now, "updated": now,
+        "first_start_utc": first, "last_end_utc": last, "created": now, "updated": now,
     }
 
 

@@ -73,8 +73,8 @@ def prepare(url: str, instance: Path, series: int, today: date) -> None:
              "start_local": start, "end_local": shape.end, "timezone": "UTC",
              "rrule": shape.rrule, "rdates": [], "exdates": [], "status": "confirmed",
              "published": True, "sequence": 0, "revision": 1,
-             "recurrence_text": rules.describe(shape), "first_start_utc": first,
-             "last_end_utc": last, "created": stamp, "updated": stamp} for n in range(series)]
+             "first_start_utc": first, "last_end_utc": last, "created": stamp,
+             "updated": stamp} for n in range(series)]
         for offset in range(0, len(rows), 1000):
             db.session.execute(insert(Event), rows[offset:offset + 1000])
         db.session.get(type(hostile), hostile.id).touch()  # type: ignore[union-attr]

@@ -114,9 +114,11 @@ def register_headers(app: Flask) -> None:
 
 
 def register_filters(app: Flask) -> None:
+    from calendar_service.services.rule_text import rule_text
     from calendar_service.web.filters import register_filters as register
 
     register(app)
+    app.add_template_filter(rule_text, "rule_text")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -289,6 +289,7 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
 
     Defaults: calendar ``test`` (made on first use), title "Event", start 2027-01-27T14:00:00.
     """
+    from calendar_service.services.rule_text import rule_text
     from calendar_service.store import operations
     from calendar_service.store.values import event_json
 
@@ -299,7 +300,7 @@ def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
                 make_calendar(slug=data["calendar"])
             event = operations.create_event(data, "test")
             db.session.commit()
-            return event_json(event)
+            return {**event_json(event), "recurrence_text": rule_text(event)}
 
     return make
 
@@ -313,6 +314,7 @@ def calendar(make_calendar: Callable[..., dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def change(app: Flask) -> Callable[..., dict[str, Any]]:
     """``change(uid, **EVENT fields)``: update an event as the API would, and commit."""
+    from calendar_service.services.rule_text import rule_text
     from calendar_service.store import operations
     from calendar_service.store.values import event_json
 
@@ -322,7 +324,7 @@ def change(app: Flask) -> Callable[..., dict[str, Any]]:
             assert event is not None
             operations.update_event(event, fields, "test")
             db.session.commit()
-            return event_json(event)
+            return {**event_json(event), "recurrence_text": rule_text(event)}
 
     return apply
 

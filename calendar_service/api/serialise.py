@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import rules
+from calendar_service.services.rule_text import rule_text
 from calendar_service.store import parts
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import format_moment
@@ -16,12 +17,14 @@ from calendar_service.store.values import event_json, utc_text
 
 
 def events_json(events: Sequence[Event], *, drafts: Drafts) -> list[dict[str, Any]]:
-    """The contract's EVENTs, each with the read-only ``continues`` and ``continued_by``: the
-    uids of the earlier and later parts of the same series after a change "from this date on"
-    (null when there is none, or when it is a draft that ``drafts`` does not show)."""
+    """The contract's EVENTs, each with the read-only ``recurrence_text`` (the rule in English
+    words, made now) and ``continues`` and ``continued_by``: the uids of the earlier and later
+    parts of the same series after a change "from this date on" (null when there is none, or
+    when it is a draft that ``drafts`` does not show)."""
     links = parts.neighbours(events, drafts=drafts)
-    return [{**event_json(event), "continues": links[event.id][0],
-             "continued_by": links[event.id][1]} for event in events]
+    return [{**event_json(event), "recurrence_text": rule_text(event),
+             "continues": links[event.id][0], "continued_by": links[event.id][1]}
+            for event in events]
 
 
 def occurrence_json(event: Event, occurrence: rules.Occurrence,

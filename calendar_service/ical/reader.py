@@ -38,6 +38,7 @@ from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
 from calendar_service.store.moments import YEARS_MESSAGE, format_moment, in_years
+from calendar_service.store.occurrences import series_of
 from calendar_service.store.validation import (
     MAX_CATEGORIES,
     validate_event,
@@ -683,7 +684,7 @@ def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
         raise IcsImportError(f"event {plan.uid!r} could not be saved: {error}") from None
     result.notes.extend(plan.notes)
     result.titles[plan.uid] = plan.data["title"]
-    result.whens[plan.uid] = _when(plan.data, event.recurrence_text)
+    result.whens[plan.uid] = _when(plan.data, rules.describe(series_of(event)))
     if before is None:
         result.created.append(plan.uid)
     elif event.revision == before:

@@ -156,7 +156,6 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    recurrence_text: Mapped[str | None] = mapped_column(String(500))
     first_start_utc: Mapped[datetime] = mapped_column(UTCDateTime)
     last_end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -345,7 +345,6 @@ def _apply(event: Event, values: EventValues) -> None:
     event.published = values.published
     event.categories = categories_for(values.calendar, values.categories)
     assert values.series is not None
-    event.recurrence_text = rules.describe(values.series)
     event.first_start_utc, event.last_end_utc = rules.series_bounds(values.series)
 
 

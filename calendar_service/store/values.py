@@ -35,7 +35,6 @@ def event_json(event: Event) -> dict[str, Any]:
         "status": event.status,
         "published": event.published,
         "sequence": event.sequence,
-        "recurrence_text": event.recurrence_text,
         "created": utc_text(event.created),
         "updated": utc_text(event.updated),
     }

@@ -6,6 +6,7 @@ import os
 import stat
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,64 @@ def test_migration_0003_keeps_what_existing_organisers_could_do_and_downgrades(
     assert not {"calendar_members", "api_token_calendars"} & tables
     assert not {"scope", "expires"} & token_columns
     assert kept == 1
+
+
+def test_migration_0007_drops_the_stored_rule_text_and_its_downgrade_describes_each_row(
+    empty_database_url: str,
+) -> None:
+    """The English words for each rule were stored until 0007, which drops them (pages and API
+    answers describe the rule when they show it); downgrading stores them again, as the code
+    before would have: described from each row's rule and extra dates, null for a one-off.
+    Upgrading once more works and keeps every row."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import JSON, Boolean, DateTime, Integer, String, column, table
+
+    events = table("events", *(column(name, String()) for name in (
+        "uid", "title", "description", "location", "url", "timezone", "rrule", "status")),
+        *(column(name, Integer()) for name in ("id", "calendar_id", "sequence", "revision")),
+        *(column(name, Boolean()) for name in ("all_day", "published")),
+        *(column(name, JSON()) for name in ("rdates", "exdates")),
+        *(column(name, DateTime()) for name in ("start_local", "end_local", "first_start_utc",
+                                                "last_end_utc", "created", "updated")))
+    stamp = datetime(2026, 1, 1)
+    start = datetime(2027, 1, 27, 14)
+    rows = [("seminar", False, start, "FREQ=MONTHLY;BYDAY=-1WE", []),
+            ("talk", False, start, None, []),
+            ("fair", True, datetime(2027, 5, 1), None, ["2027-06-05"]),
+            ("course", False, start, "FREQ=WEEKLY;INTERVAL=2;COUNT=3", ["2027-01-28T14:00:00"])]
+    url = empty_database_url
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0006_category_aliases")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO calendars (id, slug, name, description, timezone, version, "
+                "created, changed) VALUES (1, 'turing-roche', 'Turing-Roche', '', "
+                "'Europe/London', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            connection.execute(events.insert(), [
+                {"id": number, "uid": f"{name}@x", "calendar_id": 1, "title": name,
+                 "description": "", "location": "", "url": "", "all_day": all_day,
+                 "start_local": first, "end_local": first + timedelta(days=1), "timezone":
+                 "Europe/London", "rrule": rrule, "rdates": rdates, "exdates": [],
+                 "status": "confirmed", "published": True, "sequence": 0, "revision": 1,
+                 "first_start_utc": first, "last_end_utc": None, "created": stamp,
+                 "updated": stamp}
+                for number, (name, all_day, first, rrule, rdates) in enumerate(rows, start=1)])
+        upgrade()
+        with db.engine.connect() as connection:
+            upgraded = {column["name"] for column in inspect(connection).get_columns("events")}
+        downgrade(revision="0006_category_aliases")
+        with db.engine.connect() as connection:
+            described = dict(connection.execute(text(
+                "SELECT title, recurrence_text FROM events ORDER BY id")).all())
+        upgrade()
+        with db.engine.connect() as connection:
+            again = {column["name"] for column in inspect(connection).get_columns("events")}
+            kept = connection.execute(text("SELECT count(*) FROM events")).scalar()
+        db.engine.dispose()
+    assert "recurrence_text" not in upgraded and "rrule" in upgraded
+    assert described == {"seminar": "Monthly on the last Wednesday", "talk": None,
+                         "fair": "On 1 May 2027 and 5 June 2027",
+                         "course": "Every 2 weeks on Wednesday, 3 times, plus 1 other date"}
+    assert again == upgraded
+    assert kept == 4

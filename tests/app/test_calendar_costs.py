@@ -49,14 +49,13 @@ def hostile_rows(calendar_id: int, start: datetime, count: int, *, prefix: str =
     as ``operations.create_event`` stores them."""
     series = rules.Series(start=start, end=start + length, tzid="UTC", rrule=rrule)
     first, last = rules.series_bounds(series)
-    text = rules.describe(series)
     updated = datetime(2026, 1, 1, tzinfo=UTC)
     return [{"uid": f"{prefix}-{index:05d}@x", "calendar_id": calendar_id,
              "title": f"Bomb {index:05d}", "description": "", "location": "", "url": "",
              "all_day": False, "start_local": start, "end_local": series.end,
              "timezone": "UTC", "rrule": series.rrule, "rdates": [], "exdates": [],
              "status": "confirmed", "published": True, "sequence": 0, "revision": 1,
-             "recurrence_text": text, "first_start_utc": first, "last_end_utc": last,
+             "first_start_utc": first, "last_end_utc": last,
              "created": updated, "updated": updated} for index in range(count)]
 
 

@@ -239,8 +239,7 @@ def weekly_rows(calendar_id: int, count: int, freq: str) -> list[dict[str, Any]]
             "start_local": start, "end_local": series.end, "timezone": "Europe/London",
             "rrule": series.rrule, "rdates": [], "exdates": [], "status": "confirmed",
             "published": True, "sequence": 0, "revision": 1,
-            "recurrence_text": rules.describe(series), "first_start_utc": first,
-            "last_end_utc": last, "created": now, "updated": now})
+            "first_start_utc": first, "last_end_utc": last, "created": now, "updated": now})
     return rows
 
 
