@@ -10,8 +10,8 @@ seed), and around them finished series and single events spread over the twenty 
 should cost the same at every size: the window query reads series by their indexed bounds
 (``first_start_utc``/``last_end_utc``) and the engine expands only those.
 
-Rows are bulk-inserted with exactly the values ``operations.create_event`` stores (bounds and
-plain-English rhythm computed by ``rules``), so the database is built in seconds.  Warm answers
+Rows are bulk-inserted with exactly the values ``operations.create_event`` stores (bounds
+computed by ``rules``), so the database is built in seconds.  Warm answers
 come from the answer cache (bench/bench_load.py measures those); this script times cold ones,
 the best of ``--rounds`` requests each made after emptying the answer cache (what the first
 request after a change costs: "changed") or every cache of the app (a new worker: "new"):
