@@ -12,24 +12,16 @@ never mention exceptions or overrides, and reading those would cost a query per 
 from __future__ import annotations
 
 import rules
-from calendar_service.app_caches import app_caches
+from calendar_service.services.schedule import caches
 from calendar_service.store.models import Event
-from calendar_service.store.moments import from_column, parse_stored
-from calendar_service.store.occurrences import series_key
+from calendar_service.store.occurrences import series_from, series_key
 
 
 def rule_text(event: Event, words: rules.Phrasebook = rules.ENGLISH) -> str | None:
     """"Monthly on the last Wednesday, until 29 April 2031" for the event's series, in
     ``words``' language (the contract's ``recurrence_text``); None for an event that does not
     repeat (no rule and no extra dates)."""
-    series = app_caches().series.get(series_key(event))
-    return rules.describe(series if series is not None else _repeats(event), words)
-
-
-def _repeats(event: Event) -> rules.Series:
-    """The event's series as far as its words go: its start, rule and extra dates."""
-    all_day = event.all_day
-    return rules.Series(start=from_column(event.start_local, all_day),
-                        end=from_column(event.end_local, all_day), tzid=event.timezone,
-                        rrule=event.rrule,
-                        rdates=tuple(parse_stored(value, all_day) for value in event.rdates or ()))
+    series = caches().series.get(series_key(event))
+    if series is None:  # as far as its words go: its start, rule and extra dates
+        series = series_from(event, event.rdates or (), (), ())
+    return rules.describe(series, words)
