@@ -16,15 +16,8 @@ from flask import Flask, current_app
 
 import rules
 from calendar_service.caching import LRUCache, byte_size, one_each
-
-# What names one version of an event's series: the row's id, uid, ``revision`` and ``updated``,
-# which every change to it (overrides included) moves.
-SeriesKey = tuple[int, str, int, datetime]
-# One expansion: the series version, the window's UTC bounds, the limit and the limit it
-# was costed as (``rules.expand``'s ``costed_as``; the limit itself for one plain call).
-ExpansionKey = tuple[SeriesKey, datetime, datetime, int, int]
-# One event's serialised VEVENTs: its version and the page URL written into them.
-BlockKey = tuple[object, ...]
+from calendar_service.ical.writer import BlockKey
+from calendar_service.store.read_caches import ExpansionKey, SeriesKey
 
 EXTENSION = "calendar_caches"
 

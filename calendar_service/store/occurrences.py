@@ -40,7 +40,8 @@ from calendar_service.store.streams import PageKey as PageKey
 from calendar_service.store.streams import Source, Stream, admit, cached_expansion, key_of, merge
 
 if TYPE_CHECKING:
-    from calendar_service.app_caches import Caches, SeriesKey
+    from calendar_service.store.read_caches import ReadCaches as Caches
+    from calendar_service.store.read_caches import SeriesKey
 
 
 def override_of(row: Override, all_day: bool) -> rules.Override:

@@ -29,7 +29,8 @@ from calendar_service.store.budget import Budget
 from calendar_service.store.moments import format_moment
 
 if TYPE_CHECKING:
-    from calendar_service.app_caches import Caches, ExpansionKey, SeriesKey
+    from calendar_service.store.read_caches import ExpansionKey, SeriesKey
+    from calendar_service.store.read_caches import ReadCaches as Caches
 
 PageKey = tuple[datetime, str, str, str]
 """Where an occurrence stands in every listing: (start in UTC, the series' title, uid,
