@@ -65,33 +65,44 @@ def to_rrule(choice: RuleChoice, start: Moment, tzid: str) -> str:
     parts = [f"FREQ={choice.freq.upper()}"]
     if choice.interval != 1:
         parts.append(f"INTERVAL={choice.interval}")
+    parts += _day_parts(choice, start)
+    parts += _end_parts(choice)
+    return normalise_rrule(";".join(parts), start, tzid)
+
+
+def _day_parts(choice: RuleChoice, start: Moment) -> list[str]:
+    """BYDAY, BYMONTHDAY and BYMONTH: what the choice picks, the rest from the start."""
     weekday = WEEKDAYS[start.weekday()]
     if choice.freq == "weekly":
         days = choice.weekdays or (weekday,)
         for day in days:
             if day not in WEEKDAYS:
                 raise RRuleValueError(f"unknown weekday {day!r}", part="BYDAY")
-        ordered = sorted(set(days), key=WEEKDAYS.index)
-        parts.append("BYDAY=" + ",".join(ordered))
+        return ["BYDAY=" + ",".join(sorted(set(days), key=WEEKDAYS.index))]
     nth = (choice.freq == "monthly" and choice.monthly_mode == "nth_weekday") or (
         choice.freq == "yearly" and choice.yearly_mode == "nth_weekday")
     ordinal = choice.ordinal if choice.ordinal is not None else _nth_of_start(start)
     if nth and ordinal not in (1, 2, 3, 4, -1):
         raise RRuleValueError("the week must be 1st to 4th or last (-1)", part="BYDAY")
+    day = f"BYDAY={ordinal}{weekday}" if nth else f"BYMONTHDAY={start.day}"
     if choice.freq == "monthly":
-        parts.append(f"BYDAY={ordinal}{weekday}" if nth else f"BYMONTHDAY={start.day}")
+        return [day]
     if choice.freq == "yearly":
-        parts.append(f"BYMONTH={start.month}")
-        parts.append(f"BYDAY={ordinal}{weekday}" if nth else f"BYMONTHDAY={start.day}")
+        return [f"BYMONTH={start.month}", day]
+    return []
+
+
+def _end_parts(choice: RuleChoice) -> list[str]:
+    """COUNT or UNTIL, as the choice ends."""
     if choice.ends == "after":
         if choice.count is None or choice.count < 1:
             raise RRuleValueError("say after how many times the series ends", part="COUNT")
-        parts.append(f"COUNT={choice.count}")
-    elif choice.ends == "on_date":
+        return [f"COUNT={choice.count}"]
+    if choice.ends == "on_date":
         if choice.until is None or isinstance(choice.until, datetime):
             raise RRuleValueError("say on which date the series ends", part="UNTIL")
-        parts.append(f"UNTIL={choice.until:%Y%m%d}")
-    return normalise_rrule(";".join(parts), start, tzid)
+        return [f"UNTIL={choice.until:%Y%m%d}"]
+    return []
 
 
 def rule_for(choice: RuleChoice, start: Moment, tzid: str) -> Rule:

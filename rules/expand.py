@@ -474,12 +474,9 @@ def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrenc
     if count > limits.MAX_UPCOMING:
         raise ExpansionLimitError(f"count must be at most {limits.MAX_UPCOMING}", field="count")
     after_utc = after_utc.astimezone(UTC)
-    _first, last_end = series_bounds(series)
-    if last_end is not None and last_end < after_utc:
+    horizon = _upcoming_horizon(series, after_utc)
+    if horizon is None:
         return ()
-    horizon = after_utc + limits.UPCOMING_HORIZON
-    if last_end is not None:
-        horizon = min(horizon, last_end + timedelta(seconds=1))
     start = after_utc
     first_span = span = _first_span(series, count)
     found: list[Occurrence] = []
@@ -509,6 +506,17 @@ def upcoming(series: Series, after_utc: datetime, count: int) -> tuple[Occurrenc
 
 # Windows ``upcoming`` may try before it answers with what it has (keeps its cost bounded).
 _MAX_UPCOMING_WINDOWS = 64
+
+
+def _upcoming_horizon(series: Series, after_utc: datetime) -> datetime | None:
+    """How far ``upcoming`` looks from ``after_utc``: ``limits.UPCOMING_HORIZON``, or just past
+    the series' last end when that is sooner; None when the series ended before."""
+    _first, last_end = series_bounds(series)
+    if last_end is None:
+        return after_utc + limits.UPCOMING_HORIZON
+    if last_end < after_utc:
+        return None
+    return min(after_utc + limits.UPCOMING_HORIZON, last_end + timedelta(seconds=1))
 
 
 def _first_span(series: Series, count: int) -> timedelta:
