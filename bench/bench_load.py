@@ -43,6 +43,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -308,20 +309,25 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
         return error.code, dict(error.headers), b""
 
 
+def new_database(kind: str, instance: Path) -> tuple[str, Any, str]:
+    """A new empty database of ``kind``: its URL, the PostgreSQL admin engine that drops it
+    afterwards (None for a SQLite file in ``instance``) and its name."""
+    if kind == "sqlite":
+        return f"sqlite:///{instance / 'bench.sqlite3'}", None, ""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"calendar_bench_{uuid.uuid4().hex[:8]}"
+    admin_engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    return url, admin_engine, name
+
+
 def run_database(kind: str, args: argparse.Namespace) -> None:
     instance = Path(tempfile.mkdtemp(prefix="calendar-bench-"))
-    admin_engine = None
-    if kind == "sqlite":
-        url = f"sqlite:///{instance / 'bench.sqlite3'}"
-    else:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"calendar_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    url, admin_engine, name = new_database(kind, instance)
     static_file = ROOT / "calendar_service" / "static" / STATIC_NAME
     statics: dict[str, Path] = {}
     server = None

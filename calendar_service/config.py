@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,31 @@ token, the calendar's slug and the other fields): the request may be this much l
 app's ``MAX_CONTENT_LENGTH``, so that limit must leave the room too."""
 
 
+def _megabytes(value: str) -> int:
+    """MB (which may have a fraction) as bytes, at least one."""
+    return max(1, int(float(value) * 1024 * 1024))
+
+
+def _hosts(value: str) -> list[str]:
+    """A comma-separated list of host names.  Flask refuses other Host headers (400), so links
+    built from the request's host are only ever built from these when CALENDAR_BASE_URL is not
+    set."""
+    return [host.strip() for host in value.split(",") if host.strip()]
+
+
+# Environment variables read into settings when set and not empty: (variable, setting, read).
+_FROM_ENVIRONMENT: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
+    ("CALENDAR_TIMEZONE", "CALENDAR_TIMEZONE", str),
+    ("CALENDAR_BASE_URL", "CALENDAR_BASE_URL", lambda value: value.rstrip("/")),
+    ("CALENDAR_TRUSTED_PROXIES", "CALENDAR_TRUSTED_PROXIES", int),
+    ("CALENDAR_POOL_TIMEOUT", "CALENDAR_POOL_TIMEOUT", float),
+    ("CALENDAR_REQUEST_SECONDS", "CALENDAR_REQUEST_SECONDS", float),
+    ("CALENDAR_ANSWER_CACHE_MB", "ANSWER_CACHE_BYTES", _megabytes),
+    ("CALENDAR_TRUSTED_HOSTS", "TRUSTED_HOSTS", _hosts),
+    ("CALENDAR_IMPORT_BATCH_EVENTS", "IMPORT_BATCH_EVENTS", int),
+)
+
+
 def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
     """Build the settings mapping for one app."""
     settings = dict(DEFAULTS)
@@ -79,29 +104,13 @@ def load(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str
     settings["SQLALCHEMY_DATABASE_URI"] = env.get("CALENDAR_DATABASE_URL") or (
         f"sqlite:///{instance_path / 'calendar.sqlite3'}"
     )
-    if env.get("CALENDAR_TIMEZONE"):
-        settings["CALENDAR_TIMEZONE"] = env["CALENDAR_TIMEZONE"]
-    if env.get("CALENDAR_BASE_URL"):
-        settings["CALENDAR_BASE_URL"] = env["CALENDAR_BASE_URL"].rstrip("/")
-    if env.get("CALENDAR_TRUSTED_PROXIES"):
-        settings["CALENDAR_TRUSTED_PROXIES"] = int(env["CALENDAR_TRUSTED_PROXIES"])
+    for name, setting, read in _FROM_ENVIRONMENT:
+        value = env.get(name)
+        if value:
+            settings[setting] = read(value)
     threads = env.get("CALENDAR_THREADS") or env.get("GUNICORN_THREADS")
     if threads:
         settings["CALENDAR_THREADS"] = int(threads)
-    if env.get("CALENDAR_POOL_TIMEOUT"):
-        settings["CALENDAR_POOL_TIMEOUT"] = float(env["CALENDAR_POOL_TIMEOUT"])
-    if env.get("CALENDAR_REQUEST_SECONDS"):
-        settings["CALENDAR_REQUEST_SECONDS"] = float(env["CALENDAR_REQUEST_SECONDS"])
-    if env.get("CALENDAR_ANSWER_CACHE_MB"):
-        settings["ANSWER_CACHE_BYTES"] = max(1, int(float(env["CALENDAR_ANSWER_CACHE_MB"])
-                                                * 1024 * 1024))
-    if env.get("CALENDAR_TRUSTED_HOSTS"):
-        # Flask refuses other Host headers (400), so links built from the request's host are
-        # only ever built from these when CALENDAR_BASE_URL is not set.
-        settings["TRUSTED_HOSTS"] = [host.strip() for host in
-                                     env["CALENDAR_TRUSTED_HOSTS"].split(",") if host.strip()]
-    if env.get("CALENDAR_IMPORT_BATCH_EVENTS"):
-        settings["IMPORT_BATCH_EVENTS"] = int(env["CALENDAR_IMPORT_BATCH_EVENTS"])
     if env.get("CALENDAR_SECURE_COOKIES", "").lower() in _TRUE:
         settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = True
     if test_config:
