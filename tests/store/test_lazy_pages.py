@@ -5,7 +5,7 @@ page rather than the window."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,14 +50,7 @@ def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
         if after[0] >= window.end_utc:
             return OccurrencePage((), True, False)
         window = rules.Window(max(window.start_utc, after[0]), window.end_utc)
-    query = window_query(window, **filters)
-    series = db.session.scalars(query.where(not_(_one_off()))).all()
-    singles_query = (query.where(_one_off()).order_by(None)
-                     .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
-                     .limit(size + 1))
-    if after is not None:
-        singles_query = singles_query.where(_after_one_off(after))
-    singles = db.session.scalars(singles_query).all()
+    series, singles = eager_rows(window, size, after, filters)
     load_for_series([*series, *singles], app_caches())
     load_listed([*series, *singles])
     items: list[EventOccurrence] = []
@@ -92,6 +85,20 @@ def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
     if len(items) > size:
         return OccurrencePage(tuple(items[:size]), False, truncated, tuple(costly))
     return OccurrencePage(tuple(items), horizon is None, truncated, tuple(costly))
+
+
+def eager_rows(window: rules.Window, size: int, after: PageKey | None,
+               filters: dict[str, Any]) -> tuple[Sequence[Event], Sequence[Event]]:
+    """``eager_page``'s rows: every series touching the window, and the first ``size + 1``
+    one-off events after ``after``."""
+    query = window_query(window, **filters)
+    series = db.session.scalars(query.where(not_(_one_off()))).all()
+    singles_query = (query.where(_one_off()).order_by(None)
+                     .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
+                     .limit(size + 1))
+    if after is not None:
+        singles_query = singles_query.where(_after_one_off(after))
+    return series, db.session.scalars(singles_query).all()
 
 
 def summary(page: OccurrencePage) -> tuple[Any, ...]:
