@@ -249,10 +249,10 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None,
                        draft: bool) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
-    from calendar_service.ical.reader import (
-        IcsImportError,
+    from calendar_service.services.imports import (
+        ImportFailed,
+        ImportLimits,
         ImportOptions,
-        batch_size_for,
         import_ics,
     )
     from calendar_service.store.operations import find_calendar
@@ -260,28 +260,22 @@ def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None
     calendar = find_calendar(slug)
     if calendar is None:
         raise click.ClickException(f"no calendar {slug!r}: create it first")
-    limit = int(current_app.config["IMPORT_MAX_BYTES"])
+    limits = ImportLimits.of(current_app.config)
     try:
         with click.open_file(file, "rb") as handle:
-            data = handle.read(limit + 1)
+            data = handle.read(limits.max_bytes + 1)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
-    # A dry run is the import itself, rolled back a step at a time: what it lists is exactly
-    # what would happen, and it holds the database's locks no longer than a real step.
-    batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
     try:
-        result = import_ics(data, calendar, "cli", max_bytes=limit, source=file,
-                            batch_size=batch, options=ImportOptions(category, draft),
+        result = import_ics(data, calendar, "cli", max_bytes=limits.max_bytes, source=file,
+                            batch_size=limits.batch_size, options=ImportOptions(category, draft),
                             dry_run=dry_run)
-    except IcsImportError as error:
-        db.session.rollback()
+    except ImportFailed as error:
         if error.saved is None:
             raise click.ClickException(f"{file}: nothing imported: {error}") from None
         raise click.ClickException(
             f"{file}: the import stopped part-way: {error}; earlier steps saved "
             f"{error.saved.summary()} (importing the file again completes it)") from None
-    if dry_run:
-        db.session.rollback()
     would = "would be " if dry_run else ""
     for label, uids in (("created", result.created), ("updated", result.updated)):
         for uid in uids:

@@ -7,18 +7,17 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from calendar_service.config import IMPORT_FORM_OVERHEAD
-from calendar_service.ical.reader import (
-    IcsImportError,
-    ImportOptions,
-    ImportResult,
-    batch_size_for,
-    import_ics,
-)
 from calendar_service.organiser.access import Page, organiser_required
 from calendar_service.organiser.blueprint import bp
 from calendar_service.organiser.forms import ImportForm, options
+from calendar_service.services.imports import (
+    ImportFailed,
+    ImportLimits,
+    ImportOptions,
+    ImportResult,
+    import_ics,
+)
 from calendar_service.store import operations, permissions
-from calendar_service.store.db import db
 from calendar_service.store.models import Calendar
 
 
@@ -79,19 +78,12 @@ def import_page() -> Page:
             return render_template("organiser/import.html", form=form, result=None,
                                    error=None, limit=limit, dry_run=dry_run), 422
         data = form.file.data.read(limit + 1)
-        # A dry run is the import itself, rolled back a step at a time: it lists exactly what
-        # would happen, and holds the database's locks no longer than a real step.
-        batch = batch_size_for(int(current_app.config["IMPORT_BATCH_EVENTS"]))
+        limits = ImportLimits.of(current_app.config)
         try:
-            result = import_ics(data, calendar, current_user, max_bytes=limit,
-                                source=(form.file.data.filename or "")[:200], batch_size=batch,
-                                options=chosen, dry_run=dry_run)
-            if dry_run:
-                db.session.rollback()
-            else:
-                db.session.commit()
-        except IcsImportError as problem:
-            db.session.rollback()
+            result = import_ics(data, calendar, current_user, max_bytes=limits.max_bytes,
+                                source=(form.file.data.filename or "")[:200],
+                                batch_size=limits.batch_size, options=chosen, dry_run=dry_run)
+        except ImportFailed as problem:
             result = problem.saved
             error = (f"Nothing was imported: {problem}" if result is None else
                      f"The import stopped part-way: {problem}. What earlier steps saved is "

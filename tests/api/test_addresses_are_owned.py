@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from calendar_service.ical.reader import import_ics
+from calendar_service.services.imports import import_ics
 from calendar_service.store import accounts, identifiers, operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event

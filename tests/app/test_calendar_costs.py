@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 
 import rules
 from calendar_service.app_caches import app_caches
-from calendar_service.ical.reader import import_ics
+from calendar_service.services.imports import import_ics
 from calendar_service.store import calendar_limits, operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Calendar, Event

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calendar_service.ical.reader import import_ics
+from calendar_service.services.imports import import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 import rules
 from calendar_service.clock import utcnow
-from calendar_service.ical.reader import import_ics
+from calendar_service.services.imports import import_ics
 from calendar_service.store import calendar_limits, operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event

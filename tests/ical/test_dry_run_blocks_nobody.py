@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import event, func, select
 
-from calendar_service.ical import reader
+from calendar_service.services import imports
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
@@ -171,7 +171,7 @@ def test_a_dry_runs_statements_grow_with_the_file(
             target = operations.find_calendar("test")
             assert target is not None
             sql_statements.clear()
-            result = reader.import_ics(one_offs(count), target, "test",
+            result = imports.import_ics(one_offs(count), target, "test",
                                        max_bytes=4 * 1024 * 1024, batch_size=STEP,
                                        dry_run=True)
             db.session.rollback()
@@ -197,10 +197,10 @@ def test_others_write_and_sign_in_during_a_dry_run(
     make_event(uid="mine@x", title="Mine")
     app.config["IMPORT_BATCH_EVENTS"] = 50
     count = 1500
-    steps = count // (50 if is_sqlite(app) else reader.DRY_RUN_EVENTS)
+    steps = count // (50 if is_sqlite(app) else imports.DRY_RUN_EVENTS)
     ended = [0]  # the dry run's steps rolled back so far
     paused, asking, done_asking = threading.Event(), threading.Event(), threading.Event()
-    nap = reader.sleep
+    nap = imports.sleep
 
     def gap(seconds: float) -> None:
         """The dry run's pause between steps, its locks free: counts the step just rolled
@@ -214,7 +214,7 @@ def test_others_write_and_sign_in_during_a_dry_run(
             done_asking.wait(60)
         nap(seconds)
 
-    monkeypatch.setattr(reader, "sleep", gap)
+    monkeypatch.setattr(imports, "sleep", gap)
     outcome: dict[str, Any] = {}
 
     def run_dry_run() -> None:

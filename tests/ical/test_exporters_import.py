@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from calendar_service.ical import zone_names
-from calendar_service.ical.reader import import_ics
+from calendar_service.services.imports import import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 

@@ -26,7 +26,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 import rules
-from calendar_service.ical.reader import IcsImportError, import_ics
+from calendar_service.services.imports import IcsImportError, import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event

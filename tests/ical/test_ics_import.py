@@ -15,8 +15,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from calendar_service.app_caches import app_caches
-from calendar_service.ical.reader import IcsImportError, import_ics
 from calendar_service.services.feeds import export_feed
+from calendar_service.services.imports import IcsImportError, import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import AuditEntry, Event, Override

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
-from calendar_service.ical.reader import IcsImportError, ImportOptions, import_ics
+from calendar_service.services.imports import IcsImportError, ImportOptions, import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import AuditEntry, Category, Event

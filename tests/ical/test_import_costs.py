@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 import rules.validate
 from calendar_service.ical import reader
-from calendar_service.ical.reader import ImportResult, import_ics
+from calendar_service.services.imports import ImportResult, import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Category, Override

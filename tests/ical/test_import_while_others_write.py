@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from calendar_service.ical import reader
+from calendar_service.services import imports
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.errors import StoreError
@@ -75,7 +75,7 @@ def test_others_write_and_sign_in_during_a_large_import(
     asking = threading.Event()
     done_asking = threading.Event()
     outcome: dict[str, Any] = {}
-    nap = reader.sleep
+    nap = imports.sleep
 
     def gap(seconds: float) -> None:
         """The import's pause between batches, with its write lock free: counts the batch just
@@ -90,16 +90,16 @@ def test_others_write_and_sign_in_during_a_large_import(
             done_asking.wait(60)
         nap(seconds)
 
-    monkeypatch.setattr(reader, "sleep", gap)
+    monkeypatch.setattr(imports, "sleep", gap)
 
     def run_import() -> None:
         with app.app_context():
             target = operations.find_calendar("test")
             assert target is not None
             try:
-                outcome["result"] = reader.import_ics(
+                outcome["result"] = imports.import_ics(
                     one_offs(EVENTS), target, "test", max_bytes=4 * 1024 * 1024,
-                    batch_size=reader.batch_size_for(BATCH))
+                    batch_size=imports.batch_size_for(BATCH))
                 db.session.commit()
             except BaseException as error:  # reported by the main thread
                 outcome["error"] = error
@@ -148,8 +148,8 @@ def test_between_two_batches_the_write_lock_is_free_longer_than_sqlites_longest_
     Read on a clock of the test's own, which only the import's pauses move: the gap from each
     commit to the next write is what the import leaves free, whatever the machine's speed."""
     now = [0.0]
-    monkeypatch.setattr(reader, "monotonic", lambda: now[0])
-    monkeypatch.setattr(reader, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr(imports, "monotonic", lambda: now[0])
+    monkeypatch.setattr(imports, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
     moments: list[tuple[str, float]] = []
 
     def on_commit(connection: Any) -> None:
@@ -165,7 +165,7 @@ def test_between_two_batches_the_write_lock_is_free_longer_than_sqlites_longest_
         event.listen(db.engine, "commit", on_commit)
         event.listen(db.engine, "before_cursor_execute", on_statement)
         try:
-            result = reader.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
+            result = imports.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
                                        batch_size=BATCH)
             db.session.commit()
         finally:
@@ -175,7 +175,7 @@ def test_between_two_batches_the_write_lock_is_free_longer_than_sqlites_longest_
     gaps = [later - at for (kind, at), (next_kind, later) in itertools.pairwise(moments)
             if kind == "commit" and next_kind == "write"]
     assert len(gaps) == 3, moments
-    assert min(gaps) >= reader.WRITERS_GAP > 0.1, gaps
+    assert min(gaps) >= imports.WRITERS_GAP > 0.1, gaps
 
 
 def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
@@ -185,8 +185,8 @@ def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
     with app.app_context():
         target = operations.find_calendar("test")
         assert target is not None
-        with pytest.raises(reader.IcsImportError) as caught:
-            reader.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
+        with pytest.raises(imports.ImportFailed) as caught:
+            imports.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
                               batch_size=BATCH)
         db.session.rollback()
         assert "big-250@x" in str(caught.value)

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from calendar_service.ical.reader import IcsImportError, import_ics
+from calendar_service.services.imports import IcsImportError, import_ics
 from calendar_service.store import operations
 from calendar_service.store.db import db
 from calendar_service.store.models import Event
