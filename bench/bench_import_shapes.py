@@ -108,11 +108,22 @@ def lock_holds(engine: Any) -> tuple[list[float], Callable[[], None]]:
     return holds, remove
 
 
+def importer() -> Any:
+    """The module whose ``import_ics`` imports a file: the import service, or in an older
+    checkout the reader, which imported files itself."""
+    try:
+        from calendar_service.services import imports
+    except ImportError:
+        from calendar_service.ical import reader
+
+        return reader
+    return imports
+
+
 def dry_run(url: str | None, events: int) -> None:
     from sqlalchemy import create_engine, text
 
     from calendar_service import create_app
-    from calendar_service.ical import reader
     from calendar_service.store import operations
     from calendar_service.store.db import db
 
@@ -127,6 +138,7 @@ def dry_run(url: str | None, events: int) -> None:
         db.session.commit()
         engine = db.engine
     data = one_offs(events)
+    reader = importer()
     has_dry_run = "dry_run" in inspect.signature(reader.import_ics).parameters
     outcome: dict[str, Any] = {}
     holds, remove = lock_holds(engine)
