@@ -17,6 +17,7 @@ from calendar_service.services.imports import (
     ImportResult,
     import_ics,
 )
+from calendar_service.services.unit_of_work import unit_of_work
 from calendar_service.store import operations, permissions
 from calendar_service.store.models import Calendar
 
@@ -80,9 +81,11 @@ def import_page() -> Page:
         data = form.file.data.read(limit + 1)
         limits = ImportLimits.of(current_app.config)
         try:
-            result = import_ics(data, calendar, current_user, max_bytes=limits.max_bytes,
-                                source=(form.file.data.filename or "")[:200],
-                                batch_size=limits.batch_size, options=chosen, dry_run=dry_run)
+            with unit_of_work():
+                result = import_ics(data, calendar, current_user, max_bytes=limits.max_bytes,
+                                    source=(form.file.data.filename or "")[:200],
+                                    batch_size=limits.batch_size, options=chosen,
+                                    dry_run=dry_run)
         except ImportFailed as problem:
             result = problem.saved
             error = (f"Nothing was imported: {problem}" if result is None else

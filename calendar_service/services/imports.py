@@ -24,6 +24,7 @@ from typing import Any
 import rules
 from calendar_service.ical import reader
 from calendar_service.ical.reader import IcsImportError, Note, Skipped
+from calendar_service.services.unit_of_work import commit_so_far, roll_back
 from calendar_service.store import addresses, calendar_limits, operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
@@ -138,38 +139,37 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
                source: str = "", batch_size: int = 0,
                options: ImportOptions | None = None, dry_run: bool = False) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
-    ``source`` (the file's name), and commit.  Raises ``Forbidden`` when the actor may not
-    change the calendar, ``ImportFailed`` when the file cannot be read or an event cannot be
-    saved (what was not committed is rolled back).
+    ``source`` (the file's name), within the caller's unit of work.  Raises ``Forbidden`` when
+    the actor may not change the calendar, ``ImportFailed`` when the file cannot be read or an
+    event cannot be saved (the unit of work rolls back what was not committed).
 
-    With ``batch_size`` 0 the import is one transaction (all or nothing).  With ``batch_size``
-    N it commits after every N series (read and checked just before they are written, so the
-    write lock is free while the next batch is): others' writes get in between batches, but a
-    reader meanwhile sees part of the file, and an error stops the import with the earlier
-    batches kept (``ImportFailed.saved``).  The result says how many transactions it took and,
+    With ``batch_size`` 0 the import is the unit of work's one transaction (all or nothing).
+    With ``batch_size`` N it commits after every N series (read and checked just before they
+    are written, so the write lock is free while the next batch is), and the unit of work
+    commits the last batch: others' writes get in between batches, but a reader meanwhile sees
+    part of the file, and an error stops the import with the earlier batches kept
+    (``ImportFailed.saved``).  The result says how many transactions it took and,
     when more than one, notes it.
 
     A ``dry_run`` writes the same changes and rolls them back, a step at a time: every
     ``batch_size`` series (``DRY_RUN_EVENTS`` when 0) are read, checked, written, counted and
-    rolled back before the next are read.  So a dry run holds SQLite's write lock, or the
-    calendar's row on PostgreSQL, no longer than one step of a real import, whatever the
-    file, while it lists exactly what the import with ``batch_size`` would do (its
+    rolled back before the next are read, the last one too.  So a dry run holds SQLite's write
+    lock, or the calendar's row on PostgreSQL, no longer than one step of a real import,
+    whatever the file, while it lists exactly what the import with ``batch_size`` would do (its
     transactions and note included); it saves and audits nothing."""
-    try:
-        permissions.require_edit(actor, calendar)
-        file = _read(data, calendar, max_bytes, options or ImportOptions())
-        result = ImportResult(skipped=list(file.skipped))
-        uids = list(file.series)
-        steps = _steps(uids, (batch_size or DRY_RUN_EVENTS) if dry_run else batch_size)
-        _run(file, steps, calendar, actor, options or ImportOptions(), result, dry_run)
-        _note_steps(result, _steps(uids, batch_size), source, dry_run)
-        if not dry_run:
-            audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
-                  summary=result.summary(), transactions=result.transactions)
-    except BaseException:
-        db.session.rollback()
-        raise
-    _end_step(dry_run)
+    permissions.require_edit(actor, calendar)
+    options = options or ImportOptions()
+    file = _read(data, calendar, max_bytes, options)
+    result = ImportResult(skipped=list(file.skipped))
+    uids = list(file.series)
+    _run(file, _steps(uids, (batch_size or DRY_RUN_EVENTS) if dry_run else batch_size),
+         calendar, actor, options, result, dry_run)
+    _note_steps(result, _steps(uids, batch_size), source, dry_run)
+    if dry_run:
+        roll_back()  # the last step too: a dry run saves nothing
+    else:
+        audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
+              summary=result.summary(), transactions=result.transactions)
     return result
 
 
@@ -187,12 +187,12 @@ def _read(data: bytes, calendar: Calendar, max_bytes: int,
 
 
 def _end_step(dry_run: bool) -> None:
-    """End the transaction of a step: a dry run's is rolled back, an import's committed (and
+    """End a step that is not the last: a dry run's is rolled back, an import's committed (and
     the locks it took are free for others until the next step writes)."""
     if dry_run:
-        db.session.rollback()
+        roll_back()
     else:
-        db.session.commit()
+        commit_so_far()
 
 
 def _run(file: reader.IcsFile, steps: list[list[str]], calendar: Calendar, actor: Actor,
