@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,8 +32,13 @@ import rules
 from calendar_service.ical.structure import StructureError, check_structure
 from calendar_service.ical.zone_budget import ZoneBudgetError, check_zones
 from calendar_service.ical.zone_names import FileZones, iana_name
+from calendar_service.store.drafts import EventDraft
 from calendar_service.store.moments import YEARS_MESSAGE, format_moment, in_years
-from calendar_service.store.validation import MAX_CATEGORIES, without_control_characters
+from calendar_service.store.validation import (
+    MAX_CATEGORIES,
+    WRITABLE,
+    without_control_characters,
+)
 from rules import limits as rules_limits
 
 EVENT_KINDS = ("VEVENT",)
@@ -70,13 +75,15 @@ class Unreadable(Exception):
 
 @dataclass(frozen=True)
 class SeriesDraft:
-    """One series as the file says it: the event's fields (without its calendar), its changed
-    occurrences (recurrence id text → the body ``set_override`` takes) and notes on what was
-    read otherwise than the file says."""
+    """One series as the file says it: the event (of no calendar yet), the engine's objection
+    to its RRULE as (field, message) when it has one, its changed occurrences (recurrence id
+    text → the body ``set_override`` takes) and notes on what was read otherwise than the file
+    says."""
 
     uid: str
-    event: dict[str, Any]
-    overrides: dict[str, dict[str, Any]]
+    event: EventDraft
+    rule_error: tuple[str, str] | None
+    overrides: dict[str, dict[str, str]]
     notes: list[Note] = field(default_factory=list)
 
 
@@ -170,8 +177,6 @@ def read_calendar(data: bytes, *, max_bytes: int) -> icalendar.Calendar:
     except ZoneBudgetError as error:
         raise IcsImportError(_printable(error)) from None
     return calendar
-
-
 
 
 def _decoded(data: bytes) -> str:
@@ -295,10 +300,10 @@ def _plus(start: rules.Moment, duration: Any, what: str) -> rules.Moment:
     local = start if isinstance(start, datetime) else datetime.combine(start, time())
     if duration >= datetime(rules_limits.MAX_YEAR + 1, 1, 1) - local:  # noqa: DTZ001
         raise Unreadable(f"{what} is too long: the event would end after the year "
-                    f"{rules_limits.MAX_YEAR}")
+                         f"{rules_limits.MAX_YEAR}")
     if duration < datetime(rules_limits.MIN_YEAR, 1, 1) - local:  # noqa: DTZ001
         raise Unreadable(f"{what} is negative: the event would end before the year "
-                    f"{rules_limits.MIN_YEAR}")
+                         f"{rules_limits.MIN_YEAR}")
     return start + duration
 
 
@@ -359,22 +364,30 @@ def _categories(component: icalendar.cal.Component, uid: str) -> tuple[list[str]
     return list(slugs), []
 
 
-def _rrule(component: icalendar.cal.Component) -> str | None:
+def _rrule(component: icalendar.cal.Component) -> tuple[rules.Rule | None, tuple[str, str] | None]:
+    """The series' rule, and the engine's objection to it as (field, message): told only when
+    nothing else of the event is wrong, as validation tells it."""
     raw = component.get("RRULE")
     if raw is None:
-        return None
+        return None, None
     if isinstance(raw, list):
         if len(raw) > 1:
             raise Unreadable("more than one RRULE is not supported")
         raw = raw[0]
     if component.get("EXRULE") is not None:
         raise Unreadable("EXRULE is not supported (it is deprecated in RFC 5545)")
-    text: bytes = raw.to_ical()
-    return text.decode("utf-8")
+    text = raw.to_ical().decode("utf-8").strip()
+    if not text:
+        return None, None
+    try:
+        return rules.parse_rule(text), None
+    except rules.RulesError as error:
+        return None, (error.field if error.field in WRITABLE else "rrule", error.message)
 
 
-def _event_data(component: icalendar.cal.Component, uid: str,
-                zones: _Zones) -> tuple[dict[str, Any], list[Note]]:
+def _event_draft(component: icalendar.cal.Component, uid: str,
+                 zones: _Zones) -> tuple[EventDraft, tuple[str, str] | None, list[Note]]:
+    """The VEVENT as a draft (of no calendar yet), the rule's error, and notes."""
     if component.errors:
         name, message = component.errors[0]
         raise Unreadable(f"{name} cannot be read: {_printable(message)}")
@@ -403,28 +416,33 @@ def _event_data(component: icalendar.cal.Component, uid: str,
         notes.append(Note(_label(component), (
             f"its time zone {str(tzid)[:64]!r} is no known zone and agrees with none: its "
             f"times were kept as the instants the file gives, in {zone}")))
-    return {
-        "uid": uid,
-        "title": _text(component, "SUMMARY").strip() or "(untitled)",
-        "description": _text(component, "DESCRIPTION"),
-        "location": _text(component, "LOCATION"),
-        "url": _text(component, "URL").strip(),
-        "categories": categories,
-        "all_day": all_day, "timezone": zone,
-        "start": format_moment(start), "end": format_moment(end),
-        "rrule": _rrule(component),
-        "rdates": sorted({format_moment(_local(v, zone, all_day, start_time, "RDATE"))
-                          for v in _values(component, "RDATE", zones)}),
-        "exdates": sorted({format_moment(_local(v, zone, all_day, start_time, "EXDATE"))
-                           for v in _values(component, "EXDATE", zones)}),
-        "status": status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
-        "published": True,
-    }, notes
+    rrule, rule_error = _rrule(component)
+    return EventDraft(
+        calendar=None, uid=uid,
+        title=_text(component, "SUMMARY").strip() or "(untitled)",
+        description=_text(component, "DESCRIPTION"),
+        location=_text(component, "LOCATION"),
+        url=_text(component, "URL").strip(),
+        categories=tuple(categories),
+        all_day=all_day, timezone=zone, start=start, end=end, rrule=rrule,
+        rdates=_moments(component, "RDATE", zones, zone, all_day, start_time),
+        exdates=_moments(component, "EXDATE", zones, zone, all_day, start_time),
+        status=status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
+    ), rule_error, notes
 
 
-def _override_body(component: icalendar.cal.Component, master: dict[str, Any], zones: _Zones,
-                   start_time: time | None) -> tuple[str, dict[str, Any]]:
-    zone, all_day = master["timezone"], master["all_day"]
+def _moments(component: icalendar.cal.Component, name: str, zones: _Zones, zone: str,
+             all_day: bool, start_time: time | None) -> tuple[rules.Moment, ...]:
+    """The event's RDATEs or EXDATEs as its local moments, each once, in order."""
+    found = {_local(value, zone, all_day, start_time, name)
+             for value in _values(component, name, zones)}
+    return tuple(sorted(found, key=format_moment))
+
+
+def _override_body(component: icalendar.cal.Component, master: EventDraft, zones: _Zones,
+                   start_time: time | None) -> tuple[str, dict[str, str]]:
+    """The occurrence's recurrence id as text, and what the file changes of it."""
+    zone, all_day = master.timezone or "UTC", master.all_day
     if component["RECURRENCE-ID"].params.get("RANGE"):
         raise Unreadable("RECURRENCE-ID with RANGE=THISANDFUTURE is not supported")
     if component.errors:
@@ -436,7 +454,8 @@ def _override_body(component: icalendar.cal.Component, master: dict[str, Any], z
     key = format_moment(rid)
     if _text(component, "STATUS").lower() == "cancelled":
         return key, {"status": "cancelled"}
-    body: dict[str, Any] = {}
+    body: dict[str, str] = {}
+    length = _length(master)
     if component.get("DTSTART") is not None:
         start = _local(_moment(component, "DTSTART", zones), zone, all_day, start_time,
                        "DTSTART")
@@ -445,31 +464,33 @@ def _override_body(component: icalendar.cal.Component, master: dict[str, Any], z
         elif component.get("DURATION") is not None:
             end = _plus(start, component.decoded("DURATION"), "an occurrence's DURATION")
         else:
-            end = start + (_as_moment_delta(master))
-        if start != rid or end != rid + _as_moment_delta(master):
+            end = start + length
+        if start != rid or end != rid + length:
             body["start"], body["end"] = format_moment(start), format_moment(end)
-    for name, prop in (("title", "SUMMARY"), ("location", "LOCATION"),
-                       ("description", "DESCRIPTION")):
+    for name, prop, given in (("title", "SUMMARY", master.title),
+                              ("location", "LOCATION", master.location),
+                              ("description", "DESCRIPTION", master.description)):
         value = _text(component, prop)
-        if prop in component and value != master[name]:
+        if prop in component and value != given:
             body[name] = value
     return key, body
 
 
-def _as_moment_delta(master: dict[str, Any]) -> timedelta:
-    if master["all_day"]:
-        return date.fromisoformat(master["end"]) - date.fromisoformat(master["start"])
-    return datetime.fromisoformat(master["end"]) - datetime.fromisoformat(master["start"])
+def _length(master: EventDraft) -> timedelta:
+    """How long each occurrence of the series lasts (the reader always sets an end)."""
+    assert master.start is not None and master.end is not None
+    return master.end - master.start  # both dates or both times
 
 
 def _read_series(item: FileSeries) -> SeriesDraft:
-    data, notes = _event_data(item.master, item.uid, item.zones)
-    start_time = None if data["all_day"] else datetime.fromisoformat(data["start"]).time()
-    bodies: dict[str, dict[str, Any]] = {}
+    event, rule_error, notes = _event_draft(item.master, item.uid, item.zones)
+    start_time = event.start.time() if isinstance(event.start, datetime) else None
+    bodies: dict[str, dict[str, str]] = {}
     for component in item.changed:
-        key, body = _override_body(component, data, item.zones, start_time)
+        key, body = _override_body(component, event, item.zones, start_time)
         bodies[key] = body
     # A cancelled occurrence may come as EXDATE plus a cancelled override: keep the override.
-    data["exdates"] = [value for value in data["exdates"]
-                       if bodies.get(value, {}).get("status") != "cancelled"]
-    return SeriesDraft(uid=item.uid, event=data, overrides=bodies, notes=notes)
+    exdates = tuple(value for value in event.exdates
+                    if bodies.get(format_moment(value), {}).get("status") != "cancelled")
+    return SeriesDraft(uid=item.uid, event=replace(event, exdates=exdates),
+                       rule_error=rule_error, overrides=bodies, notes=notes)

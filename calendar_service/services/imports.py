@@ -16,22 +16,23 @@ than one step of a real import, and lists exactly what the import would do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
 from time import monotonic, sleep
 from typing import Any
 
 import rules
 from calendar_service.ical import reader
 from calendar_service.ical.reader import IcsImportError, Note, Skipped
+from calendar_service.services.drafts import EventDraft
 from calendar_service.services.unit_of_work import commit_so_far, roll_back
 from calendar_service.store import addresses, calendar_limits, operations, permissions
 from calendar_service.store.audit import Actor, audit
 from calendar_service.store.db import db
 from calendar_service.store.errors import Conflict, StoreError, ValidationError
 from calendar_service.store.models import Calendar, Event
+from calendar_service.store.moments import format_moment, parse_stored
 from calendar_service.store.occurrences import series_of
-from calendar_service.store.validation import MAX_CATEGORIES, validate_event
+from calendar_service.store.validation import MAX_CATEGORIES, ReadEvent, validate_draft
 
 __all__ = ["IcsImportError", "ImportFailed", "ImportLimits", "ImportOptions", "ImportResult",
            "Note", "Skipped", "batch_size_for", "import_ics"]
@@ -245,9 +246,8 @@ class _Skip(Exception):
 
 @dataclass
 class _Plan:
-    uid: str
-    data: dict[str, Any]
-    overrides: dict[str, dict[str, Any]]  # recurrence id text → set_override body
+    event: EventDraft
+    overrides: dict[str, dict[str, str]]  # recurrence id text → set_override body
     existing: Event | None
     notes: list[Note] = field(default_factory=list)
 
@@ -261,50 +261,44 @@ def _plan(item: reader.FileSeries, calendar: Calendar, options: ImportOptions) -
     if existing is not None and existing.calendar_id != calendar.id:
         raise _Skip(f"this uid belongs to an event of the calendar {existing.calendar.slug!r}")
     draft = item.read()
-    data = {"uid": uid, "calendar": calendar.slug, **draft.event}
-    _choose(data, existing, options)
-    checked = {key: value for key, value in data.items() if key != "uid"} \
-        if existing is not None else data
+    event = _chosen(replace(draft.event, calendar=calendar.slug), existing, options)
     try:
-        values = validate_event(checked, existing=existing,
+        values = validate_draft(ReadEvent(event, {}, draft.rule_error), existing=existing,
                                 find_calendar=operations.find_calendar)
     except ValidationError as error:
         name, message = next(iter(error.errors.items()))
         raise _Skip(f"{name}: {message}") from None
     assert values.series is not None
-    all_day = data["all_day"]
     for key in draft.overrides:
-        moment = datetime.fromisoformat(key) if not all_day else date.fromisoformat(key)
-        if not rules.generates(values.series, moment):
+        if not rules.generates(values.series, parse_stored(key, event.all_day)):
             raise _Skip(f"RECURRENCE-ID {key} is not an occurrence of the series")
     try:  # the calendar's limits, counting the events planned before this one
         calendar_limits.admit(calendar, uid, values.series, replacing=existing)
     except ValidationError as error:
         name, message = next(iter(error.errors.items()))
         raise _Skip(f"{name}: {message}") from None
-    return _Plan(uid=uid, data=data, overrides=draft.overrides, existing=existing,
-                 notes=draft.notes)
+    return _Plan(event=event, overrides=draft.overrides, existing=existing, notes=draft.notes)
 
 
-def _choose(data: dict[str, Any], existing: Event | None, options: ImportOptions) -> None:
+def _chosen(event: EventDraft, existing: Event | None, options: ImportOptions) -> EventDraft:
     """What the importer chose: the category comes first among the file's (which are cut to
     the store's limit), and new events are drafts when asked; an event the import updates
     keeps whether it is published."""
+    categories = event.categories
     if options.category:
-        kept = [slug for slug in data["categories"] if slug != options.category]
-        data["categories"] = [options.category, *kept][:MAX_CATEGORIES]
-    if existing is not None:
-        del data["published"]
-    else:
-        data["published"] = not options.draft
+        kept = [slug for slug in categories if slug != options.category]
+        categories = (options.category, *kept)[:MAX_CATEGORIES]
+    published = existing.published if existing is not None else not options.draft
+    return replace(event, categories=categories, published=published)
 
 
-def _when(data: dict[str, Any], repeats: str | None) -> str:
+def _when(event: EventDraft, repeats: str | None) -> str:
     """The first start as the import read it, and how it repeats: in a dry run, whether the
     times came out right shows before anything is saved."""
-    start = data["start"].replace("T", " ")[:16]
-    where = "all day" if data["all_day"] else data["timezone"]
-    return f"{start} ({where})" + (f"; {repeats}" if data["rrule"] and repeats else "")
+    assert event.start is not None
+    start = format_moment(event.start).replace("T", " ")[:16]
+    where = "all day" if event.all_day else event.timezone
+    return f"{start} ({where})" + (f"; {repeats}" if event.rrule and repeats else "")
 
 
 # Writing --------------------------------------------------------------------------------------
@@ -322,32 +316,33 @@ def _write(plans: list[_Plan], calendar: Calendar, actor: Actor, result: ImportR
 
 def _apply(plan: _Plan, actor: Actor, result: ImportResult) -> None:
     """Write one planned series; an error here stops the import (``_Failed``)."""
+    uid = plan.event.uid
+    assert uid is not None
     try:
         if plan.existing is None:
             try:
-                event = operations.create_event(plan.data, actor, readable_address=True)
+                event = operations.create_event(plan.event, actor, readable_address=True)
             except Conflict:  # the address of an event made since the plan (this file's)
-                result.skipped.append(Skipped(plan.data["title"], ADDRESS_TAKEN))
+                result.skipped.append(Skipped(plan.event.title, ADDRESS_TAKEN))
                 return
             before = None
         else:
             event = plan.existing
             before = event.revision
-            operations.update_event(event, {k: v for k, v in plan.data.items() if k != "uid"},
-                                    actor)
+            operations.update_event(event, plan.event, actor)
         operations.replace_overrides(event, plan.overrides, actor)
         if before is None:  # no subscriber has seen it yet: a new event starts at SEQUENCE 0
             event.sequence = 0
             for row in event.overrides:
                 row.sequence = 0
     except (StoreError, rules.RulesError) as error:
-        raise _Failed(f"event {plan.uid!r} could not be saved: {error}") from None
+        raise _Failed(f"event {uid!r} could not be saved: {error}") from None
     result.notes.extend(plan.notes)
-    result.titles[plan.uid] = plan.data["title"]
-    result.whens[plan.uid] = _when(plan.data, rules.describe(series_of(event)))
+    result.titles[uid] = plan.event.title
+    result.whens[uid] = _when(plan.event, rules.describe(series_of(event)))
     if before is None:
-        result.created.append(plan.uid)
+        result.created.append(uid)
     elif event.revision == before:
-        result.unchanged.append(plan.uid)
+        result.unchanged.append(uid)
     else:
-        result.updated.append(plan.uid)
+        result.updated.append(uid)

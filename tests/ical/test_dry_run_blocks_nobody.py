@@ -145,7 +145,7 @@ def test_a_failure_in_a_dry_run_saves_nothing_and_says_nothing_was_imported(
     create = operations.create_event
 
     def failing_create(data: Any, actor: Any, **options: Any) -> Any:
-        if data["uid"] == "dry-250@x":
+        if data.uid == "dry-250@x":
             raise operations.ValidationError({"title": "refused meanwhile"})
         return create(data, actor, **options)
 

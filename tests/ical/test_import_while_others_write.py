@@ -53,7 +53,7 @@ def fail_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         create = operations.create_event
 
         def failing_create(data: Any, actor: Any, **options: Any) -> Any:
-            if data["uid"] == uid:
+            if data.uid == uid:
                 raise StoreError("taken meanwhile")
             return create(data, actor, **options)
 
