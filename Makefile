@@ -59,9 +59,10 @@ test-lowest: $(ICALJS)
 	.venv-lowest/bin/python -m pip install --quiet -c lowest-constraints.txt -e '.[test]'
 	.venv-lowest/bin/python -m pytest -n auto --dist loadfile
 
-## lint: ruff (with a complexity bound), mypy (strict), and the import layers (lint-imports)
+## lint: ruff (with a complexity bound of 12) and ruff format, mypy (strict), and the import layers (lint-imports)
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check calendar_service rules tests bench
+	$(BIN)/ruff check calendar_service rules tests bench docs
+	$(BIN)/ruff format --check calendar_service rules tests bench docs
 	$(BIN)/mypy --strict rules
 	$(BIN)/mypy calendar_service
 	$(BIN)/lint-imports

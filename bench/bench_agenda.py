@@ -64,38 +64,66 @@ def naive(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute)  # noqa: DTZ001  (wall time)
 
 
-def row_for(calendar_id: int, uid: str, title: str, start: datetime, end: datetime,
-            rrule: str | None) -> dict[str, Any]:
+def row_for(
+    calendar_id: int, uid: str, title: str, start: datetime, end: datetime, rrule: str | None
+) -> dict[str, Any]:
     """The events row ``operations.create_event`` would write for these values."""
     series = rules.Series(start=start, end=end, tzid="Europe/London", rrule=rrule)
     first, last = rules.series_bounds(series)
     now = utcnow()
     return {
-        "uid": uid, "calendar_id": calendar_id, "title": title, "description": "",
-        "location": "Room 1", "url": "", "all_day": False, "start_local": start,
-        "end_local": end, "timezone": "Europe/London", "rrule": rrule, "rdates": [],
-        "exdates": [], "status": "confirmed", "published": True, "sequence": 0, "revision": 1,
-        "first_start_utc": first, "last_end_utc": last, "created": now, "updated": now,
+        "uid": uid,
+        "calendar_id": calendar_id,
+        "title": title,
+        "description": "",
+        "location": "Room 1",
+        "url": "",
+        "all_day": False,
+        "start_local": start,
+        "end_local": end,
+        "timezone": "Europe/London",
+        "rrule": rrule,
+        "rdates": [],
+        "exdates": [],
+        "status": "confirmed",
+        "published": True,
+        "sequence": 0,
+        "revision": 1,
+        "first_start_utc": first,
+        "last_end_utc": last,
+        "created": now,
+        "updated": now,
     }
 
 
-def live_rows(calendar_id: int, today: date, count: int, first: int = 0
-              ) -> list[dict[str, Any]]:
+def live_rows(calendar_id: int, today: date, count: int, first: int = 0) -> list[dict[str, Any]]:
     """Series that began years ago and never end: they are in every window."""
     rnd = random.Random(1 + first)
     rows = []
     for index in range(first, count):
         start = naive(today - timedelta(days=365 * 3 + rnd.randrange(365)), 9 + index % 8)
         weekday = DAYS[start.weekday()] if start.weekday() < 5 else "MO"
-        rule = ("FREQ=WEEKLY;BYDAY=" + weekday, "FREQ=WEEKLY;INTERVAL=2;BYDAY=" + weekday,
-                "FREQ=MONTHLY;BYDAY=-1" + weekday)[index % 3]
-        rows.append(row_for(calendar_id, f"live-{index}@bench", f"Live series {index}", start,
-                            start + timedelta(hours=1), rule))
+        rule = (
+            "FREQ=WEEKLY;BYDAY=" + weekday,
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=" + weekday,
+            "FREQ=MONTHLY;BYDAY=-1" + weekday,
+        )[index % 3]
+        rows.append(
+            row_for(
+                calendar_id,
+                f"live-{index}@bench",
+                f"Live series {index}",
+                start,
+                start + timedelta(hours=1),
+                rule,
+            )
+        )
     return rows
 
 
-def filler_rows(calendar_id: int, today: date, start_index: int, count: int
-                ) -> list[dict[str, Any]]:
+def filler_rows(
+    calendar_id: int, today: date, start_index: int, count: int
+) -> list[dict[str, Any]]:
     """Finished series and single events of past years (a few planned far ahead)."""
     rnd = random.Random(start_index)
     rows = []
@@ -107,20 +135,29 @@ def filler_rows(calendar_id: int, today: date, start_index: int, count: int
         start = naive(day, 9 + rnd.randrange(9), rnd.choice((0, 30)))
         kind = index % 4
         rule = (None, None, "FREQ=WEEKLY;COUNT=10", "FREQ=DAILY;COUNT=5")[kind]
-        rows.append(row_for(calendar_id, f"filler-{index}@bench", f"Old event {index}", start,
-                            start + timedelta(hours=1), rule))
+        rows.append(
+            row_for(
+                calendar_id,
+                f"filler-{index}@bench",
+                f"Old event {index}",
+                start,
+                start + timedelta(hours=1),
+                rule,
+            )
+        )
     return rows
 
 
 def insert_rows(rows: list[dict[str, Any]], category_id: int) -> None:
     for offset in range(0, len(rows), BATCH):
-        chunk = rows[offset:offset + BATCH]
+        chunk = rows[offset : offset + BATCH]
         db.session.execute(insert(Event), chunk)
         uids = [row["uid"] for row in chunk]
         ids = db.session.scalars(select(Event.id).where(Event.uid.in_(uids))).all()
-        db.session.execute(insert(event_categories),
-                           [{"event_id": event_id, "category_id": category_id}
-                            for event_id in ids])
+        db.session.execute(
+            insert(event_categories),
+            [{"event_id": event_id, "category_id": category_id} for event_id in ids],
+        )
     db.session.commit()
 
 
@@ -142,9 +179,20 @@ def dateutil_ms(window: rules.Window, rounds: int) -> tuple[float, int]:
     """The bare cost of the same occurrences: each series' rule expanded by dateutil over the
     window, every occurrence made an OCCURRENCE-like dict, the list dumped with json.dumps.
     The rows are read beforehand (not timed), so this is expansion and serialising alone."""
-    rows = db.session.execute(window_query(window).with_only_columns(
-        Event.uid, Event.title, Event.location, Event.url, Event.status, Event.all_day,
-        Event.timezone, Event.rrule, Event.start_local, Event.end_local)).all()
+    rows = db.session.execute(
+        window_query(window).with_only_columns(
+            Event.uid,
+            Event.title,
+            Event.location,
+            Event.url,
+            Event.status,
+            Event.all_day,
+            Event.timezone,
+            Event.rrule,
+            Event.start_local,
+            Event.end_local,
+        )
+    ).all()
     best, count = float("inf"), 0
     for _ in range(rounds):
         began = time.perf_counter()
@@ -154,19 +202,34 @@ def dateutil_ms(window: rules.Window, rounds: int) -> tuple[float, int]:
             duration = row.end_local - row.start_local
             start_local = window.start_utc.astimezone(tz).replace(tzinfo=None) - duration
             end_local = window.end_utc.astimezone(tz).replace(tzinfo=None)
-            starts = (rrulestr(row.rrule, dtstart=row.start_local).between(
-                start_local, end_local, inc=True) if row.rrule else [row.start_local])
+            starts = (
+                rrulestr(row.rrule, dtstart=row.start_local).between(
+                    start_local, end_local, inc=True
+                )
+                if row.rrule
+                else [row.start_local]
+            )
             for start in starts:
                 begins, ends = start.replace(tzinfo=tz), (start + duration).replace(tzinfo=tz)
                 if not (begins < window.end_utc and ends > window.start_utc):
                     continue
-                listed.append({
-                    "uid": row.uid, "recurrence_id": start.isoformat() if row.rrule else None,
-                    "title": row.title, "start": begins.isoformat(timespec="seconds"),
-                    "end": ends.isoformat(timespec="seconds"), "all_day": row.all_day,
-                    "timezone": row.timezone, "status": row.status, "calendar": "bench",
-                    "categories": ["bench"], "location": row.location, "url": row.url,
-                    "moved": False})
+                listed.append(
+                    {
+                        "uid": row.uid,
+                        "recurrence_id": start.isoformat() if row.rrule else None,
+                        "title": row.title,
+                        "start": begins.isoformat(timespec="seconds"),
+                        "end": ends.isoformat(timespec="seconds"),
+                        "all_day": row.all_day,
+                        "timezone": row.timezone,
+                        "status": row.status,
+                        "calendar": "bench",
+                        "categories": ["bench"],
+                        "location": row.location,
+                        "url": row.url,
+                        "moved": False,
+                    }
+                )
         json.dumps({"occurrences": listed})
         best, count = min(best, (time.perf_counter() - began) * 1000), len(listed)
     db.session.rollback()
@@ -179,8 +242,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a new SQLite file in a temp folder")
     parser.add_argument("--keep", action="store_true", help="leave the rows in the database")
     parser.add_argument("--sizes", default=",".join(str(size) for size in SIZES))
-    parser.add_argument("--active", type=int, default=1000,
-                        help="last, this many series all touching the window (0: skip)")
+    parser.add_argument(
+        "--active",
+        type=int,
+        default=1000,
+        help="last, this many series all touching the window (0: skip)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     folder = tempfile.mkdtemp(prefix="bench-agenda-")
@@ -206,20 +273,25 @@ def main() -> None:
         caches = app_caches()
         after_change, new_process = caches.answers.clear, caches.clear
         print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
-        print(f"agenda: its first page from {window.start_utc:%Y-%m-%d}; API: 4 weeks from "
-              f"then; best of {args.rounds} cold requests, each after emptying the answer "
-              "cache (as after a change: 'changed') or every cache (a new worker: 'new')\n")
-        print(f"{'series':>9} | {'build s':>7} | {'read':>4} | {'occ. 4 wk':>9} | "
-              f"{'agenda changed':>14} | {'x base':>6} | {'agenda new':>10} | {'x base':>6} | "
-              f"{'one cal. new':>12} | {'API new':>7} | {'API changed':>11} | "
-              f"{'dateutil+json':>13} | {'API new / bare':>14}")
+        print(
+            f"agenda: its first page from {window.start_utc:%Y-%m-%d}; API: 4 weeks from "
+            f"then; best of {args.rounds} cold requests, each after emptying the answer "
+            "cache (as after a change: 'changed') or every cache (a new worker: 'new')\n"
+        )
+        print(
+            f"{'series':>9} | {'build s':>7} | {'read':>4} | {'occ. 4 wk':>9} | "
+            f"{'agenda changed':>14} | {'x base':>6} | {'agenda new':>10} | {'x base':>6} | "
+            f"{'one cal. new':>12} | {'API new':>7} | {'API changed':>11} | "
+            f"{'dateutil+json':>13} | {'API new / bare':>14}"
+        )
         print("-" * 162)
         baseline: tuple[float, float] | None = None
         one = f"/?calendar={calendar.slug}"
         made = LIVE
         active = LIVE
         steps = [(size, LIVE) for size in sizes] + (
-            [(max(sizes), args.active)] if args.active > LIVE else [])
+            [(max(sizes), args.active)] if args.active > LIVE else []
+        )
         for size, live in steps:
             began = time.perf_counter()
             if size > made:
@@ -248,15 +320,24 @@ def main() -> None:
                 print(f"  (dateutil listed {bare_count} occurrences, the API {occurrences})")
             baseline = baseline or (agenda, agenda_new)
             label = f"{total:>9,}" if live == LIVE else f"{total:>9,} with {live} active"
-            print(f"{label} | {built:>7.1f} | {read:>4} | {occurrences:>9} | "
-                  f"{agenda:>14.1f} | {agenda / baseline[0]:>6.2f} | "
-                  f"{agenda_new:>10.1f} | {agenda_new / baseline[1]:>6.2f} | "
-                  f"{filtered:>12.1f} | {reads:>7.1f} | {reads_changed:>11.1f} | "
-                  f"{bare:>13.1f} | {reads / bare:>14.2f}")
+            print(
+                f"{label} | {built:>7.1f} | {read:>4} | {occurrences:>9} | "
+                f"{agenda:>14.1f} | {agenda / baseline[0]:>6.2f} | "
+                f"{agenda_new:>10.1f} | {agenda_new / baseline[1]:>6.2f} | "
+                f"{filtered:>12.1f} | {reads:>7.1f} | {reads_changed:>11.1f} | "
+                f"{bare:>13.1f} | {reads / bare:>14.2f}"
+            )
         if db.engine.dialect.name == "sqlite":
-            plan = db.session.execute(text("EXPLAIN QUERY PLAN " + str(
-                window_query(window).compile(db.engine, compile_kwargs={"literal_binds": True})
-            ))).all()
+            plan = db.session.execute(
+                text(
+                    "EXPLAIN QUERY PLAN "
+                    + str(
+                        window_query(window).compile(
+                            db.engine, compile_kwargs={"literal_binds": True}
+                        )
+                    )
+                )
+            ).all()
             print("\nwindow query plan (SQLite):")
             for row in plan:
                 print("  ", row[-1])

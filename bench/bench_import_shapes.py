@@ -34,30 +34,45 @@ from zoneinfo import available_timezones
 
 HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//shapes//EN\r\n"
 FOOT = "END:VCALENDAR\r\n"
-ZONE = ("BEGIN:VTIMEZONE\r\nTZID:{n}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T020000\r\n"
-        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
-        "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T010000\r\nTZOFFSETFROM:+0000\r\n"
-        "TZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
-        "END:VTIMEZONE\r\n")
+ZONE = (
+    "BEGIN:VTIMEZONE\r\nTZID:{n}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T020000\r\n"
+    "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+    "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T010000\r\nTZOFFSETFROM:+0000\r\n"
+    "TZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+    "END:VTIMEZONE\r\n"
+)
 
 
 def one_offs(count: int) -> bytes:
-    return (HEAD + "".join(
-        f"BEGIN:VEVENT\r\nUID:bench-{n}@x\r\nSUMMARY:Talk {n}\r\n"
-        f"DTSTART:2027{1 + n % 12:02d}{1 + n % 28:02d}T100000Z\r\nEND:VEVENT\r\n"
-        for n in range(count)) + FOOT).encode()
+    return (
+        HEAD
+        + "".join(
+            f"BEGIN:VEVENT\r\nUID:bench-{n}@x\r\nSUMMARY:Talk {n}\r\n"
+            f"DTSTART:2027{1 + n % 12:02d}{1 + n % 28:02d}T100000Z\r\nEND:VEVENT\r\n"
+            for n in range(count)
+        )
+        + FOOT
+    ).encode()
 
 
 def shapes() -> list[tuple[str, bytes]]:
     known = sorted(available_timezones())
     return [
         ("40,000 one-off events (baseline)", one_offs(40_000)),
-        ("10,000 VTIMEZONEs, names of its own", (HEAD + "".join(
-            ZONE.format(n=f"Custom {n}") for n in range(10_000)) + FOOT).encode()),
-        ("10,000 VTIMEZONEs, IANA names", (HEAD + "".join(
-            ZONE.format(n=known[n % len(known)]) for n in range(10_000)) + FOOT).encode()),
-        ("200,000 nested components", (HEAD + "BEGIN:X-B\r\n" * 200_000
-                                       + "END:X-B\r\n" * 200_000 + FOOT).encode()),
+        (
+            "10,000 VTIMEZONEs, names of its own",
+            (HEAD + "".join(ZONE.format(n=f"Custom {n}") for n in range(10_000)) + FOOT).encode(),
+        ),
+        (
+            "10,000 VTIMEZONEs, IANA names",
+            (
+                HEAD + "".join(ZONE.format(n=known[n % len(known)]) for n in range(10_000)) + FOOT
+            ).encode(),
+        ),
+        (
+            "200,000 nested components",
+            (HEAD + "BEGIN:X-B\r\n" * 200_000 + "END:X-B\r\n" * 200_000 + FOOT).encode(),
+        ),
     ]
 
 
@@ -89,7 +104,10 @@ def lock_holds(engine: Any) -> tuple[list[float], Callable[[], None]]:
 
     def on_statement(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if id(connection) not in began and statement.lstrip()[:6].upper() in (
-                "INSERT", "UPDATE", "DELETE"):
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+        ):
             began[id(connection)] = time.perf_counter()
 
     def on_end(connection: Any) -> None:
@@ -133,8 +151,9 @@ def dry_run(url: str | None, events: int) -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        operations.create_calendar({"slug": "bench", "name": "Bench"}, "cli",
-                                   default_tz="Europe/London")
+        operations.create_calendar(
+            {"slug": "bench", "name": "Bench"}, "cli", default_tz="Europe/London"
+        )
         db.session.commit()
         engine = db.engine
     data = one_offs(events)
@@ -148,8 +167,14 @@ def dry_run(url: str | None, events: int) -> None:
             target = operations.find_calendar("bench")
             began = time.perf_counter()
             if has_dry_run:
-                result = reader.import_ics(data, target, "cli", max_bytes=4 * 1024 * 1024,
-                                           batch_size=reader.batch_size_for(100), dry_run=True)
+                result = reader.import_ics(
+                    data,
+                    target,
+                    "cli",
+                    max_bytes=4 * 1024 * 1024,
+                    batch_size=reader.batch_size_for(100),
+                    dry_run=True,
+                )
             else:  # as the command did: the whole import in one transaction, rolled back
                 result = reader.import_ics(data, target, "cli", max_bytes=4 * 1024 * 1024)
             db.session.rollback()
@@ -172,12 +197,18 @@ def dry_run(url: str | None, events: int) -> None:
         time.sleep(0.05)
     worker.join()
     remove()
-    print(f"2. dry run of {events:,} one-off events on {engine.dialect.name} "
-          f"({'in steps' if has_dry_run else 'one transaction'}): {outcome['summary']}")
-    print(f"   dry run {outcome['seconds']:.1f} s; longest write-lock hold "
-          f"{max(holds, default=0):.2f} s over {len(holds)} transactions")
-    print(f"   another writer of the calendar's row: {len(waits)} writes, slowest "
-          f"{max(waits, default=0):.2f} s, failed {failures}")
+    print(
+        f"2. dry run of {events:,} one-off events on {engine.dialect.name} "
+        f"({'in steps' if has_dry_run else 'one transaction'}): {outcome['summary']}"
+    )
+    print(
+        f"   dry run {outcome['seconds']:.1f} s; longest write-lock hold "
+        f"{max(holds, default=0):.2f} s over {len(holds)} transactions"
+    )
+    print(
+        f"   another writer of the calendar's row: {len(waits)} writes, slowest "
+        f"{max(waits, default=0):.2f} s, failed {failures}"
+    )
 
 
 def main() -> None:

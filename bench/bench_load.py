@@ -82,9 +82,13 @@ class Writer:
             uid = rng.choice(self.uids)
             body = json.dumps({"location": f"Room {rng.randint(1, 500)}"}).encode()
             request = urllib.request.Request(
-                f"{self.base}/api/v1/events/{uid}", data=body, method="PATCH",
-                headers={"Authorization": f"Bearer {self.token}",
-                         "Content-Type": "application/json"},
+                f"{self.base}/api/v1/events/{uid}",
+                data=body,
+                method="PATCH",
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Content-Type": "application/json",
+                },
             )
             started = time.perf_counter()
             try:
@@ -120,8 +124,9 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
     uids: list[str] = []
     with app.app_context():
         upgrade()
-        operations.create_calendar({"slug": "bench", "name": "Institute events"}, "bench",
-                                   default_tz="Europe/London")
+        operations.create_calendar(
+            {"slug": "bench", "name": "Institute events"}, "bench", default_tz="Europe/London"
+        )
         for index in range(series):
             kind = rng.choices(
                 ["weekly", "biweekly", "monthly", "yearly", "multiday", "oneoff"],
@@ -133,9 +138,10 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
             day_code = rng.choice(weekdays)
             start = f"{year}-{month:02d}-{day:02d}T{hour:02d}:00:00"
             fields: dict[str, object] = {
-                "calendar": "bench", "title": f"{kind.title()} event {index}",
+                "calendar": "bench",
+                "title": f"{kind.title()} event {index}",
                 "description": "A realistic description, with a link https://example.org/x "
-                               "and a second line.\nRoom details follow.",
+                "and a second line.\nRoom details follow.",
                 "location": "The Alan Turing Institute, 96 Euston Road, London",
                 "categories": [rng.choice(["tps", "ai-uk", "turing-way", "training"])],
                 "start": start,
@@ -150,9 +156,12 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
             elif kind == "yearly":
                 fields["rrule"] = f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day}"
             elif kind == "multiday":
-                fields.update(all_day=True, start=f"{year}-{month:02d}-{min(day, 23):02d}",
-                              end=f"{year}-{month:02d}-{min(day, 23) + 5:02d}",
-                              rrule="FREQ=YEARLY")
+                fields.update(
+                    all_day=True,
+                    start=f"{year}-{month:02d}-{min(day, 23):02d}",
+                    end=f"{year}-{month:02d}-{min(day, 23) + 5:02d}",
+                    rrule="FREQ=YEARLY",
+                )
             else:
                 fields["start"] = f"2027-{month:02d}-{day:02d}T{hour:02d}:00:00"
                 fields["end"] = f"2027-{month:02d}-{day:02d}T{hour + 1:02d}:00:00"
@@ -162,18 +171,23 @@ def fill(url: str, instance: Path, series: int) -> tuple[str, list[str]]:
                 import rules
                 from calendar_service.store.occurrences import series_of
 
-                upcoming = rules.upcoming(series_of(event),
-                                          rules.to_utc(event.start_local, event.timezone), 6)
+                upcoming = rules.upcoming(
+                    series_of(event), rules.to_utc(event.start_local, event.timezone), 6
+                )
                 if len(upcoming) >= 4:
                     exdate = upcoming[1].recurrence_id
                     operations.update_event(
-                        event, {"exdates": [exdate.isoformat(timespec="seconds")]}, "bench")
+                        event, {"exdates": [exdate.isoformat(timespec="seconds")]}, "bench"
+                    )
                     cancelled = upcoming[2].recurrence_id
                     operations.set_override(event, cancelled, {"status": "cancelled"}, "bench")
                     moved = upcoming[3].recurrence_id
-                    operations.set_override(event, moved, {"title": "Moved session",
-                                            "start": (moved.replace(hour=17)).isoformat()},
-                                            "bench")
+                    operations.set_override(
+                        event,
+                        moved,
+                        {"title": "Moved session", "start": (moved.replace(hour=17)).isoformat()},
+                        "bench",
+                    )
             if index % 200 == 0:
                 db.session.commit()
         organiser = create_organiser("bench@example.org", "bench-password-123", admin=True)
@@ -193,9 +207,18 @@ def start_server(url: str, instance: Path, port: int) -> subprocess.Popen[bytes]
         "PORT": str(port),
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", "deploy/gunicorn.conf.py",
-         "--workers", "2", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "--workers",
+            "2",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     deadline = time.monotonic() + 30
@@ -234,19 +257,29 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 WARMUP = 2
 
 
-def wrk(name: str, url: str, duration: int, connections: int,
-        headers: dict[str, str] | None = None, warm_up: bool = True) -> Result:
+def wrk(
+    name: str,
+    url: str,
+    duration: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    warm_up: bool = True,
+) -> Result:
     """One scenario: a short unmeasured warm-up (every worker builds its caches, as a running
     server has), then the measured run."""
     options = []
     for key, value in (headers or {}).items():
         options += ["-H", f"{key}: {value}"]
     if WARMUP and warm_up:
-        subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WARMUP}s", *options, url],
-                       capture_output=True, check=True)
+        subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{WARMUP}s", *options, url],
+            capture_output=True,
+            check=True,
+        )
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
-    output = subprocess.run(command + options + [url], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        command + options + [url], capture_output=True, text=True, check=True
+    ).stdout
 
     def latency(percent: str) -> float:
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
@@ -256,7 +289,8 @@ def wrk(name: str, url: str, duration: int, connections: int,
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     errors = int(bad.group(1)) if bad else 0
     if socket_errors:
         errors += sum(int(value) for value in socket_errors.groups())
@@ -270,8 +304,9 @@ class Scenario:
     headers: dict[str, str] | None = None
 
 
-def interleaved(scenarios: list[Scenario], rounds: int, duration: int, connections: int
-                ) -> tuple[list[Result], list[dict[str, float]]]:
+def interleaved(
+    scenarios: list[Scenario], rounds: int, duration: int, connections: int
+) -> tuple[list[Result], list[dict[str, float]]]:
     """The scenarios compared with each other, run in turn ``rounds`` times.
 
     The machine is shared: its speed drifts by a factor of two within a minute.  Running the
@@ -283,20 +318,30 @@ def interleaved(scenarios: list[Scenario], rounds: int, duration: int, connectio
     for round_number in range(rounds):
         figures = {}
         for scenario in scenarios:
-            result = wrk(scenario.name, scenario.url, duration, connections, scenario.headers,
-                         warm_up=round_number == 0)
+            result = wrk(
+                scenario.name,
+                scenario.url,
+                duration,
+                connections,
+                scenario.headers,
+                warm_up=round_number == 0,
+            )
             runs[scenario.name].append(result)
             figures[scenario.name] = result.rps
         per_round.append(figures)
     results = []
     for name, results_of in runs.items():
-        results.append(Result(
-            name, statistics.median(r.rps for r in results_of),
-            statistics.median(r.p50_ms for r in results_of),
-            statistics.median(r.p99_ms for r in results_of),
-            sum(r.requests for r in results_of), sum(r.errors for r in results_of),
-            note=" ".join(f"{r.rps:.0f}" for r in results_of),
-        ))
+        results.append(
+            Result(
+                name,
+                statistics.median(r.rps for r in results_of),
+                statistics.median(r.p50_ms for r in results_of),
+                statistics.median(r.p99_ms for r in results_of),
+                sum(r.requests for r in results_of),
+                sum(r.errors for r in results_of),
+                note=" ".join(f"{r.rps:.0f}" for r in results_of),
+            )
+        )
     return results, per_round
 
 
@@ -375,16 +420,15 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
             Scenario(static, f"{base}/static/{STATIC_NAME}"),
             Scenario(full, f"{base}/calendars/bench.ics"),
             Scenario(poll, f"{base}/calendars/bench.ics", {"If-None-Match": etag}),
-            Scenario("  filtered feed 304", filtered,
-                     {"If-None-Match": filtered_etag}),
+            Scenario("  filtered feed 304", filtered, {"If-None-Match": filtered_etag}),
         ]
         for name, page_url in pages.items():
             if name in SIZED:
-                scenarios.append(Scenario(f"static file, {name}-sized",
-                                          f"{base}/static/{SIZED[name]}"))
+                scenarios.append(
+                    Scenario(f"static file, {name}-sized", f"{base}/static/{SIZED[name]}")
+                )
             scenarios.append(Scenario(f"{name} 200 (warm)", page_url))
-            scenarios.append(Scenario(f"{name} 304", page_url,
-                                      {"If-None-Match": page_etags[name]}))
+            scenarios.append(Scenario(f"{name} 304", page_url, {"If-None-Match": page_etags[name]}))
         results, per_round = interleaved(scenarios, args.rounds, duration, connections)
         writer = Writer(base, token, uids, rate=args.write_rate)
         thread = threading.Thread(target=writer.run, daemon=True)
@@ -393,19 +437,35 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
         writer.stop.set()
         thread.join()
         write_p50 = statistics.median(writer.latencies) * 1000 if writer.latencies else 0.0
-        write_p99 = (sorted(writer.latencies)[int(len(writer.latencies) * 0.99) - 1] * 1000
-                     if writer.latencies else 0.0)
+        write_p99 = (
+            sorted(writer.latencies)[int(len(writer.latencies) * 0.99) - 1] * 1000
+            if writer.latencies
+            else 0.0
+        )
         results.append(mixed)
-        results.append(Result("  organiser writes (PATCH)", len(writer.latencies) / duration,
-                              write_p50, write_p99, len(writer.latencies), writer.errors))
-        status_after, headers_after, _ = fetch(f"{base}/calendars/bench.ics",
-                                                {"If-None-Match": etag})
+        results.append(
+            Result(
+                "  organiser writes (PATCH)",
+                len(writer.latencies) / duration,
+                write_p50,
+                write_p99,
+                len(writer.latencies),
+                writer.errors,
+            )
+        )
+        status_after, headers_after, _ = fetch(
+            f"{base}/calendars/bench.ics", {"If-None-Match": etag}
+        )
         rss = {pid: peak_rss_mb(pid) for pid in workers_of(server)}
-        print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
-              f"{'errors':>7}  req/s in each round")
+        print(
+            f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
+            f"{'errors':>7}  req/s in each round"
+        )
         for result in results:
-            print(f"{result.name:34} {result.rps:9.1f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} "
-                  f"{result.requests:9d} {result.errors:7d}  {result.note}")
+            print(
+                f"{result.name:34} {result.rps:9.1f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} "
+                f"{result.requests:9d} {result.errors:7d}  {result.note}"
+            )
         compared = [(poll, trivial, 0.9), (full, static, 0.8)]
         for name in pages:
             if name in SIZED:
@@ -413,18 +473,30 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
             compared.append((f"{name} 304", trivial, 0.8))
         for numerator, denominator, target in compared:
             ratios = [figures[numerator] / figures[denominator] for figures in per_round]
-            print(f"{numerator.strip()} / {denominator}: {statistics.median(ratios):.0%} median "
-                  f"of rounds ({', '.join(f'{r:.0%}' for r in ratios)}) "
-                  f"(target >= {target:.0%})")
+            print(
+                f"{numerator.strip()} / {denominator}: {statistics.median(ratios):.0%} median "
+                f"of rounds ({', '.join(f'{r:.0%}' for r in ratios)}) "
+                f"(target >= {target:.0%})"
+            )
         warm = [result for result in results if "(warm)" in result.name]
-        print("p99 of the warm answers: " + ", ".join(
-            f"{result.name.removesuffix(' 200 (warm)')} {result.p99_ms:.1f} ms"
-            for result in warm) + " (target < 50 ms)")
+        print(
+            "p99 of the warm answers: "
+            + ", ".join(
+                f"{result.name.removesuffix(' 200 (warm)')} {result.p99_ms:.1f} ms"
+                for result in warm
+            )
+            + " (target < 50 ms)"
+        )
         print(f"errors in all scenarios: {sum(result.errors for result in results)} (target 0)")
-        print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
-              + " (target < 150 MB)")
-        print(f"after the writes the old ETag answers {status_after} "
-              f"(new ETag {headers_after.get('ETag')})")
+        print(
+            "peak RSS per worker: "
+            + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
+            + " (target < 150 MB)"
+        )
+        print(
+            f"after the writes the old ETag answers {status_after} "
+            f"(new ETag {headers_after.get('ETag')})"
+        )
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -444,24 +516,35 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=int, default=4,
-                        help="seconds per scenario (per round for the compared ones)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="rounds of the ceiling and feed scenarios, interleaved")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=4,
+        help="seconds per scenario (per round for the compared ones)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="rounds of the ceiling and feed scenarios, interleaved",
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--write-rate", type=float, default=10.0, help="writes per second")
-    parser.add_argument("--warmup", type=int, default=WARMUP,
-                        help="unmeasured seconds of load before each scenario")
+    parser.add_argument(
+        "--warmup", type=int, default=WARMUP, help="unmeasured seconds of load before each scenario"
+    )
     args = parser.parse_args()
     globals()["WARMUP"] = args.warmup
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s "
-          f"after {args.warmup} s warm-up; {args.rounds} interleaved rounds of the ceiling and "
-          f"feed scenarios; gunicorn 2 workers (gthread, "
-          f"{os.environ.get('GUNICORN_THREADS', 'deploy/gunicorn.conf.py default')} threads)")
-    for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+    print(
+        f"machine: {os.cpu_count()} cores; wrk -t2 -c{args.connections} -d{args.duration}s "
+        f"after {args.warmup} s warm-up; {args.rounds} interleaved rounds of the ceiling and "
+        f"feed scenarios; gunicorn 2 workers (gthread, "
+        f"{os.environ.get('GUNICORN_THREADS', 'deploy/gunicorn.conf.py default')} threads)"
+    )
+    for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         run_database(kind, args)
 
 

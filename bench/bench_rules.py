@@ -62,12 +62,20 @@ def make_series(n: int, first_year: int, seed: int = 5545) -> list[Series]:
             f"FREQ=WEEKLY;BYDAY={weekday}",
             f"FREQ=WEEKLY;INTERVAL=2;BYDAY={weekday}",
             f"FREQ=MONTHLY;BYMONTHDAY={start.day}",
-            f"FREQ=MONTHLY;BYDAY={min(nth, 4)}{weekday}" if nth <= 4 else "FREQ=MONTHLY;BYDAY=-1"
-            + weekday,
+            f"FREQ=MONTHLY;BYDAY={min(nth, 4)}{weekday}"
+            if nth <= 4
+            else "FREQ=MONTHLY;BYDAY=-1" + weekday,
             f"FREQ=YEARLY;BYMONTH={start.month};BYMONTHDAY={start.day}",
         ][kind]
-        out.append(Series(start=start, end=start + timedelta(hours=1), tzid=ZONES[i % 4],
-                          rrule=rule, key=f"s{i}@bench"))
+        out.append(
+            Series(
+                start=start,
+                end=start + timedelta(hours=1),
+                tzid=ZONES[i % 4],
+                rrule=rule,
+                key=f"s{i}@bench",
+            )
+        )
     return out
 
 
@@ -84,8 +92,9 @@ def timed(fn: Callable[[], object], before: Callable[[], None] | None = None) ->
         gc.enable()
 
 
-def interleaved(runs: list[tuple[Callable[[], object], Callable[[], None] | None]],
-                rounds: int) -> list[float]:
+def interleaved(
+    runs: list[tuple[Callable[[], object], Callable[[], None] | None]], rounds: int
+) -> list[float]:
     """Best time (ms) of each run, the runs taking turns every round so that a busy machine
     slows them alike."""
     best = [float("inf")] * len(runs)
@@ -140,8 +149,13 @@ def year_from_dtstart(rounds: int) -> None:
         total = 0
         for s in series:
             rule = rrulestr(s.rrule, dtstart=s.start, cache=False)  # type: ignore[arg-type]
-            total += len(rule.between(local_from_aware(window.start_utc, s.tzid),
-                                      local_from_aware(window.end_utc, s.tzid), inc=False))
+            total += len(
+                rule.between(
+                    local_from_aware(window.start_utc, s.tzid),
+                    local_from_aware(window.end_utc, s.tzid),
+                    inc=False,
+                )
+            )
         return total
 
     def rie() -> int:
@@ -149,34 +163,52 @@ def year_from_dtstart(rounds: int) -> None:
 
     counts = (ours(), dateutil_between(), rie())
     t_bare, t_ours, t_ours_cold, t_ours_fresh, t_built = interleaved(
-        [(dateutil_between, None), (ours, None), (ours, clear_walks), (ours, clear_all),
-         (dateutil_built, None)], rounds)
+        [
+            (dateutil_between, None),
+            (ours, None),
+            (ours, clear_walks),
+            (ours, clear_all),
+            (dateutil_built, None),
+        ],
+        rounds,
+    )
     (t_rie,) = interleaved([(rie, None)], max(1, rounds // 3))
     print("1. 200 series, a year from DTSTART (2027)")
-    print(f"   occurrences: rules {counts[0]}, dateutil {counts[1]}, "
-          f"recurring-ical-events {counts[2]}")
+    print(
+        f"   occurrences: rules {counts[0]}, dateutil {counts[1]}, "
+        f"recurring-ical-events {counts[2]}"
+    )
     print(f"   {'engine':<34}{'ms':>9}{'× dateutil':>12}")
-    for name, value in (("bare dateutil rrule.between", t_bare),
-                        ("rules.expand, window seen before", t_ours),
-                        ("rules.expand, new window", t_ours_cold),
-                        ("rules.expand, fresh process", t_ours_fresh),
-                        ("dateutil rrulestr + between", t_built),
-                        ("recurring-ical-events", t_rie)):
+    for name, value in (
+        ("bare dateutil rrule.between", t_bare),
+        ("rules.expand, window seen before", t_ours),
+        ("rules.expand, new window", t_ours_cold),
+        ("rules.expand, fresh process", t_ours_fresh),
+        ("dateutil rrulestr + between", t_built),
+        ("recurring-ical-events", t_rie),
+    ):
         print(f"   {name:<34}{value:>9.2f}{value / t_bare:>11.2f}×")
 
 
 def by_age(rounds: int) -> None:
     window = Window(datetime(2037, 1, 5, tzinfo=UTC), datetime(2037, 2, 2, tzinfo=UTC))
     print("\n2. 200 series, a 4-week window (5 Jan – 2 Feb 2037), by age of the series")
-    print(f"   {'began':<14}{'occurrences':>12}{'dateutil ms':>13}{'rules new ms':>14}"
-          f"{'rules seen ms':>15}{'new/dateutil':>14}")
+    print(
+        f"   {'began':<14}{'occurrences':>12}{'dateutil ms':>13}{'rules new ms':>14}"
+        f"{'rules seen ms':>15}{'new/dateutil':>14}"
+    )
     for years in (1, 5, 10):
         series = make_series(200, 2037 - years)
         bare = []
         for s in series:
             rule = rrulestr(s.rrule, dtstart=s.start, cache=False)  # type: ignore[arg-type]
-            bare.append((rule, local_from_aware(window.start_utc, s.tzid),
-                         local_from_aware(window.end_utc, s.tzid)))
+            bare.append(
+                (
+                    rule,
+                    local_from_aware(window.start_utc, s.tzid),
+                    local_from_aware(window.end_utc, s.tzid),
+                )
+            )
 
         def ours(series: list[Series] = series) -> int:
             return sum(len(expand(s, window).occurrences) for s in series)
@@ -186,9 +218,12 @@ def by_age(rounds: int) -> None:
 
         n = ours()
         t_bare, t_cold, t_warm = interleaved(
-            [(dateutil_between, None), (ours, clear_walks), (ours, None)], rounds)
-        print(f"   {years:>2} years ago{n:>12}{t_bare:>13.2f}{t_cold:>14.2f}{t_warm:>15.2f}"
-              f"{t_cold / t_bare:>13.2f}×")
+            [(dateutil_between, None), (ours, clear_walks), (ours, None)], rounds
+        )
+        print(
+            f"   {years:>2} years ago{n:>12}{t_bare:>13.2f}{t_cold:>14.2f}{t_warm:>15.2f}"
+            f"{t_cold / t_bare:>13.2f}×"
+        )
 
 
 def main() -> None:

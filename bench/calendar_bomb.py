@@ -55,28 +55,57 @@ def prepare(url: str, instance: Path, series: int, today: date) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bomb"})
     with app.app_context():
         upgrade()
-        operations.create_calendar({"slug": "quiet", "name": "Quiet"}, "bench",
-                                   default_tz="Europe/London")
-        hostile = operations.create_calendar({"slug": "hostile", "name": "Hostile",
-                                              "timezone": "UTC"}, "bench",
-                                             default_tz="Europe/London")
-        operations.create_event({"calendar": "quiet", "uid": "seminar@x", "title": "Seminar",
-                                 "start": f"{today}T14:00:00", "rrule": "FREQ=WEEKLY"}, "bench")
+        operations.create_calendar(
+            {"slug": "quiet", "name": "Quiet"}, "bench", default_tz="Europe/London"
+        )
+        hostile = operations.create_calendar(
+            {"slug": "hostile", "name": "Hostile", "timezone": "UTC"},
+            "bench",
+            default_tz="Europe/London",
+        )
+        operations.create_event(
+            {
+                "calendar": "quiet",
+                "uid": "seminar@x",
+                "title": "Seminar",
+                "start": f"{today}T14:00:00",
+                "rrule": "FREQ=WEEKLY",
+            },
+            "bench",
+        )
         db.session.commit()
         start = datetime.combine(today - timedelta(days=6), datetime.min.time())
         shape = rules.Series(start=start, end=start + LENGTH, tzid="UTC", rrule="FREQ=MINUTELY")
         first, last = rules.series_bounds(shape)
         stamp = datetime(2026, 1, 1, tzinfo=UTC)
         rows: list[dict[str, Any]] = [
-            {"uid": f"bomb-{n:05d}@x", "calendar_id": hostile.id, "title": f"Bomb {n:05d}",
-             "description": "", "location": "", "url": "", "all_day": False,
-             "start_local": start, "end_local": shape.end, "timezone": "UTC",
-             "rrule": shape.rrule, "rdates": [], "exdates": [], "status": "confirmed",
-             "published": True, "sequence": 0, "revision": 1,
-             "first_start_utc": first, "last_end_utc": last, "created": stamp,
-             "updated": stamp} for n in range(series)]
+            {
+                "uid": f"bomb-{n:05d}@x",
+                "calendar_id": hostile.id,
+                "title": f"Bomb {n:05d}",
+                "description": "",
+                "location": "",
+                "url": "",
+                "all_day": False,
+                "start_local": start,
+                "end_local": shape.end,
+                "timezone": "UTC",
+                "rrule": shape.rrule,
+                "rdates": [],
+                "exdates": [],
+                "status": "confirmed",
+                "published": True,
+                "sequence": 0,
+                "revision": 1,
+                "first_start_utc": first,
+                "last_end_utc": last,
+                "created": stamp,
+                "updated": stamp,
+            }
+            for n in range(series)
+        ]
         for offset in range(0, len(rows), 1000):
-            db.session.execute(insert(Event), rows[offset:offset + 1000])
+            db.session.execute(insert(Event), rows[offset : offset + 1000])
         db.session.get(type(hostile), hostile.id).touch()  # type: ignore[union-attr]
         db.session.commit()
         db.engine.dispose()
@@ -84,16 +113,27 @@ def prepare(url: str, instance: Path, series: int, today: date) -> None:
 
 def hostile_paths(today: date) -> list[str]:
     later = today + timedelta(days=730)
-    return ["/", "/calendars/hostile", "/embed?calendar=hostile", "/calendars/hostile.atom",
-            f"/calendars/hostile/{today.year}/{today.month}", "/calendars/hostile/next",
-            f"/?days=56&from={today + timedelta(days=1)}", "/?q=Bomb",
-            f"/api/v1/occurrences?start={today}&end={later}",
-            f"/api/v1/occurrences?calendar=hostile&start={today}&end={today + timedelta(days=1)}"]
+    return [
+        "/",
+        "/calendars/hostile",
+        "/embed?calendar=hostile",
+        "/calendars/hostile.atom",
+        f"/calendars/hostile/{today.year}/{today.month}",
+        "/calendars/hostile/next",
+        f"/?days=56&from={today + timedelta(days=1)}",
+        "/?q=Bomb",
+        f"/api/v1/occurrences?start={today}&end={later}",
+        f"/api/v1/occurrences?calendar=hostile&start={today}&end={today + timedelta(days=1)}",
+    ]
 
 
 def bystander_paths(today: date) -> list[str]:
-    return ["/calendars/quiet", "/calendars/quiet.atom", "/embed?calendar=quiet",
-            f"/api/v1/occurrences?calendar=quiet&start={today}&end={today + timedelta(days=365)}"]
+    return [
+        "/calendars/quiet",
+        "/calendars/quiet.atom",
+        "/embed?calendar=quiet",
+        f"/api/v1/occurrences?calendar=quiet&start={today}&end={today + timedelta(days=365)}",
+    ]
 
 
 def fresh(path: str, n: int) -> str:
@@ -116,8 +156,9 @@ def time_one(server: Server, path: str) -> tuple[int, int, float, float]:
     return status, len(body), seconds, worker
 
 
-def storm(server: Server, hostile: list[str], bystander: list[str], clients: int,
-          seconds: float) -> tuple[int, int, list[float]]:
+def storm(
+    server: Server, hostile: list[str], bystander: list[str], clients: int, seconds: float
+) -> tuple[int, int, list[float]]:
     """``clients`` threads asking hostile pages with ever new windows, and one thread asking
     the bystander's: (hostile answers, their 5xx, the bystander's latencies)."""
     until = time.monotonic() + seconds
@@ -173,9 +214,13 @@ def main() -> None:
         try:
             baseline = [time_one(server, path) for path in bystander_paths(today)]
             print(f"# {args.db}, code at {ROOT}")
-            print("bystander alone: " + ", ".join(
-                f"{path} {t[2] * 1000:.0f} ms" for path, t in
-                zip(bystander_paths(today), baseline, strict=True)))
+            print(
+                "bystander alone: "
+                + ", ".join(
+                    f"{path} {t[2] * 1000:.0f} ms"
+                    for path, t in zip(bystander_paths(today), baseline, strict=True)
+                )
+            )
         finally:
             stop_gunicorn(server)
     instance = Path(tempfile.mkdtemp(prefix="bomb-"))
@@ -190,21 +235,33 @@ def main() -> None:
                 print("|---|---|---|---|---|")
                 for path in hostile_paths(today):
                     status, size, seconds, worker = time_one(server, path)
-                    print(f"| `{path}` | {status} | {size:,} | {seconds * 1000:,.0f} ms | "
-                          f"{worker:.0f} MB |")
+                    print(
+                        f"| `{path}` | {status} | {size:,} | {seconds * 1000:,.0f} ms | "
+                        f"{worker:.0f} MB |"
+                    )
                 for path in bystander_paths(today):
                     status, size, seconds, worker = time_one(server, fresh(path, 1))
-                    print(f"| bystander `{fresh(path, 1)}` | {status} | {size:,} | "
-                          f"{seconds * 1000:,.0f} ms | {worker:.0f} MB |")
+                    print(
+                        f"| bystander `{fresh(path, 1)}` | {status} | {size:,} | "
+                        f"{seconds * 1000:,.0f} ms | {worker:.0f} MB |"
+                    )
                 answers, errors, latencies = storm(
-                    server, hostile_paths(today), bystander_paths(today), args.clients,
-                    args.storm_seconds)
-                print(f"\n{args.clients} clients on the hostile pages for {args.storm_seconds:.0f}"
-                      f" s: {answers} answers, {errors} 5xx or no answer")
+                    server,
+                    hostile_paths(today),
+                    bystander_paths(today),
+                    args.clients,
+                    args.storm_seconds,
+                )
+                print(
+                    f"\n{args.clients} clients on the hostile pages for {args.storm_seconds:.0f}"
+                    f" s: {answers} answers, {errors} 5xx or no answer"
+                )
                 if latencies:
-                    print(f"bystander meanwhile: {len(latencies)} answers, median "
-                          f"{statistics.median(latencies) * 1000:,.0f} ms, slowest "
-                          f"{max(latencies) * 1000:,.0f} ms")
+                    print(
+                        f"bystander meanwhile: {len(latencies)} answers, median "
+                        f"{statistics.median(latencies) * 1000:,.0f} ms, slowest "
+                        f"{max(latencies) * 1000:,.0f} ms"
+                    )
             print(f"workers' peak RSS: {monitor.describe()}")
         finally:
             stop_gunicorn(server)

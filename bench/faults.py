@@ -67,9 +67,15 @@ BIN = Path(sys.executable).parent
 
 # HTTP -------------------------------------------------------------------------------------------
 
-def call(port: int, method: str, path: str, body: Any = None,
-         headers: dict[str, str] | None = None, timeout: float = 20.0
-         ) -> tuple[int, dict[str, str], bytes]:
+
+def call(
+    port: int,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 20.0,
+) -> tuple[int, dict[str, str], bytes]:
     """One request on a connection of its own; connection errors propagate."""
     data = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else body
     sent = {"Connection": "close", **(headers or {})}
@@ -104,8 +110,16 @@ class Attempt:
         return self.status is not None and 200 <= self.status < 300
 
 
-def stream_writes(port: int, token: str, client: str, tag: str, until: float, max_writes: int,
-                  stop: threading.Event | None = None, pause: float = 0.0) -> list[Attempt]:
+def stream_writes(
+    port: int,
+    token: str,
+    client: str,
+    tag: str,
+    until: float,
+    max_writes: int,
+    stop: threading.Event | None = None,
+    pause: float = 0.0,
+) -> list[Attempt]:
     """Creates of one-off events (own uid, unique title) and, every third write, a PATCH of one
     of this client's acknowledged events, one at a time, until ``until`` or ``max_writes``."""
     rng = random.Random(f"{tag}-{client}")
@@ -117,19 +131,26 @@ def stream_writes(port: int, token: str, client: str, tag: str, until: float, ma
             break
         if seq % 3 == 2 and mine:
             uid = rng.choice(mine)
-            attempt = Attempt(client, seq, "patch", uid, f"{tag} {client} w{seq} patched",
-                              time.time())
+            attempt = Attempt(
+                client, seq, "patch", uid, f"{tag} {client} w{seq} patched", time.time()
+            )
             method, path = "PATCH", f"/api/v1/events/{uid}"
             body: dict[str, Any] = {"title": attempt.title, "location": f"Room {seq}"}
         else:
             uid = f"{tag}-{client}-{seq}@faults.test"
-            attempt = Attempt(client, seq, "create", uid, f"{tag} {client} w{seq} created",
-                              time.time())
+            attempt = Attempt(
+                client, seq, "create", uid, f"{tag} {client} w{seq} created", time.time()
+            )
             day = 1 + seq % 28
             method, path = "POST", "/api/v1/events"
-            body = {"uid": uid, "calendar": SLUG, "title": attempt.title,
-                    "start": f"2027-03-{day:02d}T{9 + seq % 8:02d}:00:00",
-                    "location": "Fault room", "categories": ["tps"]}
+            body = {
+                "uid": uid,
+                "calendar": SLUG,
+                "title": attempt.title,
+                "start": f"2027-03-{day:02d}T{9 + seq % 8:02d}:00:00",
+                "location": "Fault room",
+                "categories": ["tps"],
+            }
         try:
             status, headers, data = call(port, method, path, body, auth)
             attempt.status, attempt.retry_after = status, headers.get("Retry-After")
@@ -168,9 +189,12 @@ class Poller:
                 return
             conditional = turn % 2 == 1 and etag
             try:
-                status, headers, body = call(self.port, "GET", f"/calendars/{SLUG}.ics",
-                                             headers={"If-None-Match": etag} if conditional
-                                             else {})
+                status, headers, body = call(
+                    self.port,
+                    "GET",
+                    f"/calendars/{SLUG}.ics",
+                    headers={"If-None-Match": etag} if conditional else {},
+                )
                 self.statuses[status] += 1
                 etag = headers.get("ETag", etag)
                 if status == 200:
@@ -181,8 +205,10 @@ class Poller:
 
     def describe(self) -> str:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items(), key=str))
-        return (f"feed requests beside the writes: {statuses}; {len(self.bodies)} ETags served "
-                f"with a body, {self.shared_etags()} of them with more than one body")
+        return (
+            f"feed requests beside the writes: {statuses}; {len(self.bodies)} ETags served "
+            f"with a body, {self.shared_etags()} of them with more than one body"
+        )
 
     def shared_etags(self) -> int:
         """How many ETags were served with more than one body."""
@@ -190,6 +216,7 @@ class Poller:
 
 
 # Servers and processes --------------------------------------------------------------------------
+
 
 @dataclass
 class Server:
@@ -205,20 +232,39 @@ class Server:
 def start_gunicorn(url: str, instance: Path, workers: int = 2) -> Server:
     port = free_port()
     log, access = instance / "gunicorn.log", instance / "access.log"
-    env = {**os.environ, "CALENDAR_DATABASE_URL": url, "CALENDAR_SECRET_KEY": "faults",
-           "CALENDAR_INSTANCE_PATH": str(instance), "GUNICORN_ACCESS_LOG": str(access),
-           "PORT": str(port), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "CALENDAR_DATABASE_URL": url,
+        "CALENDAR_SECRET_KEY": "faults",
+        "CALENDAR_INSTANCE_PATH": str(instance),
+        "GUNICORN_ACCESS_LOG": str(access),
+        "PORT": str(port),
+        "PYTHONPATH": str(ROOT),
+    }
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "--workers",
-             str(workers), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=sink, stderr=sink, start_new_session=True)
+            [
+                str(BIN / "gunicorn"),
+                "--config",
+                "deploy/gunicorn.conf.py",
+                "--workers",
+                str(workers),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
     server = Server(process, port, log, access)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if call(port, "GET", "/healthz", timeout=2)[0] == 200 and \
-                    len(server.workers()) == workers:
+            if (
+                call(port, "GET", "/healthz", timeout=2)[0] == 200
+                and len(server.workers()) == workers
+            ):
                 return server
         except (OSError, http.client.HTTPException):
             pass
@@ -278,8 +324,11 @@ class RssMonitor:
     def describe(self, killed: int | None = None) -> str:
         parts = []
         for pid, mb in self.peaks.items():
-            note = " (killed)" if pid == killed else (" (respawned)" if pid not in self._initial
-                                                      else "")
+            note = (
+                " (killed)"
+                if pid == killed
+                else (" (respawned)" if pid not in self._initial else "")
+            )
             parts.append(f"{pid}{note} {mb:.0f} MB")
         return ", ".join(parts)
 
@@ -313,15 +362,22 @@ def pg_version() -> str:
 
 
 def pg_ready() -> bool:
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"],
-                          check=False).returncode == 0
+    return (
+        subprocess.run(
+            ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], check=False
+        ).returncode
+        == 0
+    )
 
 
 def ensure_postgres_running() -> None:
     if pg_ready():
         return
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", pg_version(), "main", "start"],
-                   check=False, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", pg_version(), "main", "start"],
+        check=False,
+        timeout=120,
+    )
     for _ in range(60):
         if pg_ready():
             return
@@ -347,6 +403,7 @@ def tokens_for(url: str, count: int) -> list[str]:
 
 
 # Checking what was acknowledged ------------------------------------------------------------------
+
 
 def feed_events(body: bytes) -> dict[str, str]:
     """UID → SUMMARY of every VEVENT in a feed (lines unfolded; text unescaped)."""
@@ -378,8 +435,19 @@ class Snapshot:
     created_audited: set[str] = field(default_factory=set)
 
 
-REQUIRED = ("title", "start_local", "end_local", "timezone", "first_start_utc", "created",
-            "updated", "sequence", "revision", "status", "published")
+REQUIRED = (
+    "title",
+    "start_local",
+    "end_local",
+    "timezone",
+    "first_start_utc",
+    "created",
+    "updated",
+    "sequence",
+    "revision",
+    "status",
+    "published",
+)
 
 
 def snapshot(url: str, audit_after: int = 0) -> Snapshot:
@@ -389,23 +457,39 @@ def snapshot(url: str, audit_after: int = 0) -> Snapshot:
     try:
         with engine.connect() as connection:
             calendar_id, version = connection.execute(
-                text("SELECT id, version FROM calendars WHERE slug = :slug"), {"slug": SLUG}).one()
-            rows = connection.execute(text(
-                f"SELECT uid, {', '.join(REQUIRED)} FROM events WHERE calendar_id = :id"),
-                {"id": calendar_id}).mappings().all()
+                text("SELECT id, version FROM calendars WHERE slug = :slug"), {"slug": SLUG}
+            ).one()
+            rows = (
+                connection.execute(
+                    text(f"SELECT uid, {', '.join(REQUIRED)} FROM events WHERE calendar_id = :id"),
+                    {"id": calendar_id},
+                )
+                .mappings()
+                .all()
+            )
             audit_max = connection.execute(
-                text("SELECT coalesce(max(id), 0) FROM audit_entries")).scalar_one()
-            audited = connection.execute(text(
-                "SELECT action, target FROM audit_entries WHERE id > :mark "
-                "AND target_type = 'event' AND calendar_slug = :slug"),
-                {"mark": audit_after, "slug": SLUG}).all()
+                text("SELECT coalesce(max(id), 0) FROM audit_entries")
+            ).scalar_one()
+            audited = connection.execute(
+                text(
+                    "SELECT action, target FROM audit_entries WHERE id > :mark "
+                    "AND target_type = 'event' AND calendar_slug = :slug"
+                ),
+                {"mark": audit_after, "slug": SLUG},
+            ).all()
     finally:
         engine.dispose()
-    incomplete = [row["uid"] for row in rows
-                  if any(row[name] is None or row[name] == "" for name in REQUIRED)]
-    return Snapshot(version, audit_max, {row["uid"]: row["title"] for row in rows}, incomplete,
-                    changes=len(audited),
-                    created_audited={target for action, target in audited if action == "create"})
+    incomplete = [
+        row["uid"] for row in rows if any(row[name] is None or row[name] == "" for name in REQUIRED)
+    ]
+    return Snapshot(
+        version,
+        audit_max,
+        {row["uid"]: row["title"] for row in rows},
+        incomplete,
+        changes=len(audited),
+        created_audited={target for action, target in audited if action == "create"},
+    )
 
 
 def feed_copies(port: int, copies: int = 8) -> tuple[dict[str, str], set[tuple[str, str]], str]:
@@ -456,7 +540,7 @@ def verify(attempts: list[Attempt], db: Snapshot, feed: dict[str, str]) -> Repor
         if stored is not None and stored != shown:
             report.problems.append(f"{uid}: database says {stored!r}, feed {shown!r}")
         for index, write in enumerate(writes):
-            allowed = {write.title} | {later.title for later in writes[index + 1:]}
+            allowed = {write.title} | {later.title for later in writes[index + 1 :]}
             if not write.acked:
                 if stored == write.title:
                     report.unacked_committed += 1
@@ -464,33 +548,49 @@ def verify(attempts: list[Attempt], db: Snapshot, feed: dict[str, str]) -> Repor
             report.acked += 1
             report.in_db += stored in allowed
             report.in_feed += shown in allowed
-            report.superseded += stored in allowed and stored != write.title and not any(
-                later.acked and later.title == stored for later in writes[index + 1:])
+            report.superseded += (
+                stored in allowed
+                and stored != write.title
+                and not any(later.acked and later.title == stored for later in writes[index + 1 :])
+            )
             if stored not in allowed:
-                report.problems.append(f"acknowledged {write.kind} {uid} {write.title!r}: "
-                                       f"database has {stored!r}")
+                report.problems.append(
+                    f"acknowledged {write.kind} {uid} {write.title!r}: database has {stored!r}"
+                )
             elif shown not in allowed:
-                report.problems.append(f"acknowledged {write.kind} {uid} {write.title!r}: "
-                                       f"feed has {shown!r}")
+                report.problems.append(
+                    f"acknowledged {write.kind} {uid} {write.title!r}: feed has {shown!r}"
+                )
     return report
 
 
-def check_integrity(before: Snapshot, after: Snapshot, stream_uids: set[str],
-                    copies: set[tuple[str, str]], etag_before: str, etag_after: str) -> list[str]:
+def check_integrity(
+    before: Snapshot,
+    after: Snapshot,
+    stream_uids: set[str],
+    copies: set[tuple[str, str]],
+    etag_before: str,
+    etag_after: str,
+) -> list[str]:
     """What would show a half-written change: lost version bumps, rows lacking fields, events
     without their audit entry, workers serving different feeds, an ETag that did not move."""
     problems = []
     bumps = after.version - before.version
     if bumps != after.changes:
-        problems.append(f"calendar version went up {bumps} times for {after.changes} committed "
-                        f"event changes (audit entries): {after.changes - bumps} bumps lost, so "
-                        "two different feeds share an ETag")
+        problems.append(
+            f"calendar version went up {bumps} times for {after.changes} committed "
+            f"event changes (audit entries): {after.changes - bumps} bumps lost, so "
+            "two different feeds share an ETag"
+        )
     if after.incomplete:
-        problems.append(f"{len(after.incomplete)} event rows lack a required field: "
-                        f"{after.incomplete[:3]}")
-    unaudited = [uid for uid in stream_uids
-                 if uid in after.titles and uid not in before.titles
-                 and uid not in after.created_audited]
+        problems.append(
+            f"{len(after.incomplete)} event rows lack a required field: {after.incomplete[:3]}"
+        )
+    unaudited = [
+        uid
+        for uid in stream_uids
+        if uid in after.titles and uid not in before.titles and uid not in after.created_audited
+    ]
     if unaudited:
         problems.append(f"{len(unaudited)} new events have no create audit entry")
     if len(copies) > 1:
@@ -506,24 +606,31 @@ def recovery(attempts: list[Attempt], fault: float) -> tuple[float | None, str]:
     after = [a for a in attempts if a.started >= fault and a.acked]
     first = min((a.ended for a in after), default=None)
     failed = [a for a in attempts if not a.acked and a.ended >= fault - 1]
-    span = (f"failed writes from +{min(a.started for a in failed) - fault:.2f} s to "
-            f"+{max(a.ended for a in failed) - fault:.2f} s" if failed else "no failed writes")
+    span = (
+        f"failed writes from +{min(a.started for a in failed) - fault:.2f} s to "
+        f"+{max(a.ended for a in failed) - fault:.2f} s"
+        if failed
+        else "no failed writes"
+    )
     return (None if first is None else first - fault), span
 
 
 def log_findings(server: Server) -> list[str]:
     """What the server logged that matters: unhandled errors (tracebacks), worker timeouts."""
     text = server.log.read_text(errors="replace") if server.log.exists() else ""
-    lines = [f"server log: {text.count('database unavailable')} 'database unavailable' (503), "
-             f"{text.count('unhandled error')} 'unhandled error' (500), "
-             f"{text.count('WORKER TIMEOUT')} worker timeouts, "
-             f"{text.count('Booting worker')} workers booted"]
+    lines = [
+        f"server log: {text.count('database unavailable')} 'database unavailable' (503), "
+        f"{text.count('unhandled error')} 'unhandled error' (500), "
+        f"{text.count('WORKER TIMEOUT')} worker timeouts, "
+        f"{text.count('Booting worker')} workers booted"
+    ]
     for match in list(re.finditer(r"unhandled error.*?(?=\n\S*\[\d{4}-|\Z)", text, re.S))[:2]:
         lines.append("  " + match.group(0)[-3000:].replace("\n", "\n  "))
     if server.access.exists():
         codes = Counter(m.group(1) for m in re.finditer(r'" (\d{3}) ', server.access.read_text()))
-        lines.append("access log statuses: " + ", ".join(f"{k}: {v}" for k, v in
-                                                          sorted(codes.items())))
+        lines.append(
+            "access log statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
+        )
     return lines
 
 
@@ -531,12 +638,16 @@ def print_report(name: str, report: Report, extra: list[str]) -> None:
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(report.statuses.items())) or "none"
     no_answer = ", ".join(f"{k}: {v}" for k, v in sorted(report.no_answer.items())) or "0"
     print(f"\n## {name}")
-    print(f"writes attempted {report.attempted}, acknowledged (2xx) {report.acked}, "
-          f"found in DB {report.in_db}, found in feed {report.in_feed}")
+    print(
+        f"writes attempted {report.attempted}, acknowledged (2xx) {report.acked}, "
+        f"found in DB {report.in_db}, found in feed {report.in_feed}"
+    )
     print(f"answers by status: {statuses}; no answer: {no_answer}")
-    print(f"503 without Retry-After: {report.missing_retry_after}; unacknowledged writes that "
-          f"committed anyway: {report.unacked_committed}; acknowledged titles since replaced by "
-          f"an unacknowledged later write: {report.superseded}")
+    print(
+        f"503 without Retry-After: {report.missing_retry_after}; unacknowledged writes that "
+        f"committed anyway: {report.unacked_committed}; acknowledged titles since replaced by "
+        f"an unacknowledged later write: {report.superseded}"
+    )
     for line in extra:
         print(line)
     verdict = "OK" if not report.problems else f"{len(report.problems)} PROBLEMS"
@@ -547,6 +658,7 @@ def print_report(name: str, report: Report, extra: list[str]) -> None:
 
 # Scenarios a and b: a write stream on PostgreSQL with a fault in the middle ----------------------
 
+
 @dataclass
 class StreamResult:
     attempts: list[Attempt]
@@ -555,8 +667,9 @@ class StreamResult:
     etag_before: str
 
 
-def run_stream(server: Server, url: str, args: argparse.Namespace, tag: str,
-               fault: Callable[[], None]) -> StreamResult:
+def run_stream(
+    server: Server, url: str, args: argparse.Namespace, tag: str, fault: Callable[[], None]
+) -> StreamResult:
     """Threads writing for ``args.seconds``; ``fault`` is called ``args.fault_at`` s in."""
     _, _, etag_before = feed_copies(server.port, 2)
     before = snapshot(url)
@@ -565,8 +678,9 @@ def run_stream(server: Server, url: str, args: argparse.Namespace, tag: str,
     tokens = tokens_for(url, args.clients)
 
     def client(index: int) -> None:
-        results[index] = stream_writes(server.port, tokens[index], f"c{index}", tag, until,
-                                       args.max_writes)
+        results[index] = stream_writes(
+            server.port, tokens[index], f"c{index}", tag, until, args.max_writes
+        )
 
     poller = Poller(server.port)
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
@@ -581,28 +695,48 @@ def run_stream(server: Server, url: str, args: argparse.Namespace, tag: str,
     return StreamResult([a for batch in results for a in batch], poller, before, etag_before)
 
 
-def finish_stream(name: str, server: Server, url: str, result: StreamResult,
-                  fault_time: float, extra: list[str], monitor: RssMonitor,
-                  killed: int | None = None) -> Report:
+def finish_stream(
+    name: str,
+    server: Server,
+    url: str,
+    result: StreamResult,
+    fault_time: float,
+    extra: list[str],
+    monitor: RssMonitor,
+    killed: int | None = None,
+) -> Report:
     time.sleep(0.5)
     feed, copies, etag_after = feed_copies(server.port)
     after = snapshot(url, result.before.audit_max)
     report = verify(result.attempts, after, feed)
-    report.problems += check_integrity(result.before, after, {a.uid for a in result.attempts},
-                                       copies, result.etag_before, etag_after)
+    report.problems += check_integrity(
+        result.before,
+        after,
+        {a.uid for a in result.attempts},
+        copies,
+        result.etag_before,
+        etag_after,
+    )
     polls = result.poller.statuses
     report.problems += [f"{n} feed polls answered 500" for n in [polls.get(500, 0)] if n]
-    report.problems += [f"{n} ETags were each served with different feed bodies during the "
-                        "stream (a cached feed that misses a committed change)"
-                        for n in [result.poller.shared_etags()] if n]
+    report.problems += [
+        f"{n} ETags were each served with different feed bodies during the "
+        "stream (a cached feed that misses a committed change)"
+        for n in [result.poller.shared_etags()]
+        if n
+    ]
     report.problems += [f"{n} writes answered 500" for n in [report.statuses.get("500", 0)] if n]
     seconds, span = recovery(result.attempts, fault_time)
-    lines = [f"recovery: first 2xx write sent after the fault ended "
-             f"{'never' if seconds is None else f'+{seconds:.2f} s'} after it; {span}",
-             result.poller.describe(),
-             f"version bumps {after.version - result.before.version}, audited event changes "
-             f"{after.changes}; feed copies identical across workers: {len(copies) == 1}",
-             *extra, f"peak RSS per worker: {monitor.describe(killed)}", *log_findings(server)]
+    lines = [
+        f"recovery: first 2xx write sent after the fault ended "
+        f"{'never' if seconds is None else f'+{seconds:.2f} s'} after it; {span}",
+        result.poller.describe(),
+        f"version bumps {after.version - result.before.version}, audited event changes "
+        f"{after.changes}; feed copies identical across workers: {len(copies) == 1}",
+        *extra,
+        f"peak RSS per worker: {monitor.describe(killed)}",
+        *log_findings(server),
+    ]
     print_report(name, report, lines)
     return report
 
@@ -624,13 +758,22 @@ def scenario_kill_worker(args: argparse.Namespace) -> Report:
 
                     result = run_stream(server, url, args, "fa", fault)
                 respawn = [t - state["at"] for t, _ in monitor.respawned]
-                extra = [f"killed worker {state['victim']} (SIGKILL) at +{args.fault_at:.1f} s; "
-                         f"replacement seen after "
-                         f"{f'{respawn[0]:.2f} s' if respawn else 'never'}; "
-                         f"workers now {server.workers()}"]
-                return finish_stream("a. PostgreSQL, SIGKILL of one gunicorn worker mid-stream",
-                                     server, url, result, state["at"], extra, monitor,
-                                     killed=state["victim"])
+                extra = [
+                    f"killed worker {state['victim']} (SIGKILL) at +{args.fault_at:.1f} s; "
+                    f"replacement seen after "
+                    f"{f'{respawn[0]:.2f} s' if respawn else 'never'}; "
+                    f"workers now {server.workers()}"
+                ]
+                return finish_stream(
+                    "a. PostgreSQL, SIGKILL of one gunicorn worker mid-stream",
+                    server,
+                    url,
+                    result,
+                    state["at"],
+                    extra,
+                    monitor,
+                    killed=state["victim"],
+                )
             finally:
                 stop_gunicorn(server)
     finally:
@@ -651,8 +794,17 @@ def scenario_restart_postgres(args: argparse.Namespace) -> Report:
                         state["at"] = time.time()
                         try:
                             done = subprocess.run(
-                                ["pg_ctlcluster", "--skip-systemctl-redirect", pg_version(),
-                                 "main", "restart"], capture_output=True, text=True, timeout=120)
+                                [
+                                    "pg_ctlcluster",
+                                    "--skip-systemctl-redirect",
+                                    pg_version(),
+                                    "main",
+                                    "restart",
+                                ],
+                                capture_output=True,
+                                text=True,
+                                timeout=120,
+                            )
                             state["rc"] = done.returncode
                         finally:
                             ensure_postgres_running()
@@ -660,14 +812,28 @@ def scenario_restart_postgres(args: argparse.Namespace) -> Report:
 
                     result = run_stream(server, url, args, "fb", fault)
                 back = state["back"] - state["at"]
-                first_after_back = min((a.ended for a in result.attempts
-                                        if a.acked and a.started >= state["back"]), default=None)
-                extra = [f"pg_ctlcluster restart at +{args.fault_at:.1f} s (exit {state['rc']}) "
-                         f"took {back:.2f} s; first 2xx write sent after it returned ended "
-                         + ("never" if first_after_back is None
-                            else f"+{first_after_back - state['back']:.2f} s later")]
-                return finish_stream("b. PostgreSQL restarted mid-stream", server, url, result,
-                                     state["at"], extra, monitor)
+                first_after_back = min(
+                    (a.ended for a in result.attempts if a.acked and a.started >= state["back"]),
+                    default=None,
+                )
+                extra = [
+                    f"pg_ctlcluster restart at +{args.fault_at:.1f} s (exit {state['rc']}) "
+                    f"took {back:.2f} s; first 2xx write sent after it returned ended "
+                    + (
+                        "never"
+                        if first_after_back is None
+                        else f"+{first_after_back - state['back']:.2f} s later"
+                    )
+                ]
+                return finish_stream(
+                    "b. PostgreSQL restarted mid-stream",
+                    server,
+                    url,
+                    result,
+                    state["at"],
+                    extra,
+                    monitor,
+                )
             finally:
                 stop_gunicorn(server)
     finally:
@@ -677,9 +843,11 @@ def scenario_restart_postgres(args: argparse.Namespace) -> Report:
 
 # Scenario c: writer processes on one SQLite file --------------------------------------------------
 
+
 def role_http_writer(args: argparse.Namespace) -> None:
-    attempts = stream_writes(args.port, args.token, args.client, args.tag,
-                             time.time() + args.seconds, args.max_writes)
+    attempts = stream_writes(
+        args.port, args.token, args.client, args.tag, time.time() + args.seconds, args.max_writes
+    )
     print(json.dumps([asdict(a) for a in attempts]))
 
 
@@ -702,17 +870,24 @@ def role_ops_writer(args: argparse.Namespace) -> None:
             patch = seq % 3 == 2 and bool(mine)
             uid = mine[seq % len(mine)] if patch else f"{args.tag}-{args.client}-{seq}@faults.test"
             title = f"{args.tag} {args.client} w{seq} {'patched' if patch else 'created'}"
-            attempt = Attempt(args.client, seq, "patch" if patch else "create", uid, title,
-                              time.time())
+            attempt = Attempt(
+                args.client, seq, "patch" if patch else "create", uid, title, time.time()
+            )
             try:
                 if patch:
                     event = operations.find_event(uid)
                     assert event is not None
                     operations.update_event(event, {"title": title}, "faults")
                 else:
-                    operations.create_event({"uid": uid, "calendar": SLUG, "title": title,
-                                             "start": f"2027-04-{1 + seq % 28:02d}T10:00:00"},
-                                            "faults")
+                    operations.create_event(
+                        {
+                            "uid": uid,
+                            "calendar": SLUG,
+                            "title": title,
+                            "start": f"2027-04-{1 + seq % 28:02d}T10:00:00",
+                        },
+                        "faults",
+                    )
                 db.session.commit()
                 attempt.status = 200 if patch else 201
                 if not patch:
@@ -732,10 +907,15 @@ def ics_file(path: Path, tag: str, client: str, seq: int, count: int) -> list[At
     for number in range(count):
         uid = f"{tag}-{client}-f{seq}-e{number}@faults.test"
         title = f"{tag} {client} f{seq} e{number} imported"
-        lines += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z",
-                  f"DTSTART:202705{1 + number % 28:02d}T{10 + seq % 8:02d}0000Z",
-                  f"DTEND:202705{1 + number % 28:02d}T{11 + seq % 8:02d}0000Z",
-                  f"SUMMARY:{title}", "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:202705{1 + number % 28:02d}T{10 + seq % 8:02d}0000Z",
+            f"DTEND:202705{1 + number % 28:02d}T{11 + seq % 8:02d}0000Z",
+            f"SUMMARY:{title}",
+            "END:VEVENT",
+        ]
         attempts.append(Attempt(client, seq * 1000 + number, "import", uid, title, time.time()))
     lines.append("END:VCALENDAR")
     path.write_text("\r\n".join(lines) + "\r\n")
@@ -743,12 +923,18 @@ def ics_file(path: Path, tag: str, client: str, seq: int, count: int) -> list[At
 
 
 def cli_env(url: str, instance: Path) -> dict[str, str]:
-    return {**os.environ, "CALENDAR_DATABASE_URL": url, "CALENDAR_INSTANCE_PATH": str(instance),
-            "CALENDAR_SECRET_KEY": "faults", "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "CALENDAR_DATABASE_URL": url,
+        "CALENDAR_INSTANCE_PATH": str(instance),
+        "CALENDAR_SECRET_KEY": "faults",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
-def cli_importer(url: str, instance: Path, client: str, tag: str, until: float,
-                 max_runs: int, per_file: int) -> list[Attempt]:
+def cli_importer(
+    url: str, instance: Path, client: str, tag: str, until: float, max_runs: int, per_file: int
+) -> list[Attempt]:
     """``calendar-service import-ics`` runs one after another, each a new process."""
     attempts: list[Attempt] = []
     for seq in range(max_runs):
@@ -756,9 +942,14 @@ def cli_importer(url: str, instance: Path, client: str, tag: str, until: float,
             break
         path = instance / f"{tag}-{client}-{seq}.ics"
         batch = ics_file(path, tag, client, seq, per_file)
-        done = subprocess.run([str(BIN / "calendar-service"), "import-ics", str(path),
-                               "--calendar", SLUG], cwd=ROOT, env=cli_env(url, instance),
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(BIN / "calendar-service"), "import-ics", str(path), "--calendar", SLUG],
+            cwd=ROOT,
+            env=cli_env(url, instance),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         created = set(re.findall(r"^created: (\S+)$", done.stdout, re.M))
         for attempt in batch:
             attempt.ended = time.time()
@@ -783,29 +974,67 @@ def scenario_sqlite_processes(args: argparse.Namespace) -> Report:
                     _, _, etag_before = feed_copies(server.port, 2)
                     before = snapshot(url)
                     script = [sys.executable, str(Path(__file__).resolve())]
-                    common = ["--seconds", str(args.seconds), "--max-writes",
-                              str(args.max_writes), "--tag", "fc"]
+                    common = [
+                        "--seconds",
+                        str(args.seconds),
+                        "--max-writes",
+                        str(args.max_writes),
+                        "--tag",
+                        "fc",
+                    ]
                     started = time.time()
-                    children = [subprocess.Popen(
-                        [*script, "--role", "http-writer", "--port", str(server.port),
-                         "--token", tokens[i], "--client", f"h{i}", *common],
-                        cwd=ROOT, env=cli_env(url, instance), stdout=subprocess.PIPE)
-                        for i in range(args.processes)]
-                    children += [subprocess.Popen(
-                        [*script, "--role", "ops-writer", "--db-url", url, "--client", f"o{i}",
-                         *common], cwd=ROOT, env=cli_env(url, instance), stdout=subprocess.PIPE)
-                        for i in range(args.ops_processes)]
+                    children = [
+                        subprocess.Popen(
+                            [
+                                *script,
+                                "--role",
+                                "http-writer",
+                                "--port",
+                                str(server.port),
+                                "--token",
+                                tokens[i],
+                                "--client",
+                                f"h{i}",
+                                *common,
+                            ],
+                            cwd=ROOT,
+                            env=cli_env(url, instance),
+                            stdout=subprocess.PIPE,
+                        )
+                        for i in range(args.processes)
+                    ]
+                    children += [
+                        subprocess.Popen(
+                            [
+                                *script,
+                                "--role",
+                                "ops-writer",
+                                "--db-url",
+                                url,
+                                "--client",
+                                f"o{i}",
+                                *common,
+                            ],
+                            cwd=ROOT,
+                            env=cli_env(url, instance),
+                            stdout=subprocess.PIPE,
+                        )
+                        for i in range(args.ops_processes)
+                    ]
                     imports: list[list[Attempt]] = [[] for _ in range(args.importers)]
 
                     def importer(index: int) -> None:
-                        imports[index] = cli_importer(url, instance, f"i{index}", "fc",
-                                                      started + args.seconds, 50, 20)
+                        imports[index] = cli_importer(
+                            url, instance, f"i{index}", "fc", started + args.seconds, 50, 20
+                        )
 
-                    threads = [threading.Thread(target=importer, args=(i,))
-                               for i in range(args.importers)]
+                    threads = [
+                        threading.Thread(target=importer, args=(i,)) for i in range(args.importers)
+                    ]
                     poller = Poller(server.port)
-                    threads.append(threading.Thread(target=poller.run,
-                                                    args=(started + args.seconds,)))
+                    threads.append(
+                        threading.Thread(target=poller.run, args=(started + args.seconds,))
+                    )
                     for thread in threads:
                         thread.start()
                     attempts: list[Attempt] = []
@@ -814,8 +1043,9 @@ def scenario_sqlite_processes(args: argparse.Namespace) -> Report:
                         out, _ = child.communicate(timeout=args.seconds + 180)
                         batch = [Attempt(**item) for item in json.loads(out or b"[]")]
                         attempts += batch
-                        kinds.setdefault("HTTP" if batch and batch[0].client[0] == "h"
-                                         else "operations", []).extend(batch)
+                        kinds.setdefault(
+                            "HTTP" if batch and batch[0].client[0] == "h" else "operations", []
+                        ).extend(batch)
                     for thread in threads:
                         thread.join(timeout=args.seconds + 300)
                     poller.stop.set()
@@ -826,17 +1056,25 @@ def scenario_sqlite_processes(args: argparse.Namespace) -> Report:
                 feed, copies, etag_after = feed_copies(server.port)
                 after = snapshot(url, before.audit_max)
                 report = verify(attempts, after, feed)
-                report.problems += check_integrity(before, after, {a.uid for a in attempts},
-                                                   copies, etag_before, etag_after)
-                report.problems += [f"{n} writes answered 500"
-                                    for n in [report.statuses.get("500", 0)] if n]
-                report.problems += [f"{n} feed polls answered 500"
-                                    for n in [poller.statuses.get(500, 0)] if n]
-                report.problems += [f"{n} ETags were each served with different feed bodies "
-                                    "during the stream" for n in [poller.shared_etags()] if n]
-                lines = [f"{args.processes} HTTP writer processes, {args.ops_processes} "
-                         f"operations processes, {args.importers} CLI import-ics loops "
-                         f"(20 events a file), {wall:.1f} s"]
+                report.problems += check_integrity(
+                    before, after, {a.uid for a in attempts}, copies, etag_before, etag_after
+                )
+                report.problems += [
+                    f"{n} writes answered 500" for n in [report.statuses.get("500", 0)] if n
+                ]
+                report.problems += [
+                    f"{n} feed polls answered 500" for n in [poller.statuses.get(500, 0)] if n
+                ]
+                report.problems += [
+                    f"{n} ETags were each served with different feed bodies during the stream"
+                    for n in [poller.shared_etags()]
+                    if n
+                ]
+                lines = [
+                    f"{args.processes} HTTP writer processes, {args.ops_processes} "
+                    f"operations processes, {args.importers} CLI import-ics loops "
+                    f"(20 events a file), {wall:.1f} s"
+                ]
                 for kind, batch in kinds.items():
                     part = verify(batch, after, feed)
                     rate = part.acked / wall if wall else 0.0
@@ -844,12 +1082,15 @@ def scenario_sqlite_processes(args: argparse.Namespace) -> Report:
                         f"  {kind:15} attempted {part.attempted}, acknowledged {part.acked} "
                         f"({rate:.1f}/s), in DB {part.in_db}, in feed {part.in_feed}; "
                         f"statuses {dict(sorted(part.statuses.items()))}; failures "
-                        f"{dict(part.no_answer)}")
+                        f"{dict(part.no_answer)}"
+                    )
                 lines += [
                     poller.describe(),
                     f"version bumps {after.version - before.version}, audited event changes "
                     f"{after.changes}; feed copies identical across workers: {len(copies) == 1}",
-                    f"peak RSS per worker: {monitor.describe()}", *log_findings(server)]
+                    f"peak RSS per worker: {monitor.describe()}",
+                    *log_findings(server),
+                ]
                 print_report("c. SQLite, several writer processes at once", report, lines)
                 return report
             finally:
@@ -860,6 +1101,7 @@ def scenario_sqlite_processes(args: argparse.Namespace) -> Report:
 
 # Scenario d: memory with a large calendar ---------------------------------------------------------
 
+
 class Browser:
     """A signed-in organiser's cookies and CSRF tokens, for the upload page."""
 
@@ -867,8 +1109,9 @@ class Browser:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                content_type: str | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
+    ) -> tuple[int, bytes]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if content_type:
             headers["Content-Type"] = content_type
@@ -890,8 +1133,9 @@ class Browser:
 
         token = self.csrf("/organiser/sign-in")
         form = urlencode({"csrf_token": token, "email": email, "password": password}).encode()
-        status, _ = self.request("POST", "/organiser/sign-in", form,
-                                 "application/x-www-form-urlencoded")
+        status, _ = self.request(
+            "POST", "/organiser/sign-in", form, "application/x-www-form-urlencoded"
+        )
         assert status == 302, f"sign-in answered {status}"
 
     def upload(self, slug: str, name: str, data: bytes) -> tuple[int, bytes]:
@@ -899,14 +1143,20 @@ class Browser:
         boundary = uuid.uuid4().hex
         parts = []
         for key, value in (("csrf_token", token), ("calendar", slug)):
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
-                         f"{value}\r\n".encode())
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                     f'filename="{name}"\r\nContent-Type: text/calendar\r\n\r\n'.encode()
-                     + data + b"\r\n")
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{name}"\r\nContent-Type: text/calendar\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", "/organiser/import", body,
-                            f"multipart/form-data; boundary={boundary}")
+        return self.request(
+            "POST", "/organiser/import", body, f"multipart/form-data; boundary={boundary}"
+        )
 
 
 def series_ics(tag: str, count: int) -> bytes:
@@ -915,14 +1165,19 @@ def series_ics(tag: str, count: int) -> bytes:
     days = ["MO", "TU", "WE", "TH", "FR"]
     for number in range(count):
         day = 1 + number % 28
-        lines += ["BEGIN:VEVENT", f"UID:{tag}-{number}@faults.test", "DTSTAMP:20260101T000000Z",
-                  f"DTSTART;TZID=Europe/London:202601{day:02d}T{9 + number % 8:02d}0000",
-                  f"DTEND;TZID=Europe/London:202601{day:02d}T{10 + number % 8:02d}0000",
-                  f"RRULE:FREQ=WEEKLY;BYDAY={days[number % 5]}",
-                  f"SUMMARY:Imported {tag} series {number}",
-                  "DESCRIPTION:A description of the series\\, long enough to be realistic "
-                  "and to be folded onto a second line by the writer.",
-                  "LOCATION:Room 4\\, 96 Euston Road", "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{tag}-{number}@faults.test",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART;TZID=Europe/London:202601{day:02d}T{9 + number % 8:02d}0000",
+            f"DTEND;TZID=Europe/London:202601{day:02d}T{10 + number % 8:02d}0000",
+            f"RRULE:FREQ=WEEKLY;BYDAY={days[number % 5]}",
+            f"SUMMARY:Imported {tag} series {number}",
+            "DESCRIPTION:A description of the series\\, long enough to be realistic "
+            "and to be folded onto a second line by the writer.",
+            "LOCATION:Room 4\\, 96 Euston Road",
+            "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()
 
@@ -941,8 +1196,10 @@ def scenario_memory(args: argparse.Namespace) -> None:
         with database(args.memory_db, "d", instance) as url:
             started = time.perf_counter()
             token, _ = fill(url, instance, args.series)
-            print(f"\n## d. memory, {args.memory_db}: filled {args.series:,} series "
-                  f"(bench_load's mix) in {time.perf_counter() - started:.0f} s")
+            print(
+                f"\n## d. memory, {args.memory_db}: filled {args.series:,} series "
+                f"(bench_load's mix) in {time.perf_counter() - started:.0f} s"
+            )
             server = start_gunicorn(url, instance)
             try:
                 rows = []
@@ -950,8 +1207,13 @@ def scenario_memory(args: argparse.Namespace) -> None:
                     rows.append(("after start", dict(monitor.peaks)))
                     auth = {"Authorization": f"Bearer {token}"}
                     for slug in ("uploaded", "cli"):
-                        status, _, _ = call(server.port, "POST", "/api/v1/calendars",
-                                            {"slug": slug, "name": f"Imported ({slug})"}, auth)
+                        status, _, _ = call(
+                            server.port,
+                            "POST",
+                            "/api/v1/calendars",
+                            {"slug": slug, "name": f"Imported ({slug})"},
+                            auth,
+                        )
                         assert status == 201, status
                     browser = Browser(server.port)
                     browser.sign_in("bench@example.org", "bench-password-123")
@@ -959,46 +1221,66 @@ def scenario_memory(args: argparse.Namespace) -> None:
                     begun = time.perf_counter()
                     status, page = browser.upload("uploaded", "series.ics", upload)
                     summary = re.search(rb"(\d+) created", page)
-                    print(f"organiser upload of {args.import_series:,} series "
-                          f"({len(upload) / 1e6:.1f} MB): {status} in "
-                          f"{time.perf_counter() - begun:.1f} s"
-                          f"{', ' + summary.group(0).decode() if summary else ''}")
+                    print(
+                        f"organiser upload of {args.import_series:,} series "
+                        f"({len(upload) / 1e6:.1f} MB): {status} in "
+                        f"{time.perf_counter() - begun:.1f} s"
+                        f"{', ' + summary.group(0).decode() if summary else ''}"
+                    )
                     monitor.sample()
                     rows.append(("after the upload import", dict(monitor.peaks)))
                     path = instance / "cli.ics"
                     path.write_bytes(series_ics("cli", args.import_series))
                     print(run_cli_import(url, instance, path, args.import_series))
                     pids = server.workers()
-                    print(f"{'request':44} {'status':>6} {'bytes':>11} {'seconds':>8}  "
-                          "peak RSS of each worker after it (MB)")
+                    print(
+                        f"{'request':44} {'status':>6} {'bytes':>11} {'seconds':>8}  "
+                        "peak RSS of each worker after it (MB)"
+                    )
                     window = "start=2026-12-01&end=2026-12-29&calendar=bench"
                     paths = [f"/calendars/{SLUG}.ics"] * 6 + [
-                        f"/calendars/{SLUG}.ics?category=tps", "/calendars/uploaded.ics",
-                        "/calendars/cli.ics", f"/?calendar={SLUG}", "/?days=56",
-                        f"/calendars/{SLUG}/2026/12", f"/api/v1/occurrences?{window}",
-                        f"/api/v1/occurrences?{window}", f"/api/v1/events?calendar={SLUG}"]
+                        f"/calendars/{SLUG}.ics?category=tps",
+                        "/calendars/uploaded.ics",
+                        "/calendars/cli.ics",
+                        f"/?calendar={SLUG}",
+                        "/?days=56",
+                        f"/calendars/{SLUG}/2026/12",
+                        f"/api/v1/occurrences?{window}",
+                        f"/api/v1/occurrences?{window}",
+                        f"/api/v1/events?calendar={SLUG}",
+                    ]
                     for path_ in paths:
                         status, size, seconds = timed(server.port, path_)
                         peaks = [peak_rss_mb(pid) for pid in pids]
-                        print(f"{path_[:44]:44} {status:6d} {size:11,d} {seconds:8.2f}  "
-                              + " ".join(f"{mb:5.0f}" for mb in peaks))
+                        print(
+                            f"{path_[:44]:44} {status:6d} {size:11,d} {seconds:8.2f}  "
+                            + " ".join(f"{mb:5.0f}" for mb in peaks)
+                        )
                     monitor.sample()
                     rows.append(("after feeds, agenda, occurrences", dict(monitor.peaks)))
                 engine = create_engine(url)
                 with engine.connect() as connection:
                     events = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
                     overrides = connection.execute(
-                        text("SELECT count(*) FROM overrides")).scalar_one()
+                        text("SELECT count(*) FROM overrides")
+                    ).scalar_one()
                 engine.dispose()
                 print(f"database: {events:,} events, {overrides:,} overrides")
                 for label, peaks in rows:
-                    print(f"peak RSS per worker {label:34}: " + ", ".join(
-                        f"{pid} {mb:.0f} MB" for pid, mb in sorted(peaks.items())))
+                    print(
+                        f"peak RSS per worker {label:34}: "
+                        + ", ".join(f"{pid} {mb:.0f} MB" for pid, mb in sorted(peaks.items()))
+                    )
                 current = {pid: current_rss_mb(pid) for pid in server.workers()}
-                print("current RSS per worker at the end" + " " * 21 + ": " + ", ".join(
-                    f"{pid} {mb:.0f} MB" for pid, mb in sorted(current.items())))
-                print("target (bench_load): < 150 MB a worker; "
-                      + "; ".join(log_findings(server)[:1]))
+                print(
+                    "current RSS per worker at the end"
+                    + " " * 21
+                    + ": "
+                    + ", ".join(f"{pid} {mb:.0f} MB" for pid, mb in sorted(current.items()))
+                )
+                print(
+                    "target (bench_load): < 150 MB a worker; " + "; ".join(log_findings(server)[:1])
+                )
             finally:
                 stop_gunicorn(server)
     finally:
@@ -1012,7 +1294,11 @@ def run_cli_import(url: str, instance: Path, path: Path, series: int) -> str:
     with (instance / "cli.out").open("w+b") as out:
         child = subprocess.Popen(
             [str(BIN / "calendar-service"), "import-ics", str(path), "--calendar", "cli"],
-            cwd=ROOT, env=cli_env(url, instance), stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=cli_env(url, instance),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         timer = threading.Timer(600, child.kill)
         timer.start()
         try:
@@ -1022,9 +1308,11 @@ def run_cli_import(url: str, instance: Path, path: Path, series: int) -> str:
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         last = (out.read().decode(errors="replace").strip().splitlines() or ["?"])[-1]
-    return (f"CLI import-ics of {series:,} series: exit {child.returncode} in "
-            f"{time.perf_counter() - begun:.1f} s ({last}); peak RSS of the CLI process "
-            f"{usage.ru_maxrss / 1024:.0f} MB")
+    return (
+        f"CLI import-ics of {series:,} series: exit {child.returncode} in "
+        f"{time.perf_counter() - begun:.1f} s ({last}); peak RSS of the CLI process "
+        f"{usage.ru_maxrss / 1024:.0f} MB"
+    )
 
 
 def current_rss_mb(pid: int) -> float:
@@ -1036,6 +1324,7 @@ def current_rss_mb(pid: int) -> float:
 
 # Main ---------------------------------------------------------------------------------------------
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default="a,b,c,d", help="comma-separated: a,b,c,d")
@@ -1043,15 +1332,24 @@ def main() -> None:
     parser.add_argument("--fault-at", type=float, default=4.0, help="seconds into the stream")
     parser.add_argument("--clients", type=int, default=4, help="writer threads (a, b)")
     parser.add_argument("--max-writes", type=int, default=2000, help="per writer")
-    parser.add_argument("--base-series", type=int, default=200,
-                        help="series in the calendar before the stream (a-c)")
+    parser.add_argument(
+        "--base-series",
+        type=int,
+        default=200,
+        help="series in the calendar before the stream (a-c)",
+    )
     parser.add_argument("--processes", type=int, default=4, help="HTTP writer processes (c)")
-    parser.add_argument("--ops-processes", type=int, default=2,
-                        help="processes writing through store.operations (c)")
+    parser.add_argument(
+        "--ops-processes",
+        type=int,
+        default=2,
+        help="processes writing through store.operations (c)",
+    )
     parser.add_argument("--importers", type=int, default=2, help="CLI import-ics loops (c)")
     parser.add_argument("--series", type=int, default=10_000, help="series in the calendar (d)")
-    parser.add_argument("--import-series", type=int, default=2_000,
-                        help="series in each imported .ics (d)")
+    parser.add_argument(
+        "--import-series", type=int, default=2_000, help="series in each imported .ics (d)"
+    )
     parser.add_argument("--memory-db", choices=["postgresql", "sqlite"], default="postgresql")
     # Internal: the writer processes of scenario c.
     parser.add_argument("--role", choices=["http-writer", "ops-writer"], help=argparse.SUPPRESS)
@@ -1063,24 +1361,31 @@ def main() -> None:
     if args.role == "ops-writer":
         return role_ops_writer(args)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    print(f"machine: {os.cpu_count()} cores; gunicorn 2 workers "
-          f"({os.environ.get('GUNICORN_THREADS', '4')} threads); streams of {args.seconds:g} s, "
-          f"fault at +{args.fault_at:g} s, {args.clients} writer threads + 1 feed poller; "
-          f"{args.base_series} series in the calendar beforehand")
+    print(
+        f"machine: {os.cpu_count()} cores; gunicorn 2 workers "
+        f"({os.environ.get('GUNICORN_THREADS', '4')} threads); streams of {args.seconds:g} s, "
+        f"fault at +{args.fault_at:g} s, {args.clients} writer threads + 1 feed poller; "
+        f"{args.base_series} series in the calendar beforehand"
+    )
     reports: dict[str, Report] = {}
     started = time.perf_counter()
     try:
         scenarios: dict[str, Callable[[argparse.Namespace], Any]] = {
-            "a": scenario_kill_worker, "b": scenario_restart_postgres,
-            "c": scenario_sqlite_processes, "d": scenario_memory}
+            "a": scenario_kill_worker,
+            "b": scenario_restart_postgres,
+            "c": scenario_sqlite_processes,
+            "d": scenario_memory,
+        }
         for name in chosen:
             result = scenarios[name](args)
             if isinstance(result, Report):
                 reports[name] = result
     finally:
         ensure_postgres_running()
-    print(f"\n## summary ({time.perf_counter() - started:.0f} s; PostgreSQL "
-          f"{'running' if pg_ready() else 'NOT RUNNING'})")
+    print(
+        f"\n## summary ({time.perf_counter() - started:.0f} s; PostgreSQL "
+        f"{'running' if pg_ready() else 'NOT RUNNING'})"
+    )
     for name, report in reports.items():
         print(f"{name}: {'OK' if not report.problems else f'{len(report.problems)} problems'}")
 

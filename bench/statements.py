@@ -26,10 +26,18 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EDITOR_FORM = {"title": "Monthly TPS seminar", "start_time": "14:00", "end_time": "15:00",
-               "recurrence": "none", "ends": "never", "status": "confirmed",
-               "published": "published", "location": "British Library", "new_category": "",
-               "save": "Save"}
+EDITOR_FORM = {
+    "title": "Monthly TPS seminar",
+    "start_time": "14:00",
+    "end_time": "15:00",
+    "recurrence": "none",
+    "ends": "never",
+    "status": "confirmed",
+    "published": "published",
+    "location": "British Library",
+    "new_category": "",
+    "save": "Save",
+}
 
 
 def count_here() -> dict[str, int]:
@@ -44,8 +52,12 @@ def count_here() -> dict[str, int]:
     from calendar_service.store.seed import load_seed
 
     folder = Path(tempfile.mkdtemp())
-    config = {"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'calendar.db'}"}
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "bench",
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'calendar.db'}",
+    }
     setup = create_app(config)
     with setup.app_context():
         upgrade()
@@ -59,8 +71,7 @@ def count_here() -> dict[str, int]:
         seen: list[str] = []
         with app.app_context():
             engine = db.engine
-        sa_event.listen(engine, "before_cursor_execute",
-                        lambda *args: seen.append(args[2]))
+        sa_event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
         client = app.test_client()
         before = request(client, seen)
         with app.app_context():
@@ -76,8 +87,10 @@ def count_here() -> dict[str, int]:
         return 0
 
     def save(client: Any, seen: list[str]) -> int:
-        signed = client.post("/organiser/sign-in", data={"email": "bench@example.org",
-                                                         "password": "correct horse battery"})
+        signed = client.post(
+            "/organiser/sign-in",
+            data={"email": "bench@example.org", "password": "correct horse battery"},
+        )
         assert signed.status_code == 302, signed.status_code
         dashboard = client.get("/organiser/").text
         uid = re.findall(r'href="/organiser/events/([^"]+)/edit"', dashboard)[0]
@@ -85,14 +98,23 @@ def count_here() -> dict[str, int]:
         revision = page.split('name="revision" type="hidden" value="')[1].split('"')[0]
         start = str(today(ZoneInfo("Europe/London")).replace(day=1) + timedelta(days=400))
         before = len(seen)
-        saved = client.post(f"/organiser/events/{uid}/edit", data={
-            **EDITOR_FORM, "calendar": "turing-roche", "start_date": start,
-            "revision": revision})
+        saved = client.post(
+            f"/organiser/events/{uid}/edit",
+            data={
+                **EDITOR_FORM,
+                "calendar": "turing-roche",
+                "start_date": start,
+                "revision": revision,
+            },
+        )
         assert saved.status_code == 302, saved.text[:2000]
         return before
 
-    return {"cold feed build": counted(feed), "agenda miss": counted(agenda),
-            "editor save": counted(save)}
+    return {
+        "cold feed build": counted(feed),
+        "agenda miss": counted(agenda),
+        "editor save": counted(save),
+    }
 
 
 def count_in(checkout: Path) -> dict[str, int]:
@@ -100,8 +122,12 @@ def count_in(checkout: Path) -> dict[str, int]:
     python = checkout / ".venv" / "bin" / "python"
     output = subprocess.run(
         [str(python if python.exists() else sys.executable), __file__, "--json"],
-        cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)},
-        check=True, capture_output=True, text=True).stdout
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))
 
 

@@ -147,8 +147,6 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
-
-
 def register_proxy_fix(app: Flask) -> None:
     hops = int(app.config.get("CALENDAR_TRUSTED_PROXIES") or 0)
     if hops > 0:

@@ -61,8 +61,11 @@ class StoredAnswer:
 
 def answer_size(answer: StoredAnswer) -> int:
     """An answer's weight: the bytes it holds, and a little for the entry itself."""
-    return (len(answer.body) + sum(len(name) + len(value) for name, value in answer.headers)
-            + ANSWER_OVERHEAD)
+    return (
+        len(answer.body)
+        + sum(len(name) + len(value) for name, value in answer.headers)
+        + ANSWER_OVERHEAD
+    )
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,15 @@ class Caches:
     answers: LRUCache[str, StoredAnswer]
 
     @classmethod
-    def new(cls, *, series_entries: int = SERIES_ENTRIES,
-            expansion_occurrences: int = EXPANSION_OCCURRENCES,
-            block_entries: int = BLOCK_ENTRIES, feed_bytes: int = FEED_BYTES,
-            answer_bytes: int = ANSWER_BYTES) -> Caches:
+    def new(
+        cls,
+        *,
+        series_entries: int = SERIES_ENTRIES,
+        expansion_occurrences: int = EXPANSION_OCCURRENCES,
+        block_entries: int = BLOCK_ENTRIES,
+        feed_bytes: int = FEED_BYTES,
+        answer_bytes: int = ANSWER_BYTES,
+    ) -> Caches:
         """Empty caches with these bounds (the defaults are the service's)."""
         return cls(
             series=LRUCache(series_entries, one_each),
@@ -111,8 +119,11 @@ class Caches:
 def init_app(app: Flask, caches: Caches | None = None) -> Caches:
     """Give the app its caches (new ones with the default bounds, and the answers' bound from
     ``ANSWER_CACHE_BYTES``, unless given) and return them."""
-    made = caches if caches is not None else Caches.new(
-        answer_bytes=int(app.config.get("ANSWER_CACHE_BYTES") or ANSWER_BYTES))
+    made = (
+        caches
+        if caches is not None
+        else Caches.new(answer_bytes=int(app.config.get("ANSWER_CACHE_BYTES") or ANSWER_BYTES))
+    )
     app.extensions[EXTENSION] = made
     return made
 

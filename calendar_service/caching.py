@@ -60,9 +60,15 @@ class LRUCache(Generic[K, V]):
         self._building: dict[K, threading.Event | None] = {}
         self._lock = threading.Lock()
 
-    def get_or_build(self, key: K, build: Callable[[], V], *, slot: Hashable | None = None,
-                     fresh: Callable[[V], bool] | None = None,
-                     keep: Callable[[V], bool] | None = None) -> V:
+    def get_or_build(
+        self,
+        key: K,
+        build: Callable[[], V],
+        *,
+        slot: Hashable | None = None,
+        fresh: Callable[[V], bool] | None = None,
+        keep: Callable[[V], bool] | None = None,
+    ) -> V:
         """The value of ``key``: cached, built by the thread already building it, or built now
         by calling ``build`` (then stored, under ``slot`` if given).
 

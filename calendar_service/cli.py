@@ -114,8 +114,9 @@ def create_organiser_command(email: str, admin: bool, password_stdin: bool, name
     """Add an organiser account."""
     from calendar_service.store.accounts import create_organiser
 
-    organiser = create_organiser(email, read_password(password_stdin), admin=admin, name=name,
-                                 actor="cli")
+    organiser = create_organiser(
+        email, read_password(password_stdin), admin=admin, name=name, actor="cli"
+    )
     click.echo(f"organiser {organiser.email} added" + (" (admin)" if admin else ""))
 
 
@@ -152,8 +153,13 @@ def set_password_command(email: str, password_stdin: bool) -> None:
 @click.command("grant")
 @click.argument("email")
 @click.option("--calendar", "slug", required=True, help="The calendar's slug.")
-@click.option("--role", type=click.Choice(["editor", "owner"]), default="editor",
-              show_default=True, help="Owners also manage the calendar's members.")
+@click.option(
+    "--role",
+    type=click.Choice(["editor", "owner"]),
+    default="editor",
+    show_default=True,
+    help="Owners also manage the calendar's members.",
+)
 @click.option("--withdraw", is_flag=True, help="Take the organiser's right to it away instead.")
 @with_appcontext
 @commit_or_explain
@@ -168,8 +174,11 @@ def grant_command(email: str, slug: str, role: str, withdraw: bool) -> None:
         raise click.ClickException(f"no calendar {slug!r}")
     if withdraw:
         had = permissions.withdraw(organiser, calendar, "cli")
-        click.echo(f"{organiser.email} may no longer change {calendar.slug}" if had
-                   else f"{organiser.email} had no right to {calendar.slug}")
+        click.echo(
+            f"{organiser.email} may no longer change {calendar.slug}"
+            if had
+            else f"{organiser.email} had no right to {calendar.slug}"
+        )
         return
     permissions.grant(organiser, calendar, role, "cli")
     note = " (as an admin they may change every calendar anyway)" if organiser.is_admin else ""
@@ -179,16 +188,30 @@ def grant_command(email: str, slug: str, role: str, withdraw: bool) -> None:
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
-@click.option("--scope", type=click.Choice(["write", "read"]), default="write",
-              show_default=True, help="read: drafts may be read, nothing changed.")
-@click.option("--calendar", "slugs", multiple=True,
-              help="Only this calendar (repeatable); none: every one the organiser may change.")
-@click.option("--expires-days", type=click.IntRange(min=1, max=36500), default=None,
-              help="The token stops working after this many days (default: never).")
+@click.option(
+    "--scope",
+    type=click.Choice(["write", "read"]),
+    default="write",
+    show_default=True,
+    help="read: drafts may be read, nothing changed.",
+)
+@click.option(
+    "--calendar",
+    "slugs",
+    multiple=True,
+    help="Only this calendar (repeatable); none: every one the organiser may change.",
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1, max=36500),
+    default=None,
+    help="The token stops working after this many days (default: never).",
+)
 @with_appcontext
 @commit_or_explain
-def create_token_command(email: str, name: str, scope: str, slugs: tuple[str, ...],
-                         expires_days: int | None) -> None:
+def create_token_command(
+    email: str, name: str, scope: str, slugs: tuple[str, ...], expires_days: int | None
+) -> None:
     """Print a new API token for that organiser as the last line of stdout."""
     from datetime import timedelta
 
@@ -204,16 +227,21 @@ def create_token_command(email: str, name: str, scope: str, slugs: tuple[str, ..
             raise click.ClickException(f"no calendar {slug!r}")
         calendars.append(calendar)
     expires = utcnow() + timedelta(days=expires_days) if expires_days else None
-    _token, secret = create_token(organiser, name, actor="cli", scope=scope, calendars=calendars,
-                                  expires=expires)
+    _token, secret = create_token(
+        organiser, name, actor="cli", scope=scope, calendars=calendars, expires=expires
+    )
     click.echo(f"token for {organiser.email}; it is shown only now:", err=True)
     click.echo(secret)
 
 
 @click.command("export-ics")
 @click.option("--calendar", "slug", required=True, help="The calendar's slug.")
-@click.option("--category", "categories", multiple=True,
-              help="Only events in this category (repeatable; any of them).")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="Only events in this category (repeatable; any of them).",
+)
 @with_appcontext
 @commit_or_explain
 def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
@@ -239,15 +267,22 @@ def export_ics_command(slug: str, categories: tuple[str, ...]) -> None:
 @click.command("import-ics")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
 @click.option("--calendar", "slug", required=True, help="Slug of the calendar to import into.")
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be created, updated and skipped; change nothing.")
-@click.option("--category", default=None,
-              help="Slug of one of the calendar's categories to give every imported event.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would be created, updated and skipped; change nothing.",
+)
+@click.option(
+    "--category",
+    default=None,
+    help="Slug of one of the calendar's categories to give every imported event.",
+)
 @click.option("--draft", is_flag=True, help="Save the events it creates as drafts (unpublished).")
 @with_appcontext
 @commit_or_explain
-def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None,
-                       draft: bool) -> None:
+def import_ics_command(
+    file: str, slug: str, dry_run: bool, category: str | None, draft: bool
+) -> None:
     """Import events from an .ics file by UID (importing again updates them)."""
     from calendar_service.services.imports import (
         ImportFailed,
@@ -267,15 +302,23 @@ def import_ics_command(file: str, slug: str, dry_run: bool, category: str | None
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
     try:
-        result = import_ics(data, calendar, "cli", max_bytes=limits.max_bytes, source=file,
-                            batch_size=limits.batch_size, options=ImportOptions(category, draft),
-                            dry_run=dry_run)
+        result = import_ics(
+            data,
+            calendar,
+            "cli",
+            max_bytes=limits.max_bytes,
+            source=file,
+            batch_size=limits.batch_size,
+            options=ImportOptions(category, draft),
+            dry_run=dry_run,
+        )
     except ImportFailed as error:
         if error.saved is None:
             raise click.ClickException(f"{file}: nothing imported: {error}") from None
         raise click.ClickException(
             f"{file}: the import stopped part-way: {error}; earlier steps saved "
-            f"{error.saved.summary()} (importing the file again completes it)") from None
+            f"{error.saved.summary()} (importing the file again completes it)"
+        ) from None
     would = "would be " if dry_run else ""
     for label, uids in (("created", result.created), ("updated", result.updated)):
         for uid in uids:

@@ -29,8 +29,10 @@ def _offset_from_environment() -> timedelta:
         return timedelta(seconds=float(raw))
     except (ValueError, OverflowError):
         # One readable line and exit status 1, from a command or a server alike.
-        raise SystemExit(f"CALENDAR_CLOCK_OFFSET={raw!r} is not a number of seconds "
-                         "(for example 34560000 for 400 days)") from None
+        raise SystemExit(
+            f"CALENDAR_CLOCK_OFFSET={raw!r} is not a number of seconds "
+            "(for example 34560000 for 400 days)"
+        ) from None
 
 
 # Read once, when the service is imported: every app of the process shares the one clock.

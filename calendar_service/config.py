@@ -142,8 +142,9 @@ def pool_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     """
     options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
     url = str(settings["SQLALCHEMY_DATABASE_URI"])
-    if url.startswith("sqlite") and (url.rstrip("/").endswith(":") or ":memory:" in url
-                                     or url in ("sqlite://", "sqlite:///")):
+    if url.startswith("sqlite") and (
+        url.rstrip("/").endswith(":") or ":memory:" in url or url in ("sqlite://", "sqlite:///")
+    ):
         return options
     threads = max(1, int(settings["CALENDAR_THREADS"]))
     options.setdefault("pool_size", threads)

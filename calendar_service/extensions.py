@@ -32,7 +32,8 @@ def register_session_teardown(app: Flask) -> None:
         try:
             db.session.remove()
         except SQLAlchemyError as failure:
-            app.logger.warning("closing the request's session failed (%s); invalidating it",
-                               failure)
+            app.logger.warning(
+                "closing the request's session failed (%s); invalidating it", failure
+            )
             db.session().invalidate()
             db.session.remove()

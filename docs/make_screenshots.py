@@ -59,8 +59,9 @@ def host(embed_url: str) -> Flask:
 def add_organiser(database: Path) -> None:
     """An admin to sign in as for the organiser pages' screenshots, and a category "Meetings"
     of the seed calendar for the import to give its events."""
-    app = create_app({"SECRET_KEY": "screenshots",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    app = create_app(
+        {"SECRET_KEY": "screenshots", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"}
+    )
     with app.app_context():
         accounts.create_organiser(ORGANISER, PASSWORD, admin=True)
         calendar = find_calendar("turing-roche")
@@ -119,8 +120,10 @@ def import_dry_run(page: Page, base_url: str) -> None:
     page.get_by_role("button", name="Preview (dry run)").click()
     page.get_by_role("heading", name="Dry run", exact=False).wait_for()
     page.screenshot(path=str(ROOT / "docs" / "import-dry-run.png"), full_page=True)
-    print("docs/import-dry-run.png <- /organiser/import (dry run of tests/ical/data/"
-          "outlook-desktop.ics)")
+    print(
+        "docs/import-dry-run.png <- /organiser/import (dry run of tests/ical/data/"
+        "outlook-desktop.ics)"
+    )
 
 
 def main(wanted: list[str]) -> None:
@@ -129,8 +132,9 @@ def main(wanted: list[str]) -> None:
     with running_server(database) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         public_pages(browser, base_url, wanted)
-        organiser_shots = [name for name in ("editor.png", "import-dry-run.png")
-                           if not wanted or name in wanted]
+        organiser_shots = [
+            name for name in ("editor.png", "import-dry-run.png") if not wanted or name in wanted
+        ]
         if organiser_shots:
             add_organiser(database)
             page = sign_in(browser, base_url)

@@ -80,7 +80,8 @@ def _day_parts(choice: RuleChoice, start: Moment) -> list[str]:
                 raise RRuleValueError(f"unknown weekday {day!r}", part="BYDAY")
         return ["BYDAY=" + ",".join(sorted(set(days), key=WEEKDAYS.index))]
     nth = (choice.freq == "monthly" and choice.monthly_mode == "nth_weekday") or (
-        choice.freq == "yearly" and choice.yearly_mode == "nth_weekday")
+        choice.freq == "yearly" and choice.yearly_mode == "nth_weekday"
+    )
     ordinal = choice.ordinal if choice.ordinal is not None else _nth_of_start(start)
     if nth and ordinal not in (1, 2, 3, 4, -1):
         raise RRuleValueError("the week must be 1st to 4th or last (-1)", part="BYDAY")
@@ -127,15 +128,21 @@ def from_rrule(text: str, start: Moment, tzid: str) -> RuleChoice | None:
     Raises the rule's errors when ``text`` is not a valid rule for ``start``.
     """
     rule = parse_for_start(text, start, tzid)
-    if (rule.bysetpos or rule.byhour or rule.byminute or rule.bysecond or rule.byyearday
-            or rule.byweekno or rule.freq in ("HOURLY", "MINUTELY")):
+    if (
+        rule.bysetpos
+        or rule.byhour
+        or rule.byminute
+        or rule.bysecond
+        or rule.byyearday
+        or rule.byweekno
+        or rule.freq in ("HOURLY", "MINUTELY")
+    ):
         return None
     ending = _ending(rule, start, tzid)
     if ending is None:
         return None
     ends, until = ending
-    common: _Common = {"interval": rule.interval, "ends": ends, "until": until,
-                       "count": rule.count}
+    common: _Common = {"interval": rule.interval, "ends": ends, "until": until, "count": rule.count}
     return _FROM_FREQ[rule.freq](rule, start, common)
 
 
@@ -148,8 +155,11 @@ def _ending(rule: Rule, start: Moment, tzid: str) -> tuple[Ends, date | None] | 
     local = until_local(rule, tzid)
     assert local is not None
     if isinstance(local, datetime):
-        if isinstance(start, datetime) and local.time() < time(23, 59) \
-                and local.time() < start.time():
+        if (
+            isinstance(start, datetime)
+            and local.time() < time(23, 59)
+            and local.time() < start.time()
+        ):
             return None  # cuts the last day short of the start time: not "on a date"
         local = local.date()
     return "on_date", local

@@ -55,8 +55,9 @@ def join(words: Phrasebook, items: list[str], conjunction: str | None = None) ->
 
 def format_date(words: Phrasebook, value: date) -> str:
     """24 December 2027."""
-    return words.date.format(day=value.day, month=words.month_names[value.month - 1],
-                             year=value.year)
+    return words.date.format(
+        day=value.day, month=words.month_names[value.month - 1], year=value.year
+    )
 
 
 def _numbers(words: Phrasebook, values: tuple[int, ...] | list[int]) -> str:
@@ -87,15 +88,18 @@ def _monthdays(words: Phrasebook, days: tuple[int, ...], conjunction: str | None
     if positives:
         phrases.append(words.monthdays.format(days=join(words, positives, conjunction)))
     if negatives:
-        phrases.append(words.monthdays_from_end.format(days=join(words, negatives,
-                                                                 conjunction)))
+        phrases.append(words.monthdays_from_end.format(days=join(words, negatives, conjunction)))
     return join(words, phrases, conjunction)
 
 
 def _nth_days(words: Phrasebook, byday: tuple[tuple[int, int], ...]) -> str:
-    return join(words, [words.nth_weekday.format(ordinal=words.ordinal(n),
-                                                 day=words.day_names[wd])
-                        for n, wd in sorted(byday, key=lambda v: (v[0] < 0, abs(v[0]), v[1]))])
+    return join(
+        words,
+        [
+            words.nth_weekday.format(ordinal=words.ordinal(n), day=words.day_names[wd])
+            for n, wd in sorted(byday, key=lambda v: (v[0] < 0, abs(v[0]), v[1]))
+        ],
+    )
 
 
 def _defaults(rule: Rule, start: Moment) -> Rule:
@@ -139,15 +143,22 @@ def _day_phrase(words: Phrasebook, rule: Rule) -> tuple[str, bool]:
 
 def _is_date_of_year(rule: Rule) -> bool:
     """YEARLY on days of given months and nothing else: "on 24 December"."""
-    return bool(rule.bymonthday and rule.freq == "YEARLY" and rule.bymonth and not rule.byday
-                and not rule.byyearday and not rule.byweekno)
+    return bool(
+        rule.bymonthday
+        and rule.freq == "YEARLY"
+        and rule.bymonth
+        and not rule.byday
+        and not rule.byyearday
+        and not rule.byweekno
+    )
 
 
 def _date_of_year(words: Phrasebook, rule: Rule) -> str:
-    """"on 24 December", "on the 24th and 26th of December"."""
+    """ "on 24 December", "on the 24th and 26th of December"."""
     if len(rule.bymonthday) != 1 or len(rule.bymonth) != 1 or rule.bymonthday[0] <= 0:
-        days = words.of_months.format(days=_monthdays(words, rule.bymonthday),
-                                      months=_months(words, rule.bymonth))
+        days = words.of_months.format(
+            days=_monthdays(words, rule.bymonthday), months=_months(words, rule.bymonth)
+        )
         return words.on.format(days=days)
     day, month = rule.bymonthday[0], rule.bymonth[0]
     text = words.day_of_month.format(day=day, month=words.month_names[month - 1])
@@ -163,8 +174,9 @@ def _yeardays(words: Phrasebook, yeardays: tuple[int, ...]) -> str:
     return words.yeardays.format(days=_numbers(words, days))
 
 
-def _nth_phrase(words: Phrasebook, rule: Rule,
-                nth: tuple[tuple[int, int], ...]) -> tuple[str, bool]:
+def _nth_phrase(
+    words: Phrasebook, rule: Rule, nth: tuple[tuple[int, int], ...]
+) -> tuple[str, bool]:
     """Words for BYDAY with ordinals ("the 2nd Tuesday", "… of March", "… of the year"); the bool
     says whether BYMONTH was used."""
     text = _nth_days(words, nth)
@@ -179,14 +191,20 @@ def _nth_phrase(words: Phrasebook, rule: Rule,
 
 def _plain_phrase(words: Phrasebook, freq: str, plain: tuple[int, ...]) -> str:
     text = _weekdays(words, plain)
-    if (freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY")
-            or _group(plain) in (_Days.WEEKDAYS, _Days.WEEKENDS)):
+    if freq in ("WEEKLY", "DAILY", "HOURLY", "MINUTELY") or _group(plain) in (
+        _Days.WEEKDAYS,
+        _Days.WEEKENDS,
+    ):
         return text
     return words.every_day_named.format(days=text)
 
 
-def _day_kind(words: Phrasebook, plain: tuple[int, ...], nth: tuple[tuple[int, int], ...],
-              day_words: list[str]) -> str:
+def _day_kind(
+    words: Phrasebook,
+    plain: tuple[int, ...],
+    nth: tuple[tuple[int, int], ...],
+    day_words: list[str],
+) -> str:
     """What the days must also be: "a Friday", "a weekday", "the last Friday or a Monday"."""
     if not plain or nth:
         return join(words, day_words, words.or_word)
@@ -212,8 +230,9 @@ def _times(words: Phrasebook, rule: Rule, start: Moment) -> str:
         fmt = words.time_with_seconds_format if second else words.time_format
         times = [time(h, m, second).strftime(fmt) for h in hours for m in minutes]
         return words.at_times.format(times=join(words, times))
-    text = words.at_minutes_past_hours.format(minutes=_numbers(words, minutes),
-                                              hours=join(words, [f"{h:02d}" for h in hours]))
+    text = words.at_minutes_past_hours.format(
+        minutes=_numbers(words, minutes), hours=join(words, [f"{h:02d}" for h in hours])
+    )
     if second:
         text += words.and_second.format(second=second)
     return text
@@ -225,8 +244,11 @@ def _times_in_the_hour(words: Phrasebook, rule: Rule) -> str:
     if rule.byhour:
         parts.append(_hour_ranges(words, rule.byhour))
     if rule.byminute:
-        minutes = (words.minutes_past_the_hour if rule.freq == "MINUTELY"
-                   else words.n_minutes_past_the_hour)
+        minutes = (
+            words.minutes_past_the_hour
+            if rule.freq == "MINUTELY"
+            else words.n_minutes_past_the_hour
+        )
         parts.append(minutes.format(minutes=_numbers(words, rule.byminute)))
     if rule.bysecond:
         parts.append(words.at_second.format(second=rule.bysecond[0]))
@@ -240,8 +262,11 @@ def _hour_ranges(words: Phrasebook, hours: tuple[int, ...]) -> str:
             ranges[-1] = (ranges[-1][0], h)
         else:
             ranges.append((h, h))
-    return words.between.format(ranges=join(
-        words, [words.hour_range.format(first=a, last=b) for a, b in ranges], words.and_between))
+    return words.between.format(
+        ranges=join(
+            words, [words.hour_range.format(first=a, last=b) for a, b in ranges], words.and_between
+        )
+    )
 
 
 def _setpos(words: Phrasebook, rule: Rule) -> str:
@@ -254,15 +279,25 @@ def _setpos(words: Phrasebook, rule: Rule) -> str:
 
 def _weekday_setpos(words: Phrasebook, rule: Rule) -> str | None:
     """MONTHLY/YEARLY;BYDAY=<plain days>;BYSETPOS=<one> → "on the last weekday"."""
-    if (len(rule.bysetpos) != 1 or not rule.byday or any(n for n, _ in rule.byday)
-            or rule.bymonthday or rule.byyearday or rule.byweekno or rule.byhour
-            or rule.byminute or rule.bysecond or rule.freq not in ("MONTHLY", "YEARLY")):
+    if (
+        len(rule.bysetpos) != 1
+        or not rule.byday
+        or any(n for n, _ in rule.byday)
+        or rule.bymonthday
+        or rule.byyearday
+        or rule.byweekno
+        or rule.byhour
+        or rule.byminute
+        or rule.bysecond
+        or rule.freq not in ("MONTHLY", "YEARLY")
+    ):
         return None
     if rule.freq == "YEARLY" and rule.bymonth and len(rule.bymonth) > 1:
         return None
     days = tuple(wd for _, wd in rule.byday)
-    text = words.on_nth.format(ordinal=words.ordinal(rule.bysetpos[0]),
-                               name=_setpos_name(words, days))
+    text = words.on_nth.format(
+        ordinal=words.ordinal(rule.bysetpos[0]), name=_setpos_name(words, days)
+    )
     if rule.freq != "YEARLY":
         return text
     if rule.bymonth:
@@ -331,8 +366,9 @@ def _head(words: Phrasebook, rule: Rule, start: Moment) -> str:
 def _notes(words: Phrasebook, rule: Rule, setpos: str) -> str:
     """What follows the head: the week start where it matters, BYSETPOS, skipped months."""
     text = ""
-    if rule.wkst != 0 and (rule.byweekno or (rule.freq == "WEEKLY" and rule.interval > 1
-                                             and len(rule.byday) > 1)):
+    if rule.wkst != 0 and (
+        rule.byweekno or (rule.freq == "WEEKLY" and rule.interval > 1 and len(rule.byday) > 1)
+    ):
         text += words.weeks_start.format(day=words.day_names[rule.wkst])
     if setpos:
         text += words.clause_separator + setpos
@@ -346,8 +382,20 @@ def _skip_note(words: Phrasebook, rule: Rule) -> str:
     if any(d < 0 for d in rule.bymonthday) or min(rule.bymonthday) <= 28:
         return ""
     months = rule.bymonth or tuple(range(1, 13))
-    lengths = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30,
-               12: 31}
+    lengths = {
+        1: 31,
+        2: 28,
+        3: 31,
+        4: 30,
+        5: 31,
+        6: 30,
+        7: 31,
+        8: 31,
+        9: 30,
+        10: 31,
+        11: 30,
+        12: 31,
+    }
     if all(lengths[m] >= max(rule.bymonthday) for m in months):
         return ""
     if rule.freq == "YEARLY" and len(months) == 1 and len(rule.bymonthday) == 1:
@@ -370,7 +418,8 @@ def _ending(words: Phrasebook, rule: Rule, start: Moment, tzid: str) -> str:
         last_day = until.date() - timedelta(days=1)  # UNTIL is 1 s early
         return words.clause_separator + words.until.format(date=format_date(words, last_day))
     return words.clause_separator + words.until_time.format(
-        date=format_date(words, until.date()), time=until.strftime(words.time_format))
+        date=format_date(words, until.date()), time=until.strftime(words.time_format)
+    )
 
 
 def _earliest_time(rule: Rule, start: Moment) -> time:
@@ -407,11 +456,10 @@ def describe(series: Series, words: Phrasebook = ENGLISH) -> str | None:
             return None
         dates = sorted({_day(series.start), *(_day(r) for r in series.rdates)})
         if len(dates) <= 4:
-            return words.on_dates.format(dates=join(words, [format_date(words, d)
-                                                            for d in dates]))
-        return words.on_n_dates(len(dates)).format(n=len(dates),
-                                                   first=format_date(words, dates[0]),
-                                                   last=format_date(words, dates[-1]))
+            return words.on_dates.format(dates=join(words, [format_date(words, d) for d in dates]))
+        return words.on_n_dates(len(dates)).format(
+            n=len(dates), first=format_date(words, dates[0]), last=format_date(words, dates[-1])
+        )
     text = describe_rule(series.rrule, series.start, series.tzid, words)
     extra = len(set(series.rdates) - {series.start})
     if extra:

@@ -45,16 +45,20 @@ def instances_before(series: Series, recurrence_id: Moment) -> int:
     """How many instances the bare RRULE generates before ``recurrence_id``; EXDATE'd ones count
     too, as they do for COUNT (RFC 5545 §3.3.10)."""
     rule = parse_for_start(_rule_of(series), series.start, series.tzid)
-    bare = Series(start=series.start, end=series.end, tzid=series.tzid, rrule=series.rrule,
-                  key=series.key)
+    bare = Series(
+        start=series.start, end=series.end, tzid=series.tzid, rrule=series.rrule, key=series.key
+    )
     first_utc, _last = series_bounds(bare)
     cut_utc = to_utc(recurrence_id, series.tzid)
     if cut_utc <= first_utc:
         return 0
     limit = rule.count if rule.count is not None else limits.DEFAULT_LIMIT
     expansion = expand(bare, Window(first_utc, cut_utc), limit=limit)
-    return sum(1 for occurrence in expansion.occurrences
-               if occurrence.recurrence_id is not None and occurrence.recurrence_id < recurrence_id)
+    return sum(
+        1
+        for occurrence in expansion.occurrences
+        if occurrence.recurrence_id is not None and occurrence.recurrence_id < recurrence_id
+    )
 
 
 def rule_continuing_from(series: Series, recurrence_id: Moment) -> str:

@@ -98,8 +98,9 @@ class _Placer:
         moved = override is not None and (start != rid or end_utc != natural[1])
         if self.all_day:
             start_shown: Moment = start
-            end_shown: Moment = end if end is not None else _as_moment(
-                _as_datetime(start) + self.duration, True)
+            end_shown: Moment = (
+                end if end is not None else _as_moment(_as_datetime(start) + self.duration, True)
+            )
         else:
             start_shown, end_shown = start_utc.astimezone(self.tz), end_utc.astimezone(self.tz)
         return Occurrence(
@@ -144,20 +145,25 @@ def _local_range(placer: _Placer, window: Window) -> tuple[datetime, datetime, d
     return start + low - placer.reach, end + high, start + high_at_start
 
 
-def _generated(series: Series, rec: Recurrence | None, lo: datetime, hi: datetime,
-               cap: int | None, sure: datetime | None = None,
-               costed: int | None = None) -> list[datetime]:
+def _generated(
+    series: Series,
+    rec: Recurrence | None,
+    lo: datetime,
+    hi: datetime,
+    cap: int | None,
+    sure: datetime | None = None,
+    costed: int | None = None,
+) -> list[datetime]:
     """Local starts (naive datetimes) of DTSTART, rule dates and RDATEs in [lo, hi], sorted and
     without duplicates (the walk costed as for ``costed`` instances, default ``cap``)."""
-    found = (rec.instances(lo, hi, cap, count_from=sure, costed=costed) if rec is not None
-             else [])
+    found = rec.instances(lo, hi, cap, count_from=sure, costed=costed) if rec is not None else []
     start = _as_datetime(series.start)
     if lo <= start <= hi and (not found or found[0] != start):
         found.insert(0, start)  # DTSTART is always the first instance (RFC 5545 §3.8.5.3)
     rdates = series.rdates
     if rdates:
         keys = [_as_datetime(r) for r in rdates]
-        extra = keys[bisect_left(keys, lo):bisect_right(keys, hi)]
+        extra = keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
         if extra:
             found = sorted(set(found).union(extra))
     return found
@@ -190,8 +196,9 @@ PLACE_STEPS = 3
 EXCEPTION_STEPS = 5
 
 
-def expansion_cost(series: Series, window: Window, *,
-                   limit: int = limits.DEFAULT_LIMIT) -> ExpansionCost:
+def expansion_cost(
+    series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT
+) -> ExpansionCost:
     """The estimated cost of ``expand(series, window, limit=limit)``, from the rule's parts and
     the window alone (no walk): a caller spending a budget over many series asks this first.
 
@@ -217,7 +224,8 @@ def expansion_cost(series: Series, window: Window, *,
     walked += 1  # DTSTART
     held += 1 + len(series.overrides)  # an override may move an occurrence into the window
     return ExpansionCost(
-        CALL_STEPS + steps + PLACE_STEPS * walked + EXCEPTION_STEPS * exceptions, held)
+        CALL_STEPS + steps + PLACE_STEPS * walked + EXCEPTION_STEPS * exceptions, held
+    )
 
 
 def _clipped(window: Window) -> Window | None:
@@ -232,8 +240,13 @@ def _clipped(window: Window) -> Window | None:
     return Window(clipped_start, clipped_end)
 
 
-def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
-           costed_as: int | None = None) -> Expansion:
+def expand(
+    series: Series,
+    window: Window,
+    *,
+    limit: int = limits.DEFAULT_LIMIT,
+    costed_as: int | None = None,
+) -> Expansion:
     """Every occurrence overlapping the half-open ``window`` [start_utc, end_utc), in order of
     ``start_utc`` then recurrence id, at most ``limit`` of them (``truncated`` says when more
     exist).  An occurrence in progress at the window start is in it; one ending exactly there
@@ -253,7 +266,8 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
         _check_limit(costed_as)
     if window.span > limits.MAX_WINDOW_SPAN:
         raise ExpansionLimitError(
-            f"a window may span at most {limits.MAX_WINDOW_SPAN.days} days", field="window")
+            f"a window may span at most {limits.MAX_WINDOW_SPAN.days} days", field="window"
+        )
     clipped_start = max(window.start_utc, _EARLIEST)
     clipped_end = min(window.end_utc, _LATEST)
     if clipped_end <= clipped_start:
@@ -270,7 +284,8 @@ def expand(series: Series, window: Window, *, limit: int = limits.DEFAULT_LIMIT,
     costed = cap if costed_as is None else max(limit, costed_as) + len(exdates) + len(overrides)
     skip = {_as_datetime(m) for m in exdates} | {_as_datetime(m) for m in overrides}
     chosen, ordered = _plain_occurrences(
-        placer, _generated(series, rec, lo, hi, cap, sure, costed), skip, window)
+        placer, _generated(series, rec, lo, hi, cap, sure, costed), skip, window
+    )
     for rid, override in overrides.items():
         if rid in exdates:
             continue
@@ -291,8 +306,9 @@ _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _new = object.__new__
 
 
-def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[datetime],
-                       window: Window) -> tuple[list[Occurrence], bool]:
+def _plain_occurrences(
+    placer: _Placer, starts: list[datetime], skip: set[datetime], window: Window
+) -> tuple[list[Occurrence], bool]:
     """Occurrences for generated local starts (no override), overlapping ``window``; and
     whether they came out in ``_order`` already (they do unless a clock change reorders them).
 
@@ -353,9 +369,18 @@ def _plain_occurrences(placer: _Placer, starts: list[datetime], skip: set[dateti
                 start = start_utc.astimezone(tz)
                 end = end_utc.astimezone(tz)
         occ.__dict__.update(
-            series=series, recurrence_id=rid if recurring else None, start=start, end=end,
-            start_utc=start_utc, end_utc=end_utc, cancelled=False, moved=False, title=None,
-            location=None, description=None)
+            series=series,
+            recurrence_id=rid if recurring else None,
+            start=start,
+            end=end,
+            start_utc=start_utc,
+            end_utc=end_utc,
+            cancelled=False,
+            moved=False,
+            title=None,
+            location=None,
+            description=None,
+        )
         append(occ)
     return out, ordered
 
@@ -402,9 +427,11 @@ def occurrence_at(series: Series, recurrence_id: Moment) -> Occurrence | None:
     """
     if not generates(series, recurrence_id):
         return None
-    starts = [recurrence_id] + [override.start for override in series.overrides
-                                if override.recurrence_id == recurrence_id
-                                and override.start is not None]
+    starts = [recurrence_id] + [
+        override.start
+        for override in series.overrides
+        if override.recurrence_id == recurrence_id and override.start is not None
+    ]
     for start in starts:
         start_utc = _to_utc(start, zone(series.tzid))
         window = Window(start_utc, start_utc + timedelta(seconds=1))

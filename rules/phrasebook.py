@@ -184,10 +184,28 @@ def plural(one: str, other: str) -> Plural:
 
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
-_UNITS = {"YEARLY": "year", "MONTHLY": "month", "WEEKLY": "week", "DAILY": "day",
-          "HOURLY": "hour", "MINUTELY": "minute"}
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_UNITS = {
+    "YEARLY": "year",
+    "MONTHLY": "month",
+    "WEEKLY": "week",
+    "DAILY": "day",
+    "HOURLY": "hour",
+    "MINUTELY": "minute",
+}
 
 ENGLISH = Phrasebook(
     day_names=DAY_NAMES,
@@ -201,11 +219,18 @@ ENGLISH = Phrasebook(
     date="{day} {month} {year}",
     time_format="%H:%M",
     time_with_seconds_format="%H:%M:%S",
-    once_each={"YEARLY": "Annually", "MONTHLY": "Monthly", "WEEKLY": "Weekly", "DAILY": "Daily",
-               "HOURLY": "Hourly", "MINUTELY": "Every minute"},
+    once_each={
+        "YEARLY": "Annually",
+        "MONTHLY": "Monthly",
+        "WEEKLY": "Weekly",
+        "DAILY": "Daily",
+        "HOURLY": "Hourly",
+        "MINUTELY": "Every minute",
+    },
     every_week="Every week",
-    every_n={freq: plural(f"Every {{n}} {unit}", f"Every {{n}} {unit}s")
-             for freq, unit in _UNITS.items()},
+    every_n={
+        freq: plural(f"Every {{n}} {unit}", f"Every {{n}} {unit}s") for freq, unit in _UNITS.items()
+    },
     at_minutes_each_hour="At minutes {minutes} past the hour",
     unit=_UNITS,
     weekdays="weekdays",

@@ -41,15 +41,33 @@ from rules.model import Moment
 from rules.rule_text import Rule, for_start, format_rule, parse, until_local
 from rules.timezones import is_valid_zone, local_from_aware, to_utc
 
-_FREQ = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,
-         "HOURLY": du.HOURLY, "MINUTELY": du.MINUTELY}
+_FREQ = {
+    "YEARLY": du.YEARLY,
+    "MONTHLY": du.MONTHLY,
+    "WEEKLY": du.WEEKLY,
+    "DAILY": du.DAILY,
+    "HOURLY": du.HOURLY,
+    "MINUTELY": du.MINUTELY,
+}
 # Measured cost (≈µs) for dateutil to examine one period of each frequency, and per instance.
 _PERIOD_COST = {"YEARLY": 30, "MONTHLY": 5, "WEEKLY": 3, "DAILY": 2, "HOURLY": 2, "MINUTELY": 2}
 _INSTANCE_COST = 2
-UNIT = {"YEARLY": timedelta(days=365), "MONTHLY": timedelta(days=28), "WEEKLY": timedelta(days=7),
-         "DAILY": timedelta(days=1), "HOURLY": timedelta(hours=1), "MINUTELY": timedelta(minutes=1)}
-_DAYS_IN_PERIOD = {"YEARLY": 366, "MONTHLY": 31, "WEEKLY": 7, "DAILY": 1, "HOURLY": 1,
-                   "MINUTELY": 1}
+UNIT = {
+    "YEARLY": timedelta(days=365),
+    "MONTHLY": timedelta(days=28),
+    "WEEKLY": timedelta(days=7),
+    "DAILY": timedelta(days=1),
+    "HOURLY": timedelta(hours=1),
+    "MINUTELY": timedelta(minutes=1),
+}
+_DAYS_IN_PERIOD = {
+    "YEARLY": 366,
+    "MONTHLY": 31,
+    "WEEKLY": 7,
+    "DAILY": 1,
+    "HOURLY": 1,
+    "MINUTELY": 1,
+}
 # Periods in one full Gregorian cycle (400 years = 146097 days = 20871 weeks).
 _CYCLE = {"YEARLY": 400, "MONTHLY": 4800, "WEEKLY": 20871, "DAILY": 146097}
 _END_OF_TIME = datetime(9999, 12, 31, 23, 59)  # noqa: DTZ001
@@ -65,6 +83,7 @@ def _to_datetime(value: Moment) -> datetime:
 
 
 # --- periods ------------------------------------------------------------------------------------
+
 
 def period_index(freq: str, value: datetime, wkst: int) -> int:
     """Index of the ``freq`` period containing ``value`` (consecutive periods differ by one)."""
@@ -100,10 +119,15 @@ def period_start(freq: str, index: int, wkst: int) -> datetime:
 
 # --- dateutil arguments ---------------------------------------------------------------------------
 
+
 def _explicit(rule: Rule, dtstart: datetime) -> dict[str, Any]:
     """dateutil keyword arguments with every DTSTART-derived default written out."""
-    kwargs: dict[str, Any] = {"freq": _FREQ[rule.freq], "interval": rule.interval,
-                              "wkst": rule.wkst, "cache": False}
+    kwargs: dict[str, Any] = {
+        "freq": _FREQ[rule.freq],
+        "interval": rule.interval,
+        "wkst": rule.wkst,
+        "cache": False,
+    }
     byweekday: list[Any] = [du.weekday(wd, n) if n else du.weekday(wd) for n, wd in rule.byday]
     bymonth = list(rule.bymonth)
     bymonthday = list(rule.bymonthday)
@@ -119,17 +143,29 @@ def _explicit(rule: Rule, dtstart: datetime) -> dict[str, Any]:
     byhour = list(rule.byhour) or ([dtstart.hour] if freq < du.HOURLY else [])
     byminute = list(rule.byminute) or ([dtstart.minute] if freq < du.MINUTELY else [])
     bysecond = list(rule.bysecond) or [dtstart.second]
-    for name, values in (("bymonth", bymonth), ("bymonthday", bymonthday),
-                         ("byweekday", byweekday), ("byyearday", list(rule.byyearday)),
-                         ("byweekno", list(rule.byweekno)), ("bysetpos", list(rule.bysetpos)),
-                         ("byhour", byhour), ("byminute", byminute), ("bysecond", bysecond)):
+    for name, values in (
+        ("bymonth", bymonth),
+        ("bymonthday", bymonthday),
+        ("byweekday", byweekday),
+        ("byyearday", list(rule.byyearday)),
+        ("byweekno", list(rule.byweekno)),
+        ("bysetpos", list(rule.bysetpos)),
+        ("byhour", byhour),
+        ("byminute", byminute),
+        ("bysecond", bysecond),
+    ):
         if values:
             kwargs[name] = values
     return kwargs
 
 
-def _build(rule: Rule, kwargs: dict[str, Any], dtstart: datetime,
-           until: datetime | None = None, count: int | None = None) -> du.rrule:
+def _build(
+    rule: Rule,
+    kwargs: dict[str, Any],
+    dtstart: datetime,
+    until: datetime | None = None,
+    count: int | None = None,
+) -> du.rrule:
     try:
         return du.rrule(dtstart=dtstart, until=until, count=count, **kwargs)
     except ValueError as exc:  # dateutil: unreachable BYHOUR/BYMINUTE for the INTERVAL, ...
@@ -155,6 +191,7 @@ def _shifted(rule: Rule, dtstart: datetime, target: datetime) -> datetime:
 
 
 # --- cost -------------------------------------------------------------------------------------
+
 
 def _days_per_period(rule: Rule, kwargs: dict[str, Any]) -> int:
     """An upper bound on the matching days in one period."""
@@ -198,8 +235,13 @@ def _dense(rule: Rule, dtstart: datetime) -> bool:
     """True when every visited period surely holds an instance (so a walk of n instances
     costs about n periods)."""
     if rule.has_date_filter or rule.bysetpos:
-        return rule.freq == "WEEKLY" and bool(rule.byday) and not (
-            rule.bymonthday or rule.byyearday or rule.byweekno or rule.bymonth or rule.bysetpos)
+        return (
+            rule.freq == "WEEKLY"
+            and bool(rule.byday)
+            and not (
+                rule.bymonthday or rule.byyearday or rule.byweekno or rule.bymonth or rule.bysetpos
+            )
+        )
     if rule.freq == "HOURLY":
         return not rule.byhour
     if rule.freq == "MINUTELY":
@@ -249,6 +291,7 @@ def in_progress_bound(rule: Rule, dtstart: datetime, duration: timedelta) -> int
 
 # --- rule checks --------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=4096)
 def check_rule(rule: Rule, dtstart: datetime) -> None:
     """Refuse a rule that never generates a date (RRuleValueError), at bounded cost.
@@ -264,9 +307,15 @@ def check_rule(rule: Rule, dtstart: datetime) -> None:
     kwargs = _explicit(rule, dtstart)
     if rule.freq in ("HOURLY", "MINUTELY"):
         if rule.has_date_filter:
-            day_rule = Rule(freq="DAILY", byday=rule.byday, bymonthday=rule.bymonthday,
-                            byyearday=rule.byyearday, byweekno=rule.byweekno,
-                            bymonth=rule.bymonth, wkst=rule.wkst)
+            day_rule = Rule(
+                freq="DAILY",
+                byday=rule.byday,
+                bymonthday=rule.bymonthday,
+                byyearday=rule.byyearday,
+                byweekno=rule.byweekno,
+                bymonth=rule.bymonth,
+                wkst=rule.wkst,
+            )
             day_start = dtstart.replace(hour=0, minute=0, second=0)
             _check_cycle(day_rule, _explicit(day_rule, day_start), day_start)
         # A match is now no more than a cycle of days away; dateutil also raises here for
@@ -325,6 +374,7 @@ def parse_for_start(text: str, start: Moment, tzid: str) -> Rule:
 
 # --- COUNT --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CountEnd:
     """Where a COUNT rule stands: ``last`` is its final instance when ``known`` (None: no
@@ -364,8 +414,7 @@ def _count_end(rule: Rule, dtstart: datetime) -> CountEnd:
     return CountEnd(known=True, last=last)
 
 
-def _walk_form(rule: Rule, dtstart: datetime,
-               kwargs: dict[str, Any]) -> tuple[Rule, datetime]:
+def _walk_form(rule: Rule, dtstart: datetime, kwargs: dict[str, Any]) -> tuple[Rule, datetime]:
     """An equivalent rule and walk start that dateutil runs faster, or the rule itself.
 
     WEEKLY on one weekday is DAILY every 7×INTERVAL days from that weekday of DTSTART's week
@@ -375,24 +424,37 @@ def _walk_form(rule: Rule, dtstart: datetime,
     BYSETPOS picks from the same set, but dateutil builds a month per period, not a year.
     Instances before DTSTART are dropped by the caller.
     """
-    if (rule.freq == "YEARLY" and len(kwargs.get("bymonth", ())) == 1 and not rule.byweekno
-            and not rule.byyearday):
-        monthly = Rule(freq="MONTHLY", interval=12 * rule.interval,
-                       bymonthday=tuple(kwargs.get("bymonthday", ())), byday=rule.byday,
-                       bysetpos=rule.bysetpos, byhour=tuple(kwargs.get("byhour", ())),
-                       byminute=tuple(kwargs.get("byminute", ())),
-                       bysecond=tuple(kwargs.get("bysecond", ())), wkst=rule.wkst)
+    if (
+        rule.freq == "YEARLY"
+        and len(kwargs.get("bymonth", ())) == 1
+        and not rule.byweekno
+        and not rule.byyearday
+    ):
+        monthly = Rule(
+            freq="MONTHLY",
+            interval=12 * rule.interval,
+            bymonthday=tuple(kwargs.get("bymonthday", ())),
+            byday=rule.byday,
+            bysetpos=rule.bysetpos,
+            byhour=tuple(kwargs.get("byhour", ())),
+            byminute=tuple(kwargs.get("byminute", ())),
+            bysecond=tuple(kwargs.get("bysecond", ())),
+            wkst=rule.wkst,
+        )
         return monthly, datetime(dtstart.year, kwargs["bymonth"][0], 1)  # noqa: DTZ001
     weekdays = kwargs.get("byweekday", [])
-    if (rule.freq == "WEEKLY" and len(weekdays) == 1 and weekdays[0].n is None
-            and not rule.bysetpos):
+    if rule.freq == "WEEKLY" and len(weekdays) == 1 and weekdays[0].n is None and not rule.bysetpos:
         weekday = weekdays[0].weekday
         week_start = dtstart.date() - timedelta(days=(dtstart.weekday() - rule.wkst) % 7)
         first = week_start + timedelta(days=(weekday - rule.wkst) % 7)
-        daily = Rule(freq="DAILY", interval=7 * rule.interval, bymonth=rule.bymonth,
-                     byhour=tuple(kwargs.get("byhour", ())),
-                     byminute=tuple(kwargs.get("byminute", ())),
-                     bysecond=tuple(kwargs.get("bysecond", ())))
+        daily = Rule(
+            freq="DAILY",
+            interval=7 * rule.interval,
+            bymonth=rule.bymonth,
+            byhour=tuple(kwargs.get("byhour", ())),
+            byminute=tuple(kwargs.get("byminute", ())),
+            bysecond=tuple(kwargs.get("bysecond", ())),
+        )
         return daily, datetime.combine(first, time())
     return rule, dtstart
 
@@ -428,13 +490,25 @@ def recurrence_for(text: str, start: Moment, tzid: str) -> Recurrence:
 
 # --- the rule bound to a series start -------------------------------------------------------------
 
+
 class Recurrence:
     """A checked rule bound to its series' start and zone; yields the rule's own instances as
     naive local datetimes (midnight for all-day series), UNTIL and COUNT applied.  DTSTART,
     RDATEs and EXDATEs are the caller's business (``rules.expand``)."""
 
-    __slots__ = ("rule", "dtstart", "tzid", "all_day", "kwargs", "until_utc", "until_walk",
-                 "walk_rule", "walk_start", "per_period", "dense")
+    __slots__ = (
+        "rule",
+        "dtstart",
+        "tzid",
+        "all_day",
+        "kwargs",
+        "until_utc",
+        "until_walk",
+        "walk_rule",
+        "walk_start",
+        "per_period",
+        "dense",
+    )
 
     def __init__(self, rule: Rule, start: Moment, tzid: str) -> None:
         self.rule = rule
@@ -473,18 +547,23 @@ class Recurrence:
             return False, None
         raise ExpansionLimitError(
             f"COUNT={rule.count} is too large to find where the series ends within the "
-            f"limits; ask for dates before {end.reached:%Y-%m-%d}", field="rrule", part="COUNT")
+            f"limits; ask for dates before {end.reached:%Y-%m-%d}",
+            field="rrule",
+            part="COUNT",
+        )
 
-    def walk_cost(self, lo: datetime, hi: datetime, cap: int | None = None,
-                  count_from: datetime | None = None) -> int:
+    def walk_cost(
+        self, lo: datetime, hi: datetime, cap: int | None = None, count_from: datetime | None = None
+    ) -> int:
         """Estimated steps to generate the instances in [lo, hi] (cap: stop after that many at
         or after ``count_from``, default ``lo``).  Every period the walk visits counts: the
         instances before ``count_from`` (the look-back for long occurrences) are walked and
         kept whatever the cap, so only the periods after it are capped."""
         return self.walk_estimate(lo, hi, cap, count_from)[0]
 
-    def walk_estimate(self, lo: datetime, hi: datetime, cap: int | None = None,
-                      count_from: datetime | None = None) -> tuple[int, int, int]:
+    def walk_estimate(
+        self, lo: datetime, hi: datetime, cap: int | None = None, count_from: datetime | None = None
+    ) -> tuple[int, int, int]:
         """(steps, walked, held): ``walk_cost``'s steps, an upper bound on the instances that
         walk yields (each of which the caller places), and one on the instances [lo, hi] holds
         whatever the cap."""
@@ -500,16 +579,22 @@ class Recurrence:
             extra = int(DST_SLACK / (UNIT[rule.freq] * rule.interval)) + 2
             uncapped = 0
             if count_from is not None and count_from > begin:
-                uncapped = (period_index(rule.freq, min(count_from, hi), rule.wkst)
-                            - first) // rule.interval
+                uncapped = (
+                    period_index(rule.freq, min(count_from, hi), rule.wkst) - first
+                ) // rule.interval
             periods = min(periods, uncapped + cap + extra + 1)
         per = min(self.per_period, 10_000)
         steps = periods * (_PERIOD_COST[rule.freq] + per * _INSTANCE_COST)
         return steps, periods * per, held * per
 
-    def instances(self, lo: datetime, hi: datetime, cap: int | None = None,
-                  count_from: datetime | None = None,
-                  costed: int | None = None) -> list[datetime]:
+    def instances(
+        self,
+        lo: datetime,
+        hi: datetime,
+        cap: int | None = None,
+        count_from: datetime | None = None,
+        costed: int | None = None,
+    ) -> list[datetime]:
         """Instances with ``lo <= local <= hi`` in local order.
 
         With ``cap``, stops once more than ``cap`` at or after ``count_from`` (default ``lo``)
@@ -530,14 +615,16 @@ class Recurrence:
             found = self._until_utc_only(found)
         return found
 
-    def _check_cost(self, lo: datetime, hi: datetime, cap: int | None,
-                    count_from: datetime | None = None) -> None:
+    def _check_cost(
+        self, lo: datetime, hi: datetime, cap: int | None, count_from: datetime | None = None
+    ) -> None:
         cost = self.walk_cost(lo, hi, cap, count_from)
         if cost > limits.MAX_WALK_STEPS:
             raise ExpansionLimitError(
                 "this window is too costly to expand for the rule (about "
                 f"{cost:,} steps, limit {limits.MAX_WALK_STEPS:,}); ask for a shorter window",
-                field="window")
+                field="window",
+            )
 
     def _bounds(self, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
         """[lo, hi] narrowed to where the rule has instances (DTSTART to COUNT's last instance
@@ -556,8 +643,9 @@ class Recurrence:
             return None
         return lo, hi
 
-    def _walk(self, lo: datetime, hi: datetime, cap: int | None,
-              count_from: datetime) -> list[datetime]:
+    def _walk(
+        self, lo: datetime, hi: datetime, cap: int | None, count_from: datetime
+    ) -> list[datetime]:
         """The walker's instances in [lo, hi], stopping early as ``instances`` says for ``cap``."""
         begin = _shifted(self.walk_rule, self.walk_start, lo)
         found: list[datetime] = []
@@ -587,8 +675,13 @@ class Recurrence:
         return [x for x in found if x <= sure or to_utc(x, tzid) <= until_utc]
 
     @staticmethod
-    def _after_cap(found: list[datetime], iterator: Iterator[datetime], hi: datetime,
-                   cap: int | None, count_from: datetime) -> int:
+    def _after_cap(
+        found: list[datetime],
+        iterator: Iterator[datetime],
+        hi: datetime,
+        cap: int | None,
+        count_from: datetime,
+    ) -> int:
         """Called when ``found`` reaches a multiple of cap+1: if more than ``cap`` are at or
         after ``count_from``, walk ``DST_SLACK`` further and stop the caller (return 0);
         otherwise say when to check again."""

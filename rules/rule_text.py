@@ -27,11 +27,31 @@ Freq = Literal["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY"]
 FREQS: tuple[str, ...] = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY")
 WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 PART_ORDER: tuple[str, ...] = (
-    "FREQ", "INTERVAL", "BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR",
-    "BYMINUTE", "BYSECOND", "BYSETPOS", "WKST", "COUNT", "UNTIL",
+    "FREQ",
+    "INTERVAL",
+    "BYMONTH",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYMONTHDAY",
+    "BYDAY",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSECOND",
+    "BYSETPOS",
+    "WKST",
+    "COUNT",
+    "UNTIL",
 )
-BY_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO",
-            "BYMONTH")
+BY_PARTS = (
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+)
 _RANGES: dict[str, tuple[int, int, bool]] = {
     # part: (lowest, highest, negative values allowed)
     "BYSECOND": (0, 60, False),
@@ -43,8 +63,20 @@ _RANGES: dict[str, tuple[int, int, bool]] = {
     "BYMONTH": (1, 12, False),
     "BYSETPOS": (1, 366, True),
 }
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _MAX_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _BYDAY_RE = re.compile(r"^([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _UNTIL_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?(Z)?)?$")
@@ -75,8 +107,9 @@ class Rule:
     @property
     def has_date_filter(self) -> bool:
         """True when a BY part restricts which days can occur (beyond DTSTART defaults)."""
-        return bool(self.byday or self.bymonthday or self.byyearday or self.byweekno
-                    or self.bymonth)
+        return bool(
+            self.byday or self.bymonthday or self.byyearday or self.byweekno or self.bymonth
+        )
 
 
 def _syntax(message: str, part: str | None) -> RRuleSyntaxError:
@@ -134,15 +167,13 @@ def _byday(raw: str) -> tuple[tuple[int, int], ...]:
         item = item.strip()
         match = _BYDAY_RE.match(item)
         if not match:
-            raise _syntax(f"BYDAY value {item!r} is not a weekday such as MO, 2TU or -1FR",
-                          "BYDAY")
+            raise _syntax(f"BYDAY value {item!r} is not a weekday such as MO, 2TU or -1FR", "BYDAY")
         sign, digits, day = match.groups()
         ordinal = int(digits) if digits else 0
         if digits and ordinal == 0:
             raise _value(f"BYDAY value {item!r}: the ordinal cannot be 0", "BYDAY")
         if ordinal > 53:
-            raise _value(f"BYDAY value {item!r}: the ordinal must be 1 to 53 or -1 to -53",
-                         "BYDAY")
+            raise _value(f"BYDAY value {item!r}: the ordinal must be 1 to 53 or -1 to -53", "BYDAY")
         if sign == "-":
             ordinal = -ordinal
         elif sign == "+" and not digits:
@@ -155,8 +186,11 @@ def _until(raw: str) -> date | datetime:
     compact = raw.replace("-", "").replace(":", "")
     match = _UNTIL_RE.match(compact)
     if not match:
-        raise _syntax(f"UNTIL value {raw!r} is not a date (YYYYMMDD) or date-time "
-                      "(YYYYMMDDTHHMMSS, with Z for UTC)", "UNTIL")
+        raise _syntax(
+            f"UNTIL value {raw!r} is not a date (YYYYMMDD) or date-time "
+            "(YYYYMMDDTHHMMSS, with Z for UTC)",
+            "UNTIL",
+        )
     year, month, day, hour, minute, second, zulu = match.groups()
     try:
         day_value = date(int(year), int(month), int(day))
@@ -175,9 +209,19 @@ _PART_PARSERS: dict[str, Callable[[str], object]] = {
     "COUNT": lambda text: _positive("COUNT", text, limits.MAX_COUNT),
     "UNTIL": _until,
     "WKST": lambda text: _weekday("WKST", text),
-    **{part: partial(_int_list, part) for part in (
-        "BYSECOND", "BYMINUTE", "BYHOUR", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",
-        "BYSETPOS")},
+    **{
+        part: partial(_int_list, part)
+        for part in (
+            "BYSECOND",
+            "BYMINUTE",
+            "BYHOUR",
+            "BYMONTHDAY",
+            "BYYEARDAY",
+            "BYWEEKNO",
+            "BYMONTH",
+            "BYSETPOS",
+        )
+    },
     "BYDAY": _byday,
 }
 
@@ -236,8 +280,9 @@ def _freq(raw: dict[str, str]) -> str:
         raise _syntax("FREQ is required (e.g. FREQ=WEEKLY)", "FREQ")
     freq = raw["FREQ"]
     if freq == "SECONDLY":
-        raise _value("FREQ=SECONDLY is not supported: a rule may repeat at most once a minute",
-                     "FREQ")
+        raise _value(
+            "FREQ=SECONDLY is not supported: a rule may repeat at most once a minute", "FREQ"
+        )
     if freq not in FREQS:
         raise _syntax(f"FREQ value {freq!r} is not one of {', '.join(FREQS)}", "FREQ")
     return freq
@@ -271,8 +316,9 @@ def _check_bysecond(rule: Rule) -> None:
     if 60 in rule.bysecond:
         raise _value("BYSECOND=60 (a leap second) is not supported", "BYSECOND")
     if len(rule.bysecond) > 1:
-        raise _value("BYSECOND may have only one value: a rule may repeat at most once a minute",
-                     "BYSECOND")
+        raise _value(
+            "BYSECOND may have only one value: a rule may repeat at most once a minute", "BYSECOND"
+        )
 
 
 def _check_bysetpos(rule: Rule) -> None:
@@ -300,15 +346,21 @@ def _check_byday_ordinals(rule: Rule) -> None:
         return
     freq = rule.freq
     if freq not in ("MONTHLY", "YEARLY"):
-        raise _value(f"BYDAY ordinals such as {_fmt_day(rule.byday[0])} need FREQ=MONTHLY "
-                     f"or FREQ=YEARLY, not FREQ={freq}", "BYDAY")
+        raise _value(
+            f"BYDAY ordinals such as {_fmt_day(rule.byday[0])} need FREQ=MONTHLY "
+            f"or FREQ=YEARLY, not FREQ={freq}",
+            "BYDAY",
+        )
     if freq == "YEARLY" and rule.byweekno:
         raise _value("BYDAY ordinals cannot be used with BYWEEKNO", "BYDAY")
     if freq == "MONTHLY" or rule.bymonth:
         bad = [n for n in ordinals if abs(n) > 5]
         if bad:
-            raise _value(f"BYDAY ordinal {bad[0]} is out of range: a month has at most 5 of "
-                         "each weekday (use 1 to 5 or -1 to -5)", "BYDAY")
+            raise _value(
+                f"BYDAY ordinal {bad[0]} is out of range: a month has at most 5 of "
+                "each weekday (use 1 to 5 or -1 to -5)",
+                "BYDAY",
+            )
 
 
 def _check_sub_daily_interval(rule: Rule) -> None:
@@ -317,8 +369,11 @@ def _check_sub_daily_interval(rule: Rule) -> None:
     if freq in ("HOURLY", "MINUTELY") and rule.has_date_filter:
         unit = 24 if freq == "HOURLY" else 1440
         if unit % rule.interval:
-            raise _value(f"FREQ={freq} with INTERVAL={rule.interval} (which does not divide a day) "
-                         "cannot be combined with day or month filters", "INTERVAL")
+            raise _value(
+                f"FREQ={freq} with INTERVAL={rule.interval} (which does not divide a day) "
+                "cannot be combined with day or month filters",
+                "INTERVAL",
+            )
 
 
 def _check_impossible_days(rule: Rule) -> None:
@@ -345,14 +400,16 @@ def for_start(rule: Rule, start: Moment, tzid: str) -> Rule:
     all_day = not isinstance(start, datetime)
     if all_day:
         if rule.freq in ("HOURLY", "MINUTELY"):
-            raise _value(f"an all-day series cannot repeat {rule.freq.lower()}; use DAILY or "
-                         "longer", "FREQ")
+            raise _value(
+                f"an all-day series cannot repeat {rule.freq.lower()}; use DAILY or longer", "FREQ"
+            )
         for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
             if getattr(rule, part.lower()):
                 raise _value(f"{part} cannot be used with an all-day series", part)
         if isinstance(rule.until, datetime):
-            raise _value("UNTIL must be a date (YYYYMMDD) for an all-day series, not a "
-                         "date-time", "UNTIL")
+            raise _value(
+                "UNTIL must be a date (YYYYMMDD) for an all-day series, not a date-time", "UNTIL"
+            )
     elif rule.until is not None:
         until = rule.until
         if isinstance(until, datetime):
@@ -362,11 +419,15 @@ def for_start(rule: Rule, start: Moment, tzid: str) -> Rule:
             until_utc = to_utc(end_of_day, tzid)
         rule = replace(rule, until=until_utc)
     if rule.until is not None:
-        year = (rule.until if not isinstance(rule.until, datetime)
-                else local_from_aware(rule.until, tzid)).year
+        year = (
+            rule.until
+            if not isinstance(rule.until, datetime)
+            else local_from_aware(rule.until, tzid)
+        ).year
         if not limits.MIN_YEAR <= year <= limits.MAX_YEAR:
-            raise _value(f"UNTIL must be between the years {limits.MIN_YEAR} and "
-                         f"{limits.MAX_YEAR}", "UNTIL")
+            raise _value(
+                f"UNTIL must be between the years {limits.MIN_YEAR} and {limits.MAX_YEAR}", "UNTIL"
+            )
     return rule
 
 

@@ -38,20 +38,23 @@ def check_moment(value: object, all_day: bool, field: str, what: str) -> Moment:
     """``value`` as a Moment of the series' kind, or SeriesError(field=...)."""
     if all_day:
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise SeriesError(f"{what} must be a date for an all-day series, not "
-                              f"{_kind(value)}", field=field)
+            raise SeriesError(
+                f"{what} must be a date for an all-day series, not {_kind(value)}", field=field
+            )
     else:
         if not isinstance(value, datetime):
-            raise SeriesError(f"{what} must be a local date-time for a timed series, not "
-                              f"{_kind(value)}", field=field)
+            raise SeriesError(
+                f"{what} must be a local date-time for a timed series, not {_kind(value)}",
+                field=field,
+            )
         if value.tzinfo is not None:
-            raise SeriesError(f"{what} must be a naive local time in the series' zone",
-                              field=field)
+            raise SeriesError(f"{what} must be a naive local time in the series' zone", field=field)
         if value.microsecond:
             raise SeriesError(f"{what} must be a whole number of seconds", field=field)
     if not limits.MIN_YEAR <= value.year <= limits.MAX_YEAR:
-        raise SeriesError(f"{what} must be between the years {limits.MIN_YEAR} and "
-                          f"{limits.MAX_YEAR}", field=field)
+        raise SeriesError(
+            f"{what} must be between the years {limits.MIN_YEAR} and {limits.MAX_YEAR}", field=field
+        )
     return value
 
 
@@ -78,8 +81,11 @@ def validate_series(series: Series) -> None:
     if series.end < series.start:
         raise SeriesError("the end must not be before the start", field="end")
     if all_day and series.end == series.start:
-        raise SeriesError("an all-day event must end at least one day after it starts "
-                          "(the end date is exclusive)", field="end")
+        raise SeriesError(
+            "an all-day event must end at least one day after it starts "
+            "(the end date is exclusive)",
+            field="end",
+        )
     rdates = _sorted_unique(series.rdates, all_day, "rdates")
     exdates = _sorted_unique(series.exdates, all_day, "exdates")
     object.__setattr__(series, "rdates", rdates)
@@ -91,8 +97,9 @@ def validate_series(series: Series) -> None:
             object.__setattr__(series, "rrule", None)
         else:
             try:
-                object.__setattr__(series, "rrule",
-                                   normalise_rrule(series.rrule, series.start, series.tzid))
+                object.__setattr__(
+                    series, "rrule", normalise_rrule(series.rrule, series.start, series.tzid)
+                )
             except RulesError as exc:
                 exc.field = "rrule"
                 raise
@@ -110,18 +117,21 @@ def _check_overrides(series: Series, all_day: bool, recurring: bool) -> None:
     if not isinstance(series.overrides, tuple | list):
         raise SeriesError("overrides must be a list", field="overrides")
     if len(series.overrides) > limits.MAX_EXCEPTIONS:
-        raise SeriesError(f"at most {limits.MAX_EXCEPTIONS} overrides are allowed",
-                          field="overrides")
+        raise SeriesError(
+            f"at most {limits.MAX_EXCEPTIONS} overrides are allowed", field="overrides"
+        )
     seen: set[Moment] = set()
     duration = series.duration
     for override in series.overrides:
         if not isinstance(override, Override):
             raise SeriesError("each override must be an Override", field="overrides")
-        rid = check_moment(override.recurrence_id, all_day, "overrides",
-                           "an override's recurrence id")
+        rid = check_moment(
+            override.recurrence_id, all_day, "overrides", "an override's recurrence id"
+        )
         if rid in seen:
-            raise SeriesError(f"two overrides for the same occurrence {rid.isoformat()}",
-                              field="overrides")
+            raise SeriesError(
+                f"two overrides for the same occurrence {rid.isoformat()}", field="overrides"
+            )
         seen.add(rid)
         start = override.start if override.start is not None else rid
         check_moment(start, all_day, "overrides", "an override's start")
@@ -130,8 +140,9 @@ def _check_overrides(series: Series, all_day: bool, recurring: bool) -> None:
         else:
             end = start + duration
         if end < start:
-            raise SeriesError(f"the override of {rid.isoformat()} ends before it starts",
-                              field="overrides")
+            raise SeriesError(
+                f"the override of {rid.isoformat()} ends before it starts", field="overrides"
+            )
     object.__setattr__(series, "overrides", tuple(series.overrides))
 
 
@@ -159,15 +170,16 @@ def check_overlap(series: Series) -> None:
         raise SeriesError(
             f"occurrences {_length(duration)} long that repeat this often could have up to "
             f"{at_once:,} in progress at once (at most {limits.MAX_OVERLAP:,} may be); make "
-            "them shorter or let them repeat less often", field="end")
+            "them shorter or let them repeat less often",
+            field="end",
+        )
 
 
 def _own_length(series: Series) -> timedelta:
     """The series' duration: for a timed one the longer of its wall-clock and exact lengths."""
     if series.all_day:
         return series.duration
-    return max(series.duration,
-               to_utc(series.end, series.tzid) - to_utc(series.start, series.tzid))
+    return max(series.duration, to_utc(series.end, series.tzid) - to_utc(series.start, series.tzid))
 
 
 def _as_datetime(value: Moment) -> datetime:
@@ -184,13 +196,14 @@ def at_once(series: Series, lasting: timedelta | None = None) -> int:
     length = _own_length(series) if lasting is None else lasting
     if series.rrule is None:
         return _most_within(
-            sorted({_as_datetime(series.start), *(_as_datetime(r) for r in series.rdates)}),
-            length)
+            sorted({_as_datetime(series.start), *(_as_datetime(r) for r in series.rdates)}), length
+        )
     # DTSTART is the rule's first instance (or one more, which the bound's rounding covers).
     rule = parse_for_start(series.rrule, series.start, series.tzid)
     listed = _most_within([_as_datetime(r) for r in series.rdates], length)
     return (listed if series.rdates else 0) + in_progress_bound(
-        rule, _as_datetime(series.start), length)
+        rule, _as_datetime(series.start), length
+    )
 
 
 def _most_within(starts: list[datetime], length: timedelta) -> int:

@@ -28,9 +28,11 @@ def next_change_after(instant: datetime) -> datetime:
 def main() -> None:
     now = datetime.now(UTC)
     landing = next_change_after(now + AT_LEAST) - BEFORE_CHANGE
-    print(f"app clock moved to {landing:%Y-%m-%d %H:%M} UTC "
-          f"({(landing - now).days} days ahead, two minutes before London's clocks change)",
-          file=sys.stderr)
+    print(
+        f"app clock moved to {landing:%Y-%m-%d %H:%M} UTC "
+        f"({(landing - now).days} days ahead, two minutes before London's clocks change)",
+        file=sys.stderr,
+    )
     print(f"{(landing - now).total_seconds():.0f}")
 
 

@@ -53,9 +53,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     from rules import zone_data
 
     moved = app_clock.offset
-    said = (f"moved {moved.total_seconds() / 86400:.1f} days ahead, to "
-            f"{app_clock.utcnow():%Y-%m-%d %H:%M} UTC (CALENDAR_CLOCK_OFFSET)" if moved
-            else "real time")
+    said = (
+        f"moved {moved.total_seconds() / 86400:.1f} days ahead, to "
+        f"{app_clock.utcnow():%Y-%m-%d %H:%M} UTC (CALENDAR_CLOCK_OFFSET)"
+        if moved
+        else "real time"
+    )
     return [f"app clock: {said}; zone data: IANA {zone_data.version()}"]
 
 
@@ -81,8 +84,9 @@ class Clock:
     Setting it drops ``CALENDAR_CLOCK_OFFSET``, so a test that sets the time gets that time even
     in the run with the clock moved ahead."""
 
-    def __init__(self, machine: time_machine.TimeMachineFixture,
-                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, machine: time_machine.TimeMachineFixture, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self._machine = machine
         self._monkeypatch = monkeypatch
         self._set = False
@@ -110,8 +114,7 @@ class Clock:
 
 
 @pytest.fixture
-def clock(time_machine: time_machine.TimeMachineFixture,
-          monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(time_machine: time_machine.TimeMachineFixture, monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The app's clock, for a test to set or move (``Clock``)."""
     return Clock(time_machine, monkeypatch)
 
@@ -153,8 +156,7 @@ def postgres_url() -> Iterator[str | None]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
-    schema_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                             "SECRET_KEY": "test"})
+    schema_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
     with schema_app.app_context():
         db.create_all()
         db.engine.dispose()
@@ -205,9 +207,12 @@ def _empty_postgres_tables() -> None:
     makes new files for every table (~35 ms, a minute over the suite)."""
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
-    sequences = db.session.scalars(text(
-        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
-        " AND last_value IS NOT NULL"))
+    sequences = db.session.scalars(
+        text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+            " AND last_value IS NOT NULL"
+        )
+    )
     for sequence in list(sequences):
         db.session.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     db.session.commit()
@@ -260,8 +265,11 @@ def _grant_editor(organiser_ids: list[int], calendar_ids: list[int] | None = Non
     for organiser_id in organiser_ids:
         for calendar_id in calendar_ids:
             if db.session.get(CalendarMember, (organiser_id, calendar_id)) is None:
-                db.session.add(CalendarMember(organiser_id=organiser_id,
-                                              calendar_id=calendar_id, role="editor"))
+                db.session.add(
+                    CalendarMember(
+                        organiser_id=organiser_id, calendar_id=calendar_id, role="editor"
+                    )
+                )
     db.session.commit()
 
 
@@ -283,8 +291,9 @@ def make_calendar(app: Flask, editors_everywhere: list[int]) -> Callable[..., di
 
 
 @pytest.fixture
-def make_event(app: Flask, make_calendar: Callable[..., dict[str, Any]]
-               ) -> Callable[..., dict[str, Any]]:
+def make_event(
+    app: Flask, make_calendar: Callable[..., dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
     """Add an event from EVENT fields and return its EVENT JSON.
 
     Defaults: calendar ``test`` (made on first use), title "Event", start 2027-01-27T14:00:00.
@@ -360,11 +369,20 @@ def occurrences_between(app: Flask) -> Callable[..., list[Any]]:
     from calendar_service.services import schedule
     from calendar_service.store import operations
 
-    def between(start: str, end: str, project: Callable[[Any], Any], *,
-                calendar: str | None = None, limit: int = 100, **options: Any) -> list[Any]:
+    def between(
+        start: str,
+        end: str,
+        project: Callable[[Any], Any],
+        *,
+        calendar: str | None = None,
+        limit: int = 100,
+        **options: Any,
+    ) -> list[Any]:
         with app.app_context():
-            window = rules.Window(datetime.fromisoformat(start).replace(tzinfo=UTC),
-                                  datetime.fromisoformat(end).replace(tzinfo=UTC))
+            window = rules.Window(
+                datetime.fromisoformat(start).replace(tzinfo=UTC),
+                datetime.fromisoformat(end).replace(tzinfo=UTC),
+            )
             if calendar is not None:
                 options["calendar"] = operations.find_calendar(calendar)
             listing = schedule.page(window, size=EVERY_OCCURRENCE, per_event=limit, **options)
@@ -393,8 +411,12 @@ def make_organiser(app: Flask, editors_everywhere: list[int]) -> Callable[..., d
     organiser was before calendars had members), unless ``calendars=()``; ``calendars=("a",)``
     grants those slugs alone."""
 
-    def make(email: str = "ada@example.org", admin: bool = False,
-             password: str = PASSWORD, calendars: Any = "all") -> dict[str, Any]:
+    def make(
+        email: str = "ada@example.org",
+        admin: bool = False,
+        password: str = PASSWORD,
+        calendars: Any = "all",
+    ) -> dict[str, Any]:
         from sqlalchemy import select
 
         from calendar_service.store.models import Calendar
@@ -406,8 +428,12 @@ def make_organiser(app: Flask, editors_everywhere: list[int]) -> Callable[..., d
                 editors_everywhere.append(organiser.id)
                 _grant_editor([organiser.id])
             elif not admin and calendars:
-                _grant_editor([organiser.id], list(db.session.scalars(
-                    select(Calendar.id).where(Calendar.slug.in_(calendars)))))
+                _grant_editor(
+                    [organiser.id],
+                    list(
+                        db.session.scalars(select(Calendar.id).where(Calendar.slug.in_(calendars)))
+                    ),
+                )
             return {"id": organiser.id, "email": organiser.email, "password": password}
 
     return make
@@ -539,8 +565,10 @@ class RuleWalks:
         self.days += days
         self.instances += instances
         if self.budget is not None and self.steps > self.budget:
-            raise WalkOverBudget(f"walked more than {self.budget:,} steps ({self.days:,} days "
-                                 f"examined, {self.instances:,} instances)")
+            raise WalkOverBudget(
+                f"walked more than {self.budget:,} steps ({self.days:,} days "
+                f"examined, {self.instances:,} instances)"
+            )
 
     @contextmanager
     def at_most(self, steps: int) -> Iterator[None]:
@@ -555,14 +583,20 @@ class RuleWalks:
             if self.steps > steps:
                 raise AssertionError(
                     f"walked {self.steps:,} steps ({self.days:,} days examined, "
-                    f"{self.instances:,} instances), over {steps:,}")
+                    f"{self.instances:,} instances), over {steps:,}"
+                )
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from dateutil import rrule as du
 
         for name in ("ydayset", "mdayset", "wdayset", "ddayset"):
-            monkeypatch.setattr(du._iterinfo, name, self._counting_dayset(  # noqa: SLF001
-                getattr(du._iterinfo, name)))  # noqa: SLF001
+            monkeypatch.setattr(
+                du._iterinfo,
+                name,
+                self._counting_dayset(  # noqa: SLF001
+                    getattr(du._iterinfo, name)
+                ),
+            )  # noqa: SLF001
         monkeypatch.setattr(du.rrule, "_iter", self._counting_iter(du.rrule._iter))  # noqa: SLF001
         # If dateutil ever walks without these, every count would read zero and every bound
         # would pass: make sure a known walk (three weekly instances) is seen.
@@ -578,8 +612,9 @@ class RuleWalks:
 
         return dayset
 
-    def _counting_iter(self, original: Callable[[Any], Iterator[datetime]]
-                       ) -> Callable[[Any], Iterator[datetime]]:
+    def _counting_iter(
+        self, original: Callable[[Any], Iterator[datetime]]
+    ) -> Callable[[Any], Iterator[datetime]]:
         def iterate(rule: Any) -> Iterator[datetime]:
             for instance in original(rule):
                 self._spend(0, 1)
@@ -670,5 +705,8 @@ def _test_cost_passwords(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     werkzeug's default, and one checks that the app stores that."""
     if request.node.get_closest_marker("production_password_cost"):
         return
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        partial(generate_password_hash, method=TEST_PASSWORD_METHOD))
+    monkeypatch.setattr(
+        accounts,
+        "generate_password_hash",
+        partial(generate_password_hash, method=TEST_PASSWORD_METHOD),
+    )

@@ -37,8 +37,7 @@ def bearer_token() -> ApiToken:
         raise _challenge("This route needs an API token: Authorization: Bearer <token>.", None)
     scheme, _, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise _challenge("Use the Bearer scheme: Authorization: Bearer <token>.",
-                         "invalid_request")
+        raise _challenge("Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request")
     token = token_for(secret.strip())
     if not isinstance(token, ApiToken):
         raise _challenge(token, "invalid_token")
@@ -80,8 +79,9 @@ def admin_token_required(view: F) -> F:
         if not token.organiser.is_admin:
             raise ApiError(403, "Only admins may do this.")
         if token.calendars:
-            raise ApiError(403, "This token is for some calendars only; this needs one that "
-                                "is not.")
+            raise ApiError(
+                403, "This token is for some calendars only; this needs one that is not."
+            )
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -117,11 +117,17 @@ def transactional(view: F) -> F:
             with unit_of_work():
                 return view(*args, **kwargs)
         except ConcurrentChange:
-            raise ApiError(409, "Another change to the same item happened at the same time; "
-                                "fetch it again and retry.") from None
+            raise ApiError(
+                409,
+                "Another change to the same item happened at the same time; "
+                "fetch it again and retry.",
+            ) from None
         except StaleRevision:
             status = 412 if "If-Match" in request.headers else 409
-            raise ApiError(status, "The event changed while this request was being made; "
-                                   "fetch it again and reapply your change.") from None
+            raise ApiError(
+                status,
+                "The event changed while this request was being made; "
+                "fetch it again and reapply your change.",
+            ) from None
 
     return wrapper  # type: ignore[return-value]

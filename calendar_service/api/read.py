@@ -83,10 +83,14 @@ def _category_args(calendar: Calendar | None) -> tuple[str, ...]:
     """The ``category`` filter, a merged category's slug standing for the one that took its
     events; a slug naming nothing is kept and matches nothing."""
     if len(request.args.getlist("category")) > MAX_CATEGORIES:
-        raise ApiError(422, f"At most {MAX_CATEGORIES} categories.",
-                       errors={"category": f"at most {MAX_CATEGORIES} values"})
-    return filters.resolve(slug_values(request.args),
-                           calendar.id if calendar is not None else None).slugs
+        raise ApiError(
+            422,
+            f"At most {MAX_CATEGORIES} categories.",
+            errors={"category": f"at most {MAX_CATEGORIES} values"},
+        )
+    return filters.resolve(
+        slug_values(request.args), calendar.id if calendar is not None else None
+    ).slugs
 
 
 def _page_args(default: int, most: int, key: re.Pattern[str], what: str) -> tuple[int, str | None]:
@@ -119,21 +123,26 @@ def _next_url(endpoint: str, after: str, names: Sequence[str]) -> str:
     """This request's address with ``after`` moved on: the list's own parameters ``names``
     kept, by name (so the answer is the same whatever order the query named them in), and no
     other, so nothing a client adds reaches ``url_for`` (``_external``, ``_anchor``, …)."""
-    args: dict[str, Any] = {name: request.args.getlist(name) for name in sorted(names)
-                            if name != "after" and name in request.args}
+    args: dict[str, Any] = {
+        name: request.args.getlist(name)
+        for name in sorted(names)
+        if name != "after" and name in request.args
+    }
     args["after"] = [after]
     return absolute(url_for(endpoint, **args))
 
 
 def _private(response: Response, drafts: Drafts) -> Response:
     """Answers to a token, which may hold drafts, are never stored by shared caches."""
-    response.headers["Cache-Control"] = ("private, no-store" if drafts is not False
-                                         else "public, max-age=60")
+    response.headers["Cache-Control"] = (
+        "private, no-store" if drafts is not False else "public, max-age=60"
+    )
     response.headers["Vary"] = "Authorization"
     return response
 
 
 # Calendars ------------------------------------------------------------------------------------
+
 
 def _feed_entry(calendar: Calendar, category: Category | None) -> dict[str, Any]:
     slugs = [category.slug] if category else []
@@ -168,8 +177,9 @@ def list_calendars() -> Response:
         ]
         entry["categories_truncated"] = len(categories) > LISTED_CATEGORIES
         entries.append(entry)
-    next_url = (_next_url("api.list_calendars", calendars[-1].slug, _CALENDARS_QUERY)
-                if more else None)
+    next_url = (
+        _next_url("api.list_calendars", calendars[-1].slug, _CALENDARS_QUERY) if more else None
+    )
     return _paged(_private(jsonify({"calendars": entries, "next": next_url}), False), next_url)
 
 
@@ -178,15 +188,22 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
     and never a calendar's whole list, which imports can grow without end."""
     if not calendars:
         return {}
-    rank = func.row_number().over(partition_by=Category.calendar_id,
-                                  order_by=Category.slug).label("rank")
-    ranked = (select(Category.id, rank)
-              .where(Category.calendar_id.in_([calendar.id for calendar in calendars])
-                     ).subquery())
+    rank = (
+        func.row_number()
+        .over(partition_by=Category.calendar_id, order_by=Category.slug)
+        .label("rank")
+    )
+    ranked = (
+        select(Category.id, rank)
+        .where(Category.calendar_id.in_([calendar.id for calendar in calendars]))
+        .subquery()
+    )
     rows = db.session.scalars(
-        select(Category).join(ranked, ranked.c.id == Category.id)
+        select(Category)
+        .join(ranked, ranked.c.id == Category.id)
         .where(ranked.c.rank <= LISTED_CATEGORIES + 1)
-        .order_by(Category.calendar_id, Category.slug))
+        .order_by(Category.calendar_id, Category.slug)
+    )
     listed: dict[int, list[Category]] = {}
     for category in rows:
         listed.setdefault(category.calendar_id, []).append(category)
@@ -194,6 +211,7 @@ def _listed_categories(calendars: Sequence[Calendar]) -> dict[int, list[Category
 
 
 # Events ---------------------------------------------------------------------------------------
+
 
 @bp.get("/events")
 def list_events() -> Response:
@@ -205,8 +223,9 @@ def list_events() -> Response:
     calendar = _calendar_arg()
     categories = _category_args(calendar)
     limit, after = _page_args(*EVENTS_PAGE, UID, "uid")
-    events, more = listings.events(limit, after, calendar=calendar, categories=categories,
-                                   drafts=drafts)
+    events, more = listings.events(
+        limit, after, calendar=calendar, categories=categories, drafts=drafts
+    )
     next_url = _next_url("api.list_events", events[-1].uid, _EVENTS_QUERY) if more else None
     body = {"events": events_json(events, drafts=drafts), "next": next_url}
     return _paged(_private(jsonify(body), drafts), next_url)
@@ -228,6 +247,7 @@ def get_event(uid: str) -> Response:
 
 # Occurrences ----------------------------------------------------------------------------------
 
+
 def parse_bound(name: str, tzid: str, errors: dict[str, str]) -> datetime | None:
     """A window bound: a date (local midnight), or a date-time (local when it has no offset)."""
     raw = request.args.get(name, "").strip()
@@ -244,11 +264,12 @@ def parse_bound(name: str, tzid: str, errors: dict[str, str]) -> datetime | None
             raise OverflowError
         return rules.to_utc(moment, tzid)
     except OverflowError:
-        errors[name] = (f"must fall between the years {MIN_YEAR} and "
-                        f"{MAX_YEAR}")
+        errors[name] = f"must fall between the years {MIN_YEAR} and {MAX_YEAR}"
     except ValueError:
-        errors[name] = ("is not a date (YYYY-MM-DD) or a date-time "
-                        "(YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)")
+        errors[name] = (
+            "is not a date (YYYY-MM-DD) or a date-time "
+            "(YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)"
+        )
     return None
 
 
@@ -276,11 +297,15 @@ def list_occurrences() -> Response:
     tzid = calendar.timezone if calendar else current_app.config["CALENDAR_TIMEZONE"]
     window = parse_window(tzid)
     limit = int(current_app.config["OCCURRENCE_LIMIT"])
-    listing = listings.occurrences(window, limit, calendar=calendar, categories=categories,
-                                   drafts=drafts)
+    listing = listings.occurrences(
+        window, limit, calendar=calendar, categories=categories, drafts=drafts
+    )
     if listing.costly_count and not listing.items:
-        raise ApiError(422, "Expanding this window would cost too much; ask for a shorter one.",
-                       errors={"end": _too_costly(listing)})
+        raise ApiError(
+            422,
+            "Expanding this window would cost too much; ask for a shorter one.",
+            errors={"end": _too_costly(listing)},
+        )
     body = {
         "occurrences": occurrences_json(listing.items),
         "truncated": listing.truncated or not listing.complete or bool(listing.costly_count),
@@ -303,16 +328,21 @@ LEFT_OUT_NAMED = 20
 def _too_costly(listing: OccurrencePage) -> str:
     count = listing.costly_count
     which = "1 event" if count == 1 else f"{count:,} events"
-    return (f"{which} left out: too costly to expand over this window, alone or together "
-            "with the others; ask for a shorter window or for one calendar")
+    return (
+        f"{which} left out: too costly to expand over this window, alone or together "
+        "with the others; ask for a shorter window or for one calendar"
+    )
 
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the whole API (docs/contract.md)."""
-    spec = document(limit=int(current_app.config["OCCURRENCE_LIMIT"]),
-                    max_days=MAX_WINDOW_DAYS, max_total=listings.MAX_TOTAL,
-                    server=absolute(url_for("api.list_calendars")).rsplit("/", 1)[0])
+    spec = document(
+        limit=int(current_app.config["OCCURRENCE_LIMIT"]),
+        max_days=MAX_WINDOW_DAYS,
+        max_total=listings.MAX_TOTAL,
+        server=absolute(url_for("api.list_calendars")).rsplit("/", 1)[0],
+    )
     response = jsonify(spec)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -22,13 +22,20 @@ def events_json(events: Sequence[Event], *, drafts: Drafts) -> list[dict[str, An
     parts of the same series after a change "from this date on" (null when there is none, or
     when it is a draft that ``drafts`` does not show)."""
     links = parts.neighbours(events, drafts=drafts)
-    return [{**event_json(event), "recurrence_text": rule_text(event),
-             "continues": links[event.id][0], "continued_by": links[event.id][1]}
-            for event in events]
+    return [
+        {
+            **event_json(event),
+            "recurrence_text": rule_text(event),
+            "continues": links[event.id][0],
+            "continued_by": links[event.id][1],
+        }
+        for event in events
+    ]
 
 
-def occurrence_json(event: Event, occurrence: rules.Occurrence,
-                    shared: dict[str, Any] | None = None) -> dict[str, Any]:
+def occurrence_json(
+    event: Event, occurrence: rules.Occurrence, shared: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The contract's OCCURRENCE: local times with their offset, dates for all-day events.
 
     ``shared`` is ``event_fields(event)``, when the caller lists many occurrences of one event
@@ -57,9 +64,14 @@ def occurrence_json(event: Event, occurrence: rules.Occurrence,
 
 def event_fields(event: Event) -> dict[str, Any]:
     """What every OCCURRENCE of an event says alike."""
-    return {"uid": event.uid, "all_day": event.all_day, "timezone": event.timezone,
-            "calendar": event.calendar.slug, "categories": event.category_slugs,
-            "url": event.url}
+    return {
+        "uid": event.uid,
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "calendar": event.calendar.slug,
+        "categories": event.category_slugs,
+        "url": event.url,
+    }
 
 
 def occurrences_json(items: Iterable[EventOccurrence]) -> list[dict[str, Any]]:
@@ -96,5 +108,12 @@ def event_etag(event: Event) -> str:
     return f'"{event.id}-{event.revision}"'
 
 
-__all__ = ["calendar_json", "event_etag", "event_json", "events_json", "occurrence_json",
-           "occurrences_json", "utc_text"]
+__all__ = [
+    "calendar_json",
+    "event_etag",
+    "event_json",
+    "events_json",
+    "occurrence_json",
+    "occurrences_json",
+    "utc_text",
+]

@@ -65,17 +65,18 @@ def _holds_surrogate(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_surrogate(item) for item in value)
     if isinstance(value, dict):
-        return any(_holds_surrogate(key) or _holds_surrogate(item)
-                   for key, item in value.items())
+        return any(_holds_surrogate(key) or _holds_surrogate(item) for key, item in value.items())
     return False
 
 
 def _refuse_lone_surrogates(body: Any) -> None:
     """A 422 naming each field (the whole body when it is no object) that holds one."""
     if isinstance(body, dict):
-        errors = {(key if not has_surrogates(key) else "body")[:100]: SURROGATE_MESSAGE
-                  for key, value in body.items()
-                  if _holds_surrogate(key) or _holds_surrogate(value)}
+        errors = {
+            (key if not has_surrogates(key) else "body")[:100]: SURROGATE_MESSAGE
+            for key, value in body.items()
+            if _holds_surrogate(key) or _holds_surrogate(value)
+        }
     else:
         errors = {"body": SURROGATE_MESSAGE} if _holds_surrogate(body) else {}
     if errors:

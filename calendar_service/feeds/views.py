@@ -41,8 +41,9 @@ def _download(response: Response, disposition: str, filename: str) -> Response:
     return response
 
 
-def _poll(reader: VersionReader, args: Mapping[str, Any], base_url: str, now: datetime
-          ) -> tuple[CalendarVersion, Validators] | None:
+def _poll(
+    reader: VersionReader, args: Mapping[str, Any], base_url: str, now: datetime
+) -> tuple[CalendarVersion, Validators] | None:
     """The unfiltered feed's version row and validators, from its slug alone."""
     version_row = reader.read(args["slug"])
     if version_row is None:
@@ -77,8 +78,9 @@ def calendar_feed(slug: str) -> Response:
         except LookupError:  # deleted since its version was read
             abort(404)
 
-    response = http_cache.conditional(validators, now, body,
-                                      feeds.feed_slot(version_row.id, categories, base_url))
+    response = http_cache.conditional(
+        validators, now, body, feeds.feed_slot(version_row.id, categories, base_url)
+    )
     return _download(response, "inline", "-".join([version_row.slug, *categories]) + ".ics")
 
 
@@ -93,21 +95,26 @@ def event_feed(uid: str) -> Response:
         return _occurrence_feed(event, request.args.get("on", ""))
     base_url = links.base_url()
     response = http_cache.conditional(
-        feeds.event_validators(event, base_url), utcnow(),
+        feeds.event_validators(event, base_url),
+        utcnow(),
         lambda: feeds.event_bytes(event, app_caches(), base_url),
-        f"event\x1f{event.id}\x1f{base_url}")
-    return _download(response, "attachment", (secure_filename(event.title)[:80] or "event")
-                     + ".ics")
+        f"event\x1f{event.id}\x1f{base_url}",
+    )
+    return _download(
+        response, "attachment", (secure_filename(event.title)[:80] or "event") + ".ics"
+    )
 
 
 def _occurrence_feed(event: Event, asked: str) -> Response:
     """One date of a series as its own VEVENT; 404 for a date the series does not have."""
     try:
-        recurrence_id = parse_moment(asked.strip()[:40], all_day=event.all_day,
-                                     tzid=event.timezone)
+        recurrence_id = parse_moment(asked.strip()[:40], all_day=event.all_day, tzid=event.timezone)
     except MomentError:
-        abort(404, description="That is not a date of this event: give one of its dates "
-                               "as it appears in the event page's links.")
+        abort(
+            404,
+            description="That is not a date of this event: give one of its dates "
+            "as it appears in the event page's links.",
+        )
     found = schedule.at(event, recurrence_id) if event.is_recurring else None
     if found is None:
         abort(404, description="That date is not part of this event.")
@@ -115,9 +122,12 @@ def _occurrence_feed(event: Event, asked: str) -> Response:
     override = next((row for row in event.overrides if row.recurrence_id == text), None)
     base_url = links.base_url()
     response = http_cache.conditional(
-        feeds.occurrence_validators(event, text, override, base_url), utcnow(),
-        lambda: feeds.occurrence_bytes(event, found.occurrence, text, override, app_caches(),
-                                       base_url),
-        f"occurrence\x1f{event.id}\x1f{text}\x1f{base_url}")
+        feeds.occurrence_validators(event, text, override, base_url),
+        utcnow(),
+        lambda: feeds.occurrence_bytes(
+            event, found.occurrence, text, override, app_caches(), base_url
+        ),
+        f"occurrence\x1f{event.id}\x1f{text}\x1f{base_url}",
+    )
     name = (secure_filename(found.title)[:70] or "event") + "-" + text[:10]
     return _download(response, "attachment", name + ".ics")

@@ -127,8 +127,9 @@ def read_file(data: bytes, *, max_bytes: int, zone: str) -> IcsFile:
         if component.name in QUIET_KINDS:
             continue
         if component.name not in EVENT_KINDS:
-            found.skipped.append(Skipped(
-                _label(component), f"{component.name}: only events (VEVENT) are imported"))
+            found.skipped.append(
+                Skipped(_label(component), f"{component.name}: only events (VEVENT) are imported")
+            )
             continue
         uid = str(component.get("UID", "")).strip()
         if not uid:
@@ -136,16 +137,18 @@ def read_file(data: bytes, *, max_bytes: int, zone: str) -> IcsFile:
         elif "RECURRENCE-ID" in component:
             overrides.setdefault(uid, []).append(component)
         elif uid in found.series:
-            found.skipped.append(Skipped(uid, "a second VEVENT with the same UID and no "
-                                              "RECURRENCE-ID"))
+            found.skipped.append(
+                Skipped(uid, "a second VEVENT with the same UID and no RECURRENCE-ID")
+            )
         else:
             found.series[uid] = FileSeries(uid, component, [], zones)
     for uid, changed in overrides.items():
         if uid in found.series:
             found.series[uid].changed.extend(changed)
         else:
-            found.skipped.append(Skipped(uid, "changes to occurrences of a series that is "
-                                              "not in the file"))
+            found.skipped.append(
+                Skipped(uid, "changes to occurrences of a series that is not in the file")
+            )
     return found
 
 
@@ -188,9 +191,11 @@ def _decoded(data: bytes) -> str:
         return data.decode("utf-8-sig", "replace")
 
 
-_EXPORT_HINT = ("export the calendar as an iCalendar (.ics) file: in Outlook, File > Save "
-                "Calendar; in Google Calendar, Settings > Import & export; in Apple Calendar, "
-                "File > Export")
+_EXPORT_HINT = (
+    "export the calendar as an iCalendar (.ics) file: in Outlook, File > Save "
+    "Calendar; in Google Calendar, Settings > Import & export; in Apple Calendar, "
+    "File > Export"
+)
 
 
 def _refuse_other_kinds(data: bytes) -> None:
@@ -198,16 +203,20 @@ def _refuse_other_kinds(data: bytes) -> None:
     spreadsheet, a document), before the parser says it in its own terms."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
-        raise IcsImportError("not a readable iCalendar file: it is a binary file (a spreadsheet, "
-                             f"a document or an archive); {_EXPORT_HINT}")
+        raise IcsImportError(
+            "not a readable iCalendar file: it is a binary file (a spreadsheet, "
+            f"a document or an archive); {_EXPORT_HINT}"
+        )
     first = head.split(b"\n", 1)[0].strip()
     if first.upper().startswith(b"BEGIN:"):
         return
     if any(mark in first for mark in (b",", b";", b"\t")):
-        raise IcsImportError("not a readable iCalendar file: it looks like a CSV (spreadsheet) "
-                             f"file; {_EXPORT_HINT}")
-    raise IcsImportError("not a readable iCalendar file: it does not begin with "
-                         f"BEGIN:VCALENDAR; {_EXPORT_HINT}")
+        raise IcsImportError(
+            f"not a readable iCalendar file: it looks like a CSV (spreadsheet) file; {_EXPORT_HINT}"
+        )
+    raise IcsImportError(
+        f"not a readable iCalendar file: it does not begin with BEGIN:VCALENDAR; {_EXPORT_HINT}"
+    )
 
 
 def _printable(text: object) -> str:
@@ -262,8 +271,9 @@ def _values(component: icalendar.cal.Component, name: str, zones: _Zones) -> lis
     items = raw if isinstance(raw, list) else [raw]
     values: list[Any] = []
     for item in items:
-        values.extend(_in_zone(entry.dt, getattr(item, "params", None), zones)
-                      for entry in item.dts)
+        values.extend(
+            _in_zone(entry.dt, getattr(item, "params", None), zones) for entry in item.dts
+        )
     return values
 
 
@@ -277,14 +287,18 @@ def _zone_of(component: icalendar.cal.Component, zones: _Zones) -> str:
     tzid = component["DTSTART"].params.get("TZID")
     if tzid:
         return zones.by_tzid.zone_for(str(tzid)) or zones.default
-    if start.tzinfo is not None and start.utcoffset() == timedelta(0) \
-            and component.get("RRULE") is not None:
+    if (
+        start.tzinfo is not None
+        and start.utcoffset() == timedelta(0)
+        and component.get("RRULE") is not None
+    ):
         return "UTC"
     return zones.default
 
 
-def _local(value: Any, zone: str, all_day: bool, start_time: time | None,
-           what: str) -> rules.Moment:
+def _local(
+    value: Any, zone: str, all_day: bool, start_time: time | None, what: str
+) -> rules.Moment:
     """A file value as the event's local moment (a date for all-day series), in the years the
     engine accepts (checked before it is converted or an end is computed from it)."""
     moment = _converted(value, zone, all_day, start_time, what)
@@ -299,16 +313,19 @@ def _plus(start: rules.Moment, duration: Any, what: str) -> rules.Moment:
         raise Unreadable(f"{what} cannot be read")
     local = start if isinstance(start, datetime) else datetime.combine(start, time())
     if duration >= datetime(rules_limits.MAX_YEAR + 1, 1, 1) - local:  # noqa: DTZ001
-        raise Unreadable(f"{what} is too long: the event would end after the year "
-                         f"{rules_limits.MAX_YEAR}")
+        raise Unreadable(
+            f"{what} is too long: the event would end after the year {rules_limits.MAX_YEAR}"
+        )
     if duration < datetime(rules_limits.MIN_YEAR, 1, 1) - local:  # noqa: DTZ001
-        raise Unreadable(f"{what} is negative: the event would end before the year "
-                         f"{rules_limits.MIN_YEAR}")
+        raise Unreadable(
+            f"{what} is negative: the event would end before the year {rules_limits.MIN_YEAR}"
+        )
     return start + duration
 
 
-def _converted(value: Any, zone: str, all_day: bool, start_time: time | None,
-               what: str) -> rules.Moment:
+def _converted(
+    value: Any, zone: str, all_day: bool, start_time: time | None, what: str
+) -> rules.Moment:
     if isinstance(value, date) and not in_years(value):  # before converting it: see _local
         raise Unreadable(f"{what} {YEARS_MESSAGE}")
     if all_day:
@@ -358,8 +375,13 @@ def _categories(component: icalendar.cal.Component, uid: str) -> tuple[list[str]
         if not slug or slug in slugs:
             continue
         if len(slugs) == MAX_CATEGORIES:
-            return list(slugs), [Note(uid, f"only its first {MAX_CATEGORIES} categories were "
-                                           f"kept (an event has at most {MAX_CATEGORIES})")]
+            return list(slugs), [
+                Note(
+                    uid,
+                    f"only its first {MAX_CATEGORIES} categories were "
+                    f"kept (an event has at most {MAX_CATEGORIES})",
+                )
+            ]
         slugs[slug] = None
     return list(slugs), []
 
@@ -385,8 +407,9 @@ def _rrule(component: icalendar.cal.Component) -> tuple[rules.Rule | None, tuple
         return None, (error.field if error.field in WRITABLE else "rrule", error.message)
 
 
-def _event_draft(component: icalendar.cal.Component, uid: str,
-                 zones: _Zones) -> tuple[EventDraft, tuple[str, str] | None, list[Note]]:
+def _event_draft(
+    component: icalendar.cal.Component, uid: str, zones: _Zones
+) -> tuple[EventDraft, tuple[str, str] | None, list[Note]]:
     """The VEVENT as a draft (of no calendar yet), the rule's error, and notes."""
     if component.errors:
         name, message = component.errors[0]
@@ -413,34 +436,57 @@ def _event_draft(component: icalendar.cal.Component, uid: str,
     categories, notes = _categories(component, uid)
     tzid = component["DTSTART"].params.get("TZID") if not all_day else None
     if tzid and zones.by_tzid.zone_for(str(tzid)) is None:
-        notes.append(Note(_label(component), (
-            f"its time zone {str(tzid)[:64]!r} is no known zone and agrees with none: its "
-            f"times were kept as the instants the file gives, in {zone}")))
+        notes.append(
+            Note(
+                _label(component),
+                (
+                    f"its time zone {str(tzid)[:64]!r} is no known zone and agrees with none: its "
+                    f"times were kept as the instants the file gives, in {zone}"
+                ),
+            )
+        )
     rrule, rule_error = _rrule(component)
-    return EventDraft(
-        calendar=None, uid=uid,
-        title=_text(component, "SUMMARY").strip() or "(untitled)",
-        description=_text(component, "DESCRIPTION"),
-        location=_text(component, "LOCATION"),
-        url=_text(component, "URL").strip(),
-        categories=tuple(categories),
-        all_day=all_day, timezone=zone, start=start, end=end, rrule=rrule,
-        rdates=_moments(component, "RDATE", zones, zone, all_day, start_time),
-        exdates=_moments(component, "EXDATE", zones, zone, all_day, start_time),
-        status=status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
-    ), rule_error, notes
+    return (
+        EventDraft(
+            calendar=None,
+            uid=uid,
+            title=_text(component, "SUMMARY").strip() or "(untitled)",
+            description=_text(component, "DESCRIPTION"),
+            location=_text(component, "LOCATION"),
+            url=_text(component, "URL").strip(),
+            categories=tuple(categories),
+            all_day=all_day,
+            timezone=zone,
+            start=start,
+            end=end,
+            rrule=rrule,
+            rdates=_moments(component, "RDATE", zones, zone, all_day, start_time),
+            exdates=_moments(component, "EXDATE", zones, zone, all_day, start_time),
+            status=status if status in ("confirmed", "tentative", "cancelled") else "confirmed",
+        ),
+        rule_error,
+        notes,
+    )
 
 
-def _moments(component: icalendar.cal.Component, name: str, zones: _Zones, zone: str,
-             all_day: bool, start_time: time | None) -> tuple[rules.Moment, ...]:
+def _moments(
+    component: icalendar.cal.Component,
+    name: str,
+    zones: _Zones,
+    zone: str,
+    all_day: bool,
+    start_time: time | None,
+) -> tuple[rules.Moment, ...]:
     """The event's RDATEs or EXDATEs as its local moments, each once, in order."""
-    found = {_local(value, zone, all_day, start_time, name)
-             for value in _values(component, name, zones)}
+    found = {
+        _local(value, zone, all_day, start_time, name) for value in _values(component, name, zones)
+    }
     return tuple(sorted(found, key=format_moment))
 
 
-def _override_body(component: icalendar.cal.Component, master: EventDraft, zones: _Zones,
-                   start_time: time | None) -> tuple[str, dict[str, str]]:
+def _override_body(
+    component: icalendar.cal.Component, master: EventDraft, zones: _Zones, start_time: time | None
+) -> tuple[str, dict[str, str]]:
     """The occurrence's recurrence id as text, and what the file changes of it."""
     zone, all_day = master.timezone or "UTC", master.all_day
     if component["RECURRENCE-ID"].params.get("RANGE"):
@@ -449,16 +495,16 @@ def _override_body(component: icalendar.cal.Component, master: EventDraft, zones
         name, message = component.errors[0]
         raise Unreadable(f"an occurrence's {name} cannot be read: {_printable(message)}")
     _check_tzid(component, "RECURRENCE-ID", zones)
-    rid = _local(_moment(component, "RECURRENCE-ID", zones), zone, all_day, start_time,
-                 "RECURRENCE-ID")
+    rid = _local(
+        _moment(component, "RECURRENCE-ID", zones), zone, all_day, start_time, "RECURRENCE-ID"
+    )
     key = format_moment(rid)
     if _text(component, "STATUS").lower() == "cancelled":
         return key, {"status": "cancelled"}
     body: dict[str, str] = {}
     length = _length(master)
     if component.get("DTSTART") is not None:
-        start = _local(_moment(component, "DTSTART", zones), zone, all_day, start_time,
-                       "DTSTART")
+        start = _local(_moment(component, "DTSTART", zones), zone, all_day, start_time, "DTSTART")
         if component.get("DTEND") is not None:
             end = _local(_moment(component, "DTEND", zones), zone, all_day, start_time, "DTEND")
         elif component.get("DURATION") is not None:
@@ -467,9 +513,11 @@ def _override_body(component: icalendar.cal.Component, master: EventDraft, zones
             end = start + length
         if start != rid or end != rid + length:
             body["start"], body["end"] = format_moment(start), format_moment(end)
-    for name, prop, given in (("title", "SUMMARY", master.title),
-                              ("location", "LOCATION", master.location),
-                              ("description", "DESCRIPTION", master.description)):
+    for name, prop, given in (
+        ("title", "SUMMARY", master.title),
+        ("location", "LOCATION", master.location),
+        ("description", "DESCRIPTION", master.description),
+    ):
         value = _text(component, prop)
         if prop in component and value != given:
             body[name] = value
@@ -490,7 +538,15 @@ def _read_series(item: FileSeries) -> SeriesDraft:
         key, body = _override_body(component, event, item.zones, start_time)
         bodies[key] = body
     # A cancelled occurrence may come as EXDATE plus a cancelled override: keep the override.
-    exdates = tuple(value for value in event.exdates
-                    if bodies.get(format_moment(value), {}).get("status") != "cancelled")
-    return SeriesDraft(uid=item.uid, event=replace(event, exdates=exdates),
-                       rule_error=rule_error, overrides=bodies, notes=notes)
+    exdates = tuple(
+        value
+        for value in event.exdates
+        if bodies.get(format_moment(value), {}).get("status") != "cancelled"
+    )
+    return SeriesDraft(
+        uid=item.uid,
+        event=replace(event, exdates=exdates),
+        rule_error=rule_error,
+        overrides=bodies,
+        notes=notes,
+    )

@@ -59,9 +59,13 @@ _RULES = frozenset({"RRULE", "EXRULE"})
 # the text before the first ``:`` or ``;``, stripped, spaces and tabs inside left out, compared
 # in capitals): found at C speed; ``_name`` then says exactly which, if any.
 _LOOKED_AT = re.compile(
-    r"^[^\S\n]*(?:" + "|".join("[ \t]*".join(word) for word in (
-        "BEGIN", "END", "TZID", *sorted(_LISTS), *sorted(_RULES))) + r")[^\S\n]*[:;][^\n]*",
-    re.IGNORECASE | re.MULTILINE)
+    r"^[^\S\n]*(?:"
+    + "|".join(
+        "[ \t]*".join(word) for word in ("BEGIN", "END", "TZID", *sorted(_LISTS), *sorted(_RULES))
+    )
+    + r")[^\S\n]*[:;][^\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Nearly every BEGIN and END line: read without icalendar's general (and slower) split.
 _PLAIN = re.compile(r"(BEGIN|END):([A-Z0-9-]*)", re.IGNORECASE)
 
@@ -122,26 +126,30 @@ class _Scan:
         if len(self.open_names) == MAX_DEPTH:
             raise StructureError(
                 f"the file's components are nested more than {MAX_DEPTH} deep (BEGIN:"
-                f"{name[:40]} inside {' > '.join(self.open_names[:3])} > …)")
+                f"{name[:40]} inside {' > '.join(self.open_names[:3])} > …)"
+            )
         if name == "VTIMEZONE":
             self.zones += 1
             if self.zones > MAX_ZONES:
-                raise StructureError(f"the file defines more than {MAX_ZONES} time zones "
-                                     "(VTIMEZONE)")
+                raise StructureError(
+                    f"the file defines more than {MAX_ZONES} time zones (VTIMEZONE)"
+                )
         elif name in _OBSERVANCES and self.open_names[-1:] == ["VTIMEZONE"]:
             self.observances += 1
             if self.observances > MAX_OBSERVANCES:
                 raise StructureError(
                     f"the file's time zones have more than {MAX_OBSERVANCES:,} observances "
-                    "(STANDARD and DAYLIGHT) together")
+                    "(STANDARD and DAYLIGHT) together"
+                )
         self.open_names.append(name)
 
     def end(self, name: str) -> None:
         if not self.open_names:
             return  # icalendar says so
         if name != self.open_names[-1]:
-            raise StructureError(f"the file is damaged: END:{name[:40]} closes "
-                                 f"BEGIN:{self.open_names[-1][:40]}")
+            raise StructureError(
+                f"the file is damaged: END:{name[:40]} closes BEGIN:{self.open_names[-1][:40]}"
+            )
         self.open_names.pop()
 
     def zone_name(self, tzid: str | None) -> None:
@@ -152,7 +160,8 @@ class _Scan:
         if self.own_zones > MAX_OWN_ZONES:
             raise StructureError(
                 f"the file defines more than {MAX_OWN_ZONES} time zones of its own "
-                "(VTIMEZONEs whose TZID names no known zone)")
+                "(VTIMEZONEs whose TZID names no known zone)"
+            )
 
     def zone_dates(self, count: int) -> None:
         """``count`` more dates or rules in the open component, counted in a zone's
@@ -163,4 +172,5 @@ class _Scan:
         if self.dates > MAX_ZONE_DATES:
             raise StructureError(
                 f"the file's time zones have more than {MAX_ZONE_DATES:,} dates and rules "
-                "(RDATE, EXDATE, RRULE) in their observances together")
+                "(RDATE, EXDATE, RRULE) in their observances together"
+            )

@@ -45,11 +45,28 @@ from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
 from rules import limits
 
-UTC_ZONES = frozenset({
-    "UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu",
-    "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "GMT+0", "GMT-0",
-    "Etc/Greenwich", "Greenwich",
-})
+UTC_ZONES = frozenset(
+    {
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+        "GMT",
+        "Etc/GMT",
+        "Etc/GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Etc/Greenwich",
+        "Greenwich",
+    }
+)
 """Zones that are UTC all year, for ever: written as ``…Z`` times with no TZID."""
 
 # The years the current rule is read from: 28 years hold every weekday/leap-year alignment.
@@ -117,8 +134,12 @@ class YearlyRule:
 
     def transition_in(self, year: int) -> Transition:
         local = datetime.combine(self.day_in(year), datetime.min.time()) + self.wall
-        return Transition((local - self.offset_from).replace(tzinfo=UTC), self.offset_from,
-                          self.offset_to, self.name)
+        return Transition(
+            (local - self.offset_from).replace(tzinfo=UTC),
+            self.offset_from,
+            self.offset_to,
+            self.name,
+        )
 
     def rrule(self, until: datetime | None = None) -> vRecur:
         """The RRULE, ending at ``until`` (an aware UTC instant) when given."""
@@ -172,16 +193,18 @@ def _infer(found: list[Transition], windows: bool = True) -> YearlyRule | None:
     (``windows``: also as a weekday in seven days of the month, BYMONTHDAY)."""
     first = found[0]
     locals_ = [transition.local for transition in found]
-    if any(
-        (t.offset_from, t.offset_to) != (first.offset_from, first.offset_to) for t in found
-    ) or len({(moment.month, moment.weekday(), moment.time()) for moment in locals_}) != 1:
+    if (
+        any((t.offset_from, t.offset_to) != (first.offset_from, first.offset_to) for t in found)
+        or len({(moment.month, moment.weekday(), moment.time()) for moment in locals_}) != 1
+    ):
         return None
     month, weekday = first.local.month, first.local.weekday()
     wall = first.local - first.local.replace(hour=0, minute=0, second=0)
     base = YearlyRule(month, weekday, wall, first.offset_from, first.offset_to, first.name)
     days = [moment.day for moment in locals_]
-    from_end = [moment.day - calendar_module.monthrange(moment.year, month)[1] - 1
-                for moment in locals_]
+    from_end = [
+        moment.day - calendar_module.monthrange(moment.year, month)[1] - 1 for moment in locals_
+    ]
     # "Last" first: where a few years fit both (a fourth Sunday that was also the last), the
     # law said "last" far more often.  Over the 28 years of a current rule only one fits.
     if all(day >= -7 for day in from_end):
@@ -200,8 +223,9 @@ def _infer(found: list[Transition], windows: bool = True) -> YearlyRule | None:
     return None
 
 
-def transitions_in(tz: ZoneInfo, year: int,
-                   step: timedelta = timedelta(hours=12)) -> list[Transition]:
+def transitions_in(
+    tz: ZoneInfo, year: int, step: timedelta = timedelta(hours=12)
+) -> list[Transition]:
     """Every change of UTC offset in ``tz`` during one UTC calendar year, in order, found by
     looking every ``step``: offsets never change twice within 12 hours (a longer step misses
     a change undone within it)."""
@@ -317,8 +341,10 @@ def _plan(tzid: str, first_year: int) -> tuple[Observance, ...]:
     # The observance with the larger offset is summer time, also where the law calls winter
     # the exception (Europe/Dublin): clients and Windows expect it that way round.
     summer = max(current, key=lambda item: item[0].offset_to) if len(current) == 2 else None
-    rules = tuple(Observance(first, (first, rule) == summer, rule)
-                  for first, rule in sorted(current, key=lambda item: item[0].offset_to))
+    rules = tuple(
+        Observance(first, (first, rule) == summer, rule)
+        for first, rule in sorted(current, key=lambda item: item[0].offset_to)
+    )
     rule_began = min(first.at_utc for first, _rule in current)
     if start >= rule_began:
         return rules
@@ -336,9 +362,14 @@ def _history(tzid: str, start: datetime, stop: datetime) -> tuple[Observance, ..
     for run, rule in _runs(changes):
         kept = [change for change in run if change.at_utc >= in_force]
         if kept:
-            observances.append(Observance(kept[0], _daylight(ZoneInfo(tzid), kept[0]),
-                                          rule if len(kept) > 1 else None,
-                                          kept[-1] if len(kept) > 1 else None))
+            observances.append(
+                Observance(
+                    kept[0],
+                    _daylight(ZoneInfo(tzid), kept[0]),
+                    rule if len(kept) > 1 else None,
+                    kept[-1] if len(kept) > 1 else None,
+                )
+            )
     return tuple(sorted(observances, key=lambda observance: observance.first.at_utc))
 
 
@@ -350,14 +381,19 @@ def _daylight(tz: ZoneInfo, change: Transition) -> bool:
     before = (change.at_utc - timedelta(seconds=1)).astimezone(tz).dst()
     after = change.at_utc.astimezone(tz).dst()
     return change.offset_to > change.offset_from and (
-        bool(after and after > timedelta(0)) or bool(before and before < timedelta(0)))
+        bool(after and after > timedelta(0)) or bool(before and before < timedelta(0))
+    )
 
 
 def _changes_between(tzid: str, start: datetime, stop: datetime) -> list[Transition]:
     """The change in force at ``start`` (the latest at or before it), then every change after
     it and before ``stop``."""
-    found = [change for year in range(start.year - 1, stop.year + 1)
-             for change in _changes_in(tzid, year) if change.at_utc < stop]
+    found = [
+        change
+        for year in range(start.year - 1, stop.year + 1)
+        for change in _changes_in(tzid, year)
+        if change.at_utc < stop
+    ]
     before = [change for change in found if change.at_utc <= start]
     in_force = before[-1] if before else _change_before(tzid, start)
     return [in_force, *(change for change in found if change.at_utc > start)]
@@ -397,8 +433,9 @@ def _runs(changes: list[Transition]) -> list[tuple[list[Transition], YearlyRule 
     for same in kinds.values():
         ordinal = _cut(same, windows=False)
         runs += [(run, rule) for run, rule in ordinal if rule is not None]
-        left = sorted((run[0] for run, rule in ordinal if rule is None),
-                      key=lambda change: change.at_utc)
+        left = sorted(
+            (run[0] for run, rule in ordinal if rule is None), key=lambda change: change.at_utc
+        )
         runs += _cut(left, windows=True)  # runs stop at gaps: their years must be consecutive
     return runs
 
@@ -410,7 +447,7 @@ def _cut(same: list[Transition], windows: bool) -> list[tuple[list[Transition], 
     end = len(same)
     while end > 0:
         begin, rule = end - 1, None
-        while begin > 0 and (longer := _rule_for(same[begin - 1:end], windows)) is not None:
+        while begin > 0 and (longer := _rule_for(same[begin - 1 : end], windows)) is not None:
             begin, rule = begin - 1, longer
         runs.append((same[begin:end], rule))
         end = begin
@@ -423,8 +460,9 @@ def _rule_for(run: list[Transition], windows: bool) -> YearlyRule | None:
     if years != list(range(years[0], years[0] + len(run))):
         return None
     rule = _infer(run, windows)
-    if rule is None or any(rule.transition_in(year) != change
-                           for year, change in zip(years, run, strict=True)):
+    if rule is None or any(
+        rule.transition_in(year) != change for year, change in zip(years, run, strict=True)
+    ):
         return None
     return rule
 

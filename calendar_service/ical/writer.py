@@ -70,8 +70,12 @@ class FeedInfo:
     refresh: timedelta = REFRESH
 
 
-def feed_bytes(events: Iterable[Event], info: FeedInfo, page_urls: Mapping[str, str],
-               blocks: LRUCache[BlockKey, bytes] | None = None) -> bytes:
+def feed_bytes(
+    events: Iterable[Event],
+    info: FeedInfo,
+    page_urls: Mapping[str, str],
+    blocks: LRUCache[BlockKey, bytes] | None = None,
+) -> bytes:
     """A subscribable feed of these (published) events; ``page_urls`` maps UID → event page.
 
     ``blocks`` keeps each event's serialised VEVENTs between builds, so a change to one event
@@ -112,13 +116,17 @@ def event_bytes(event: Event, page_url: str) -> bytes:
 def occurrence_uid(event: Event, recurrence_id: rules.Moment) -> str:
     """The UID of one date's download: its own, so that importing it beside a subscribed feed
     adds a copy of that date instead of replacing the whole series in the client."""
-    stamp = f"{recurrence_id:%Y%m%dT%H%M%S}" if isinstance(recurrence_id, datetime) else (
-        f"{recurrence_id:%Y%m%d}")
+    stamp = (
+        f"{recurrence_id:%Y%m%dT%H%M%S}"
+        if isinstance(recurrence_id, datetime)
+        else (f"{recurrence_id:%Y%m%d}")
+    )
     return f"{stamp}-{event.uid}"
 
 
-def occurrence_bytes(event: Event, occurrence: rules.Occurrence, page_url: str,
-                     changed: datetime) -> bytes:
+def occurrence_bytes(
+    event: Event, occurrence: rules.Occurrence, page_url: str, changed: datetime
+) -> bytes:
     """One occurrence of a series as a download: one VEVENT at its own (possibly moved) times,
     with no RRULE, RDATE or RECURRENCE-ID, under ``occurrence_uid``.  ``changed`` (the later of
     the event's and its override's last change) is its DTSTAMP and LAST-MODIFIED."""
@@ -126,10 +134,14 @@ def occurrence_bytes(event: Event, occurrence: rules.Occurrence, page_url: str,
         raise ValueError("an occurrence of a series has a recurrence id")
     calendar = _calendar()
     component = _common(
-        event, page_url, title=occurrence.title, location=occurrence.location,
+        event,
+        page_url,
+        title=occurrence.title,
+        location=occurrence.location,
         description=occurrence.description,
         uid=occurrence_uid(event, occurrence.recurrence_id),
-        status="cancelled" if occurrence.cancelled else event.status)
+        status="cancelled" if occurrence.cancelled else event.status,
+    )
     component.add("dtstamp", changed)
     component.add("created", event.created)
     component.add("last-modified", changed)
@@ -144,8 +156,9 @@ def occurrence_bytes(event: Event, occurrence: rules.Occurrence, page_url: str,
     return bytes(calendar.to_ical())
 
 
-def _occurrence_span(event: Event, occurrence: rules.Occurrence
-                     ) -> tuple[date | datetime, date | datetime]:
+def _occurrence_span(
+    event: Event, occurrence: rules.Occurrence
+) -> tuple[date | datetime, date | datetime]:
     """DTSTART and DTEND: dates, local times with the event's TZID, or UTC for UTC zones and
     for a local time that a clock change repeats (a TZID could not say which of the two)."""
     if occurrence.all_day:
@@ -173,8 +186,12 @@ def _calendar() -> ICalendar:
 _END = b"END:VCALENDAR\r\n"
 
 
-def _finish(calendar: ICalendar, events: Iterable[Event], page_urls: Mapping[str, str],
-            blocks: LRUCache[BlockKey, bytes] | None = None) -> bytes:
+def _finish(
+    calendar: ICalendar,
+    events: Iterable[Event],
+    page_urls: Mapping[str, str],
+    blocks: LRUCache[BlockKey, bytes] | None = None,
+) -> bytes:
     """The calendar with its VTIMEZONEs, then each event's VEVENTs, as icalendar writes them.
 
     icalendar serialises a calendar as its own lines followed by each subcomponent's
@@ -222,22 +239,30 @@ def block_key(event: Event, page_url: str) -> BlockKey:
     """What names an event's VEVENTs: its version, and everything they are written from that
     can change without the event's ``revision`` changing (category names, its page URL), so a
     cached block is always the right bytes."""
-    return (event.id, event.uid, event.revision, event.sequence, event.updated,
-            tuple(category.name for category in event.categories), page_url, FORMAT_VERSION)
+    return (
+        event.id,
+        event.uid,
+        event.revision,
+        event.sequence,
+        event.updated,
+        tuple(category.name for category in event.categories),
+        page_url,
+        FORMAT_VERSION,
+    )
 
 
 def event_block(event: Event, page_url: str) -> bytes:
     """The event's VEVENTs serialised, as icalendar writes them inside a calendar."""
-    return b"".join(bytes(component.to_ical())
-                    for component in series_components(event, page_url))
+    return b"".join(bytes(component.to_ical()) for component in series_components(event, page_url))
 
 
 def _block(blocks: LRUCache[BlockKey, bytes] | None, event: Event, page_url: str) -> bytes:
     if blocks is None:
         block = event_block(event, page_url)
     else:
-        block = blocks.get_or_build(block_key(event, page_url),
-                                    lambda: event_block(event, page_url))
+        block = blocks.get_or_build(
+            block_key(event, page_url), lambda: event_block(event, page_url)
+        )
     deadline.check()  # after the block, so each attempt adds at least one to the cache
     return block
 
@@ -270,8 +295,13 @@ def series_components(event: Event, page_url: str) -> list[IEvent]:
         row = rows.get(format_moment(override.recurrence_id))
         stamp = max(event.updated, row.updated) if row is not None else event.updated
         start, end = place.span(override)
-        component = _common(event, page_url, title=override.title,
-                            location=override.location, description=override.description)
+        component = _common(
+            event,
+            page_url,
+            title=override.title,
+            location=override.location,
+            description=override.description,
+        )
         component.add("dtstamp", stamp)
         component.add("created", row.created if row is not None else event.created)
         component.add("last-modified", stamp)
@@ -285,13 +315,28 @@ def series_components(event: Event, page_url: str) -> list[IEvent]:
 
 def _changes(override: rules.Override) -> bool:
     """Whether an override differs from its occurrence (one that does not is not written)."""
-    return any(value is not None for value in (
-        override.start, override.end, override.title, override.location, override.description))
+    return any(
+        value is not None
+        for value in (
+            override.start,
+            override.end,
+            override.title,
+            override.location,
+            override.description,
+        )
+    )
 
 
-def _common(event: Event, page_url: str, *, title: str | None, location: str | None,
-            description: str | None, uid: str | None = None, status: str | None = None
-            ) -> IEvent:
+def _common(
+    event: Event,
+    page_url: str,
+    *,
+    title: str | None,
+    location: str | None,
+    description: str | None,
+    uid: str | None = None,
+    status: str | None = None,
+) -> IEvent:
     """The properties a master and its overrides share, with an override's texts if given."""
     component = IEvent()
     component.add("uid", uid or event.uid)
@@ -338,8 +383,7 @@ class _Placer:
         self.duration: timedelta = series.duration
         self.all_day = series.all_day
         if not self.all_day:  # the exact duration every instance lasts (RFC 5545 §3.8.5.3)
-            self.exact = rules.to_utc(series.end, self.tzid) - rules.to_utc(series.start,
-                                                                          self.tzid)
+            self.exact = rules.to_utc(series.end, self.tzid) - rules.to_utc(series.start, self.tzid)
 
     def moment(self, value: rules.Moment) -> date | datetime:
         if not isinstance(value, datetime):
@@ -362,4 +406,3 @@ class _Placer:
         if rules.to_utc(end_local, self.tzid) != end_utc:
             return self.moment(start), end_utc
         return self.moment(start), self.moment(end_local)
-

@@ -54,8 +54,9 @@ class ZoneBudgetError(ValueError):
 def check_zones(calendar: icalendar.Calendar) -> None:
     """Raise ZoneBudgetError for the first VTIMEZONE of the file that is over the budget."""
     zones = calendar.walk("VTIMEZONE")
-    rules_in_file = sum(len(_listed(sub.get("RRULE"))) for zone in zones
-                        for sub in zone.subcomponents)
+    rules_in_file = sum(
+        len(_listed(sub.get("RRULE"))) for zone in zones for sub in zone.subcomponents
+    )
     if rules_in_file > MAX_RULES:
         raise ZoneBudgetError(f"the file's time zones have more than {MAX_RULES} RRULEs")
     for zone in zones:
@@ -66,15 +67,17 @@ def _check_zone(zone: Any) -> None:
     tzid = str(zone.get("TZID", ""))[:64]
     observances = [sub for sub in zone.subcomponents if sub.name in ("STANDARD", "DAYLIGHT")]
     if len(observances) > MAX_OBSERVANCES:
-        raise ZoneBudgetError(f"the time zone {tzid!r} has more than {MAX_OBSERVANCES:,} "
-                              "observances")
+        raise ZoneBudgetError(
+            f"the time zone {tzid!r} has more than {MAX_OBSERVANCES:,} observances"
+        )
     total = 0
     for observance in observances:
         total += _changes(tzid, observance)
         if total > MAX_TRANSITIONS:
             raise ZoneBudgetError(
                 f"the time zone {tzid!r} has too many clock changes to read (over "
-                f"{MAX_TRANSITIONS:,} up to the year {limits.MAX_YEAR})")
+                f"{MAX_TRANSITIONS:,} up to the year {limits.MAX_YEAR})"
+            )
 
 
 def _listed(value: Any) -> list[Any]:
@@ -106,17 +109,20 @@ def _rule_changes(tzid: str, recur: Any, start: datetime) -> int:
     if freq != "YEARLY":
         raise ZoneBudgetError(
             f"the time zone {tzid!r} repeats a clock change FREQ={freq[:20] or '?'}; a "
-            "VTIMEZONE's observances repeat yearly (RFC 5545 §3.6.5)")
+            "VTIMEZONE's observances repeat yearly (RFC 5545 §3.6.5)"
+        )
     try:
         rule = recurrence_for(recur.to_ical().decode("utf-8", "replace"), start, "UTC").rule
     except rules.RulesError as error:
-        raise ZoneBudgetError(f"the time zone {tzid!r} has an RRULE that cannot be used: "
-                              f"{error.message}") from None
+        raise ZoneBudgetError(
+            f"the time zone {tzid!r} has an RRULE that cannot be used: {error.message}"
+        ) from None
     a_year = per_period_bound(rule, start)
     if a_year > MAX_CHANGES_A_YEAR:
         raise ZoneBudgetError(
             f"the time zone {tzid!r} changes its clocks more often than a time zone can: "
-            f"at most {MAX_CHANGES_A_YEAR} a year in one observance")
+            f"at most {MAX_CHANGES_A_YEAR} a year in one observance"
+        )
     last_year = limits.MAX_YEAR
     if rule.until is not None:
         last_year = min(last_year, rule.until.year)

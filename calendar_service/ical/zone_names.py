@@ -45,9 +45,11 @@ class FileZones:
     """The IANA zone of each TZID a file uses, worked out once per TZID."""
 
     def __init__(self, parsed: icalendar.Calendar, preferred: Iterable[str]) -> None:
-        self._components = {str(zone.get("TZID", "")): zone
-                            for zone in parsed.walk("VTIMEZONE")
-                            if isinstance(zone, icalendar.Timezone)}
+        self._components = {
+            str(zone.get("TZID", "")): zone
+            for zone in parsed.walk("VTIMEZONE")
+            if isinstance(zone, icalendar.Timezone)
+        }
         self._years = _years_by_tzid(parsed)
         self._preferred = [name for name in preferred if rules.is_valid_zone(name)]
         self._found: dict[str, str | None] = {}
@@ -107,23 +109,26 @@ def agreeing_zone(own: tzinfo, years: range, preferred: Iterable[str]) -> str | 
             looked[moment] = _offset(own, moment)
         return looked[moment]
 
-    samples = [datetime(year, month, 15, 12, tzinfo=UTC) for year in years
-               for month in (1, 7)]
+    samples = [datetime(year, month, 15, 12, tzinfo=UTC) for year in years for month in (1, 7)]
     for name in _candidates(tuple(preferred)):
         zone = ZoneInfo(name)
-        if all(_offset(zone, moment) == own_offset(moment) for moment in samples) \
-                and _same_changes(zone, own_offset, years):
+        if all(_offset(zone, moment) == own_offset(moment) for moment in samples) and _same_changes(
+            zone, own_offset, years
+        ):
             return name
     return None
 
 
-def _same_changes(zone: ZoneInfo, own_offset: Callable[[datetime], timedelta | None],
-                  years: range) -> bool:
+def _same_changes(
+    zone: ZoneInfo, own_offset: Callable[[datetime], timedelta | None], years: range
+) -> bool:
     for year in years:
         for change in _changes(zone.key, year):
             before = change.at_utc - timedelta(seconds=1)
-            if (own_offset(before), own_offset(change.at_utc)) != (change.offset_from,
-                                                                   change.offset_to):
+            if (own_offset(before), own_offset(change.at_utc)) != (
+                change.offset_from,
+                change.offset_to,
+            ):
                 return False
     return True
 

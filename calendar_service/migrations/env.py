@@ -17,29 +17,28 @@ config = context.config
 # This line sets up loggers basically.
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-logger = logging.getLogger('alembic.env')
+logger = logging.getLogger("alembic.env")
 
 
 def get_engine() -> Engine:
     # Flask-SQLAlchemy 3: the engine of the app in context.
-    engine: Engine = current_app.extensions['migrate'].db.engine
+    engine: Engine = current_app.extensions["migrate"].db.engine
     return engine
 
 
 def get_engine_url() -> str:
     try:
-        return get_engine().url.render_as_string(hide_password=False).replace(
-            '%', '%%')
+        return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
     except AttributeError:
-        return str(get_engine().url).replace('%', '%%')
+        return str(get_engine().url).replace("%", "%%")
 
 
 # add your model's MetaData object here
 # for 'autogenerate' support
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
-config.set_main_option('sqlalchemy.url', get_engine_url())
-target_db = current_app.extensions['migrate'].db
+config.set_main_option("sqlalchemy.url", get_engine_url())
+target_db = current_app.extensions["migrate"].db
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
@@ -48,8 +47,9 @@ target_db = current_app.extensions['migrate'].db
 
 
 def get_metadata() -> MetaData:
-    metadata: MetaData = (target_db.metadatas[None] if hasattr(target_db, 'metadatas')
-                          else target_db.metadata)
+    metadata: MetaData = (
+        target_db.metadatas[None] if hasattr(target_db, "metadatas") else target_db.metadata
+    )
     return metadata
 
 
@@ -66,9 +66,7 @@ def run_migrations_offline() -> None:
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
-    )
+    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
 
     with context.begin_transaction():
         context.run_migrations()
@@ -85,22 +83,22 @@ def run_migrations_online() -> None:
     # this callback is used to prevent an auto-migration from being generated
     # when there are no changes to the schema
     # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
-    def process_revision_directives(context: MigrationContext, revision: Any,
-                                    directives: list[MigrationScript]) -> None:
-        if getattr(config.cmd_opts, 'autogenerate', False):
+    def process_revision_directives(
+        context: MigrationContext, revision: Any, directives: list[MigrationScript]
+    ) -> None:
+        if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
             if script.upgrade_ops is not None and script.upgrade_ops.is_empty():
                 directives[:] = []
-                logger.info('No changes in schema detected.')
+                logger.info("No changes in schema detected.")
 
-    def render_item(type_: str, obj: Any,
-                    autogen_context: AutogenContext) -> str | Literal[False]:
+    def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
         # The app's UTCDateTime is stored as a plain DateTime: keep migrations free of app code.
         if type_ == "type" and type(obj).__name__ == "UTCDateTime":
             return "sa.DateTime()"
         return False
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
     if conf_args.get("process_revision_directives") is None:
@@ -119,11 +117,7 @@ def run_migrations_online() -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # ends the transaction the PRAGMA began; migrations begin theirs
         try:
-            context.configure(
-                connection=connection,
-                target_metadata=get_metadata(),
-                **conf_args
-            )
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():
                 context.run_migrations()

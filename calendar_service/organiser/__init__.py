@@ -18,5 +18,16 @@ from calendar_service.organiser import (
 )
 from calendar_service.organiser.blueprint import bp
 
-__all__ = ["account", "admin", "bp", "categories", "dashboard", "dates", "events", "imports",
-           "members", "sign_in", "tokens"]
+__all__ = [
+    "account",
+    "admin",
+    "bp",
+    "categories",
+    "dashboard",
+    "dates",
+    "events",
+    "imports",
+    "members",
+    "sign_in",
+    "tokens",
+]

@@ -70,7 +70,12 @@ def safe_next(target: str | None) -> str:
     whitespace or control characters (a line break would end the Location header)."""
     if target and target.isprintable() and not any(ch.isspace() for ch in target):
         parts = urlsplit(target)
-        if (not parts.scheme and not parts.netloc and target.startswith("/")
-                and not target.startswith("//") and "\\" not in target):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("organiser.dashboard")

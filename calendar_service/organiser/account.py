@@ -19,8 +19,7 @@ from calendar_service.store import accounts, throttle
 from calendar_service.store.errors import ValidationError
 
 
-def _page(form: PasswordChangeForm, status: int = 200,
-          error: str | None = None) -> tuple[str, int]:
+def _page(form: PasswordChangeForm, status: int = 200, error: str | None = None) -> tuple[str, int]:
     return render_template("organiser/account.html", form=form, error=error), status
 
 
@@ -33,8 +32,11 @@ def account() -> Page | Response:
     if not form.validate_on_submit():
         return _page(form, 422 if form.is_submitted() else 200)
     organiser = current_organiser()
-    attempt = throttle.begin(throttle.keys_for(organiser.email, request.remote_addr),
-                             throttle_limits(), commit=commit_so_far)
+    attempt = throttle.begin(
+        throttle.keys_for(organiser.email, request.remote_addr),
+        throttle_limits(),
+        commit=commit_so_far,
+    )
     if isinstance(attempt, throttle.Block):
         return _page(form, 429, throttle.message(attempt))
     if accounts.check_password(organiser.email, form.current_password.data or "") is None:

@@ -38,13 +38,19 @@ def organisers() -> Page:
         try:
             with unit_of_work():
                 organiser = accounts.create_organiser(
-                    form.email.data or "", form.password.data, admin=bool(form.is_admin.data),
-                    name=form.name.data or "", actor=current_user)
+                    form.email.data or "",
+                    form.password.data,
+                    admin=bool(form.is_admin.data),
+                    name=form.name.data or "",
+                    actor=current_user,
+                )
             if organiser.is_admin:
                 flash(f"{organiser.email} can now sign in.")
             else:
-                flash(f"{organiser.email} can now sign in; grant them the calendars they are "
-                      "to change.")
+                flash(
+                    f"{organiser.email} can now sign in; grant them the calendars they are "
+                    "to change."
+                )
             return redirect(url_for("organiser.organiser_page", organiser_id=organiser.id))
         except ValidationError as error:
             attach_errors(form, error.errors, {"email": "email", "password": "password"})
@@ -52,8 +58,9 @@ def organisers() -> Page:
     elif form.is_submitted():
         status = 422
     rows = db.session.scalars(select(Organiser).order_by(Organiser.email)).all()
-    return render_template("organiser/organisers.html", form=form, organisers=rows,
-                           action_form=ActionForm()), status
+    return render_template(
+        "organiser/organisers.html", form=form, organisers=rows, action_form=ActionForm()
+    ), status
 
 
 @bp.post("/admin/organisers/<int:organiser_id>/<action>")
@@ -83,17 +90,27 @@ def organiser_or_404(organiser_id: int) -> Organiser:
 
 def _grant_form(formdata: bool = True) -> GrantForm:
     form = GrantForm() if formdata else GrantForm(formdata=None)
-    form.calendar.choices = options((calendar.slug, calendar.name) for calendar in
-                                    db.session.scalars(select(Calendar).order_by(Calendar.name)))
+    form.calendar.choices = options(
+        (calendar.slug, calendar.name)
+        for calendar in db.session.scalars(select(Calendar).order_by(Calendar.name))
+    )
     return form
 
 
-def _organiser_page(organiser: Organiser, *, password_form: PasswordResetForm | None = None,
-                    grant_form: GrantForm | None = None, status: int = 200) -> tuple[str, int]:
+def _organiser_page(
+    organiser: Organiser,
+    *,
+    password_form: PasswordResetForm | None = None,
+    grant_form: GrantForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     calendars = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
     roles = {member.calendar_id: member.role for member in organiser.memberships}
     return render_template(
-        "organiser/organiser.html", organiser=organiser, calendars=calendars, roles=roles,
+        "organiser/organiser.html",
+        organiser=organiser,
+        calendars=calendars,
+        roles=roles,
         password_form=password_form or PasswordResetForm(formdata=None),
         grant_form=grant_form or _grant_form(formdata=False),
     ), status
@@ -157,24 +174,40 @@ def calendars() -> Page:
         try:
             with unit_of_work():
                 calendar = operations.create_calendar(
-                    {"slug": (form.slug.data or "").strip(), "name": form.name.data or "",
-                     "description": form.description.data or "",
-                     "timezone": (form.timezone.data or "").strip() or None},
-                    current_user, default_tz=current_app.config["CALENDAR_TIMEZONE"])
+                    {
+                        "slug": (form.slug.data or "").strip(),
+                        "name": form.name.data or "",
+                        "description": form.description.data or "",
+                        "timezone": (form.timezone.data or "").strip() or None,
+                    },
+                    current_user,
+                    default_tz=current_app.config["CALENDAR_TIMEZONE"],
+                )
             flash(f"Calendar “{calendar.name}” is created.")
             return redirect(url_for("organiser.calendars"))
         except ValidationError as error:
-            attach_errors(form, error.errors, {key: key for key in
-                                               ("slug", "name", "description", "timezone")})
+            attach_errors(
+                form,
+                error.errors,
+                {key: key for key in ("slug", "name", "description", "timezone")},
+            )
             status = 422
     elif form.is_submitted():
         status = 422
-    counts = dict(db.session.execute(
-        select(Event.calendar_id, func.count()).group_by(Event.calendar_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(Event.calendar_id, func.count()).group_by(Event.calendar_id)
+        ).all()
+    )
     rows = db.session.scalars(select(Calendar).order_by(Calendar.name)).all()
-    return render_template("organiser/calendars.html", form=form, calendars=rows, counts=counts,
-                           zones=zone_names(),
-                           default_tz=current_app.config["CALENDAR_TIMEZONE"]), status
+    return render_template(
+        "organiser/calendars.html",
+        form=form,
+        calendars=rows,
+        counts=counts,
+        zones=zone_names(),
+        default_tz=current_app.config["CALENDAR_TIMEZONE"],
+    ), status
 
 
 @bp.get("/admin/audit")
@@ -184,8 +217,14 @@ def audit_log() -> Page:
     page = request.args.get("page", "1")
     number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     entries = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_PAGE + 1).offset((number - 1) * AUDIT_PAGE)
+        select(AuditEntry)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_PAGE + 1)
+        .offset((number - 1) * AUDIT_PAGE)
     ).all()
-    return render_template("organiser/audit.html", entries=entries[:AUDIT_PAGE], page=number,
-                           more=len(entries) > AUDIT_PAGE)
+    return render_template(
+        "organiser/audit.html",
+        entries=entries[:AUDIT_PAGE],
+        page=number,
+        more=len(entries) > AUDIT_PAGE,
+    )

@@ -31,8 +31,10 @@ from calendar_service.store.errors import ValidationError
 from calendar_service.store.models import Calendar, Category
 
 # What an admin reads when another change to the same rows committed during theirs.
-CHANGED_MEANWHILE = ("Someone changed “{name}” or one of its events while this was being "
-                     "saved, so nothing was changed. Look at the list again and retry.")
+CHANGED_MEANWHILE = (
+    "Someone changed “{name}” or one of its events while this was being "
+    "saved, so nothing was changed. Look at the list again and retry."
+)
 # The errors a write that lost such a race ends in: a row updated or deleted meanwhile (the
 # revision check), or a row inserted or deleted meanwhile (a unique or foreign key).
 RACES = (StaleRevision, ConcurrentChange)
@@ -52,22 +54,29 @@ def _category_or_404(calendar: Calendar, slug: str) -> Category:
     return category
 
 
-def _page(calendar: Calendar, *, form: CategoryForm | None = None, failed: str | None = None,
-          failed_form: Any = None, status: int = 200, conflict: str | None = None
-          ) -> tuple[str, int]:
+def _page(
+    calendar: Calendar,
+    *,
+    form: CategoryForm | None = None,
+    failed: str | None = None,
+    failed_form: Any = None,
+    status: int = 200,
+    conflict: str | None = None,
+) -> tuple[str, int]:
     """The list with each category's forms; ``failed``/``failed_form``: the category whose
     form came back with errors, shown with its messages."""
     rows = []
     for category in calendar.categories:
-        others = [(other.slug, other.name) for other in calendar.categories
-                  if other.id != category.id]
-        rename = RenameCategoryForm(formdata=None, prefix=f"rename-{category.slug}",
-                                    data={"name": category.name})
+        others = [
+            (other.slug, other.name) for other in calendar.categories if other.id != category.id
+        ]
+        rename = RenameCategoryForm(
+            formdata=None, prefix=f"rename-{category.slug}", data={"name": category.name}
+        )
         merge = MergeCategoryForm(formdata=None, prefix=f"merge-{category.slug}")
         merge.into.choices = options(others)
         delete = DeleteCategoryForm(formdata=None, prefix=f"delete-{category.slug}")
-        delete.move_to.choices = options([("", "(no category: they only lose this one)"),
-                                          *others])
+        delete.move_to.choices = options([("", "(no category: they only lose this one)"), *others])
         if failed == category.slug:  # the form that came back, with its messages
             if isinstance(failed_form, RenameCategoryForm):
                 rename = failed_form
@@ -75,11 +84,21 @@ def _page(calendar: Calendar, *, form: CategoryForm | None = None, failed: str |
                 merge = failed_form
             elif isinstance(failed_form, DeleteCategoryForm):
                 delete = failed_form
-        rows.append({"category": category, "rename": rename, "merge": merge,
-                     "delete": delete, "others": others})
+        rows.append(
+            {
+                "category": category,
+                "rename": rename,
+                "merge": merge,
+                "delete": delete,
+                "others": others,
+            }
+        )
     return render_template(
-        "organiser/categories.html", calendar=calendar, rows=rows,
-        counts=categories.event_counts(calendar), form=form or CategoryForm(formdata=None),
+        "organiser/categories.html",
+        calendar=calendar,
+        rows=rows,
+        counts=categories.event_counts(calendar),
+        form=form or CategoryForm(formdata=None),
         conflict=conflict,
     ), status
 
@@ -87,8 +106,7 @@ def _page(calendar: Calendar, *, form: CategoryForm | None = None, failed: str |
 def _changed_meanwhile(slug: str, name: str) -> tuple[str, int]:
     """The page again with a 409: the change was rolled back whole."""
     db.session.rollback()
-    return _page(_calendar_or_404(slug), conflict=CHANGED_MEANWHILE.format(name=name),
-                 status=409)
+    return _page(_calendar_or_404(slug), conflict=CHANGED_MEANWHILE.format(name=name), status=409)
 
 
 @bp.route("/admin/calendars/<slug>/categories", methods=["GET", "POST"])
@@ -142,8 +160,9 @@ def merge_category(slug: str, category_slug: str) -> Page:
     calendar = _calendar_or_404(slug)
     category = _category_or_404(calendar, category_slug)
     form = MergeCategoryForm(prefix=f"merge-{category.slug}")
-    form.into.choices = options((other.slug, other.name) for other in calendar.categories
-                                if other.id != category.id)
+    form.into.choices = options(
+        (other.slug, other.name) for other in calendar.categories if other.id != category.id
+    )
     if form.validate_on_submit():
         target = _category_or_404(calendar, form.into.data or "")
         name = category.name
@@ -164,8 +183,12 @@ def delete_category(slug: str, category_slug: str) -> Response | Page:
     calendar = _calendar_or_404(slug)
     category = _category_or_404(calendar, category_slug)
     form = DeleteCategoryForm(prefix=f"delete-{category.slug}")
-    form.move_to.choices = options([("", "(none)"), *(
-        (other.slug, other.name) for other in calendar.categories if other.id != category.id)])
+    form.move_to.choices = options(
+        [
+            ("", "(none)"),
+            *((other.slug, other.name) for other in calendar.categories if other.id != category.id),
+        ]
+    )
     if form.validate_on_submit():
         move_to = _category_or_404(calendar, form.move_to.data) if form.move_to.data else None
         name = category.name

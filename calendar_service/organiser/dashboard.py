@@ -63,9 +63,14 @@ def rights_of(calendars: Sequence[Calendar]) -> Rights:
     if organiser.is_admin:
         every = {calendar.id for calendar in calendars}
         return Rights(every, every)
-    roles = {ident: role for ident, role in db.session.execute(
-        select(CalendarMember.calendar_id, CalendarMember.role)
-        .where(CalendarMember.organiser_id == organiser.id))}
+    roles = {
+        ident: role
+        for ident, role in db.session.execute(
+            select(CalendarMember.calendar_id, CalendarMember.role).where(
+                CalendarMember.organiser_id == organiser.id
+            )
+        )
+    }
     return Rights(set(roles), {ident for ident, role in roles.items() if role == "owner"})
 
 
@@ -96,14 +101,23 @@ def first_rows(calendar_ids: Sequence[int], count: int) -> dict[int, list[tuple[
     them (and one for their overrides, which their series need)."""
     if not calendar_ids:
         return {}
-    ranked = select(Event.id, func.row_number().over(
-        partition_by=Event.calendar_id, order_by=(_sort_title(), Event.id)).label("place")
-    ).where(Event.calendar_id.in_(calendar_ids), _latest_part()).subquery()
+    ranked = (
+        select(
+            Event.id,
+            func.row_number()
+            .over(partition_by=Event.calendar_id, order_by=(_sort_title(), Event.id))
+            .label("place"),
+        )
+        .where(Event.calendar_id.in_(calendar_ids), _latest_part())
+        .subquery()
+    )
     found = db.session.execute(
-        select(Event, _sort_title()).join(ranked, ranked.c.id == Event.id)
+        select(Event, _sort_title())
+        .join(ranked, ranked.c.id == Event.id)
         .where(ranked.c.place <= count)
         .order_by(Event.calendar_id, _sort_title(), Event.id)
-        .options(selectinload(Event.overrides)))
+        .options(selectinload(Event.overrides))
+    )
     listed: dict[int, list[tuple[Event, str]]] = {ident: [] for ident in calendar_ids}
     for event, sort_title in found:
         listed[event.calendar_id].append((event, sort_title))
@@ -117,14 +131,22 @@ def dashboard() -> Page:
     one's next date, with a link to the rest."""
     calendars = list(db.session.scalars(select(Calendar).order_by(Calendar.name)))
     rights = rights_of(calendars)
-    listed = first_rows([calendar.id for calendar in calendars
-                         if calendar.id in rights.editable], DASHBOARD_ROWS + 1)
+    listed = first_rows(
+        [calendar.id for calendar in calendars if calendar.id in rights.editable],
+        DASHBOARD_ROWS + 1,
+    )
     now = utcnow()
     rows = {ident: _rows(found[:DASHBOARD_ROWS], now) for ident, found in listed.items()}
     more = {ident for ident, found in listed.items() if len(found) > DASHBOARD_ROWS}
-    return render_template("organiser/dashboard.html", calendars=calendars, rows=rows,
-                           more=more, editable=rights.editable, managed=rights.managed,
-                           action_form=ActionForm())
+    return render_template(
+        "organiser/dashboard.html",
+        calendars=calendars,
+        rows=rows,
+        more=more,
+        editable=rights.editable,
+        managed=rights.managed,
+        action_form=ActionForm(),
+    )
 
 
 def parse_after(raw: str) -> tuple[str, int] | None:
@@ -146,20 +168,33 @@ def calendar_events(slug: str) -> Page:
     raw = request.args.get("after", "")
     after = parse_after(raw) if raw else None
     if raw and after is None:
-        abort(400, "This link to the next page of events is damaged: open the calendar's "
-                   "events again from the dashboard.")
+        abort(
+            400,
+            "This link to the next page of events is damaged: open the calendar's "
+            "events again from the dashboard.",
+        )
     query = select(Event, _sort_title()).where(Event.calendar_id == calendar.id, _latest_part())
     if after is not None:
         sort_title, ident = after
-        query = query.where(or_(_sort_title() > sort_title,
-                                and_(_sort_title() == sort_title, Event.id > ident)))
-    found = [(event, sort_title) for event, sort_title in db.session.execute(
-        query.order_by(_sort_title(), Event.id).limit(PAGE_ROWS + 1)
-        .options(selectinload(Event.overrides)))]
+        query = query.where(
+            or_(_sort_title() > sort_title, and_(_sort_title() == sort_title, Event.id > ident))
+        )
+    found = [
+        (event, sort_title)
+        for event, sort_title in db.session.execute(
+            query.order_by(_sort_title(), Event.id)
+            .limit(PAGE_ROWS + 1)
+            .options(selectinload(Event.overrides))
+        )
+    ]
     rows = _rows(found[:PAGE_ROWS], utcnow())
     rights = rights_of([calendar])
     return render_template(
-        "organiser/calendar_events.html", calendar=calendar, rows=rows,
+        "organiser/calendar_events.html",
+        calendar=calendar,
+        rows=rows,
         next_after=rows[-1].cursor if len(found) > PAGE_ROWS else None,
-        continued=after is not None, can_edit=calendar.id in rights.editable,
-        managed=calendar.id in rights.managed)
+        continued=after is not None,
+        can_edit=calendar.id in rights.editable,
+        managed=calendar.id in rights.managed,
+    )

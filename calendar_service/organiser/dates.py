@@ -37,8 +37,13 @@ from calendar_service.store.models import Event
 from calendar_service.store.moments import format_moment, from_column, to_column
 from calendar_service.store.occurrences import EventOccurrence
 
-FIELDS = {"start": "start_date", "end": "end_date", "title": "title", "location": "location",
-          "description": "description"}
+FIELDS = {
+    "start": "start_date",
+    "end": "end_date",
+    "title": "title",
+    "location": "location",
+    "description": "description",
+}
 
 
 @bp.get("/events/<path:uid>/occurrences")
@@ -48,12 +53,17 @@ def event_occurrences(uid: str) -> Page:
     parts of the same logical series."""
     event = event_or_404(uid)
     upcoming = schedule.event_dates(event, utcnow(), 20)
-    return render_template("organiser/occurrences.html", event=event,
-                           upcoming=[EventOccurrence(event, item) for item in upcoming],
-                           recurring=bool(event.is_recurring),
-                           earlier=parts.earlier_part(event), later=parts.later_part(event),
-                           editable=permissions.may_edit(current_user, event.calendar),
-                           occurrence_label=editor.occurrence_label, format_moment=format_moment)
+    return render_template(
+        "organiser/occurrences.html",
+        event=event,
+        upcoming=[EventOccurrence(event, item) for item in upcoming],
+        recurring=bool(event.is_recurring),
+        earlier=parts.earlier_part(event),
+        later=parts.later_part(event),
+        editable=permissions.may_edit(current_user, event.calendar),
+        occurrence_label=editor.occurrence_label,
+        format_moment=format_moment,
+    )
 
 
 def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
@@ -64,8 +74,9 @@ def _occurrence_of(event: Event, moment: rules.Moment) -> rules.Occurrence:
     return found.occurrence
 
 
-def _occurrence_changes(form: OccurrenceForm, event: Event,
-                        current: rules.Occurrence) -> dict[str, Any]:
+def _occurrence_changes(
+    form: OccurrenceForm, event: Event, current: rules.Occurrence
+) -> dict[str, Any]:
     """EVENT-style changes from the form: only what differs from the series stays an override."""
     changes: dict[str, Any] = {}
     start_date = form.start_date.data
@@ -79,14 +90,18 @@ def _occurrence_changes(form: OccurrenceForm, event: Event,
             start = datetime.combine(start_date, start_time)
             end_time = form.end_time.data
             duration = to_column(from_column(event.end_local, False)) - event.start_local
-            end = datetime.combine(form.end_date.data or start_date, end_time) \
-                if end_time else start + duration
+            end = (
+                datetime.combine(form.end_date.data or start_date, end_time)
+                if end_time
+                else start + duration
+            )
             changes["start"], changes["end"] = format_moment(start), format_moment(end)
     recurrence_id = current.recurrence_id
     assert recurrence_id is not None
     series_end = to_column(recurrence_id) + (event.end_local - event.start_local)
     if changes.get("start") == format_moment(recurrence_id) and changes.get("end") in (
-        format_moment(series_end), format_moment(series_end.date())
+        format_moment(series_end),
+        format_moment(series_end.date()),
     ):
         del changes["start"], changes["end"]  # where the series puts it: no move
     for name in ("title", "location", "description"):
@@ -115,8 +130,9 @@ def change_occurrence(uid: str, recurrence_id: str) -> Page:
     if not form.validate():
         return _render_occurrence(form, event, current, status=422)
     if form.revision.data != str(event.revision):
-        return _render_occurrence(form, event, current, status=409,
-                                  conflict=CONFLICT.format(revision=event.revision))
+        return _render_occurrence(
+            form, event, current, status=409, conflict=CONFLICT.format(revision=event.revision)
+        )
     scope = form.scope.data if form.scope.data in ("later", "all") else "this"
     if form.cancel_occurrence.data and scope != "this" and form.confirmed.data != "yes":
         return _render_confirmation(form, event, current, scope)
@@ -127,14 +143,20 @@ def change_occurrence(uid: str, recurrence_id: str) -> Page:
         general = attach_errors(form, error.errors, FIELDS)
         return _render_occurrence(form, event, current, general=general, status=422)
     except StaleRevision:
-        return _render_occurrence(form, event, current, status=409,
-                                  conflict=CONFLICT.format(revision=event_revision(event)))
+        return _render_occurrence(
+            form,
+            event,
+            current,
+            status=409,
+            conflict=CONFLICT.format(revision=event_revision(event)),
+        )
     flash(message)
     return redirect(url_for("organiser.event_occurrences", uid=shown.uid))
 
 
-def _apply(form: OccurrenceForm, target: editing.Editable, current: rules.Occurrence,
-           scope: str) -> tuple[Event, str]:
+def _apply(
+    form: OccurrenceForm, target: editing.Editable, current: rules.Occurrence, scope: str
+) -> tuple[Event, str]:
     """Make the change the form asks for; returns the part to show next and what was done."""
     event = target.event
     moment = current.recurrence_id
@@ -163,34 +185,56 @@ def _day(moment: rules.Moment) -> str:
 
 def _occurrence_values(event: Event, current: rules.Occurrence) -> dict[str, Any]:
     shown = EventOccurrence(event, current)
-    values: dict[str, Any] = {"revision": str(event.revision), "scope": "this",
-                              "title": shown.title, "location": shown.location,
-                              "description": shown.own_description, "note": shown.note}
+    values: dict[str, Any] = {
+        "revision": str(event.revision),
+        "scope": "this",
+        "title": shown.title,
+        "location": shown.location,
+        "description": shown.own_description,
+        "note": shown.note,
+    }
     if isinstance(current.start, datetime) and isinstance(current.end, datetime):
-        values.update(start_date=current.start.date(), start_time=current.start.time(),
-                      end_date=current.end.date(), end_time=current.end.time())
+        values.update(
+            start_date=current.start.date(),
+            start_time=current.start.time(),
+            end_date=current.end.date(),
+            end_time=current.end.time(),
+        )
     else:
-        values.update(start_date=current.start,
-                      end_date=current.end - timedelta(days=1))
+        values.update(start_date=current.start, end_date=current.end - timedelta(days=1))
     return values
 
 
-def _render_occurrence(form: OccurrenceForm, event: Event, current: rules.Occurrence, *,
-                       general: list[str] | None = None, conflict: str | None = None,
-                       status: int = 200) -> tuple[str, int]:
+def _render_occurrence(
+    form: OccurrenceForm,
+    event: Event,
+    current: rules.Occurrence,
+    *,
+    general: list[str] | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     recurrence_id = current.recurrence_id
     assert recurrence_id is not None
-    override = next((row for row in event.overrides
-                     if row.recurrence_id == format_moment(recurrence_id)), None)
+    override = next(
+        (row for row in event.overrides if row.recurrence_id == format_moment(recurrence_id)), None
+    )
     return render_template(
-        "organiser/occurrence_form.html", form=form, event=event, occurrence=current,
-        recurrence_id=format_moment(recurrence_id), override=override,
-        label=editor.occurrence_label(current), general=general or [], conflict=conflict,
+        "organiser/occurrence_form.html",
+        form=form,
+        event=event,
+        occurrence=current,
+        recurrence_id=format_moment(recurrence_id),
+        override=override,
+        label=editor.occurrence_label(current),
+        general=general or [],
+        conflict=conflict,
     ), status
 
 
-def _render_confirmation(form: OccurrenceForm, event: Event, current: rules.Occurrence,
-                         scope: str) -> tuple[str, int]:
+def _render_confirmation(
+    form: OccurrenceForm, event: Event, current: rules.Occurrence, scope: str
+) -> tuple[str, int]:
     """The step before ending a series or cancelling all of it: what goes, what stays."""
     moment = current.recurrence_id
     assert moment is not None
@@ -199,10 +243,16 @@ def _render_confirmation(form: OccurrenceForm, event: Event, current: rules.Occu
     ends = scope == "later" and not first
     form.confirmed.data = "yes"
     return render_template(
-        "organiser/confirm_cancel.html", form=form, event=event, scope=scope, ends=ends,
-        day=_day(moment), label=editor.occurrence_label(current),
-        recurrence_id=format_moment(moment), first_day=_first_day(chain[0]),
-        later_parts=chain[chain.index(event) + 1:],
+        "organiser/confirm_cancel.html",
+        form=form,
+        event=event,
+        scope=scope,
+        ends=ends,
+        day=_day(moment),
+        label=editor.occurrence_label(current),
+        recurrence_id=format_moment(moment),
+        first_day=_first_day(chain[0]),
+        later_parts=chain[chain.index(event) + 1 :],
     ), 200
 
 

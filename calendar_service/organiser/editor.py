@@ -40,8 +40,9 @@ def _is_last_weekday(start: date) -> bool:
     return (start + timedelta(days=7)).month != start.month
 
 
-def choice_for(kind: str, start: date, ends: str = "never", until: date | None = None,
-               count: int | None = None) -> rules.RuleChoice | None:
+def choice_for(
+    kind: str, start: date, ends: str = "never", until: date | None = None, count: int | None = None
+) -> rules.RuleChoice | None:
     """The engine's choice for a form kind on a series starting on ``start`` (None: no rule)."""
     common: dict[str, Any] = {
         "ends": {"never": "never", "until": "on_date", "count": "after"}.get(ends, "never"),
@@ -55,18 +56,19 @@ def choice_for(kind: str, start: date, ends: str = "never", until: date | None =
     if kind == "biweekly":
         return rules.RuleChoice(freq="weekly", interval=2, **common)
     if kind == "monthly_nth":
-        return rules.RuleChoice(freq="monthly", monthly_mode="nth_weekday",
-                                ordinal=_ordinal_of(start), **common)
+        return rules.RuleChoice(
+            freq="monthly", monthly_mode="nth_weekday", ordinal=_ordinal_of(start), **common
+        )
     if kind == "monthly_last":
-        return rules.RuleChoice(freq="monthly", monthly_mode="nth_weekday", ordinal=-1,
-                                **common)
+        return rules.RuleChoice(freq="monthly", monthly_mode="nth_weekday", ordinal=-1, **common)
     if kind == "monthly_day":
         return rules.RuleChoice(freq="monthly", **common)
     if kind == "yearly":
         return rules.RuleChoice(freq="yearly", **common)
     if kind == "yearly_nth":
-        return rules.RuleChoice(freq="yearly", yearly_mode="nth_weekday",
-                                ordinal=_ordinal_of(start), **common)
+        return rules.RuleChoice(
+            freq="yearly", yearly_mode="nth_weekday", ordinal=_ordinal_of(start), **common
+        )
     return None
 
 
@@ -112,8 +114,9 @@ def kind_of(rrule: str, start: rules.Moment, tzid: str) -> str:
 # Form → draft ---------------------------------------------------------------------------------
 
 
-def form_draft(form: EventForm, calendars: Sequence[Calendar],
-               existing: Event | None = None) -> EventDraft:
+def form_draft(
+    form: EventForm, calendars: Sequence[Calendar], existing: Event | None = None
+) -> EventDraft:
     """The draft the editor's values make (over the stored event's, for the fields the form
     has not: its dates added and excluded); raises ValidationError with EVENT field names."""
     errors: dict[str, str] = {}
@@ -136,8 +139,11 @@ def form_draft(form: EventForm, calendars: Sequence[Calendar],
             end = datetime.combine(end_date or start_date, end_time or start_time)
         else:
             end = start + timedelta(hours=1)
-    base = draft_of(existing) if existing is not None else EventDraft(
-        calendar=None, title="", start=None)
+    base = (
+        draft_of(existing)
+        if existing is not None
+        else EventDraft(calendar=None, title="", start=None)
+    )
     draft = replace(
         base,
         calendar=form.calendar.data,
@@ -159,8 +165,13 @@ def form_draft(form: EventForm, calendars: Sequence[Calendar],
     return draft
 
 
-def _form_rule(form: EventForm, start_date: date, draft: EventDraft,
-               calendars: Sequence[Calendar], errors: dict[str, str]) -> rules.Rule | None:
+def _form_rule(
+    form: EventForm,
+    start_date: date,
+    draft: EventDraft,
+    calendars: Sequence[Calendar],
+    errors: dict[str, str],
+) -> rules.Rule | None:
     kind = form.recurrence.data or "none"
     if kind not in REPEAT_KINDS:
         errors["rrule"] = "pick how the event repeats"
@@ -227,21 +238,35 @@ def form_values(event: Event) -> dict[str, Any]:
     """The editor's initial values for a stored event."""
     start = from_column(event.start_local, event.all_day)
     end = from_column(event.end_local, event.all_day)
-    start_date = start if isinstance(start, date) and not isinstance(start, datetime) \
+    start_date = (
+        start
+        if isinstance(start, date) and not isinstance(start, datetime)
         else event.start_local.date()
+    )
     values: dict[str, Any] = {
-        "title": event.title, "description": event.description, "location": event.location,
-        "url": event.url, "categories": event.category_slugs,
-        "calendar": event.calendar.slug, "all_day": event.all_day,
-        "start_date": start_date, "timezone": event.timezone, "status": event.status,
+        "title": event.title,
+        "description": event.description,
+        "location": event.location,
+        "url": event.url,
+        "categories": event.category_slugs,
+        "calendar": event.calendar.slug,
+        "all_day": event.all_day,
+        "start_date": start_date,
+        "timezone": event.timezone,
+        "status": event.status,
         "published": "published" if event.published else "draft",
-        "revision": str(event.revision), "recurrence": "none", "ends": "never",
+        "revision": str(event.revision),
+        "recurrence": "none",
+        "ends": "never",
     }
     if event.all_day:
         values["end_date"] = event.end_local.date() - timedelta(days=1)
     else:
-        values.update(start_time=event.start_local.time(), end_date=event.end_local.date(),
-                      end_time=event.end_local.time())
+        values.update(
+            start_time=event.start_local.time(),
+            end_date=event.end_local.date(),
+            end_time=event.end_local.time(),
+        )
     del end
     if event.rrule:
         values.update(_repeat_values(event.rrule, start, event.timezone))
@@ -272,18 +297,26 @@ class Preview:
     warnings: dict[str, str] = field(default_factory=dict)
 
 
-def preview(draft: EventDraft, calendars: Sequence[Calendar],
-            existing: Event | None = None) -> Preview:
+def preview(
+    draft: EventDraft, calendars: Sequence[Calendar], existing: Event | None = None
+) -> Preview:
     """Validate the draft as a save would, without saving; raises ValidationError."""
     offered = {calendar.slug: calendar for calendar in calendars}
-    values = validate_event(draft, existing=existing, find_calendar=lambda slug: offered.get(
-        slug) or find_calendar(slug))
+    values = validate_event(
+        draft,
+        existing=existing,
+        find_calendar=lambda slug: offered.get(slug) or find_calendar(slug),
+    )
     assert values.series is not None
     series = values.series
     text = rules.describe(series) or "Does not repeat"
     found = schedule.dates_to_show(series, utcnow(), PREVIEW_COUNT)  # a past one: how it went
-    return Preview(text=text, occurrences=found, timezone=values.timezone,
-                   warnings=clock_warnings(series, found))
+    return Preview(
+        text=text,
+        occurrences=found,
+        timezone=values.timezone,
+        warnings=clock_warnings(series, found),
+    )
 
 
 def clock_warnings(series: rules.Series, shown: tuple[rules.Occurrence, ...]) -> dict[str, str]:
@@ -300,9 +333,11 @@ def clock_warnings(series: rules.Series, shown: tuple[rules.Occurrence, ...]) ->
     wall = series.duration
     exact = rules.to_utc(series.end, series.tzid) - rules.to_utc(series.start, series.tzid)
     if exact != wall and "end" not in warnings:
-        warnings["end"] = (f"The clocks change between the start and the end: it lasts "
-                           f"{_length(max(exact, timedelta(0)))}, not {_length(wall)}, and so "
-                           "does every date of the series.")
+        warnings["end"] = (
+            f"The clocks change between the start and the end: it lasts "
+            f"{_length(max(exact, timedelta(0)))}, not {_length(wall)}, and so "
+            "does every date of the series."
+        )
     for occurrence in shown:
         rid = occurrence.recurrence_id
         if isinstance(rid, datetime) and rid != series.start:
@@ -314,7 +349,7 @@ def clock_warnings(series: rules.Series, shown: tuple[rules.Occurrence, ...]) ->
 
 
 def _length(span: timedelta) -> str:
-    """"2 hours", "1 hour 30 minutes", "no time"."""
+    """ "2 hours", "1 hour 30 minutes", "no time"."""
     minutes = int(span.total_seconds()) // 60
     hours, minutes = divmod(minutes, 60)
     parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
@@ -331,13 +366,18 @@ def clock_warning(value: datetime, tzid: str) -> str | None:
     placed = rules.to_utc(value, tzid).astimezone(ZoneInfo(tzid))
     when = f"{value:%H:%M} on {value:%a} {value.day} {value:%b %Y}"
     if kind == "gap":
-        return (f"{when} does not exist in {tzid}: the clocks go forward then. "
-                f"It will be {placed:%H:%M} {placed.tzname()}.")
-    return (f"{when} happens twice in {tzid}: the clocks go back then. "
-            f"The first is meant: {placed:%H:%M} {placed.tzname()}.")
+        return (
+            f"{when} does not exist in {tzid}: the clocks go forward then. "
+            f"It will be {placed:%H:%M} {placed.tzname()}."
+        )
+    return (
+        f"{when} happens twice in {tzid}: the clocks go back then. "
+        f"The first is meant: {placed:%H:%M} {placed.tzname()}."
+    )
+
 
 def occurrence_label(occurrence: rules.Occurrence) -> str:
-    """"Wed 27 Jan 2027, 14:00–15:00 GMT" (timed; each end with its own zone where a clock
+    """ "Wed 27 Jan 2027, 14:00–15:00 GMT" (timed; each end with its own zone where a clock
     change lies between) or "Tue 16 Mar 2027 – Wed 17 Mar" (all-day)."""
     start, end = occurrence.start, occurrence.end
     if isinstance(start, datetime) and isinstance(end, datetime):
@@ -359,10 +399,14 @@ def preview_json(result: Preview) -> dict[str, Any]:
         "timezone": result.timezone,
         "warnings": result.warnings,
         "occurrences": [
-            {"label": occurrence_label(occ), "start": format_moment(occ.start),
-             "recurrence_id": None if occ.recurrence_id is None
-             else format_moment(occ.recurrence_id),
-             "cancelled": occ.cancelled}
+            {
+                "label": occurrence_label(occ),
+                "start": format_moment(occ.start),
+                "recurrence_id": None
+                if occ.recurrence_id is None
+                else format_moment(occ.recurrence_id),
+                "cancelled": occ.cancelled,
+            }
             for occ in result.occurrences
         ],
     }

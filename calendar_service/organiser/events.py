@@ -41,16 +41,29 @@ from calendar_service.store.moments import in_years
 
 # EVENT field → editor field (the rest are shown above the form).
 FORM_FIELDS = {
-    "title": "title", "description": "description", "location": "location", "url": "url",
-    "categories": "categories", "new_category": "new_category", "calendar": "calendar",
+    "title": "title",
+    "description": "description",
+    "location": "location",
+    "url": "url",
+    "categories": "categories",
+    "new_category": "new_category",
+    "calendar": "calendar",
     "all_day": "all_day",
-    "start": "start_date", "end": "end_date", "timezone": "timezone", "status": "status",
-    "published": "published", "until": "until", "count": "count", "rrule": "recurrence",
+    "start": "start_date",
+    "end": "end_date",
+    "timezone": "timezone",
+    "status": "status",
+    "published": "published",
+    "until": "until",
+    "count": "count",
+    "rrule": "recurrence",
 }
 PREVIEW_TITLE = "Untitled"
-CONFLICT = ("Someone else changed this event while you were editing it (it is now at "
-            "version {revision}). Nothing was saved. Reload the page to see their changes, "
-            "then make yours again.")
+CONFLICT = (
+    "Someone else changed this event while you were editing it (it is now at "
+    "version {revision}). Nothing was saved. Reload the page to see their changes, "
+    "then make yours again."
+)
 
 
 @functools.cache
@@ -93,8 +106,11 @@ def editable_event_or_404(uid: str) -> editing.Editable:
     try:
         return editing.open_event(event, current_user)
     except Forbidden:
-        abort(403, f"You may not change the events of the calendar “{event.calendar.name}”: "
-                   "ask an admin or the calendar's owner to grant it to you.")
+        abort(
+            403,
+            f"You may not change the events of the calendar “{event.calendar.name}”: "
+            "ask an admin or the calendar's owner to grant it to you.",
+        )
 
 
 def attach_errors(form: Form, errors: Mapping[str, str], fields: Mapping[str, str]) -> list[str]:
@@ -136,13 +152,26 @@ def _form_zone(form: EventForm) -> str:
     return zone if zone and rules.is_valid_zone(zone) else "UTC"
 
 
-def _render_editor(form: EventForm, calendars: list[Calendar], event: Event | None, *,
-                   preview: editor.Preview | None = None, general: list[str] | None = None,
-                   conflict: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render_editor(
+    form: EventForm,
+    calendars: list[Calendar],
+    event: Event | None,
+    *,
+    preview: editor.Preview | None = None,
+    general: list[str] | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     _label_repeat_choices(form, calendars)
     return render_template(
-        "organiser/event_form.html", form=form, event=event, preview=preview,
-        general=general or [], conflict=conflict, zones=zone_names(), calendars=calendars,
+        "organiser/event_form.html",
+        form=form,
+        event=event,
+        preview=preview,
+        general=general or [],
+        conflict=conflict,
+        zones=zone_names(),
+        calendars=calendars,
         occurrence_label=editor.occurrence_label,
     ), status
 
@@ -151,12 +180,18 @@ def _new_form_defaults(calendars: list[Calendar]) -> dict[str, Any]:
     wanted = request.args.get("calendar")
     calendar = next((c for c in calendars if c.slug == wanted), calendars[0])
     today = utcnow().astimezone(ZoneInfo(calendar.timezone)).date()
-    return {"calendar": calendar.slug, "start_date": today + timedelta(days=1),
-            "start_time": time(10), "end_time": time(11), "published": "draft"}
+    return {
+        "calendar": calendar.slug,
+        "start_date": today + timedelta(days=1),
+        "start_time": time(10),
+        "end_time": time(11),
+        "published": "draft",
+    }
 
 
-def _opening_preview(form: EventForm, calendars: list[Calendar],
-                     event: Event | None) -> editor.Preview | None:
+def _opening_preview(
+    form: EventForm, calendars: list[Calendar], event: Event | None
+) -> editor.Preview | None:
     """The preview of the form as it opens, so it is there before anything is pressed (with or
     without the script); None when the values cannot be previewed yet."""
     try:
@@ -175,10 +210,14 @@ def _saved_message(event: Event) -> str:
     """What a save did, plainly: a draft reaches no one; a published event reaches every
     subscriber of its calendar's feed."""
     if not event.published:
-        return (f"“{event.title}” is saved as a draft: only organisers see it. Choose "
-                "“Published” in the editor to put it in the agenda and the feed.")
-    return (f"“{event.title}” is published in “{event.calendar.name}”: it is in the agenda "
-            "and the feed now, and in subscribers' calendars at their next refresh.")
+        return (
+            f"“{event.title}” is saved as a draft: only organisers see it. Choose "
+            "“Published” in the editor to put it in the agenda and the feed."
+        )
+    return (
+        f"“{event.title}” is published in “{event.calendar.name}”: it is in the agenda "
+        "and the feed now, and in subscribers' calendars at their next refresh."
+    )
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -188,13 +227,13 @@ def new_event() -> Page:
     calendars = calendars_or_none()
     if not calendars:
         exists = any_calendar()
-        return render_template("organiser/no_calendar.html", exists=exists), \
-            403 if exists else 200
+        return render_template("organiser/no_calendar.html", exists=exists), 403 if exists else 200
     if request.method == "GET":
         form = EventForm(data=_new_form_defaults(calendars))
         _label_repeat_choices(form, calendars)
-        return _render_editor(form, calendars, None,
-                              preview=_opening_preview(form, calendars, None))
+        return _render_editor(
+            form, calendars, None, preview=_opening_preview(form, calendars, None)
+        )
     return _submit_editor(EventForm(), calendars, None)
 
 
@@ -208,13 +247,15 @@ def edit_event(uid: str) -> Page:
     if request.method == "GET":
         form = EventForm(data=editor.form_values(event))
         _label_repeat_choices(form, calendars)
-        return _render_editor(form, calendars, event,
-                              preview=_opening_preview(form, calendars, event))
+        return _render_editor(
+            form, calendars, event, preview=_opening_preview(form, calendars, event)
+        )
     return _submit_editor(EventForm(), calendars, target)
 
 
-def _submit_editor(form: EventForm, calendars: list[Calendar],
-                   target: editing.Editable | None) -> Page:
+def _submit_editor(
+    form: EventForm, calendars: list[Calendar], target: editing.Editable | None
+) -> Page:
     event = target.event if target is not None else None
     _label_repeat_choices(form, calendars)
     valid = form.validate()
@@ -228,16 +269,26 @@ def _submit_editor(form: EventForm, calendars: list[Calendar],
         if draft.rrule is None and not (event is not None and event.rdates):
             draft = replace(draft, exdates=())  # nothing to exclude from once it no longer repeats
         if form.preview.data:
-            return _render_editor(form, calendars, event, preview=editor.preview(
-                _previewable(draft), calendars, existing=event))
+            return _render_editor(
+                form,
+                calendars,
+                event,
+                preview=editor.preview(_previewable(draft), calendars, existing=event),
+            )
         if event is not None and form.revision.data != str(event.revision):
-            return _render_editor(form, calendars, event, status=409,
-                                  conflict=CONFLICT.format(revision=event.revision))
+            return _render_editor(
+                form,
+                calendars,
+                event,
+                status=409,
+                conflict=CONFLICT.format(revision=event.revision),
+            )
         wanted = editor.new_categories(form)  # only these may be new: never a typo
         with unit_of_work():
             if target is None:
-                event = editing.create_event(draft, current_user, new_categories=wanted,
-                                             offered=calendars)
+                event = editing.create_event(
+                    draft, current_user, new_categories=wanted, offered=calendars
+                )
             else:
                 editing.update_event(target, draft, new_categories=wanted, offered=calendars)
             assert event is not None
@@ -246,8 +297,13 @@ def _submit_editor(form: EventForm, calendars: list[Calendar],
         general = attach_errors(form, error.errors, FORM_FIELDS)
         return _render_editor(form, calendars, event, general=general, status=422)
     except StaleRevision:  # someone else's save committed between this one's read and write
-        return _render_editor(form, calendars, event, status=409,
-                              conflict=CONFLICT.format(revision=event_revision(event)))
+        return _render_editor(
+            form,
+            calendars,
+            event,
+            status=409,
+            conflict=CONFLICT.format(revision=event_revision(event)),
+        )
     except Conflict as error:
         return _render_editor(form, calendars, event, general=[error.detail], status=409)
     flash(message)
@@ -261,8 +317,9 @@ def preview_json() -> tuple[Response, int]:
     form = EventForm(formdata=request.args, meta={"csrf": False})
     calendars = calendars_or_none()
     _label_repeat_choices(form, calendars)
-    existing = operations.find_event(request.args.get("uid", "")) if request.args.get("uid") \
-        else None
+    existing = (
+        operations.find_event(request.args.get("uid", "")) if request.args.get("uid") else None
+    )
     valid = form.validate()
     errors = {name: messages[0] for name, messages in form.errors.items() if messages}
     if not form.title.data:  # an empty title stops a save, not a preview
@@ -291,12 +348,16 @@ def delete_event(uid: str) -> Page:
     target = editable_event_or_404(uid)
     event = target.event
     chain = parts.parts_of(event)
-    form = DeleteForm(data={"revision": str(event.revision)}) if request.method == "GET" \
+    form = (
+        DeleteForm(data={"revision": str(event.revision)})
+        if request.method == "GET"
         else DeleteForm()
+    )
 
     def page(conflict: str | None = None, status: int = 200) -> tuple[str, int]:
-        return render_template("organiser/delete.html", form=form, event=event, parts=chain,
-                               conflict=conflict), status
+        return render_template(
+            "organiser/delete.html", form=form, event=event, parts=chain, conflict=conflict
+        ), status
 
     if request.method == "POST" and form.validate():
         if form.revision.data != str(event.revision):

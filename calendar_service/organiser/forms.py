@@ -51,11 +51,25 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[Any]:
         return list(pairs)
     return [SelectChoice(value, label) for value, label in pairs]
 
-REPEAT_KINDS = ("none", "daily", "weekly", "biweekly", "monthly_nth", "monthly_last",
-                "monthly_day", "yearly", "yearly_nth", "custom")
+
+REPEAT_KINDS = (
+    "none",
+    "daily",
+    "weekly",
+    "biweekly",
+    "monthly_nth",
+    "monthly_last",
+    "monthly_day",
+    "yearly",
+    "yearly_nth",
+    "custom",
+)
 ENDS = (("never", "Never"), ("until", "On a date"), ("count", "After a number of times"))
-SCOPES = (("this", "This date only"), ("later", "This and following dates"),
-          ("all", "All dates of the series"))
+SCOPES = (
+    ("this", "This date only"),
+    ("later", "This and following dates"),
+    ("all", "All dates of the series"),
+)
 
 
 def limit(most: int) -> Length:
@@ -112,9 +126,10 @@ class EventForm(CheckedForm):
     url = StringField("Link", validators=[limit(2000)])
     categories = CheckboxesField("Categories", validate_choice=False)
     new_category = StringField(
-        "New category", validators=[limit(200)],
+        "New category",
+        validators=[limit(200)],
         description="Only to make a new one: it becomes a public category of this calendar, "
-                    "with its own feed and agenda filter. Leave empty to use the ones ticked.",
+        "with its own feed and agenda filter. Leave empty to use the ones ticked.",
     )
     calendar = SelectField("Calendar", validators=[DataRequired()])
     all_day = BooleanField("All day")
@@ -122,23 +137,48 @@ class EventForm(CheckedForm):
     start_time = TimeField("at", validators=[Optional()])
     end_date = DateField("Ends on", validators=[Optional(), in_engine_years])
     end_time = TimeField("at", validators=[Optional()])
-    timezone = StringField("Time zone", validators=[Optional(), limit(64)],
-                           render_kw={"list": "zones", "autocomplete": "off"})
+    timezone = StringField(
+        "Time zone",
+        validators=[Optional(), limit(64)],
+        render_kw={"list": "zones", "autocomplete": "off"},
+    )
     # Labels depend on the start date (set by the view); the kind is checked by ``editor``.
-    recurrence = SelectField("Repeats", choices=options((kind, kind) for kind in REPEAT_KINDS),
-                             default="none", validate_choice=False)
-    custom_rrule = StringField("Custom rule (RRULE)", validators=[limit(2000)],
-                               description="For example FREQ=WEEKLY;BYDAY=MO,FR")
+    recurrence = SelectField(
+        "Repeats",
+        choices=options((kind, kind) for kind in REPEAT_KINDS),
+        default="none",
+        validate_choice=False,
+    )
+    custom_rrule = StringField(
+        "Custom rule (RRULE)",
+        validators=[limit(2000)],
+        description="For example FREQ=WEEKLY;BYDAY=MO,FR",
+    )
     ends = RadioField("Ends", choices=options(ENDS), default="never")
     until = DateField("Last date", validators=[Optional(), in_engine_years])
     count = IntegerField("Number of times", validators=[Optional(), NumberRange(1, 1000)])
-    status = SelectField("Status", default="confirmed", choices=options([
-        ("confirmed", "Confirmed"), ("tentative", "Tentative"), ("cancelled", "Cancelled")]))
+    status = SelectField(
+        "Status",
+        default="confirmed",
+        choices=options(
+            [("confirmed", "Confirmed"), ("tentative", "Tentative"), ("cancelled", "Cancelled")]
+        ),
+    )
     # A new event starts as a draft: saving a half-filled form publishes nothing.
-    published = RadioField("Visibility", default="draft", choices=options([
-        ("draft", "Draft: only organisers see it"),
-        ("published", "Published: in the agenda and the calendar's feed, so in subscribers' "
-                      "calendars")]))
+    published = RadioField(
+        "Visibility",
+        default="draft",
+        choices=options(
+            [
+                ("draft", "Draft: only organisers see it"),
+                (
+                    "published",
+                    "Published: in the agenda and the calendar's feed, so in subscribers' "
+                    "calendars",
+                ),
+            ]
+        ),
+    )
     revision = HiddenField()
     preview = SubmitField("Preview")
     save = SubmitField("Save")
@@ -157,13 +197,17 @@ class OccurrenceForm(CheckedForm):
     title = StringField("Title", validators=[limit(500)])
     location = StringField("Location", validators=[limit(500)])
     description = TextAreaField(
-        "Description of this date", validators=[limit(20_000)],
+        "Description of this date",
+        validators=[limit(20_000)],
         description="Its own speaker and topic, for example; empty: the series' description "
-                    "is shown")
+        "is shown",
+    )
     note = TextAreaField(
-        "Note on the cancellation", validators=[limit(20_000)],
+        "Note on the cancellation",
+        validators=[limit(20_000)],
         description="Shown on the date's page and in the agenda, e.g. 'The speaker is ill; "
-                    "see you on 3 March'")
+        "see you on 3 March'",
+    )
     revision = HiddenField()
     confirmed = HiddenField()
     save = SubmitField("Save change")
@@ -176,21 +220,35 @@ class DeleteForm(CheckedForm):
     submit = SubmitField("Delete for good")
 
 
-TOKEN_LIFETIMES = (("never", "Never"), ("30", "In 30 days"), ("90", "In 90 days"),
-                   ("365", "In a year"))
+TOKEN_LIFETIMES = (
+    ("never", "Never"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+)
 
 
 class TokenForm(CheckedForm):
     """A new API token: what it is for, whether it may write, where, and until when
     (``calendars`` offers the calendars the organiser may change, set by the view)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
-                       description="What the token is for, e.g. 'website sync'")
-    scope = RadioField("May", default="write", choices=options([
-        ("write", "Read drafts and change events"), ("read", "Only read (drafts too)")]))
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=200)],
+        description="What the token is for, e.g. 'website sync'",
+    )
+    scope = RadioField(
+        "May",
+        default="write",
+        choices=options(
+            [("write", "Read drafts and change events"), ("read", "Only read (drafts too)")]
+        ),
+    )
     calendars = CheckboxesField(
-        "Only these calendars", validators=[Optional()],
-        description="None ticked: every calendar you may change, now and later")
+        "Only these calendars",
+        validators=[Optional()],
+        description="None ticked: every calendar you may change, now and later",
+    )
     expires = SelectField("Expires", default="never", choices=options(TOKEN_LIFETIMES))
     submit = SubmitField("Create token")
 
@@ -206,13 +264,21 @@ class OrganiserForm(CheckedForm):
 class PasswordChangeForm(CheckedForm):
     """An organiser's own new password: the current one first."""
 
-    current_password = PasswordField("Current password",
-                                     validators=[DataRequired(), Length(max=1000)])
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1000)]
+    )
     new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(max=1000)],
-        description="At least 10 characters, and not one of the most common passwords")
-    confirm = PasswordField("New password again", validators=[
-        DataRequired(), EqualTo("new_password", message="is not the same as the new password")])
+        "New password",
+        validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters, and not one of the most common passwords",
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="is not the same as the new password"),
+        ],
+    )
     submit = SubmitField("Change password")
 
 
@@ -220,13 +286,17 @@ class PasswordResetForm(CheckedForm):
     """An admin's new password for another organiser."""
 
     password = PasswordField(
-        "New password", validators=[DataRequired(), Length(max=1000)],
-        description="At least 10 characters; it ends every session of the organiser")
+        "New password",
+        validators=[DataRequired(), Length(max=1000)],
+        description="At least 10 characters; it ends every session of the organiser",
+    )
     submit = SubmitField("Set password")
 
 
-ROLE_CHOICES = (("editor", "Editor: changes its events"),
-                ("owner", "Owner: changes its events and who may"))
+ROLE_CHOICES = (
+    ("editor", "Editor: changes its events"),
+    ("owner", "Owner: changes its events and who may"),
+)
 
 
 class MemberForm(CheckedForm):
@@ -241,8 +311,11 @@ class GrantForm(CheckedForm):
     """An admin's choice of one organiser's role in one calendar (none takes it away)."""
 
     calendar = SelectField("Calendar", validators=[DataRequired()])
-    role = SelectField("Role", default="editor", choices=options(
-        [*ROLE_CHOICES, ("none", "None: may not change it")]))
+    role = SelectField(
+        "Role",
+        default="editor",
+        choices=options([*ROLE_CHOICES, ("none", "None: may not change it")]),
+    )
     submit = SubmitField("Set")
 
 
@@ -250,15 +323,20 @@ class CalendarForm(CheckedForm):
     slug = StringField("Short name (in links)", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                           render_kw={"list": "zones", "autocomplete": "off"})
+    timezone = StringField(
+        "Time zone",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"list": "zones", "autocomplete": "off"},
+    )
     submit = SubmitField("Create calendar")
 
 
 class CategoryForm(CheckedForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
-                       description="Its short name (for feed links) is made from it, e.g. "
-                                   "“AI UK” → ai-uk")
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=200)],
+        description="Its short name (for feed links) is made from it, e.g. “AI UK” → ai-uk",
+    )
     submit = SubmitField("Create category")
 
 
@@ -268,8 +346,7 @@ class RenameCategoryForm(CheckedForm):
 
 
 class MergeCategoryForm(CheckedForm):
-    into = SelectField("Merge into (its events get it; this one goes)",
-                       validators=[DataRequired()])
+    into = SelectField("Merge into (its events get it; this one goes)", validators=[DataRequired()])
     submit = SubmitField("Merge")
 
 
@@ -282,8 +359,10 @@ class ImportForm(CheckedForm):
     calendar = SelectField("Into calendar", validators=[DataRequired()])
     file = FileField(".ics file", validators=[FileRequired()])
     category = SelectField(
-        "Give every event the category", default="",
-        description="One of the calendar's categories; the file's own categories are kept too.")
+        "Give every event the category",
+        default="",
+        description="One of the calendar's categories; the file's own categories are kept too.",
+    )
     draft = BooleanField("Save new events as drafts (not shown to the public until published)")
     preview = SubmitField("Preview (dry run)")
     submit = SubmitField("Import")

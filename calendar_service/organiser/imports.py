@@ -31,17 +31,23 @@ def upload_too_large(error: RequestEntityTooLarge) -> Page:
     _choices(form, permissions.editable_calendars(current_user))
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
     message = f"Nothing was imported: the file is larger than the import limit of {limit:,} bytes."
-    return render_template("organiser/import.html", form=form, result=None, error=message,
-                           limit=limit, dry_run=False), 413
+    return render_template(
+        "organiser/import.html", form=form, result=None, error=message, limit=limit, dry_run=False
+    ), 413
 
 
 def _choices(form: ImportForm, calendars: list[Calendar]) -> None:
     """The calendars one may change, and their categories as "calendar:category" (a category
     belongs to one calendar; the view checks it is the chosen one's)."""
     form.calendar.choices = options((calendar.slug, calendar.name) for calendar in calendars)
-    form.category.choices = options([("", "(none)")] + [
-        (f"{calendar.slug}:{category.slug}", f"{category.name} ({calendar.name})")
-        for calendar in calendars for category in calendar.categories])
+    form.category.choices = options(
+        [("", "(none)")]
+        + [
+            (f"{calendar.slug}:{category.slug}", f"{category.name} ({calendar.name})")
+            for calendar in calendars
+            for category in calendar.categories
+        ]
+    )
 
 
 def _category(form: ImportForm, calendar: Calendar) -> str | None:
@@ -50,8 +56,10 @@ def _category(form: ImportForm, calendar: Calendar) -> str | None:
     if not slug:
         return None
     if owner != calendar.slug:
-        form.category.errors = [*form.category.errors,
-                                f"this category is not one of {calendar.name}'s"]
+        form.category.errors = [
+            *form.category.errors,
+            f"this category is not one of {calendar.name}'s",
+        ]
         raise ValueError(slug)
     return slug
 
@@ -61,8 +69,7 @@ def _category(form: ImportForm, calendar: Calendar) -> str | None:
 def import_page() -> Page:
     """Upload an .ics file; the page lists what was created, updated and skipped, and why."""
     # The limit is the file's: the form's other fields and the multipart framing come on top.
-    request.max_content_length = (int(current_app.config["IMPORT_MAX_BYTES"])
-                                  + IMPORT_FORM_OVERHEAD)
+    request.max_content_length = int(current_app.config["IMPORT_MAX_BYTES"]) + IMPORT_FORM_OVERHEAD
     form = ImportForm()
     _choices(form, permissions.editable_calendars(current_user))  # only calendars one may change
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
@@ -76,23 +83,39 @@ def import_page() -> Page:
         try:
             chosen = ImportOptions(_category(form, calendar), bool(form.draft.data))
         except ValueError:
-            return render_template("organiser/import.html", form=form, result=None,
-                                   error=None, limit=limit, dry_run=dry_run), 422
+            return render_template(
+                "organiser/import.html",
+                form=form,
+                result=None,
+                error=None,
+                limit=limit,
+                dry_run=dry_run,
+            ), 422
         data = form.file.data.read(limit + 1)
         limits = ImportLimits.of(current_app.config)
         try:
             with unit_of_work():
-                result = import_ics(data, calendar, current_user, max_bytes=limits.max_bytes,
-                                    source=(form.file.data.filename or "")[:200],
-                                    batch_size=limits.batch_size, options=chosen,
-                                    dry_run=dry_run)
+                result = import_ics(
+                    data,
+                    calendar,
+                    current_user,
+                    max_bytes=limits.max_bytes,
+                    source=(form.file.data.filename or "")[:200],
+                    batch_size=limits.batch_size,
+                    options=chosen,
+                    dry_run=dry_run,
+                )
         except ImportFailed as problem:
             result = problem.saved
-            error = (f"Nothing was imported: {problem}" if result is None else
-                     f"The import stopped part-way: {problem}. What earlier steps saved is "
-                     "kept and listed below; importing the file again completes it.")
+            error = (
+                f"Nothing was imported: {problem}"
+                if result is None
+                else f"The import stopped part-way: {problem}. What earlier steps saved is "
+                "kept and listed below; importing the file again completes it."
+            )
             status = 422
     elif form.is_submitted():
         status = 422
-    return render_template("organiser/import.html", form=form, result=result, error=error,
-                           limit=limit, dry_run=dry_run), status
+    return render_template(
+        "organiser/import.html", form=form, result=result, error=error, limit=limit, dry_run=dry_run
+    ), status

@@ -47,8 +47,10 @@ def members(slug: str) -> Page:
             form.email.errors = [*form.email.errors, "there is no organiser with this e-mail"]
             status = 422
         elif _own(organiser):
-            form.email.errors = [*form.email.errors,
-                                 "you cannot change your own right: ask an admin"]
+            form.email.errors = [
+                *form.email.errors,
+                "you cannot change your own right: ask an admin",
+            ]
             status = 422
         else:
             with unit_of_work():
@@ -57,9 +59,14 @@ def members(slug: str) -> Page:
             return redirect(url_for("organiser.members", slug=calendar.slug))
     elif form.is_submitted():
         status = 422
-    return render_template("organiser/members.html", calendar=calendar, form=form,
-                           members=permissions.members_of(calendar), action_form=ActionForm(),
-                           own=_own), status
+    return render_template(
+        "organiser/members.html",
+        calendar=calendar,
+        form=form,
+        members=permissions.members_of(calendar),
+        action_form=ActionForm(),
+        own=_own,
+    ), status
 
 
 @bp.post("/calendars/<slug>/members/<int:organiser_id>/withdraw")

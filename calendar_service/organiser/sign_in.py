@@ -28,14 +28,17 @@ from calendar_service.store import accounts, throttle
 def throttle_limits() -> throttle.Limits:
     """The throttle's limits from the configuration (SIGN_IN_*)."""
     config = current_app.config
-    return throttle.Limits(window=timedelta(seconds=float(config["SIGN_IN_WINDOW_SECONDS"])),
-                           per_account=int(config["SIGN_IN_PER_ACCOUNT"]),
-                           per_address=int(config["SIGN_IN_PER_ADDRESS"]))
+    return throttle.Limits(
+        window=timedelta(seconds=float(config["SIGN_IN_WINDOW_SECONDS"])),
+        per_account=int(config["SIGN_IN_PER_ACCOUNT"]),
+        per_address=int(config["SIGN_IN_PER_ADDRESS"]),
+    )
 
 
 def throttled_page(form: SignInForm, block: throttle.Block) -> Response:
-    response = current_app.make_response((render_template(
-        "organiser/sign_in.html", form=form, error=throttle.message(block)), 429))
+    response = current_app.make_response(
+        (render_template("organiser/sign_in.html", form=form, error=throttle.message(block)), 429)
+    )
     response.headers["Retry-After"] = str(block.seconds)
     return response
 
@@ -50,14 +53,16 @@ def sign_in() -> Page:
         status = 422 if form.is_submitted() else 200
         return render_template("organiser/sign_in.html", form=form), status
     email = form.email.data or ""
-    attempt = throttle.begin(throttle.keys_for(email, request.remote_addr), throttle_limits(),
-                             commit=commit_so_far)
+    attempt = throttle.begin(
+        throttle.keys_for(email, request.remote_addr), throttle_limits(), commit=commit_so_far
+    )
     if isinstance(attempt, throttle.Block):
         return throttled_page(form, attempt)
     organiser = accounts.check_password(email, form.password.data or "")
     if organiser is None:
-        return render_template("organiser/sign_in.html", form=form,
-                               error="The e-mail or the password is not right."), 200
+        return render_template(
+            "organiser/sign_in.html", form=form, error="The e-mail or the password is not right."
+        ), 200
     with unit_of_work():
         throttle.succeeded(attempt)
         organiser.last_sign_in = utcnow()

@@ -33,9 +33,13 @@ def _create(form: TokenForm, calendars: list[Calendar]) -> str:
     chosen = [calendar for calendar in calendars if calendar.slug in (form.calendars.data or ())]
     lifetime = form.expires.data or "never"
     expires = None if lifetime == "never" else utcnow() + timedelta(days=int(lifetime))
-    _token, secret = accounts.create_token(current_organiser(), form.name.data or "",
-                                           scope=form.scope.data or "write", calendars=chosen,
-                                           expires=expires)
+    _token, secret = accounts.create_token(
+        current_organiser(),
+        form.name.data or "",
+        scope=form.scope.data or "write",
+        calendars=chosen,
+        expires=expires,
+    )
     return secret
 
 
@@ -53,17 +57,25 @@ def tokens() -> Page:
                 secret = _create(form, calendars)
             form = _token_form(calendars, formdata=False)
         except ValidationError as error:
-            attach_errors(form, error.errors, {key: key for key in
-                                               ("scope", "calendars", "expires")})
+            attach_errors(
+                form, error.errors, {key: key for key in ("scope", "calendars", "expires")}
+            )
             status = 422
     elif form.is_submitted():
         status = 422
     rows = db.session.scalars(
-        select(ApiToken).where(ApiToken.organiser_id == current_user.id)
+        select(ApiToken)
+        .where(ApiToken.organiser_id == current_user.id)
         .order_by(ApiToken.created.desc())
     ).all()
-    return render_template("organiser/tokens.html", form=form, secret=secret, tokens=rows,
-                           action_form=ActionForm(), now=utcnow()), status
+    return render_template(
+        "organiser/tokens.html",
+        form=form,
+        secret=secret,
+        tokens=rows,
+        action_form=ActionForm(),
+        now=utcnow(),
+    ), status
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

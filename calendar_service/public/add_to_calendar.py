@@ -54,9 +54,14 @@ def google_link(item: Details) -> str:
     else:
         end = item.end if item.end > item.start else item.start + timedelta(days=1)
         dates = f"{item.start:%Y%m%d}/{end:%Y%m%d}"
-    pairs = [("action", "TEMPLATE"), ("text", item.title), ("dates", dates),
-             ("details", _shorten(item.details)), ("location", item.location),
-             ("ctz", item.tzid)]
+    pairs = [
+        ("action", "TEMPLATE"),
+        ("text", item.title),
+        ("dates", dates),
+        ("details", _shorten(item.details)),
+        ("location", item.location),
+        ("ctz", item.tzid),
+    ]
     return GOOGLE + "?" + _query(pairs)
 
 
@@ -68,9 +73,16 @@ def outlook_links(item: Details) -> dict[str, str]:
         all_day = "false"
     else:
         start, end, all_day = item.start.isoformat(), item.end.isoformat(), "true"
-    query = _query([
-        ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", item.title),
-        ("startdt", start), ("enddt", end), ("allday", all_day),
-        ("body", _shorten(item.details)), ("location", item.location),
-    ])
+    query = _query(
+        [
+            ("path", "/calendar/action/compose"),
+            ("rru", "addevent"),
+            ("subject", item.title),
+            ("startdt", start),
+            ("enddt", end),
+            ("allday", all_day),
+            ("body", _shorten(item.details)),
+            ("location", item.location),
+        ]
+    )
     return {"outlook_com": OUTLOOK_COM + "?" + query, "outlook_365": OUTLOOK_365 + "?" + query}

@@ -81,13 +81,18 @@ def searched(params: AgendaParams) -> AgendaParams:
     return params
 
 
-def recent_matches(params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo,
-                   today: date) -> list[ShownOccurrence]:
+def recent_matches(
+    params: AgendaParams, calendar: Calendar | None, tz: ZoneInfo, today: date
+) -> list[ShownOccurrence]:
     """Matches of a search from today in the days before it (shown apart, marked as past)."""
     if not params.text or params.start is not None:
         return []
-    return [shown(item, tz) for item in listings.recent_matches(
-        today, tz.key, calendar=calendar, categories=params.categories, text=params.text)]
+    return [
+        shown(item, tz)
+        for item in listings.recent_matches(
+            today, tz.key, calendar=calendar, categories=params.categories, text=params.text
+        )
+    ]
 
 
 Linker = Callable[..., str]
@@ -106,8 +111,7 @@ def agenda_linker(slug: str | None) -> Linker:
     return link
 
 
-def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
-                ) -> tuple[str, int]:
+def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker) -> tuple[str, int]:
     """The agenda of the parameters, its links built by ``link``."""
     params = searched(params)
     calendars, categories = _filter_choices(calendar)
@@ -119,10 +123,22 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     answer_expires(next_midnight(now, tz))  # "today" and the default first day move on
     first = params.first_day(today)
     end = min(first + timedelta(days=params.days), LATEST + timedelta(days=1))
-    after = None if params.after is None else listings.after_key(
-        params.after.start_utc, params.after.recurrence_id, params.after.uid)
-    listing, problem = listings.agenda(first, end, tzid, after, calendar=calendar,
-                                       categories=params.categories, text=params.text or None)
+    after = (
+        None
+        if params.after is None
+        else listings.after_key(
+            params.after.start_utc, params.after.recurrence_id, params.after.uid
+        )
+    )
+    listing, problem = listings.agenda(
+        first,
+        end,
+        tzid,
+        after,
+        calendar=calendar,
+        categories=params.categories,
+        text=params.text or None,
+    )
     items, cut = _one_page(listing, tz, first)
     continue_url, within = None, False
     if cut is not None:
@@ -131,42 +147,71 @@ def agenda_page(params: AgendaParams, calendar: Calendar | None, link: Linker
     chosen = [category for category in categories if category.slug in params.categories]
     home = calendar or (calendars[0] if len(calendars) == 1 else None)
     feeds = _subscribe_feeds(home, chosen)
-    month_url = None if home is None else url_for(
-        "agenda.month_view", slug=home.slug, year=first.year, month=first.month,
-        **category_args(params.categories))
+    month_url = (
+        None
+        if home is None
+        else url_for(
+            "agenda.month_view",
+            slug=home.slug,
+            year=first.year,
+            month=first.month,
+            **category_args(params.categories),
+        )
+    )
     status = 400 if params.errors else 200
     return render_template(
-        "agenda.html", params=params, calendar=calendar, home=home, link=link,
+        "agenda.html",
+        params=params,
+        calendar=calendar,
+        home=home,
+        link=link,
         on_calendar_page=request.endpoint == "agenda.calendar_page",
-        tzid=tzid, calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
-        today=today, first=first,
-        last=end - timedelta(days=1), days=agenda_days(items, first, today),
-        truncated=listing.truncated, problem=problem, calendars=calendars,
-        categories=categories, chosen=chosen, feeds=feeds,
-        recent=recent_matches(params, calendar, tz, today), recent_days=listings.RECENT_DAYS,
+        tzid=tzid,
+        calendar_tzid=calendar_tzid,
+        zones=zone_choices(),
+        keep_args=other_args(),
+        today=today,
+        first=first,
+        last=end - timedelta(days=1),
+        days=agenda_days(items, first, today),
+        truncated=listing.truncated,
+        problem=problem,
+        calendars=calendars,
+        categories=categories,
+        chosen=chosen,
+        feeds=feeds,
+        recent=recent_matches(params, calendar, tz, today),
+        recent_days=listings.RECENT_DAYS,
         snippet=None if home is None else embed_snippet(home, chosen),
         view_feed=bool(feeds) and feeds[0].category is not None,
         subscribe_calendars=calendars,
-        platforms=subscribe.PLATFORMS, copy_help=subscribe.COPY_HELP,
+        platforms=subscribe.PLATFORMS,
+        copy_help=subscribe.COPY_HELP,
         earlier=link(**params.shifted(today, -params.days)),
         later=continue_url or link(**params.shifted(today, params.days)),
         this_week=link(**params.query(start=None)),
-        earliest=first <= EARLIEST, latest=end > LATEST, month_url=month_url,
-        continue_url=continue_url, continue_from=cut.day if cut else end,
-        continue_within=within, continued=params.after is not None and not params.errors.get(
-            "after"),
+        earliest=first <= EARLIEST,
+        latest=end > LATEST,
+        month_url=month_url,
+        continue_url=continue_url,
+        continue_from=cut.day if cut else end,
+        continue_within=within,
+        continued=params.after is not None and not params.errors.get("after"),
         day_start_url=link(**params.query()),
     ), status
 
 
-def _known_categories(params: AgendaParams, categories: Sequence[Category],
-                      calendar: Calendar | None) -> AgendaParams:
+def _known_categories(
+    params: AgendaParams, categories: Sequence[Category], calendar: Calendar | None
+) -> AgendaParams:
     """The filter without categories the calendars do not have, reported like any bad value
     (a 400 that says so), rather than an empty agenda that looks like "nothing is on".  On one
     agenda a merged category's slug stands for the one that took its events."""
-    resolution = filters.resolve(params.categories,
-                                 calendar.id if calendar is not None else None,
-                                 known={category.slug for category in categories})
+    resolution = filters.resolve(
+        params.categories,
+        calendar.id if calendar is not None else None,
+        known={category.slug for category in categories},
+    )
     if resolution.unknown:
         params.errors["category"] = "There is no category with that name."
     return replace(params, categories=resolution.known)
@@ -182,12 +227,14 @@ class Cut:
 
 
 def _continue_query(params: AgendaParams, cut: Cut) -> dict[str, Any]:
-    return params.query(start=cut.day, after=cut.after) if cut.after else params.query(
-        start=cut.day)
+    return (
+        params.query(start=cut.day, after=cut.after) if cut.after else params.query(start=cut.day)
+    )
 
 
-def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
-              ) -> tuple[list[ShownOccurrence], Cut | None]:
+def _one_page(
+    listing: OccurrencePage, tz: ZoneInfo, first: date
+) -> tuple[list[ShownOccurrence], Cut | None]:
     """At most listings.MAX_SHOWN occurrences, and where the next page starts (None: nothing left).
 
     A busy institute calendar can hold thousands of occurrences in eight weeks; a page of them
@@ -201,10 +248,10 @@ def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
         return items, None
     if len(items) > listings.MAX_SHOWN:
         cut = max(items[listings.MAX_SHOWN].first_day, first)
-        kept = [item for item in items[:listings.MAX_SHOWN] if max(item.first_day, first) < cut]
+        kept = [item for item in items[: listings.MAX_SHOWN] if max(item.first_day, first) < cut]
         if kept:
             return kept, Cut(cut, None)
-        items = items[:listings.MAX_SHOWN]
+        items = items[: listings.MAX_SHOWN]
     if not items:  # nothing placeable from here (a rule denser than any page): the next day
         return [], Cut(first + timedelta(days=1), None)
     last = items[-1]
@@ -212,8 +259,7 @@ def _one_page(listing: OccurrencePage, tz: ZoneInfo, first: date
     return items, Cut(max(last.first_day, first), After(start, rid, uid))
 
 
-def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
-                     ) -> list[subscribe.Feed]:
+def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]) -> list[subscribe.Feed]:
     """Feeds for the panel: the feed of the view (the chosen categories) first, then the whole
     calendar and its other categories."""
     if calendar is None:
@@ -222,5 +268,6 @@ def _subscribe_feeds(calendar: Calendar | None, chosen: Sequence[Category]
     if not own:
         return subscribe.panel(calendar)
     rest = [category for category in calendar.categories if [category] != own]
-    return ([subscribe.feed(calendar, own), subscribe.feed(calendar)]
-            + [subscribe.feed(calendar, [category]) for category in rest])
+    return [subscribe.feed(calendar, own), subscribe.feed(calendar)] + [
+        subscribe.feed(calendar, [category]) for category in rest
+    ]

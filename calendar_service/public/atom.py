@@ -54,17 +54,17 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str
-         ) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}",
-                            {key: _text(value) for key, value in attributes.items()})
+def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.SubElement(
+        parent, f"{{{ATOM}}}{tag}", {key: _text(value) for key, value in attributes.items()}
+    )
     if text is not None:
         element.text = _text(text)
     return element
 
 
 def entry_summary(item: ShownOccurrence, today_text: str) -> str:
-    """"Wednesday 27 January 2027, 14:00 – 15:00 GMT · Room 1" (cancelled ones say so)."""
+    """ "Wednesday 27 January 2027, 14:00 – 15:00 GMT · Room 1" (cancelled ones say so)."""
     zone = item.end_zone() or item.zone()
     when = today_text + (f" {zone}" if zone else "")
     parts = [("Cancelled: " if item.cancelled else "") + when]
@@ -73,8 +73,12 @@ def entry_summary(item: ShownOccurrence, today_text: str) -> str:
     return " · ".join(parts)
 
 
-def atom_bytes(head: FeedHead, items: Sequence[ShownOccurrence], page_urls: Sequence[str],
-               when_texts: Sequence[str]) -> bytes:
+def atom_bytes(
+    head: FeedHead,
+    items: Sequence[ShownOccurrence],
+    page_urls: Sequence[str],
+    when_texts: Sequence[str],
+) -> bytes:
     """The feed document: ``page_urls[i]`` and ``when_texts[i]`` belong to ``items[i]``."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -120,8 +124,13 @@ def atom_feed(slug: str) -> Response:
     # From now, not from this morning: the page holds the first MAX_ENTRIES that have not
     # ended, never a page of ended ones filtered down to nothing.
     coming, _all = listings.coming(
-        calendar, slugs, now, today + timedelta(days=current_app.config["AGENDA_DAYS"]), tzid,
-        MAX_ENTRIES)
+        calendar,
+        slugs,
+        now,
+        today + timedelta(days=current_app.config["AGENDA_DAYS"]),
+        tzid,
+        MAX_ENTRIES,
+    )
     items = [shown(item, tz) for item in coming]
     # The feed moves on when its first entry ends, and its window at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))

@@ -24,6 +24,7 @@ ONE_DAY = timedelta(days=1)
 
 # Words ----------------------------------------------------------------------------------------
 
+
 def clock(moment: datetime) -> str:
     """24-hour wall time, "14:00"."""
     return f"{moment:%H:%M}"
@@ -35,7 +36,7 @@ def zone_label(moment: datetime) -> str:
 
 
 def day_heading(day: date, today: date) -> str:
-    """"Today", "Tomorrow", else "Wednesday 27 January" (with the year when not this year's)."""
+    """ "Today", "Tomorrow", else "Wednesday 27 January" (with the year when not this year's)."""
     if day == today:
         return "Today"
     if day == today + ONE_DAY:
@@ -54,13 +55,14 @@ def span_parts(first: date, last: date, today: date) -> tuple[str, str]:
 
 
 def date_span(first: date, last: date, today: date) -> str:
-    """"Mon 12 – Fri 16 July", "Mon 29 June – Fri 3 July", one day alone as "Mon 12 July"."""
+    """ "Mon 12 – Fri 16 July", "Mon 29 June – Fri 3 July", one day alone as "Mon 12 July"."""
     if first == last:
         return short_date(first, year=first.year != today.year)
     return " – ".join(span_parts(first, last, today))
 
 
 # One occurrence -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ShownOccurrence:
@@ -140,8 +142,10 @@ class ShownOccurrence:
         if not self.multi_day:
             return clock(self.start), None if self.end == self.start else clock(self.end)
         year = self.first_day.year != today.year or self.last_day.year != today.year
-        return (f"{short_date(self.first_day, year=year)} {clock(self.start)}",
-                f"{short_date(self.last_day, year=year)} {clock(self.end)}")
+        return (
+            f"{short_date(self.first_day, year=year)} {clock(self.start)}",
+            f"{short_date(self.last_day, year=year)} {clock(self.end)}",
+        )
 
     def when(self, today: date) -> str:
         """The time range in words: "14:00 – 15:00", "All day", "Mon 12 – Fri 16 July"."""
@@ -178,7 +182,7 @@ class ShownOccurrence:
         return "" if label == zone_label(self.start) else label
 
     def moved_from(self) -> str | None:
-        """"Wed 27 January 14:00" when an override moved this occurrence, else None."""
+        """ "Wed 27 January 14:00" when an override moved this occurrence, else None."""
         rid = self.occurrence.recurrence_id
         if not self.occurrence.moved or rid is None:
             return None
@@ -205,6 +209,7 @@ def shown(item: EventOccurrence, tz: ZoneInfo) -> ShownOccurrence:
 
 
 # Agenda days ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -237,6 +242,7 @@ def agenda_days(items: Iterable[ShownOccurrence], first_day: date, today: date) 
 
 
 # Month grid -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Cell:

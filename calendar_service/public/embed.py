@@ -54,15 +54,21 @@ def embed() -> str:
     today = now.astimezone(tz).date()
     # What has not ended yet (from now, not from this morning): a box of a few dozen entries is
     # never filled by ones that ended earlier today, however many there were.
-    coming, complete = listings.coming(calendar, slugs, now, today + timedelta(days=days),
-                                       tzid, EMBED_MAX)
+    coming, complete = listings.coming(
+        calendar, slugs, now, today + timedelta(days=days), tzid, EMBED_MAX
+    )
     items = [shown(item, tz) for item in coming]
     # The list moves on when its first entry ends, and its days at midnight.
     answer_expires(min([next_midnight(now, tz), *(item.occurrence.end_utc for item in items)]))
     extra = category_args(slugs)
     return render_template(
-        "embed.html", calendar=calendar, chosen=chosen, tzid=tzid, today=today,
-        days=agenda_days(items, today, today), more=not complete,
+        "embed.html",
+        calendar=calendar,
+        chosen=chosen,
+        tzid=tzid,
+        today=today,
+        days=agenda_days(items, today, today),
+        more=not complete,
         full_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra)),
         feed_url=absolute(url_for("agenda.calendar_page", slug=calendar.slug, **extra))
         + "#subscribe",

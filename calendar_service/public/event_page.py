@@ -63,8 +63,14 @@ def _details(item: ShownOccurrence, event_url: str) -> Details:
     occurrence = item.occurrence
     text = item.description.strip()
     details = f"{text}\n\n{event_url}" if text else event_url
-    return Details(title=item.title, start=occurrence.start, end=occurrence.end,
-                   location=item.location, details=details, tzid=item.event.timezone)
+    return Details(
+        title=item.title,
+        start=occurrence.start,
+        end=occurrence.end,
+        location=item.location,
+        details=details,
+        tzid=item.event.timezone,
+    )
 
 
 @bp.get("/events/<path:uid>")
@@ -98,8 +104,7 @@ def event_page(uid: str) -> str:
         last = schedule.last(event, listings.PAGE_LIMIT)
         chosen = None if last is None else shown(EventOccurrence(event, last), tz)
     page_url = event_page_url(event.address)
-    shown_url = page_url if chosen is None else event_page_url(event.address,
-                                                               chosen.recurrence_id)
+    shown_url = page_url if chosen is None else event_page_url(event.address, chosen.recurrence_id)
     add_links: dict[str, str] = {}
     if chosen is not None and not chosen.cancelled:
         details = _details(chosen, page_url)
@@ -107,11 +112,25 @@ def event_page(uid: str) -> str:
     feeds = [subscribe.feed(calendar, [category]) for category in event.categories]
     feeds.append(subscribe.feed(calendar))
     return render_template(
-        "event.html", event=event, calendar=calendar, tzid=tzid, tz=tz, today=today,
-        calendar_tzid=calendar_tzid, zones=zone_choices(), keep_args=other_args(),
-        chosen=chosen, upcoming=upcoming, missing=missing, ended=not upcoming,
-        add_links=add_links, feeds=feeds, platforms=subscribe.PLATFORMS,
-        copy_help=subscribe.COPY_HELP, page_url=page_url, shown_url=shown_url,
+        "event.html",
+        event=event,
+        calendar=calendar,
+        tzid=tzid,
+        tz=tz,
+        today=today,
+        calendar_tzid=calendar_tzid,
+        zones=zone_choices(),
+        keep_args=other_args(),
+        chosen=chosen,
+        upcoming=upcoming,
+        missing=missing,
+        ended=not upcoming,
+        add_links=add_links,
+        feeds=feeds,
+        platforms=subscribe.PLATFORMS,
+        copy_help=subscribe.COPY_HELP,
+        page_url=page_url,
+        shown_url=shown_url,
         map_url=_map_link(chosen.location if chosen else event.location),
         earlier=_visible_part(parts.earlier_part(event)),
         later=_visible_part(parts.later_part(event)),
@@ -124,17 +143,23 @@ def _map_link(location: str) -> str | None:
     return map_url(location) if location.strip() and not safe_url(location) else None
 
 
-def _machine_readable(chosen: ShownOccurrence | None, url: str, calendar: Calendar,
-                      today: date) -> dict[str, Any]:
+def _machine_readable(
+    chosen: ShownOccurrence | None, url: str, calendar: Calendar, today: date
+) -> dict[str, Any]:
     """The JSON-LD and Open Graph of the shown date (none when there is no date to show)."""
     if chosen is None:
         return {"json_ld": None, "open_graph": []}
     calendar_url = absolute(url_for("agenda.calendar_page", slug=calendar.slug))
     return {
-        "json_ld": script_json(event_json_ld(chosen, url=url, organizer=calendar.name,
-                                             organizer_url=calendar_url)),
-        "open_graph": open_graph(chosen, url=url, site_name=calendar.name,
-                                 when=chosen.when_long(today) + _zone_suffix(chosen)),
+        "json_ld": script_json(
+            event_json_ld(chosen, url=url, organizer=calendar.name, organizer_url=calendar_url)
+        ),
+        "open_graph": open_graph(
+            chosen,
+            url=url,
+            site_name=calendar.name,
+            when=chosen.when_long(today) + _zone_suffix(chosen),
+        ),
     }
 
 

@@ -44,21 +44,31 @@ def month_view(slug: str, year: int, month: int) -> str:
     listing, problem = listings.month(calendar, first, end, tzid, categories)
     items = [shown(item, tz) for item in listing.items]
     weeks = month_grid(year, month, items)
-    shown_until = None if listing.complete or not items else max(
-        items[-1].first_day, first)
+    shown_until = None if listing.complete or not items else max(items[-1].first_day, first)
     before, after = _month_shift(year, month, -1), _month_shift(year, month, 1)
     extra = category_args(categories)
     return render_template(
-        "month.html", calendar=calendar, tzid=tzid, today=today, weeks=weeks,
-        month_start=date(year, month, 1), problem=problem, categories=categories,
-        previous=url_for("agenda.month_view", slug=slug, year=before[0], month=before[1],
-                         **extra) if before[0] >= EARLIEST.year else None,
-        following=url_for("agenda.month_view", slug=slug, year=after[0], month=after[1],
-                          **extra) if after[0] <= LATEST.year else None,
-        this_month=url_for("agenda.month_view", slug=slug, year=today.year, month=today.month,
-                           **extra),
+        "month.html",
+        calendar=calendar,
+        tzid=tzid,
+        today=today,
+        weeks=weeks,
+        month_start=date(year, month, 1),
+        problem=problem,
+        categories=categories,
+        previous=url_for("agenda.month_view", slug=slug, year=before[0], month=before[1], **extra)
+        if before[0] >= EARLIEST.year
+        else None,
+        following=url_for("agenda.month_view", slug=slug, year=after[0], month=after[1], **extra)
+        if after[0] <= LATEST.year
+        else None,
+        this_month=url_for(
+            "agenda.month_view", slug=slug, year=today.year, month=today.month, **extra
+        ),
         agenda=url_for("agenda.index", calendar=slug, **extra),
-        shown_until=shown_until, month_max=listings.MONTH_MAX, cell_max=CELL_MAX,
+        shown_until=shown_until,
+        month_max=listings.MONTH_MAX,
+        cell_max=CELL_MAX,
         rest_url=None if shown_until is None else _agenda_from(slug, shown_until, extra),
         day_url=lambda day: _agenda_from(slug, day, {**extra, "days": 1}),
     )

@@ -46,8 +46,9 @@ def series_next(uid: str) -> Response:
     found = schedule.next_of(event, utcnow())
     if found is None:
         abort(404, description="No more dates of this event are planned.")
-    on: dict[str, Any] = {} if found.recurrence_id is None else {
-        "on": format_moment(found.recurrence_id)}
+    on: dict[str, Any] = (
+        {} if found.recurrence_id is None else {"on": format_moment(found.recurrence_id)}
+    )
     response = redirect(url_for("agenda.event_page", uid=event.address, **on), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -24,8 +24,10 @@ MAX_QUERY = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # ``after``: the start in UTC, the recurrence id ("" for a one-off event) and the uid of the
 # last occurrence the previous page listed, e.g. 20270310T090000Z,,talk-17@example.org.
-_AFTER = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z,"
-                    r"(\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?)?,(.+)$")
+_AFTER = re.compile(
+    r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z,"
+    r"(\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?)?,(.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ def parse_after(raw: str) -> After | None:
         return None
     try:
         start = datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").replace(
-            microsecond=int(found.group(2) or 0), tzinfo=UTC)
+            microsecond=int(found.group(2) or 0), tzinfo=UTC
+        )
     except ValueError:
         return None
     return After(start, found.group(3) or "", found.group(4))
@@ -149,10 +152,12 @@ def parse_params(args: MultiDict[str, str], *, default_days: int) -> AgendaParam
     if raw_after:
         after = parse_after(raw_after)
         if after is None:
-            errors["after"] = ("This link to the rest of a day is damaged; the day is shown "
-                               "from its start.")
+            errors["after"] = (
+                "This link to the rest of a day is damaged; the day is shown from its start."
+            )
     zone, zone_error = asked_zone(args)
     if zone_error:
         errors["tz"] = zone_error
-    return AgendaParams(start, days, calendar, tuple(categories), text, default_days, errors,
-                        after, zone)
+    return AgendaParams(
+        start, days, calendar, tuple(categories), text, default_days, errors, after, zone
+    )

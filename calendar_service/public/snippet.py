@@ -23,5 +23,7 @@ def embed_snippet(calendar: Calendar, categories: Sequence[Category] = ()) -> st
     """An ``<iframe>`` element as text, its attribute values escaped (a calendar's name may
     hold quotes); the page that shows it escapes the whole text once more."""
     title = calendar.name + (": " + " or ".join(c.name for c in categories) if categories else "")
-    return (f'<iframe src="{escape(embed_url(calendar, categories))}" title="{escape(title)}" '
-            'width="100%" height="600" style="border:0" loading="lazy"></iframe>')
+    return (
+        f'<iframe src="{escape(embed_url(calendar, categories))}" title="{escape(title)}" '
+        'width="100%" height="600" style="border:0" loading="lazy"></iframe>'
+    )

@@ -46,13 +46,17 @@ def _place(location: str) -> tuple[str, dict[str, Any]] | None:
         return SCHEMA + "OnlineEventAttendanceMode", {"@type": "VirtualLocation", "url": online}
     if location.strip():
         name = " ".join(location.split())
-        return SCHEMA + "OfflineEventAttendanceMode", {"@type": "Place", "name": name,
-                                                       "address": name}
+        return SCHEMA + "OfflineEventAttendanceMode", {
+            "@type": "Place",
+            "name": name,
+            "address": name,
+        }
     return None
 
 
-def event_json_ld(item: ShownOccurrence, *, url: str, organizer: str, organizer_url: str
-                  ) -> dict[str, Any]:
+def event_json_ld(
+    item: ShownOccurrence, *, url: str, organizer: str, organizer_url: str
+) -> dict[str, Any]:
     """A schema.org Event for one occurrence, ``url`` being the page of that date."""
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -73,7 +77,9 @@ def event_json_ld(item: ShownOccurrence, *, url: str, organizer: str, organizer_
     if item.occurrence.moved and rid is not None:
         data["previousStartDate"] = (
             rules.to_utc(rid, item.event.timezone).astimezone(item.tz).isoformat()
-            if isinstance(rid, datetime) else rid.isoformat())
+            if isinstance(rid, datetime)
+            else rid.isoformat()
+        )
     return data
 
 
@@ -81,8 +87,13 @@ def script_json(data: dict[str, Any]) -> Markup:
     """JSON safe inside ``<script type="application/ld+json">``: no ``<``, ``>`` or ``&`` is
     left as itself (JSON reads the ``\\u`` escapes back to the same text)."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return Markup(text)
 
@@ -97,10 +108,15 @@ def preview_text(when: str, location: str, description: str) -> str:
     return f"{head}. {body}" if body else head
 
 
-def open_graph(item: ShownOccurrence, *, url: str, site_name: str, when: str
-               ) -> list[tuple[str, str]]:
+def open_graph(
+    item: ShownOccurrence, *, url: str, site_name: str, when: str
+) -> list[tuple[str, str]]:
     """Open Graph properties, in order, for the page of one occurrence."""
     title = ("Cancelled: " if item.cancelled else "") + item.title
-    return [("og:type", "website"), ("og:site_name", site_name), ("og:title", title),
-            ("og:description", preview_text(when, item.location, item.description)),
-            ("og:url", url)]
+    return [
+        ("og:type", "website"),
+        ("og:site_name", site_name),
+        ("og:title", title),
+        ("og:description", preview_text(when, item.location, item.description)),
+        ("og:url", url),
+    ]

@@ -21,18 +21,32 @@ class Platform:
 
 
 PLATFORMS = (
-    Platform("apple", "Apple Calendar",
-             "iPhone, iPad and Mac: opens Calendar, which asks you to confirm the subscription."),
-    Platform("google", "Google Calendar",
-             "Opens Google Calendar in the browser (also on Android); it then syncs to your "
-             "phone. Google refreshes subscriptions only a few times a day."),
-    Platform("outlook_com", "Outlook.com",
-             "Personal Microsoft accounts (outlook.com, hotmail.com, live.com)."),
-    Platform("outlook_365", "Outlook for Microsoft 365",
-             "Work or school accounts; Outlook on Windows and phones picks it up from there."),
+    Platform(
+        "apple",
+        "Apple Calendar",
+        "iPhone, iPad and Mac: opens Calendar, which asks you to confirm the subscription.",
+    ),
+    Platform(
+        "google",
+        "Google Calendar",
+        "Opens Google Calendar in the browser (also on Android); it then syncs to your "
+        "phone. Google refreshes subscriptions only a few times a day.",
+    ),
+    Platform(
+        "outlook_com",
+        "Outlook.com",
+        "Personal Microsoft accounts (outlook.com, hotmail.com, live.com).",
+    ),
+    Platform(
+        "outlook_365",
+        "Outlook for Microsoft 365",
+        "Work or school accounts; Outlook on Windows and phones picks it up from there.",
+    ),
 )
-COPY_HELP = ("Any other app (Thunderbird, Nextcloud, ICSx⁵): copy this address and paste it "
-             "where the app offers to subscribe to a calendar on the internet.")
+COPY_HELP = (
+    "Any other app (Thunderbird, Nextcloud, ICSx⁵): copy this address and paste it "
+    "where the app offers to subscribe to a calendar on the internet."
+)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,17 @@ from calendar_service.store.models import Calendar
 PARAM = "tz"
 UNKNOWN = "There is no time zone of that name; times are shown in the calendar’s zone."
 # Aliases kept for old systems; the list offers each place once, by its canonical name.
-_LEGACY = ("Etc/", "SystemV/", "posix/", "right/", "US/", "Canada/", "Mexico/", "Brazil/",
-           "Chile/")
+_LEGACY = ("Etc/", "SystemV/", "posix/", "right/", "US/", "Canada/", "Mexico/", "Brazil/", "Chile/")
 
 
 @functools.cache
 def zone_choices() -> tuple[str, ...]:
     """Zones a visitor may pick, sorted: "Region/City" names plus UTC."""
-    names = {name for name in zoneinfo.available_timezones()
-             if "/" in name and not name.startswith(_LEGACY)}
+    names = {
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(_LEGACY)
+    }
     return ("UTC", *sorted(names))
 
 

@@ -42,9 +42,13 @@ def open_event(event: Event, actor: Actor) -> Editable:
     return Editable(event, actor)
 
 
-def create_event(draft: EventInput, actor: Actor, *,
-                 new_categories: operations.NewCategories = None,
-                 offered: Sequence[Calendar] = ()) -> Event:
+def create_event(
+    draft: EventInput,
+    actor: Actor,
+    *,
+    new_categories: operations.NewCategories = None,
+    offered: Sequence[Calendar] = (),
+) -> Event:
     """Add an event to the calendar the draft names, which ``actor`` must be allowed to change
     (an unknown one is validation's field error); raises Forbidden, ValidationError, Conflict.
     ``offered``: calendars the caller has read already (the editor's list), found without a
@@ -52,21 +56,25 @@ def create_event(draft: EventInput, actor: Actor, *,
     calendar = operations.target_calendar(draft, offered=offered)
     if calendar is not None:
         permissions.require_edit(actor, calendar)
-    return operations.create_event(draft, actor, new_categories=new_categories,
-                                   calendar=calendar)
+    return operations.create_event(draft, actor, new_categories=new_categories, calendar=calendar)
 
 
-def update_event(target: Editable, draft: EventInput, *,
-                 new_categories: operations.NewCategories = None,
-                 offered: Sequence[Calendar] = ()) -> Event:
+def update_event(
+    target: Editable,
+    draft: EventInput,
+    *,
+    new_categories: operations.NewCategories = None,
+    offered: Sequence[Calendar] = (),
+) -> Event:
     """Change the event as the draft says; a calendar it moves to must be the actor's to
     change too.  Raises Forbidden, ValidationError, Conflict."""
     event, actor = target.event, target.actor
     calendar = operations.target_calendar(draft, event, offered)
     if calendar is not None and calendar is not event.calendar:
         permissions.require_edit(actor, calendar)
-    return operations.update_event(event, draft, actor, new_categories=new_categories,
-                                   calendar=calendar)
+    return operations.update_event(
+        event, draft, actor, new_categories=new_categories, calendar=calendar
+    )
 
 
 def delete_event(target: Editable) -> None:
@@ -84,8 +92,10 @@ def delete_one(target: Editable) -> None:
 
 # One occurrence -------------------------------------------------------------------------------
 
-def change_occurrence(target: Editable, recurrence_id: rules.Moment,
-                      changes: Mapping[str, Any]) -> None:
+
+def change_occurrence(
+    target: Editable, recurrence_id: rules.Moment, changes: Mapping[str, Any]
+) -> None:
     """Move, retitle, describe or cancel one occurrence."""
     operations.set_override(target.event, recurrence_id, changes, target.actor)
 
@@ -95,19 +105,20 @@ def restore_occurrence(target: Editable, recurrence_id: rules.Moment) -> None:
     operations.clear_override(target.event, recurrence_id, target.actor)
 
 
-def change_from(target: Editable, recurrence_id: rules.Moment,
-                changes: Mapping[str, Any]) -> Event:
+def change_from(target: Editable, recurrence_id: rules.Moment, changes: Mapping[str, Any]) -> Event:
     """Change this occurrence and every later one: the series that now holds them."""
     return split.split_series(target.event, recurrence_id, changes, target.actor)
 
 
-def change_every_part(target: Editable, recurrence_id: rules.Moment,
-                      changes: Mapping[str, Any]) -> None:
+def change_every_part(
+    target: Editable, recurrence_id: rules.Moment, changes: Mapping[str, Any]
+) -> None:
     """Apply one date's changes to every part of its series: texts as they are, a new time as
     the same shift of every start, with the new length."""
     event = target.event
-    texts = {name: changes[name] for name in ("title", "location", "description")
-             if name in changes}
+    texts = {
+        name: changes[name] for name in ("title", "location", "description") if name in changes
+    }
     shift = length = None
     if "start" in changes:
         start = parse_stored(changes["start"], event.all_day)
@@ -130,22 +141,26 @@ def cancel(target: Editable, recurrence_id: rules.Moment, scope: str, note: str 
     event, actor = target.event, target.actor
     chain = parts.parts_of(event)
     if scope == "this":
-        operations.set_override(event, recurrence_id, {"status": "cancelled",
-                                                       "description": note or None}, actor)
+        operations.set_override(
+            event, recurrence_id, {"status": "cancelled", "description": note or None}, actor
+        )
         return "The date is cancelled."
     first = recurrence_id == from_column(event.start_local, event.all_day)
     if scope == "later" and not first:
         split.end_series_before(event, recurrence_id, actor)
-        later = chain[chain.index(event) + 1:]
+        later = chain[chain.index(event) + 1 :]
     else:
-        later = chain if scope == "all" else chain[chain.index(event):]
+        later = chain if scope == "all" else chain[chain.index(event) :]
     for part in later:
         _also(target, part)
         operations.update_event(part, {"status": "cancelled"}, actor)
     if scope == "later" and not first:
         return f"The series now ends before {_day(recurrence_id)}."
-    return ("Every date of the series is cancelled." if scope == "all"
-            else f"Every date from {_day(recurrence_id)} on is cancelled.")
+    return (
+        "Every date of the series is cancelled."
+        if scope == "all"
+        else f"Every date from {_day(recurrence_id)} on is cancelled."
+    )
 
 
 def _also(target: Editable, part: Event) -> None:
@@ -161,6 +176,7 @@ def _day(moment: rules.Moment) -> str:
 
 
 # Categories -----------------------------------------------------------------------------------
+
 
 def create_category(calendar: Calendar, name: str, actor: Actor) -> Category:
     """A new category of the calendar (admins only), with its own feed."""

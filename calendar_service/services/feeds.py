@@ -70,21 +70,46 @@ class Versioned(Protocol):
 
 # Validators ----------------------------------------------------------------------------------
 
-def feed_validators(calendar: Versioned, categories: Sequence[str], now: datetime,
-                    base_url: str) -> Validators:
+
+def feed_validators(
+    calendar: Versioned, categories: Sequence[str], now: datetime, base_url: str
+) -> Validators:
     """The feed's ETag and Last-Modified, from the calendar's version row alone."""
     cutoff, rollover = history_cutoff(now)
-    return _validators(calendar.id, calendar.slug, calendar.version, calendar.changed,
-                       tuple(categories), cutoff, rollover, base_url)
+    return _validators(
+        calendar.id,
+        calendar.slug,
+        calendar.version,
+        calendar.changed,
+        tuple(categories),
+        cutoff,
+        rollover,
+        base_url,
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _validators(calendar_id: int, slug: str, version: int, changed: datetime,
-                categories: tuple[str, ...], cutoff: datetime, rollover: datetime,
-                base_url: str) -> Validators:
+def _validators(
+    calendar_id: int,
+    slug: str,
+    version: int,
+    changed: datetime,
+    categories: tuple[str, ...],
+    cutoff: datetime,
+    rollover: datetime,
+    base_url: str,
+) -> Validators:
     """Memoised: every poll of an unchanged feed asks for the same validators."""
-    tag = digest("feed", ical.FORMAT_VERSION, calendar_id, slug, version, ",".join(categories),
-                  cutoff.date(), base_url)
+    tag = digest(
+        "feed",
+        ical.FORMAT_VERSION,
+        calendar_id,
+        slug,
+        version,
+        ",".join(categories),
+        cutoff.date(),
+        base_url,
+    )
     return Validators(tag, max(changed, rollover))
 
 
@@ -92,17 +117,35 @@ def event_validators(event: Event, base_url: str) -> Validators:
     """An event's download: its revision, and the calendar's version too (a renamed category
     changes the event's CATEGORIES)."""
     calendar = event.calendar
-    tag = digest("event", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
-                 event.sequence, calendar.version, base_url)
+    tag = digest(
+        "event",
+        ical.FORMAT_VERSION,
+        event.id,
+        event.uid,
+        event.revision,
+        event.sequence,
+        calendar.version,
+        base_url,
+    )
     return Validators(tag, max(event.updated, calendar.changed))
 
 
-def occurrence_validators(event: Event, recurrence_id: str, override: Override | None,
-                          base_url: str) -> Validators:
+def occurrence_validators(
+    event: Event, recurrence_id: str, override: Override | None, base_url: str
+) -> Validators:
     """One date of a series as its own download (``recurrence_id`` as the link names it)."""
     calendar = event.calendar
-    tag = digest("occurrence", ical.FORMAT_VERSION, event.id, event.uid, event.revision,
-                 event.sequence, calendar.version, recurrence_id, base_url)
+    tag = digest(
+        "occurrence",
+        ical.FORMAT_VERSION,
+        event.id,
+        event.uid,
+        event.revision,
+        event.sequence,
+        calendar.version,
+        recurrence_id,
+        base_url,
+    )
     return Validators(tag, max(occurrence_changed(event, override), calendar.changed))
 
 
@@ -113,13 +156,17 @@ def occurrence_changed(event: Event, override: Override | None) -> datetime:
 
 # What a feed holds ---------------------------------------------------------------------------
 
+
 def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime) -> list[Event]:
     """Published events of the calendar in the filter, less one-offs ended before the cut-off."""
     query = (
         select(Event)
         .where(Event.calendar_id == calendar.id, Event.published.is_(True))
-        .where(or_(Event.last_end_utc.is_(None), Event.last_end_utc >= cutoff,
-                   Event.rrule.is_not(None)))
+        .where(
+            or_(
+                Event.last_end_utc.is_(None), Event.last_end_utc >= cutoff, Event.rrule.is_not(None)
+            )
+        )
         .options(selectinload(Event.overrides), selectinload(Event.categories))
     )
     if categories:
@@ -127,8 +174,13 @@ def feed_events(calendar: Calendar, categories: Sequence[str], cutoff: datetime)
     return list(db.session.scalars(query).all())
 
 
-def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: datetime,
-               caches: Caches, base_url: str) -> bytes:
+def build_feed(
+    calendar: Calendar | Versioned,
+    categories: Sequence[str],
+    now: datetime,
+    caches: Caches,
+    base_url: str,
+) -> bytes:
     """The feed's bytes (cached under its ETag): the one path the view and export-ics share.
 
     Given only the version row, the calendar itself is loaded when the cache misses; raises
@@ -137,8 +189,9 @@ def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: d
     validators = feed_validators(calendar, categories, now, base_url)
 
     def build() -> bytes:
-        loaded = calendar if isinstance(calendar, Calendar) else db.session.get(
-            Calendar, calendar.id)
+        loaded = (
+            calendar if isinstance(calendar, Calendar) else db.session.get(Calendar, calendar.id)
+        )
         if loaded is None:
             raise LookupError(f"no calendar {calendar.slug!r}")
         cutoff, _ = history_cutoff(now)
@@ -153,8 +206,9 @@ def build_feed(calendar: Calendar | Versioned, categories: Sequence[str], now: d
         pages = {e.uid: links.event_page_url(e.address) for e in events}
         return ical.feed_bytes(events, info, pages, caches.blocks)
 
-    return caches.feeds.get_or_build(validators.etag, build,
-                                     slot=feed_slot(calendar.id, categories, base_url))
+    return caches.feeds.get_or_build(
+        validators.etag, build, slot=feed_slot(calendar.id, categories, base_url)
+    )
 
 
 def feed_slot(calendar_id: int, categories: Sequence[str], base_url: str) -> str:
@@ -166,19 +220,29 @@ def event_bytes(event: Event, caches: Caches, base_url: str) -> bytes:
     """One event or series as a calendar of its own (cached under its ETag)."""
     tag = event_validators(event, base_url).etag
     return caches.feeds.get_or_build(
-        tag, lambda: ical.event_bytes(event, links.event_page_url(event.address)),
-        slot=f"event\x1f{event.id}\x1f{base_url}")
+        tag,
+        lambda: ical.event_bytes(event, links.event_page_url(event.address)),
+        slot=f"event\x1f{event.id}\x1f{base_url}",
+    )
 
 
-def occurrence_bytes(event: Event, occurrence: rules.Occurrence, recurrence_id: str,
-                     override: Override | None, caches: Caches, base_url: str) -> bytes:
+def occurrence_bytes(
+    event: Event,
+    occurrence: rules.Occurrence,
+    recurrence_id: str,
+    override: Override | None,
+    caches: Caches,
+    base_url: str,
+) -> bytes:
     """One date of a series (``recurrence_id`` as the link names it) as its own VEVENT."""
     tag = occurrence_validators(event, recurrence_id, override, base_url).etag
     page_url = links.event_page_url(event.address, on=recurrence_id)
     changed = occurrence_changed(event, override)
     return caches.feeds.get_or_build(
-        tag, lambda: ical.occurrence_bytes(event, occurrence, page_url, changed),
-        slot=f"occurrence\x1f{event.id}\x1f{recurrence_id}\x1f{base_url}")
+        tag,
+        lambda: ical.occurrence_bytes(event, occurrence, page_url, changed),
+        slot=f"occurrence\x1f{event.id}\x1f{recurrence_id}\x1f{base_url}",
+    )
 
 
 def export_feed(slug: str, categories: Sequence[str], caches: Caches, base_url: str) -> bytes:

@@ -38,8 +38,9 @@ class Resolution:
         return tuple(slug for slug in self.slugs if slug not in self.unknown)
 
 
-def resolve(values: Sequence[str], calendar_id: int | None,
-            known: Collection[str] | None = None) -> Resolution:
+def resolve(
+    values: Sequence[str], calendar_id: int | None, known: Collection[str] | None = None
+) -> Resolution:
     """What ``values`` name in the calendar (None: in any calendar).  ``known``: the slugs of
     the categories in scope when the caller has them already, so they are not read again."""
     asked = tuple(dict.fromkeys(values))
@@ -53,18 +54,26 @@ def resolve(values: Sequence[str], calendar_id: int | None,
     moved: dict[str, list[Category]] = {}
     for former, current in category_store.merged_into(missing, calendar_id):
         moved.setdefault(former, []).append(current)
-    slugs = tuple(dict.fromkeys(
-        current for slug in asked
-        for current in ([category.slug for category in moved[slug]] if slug in moved
-                        else [slug])))
+    slugs = tuple(
+        dict.fromkeys(
+            current
+            for slug in asked
+            for current in (
+                [category.slug for category in moved[slug]] if slug in moved else [slug]
+            )
+        )
+    )
     chosen: dict[str, Category] = {}
     if calendar_id is not None:
         chosen.update(found)
-        chosen.update((category.slug, category) for targets in moved.values()
-                      for category in targets)
+        chosen.update(
+            (category.slug, category) for targets in moved.values() for category in targets
+        )
     return Resolution(
-        slugs, tuple(slug for slug in missing if slug not in moved),
-        tuple(chosen[slug] for slug in sorted(set(slugs)) if slug in chosen))
+        slugs,
+        tuple(slug for slug in missing if slug not in moved),
+        tuple(chosen[slug] for slug in sorted(set(slugs)) if slug in chosen),
+    )
 
 
 def feed_slugs(calendar_id: int, values: Sequence[str]) -> list[str] | None:

@@ -34,13 +34,24 @@ from calendar_service.store.moments import format_moment, parse_stored
 from calendar_service.store.occurrences import series_of
 from calendar_service.store.validation import MAX_CATEGORIES, ReadEvent, validate_draft
 
-__all__ = ["IcsImportError", "ImportFailed", "ImportLimits", "ImportOptions", "ImportResult",
-           "Note", "Skipped", "batch_size_for", "import_ics"]
+__all__ = [
+    "IcsImportError",
+    "ImportFailed",
+    "ImportLimits",
+    "ImportOptions",
+    "ImportResult",
+    "Note",
+    "Skipped",
+    "batch_size_for",
+    "import_ics",
+]
 
 # Why an event whose uid is another event's uid or readable address (in any calendar, or made
 # earlier from this file) is skipped: saved, it would take over that event's page and download.
-ADDRESS_TAKEN = ("its UID is the address of another event (/events/<uid>): imported, it would "
-                 "take over that event's page")
+ADDRESS_TAKEN = (
+    "its UID is the address of another event (/events/<uid>): imported, it would "
+    "take over that event's page"
+)
 
 # SQLite's busy handler (``PRAGMA busy_timeout``) naps up to 100 ms between tries for a lock, so
 # a writer that has waited a while may sleep through a shorter gap between two batches and
@@ -78,17 +89,26 @@ class ImportResult:
     transactions: int = 1
 
     def copy(self) -> ImportResult:
-        return ImportResult(list(self.created), list(self.updated), list(self.unchanged),
-                            list(self.skipped), list(self.notes), dict(self.titles),
-                            dict(self.whens), self.transactions)
+        return ImportResult(
+            list(self.created),
+            list(self.updated),
+            list(self.unchanged),
+            list(self.skipped),
+            list(self.notes),
+            dict(self.titles),
+            dict(self.whens),
+            self.transactions,
+        )
 
     def title(self, uid: str) -> str:
         """What a person calls the event: its title (the uid only when it has none)."""
         return self.titles.get(uid) or uid
 
     def summary(self) -> str:
-        return (f"{len(self.created)} created, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
+        )
 
 
 class ImportFailed(IcsImportError):
@@ -111,8 +131,9 @@ class ImportLimits:
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> ImportLimits:
         """The app's limits (IMPORT_MAX_BYTES, IMPORT_BATCH_EVENTS) on its database."""
-        return cls(int(config["IMPORT_MAX_BYTES"]),
-                   batch_size_for(int(config["IMPORT_BATCH_EVENTS"])))
+        return cls(
+            int(config["IMPORT_MAX_BYTES"]), batch_size_for(int(config["IMPORT_BATCH_EVENTS"]))
+        )
 
 
 def batch_size_for(configured: int) -> int:
@@ -133,12 +154,20 @@ def _writers_gap() -> float:
 
 def _steps(uids: list[str], size: int) -> list[list[str]]:
     step = size if size > 0 else max(1, len(uids))
-    return [uids[offset:offset + step] for offset in range(0, len(uids), step)] or [[]]
+    return [uids[offset : offset + step] for offset in range(0, len(uids), step)] or [[]]
 
 
-def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
-               source: str = "", batch_size: int = 0,
-               options: ImportOptions | None = None, dry_run: bool = False) -> ImportResult:
+def import_ics(
+    data: bytes,
+    calendar: Calendar,
+    actor: Actor,
+    *,
+    max_bytes: int,
+    source: str = "",
+    batch_size: int = 0,
+    options: ImportOptions | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
     """Import every VEVENT of the file into ``calendar``, audited as ``actor``'s import of
     ``source`` (the file's name), within the caller's unit of work.  Raises ``Forbidden`` when
     the actor may not change the calendar, ``ImportFailed`` when the file cannot be read or an
@@ -163,19 +192,35 @@ def import_ics(data: bytes, calendar: Calendar, actor: Actor, *, max_bytes: int,
     file = _read(data, calendar, max_bytes, options)
     result = ImportResult(skipped=list(file.skipped))
     uids = list(file.series)
-    _run(file, _steps(uids, (batch_size or DRY_RUN_EVENTS) if dry_run else batch_size),
-         calendar, actor, options, result, dry_run)
+    _run(
+        file,
+        _steps(uids, (batch_size or DRY_RUN_EVENTS) if dry_run else batch_size),
+        calendar,
+        actor,
+        options,
+        result,
+        dry_run,
+    )
     _note_steps(result, _steps(uids, batch_size), source, dry_run)
     if dry_run:
         roll_back()  # the last step too: a dry run saves nothing
     else:
-        audit(actor, "import", "calendar", calendar.slug, calendar, file=source[-200:],
-              summary=result.summary(), transactions=result.transactions)
+        audit(
+            actor,
+            "import",
+            "calendar",
+            calendar.slug,
+            calendar,
+            file=source[-200:],
+            summary=result.summary(),
+            transactions=result.transactions,
+        )
     return result
 
 
-def _read(data: bytes, calendar: Calendar, max_bytes: int,
-          options: ImportOptions) -> reader.IcsFile:
+def _read(
+    data: bytes, calendar: Calendar, max_bytes: int, options: ImportOptions
+) -> reader.IcsFile:
     """The file's series, or ImportFailed (nothing saved) when it cannot be read or the
     chosen category is not the calendar's."""
     try:
@@ -196,8 +241,15 @@ def _end_step(dry_run: bool) -> None:
         commit_so_far()
 
 
-def _run(file: reader.IcsFile, steps: list[list[str]], calendar: Calendar, actor: Actor,
-         options: ImportOptions, result: ImportResult, dry_run: bool) -> None:
+def _run(
+    file: reader.IcsFile,
+    steps: list[list[str]],
+    calendar: Calendar,
+    actor: Actor,
+    options: ImportOptions,
+    result: ImportResult,
+    dry_run: bool,
+) -> None:
     """Read, check and write the file's series a step at a time; the caller ends the last
     step."""
     saved: ImportResult | None = None
@@ -223,16 +275,22 @@ def _run(file: reader.IcsFile, steps: list[list[str]], calendar: Calendar, actor
             raise ImportFailed(str(error), saved) from None
 
 
-def _note_steps(result: ImportResult, batches: list[list[str]], source: str,
-                dry_run: bool) -> None:
+def _note_steps(result: ImportResult, batches: list[list[str]], source: str, dry_run: bool) -> None:
     """The transactions the import takes (a dry run's: those the real import would take)."""
     result.transactions = len(batches)
     if len(batches) > 1:
         written, saw = ("would be written", "would see") if dry_run else ("written", "saw")
-        result.notes.append(Note(source[-80:] or "the file", (
-            f"{written} in {len(batches)} steps of at most {len(batches[0])} events so that "
-            f"others could save changes meanwhile; until the last step, readers {saw} only "
-            "part of it")))
+        result.notes.append(
+            Note(
+                source[-80:] or "the file",
+                (
+                    f"{written} in {len(batches)} steps of at most {len(batches[0])} events "
+                    "so that "
+                    f"others could save changes meanwhile; until the last step, readers {saw} only "
+                    "part of it"
+                ),
+            )
+        )
 
 
 # Checking one series against the calendar -----------------------------------------------------
@@ -263,8 +321,11 @@ def _plan(item: reader.FileSeries, calendar: Calendar, options: ImportOptions) -
     draft = item.read()
     event = _chosen(replace(draft.event, calendar=calendar.slug), existing, options)
     try:
-        values = validate_draft(ReadEvent(event, {}, draft.rule_error), existing=existing,
-                                find_calendar=operations.find_calendar)
+        values = validate_draft(
+            ReadEvent(event, {}, draft.rule_error),
+            existing=existing,
+            find_calendar=operations.find_calendar,
+        )
     except ValidationError as error:
         name, message = next(iter(error.errors.items()))
         raise _Skip(f"{name}: {message}") from None

@@ -64,33 +64,61 @@ def costly_message(names: Sequence[str]) -> str | None:
     if not names:
         return None
     shown_names = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return (f"Some events repeat too often to list over this span and are left out: "
-            f"{shown_names}. Try fewer days, or open the event's own page.")
+    return (
+        f"Some events repeat too often to list over this span and are left out: "
+        f"{shown_names}. Try fewer days, or open the event's own page."
+    )
 
 
 # The agenda and its search -------------------------------------------------------------------
 
-def agenda(first: date, end: date, tzid: str, after: PageKey | None, *,
-           calendar: Calendar | None, categories: Sequence[str], text: str | None
-           ) -> tuple[OccurrencePage, str | None]:
+
+def agenda(
+    first: date,
+    end: date,
+    tzid: str,
+    after: PageKey | None,
+    *,
+    calendar: Calendar | None,
+    categories: Sequence[str],
+    text: str | None,
+) -> tuple[OccurrencePage, str | None]:
     """The agenda's page of the days ``first`` to ``end`` (exclusive) from ``after`` on: one
     more occurrence than a page shows (the one past the page says where it ends), and a message
     naming the events left out as too costly for the span (the others are listed all the same).
     The first PROBE days are read first: when they fill a page, the rest is never expanded."""
-    probe = _agenda_page(window_of(first, min(first + PROBE, end), tzid), after,
-                         calendar=calendar, categories=categories, text=text)
+    probe = _agenda_page(
+        window_of(first, min(first + PROBE, end), tzid),
+        after,
+        calendar=calendar,
+        categories=categories,
+        text=text,
+    )
     page, problem = probe
     if page.complete and len(page.items) <= MAX_SHOWN and first + PROBE < end:
-        return _agenda_page(window_of(first, end, tzid), after, calendar=calendar,
-                            categories=categories, text=text)
+        return _agenda_page(
+            window_of(first, end, tzid), after, calendar=calendar, categories=categories, text=text
+        )
     return probe
 
 
-def _agenda_page(window: rules.Window, after: PageKey | None, *, calendar: Calendar | None,
-                 categories: Sequence[str], text: str | None
-                 ) -> tuple[OccurrencePage, str | None]:
-    page = schedule.page(window, size=MAX_SHOWN + 1, after=after, skip_costly=True,
-                         calendar=calendar, categories=categories, text=text)
+def _agenda_page(
+    window: rules.Window,
+    after: PageKey | None,
+    *,
+    calendar: Calendar | None,
+    categories: Sequence[str],
+    text: str | None,
+) -> tuple[OccurrencePage, str | None]:
+    page = schedule.page(
+        window,
+        size=MAX_SHOWN + 1,
+        after=after,
+        skip_costly=True,
+        calendar=calendar,
+        categories=categories,
+        text=text,
+    )
     return page, costly_message(page.costly_names)
 
 
@@ -102,33 +130,54 @@ def after_key(start_utc: datetime, recurrence_id: str, uid: str) -> PageKey:
     return (start_utc, event.title if event is not None else "", uid, recurrence_id)
 
 
-def recent_matches(today: date, tzid: str, *, calendar: Calendar | None,
-                   categories: Sequence[str], text: str) -> list[EventOccurrence]:
+def recent_matches(
+    today: date, tzid: str, *, calendar: Calendar | None, categories: Sequence[str], text: str
+) -> list[EventOccurrence]:
     """Occurrences of the RECENT_DAYS before ``today`` that match a search and have ended:
     what a visitor looks for has often just happened."""
     window = window_of(today - timedelta(days=RECENT_DAYS), today, tzid)
-    listing = schedule.page(window, size=RECENT_SHOWN, calendar=calendar,
-                            categories=categories, text=text, skip_costly=True)
+    listing = schedule.page(
+        window,
+        size=RECENT_SHOWN,
+        calendar=calendar,
+        categories=categories,
+        text=text,
+        skip_costly=True,
+    )
     return [item for item in listing.items if item.occurrence.end_utc <= window.end_utc]
 
 
 # Month, Atom, embed ---------------------------------------------------------------------------
 
-def month(calendar: Calendar, first: date, end: date, tzid: str, categories: Sequence[str]
-          ) -> tuple[OccurrencePage, str | None]:
+
+def month(
+    calendar: Calendar, first: date, end: date, tzid: str, categories: Sequence[str]
+) -> tuple[OccurrencePage, str | None]:
     """The first MONTH_MAX occurrences of a month grid's days, at most PAGE_LIMIT of each
     event, and the message naming those left out as too costly."""
-    page = schedule.page(window_of(first, end, tzid), size=MONTH_MAX, per_event=PAGE_LIMIT,
-                         calendar=calendar, categories=categories, skip_costly=True)
+    page = schedule.page(
+        window_of(first, end, tzid),
+        size=MONTH_MAX,
+        per_event=PAGE_LIMIT,
+        calendar=calendar,
+        categories=categories,
+        skip_costly=True,
+    )
     return page, costly_message(page.costly_names)
 
 
-def coming(calendar: Calendar, categories: Sequence[str], now: datetime, end: date, tzid: str,
-           size: int) -> tuple[list[EventOccurrence], bool]:
+def coming(
+    calendar: Calendar, categories: Sequence[str], now: datetime, end: date, tzid: str, size: int
+) -> tuple[list[EventOccurrence], bool]:
     """The first ``size`` occurrences that have not ended at ``now``, up to local midnight of
     ``end`` (Atom, the embed), and whether that was all of them."""
-    listing = schedule.page(coming_window(now, end, tzid), size=size, calendar=calendar,
-                            categories=categories, skip_costly=True)
+    listing = schedule.page(
+        coming_window(now, end, tzid),
+        size=size,
+        calendar=calendar,
+        categories=categories,
+        skip_costly=True,
+    )
     # (A zero-length one starting this instant is in the window and is over.)
     return [item for item in listing.items if item.occurrence.end_utc > now], listing.complete
 
@@ -139,19 +188,38 @@ def coming(calendar: Calendar, categories: Sequence[str], now: datetime, end: da
 MAX_TOTAL = 10_000
 
 
-def occurrences(window: rules.Window, limit: int, *, calendar: Calendar | None,
-                categories: Sequence[str], drafts: Drafts) -> OccurrencePage:
+def occurrences(
+    window: rules.Window,
+    limit: int,
+    *,
+    calendar: Calendar | None,
+    categories: Sequence[str],
+    drafts: Drafts,
+) -> OccurrencePage:
     """The API's occurrences of a window: the first MAX_TOTAL in start order, at most ``limit``
     of each event, reading at most as many one-off events however many the window holds (a
     day of 95,000 took 17 s and 700 MB when all were read).  A series too costly for the
     window, or past what one answer may spend, is left out and named: one costly series never
     refuses the window for every other."""
-    return schedule.page(window, size=MAX_TOTAL, per_event=limit, calendar=calendar,
-                         categories=categories, include_drafts=drafts, skip_costly=True)
+    return schedule.page(
+        window,
+        size=MAX_TOTAL,
+        per_event=limit,
+        calendar=calendar,
+        categories=categories,
+        include_drafts=drafts,
+        skip_costly=True,
+    )
 
 
-def events(limit: int, after: str | None, *, calendar: Calendar | None,
-           categories: Sequence[str], drafts: Drafts) -> tuple[list[Event], bool]:
+def events(
+    limit: int,
+    after: str | None,
+    *,
+    calendar: Calendar | None,
+    categories: Sequence[str],
+    drafts: Drafts,
+) -> tuple[list[Event], bool]:
     """The API's events (series) by uid after ``after``, at most ``limit``, with what listing
     them shows loaded, and whether more follow."""
     query = select(Event).order_by(Event.uid).limit(limit + 1)

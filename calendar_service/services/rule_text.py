@@ -18,7 +18,7 @@ from calendar_service.store.occurrences import series_from, series_key
 
 
 def rule_text(event: Event, words: rules.Phrasebook = rules.ENGLISH) -> str | None:
-    """"Monthly on the last Wednesday, until 29 April 2031" for the event's series, in
+    """ "Monthly on the last Wednesday, until 29 April 2031" for the event's series, in
     ``words``' language (the contract's ``recurrence_text``); None for an event that does not
     repeat (no rule and no extra dates)."""
     series = caches().series.get(series_key(event))

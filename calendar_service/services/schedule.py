@@ -51,9 +51,19 @@ def page(
     """The first ``size`` occurrences of the window after ``after``, in ``page_key`` order,
     of the events the filters select (``store.occurrences.occurrences_page``)."""
     return stored.occurrences_page(
-        window, caches(), size=size, after=after, per_event=per_event, calendar=calendar,
-        categories=categories, text=text, include_drafts=include_drafts,
-        skip_costly=skip_costly, without_cancelled=without_cancelled, budget=budget)
+        window,
+        caches(),
+        size=size,
+        after=after,
+        per_event=per_event,
+        calendar=calendar,
+        categories=categories,
+        text=text,
+        include_drafts=include_drafts,
+        skip_costly=skip_costly,
+        without_cancelled=without_cancelled,
+        budget=budget,
+    )
 
 
 def series(event: Event) -> rules.Series:
@@ -79,8 +89,7 @@ def next_date(event: Event, now: datetime) -> rules.Occurrence | None:
     return found[0] if found else None
 
 
-def dates_to_show(shown: rules.Series, now: datetime, count: int
-                  ) -> tuple[rules.Occurrence, ...]:
+def dates_to_show(shown: rules.Series, now: datetime, count: int) -> tuple[rules.Occurrence, ...]:
     """The series' next ``count`` dates from ``now``, or for one wholly in the past its first
     ``count``, to show how it went (a series being edited, not stored yet, as well)."""
     found = rules.upcoming(shown, now, count)
@@ -144,8 +153,7 @@ SERIES_LOOKED = 25_000
 SHORTEST_SPAN = timedelta(minutes=1)
 
 
-def next_in(calendar: Calendar, categories: Sequence[str], now: datetime
-            ) -> EventOccurrence | None:
+def next_in(calendar: Calendar, categories: Sequence[str], now: datetime) -> EventOccurrence | None:
     """The first occurrence not cancelled that has not ended yet, looking further each time:
     a page at a time in start order (never every event of a crowded horizon), each page larger
     than the one before, past at most MAX_LOOKED cancelled dates in all."""
@@ -155,8 +163,15 @@ def next_in(calendar: Calendar, categories: Sequence[str], now: datetime
         window = rules.Window(now, now + horizon)
         while looked < MAX_LOOKED:
             try:
-                listing = page(window, size=size, after=after, calendar=calendar,
-                               categories=categories, skip_costly=True, without_cancelled=True)
+                listing = page(
+                    window,
+                    size=size,
+                    after=after,
+                    calendar=calendar,
+                    categories=categories,
+                    skip_costly=True,
+                    without_cancelled=True,
+                )
             except rules.ExpansionLimitError:
                 return None
             looked += len(listing.items)
@@ -168,8 +183,9 @@ def next_in(calendar: Calendar, categories: Sequence[str], now: datetime
             # ``truncated``: a series had more dates in progress at the page's start than the
             # page could take in (all called off, or there would be an answer): a larger page
             # places them.
-            if ((listing.complete and not listing.truncated)
-                    or (size == MAX_PAGE and not listing.items)):
+            if (listing.complete and not listing.truncated) or (
+                size == MAX_PAGE and not listing.items
+            ):
                 break
             size = min(size * GROWTH, MAX_PAGE)
     return None
@@ -210,8 +226,9 @@ def next_of_series(found: rules.Series, now: datetime) -> rules.Occurrence | Non
             return None
         deadline.check()
         try:
-            expanded = rules.expand(found, rules.Window(start, min(start + span, horizon)),
-                                    limit=SERIES_STEP)
+            expanded = rules.expand(
+                found, rules.Window(start, min(start + span, horizon)), limit=SERIES_STEP
+            )
         except rules.ExpansionLimitError:
             expanded = None
         if expanded is not None:

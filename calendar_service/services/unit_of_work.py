@@ -25,16 +25,19 @@ class StaleRevision(Conflict):
     """What this change was based on changed meanwhile: nothing of it was saved."""
 
     def __init__(self) -> None:
-        super().__init__("The item changed while this change was being made; fetch it again "
-                         "and reapply the change.")
+        super().__init__(
+            "The item changed while this change was being made; fetch it again "
+            "and reapply the change."
+        )
 
 
 class ConcurrentChange(Conflict):
     """Another change made the same item at the same time: nothing of this one was saved."""
 
     def __init__(self) -> None:
-        super().__init__("Another change to the same item happened at the same time; fetch "
-                         "it again and retry.")
+        super().__init__(
+            "Another change to the same item happened at the same time; fetch it again and retry."
+        )
 
 
 @contextmanager

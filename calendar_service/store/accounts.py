@@ -48,8 +48,9 @@ def find_organiser(email: str) -> Organiser | None:
     )
 
 
-def create_organiser(email: str, password: str | None, *, admin: bool = False,
-                     name: str = "", actor: Actor = None) -> Organiser:
+def create_organiser(
+    email: str, password: str | None, *, admin: bool = False, name: str = "", actor: Actor = None
+) -> Organiser:
     """Add an organiser (audited as ``actor``'s); raises ValidationError with field
     messages."""
     errors: dict[str, str] = {}
@@ -66,7 +67,9 @@ def create_organiser(email: str, password: str | None, *, admin: bool = False,
     if errors:
         raise ValidationError(errors)
     organiser = Organiser(
-        email=email, name=name.strip(), is_admin=admin,
+        email=email,
+        name=name.strip(),
+        is_admin=admin,
         password_hash=generate_password_hash(password) if password else None,
     )
     db.session.add(organiser)
@@ -137,9 +140,15 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(organiser: Organiser, name: str = "", actor: Actor = None, *,
-                 scope: str = "write", calendars: Iterable[Calendar] = (),
-                 expires: datetime | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    organiser: Organiser,
+    name: str = "",
+    actor: Actor = None,
+    *,
+    scope: str = "write",
+    calendars: Iterable[Calendar] = (),
+    expires: datetime | None = None,
+) -> tuple[ApiToken, str]:
     """A new token for the organiser; returns the row and the secret (shown once).  Audited as
     ``actor``'s, the organiser's own when not given.
 
@@ -159,14 +168,27 @@ def create_token(organiser: Organiser, name: str = "", actor: Actor = None, *,
     if errors:
         raise ValidationError(errors)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(organiser=organiser, name=name.strip()[:200], token_hash=hash_token(secret),
-                     prefix=secret[: len(TOKEN_PREFIX) + 6], scope=scope, calendars=chosen,
-                     expires=expires)
+    token = ApiToken(
+        organiser=organiser,
+        name=name.strip()[:200],
+        token_hash=hash_token(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        scope=scope,
+        calendars=chosen,
+        expires=expires,
+    )
     db.session.add(token)
     db.session.flush()
-    audit(organiser if actor is None else actor, "create", "token", token.prefix,
-          name=token.name, scope=scope, calendars=[calendar.slug for calendar in chosen],
-          expires=expires.isoformat() if expires else None)
+    audit(
+        organiser if actor is None else actor,
+        "create",
+        "token",
+        token.prefix,
+        name=token.name,
+        scope=scope,
+        calendars=[calendar.slug for calendar in chosen],
+        expires=expires.isoformat() if expires else None,
+    )
     return token, secret
 
 

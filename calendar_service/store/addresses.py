@@ -42,8 +42,12 @@ def assign(event: Event, *, was_published: bool | None) -> None:
     a draft (``was_published`` None: a new event)."""
     wanted = base_slug(event.title)
     current = event.slug
-    if current is not None and (was_published is not False or event.published
-                                or current == wanted or current.startswith(wanted + "-")):
+    if current is not None and (
+        was_published is not False
+        or event.published
+        or current == wanted
+        or current.startswith(wanted + "-")
+    ):
         return
     event.slug = _free(wanted, event)
 
@@ -60,10 +64,13 @@ def _free(wanted: str, event: Event) -> str:
 
 def _taken(candidate: str, event: Event) -> bool:
     with db.session.no_autoflush:
-        found = db.session.scalar(select(Event.id).where(
-            or_(Event.slug == candidate, Event.uid == candidate)).limit(1))
-    pending = any(isinstance(item, Event) and item is not event and item.slug == candidate
-                  for item in db.session.new)
+        found = db.session.scalar(
+            select(Event.id).where(or_(Event.slug == candidate, Event.uid == candidate)).limit(1)
+        )
+    pending = any(
+        isinstance(item, Event) and item is not event and item.slug == candidate
+        for item in db.session.new
+    )
     return pending or (found is not None and found != event.id)
 
 
@@ -73,8 +80,9 @@ def holder(address: str) -> Event | None:
     none, or its event would take over the page and download of the holder."""
     if not UID.match(address):
         return None
-    found = db.session.scalars(select(Event).where(
-        or_(Event.uid == address, Event.slug == address)).limit(2)).all()
+    found = db.session.scalars(
+        select(Event).where(or_(Event.uid == address, Event.slug == address)).limit(2)
+    ).all()
     return next((event for event in found if event.uid == address), found[0] if found else None)
 
 

@@ -45,12 +45,18 @@ class Load:
     a_day: int = 0
 
     def __add__(self, other: Load) -> Load:
-        return Load(self.series + other.series, self.in_progress + other.in_progress,
-                    self.a_day + other.a_day)
+        return Load(
+            self.series + other.series,
+            self.in_progress + other.in_progress,
+            self.a_day + other.a_day,
+        )
 
     def __sub__(self, other: Load) -> Load:
-        return Load(self.series - other.series, self.in_progress - other.in_progress,
-                    self.a_day - other.a_day)
+        return Load(
+            self.series - other.series,
+            self.in_progress - other.in_progress,
+            self.a_day - other.a_day,
+        )
 
 
 NONE = Load()
@@ -64,14 +70,24 @@ def load_of(series: rules.Series) -> Load:
 
 
 @lru_cache(maxsize=20_000)
-def _stored_load(rrule: str | None, start: datetime, end: datetime, tzid: str, all_day: bool,
-                 rdates: tuple[str, ...]) -> Load:
+def _stored_load(
+    rrule: str | None,
+    start: datetime,
+    end: datetime,
+    tzid: str,
+    all_day: bool,
+    rdates: tuple[str, ...],
+) -> Load:
     """``load_of`` a stored row's series (cached: a calendar's rows are read at every write
     that checks it, and each row's values name its series)."""
     try:
         series = rules.Series(
-            start=from_column(start, all_day), end=from_column(end, all_day), tzid=tzid,
-            rrule=rrule, rdates=tuple(parse_stored(value, all_day) for value in rdates))
+            start=from_column(start, all_day),
+            end=from_column(end, all_day),
+            tzid=tzid,
+            rrule=rrule,
+            rdates=tuple(parse_stored(value, all_day) for value in rdates),
+        )
         return load_of(series)
     except (rules.RulesError, ValueError, OverflowError):
         return Load(1, 1, 1)  # a row the engine no longer reads expands to nothing
@@ -96,14 +112,32 @@ def _held(calendar: Calendar) -> _Held:
     if held is not None and held.transaction is db.session().get_transaction():
         return held
     rows = db.session.execute(
-        select(Event.uid, Event.rrule, Event.start_local, Event.end_local, Event.timezone,
-               Event.all_day, Event.rdates)
-        .where(Event.calendar_id == calendar.id,
-               or_(Event.rrule.is_not(None),
-                   func.coalesce(func.json_array_length(Event.rdates), 0) > 0)))
-    loads = {row.uid: _stored_load(row.rrule, row.start_local, row.end_local, row.timezone,
-                                   row.all_day, tuple(row.rdates or ()))
-             for row in rows}
+        select(
+            Event.uid,
+            Event.rrule,
+            Event.start_local,
+            Event.end_local,
+            Event.timezone,
+            Event.all_day,
+            Event.rdates,
+        ).where(
+            Event.calendar_id == calendar.id,
+            or_(
+                Event.rrule.is_not(None), func.coalesce(func.json_array_length(Event.rdates), 0) > 0
+            ),
+        )
+    )
+    loads = {
+        row.uid: _stored_load(
+            row.rrule,
+            row.start_local,
+            row.end_local,
+            row.timezone,
+            row.all_day,
+            tuple(row.rdates or ()),
+        )
+        for row in rows
+    }
     total = NONE
     for load in loads.values():
         total = total + load
@@ -113,8 +147,9 @@ def _held(calendar: Calendar) -> _Held:
     return held
 
 
-def admit(calendar: Calendar, uid: str, series: rules.Series, *,
-          replacing: Event | None = None) -> None:
+def admit(
+    calendar: Calendar, uid: str, series: rules.Series, *, replacing: Event | None = None
+) -> None:
     """Count the event ``uid`` with this series in ``calendar``, or raise ValidationError (on
     ``rrule`` or ``end``) saying which of the calendar's limits it would pass.
 
@@ -126,8 +161,11 @@ def admit(calendar: Calendar, uid: str, series: rules.Series, *,
         return  # a calendar not flushed yet: nothing stored in it to add to
     if replacing is not None and replacing.calendar_id == calendar.id:
         before = stored_load(replacing)
-        if (new.series <= before.series and new.in_progress <= before.in_progress
-                and new.a_day <= before.a_day):
+        if (
+            new.series <= before.series
+            and new.in_progress <= before.in_progress
+            and new.a_day <= before.a_day
+        ):
             _keep(calendar, uid, new)
             return
     held = _held(calendar)
@@ -142,8 +180,14 @@ def admit(calendar: Calendar, uid: str, series: rules.Series, *,
 
 def stored_load(event: Event) -> Load:
     """What the stored event adds to its calendar."""
-    return _stored_load(event.rrule, event.start_local, event.end_local, event.timezone,
-                        event.all_day, tuple(event.rdates or ()))
+    return _stored_load(
+        event.rrule,
+        event.start_local,
+        event.end_local,
+        event.timezone,
+        event.all_day,
+        tuple(event.rdates or ()),
+    )
 
 
 def _keep(calendar: Calendar, uid: str, load: Load) -> None:
@@ -166,18 +210,35 @@ def forget(calendar: Calendar, uid: str) -> None:
 def _check(calendar: Calendar, old: Load, new: Load, after: Load) -> None:
     name = calendar.name
     if new.series > old.series and after.series > MAX_SERIES:
-        raise ValidationError({"rrule": (
-            f"{name} holds {after.series - 1:,} repeating events, the most one calendar may "
-            f"hold is {MAX_SERIES:,}: end or delete some of them first, or make this a "
-            "one-off event")})
+        raise ValidationError(
+            {
+                "rrule": (
+                    f"{name} holds {after.series - 1:,} repeating events, "
+                    "the most one calendar may "
+                    f"hold is {MAX_SERIES:,}: end or delete some of them first, or make this a "
+                    "one-off event"
+                )
+            }
+        )
     if new.in_progress > old.in_progress and after.in_progress > MAX_IN_PROGRESS:
-        raise ValidationError({"end": (
-            f"with this event, the occurrences of {name}'s repeating events could be "
-            f"{after.in_progress:,} in progress at once, and at most {MAX_IN_PROGRESS:,} may "
-            "be across a calendar: make its occurrences shorter or let them repeat less "
-            "often")})
+        raise ValidationError(
+            {
+                "end": (
+                    f"with this event, the occurrences of {name}'s repeating events could be "
+                    f"{after.in_progress:,} in progress at once, "
+                    f"and at most {MAX_IN_PROGRESS:,} may "
+                    "be across a calendar: make its occurrences shorter or let them repeat less "
+                    "often"
+                )
+            }
+        )
     if new.a_day > old.a_day and after.a_day > MAX_A_DAY:
-        raise ValidationError({"rrule": (
-            f"with this event, {name}'s repeating events could start {after.a_day:,} "
-            f"occurrences on one day, and at most {MAX_A_DAY:,} may across a calendar: let "
-            "it repeat less often")})
+        raise ValidationError(
+            {
+                "rrule": (
+                    f"with this event, {name}'s repeating events could start {after.a_day:,} "
+                    f"occurrences on one day, and at most {MAX_A_DAY:,} may across a calendar: let "
+                    "it repeat less often"
+                )
+            }
+        )

@@ -51,8 +51,9 @@ def checked_name(name: str, field: str = "name") -> str:
 
 
 def find_category(calendar: Calendar, slug: str) -> Category | None:
-    return db.session.scalar(select(Category).where(Category.calendar_id == calendar.id,
-                                                    Category.slug == slug))
+    return db.session.scalar(
+        select(Category).where(Category.calendar_id == calendar.id, Category.slug == slug)
+    )
 
 
 def named(slugs: Sequence[str], calendar_id: int | None) -> dict[str, Category]:
@@ -75,7 +76,8 @@ def event_counts(calendar: Calendar) -> dict[int, int]:
         select(event_categories.c.category_id, func.count())
         .join(Category, Category.id == event_categories.c.category_id)
         .where(Category.calendar_id == calendar.id)
-        .group_by(event_categories.c.category_id)).all()
+        .group_by(event_categories.c.category_id)
+    ).all()
     return {category_id: count for category_id, count in rows}
 
 
@@ -102,8 +104,14 @@ def rename_category(category: Category, name: str, actor: Actor) -> None:
     category.name = text
     category.calendar.touch()
     db.session.flush()
-    audit(actor, "rename", "category", category.slug, category.calendar,
-          changes={"name": [before, text]})
+    audit(
+        actor,
+        "rename",
+        "category",
+        category.slug,
+        category.calendar,
+        changes={"name": [before, text]},
+    )
 
 
 def merge_category(source: Category, target: Category, actor: Actor) -> int:
@@ -112,28 +120,39 @@ def merge_category(source: Category, target: Category, actor: Actor) -> int:
     if source.calendar_id != target.calendar_id or source.id == target.id:
         raise ValidationError({"into": "must be another category of the same calendar"})
     moved = _move_events(source, target, actor)
-    audit(actor, "merge", "category", source.slug, source.calendar, into=target.slug,
-          events=moved)
+    audit(actor, "merge", "category", source.slug, source.calendar, into=target.slug, events=moved)
     _delete(source, standing_for=target)
     return moved
 
 
 def delete_category(category: Category, actor: Actor, move_to: Category | None = None) -> int:
     """Delete the category; its events get ``move_to`` instead (None: they only lose it)."""
-    if move_to is not None and (move_to.calendar_id != category.calendar_id
-                                or move_to.id == category.id):
+    if move_to is not None and (
+        move_to.calendar_id != category.calendar_id or move_to.id == category.id
+    ):
         raise ValidationError({"move_to": "must be another category of the same calendar"})
     moved = _move_events(category, move_to, actor)
-    audit(actor, "delete", "category", category.slug, category.calendar,
-          name=category.name, move_to=move_to.slug if move_to else None, events=moved)
+    audit(
+        actor,
+        "delete",
+        "category",
+        category.slug,
+        category.calendar,
+        name=category.name,
+        move_to=move_to.slug if move_to else None,
+        events=moved,
+    )
     _delete(category, standing_for=move_to)
     return moved
 
 
 def _move_events(source: Category, target: Category | None, actor: Actor) -> int:
     events = db.session.scalars(
-        select(Event).join(event_categories, event_categories.c.event_id == Event.id)
-        .where(event_categories.c.category_id == source.id).order_by(Event.id)).all()
+        select(Event)
+        .join(event_categories, event_categories.c.event_id == Event.id)
+        .where(event_categories.c.category_id == source.id)
+        .order_by(Event.id)
+    ).all()
     for event in events:
         slugs = [slug for slug in event.category_slugs if slug != source.slug]
         if target is not None and target.slug not in slugs:
@@ -147,12 +166,19 @@ def _delete(category: Category, standing_for: Category | None) -> None:
     ``standing_for``, which took its events, so its subscribers' feed goes on with them."""
     calendar = category.calendar
     if standing_for is not None:  # else its aliases go with it (ON DELETE CASCADE)
-        db.session.execute(update(CategoryAlias).where(CategoryAlias.category_id == category.id)
-                           .values(category_id=standing_for.id))
-        db.session.execute(delete(CategoryAlias).where(CategoryAlias.calendar_id == calendar.id,
-                                                       CategoryAlias.slug == category.slug))
-        db.session.add(CategoryAlias(calendar_id=calendar.id, slug=category.slug,
-                                     category_id=standing_for.id))
+        db.session.execute(
+            update(CategoryAlias)
+            .where(CategoryAlias.category_id == category.id)
+            .values(category_id=standing_for.id)
+        )
+        db.session.execute(
+            delete(CategoryAlias).where(
+                CategoryAlias.calendar_id == calendar.id, CategoryAlias.slug == category.slug
+            )
+        )
+        db.session.add(
+            CategoryAlias(calendar_id=calendar.id, slug=category.slug, category_id=standing_for.id)
+        )
     db.session.delete(category)
     calendar.touch()
     db.session.flush()
@@ -164,9 +190,12 @@ def merged_into(slugs: Sequence[str], calendar_id: int | None) -> list[tuple[str
     the categories of each former slug in slug order."""
     if not slugs:
         return []
-    query = (select(CategoryAlias.slug, Category)
-             .join(Category, Category.id == CategoryAlias.category_id)
-             .where(CategoryAlias.slug.in_(sorted(set(slugs)))).order_by(Category.slug))
+    query = (
+        select(CategoryAlias.slug, Category)
+        .join(Category, Category.id == CategoryAlias.category_id)
+        .where(CategoryAlias.slug.in_(sorted(set(slugs))))
+        .order_by(Category.slug)
+    )
     if calendar_id is not None:
         query = query.where(CategoryAlias.calendar_id == calendar_id)
     return [(former, current) for former, current in db.session.execute(query)]

@@ -33,14 +33,20 @@ def unservable(uid: str) -> str | None:
     later segment as that page of another, and empty, ``.`` or ``..`` segments are merged or
     resolved away by clients and the router before the address is read."""
     if uid.endswith(DOWNLOAD_SUFFIX):
-        return (f"must not end in {DOWNLOAD_SUFFIX}: /events/<uid>{DOWNLOAD_SUFFIX} is an "
-                "event's download, so its page could not be found")
+        return (
+            f"must not end in {DOWNLOAD_SUFFIX}: /events/<uid>{DOWNLOAD_SUFFIX} is an "
+            "event's download, so its page could not be found"
+        )
     segments = uid.split("/")
     if any(segment in ("", ".", "..") for segment in segments):
-        return ("must not begin or end with /, hold //, or have . or .. between slashes: "
-                "its page could not be found")
+        return (
+            "must not begin or end with /, hold //, or have . or .. between slashes: "
+            "its page could not be found"
+        )
     word = next((segment for segment in segments[1:] if segment in ROUTE_WORDS), None)
     if word is not None:
-        return (f"must not hold /{word}: /events/<uid>/{word} is another page of an event, "
-                "so this uid's pages could not be found")
+        return (
+            f"must not hold /{word}: /events/<uid>/{word} is another page of an event, "
+            "so this uid's pages could not be found"
+        )
     return None

@@ -163,7 +163,8 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     # The earlier part of the same logical series, when this one began by a "this and
     # following" change (``store.parts``): clients see two series, organisers one.
     continues_id: Mapped[int | None] = mapped_column(
-        ForeignKey("events.id", ondelete="SET NULL"), index=True)
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
 
     # Every UPDATE or DELETE of the row says "WHERE revision = <the revision read>", so a write
     # based on a version someone else changed meanwhile changes nothing and raises

@@ -49,8 +49,9 @@ def override_of(row: Override, all_day: bool) -> rules.Override:
     return override_value(row.recurrence_id, row.start_local, row.end_local, row, all_day)
 
 
-def override_value(recurrence_id: str, start: datetime | None, end: datetime | None,
-                   row: Any, all_day: bool) -> rules.Override:
+def override_value(
+    recurrence_id: str, start: datetime | None, end: datetime | None, row: Any, all_day: bool
+) -> rules.Override:
     """The engine's override of these stored values, and the title, location, description
     and cancellation ``row`` holds."""
     return rules.Override(
@@ -64,8 +65,9 @@ def override_value(recurrence_id: str, start: datetime | None, end: datetime | N
     )
 
 
-def series_from(row: Any, rdates: Iterable[str], exdates: Iterable[str],
-                overrides: Iterable[rules.Override]) -> rules.Series:
+def series_from(
+    row: Any, rdates: Iterable[str], exdates: Iterable[str], overrides: Iterable[rules.Override]
+) -> rules.Series:
     """The engine's series of a stored event: ``row`` holds its columns (``start_local``,
     ``end_local``, ``all_day``, ``timezone``, ``rrule``, ``uid``), as an ORM object or a plain
     row, beside its stored RDATEs and EXDATEs and its overrides as the engine's values."""
@@ -84,8 +86,12 @@ def series_from(row: Any, rdates: Iterable[str], exdates: Iterable[str],
 
 def series_of(event: Event) -> rules.Series:
     """The engine's series for a stored event, overrides included."""
-    return series_from(event, event.rdates or (), event.exdates or (),
-                       (override_of(row, event.all_day) for row in event.overrides))
+    return series_from(
+        event,
+        event.rdates or (),
+        event.exdates or (),
+        (override_of(row, event.all_day) for row in event.overrides),
+    )
 
 
 def series_key(event: Event) -> SeriesKey:
@@ -106,8 +112,9 @@ def read_series(event: Event, caches: Caches) -> rules.Series:
 def expansion(event: Event, window: rules.Window, limit: int, caches: Caches) -> rules.Expansion:
     """The event's occurrences in the window, from the ``expansions`` cache
     (``streams.cached_expansion``)."""
-    return cached_expansion(caches, series_key(event), lambda: read_series(event, caches),
-                            window, limit)
+    return cached_expansion(
+        caches, series_key(event), lambda: read_series(event, caches), window, limit
+    )
 
 
 def load_for_series(events: Sequence[Event], caches: Caches) -> None:
@@ -118,7 +125,8 @@ def load_for_series(events: Sequence[Event], caches: Caches) -> None:
     if not missing:
         return
     db.session.scalars(
-        select(Event).where(Event.id.in_(missing))
+        select(Event)
+        .where(Event.id.in_(missing))
         .options(undefer(Event.exdates), undefer(Event.rdates), selectinload(Event.overrides))
     ).all()
 
@@ -141,8 +149,9 @@ def load_listed(events: Sequence[Event]) -> None:
         rows = db.session.execute(
             select(event_categories.c.event_id, Category)
             .join(Category, Category.id == event_categories.c.category_id)
-            .where(event_categories.c.event_id.in_(ids[offset:offset + CATEGORY_BATCH]))
-            .order_by(Category.slug))
+            .where(event_categories.c.event_id.in_(ids[offset : offset + CATEGORY_BATCH]))
+            .order_by(Category.slug)
+        )
         for event_id, category in rows:
             found[event_id].append(category)
     for event in events:
@@ -245,8 +254,9 @@ def filtered(
     if calendar is not None:
         query = query.where(Event.calendar_id == calendar.id)
     if isinstance(include_drafts, frozenset) and include_drafts:  # some calendars' drafts
-        query = query.where(or_(Event.published.is_(True),
-                                Event.calendar_id.in_(sorted(include_drafts))))
+        query = query.where(
+            or_(Event.published.is_(True), Event.calendar_id.in_(sorted(include_drafts)))
+        )
     elif include_drafts is not True:
         query = query.where(Event.published.is_(True))
     if without_cancelled:
@@ -281,8 +291,13 @@ def window_query(
         )
         .order_by(Event.first_start_utc, Event.id)
     )
-    query = filtered(query, calendar=calendar, categories=categories,
-                     include_drafts=include_drafts, without_cancelled=without_cancelled)
+    query = filtered(
+        query,
+        calendar=calendar,
+        categories=categories,
+        include_drafts=include_drafts,
+        without_cancelled=without_cancelled,
+    )
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
@@ -295,8 +310,9 @@ def window_query(
     return query
 
 
-def find_occurrence(event: Event, recurrence_id: rules.Moment, caches: Caches
-                    ) -> EventOccurrence | None:
+def find_occurrence(
+    event: Event, recurrence_id: rules.Moment, caches: Caches
+) -> EventOccurrence | None:
     """The occurrence a link or a form names by its recurrence id, as it is now (moved,
     retitled or cancelled); None when the series does not generate it or it cannot be found
     within the engine's limits (a date at the ends of time, a costly COUNT)."""
@@ -308,6 +324,7 @@ def find_occurrence(event: Event, recurrence_id: rules.Moment, caches: Caches
 
 
 # Pages ----------------------------------------------------------------------------------------
+
 
 def page_key(item: EventOccurrence) -> PageKey:
     return key_of(item.event.title, item.event.uid, item.occurrence)
@@ -350,18 +367,24 @@ def _binary(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
 def _one_off() -> ColumnElement[bool]:
     """Events with exactly one occurrence, starting at ``first_start_utc``: no RRULE, no RDATE
     and no (orphan) override that could have moved their stored bound."""
-    return and_(Event.rrule.is_(None),
-                func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
-                not_(Event.overrides.any()))
+    return and_(
+        Event.rrule.is_(None),
+        func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
+        not_(Event.overrides.any()),
+    )
 
 
 def _after_one_off(after: PageKey) -> ColumnElement[bool]:
     """One-off events whose occurrence comes after ``after`` in ``page_key`` order."""
     start, title, uid, _rid = after
     column_title, column_uid = _binary(Event.title), _binary(Event.uid)
-    return or_(Event.first_start_utc > start, and_(
-        Event.first_start_utc == start,
-        or_(column_title > title, and_(column_title == title, column_uid > uid))))
+    return or_(
+        Event.first_start_utc > start,
+        and_(
+            Event.first_start_utc == start,
+            or_(column_title > title, and_(column_title == title, column_uid > uid)),
+        ),
+    )
 
 
 def occurrences_page(
@@ -407,14 +430,24 @@ def occurrences_page(
         if after[0] >= window.end_utc:
             return OccurrencePage((), True, False)
         window = rules.Window(max(window.start_utc, after[0]), window.end_utc)
-    query = window_query(window, calendar=calendar, categories=categories, text=text,
-                         include_drafts=include_drafts, without_cancelled=without_cancelled)
+    query = window_query(
+        window,
+        calendar=calendar,
+        categories=categories,
+        text=text,
+        include_drafts=include_drafts,
+        without_cancelled=without_cancelled,
+    )
     series_rows = db.session.execute(
-        query.where(not_(_one_off())).with_only_columns(*_ROW_COLUMNS)).all()
-    singles_query = (query.where(_one_off())
-                     .with_only_columns(*_ROW_COLUMNS, Event.first_start_utc).order_by(None)
-                     .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
-                     .limit(size + 1))
+        query.where(not_(_one_off())).with_only_columns(*_ROW_COLUMNS)
+    ).all()
+    singles_query = (
+        query.where(_one_off())
+        .with_only_columns(*_ROW_COLUMNS, Event.first_start_utc)
+        .order_by(None)
+        .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
+        .limit(size + 1)
+    )
     if after is not None:
         singles_query = singles_query.where(_after_one_off(after))
     singles = db.session.execute(singles_query).all()
@@ -429,32 +462,52 @@ def occurrences_page(
     if unpaid and not skip_costly:
         raise rules.ExpansionLimitError(
             f"listing {len(sources):,} series over this window would cost more than one "
-            "request may; ask for a shorter window or fewer calendars", field="window")
+            "request may; ask for a shorter window or fewer calendars",
+            field="window",
+        )
     costly = {source.ident for source in unpaid}
     streams = _streams(admitted, window, limit, first, caches, paying, costly, skip_costly)
     horizon: PageKey | None = None
     if len(singles) > size:  # more one-offs than a page: none past the last read is listed
         last = singles[-1]
         horizon = (last.first_start_utc, last.title, last.uid, "")
-    merged = merge(streams, size=size, after=after, horizon=horizon,
-                   per_event=per_event is not None)
+    merged = merge(
+        streams, size=size, after=after, horizon=horizon, per_event=per_event is not None
+    )
     left_out = [source for source in sources if source.ident in costly]
-    events = _listed_events([stream.source.ident for stream, _ in merged.items]
-                            + [source.ident for source in left_out[:COSTLY_LOADED]])
+    events = _listed_events(
+        [stream.source.ident for stream, _ in merged.items]
+        + [source.ident for source in left_out[:COSTLY_LOADED]]
+    )
     # An event deleted since its row was read (another statement, under READ COMMITTED) is
     # left out, as if the page had been read a moment later.
-    items = tuple(EventOccurrence(events[stream.source.ident], occurrence)
-                  for stream, occurrence in merged.items if stream.source.ident in events)
+    items = tuple(
+        EventOccurrence(events[stream.source.ident], occurrence)
+        for stream, occurrence in merged.items
+        if stream.source.ident in events
+    )
     return OccurrencePage(
-        items, merged.complete, merged.truncated,
-        tuple(events[source.ident] for source in left_out[:COSTLY_LOADED]
-              if source.ident in events),
-        len(left_out), tuple(sorted({source.title for source in left_out})))
+        items,
+        merged.complete,
+        merged.truncated,
+        tuple(
+            events[source.ident] for source in left_out[:COSTLY_LOADED] if source.ident in events
+        ),
+        len(left_out),
+        tuple(sorted({source.title for source in left_out})),
+    )
 
 
-def _streams(admitted: Sequence[tuple[Source, int]], window: rules.Window, limit: int,
-             first: int, caches: Caches, paying: Budget, costly: set[int],
-             skip_costly: bool) -> Iterator[Stream]:
+def _streams(
+    admitted: Sequence[tuple[Source, int]],
+    window: rules.Window,
+    limit: int,
+    first: int,
+    caches: Caches,
+    paying: Budget,
+    costly: set[int],
+    skip_costly: bool,
+) -> Iterator[Stream]:
     """The admitted sources' streams, made as they are asked for (a per-event merge looks
     through each in turn and lets it go); a series the engine refuses is added to ``costly``
     (or raises, without ``skip_costly``) and what it paid is given back."""
@@ -472,11 +525,23 @@ def _streams(admitted: Sequence[tuple[Source, int]], window: rules.Window, limit
 # orders its occurrences (``page_key``) and builds its series when it is not cached (and of a
 # one-off, its stored start, which places the horizon).  Exceptions and overrides: ``_sources``,
 # on a miss and only for rows that have some (``plain``: none, as most series).
-_ROW_COLUMNS = (Event.id, Event.uid, Event.revision, Event.updated, Event.title, Event.all_day,
-                Event.start_local, Event.end_local, Event.timezone, Event.rrule,
-                and_(func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
-                     func.coalesce(func.json_array_length(Event.exdates), 0) == 0,
-                     not_(Event.overrides.any())).label("plain"))
+_ROW_COLUMNS = (
+    Event.id,
+    Event.uid,
+    Event.revision,
+    Event.updated,
+    Event.title,
+    Event.all_day,
+    Event.start_local,
+    Event.end_local,
+    Event.timezone,
+    Event.rrule,
+    and_(
+        func.coalesce(func.json_array_length(Event.rdates), 0) == 0,
+        func.coalesce(func.json_array_length(Event.exdates), 0) == 0,
+        not_(Event.overrides.any()),
+    ).label("plain"),
+)
 # Ids one query of the page's reads names (the bound parameters of its IN list).
 ID_BATCH = 500
 
@@ -490,10 +555,15 @@ def _sources(rows: Sequence[Any], caches: Caches) -> list[Source]:
     missing = [row for row, key in zip(rows, keys, strict=True) if key not in held]
     if missing:
         built = _built_series(missing)
-        held.update(caches.series.keep({
-            (row.id, row.uid, row.revision, row.updated): built[row.id] for row in missing}))
-    return [Source(row.id, key, row.title, row.uid, held[key])
-            for row, key in zip(rows, keys, strict=True)]
+        held.update(
+            caches.series.keep(
+                {(row.id, row.uid, row.revision, row.updated): built[row.id] for row in missing}
+            )
+        )
+    return [
+        Source(row.id, key, row.title, row.uid, held[key])
+        for row, key in zip(rows, keys, strict=True)
+    ]
 
 
 def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
@@ -507,22 +577,43 @@ def _built_series(rows: Sequence[Any]) -> dict[int, rules.Series]:
         found = db.session.execute(
             select(Event.id, Event.rdates, Event.exdates, *_OVERRIDE_COLUMNS)
             .outerjoin(Override, Override.event_id == Event.id)
-            .where(Event.id.in_(ids[offset:offset + ID_BATCH]))
-            .order_by(Event.id, Override.recurrence_id))
+            .where(Event.id.in_(ids[offset : offset + ID_BATCH]))
+            .order_by(Event.id, Override.recurrence_id)
+        )
         for row in found:
             extras[row.id] = (row.rdates or [], row.exdates or [])
             if row.recurrence_id is not None:
                 overrides[row.id].append(row)
-    return {row.id: series_from(row, *extras[row.id], (
-        override_value(found.recurrence_id, found.override_start, found.override_end, found,
-                       row.all_day) for found in overrides[row.id])) for row in rows}
+    return {
+        row.id: series_from(
+            row,
+            *extras[row.id],
+            (
+                override_value(
+                    found.recurrence_id,
+                    found.override_start,
+                    found.override_end,
+                    found,
+                    row.all_day,
+                )
+                for found in overrides[row.id]
+            ),
+        )
+        for row in rows
+    }
 
 
 # An override's columns as ``override_of`` reads them (its start and end renamed: the event's
 # own are beside them in ``_built_series``'s rows).
-_OVERRIDE_COLUMNS = (Override.recurrence_id, Override.start_local.label("override_start"),
-                     Override.end_local.label("override_end"), Override.title,
-                     Override.location, Override.description, Override.cancelled)
+_OVERRIDE_COLUMNS = (
+    Override.recurrence_id,
+    Override.start_local.label("override_start"),
+    Override.end_local.label("override_end"),
+    Override.title,
+    Override.location,
+    Override.description,
+    Override.cancelled,
+)
 
 
 def _listed_events(ids: Sequence[int]) -> dict[int, Event]:
@@ -531,8 +622,12 @@ def _listed_events(ids: Sequence[int]) -> dict[int, Event]:
     wanted = list(dict.fromkeys(ids))
     events: list[Event] = []
     for offset in range(0, len(wanted), ID_BATCH):
-        events.extend(db.session.scalars(
-            select(Event).where(Event.id.in_(wanted[offset:offset + ID_BATCH]))
-            .options(defer(Event.exdates), defer(Event.rdates), defer(Event.description))))
+        events.extend(
+            db.session.scalars(
+                select(Event)
+                .where(Event.id.in_(wanted[offset : offset + ID_BATCH]))
+                .options(defer(Event.exdates), defer(Event.rdates), defer(Event.description))
+            )
+        )
     load_listed(events)
     return {event.id: event for event in events}

@@ -54,8 +54,20 @@ from calendar_service.store.validation import (
 from calendar_service.store.values import event_json
 
 # Changes that make subscribers' clients take a new version of the event (RFC 5546 §2.1.4).
-SIGNIFICANT = ("start", "end", "timezone", "all_day", "rrule", "rdates", "exdates", "location",
-               "status", "title", "description", "url")
+SIGNIFICANT = (
+    "start",
+    "end",
+    "timezone",
+    "all_day",
+    "rrule",
+    "rdates",
+    "exdates",
+    "location",
+    "status",
+    "title",
+    "description",
+    "url",
+)
 
 
 def find_calendar(slug: str) -> Calendar | None:
@@ -71,6 +83,7 @@ def find_event(uid: str) -> Event | None:
 
 
 # Calendars ------------------------------------------------------------------------------------
+
 
 def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -> Calendar:
     """Validate and add a calendar (docs/contract.md: slug, name, description?, timezone?)."""
@@ -98,8 +111,12 @@ def create_calendar(data: Mapping[str, Any], actor: Actor, *, default_tz: str) -
         errors["timezone"] = "is not a known IANA time zone (for example Europe/London)"
     if errors:
         raise ValidationError(errors)
-    calendar = Calendar(slug=slug, name=" ".join(str(name).split()),
-                        description=str(description).strip(), timezone=tzid)
+    calendar = Calendar(
+        slug=slug,
+        name=" ".join(str(name).split()),
+        description=str(description).strip(),
+        timezone=tzid,
+    )
     db.session.add(calendar)
     db.session.flush()
     audit(actor, "create", "calendar", calendar.slug, calendar)
@@ -120,8 +137,9 @@ def categories_for(calendar: Calendar, slugs: Sequence[str]) -> list[Category]:
     index = _category_index(calendar)
     for slug in slugs:
         if slug not in found:
-            found[slug] = Category(slug=slug, name=slug.replace("-", " ").title(),
-                                   calendar=calendar)
+            found[slug] = Category(
+                slug=slug, name=slug.replace("-", " ").title(), calendar=calendar
+            )
             db.session.add(found[slug])
             if index is not None:
                 index[slug] = found[slug]
@@ -139,8 +157,12 @@ def categories_indexed(calendar: Calendar) -> Iterator[None]:
     import's cost grew with its square.  The map goes at the end of the block, committed or
     not: rolled-back categories must not be found again."""
     key = ("category-index", calendar.id)
-    db.session.info[key] = {category.slug: category for category in db.session.scalars(
-        select(Category).where(Category.calendar_id == calendar.id))}
+    db.session.info[key] = {
+        category.slug: category
+        for category in db.session.scalars(
+            select(Category).where(Category.calendar_id == calendar.id)
+        )
+    }
     try:
         yield
     finally:
@@ -161,14 +183,21 @@ def _existing_categories(calendar: Calendar, slugs: Sequence[str]) -> dict[str, 
         return {slug: index[slug] for slug in slugs if slug in index}
     wanted = set(slugs)
     found: dict[str, Category] = {
-        item.slug: item for item in db.session.new
-        if isinstance(item, Category) and item.calendar is calendar and item.slug in wanted}
+        item.slug: item
+        for item in db.session.new
+        if isinstance(item, Category) and item.calendar is calendar and item.slug in wanted
+    }
     missing = [slug for slug in slugs if slug not in found]
     if missing and calendar.id is not None:
         with db.session.no_autoflush:  # never flush a half-changed event from here
-            found.update((item.slug, item) for item in db.session.scalars(
-                select(Category).where(Category.calendar_id == calendar.id,
-                                       Category.slug.in_(missing))))
+            found.update(
+                (item.slug, item)
+                for item in db.session.scalars(
+                    select(Category).where(
+                        Category.calendar_id == calendar.id, Category.slug.in_(missing)
+                    )
+                )
+            )
     return found
 
 
@@ -180,9 +209,14 @@ person asked for on purpose (the editor's "new category" field); None: any slug,
 itself (the API and imports, whose slugs are deliberate)."""
 
 
-def create_event(data: EventDraft | Mapping[str, Any], actor: Actor, *,
-                 new_categories: NewCategories = None, readable_address: bool = False,
-                 calendar: Calendar | None = None) -> Event:
+def create_event(
+    data: EventDraft | Mapping[str, Any],
+    actor: Actor,
+    *,
+    new_categories: NewCategories = None,
+    readable_address: bool = False,
+    calendar: Calendar | None = None,
+) -> Event:
     """Validate a draft (or an EVENT body) and add it; raises ValidationError or Conflict.
 
     Whether ``actor`` may is asked before, once (``services.editing``); ``calendar`` is the
@@ -220,13 +254,19 @@ def _finder(calendar: Calendar | None) -> Callable[[str], Calendar | None]:
     return find
 
 
-def target_calendar(data: EventDraft | Mapping[str, Any], event: Event | None = None,
-                    offered: Sequence[Calendar] = ()) -> Calendar | None:
+def target_calendar(
+    data: EventDraft | Mapping[str, Any],
+    event: Event | None = None,
+    offered: Sequence[Calendar] = (),
+) -> Calendar | None:
     """The existing calendar a draft or an EVENT body names: the event's own when it names
     that or none, one of ``offered`` (those the caller has read already), else one query;
     None for none or an unknown one (validation's field error)."""
-    slug = data.calendar if isinstance(data, EventDraft) else (
-        data.get("calendar") if isinstance(data, Mapping) else None)
+    slug = (
+        data.calendar
+        if isinstance(data, EventDraft)
+        else (data.get("calendar") if isinstance(data, Mapping) else None)
+    )
     if event is not None and slug in (None, event.calendar.slug):
         return event.calendar
     known = next((calendar for calendar in offered if calendar.slug == slug), None)
@@ -248,13 +288,20 @@ def _check_address(uid: str, *, chosen: bool) -> None:
         return
     if taken.uid == uid:
         raise Conflict(f"An event with uid {uid!r} exists already.", errors={"uid": "is taken"})
-    raise Conflict(f"{uid!r} is the address of another event (/events/{uid}): choose another "
-                   "uid.", errors={"uid": "is the address of another event"})
+    raise Conflict(
+        f"{uid!r} is the address of another event (/events/{uid}): choose another uid.",
+        errors={"uid": "is the address of another event"},
+    )
 
 
-def update_event(event: Event, data: EventDraft | Mapping[str, Any], actor: Actor, *,
-                 new_categories: NewCategories = None,
-                 calendar: Calendar | None = None) -> Event:
+def update_event(
+    event: Event,
+    data: EventDraft | Mapping[str, Any],
+    actor: Actor,
+    *,
+    new_categories: NewCategories = None,
+    calendar: Calendar | None = None,
+) -> Event:
     """Apply a draft of the whole event, or the given EVENT fields; SEQUENCE goes up when
     subscribers must see the change.  Whether ``actor`` may change the event's calendar and
     one it moves to is asked before, once (``services.editing``); ``calendar`` is the one the
@@ -262,8 +309,9 @@ def update_event(event: Event, data: EventDraft | Mapping[str, Any], actor: Acto
     read = data if isinstance(data, EventDraft) else read_event_json(data, event)
     read = _carry_exceptions(event, read, data)
     overrides = _overrides_for(event, read)
-    values = validate_event(read, existing=event, find_calendar=_finder(calendar),
-                            overrides=overrides)
+    values = validate_event(
+        read, existing=event, find_calendar=_finder(calendar), overrides=overrides
+    )
     assert values.series is not None
     calendar_limits.admit(values.calendar, event.uid, values.series, replacing=event)
     if values.calendar is not event.calendar:
@@ -286,26 +334,44 @@ def update_event(event: Event, data: EventDraft | Mapping[str, Any], actor: Acto
         if old_calendar is not values.calendar:
             old_calendar.touch()
     db.session.flush()
-    audit(actor, "update", "event", event.uid, values.calendar, changed=changed,
-          title=event.title, changes={key: [_shown(before.get(key)), _shown(after[key])]
-                                      for key in changed if key != "overrides"})
+    audit(
+        actor,
+        "update",
+        "event",
+        event.uid,
+        values.calendar,
+        changed=changed,
+        title=event.title,
+        changes={
+            key: [_shown(before.get(key)), _shown(after[key])]
+            for key in changed
+            if key != "overrides"
+        },
+    )
     return event
 
 
-def _check_new_categories(values: EventValues, new_categories: NewCategories,
-                          actor: Actor) -> None:
+def _check_new_categories(values: EventValues, new_categories: NewCategories, actor: Actor) -> None:
     """Refuse a category the calendar does not have unless it was asked for on purpose: a
     typo must not make a public category with its own feed.  Those asked for get their name;
     every new one is in the audit log (also those the API and imports make)."""
     if not values.categories:
         return
     known = set(_existing_categories(values.calendar, values.categories))
-    unknown = [slug for slug in values.categories if slug not in known
-               and new_categories is not None and slug not in new_categories]
+    unknown = [
+        slug
+        for slug in values.categories
+        if slug not in known and new_categories is not None and slug not in new_categories
+    ]
     if unknown:
-        raise ValidationError({"categories": (
-            f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
-            "categories, or make a new one on purpose")})
+        raise ValidationError(
+            {
+                "categories": (
+                    f"{values.calendar.name} has no category {unknown[0]!r}: pick one of its "
+                    "categories, or make a new one on purpose"
+                )
+            }
+        )
     made = sorted(slug for slug in values.categories if slug not in known)
     if not made:
         return
@@ -315,8 +381,14 @@ def _check_new_categories(values: EventValues, new_categories: NewCategories,
     for category in created:
         if new_categories is not None:
             category.name = new_categories[category.slug]
-    audit(actor, "create", "categories", ", ".join(made), values.calendar,
-          names={category.slug: category.name for category in created})
+    audit(
+        actor,
+        "create",
+        "categories",
+        ", ".join(made),
+        values.calendar,
+        names={category.slug: category.name for category in created},
+    )
 
 
 def delete_event(event: Event, actor: Actor) -> None:
@@ -357,21 +429,30 @@ def _shown(value: Any) -> Any:
     if isinstance(value, list):
         value = ", ".join(str(item) for item in value)
     if isinstance(value, str) and len(value) > AUDIT_VALUE:
-        return value[:AUDIT_VALUE - 1] + "…"
+        return value[: AUDIT_VALUE - 1] + "…"
     return value
 
 
 def _snapshot(event: Event) -> dict[str, Any]:
     snapshot = event_json(event)
     snapshot["overrides"] = [
-        (row.recurrence_id, row.cancelled, row.start_local, row.end_local, row.title,
-         row.location, row.description) for row in event.overrides
+        (
+            row.recurrence_id,
+            row.cancelled,
+            row.start_local,
+            row.end_local,
+            row.title,
+            row.location,
+            row.description,
+        )
+        for row in event.overrides
     ]
     return snapshot
 
 
-def _carry_exceptions(event: Event, read: EventDraft | ReadEvent,
-                      data: EventDraft | Mapping[str, Any]) -> EventDraft | ReadEvent:
+def _carry_exceptions(
+    event: Event, read: EventDraft | ReadEvent, data: EventDraft | Mapping[str, Any]
+) -> EventDraft | ReadEvent:
     """When a series' start moves, move its EXDATEs and overrides with it (docs/peers.md B2 #11).
 
     An exception keeps its place in the rhythm: "cancel the 3rd of March" still cancels the
@@ -382,8 +463,11 @@ def _carry_exceptions(event: Event, read: EventDraft | ReadEvent,
     """
     draft = read if isinstance(read, EventDraft) else read.draft
     stored = tuple(parse_stored(value, event.all_day) for value in event.exdates or ())
-    own = "exdates" in data if isinstance(data, Mapping) else (
-        draft.exdates != stored or (draft.rrule is None and not draft.rdates))
+    own = (
+        "exdates" in data
+        if isinstance(data, Mapping)
+        else (draft.exdates != stored or (draft.rrule is None and not draft.rdates))
+    )
     if own or draft.all_day != event.all_day or draft.start is None:
         return read
     tzid = draft.timezone or event.timezone
@@ -428,14 +512,17 @@ def _prune_overrides(event: Event, values: EventValues) -> None:
 
 # One occurrence -------------------------------------------------------------------------------
 
+
 def parse_recurrence_id(event: Event, text: str) -> rules.Moment:
     """The URL's recurrence id, checked against what the series generates (else 404)."""
     try:
         value = parse_moment(text, all_day=event.all_day, tzid=event.timezone)
     except MomentError:
         raise NotFound("This series has no occurrence at that time.") from None
-    if isinstance(value, datetime) and text.strip() != format_moment(value) and (
-        "+" in text or text.upper().endswith("Z")
+    if (
+        isinstance(value, datetime)
+        and text.strip() != format_moment(value)
+        and ("+" in text or text.upper().endswith("Z"))
     ):
         raise NotFound("A recurrence id is the local wall time, without an offset.")
     if not rules.generates(series_of(event), value):
@@ -443,8 +530,9 @@ def parse_recurrence_id(event: Event, text: str) -> rules.Moment:
     return value
 
 
-def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any],
-                 actor: Actor) -> Override:
+def set_override(
+    event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any], actor: Actor
+) -> Override:
     """Move, retitle or cancel one occurrence (docs/contract.md: PUT
     …/occurrences/<recurrence_id>)."""
     values = validate_override(event, recurrence_id, data)
@@ -455,13 +543,19 @@ def set_override(event: Event, recurrence_id: rules.Moment, data: Mapping[str, A
         event.overrides.append(row)
     _fill_override(row, values, sequence=event.sequence + 1)
     _occurrence_changed(event)
-    audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-          f"{event.uid} {key}", event.calendar, recurrence_id=key, title=event.title)
+    audit(
+        actor,
+        "cancel" if row.cancelled else "override",
+        "occurrence",
+        f"{event.uid} {key}",
+        event.calendar,
+        recurrence_id=key,
+        title=event.title,
+    )
     return row
 
 
-def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
-                      actor: Actor) -> bool:
+def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]], actor: Actor) -> bool:
     """Make the event's overrides exactly ``wanted`` (recurrence id text → the body
     ``set_override`` takes), for an import: each one checked as ``set_override`` checks it,
     rows that already say the same left alone, and the series rebuilt, checked and given a new
@@ -475,8 +569,15 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
     kept = [row for row in event.overrides if row.recurrence_id in wanted]
     changed = len(kept) != len(rows)
     for key in sorted(set(rows) - set(wanted)):
-        audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-              recurrence_id=key, title=event.title)
+        audit(
+            actor,
+            "restore",
+            "occurrence",
+            f"{event.uid} {key}",
+            event.calendar,
+            recurrence_id=key,
+            title=event.title,
+        )
     new_rows: list[Override] = []
     for key, body in sorted(wanted.items()):
         moment = _generated(event, series, key)
@@ -489,9 +590,15 @@ def replace_overrides(event: Event, wanted: Mapping[str, Mapping[str, Any]],
             new_rows.append(row)
         _fill_override(row, values, sequence=event.sequence + 1)
         changed = True
-        audit(actor, "cancel" if row.cancelled else "override", "occurrence",
-              f"{event.uid} {row.recurrence_id}", event.calendar, recurrence_id=row.recurrence_id,
-              title=event.title)
+        audit(
+            actor,
+            "cancel" if row.cancelled else "override",
+            "occurrence",
+            f"{event.uid} {row.recurrence_id}",
+            event.calendar,
+            recurrence_id=row.recurrence_id,
+            title=event.title,
+        )
     if changed:
         event.overrides = sorted(kept + new_rows, key=lambda row: row.recurrence_id)
         _occurrence_changed(event)
@@ -519,7 +626,12 @@ def _says(row: Override, values: OverrideValues) -> bool:
     start = None if values.start is None else to_column(values.start)
     end = None if values.end is None else to_column(values.end)
     return (row.start_local, row.end_local, row.title, row.location, row.description) == (
-        start, end, values.title, values.location, values.description)
+        start,
+        end,
+        values.title,
+        values.location,
+        values.description,
+    )
 
 
 def _fill_override(row: Override, values: OverrideValues, *, sequence: int) -> None:
@@ -540,8 +652,15 @@ def clear_override(event: Event, recurrence_id: rules.Moment, actor: Actor) -> N
     if key in (event.exdates or []):
         event.exdates = [value for value in event.exdates if value != key]
     _occurrence_changed(event)
-    audit(actor, "restore", "occurrence", f"{event.uid} {key}", event.calendar,
-          recurrence_id=key, title=event.title)
+    audit(
+        actor,
+        "restore",
+        "occurrence",
+        f"{event.uid} {key}",
+        event.calendar,
+        recurrence_id=key,
+        title=event.title,
+    )
 
 
 def _occurrence_changed(event: Event) -> None:

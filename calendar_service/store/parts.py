@@ -33,8 +33,9 @@ def later_part(event: Event) -> Event | None:
     """The part that continues this one, if any."""
     if event.id is None:
         return None
-    return db.session.scalar(select(Event).where(Event.continues_id == event.id)
-                             .order_by(Event.id).limit(1))
+    return db.session.scalar(
+        select(Event).where(Event.continues_id == event.id).order_by(Event.id).limit(1)
+    )
 
 
 def parts_of(event: Event) -> list[Event]:
@@ -82,18 +83,28 @@ def neighbours(events: Sequence[Event], *, drafts: Drafts) -> Neighbours:
     earlier_ids = {event.continues_id for event in events if event.continues_id is not None}
     earlier: dict[int, str] = {}
     if earlier_ids:
-        for row in db.session.execute(select(Event.id, Event.uid, Event.published,
-                                             Event.calendar_id)
-                                      .where(Event.id.in_(sorted(earlier_ids)))):
+        for row in db.session.execute(
+            select(Event.id, Event.uid, Event.published, Event.calendar_id).where(
+                Event.id.in_(sorted(earlier_ids))
+            )
+        ):
             if shows(drafts, row.published, row.calendar_id):
                 earlier[row.id] = row.uid
     later: dict[int, str | None] = {}
     if ids:
         for continued_id, uid, published, calendar_id in db.session.execute(
-                select(Event.continues_id, Event.uid, Event.published, Event.calendar_id)
-                .where(Event.continues_id.in_(ids)).order_by(Event.id)):
+            select(Event.continues_id, Event.uid, Event.published, Event.calendar_id)
+            .where(Event.continues_id.in_(ids))
+            .order_by(Event.id)
+        ):
             if continued_id is not None:
-                later.setdefault(continued_id,
-                                 uid if shows(drafts, published, calendar_id) else None)
-    return {event.id: (earlier.get(event.continues_id) if event.continues_id else None,
-                       later.get(event.id)) for event in events}
+                later.setdefault(
+                    continued_id, uid if shows(drafts, published, calendar_id) else None
+                )
+    return {
+        event.id: (
+            earlier.get(event.continues_id) if event.continues_id else None,
+            later.get(event.id),
+        )
+        for event in events
+    }

@@ -46,8 +46,10 @@ def may_manage(actor: Actor, calendar: Calendar) -> bool:
 
 def require_edit(actor: Actor, calendar: Calendar) -> None:
     if not may_edit(actor, calendar):
-        raise Forbidden(f"You may not change the events of the calendar {calendar.slug!r}: "
-                        "ask an admin or the calendar's owner to grant it to you.")
+        raise Forbidden(
+            f"You may not change the events of the calendar {calendar.slug!r}: "
+            "ask an admin or the calendar's owner to grant it to you."
+        )
 
 
 def require_admin(actor: Actor, task: str) -> None:
@@ -76,23 +78,30 @@ def readable_drafts(organiser: Organiser, kept_to: Iterable[Calendar] = ()) -> D
     kept = frozenset(calendar.id for calendar in kept_to)
     if organiser.is_admin:
         return kept or True
-    granted = frozenset(db.session.scalars(select(CalendarMember.calendar_id).where(
-        CalendarMember.organiser_id == organiser.id)))
+    granted = frozenset(
+        db.session.scalars(
+            select(CalendarMember.calendar_id).where(CalendarMember.organiser_id == organiser.id)
+        )
+    )
     return granted & kept if kept else granted
 
 
 def shows(drafts: Drafts, published: bool, calendar_id: int) -> bool:
     """Whether a reader who sees ``drafts`` sees an event of that calendar, published or not
     (published ones everyone does)."""
-    return published or drafts is True or (
-        isinstance(drafts, frozenset) and calendar_id in drafts)
+    return published or drafts is True or (isinstance(drafts, frozenset) and calendar_id in drafts)
 
 
 def members_of(calendar: Calendar) -> list[CalendarMember]:
     """The calendar's grants, by the organisers' e-mail."""
-    return list(db.session.scalars(
-        select(CalendarMember).join(Organiser).where(CalendarMember.calendar_id == calendar.id)
-        .order_by(Organiser.email)))
+    return list(
+        db.session.scalars(
+            select(CalendarMember)
+            .join(Organiser)
+            .where(CalendarMember.calendar_id == calendar.id)
+            .order_by(Organiser.email)
+        )
+    )
 
 
 def grant(organiser: Organiser, calendar: Calendar, role: str, actor: Actor) -> CalendarMember:
@@ -102,8 +111,7 @@ def grant(organiser: Organiser, calendar: Calendar, role: str, actor: Actor) -> 
         raise ValidationError({"role": "must be editor or owner"})
     member = db.session.get(CalendarMember, (organiser.id, calendar.id))
     if member is None:
-        member = CalendarMember(organiser=organiser, calendar=calendar, role=role,
-                                created=utcnow())
+        member = CalendarMember(organiser=organiser, calendar=calendar, role=role, created=utcnow())
         db.session.add(member)
     elif member.role == role:
         return member

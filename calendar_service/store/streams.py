@@ -46,17 +46,23 @@ def key_of(title: str, uid: str, occurrence: rules.Occurrence) -> PageKey:
     return (occurrence.start_utc, title, uid, "" if rid is None else format_moment(rid))
 
 
-def cached_expansion(caches: Caches, key: SeriesKey, series: Callable[[], rules.Series],
-                     window: rules.Window, limit: int, costed_as: int | None = None
-                     ) -> rules.Expansion:
+def cached_expansion(
+    caches: Caches,
+    key: SeriesKey,
+    series: Callable[[], rules.Series],
+    window: rules.Window,
+    limit: int,
+    costed_as: int | None = None,
+) -> rules.Expansion:
     """``rules.expand`` of the series named by ``key`` (built by ``series`` only on a miss),
     from the ``expansions`` cache.  The engine is a pure function of the series, the window,
     the limit and what the call is costed as, and the series key moves with every change, so
     the cache key is those and an entry is never stale."""
     costed = limit if costed_as is None else costed_as
     cache_key: ExpansionKey = (key, window.start_utc, window.end_utc, limit, costed)
-    expanded = caches.expansions.get_or_build(cache_key, lambda: rules.expand(
-        series(), window, limit=limit, costed_as=costed_as))
+    expanded = caches.expansions.get_or_build(
+        cache_key, lambda: rules.expand(series(), window, limit=limit, costed_as=costed_as)
+    )
     deadline.check()  # after the expansion, so each attempt adds at least one to the cache
     return expanded
 
@@ -91,8 +97,9 @@ def reservation(series: rules.Series, window: rules.Window, limit: int, first: i
 PRICING_TRIES = 64
 
 
-def admit(sources: Sequence[Source], window: rules.Window, limit: int, first: int,
-          budget: Budget) -> tuple[list[tuple[Source, int]], list[Source]]:
+def admit(
+    sources: Sequence[Source], window: rules.Window, limit: int, first: int, budget: Budget
+) -> tuple[list[tuple[Source, int]], list[Source]]:
     """The sources ``budget`` pays streams for, each with what it paid (in the sources' order),
     and those it leaves out.
 
@@ -101,8 +108,7 @@ def admit(sources: Sequence[Source], window: rules.Window, limit: int, first: in
     Each pays its ``reservation`` whether or not its expansions are cached, so what is listed
     depends on the data alone."""
     step = min(max(first, 1), limit)
-    firsts = [rules.expansion_cost(source.series, window, limit=step).steps
-              for source in sources]
+    firsts = [rules.expansion_cost(source.series, window, limit=step).steps for source in sources]
     paid: dict[int, int] = {}
     tries = PRICING_TRIES
     for index in sorted(range(len(sources)), key=firsts.__getitem__):
@@ -129,8 +135,9 @@ class Stream:
 
     __slots__ = ("source", "window", "limit", "caches", "step", "got", "more", "at")
 
-    def __init__(self, source: Source, window: rules.Window, limit: int, first: int,
-                 caches: Caches) -> None:
+    def __init__(
+        self, source: Source, window: rules.Window, limit: int, first: int, caches: Caches
+    ) -> None:
         self.source = source
         self.window = window
         self.limit = limit
@@ -144,8 +151,9 @@ class Stream:
     def _expand(self, step: int) -> None:
         """The first ``step`` occurrences, from the ``expansions`` cache."""
         source = self.source
-        expanded = cached_expansion(self.caches, source.key, lambda: source.series, self.window,
-                                    step, self.limit)
+        expanded = cached_expansion(
+            self.caches, source.key, lambda: source.series, self.window, step, self.limit
+        )
         self.step, self.got, self.more = step, expanded.occurrences, expanded.truncated
 
     def head(self) -> rules.Occurrence | None:
@@ -189,8 +197,14 @@ def _skip_to(stream: Stream, after: PageKey | None) -> rules.Occurrence | None:
     return head
 
 
-def merge(streams: Iterable[Stream], *, size: int, after: PageKey | None,
-          horizon: PageKey | None, per_event: bool) -> Merged:
+def merge(
+    streams: Iterable[Stream],
+    *,
+    size: int,
+    after: PageKey | None,
+    horizon: PageKey | None,
+    per_event: bool,
+) -> Merged:
     """The first ``size`` occurrences of the streams after ``after``, in page order.
 
     Nothing past ``horizon`` is listed (the caller's, such as the last of the one-off events it
@@ -233,8 +247,9 @@ def merge(streams: Iterable[Stream], *, size: int, after: PageKey | None,
     return Merged(items, horizon is None, truncated)
 
 
-def _sorted(streams: Iterable[Stream], *, size: int, after: PageKey | None,
-            horizon: PageKey | None) -> Merged:
+def _sorted(
+    streams: Iterable[Stream], *, size: int, after: PageKey | None, horizon: PageKey | None
+) -> Merged:
     """``merge`` with a per-event limit: each stream holds all its occurrences from the
     first step (its first step is its limit), so choosing the first ones is the cheaper merge.
     Only the first ``size + 1`` are kept as the streams come, each stream's own let go once

@@ -72,8 +72,9 @@ class Block:
 
 def keys_for(email: str, address: str | None) -> Keys:
     address = (address or "unknown")[:100]
-    return Keys(account=f"account:{email.strip().lower()[:250]}|{address}",
-                address=f"address:{address}")
+    return Keys(
+        account=f"account:{email.strip().lower()[:250]}|{address}", address=f"address:{address}"
+    )
 
 
 def begin(keys: Keys, limits: Limits, *, commit: Callable[[], None]) -> Attempt | Block:
@@ -91,27 +92,39 @@ def begin(keys: Keys, limits: Limits, *, commit: Callable[[], None]) -> Attempt 
     commit()
     since = utcnow() - limits.window
     blocks = [
-        block for block in (
+        block
+        for block in (
             _over(keys.address, limits.per_address, "address", address_id, since, limits),
             _over(keys.account, limits.per_account, "account", account_id, since, limits),
-        ) if block is not None
+        )
+        if block is not None
     ]
     if not blocks:
         return Attempt(keys, account_id, address_id)
-    db.session.execute(delete(SignInAttempt).where(
-        SignInAttempt.id.in_((account_id, address_id))))
+    db.session.execute(delete(SignInAttempt).where(SignInAttempt.id.in_((account_id, address_id))))
     commit()
     # The address-wide block says the most (another account will not help either); the wait is
     # the longest of those that apply.
     return Block(blocks[0].scope, max(block.wait for block in blocks))
 
 
-def _over(key: str, limit: int, scope: Literal["account", "address"], own: int,
-          since: datetime, limits: Limits) -> Block | None:
+def _over(
+    key: str,
+    limit: int,
+    scope: Literal["account", "address"],
+    own: int,
+    since: datetime,
+    limits: Limits,
+) -> Block | None:
     """A block when ``key`` has more than ``limit`` attempts in the window (``own`` included)."""
-    count = int(db.session.scalar(
-        select(func.count()).select_from(SignInAttempt)
-        .where(SignInAttempt.key == key, SignInAttempt.at >= since)) or 0)
+    count = int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(SignInAttempt.key == key, SignInAttempt.at >= since)
+        )
+        or 0
+    )
     if count <= limit:
         return None
     # Without its own row the key has count - 1; the next attempt fits once count - limit of
@@ -120,7 +133,9 @@ def _over(key: str, limit: int, scope: Literal["account", "address"], own: int,
         select(SignInAttempt.at)
         .where(SignInAttempt.key == key, SignInAttempt.at >= since, SignInAttempt.id != own)
         .order_by(SignInAttempt.at, SignInAttempt.id)
-        .offset(count - limit - 1).limit(1))
+        .offset(count - limit - 1)
+        .limit(1)
+    )
     wait = (oldest + limits.window - utcnow()) if oldest is not None else limits.window
     return Block(scope, max(wait, timedelta(seconds=1)))
 
@@ -128,14 +143,17 @@ def _over(key: str, limit: int, scope: Literal["account", "address"], own: int,
 def succeeded(attempt: Attempt) -> None:
     """A correct password clears that account's failures from this address (up to this
     attempt), and the attempt itself was no failure; flush only."""
-    db.session.execute(delete(SignInAttempt).where(
-        SignInAttempt.key == attempt.keys.account, SignInAttempt.id <= attempt.account_row))
+    db.session.execute(
+        delete(SignInAttempt).where(
+            SignInAttempt.key == attempt.keys.account, SignInAttempt.id <= attempt.account_row
+        )
+    )
     db.session.execute(delete(SignInAttempt).where(SignInAttempt.id == attempt.address_row))
     db.session.flush()
 
 
 def wait_text(block: Block) -> str:
-    """"45 seconds", "1 minute", "15 minutes": the wait rounded up, in the larger unit past 90 s."""
+    """The wait rounded up, in the larger unit past 90 s: "45 seconds", "1 minute", "15 minutes"."""
     seconds = block.seconds
     if seconds <= 90:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
@@ -145,6 +163,5 @@ def wait_text(block: Block) -> str:
 
 def message(block: Block) -> str:
     """What the sign-in page says: which limit applies and how long to wait."""
-    who = "for this account from your address" if block.scope == "account" \
-        else "from your address"
+    who = "for this account from your address" if block.scope == "account" else "from your address"
     return f"Too many failed sign-ins {who}. Wait {wait_text(block)}, then try again."

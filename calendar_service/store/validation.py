@@ -29,8 +29,22 @@ from calendar_service.store.moments import (
 )
 
 WRITABLE = (
-    "uid", "calendar", "title", "description", "location", "url", "categories", "start", "end",
-    "timezone", "all_day", "rrule", "rdates", "exdates", "status", "published",
+    "uid",
+    "calendar",
+    "title",
+    "description",
+    "location",
+    "url",
+    "categories",
+    "start",
+    "end",
+    "timezone",
+    "all_day",
+    "rrule",
+    "rdates",
+    "exdates",
+    "status",
+    "published",
 )
 READ_ONLY = ("sequence", "recurrence_text", "created", "updated", "continues", "continued_by")
 
@@ -73,8 +87,9 @@ def without_control_characters(text: str, replacement: str) -> str:
     return _CONTROL_ONE_LINE.sub(replacement, text)
 
 
-def check_fields(data: Mapping[str, Any], allowed: tuple[str, ...], what: str,
-                 errors: dict[str, str]) -> None:
+def check_fields(
+    data: Mapping[str, Any], allowed: tuple[str, ...], what: str, errors: dict[str, str]
+) -> None:
     """A message for every key of ``data`` that is not a field of ``what`` ("an event")."""
     for key in data:
         if key not in allowed:
@@ -129,10 +144,14 @@ def validate_event(
     ``find_calendar(slug)`` returns a Calendar or None.  ``overrides`` are the series'
     existing overrides, validated with it.  Raises ValidationError with every field's message.
     """
-    read = data if isinstance(data, ReadEvent) else (
-        ReadEvent(data, {}) if isinstance(data, EventDraft) else read_event_json(data, existing))
-    return validate_draft(read, existing=existing, find_calendar=find_calendar,
-                          overrides=overrides)
+    read = (
+        data
+        if isinstance(data, ReadEvent)
+        else (
+            ReadEvent(data, {}) if isinstance(data, EventDraft) else read_event_json(data, existing)
+        )
+    )
+    return validate_draft(read, existing=existing, find_calendar=find_calendar, overrides=overrides)
 
 
 def read_event_json(data: Mapping[str, Any], existing: Event | None = None) -> ReadEvent:
@@ -144,10 +163,14 @@ def read_event_json(data: Mapping[str, Any], existing: Event | None = None) -> R
     errors: dict[str, str] = {}
     check_fields(data, WRITABLE + READ_ONLY, "an event", errors)
     given = {key: value for key, value in data.items() if key in WRITABLE}
-    base = draft_of(existing) if existing is not None else EventDraft(calendar=None, title="",
-                                                                       start=None)
-    fields: dict[str, Any] = {name: read(given[name], errors)
-                              for name, read in _READERS.items() if name in given}
+    base = (
+        draft_of(existing)
+        if existing is not None
+        else EventDraft(calendar=None, title="", start=None)
+    )
+    fields: dict[str, Any] = {
+        name: read(given[name], errors) for name, read in _READERS.items() if name in given
+    }
     fields["uid"] = _read_uid(given, existing, errors)
     all_day = _read_all_day(given, base, existing, errors)
     fields["all_day"] = all_day
@@ -231,8 +254,9 @@ _READERS: dict[str, Callable[[Any, dict[str, str]], Any]] = {
 """The fields read alone, by name (the others depend on ``all_day``)."""
 
 
-def _read_uid(given: Mapping[str, Any], existing: Event | None,
-              errors: dict[str, str]) -> str | None:
+def _read_uid(
+    given: Mapping[str, Any], existing: Event | None, errors: dict[str, str]
+) -> str | None:
     """The new event's UID as given (None: the store makes one); an event's UID never changes."""
     if existing is not None:
         if "uid" in given and given["uid"] != existing.uid:
@@ -247,8 +271,9 @@ def _read_uid(given: Mapping[str, Any], existing: Event | None,
     return value
 
 
-def _read_all_day(given: Mapping[str, Any], base: EventDraft, existing: Event | None,
-                  errors: dict[str, str]) -> bool:
+def _read_all_day(
+    given: Mapping[str, Any], base: EventDraft, existing: Event | None, errors: dict[str, str]
+) -> bool:
     """As given; when not given, a new event whose start is a date is all-day."""
     all_day = given.get("all_day", base.all_day if existing is not None else None)
     if all_day is None:
@@ -259,8 +284,9 @@ def _read_all_day(given: Mapping[str, Any], base: EventDraft, existing: Event | 
     return all_day
 
 
-def _read_moment(value: Any, name: str, all_day: bool,
-                 errors: dict[str, str]) -> rules.Moment | None:
+def _read_moment(
+    value: Any, name: str, all_day: bool, errors: dict[str, str]
+) -> rules.Moment | None:
     if value in (None, ""):
         return None
     try:
@@ -270,8 +296,9 @@ def _read_moment(value: Any, name: str, all_day: bool,
         return None
 
 
-def _read_moment_list(value: Any, name: str, all_day: bool,
-                      errors: dict[str, str]) -> tuple[rules.Moment, ...]:
+def _read_moment_list(
+    value: Any, name: str, all_day: bool, errors: dict[str, str]
+) -> tuple[rules.Moment, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -290,8 +317,9 @@ def _read_moment_list(value: Any, name: str, all_day: bool,
     return tuple(moments)
 
 
-def _read_rrule(value: Any, errors: dict[str, str]
-                ) -> tuple[rules.Rule | None, tuple[str, str] | None]:
+def _read_rrule(
+    value: Any, errors: dict[str, str]
+) -> tuple[rules.Rule | None, tuple[str, str] | None]:
     """The parsed rule; None for no rule (null or blank).  The rule's own error is kept
     apart: the engine tells it only when every other field is right."""
     if value is not None and not isinstance(value, str):
@@ -318,8 +346,11 @@ def validate_draft(
     draft = read.draft
     errors: dict[str, str] = {}
     if existing is None:
-        for name, value in (("calendar", draft.calendar), ("title", draft.title),
-                            ("start", draft.start)):
+        for name, value in (
+            ("calendar", draft.calendar),
+            ("title", draft.title),
+            ("start", draft.start),
+        ):
             if value in (None, ""):
                 errors[name] = "is required"
     calendar = _calendar(draft.calendar, find_calendar, errors)
@@ -343,17 +374,37 @@ def validate_draft(
     assert calendar is not None and start is not None and end is not None
     try:
         series = rules.Series(
-            start=start, end=end, tzid=tzid, rrule=draft.rrule_text, rdates=tuple(rdates),
-            exdates=tuple(exdates), overrides=overrides, key=uid or "",
+            start=start,
+            end=end,
+            tzid=tzid,
+            rrule=draft.rrule_text,
+            rdates=tuple(rdates),
+            exdates=tuple(exdates),
+            overrides=overrides,
+            key=uid or "",
         )
         rules.check_overlap(series)
     except rules.RulesError as error:
         raise ValidationError({_field_of(error): error.message}) from None
     return EventValues(
-        calendar=calendar, title=title, description=description, location=location, url=url,
-        categories=categories, all_day=draft.all_day, start=start, end=end, timezone=tzid,
-        rrule=series.rrule, rdates=sorted(set(rdates)), exdates=sorted(set(exdates)),
-        status=status, published=draft.published, uid=uid, overrides=overrides, series=series,
+        calendar=calendar,
+        title=title,
+        description=description,
+        location=location,
+        url=url,
+        categories=categories,
+        all_day=draft.all_day,
+        start=start,
+        end=end,
+        timezone=tzid,
+        rrule=series.rrule,
+        rdates=sorted(set(rdates)),
+        exdates=sorted(set(exdates)),
+        status=status,
+        published=draft.published,
+        uid=uid,
+        overrides=overrides,
+        series=series,
     )
 
 
@@ -383,8 +434,9 @@ def _timezone(value: str | None, calendar: Calendar | None, errors: dict[str, st
     return tzid
 
 
-def _start_end(draft: EventDraft, tzid: str, errors: dict[str, str]
-               ) -> tuple[rules.Moment | None, rules.Moment | None]:
+def _start_end(
+    draft: EventDraft, tzid: str, errors: dict[str, str]
+) -> tuple[rules.Moment | None, rules.Moment | None]:
     """Start and end; without an end, a day (all-day) or an hour after the start."""
     start = _moment(draft.start, "start", draft.all_day, tzid, errors)
     end = None
@@ -413,8 +465,9 @@ def _calendar(slug: Any, find_calendar: Any, errors: dict[str, str]) -> Calendar
     return calendar
 
 
-def check_text(value: Any, name: str, limit: int, errors: dict[str, str], *,
-               single_line: bool = False) -> str:
+def check_text(
+    value: Any, name: str, limit: int, errors: dict[str, str], *, single_line: bool = False
+) -> str:
     """The text of a field, line endings made LF, trimmed (and on one line when asked), or a
     message in ``errors`` for a non-string, a control character or a text over ``limit``."""
     if not isinstance(value, str):
@@ -468,8 +521,9 @@ def _categories(value: Any, errors: dict[str, str]) -> list[str]:
     return slugs
 
 
-def _moment(value: rules.Moment | None, name: str, all_day: bool, tzid: str,
-            errors: dict[str, str]) -> rules.Moment | None:
+def _moment(
+    value: rules.Moment | None, name: str, all_day: bool, tzid: str, errors: dict[str, str]
+) -> rules.Moment | None:
     if value is None:
         return None
     try:
@@ -479,8 +533,9 @@ def _moment(value: rules.Moment | None, name: str, all_day: bool, tzid: str,
         return None
 
 
-def _moment_list(values: tuple[rules.Moment, ...], name: str, all_day: bool, tzid: str,
-                 errors: dict[str, str]) -> list[rules.Moment]:
+def _moment_list(
+    values: tuple[rules.Moment, ...], name: str, all_day: bool, tzid: str, errors: dict[str, str]
+) -> list[rules.Moment]:
     if len(values) > MAX_DATES:
         errors[name] = f"at most {MAX_DATES} entries"
         return []
@@ -496,6 +551,7 @@ def _moment_list(values: tuple[rules.Moment, ...], name: str, all_day: bool, tzi
 
 # One occurrence -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OverrideValues:
     """Validated changes to one occurrence; None leaves the series' value in place."""
@@ -509,12 +565,16 @@ class OverrideValues:
 
 
 # The longest texts one occurrence may have of its own.
-OVERRIDE_TEXT_LIMITS = (("title", MAX_TITLE), ("location", MAX_LOCATION),
-                        ("description", MAX_DESCRIPTION))
+OVERRIDE_TEXT_LIMITS = (
+    ("title", MAX_TITLE),
+    ("location", MAX_LOCATION),
+    ("description", MAX_DESCRIPTION),
+)
 
 
-def validate_override(event: Event, recurrence_id: rules.Moment,
-                      data: Mapping[str, Any]) -> OverrideValues:
+def validate_override(
+    event: Event, recurrence_id: rules.Moment, data: Mapping[str, Any]
+) -> OverrideValues:
     """Check the changes to one occurrence (docs/contract.md: PUT …/occurrences/<recurrence_id>):
     a start without an end keeps the series' duration (left to the engine, which applies the
     exact duration across clock changes), an end without a start starts at the recurrence id.
@@ -527,8 +587,10 @@ def validate_override(event: Event, recurrence_id: rules.Moment,
     if status not in ("confirmed", "cancelled"):
         errors["status"] = "must be cancelled or confirmed"
     start, end = (_override_moment(event, data, name, errors) for name in ("start", "end"))
-    texts = {name: _override_text(data.get(name), name, limit, errors)
-             for name, limit in OVERRIDE_TEXT_LIMITS}
+    texts = {
+        name: _override_text(data.get(name), name, limit, errors)
+        for name, limit in OVERRIDE_TEXT_LIMITS
+    }
     if texts["title"] == "":
         errors["title"] = "must not be empty"
     if errors:
@@ -537,13 +599,19 @@ def validate_override(event: Event, recurrence_id: rules.Moment,
         start = recurrence_id
     if start is not None and end is not None and to_column(end) < to_column(start):
         raise ValidationError({"end": "must not be before the start"})
-    return OverrideValues(cancelled=status == "cancelled", start=start, end=end,
-                          title=texts["title"], location=texts["location"],
-                          description=texts["description"])
+    return OverrideValues(
+        cancelled=status == "cancelled",
+        start=start,
+        end=end,
+        title=texts["title"],
+        location=texts["location"],
+        description=texts["description"],
+    )
 
 
-def _override_moment(event: Event, data: Mapping[str, Any], name: str,
-                     errors: dict[str, str]) -> rules.Moment | None:
+def _override_moment(
+    event: Event, data: Mapping[str, Any], name: str, errors: dict[str, str]
+) -> rules.Moment | None:
     if data.get(name) in (None, ""):
         return None
     try:

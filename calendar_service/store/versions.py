@@ -50,8 +50,7 @@ class VersionReader:
     """Version rows of calendars, read on at most ``max_connections`` autocommit connections,
     each taken for one read and returned."""
 
-    def __init__(self, engine: Engine, *, max_connections: int = 4,
-                 timeout: float = 3.0) -> None:
+    def __init__(self, engine: Engine, *, max_connections: int = 4, timeout: float = 3.0) -> None:
         self.engine = engine
         self.max_connections = max_connections
         self.timeout = timeout
@@ -88,24 +87,33 @@ class VersionReader:
         """Every calendar's (id, version), by id: one small query on one connection."""
         return tuple((row[0], row[1]) for row in self._fetch(self._all_sql, (), one=False))
 
-    def _fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any], *, one: bool
-               ) -> list[Any]:
+    def _fetch(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any], *, one: bool
+    ) -> list[Any]:
         """The statement's rows (the first only when ``one``), tried once more on a fresh
         connection when the server had dropped the one taken."""
         for attempt in (1, 2):
             connection = self._checkout()
             try:
                 cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    sql, params)
+                    sql, params
+                )
                 rows = [cursor.fetchone()] if one else cursor.fetchall()
             except self._driver_error as error:
                 gone = self.engine.dialect.is_disconnect(
-                    error, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
+                    error,  # type: ignore[arg-type]
+                    connection.connection.dbapi_connection,
+                    None,
+                )
                 self._discard(connection, invalidate=gone)
                 if attempt == 2 or not gone:
                     raise DBAPIError.instance(
-                        sql, params, error, self._driver_error,
-                        connection_invalidated=gone, dialect=self.engine.dialect,
+                        sql,
+                        params,
+                        error,
+                        self._driver_error,
+                        connection_invalidated=gone,
+                        dialect=self.engine.dialect,
                     ) from error
                 continue
             self._checkin(connection)
@@ -124,7 +132,8 @@ class VersionReader:
         if not self._slots.acquire(timeout=self.timeout):
             raise PoolTimeout(
                 f"all {self.max_connections} connections of the version reader are busy "
-                f"(waited {self.timeout:g} s)")
+                f"(waited {self.timeout:g} s)"
+            )
         try:
             with self._lock:
                 connection = self._idle.pop() if self._idle else None

@@ -63,15 +63,16 @@ def _page(*params: str, calendars: Calendars = Calendars.NAMED) -> Policy:
     return Policy(frozenset(params), Private.SIGNED_IN, ("Cookie",), calendars)
 
 
-def _api(*params: str, calendars: Calendars = Calendars.NAMED,
-         cache_control: str = PUBLIC) -> Policy:
-    return Policy(frozenset(params), Private.TOKEN, ("Authorization",), calendars,
-                  cache_control)
+def _api(
+    *params: str, calendars: Calendars = Calendars.NAMED, cache_control: str = PUBLIC
+) -> Policy:
+    return Policy(frozenset(params), Private.TOKEN, ("Authorization",), calendars, cache_control)
 
 
 def _feed(*params: str) -> Policy:
-    return Policy(frozenset(params), Private.NOBODY, ("Accept-Encoding",), Calendars.NAMED,
-                  FEED, stored=False)
+    return Policy(
+        frozenset(params), Private.NOBODY, ("Accept-Encoding",), Calendars.NAMED, FEED, stored=False
+    )
 
 
 _AGENDA = ("from", "days", "category", "q", "after", "tz")
@@ -84,8 +85,7 @@ POLICIES: dict[str, Policy] = {
     "agenda.event_page": _page("on", "tz"),
     "agenda.embed": _page("calendar", "category", "days"),
     # No drafts and no organiser's view: the same answer for everyone, read by feed readers.
-    "agenda.atom_feed": Policy(frozenset({"category"}), Private.NOBODY, (), Calendars.NAMED,
-                               FEED),
+    "agenda.atom_feed": Policy(frozenset({"category"}), Private.NOBODY, (), Calendars.NAMED, FEED),
     "api.list_calendars": _api("limit", "after", calendars=Calendars.ALL),
     "api.list_events": _api("calendar", "category", "limit", "after"),
     "api.get_event": _api(),

@@ -101,8 +101,9 @@ def _error_page(error: HTTPException, status: int) -> Response | tuple[str, int]
     """The error page; plain text when the request was refused before any URL could be built
     (a Host outside TRUSTED_HOSTS), as the page's links need one."""
     if request_ctx.url_adapter is None:
-        return Response(f"{status} {error.name}\n{error.description}\n", status,
-                        mimetype="text/plain")
+        return Response(
+            f"{status} {error.name}\n{error.description}\n", status, mimetype="text/plain"
+        )
     return render_template("error.html", error=error, status=status), status
 
 
@@ -119,7 +120,10 @@ def _rollback_quietly() -> None:
 
 def _api_error(error: ApiError) -> Response:
     return problem(
-        error.status, error.detail, title=error.title, errors=error.errors,
+        error.status,
+        error.detail,
+        title=error.title,
+        errors=error.errors,
         headers=error.headers,
     )
 
@@ -167,8 +171,12 @@ def _database_unavailable(error: OperationalError | PoolTimeout) -> Response | t
     # clients and proxies retry, not a 500 that says the request itself broke something.
     # Pooled connections reconnect on the next request.
     _rollback_quietly()
-    current_app.logger.error("database unavailable on %s %s: %s", request.method,
-                             request.path, getattr(error, "orig", None) or error)
+    current_app.logger.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        getattr(error, "orig", None) or error,
+    )
     return _retry_later("The database is not answering; try again shortly.")
 
 
@@ -187,7 +195,8 @@ def _past_deadline(error: DeadlineExceeded) -> Response | tuple[str, int]:
     # retry goes further; a 503 with Retry-After is what clients and proxies retry.
     current_app.logger.warning("%s %s stopped: %s", request.method, request.path, error)
     return _retry_later(
-        f"This page took more than {error.seconds:g} seconds to prepare; try again shortly.")
+        f"This page took more than {error.seconds:g} seconds to prepare; try again shortly."
+    )
 
 
 def _unexpected(error: Exception) -> Response | tuple[str, int]:

@@ -10,13 +10,13 @@ from calendar_service.web.richtext import linkify, paragraphs, safe_url
 
 
 def long_date(day: date, *, year: bool = False) -> str:
-    """"Wednesday 27 January" (with the year when asked)."""
+    """ "Wednesday 27 January" (with the year when asked)."""
     text = f"{day:%A} {day.day} {day:%B}"
     return f"{text} {day.year}" if year else text
 
 
 def short_date(day: date, *, month: bool = True, year: bool = False) -> str:
-    """"Wed 27 January", "Wed 27" (month=False), "Wed 27 January 2027" (year=True)."""
+    """ "Wed 27 January", "Wed 27" (month=False), "Wed 27 January 2027" (year=True)."""
     text = f"{day:%a} {day.day}"
     if month or year:
         text += f" {day:%B}"
@@ -24,12 +24,12 @@ def short_date(day: date, *, month: bool = True, year: bool = False) -> str:
 
 
 def long_day(day: date, year: bool = True) -> str:
-    """"Wednesday 27 January 2027"."""
+    """ "Wednesday 27 January 2027"."""
     return long_date(day, year=year)
 
 
 def short_day(day: date) -> str:
-    """"Wed 27 January 2027"."""
+    """ "Wed 27 January 2027"."""
     return short_date(day, year=True)
 
 

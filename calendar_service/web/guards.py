@@ -34,7 +34,8 @@ def register_guards(app: Flask) -> None:
             abort(400, "The address's query is not UTF-8: percent-encode what it holds.")
         if has_control_characters(request.path) or any(
             has_control_characters(key) or has_control_characters(value)
-            for key, values in request.args.lists() for value in values
+            for key, values in request.args.lists()
+            for value in values
         ):
             abort(400, "The address contains control characters.")
 

@@ -17,7 +17,8 @@ CONTENT_SECURITY_POLICY = (
 )
 # The embeddable agenda: the same, but any site may frame it.
 EMBED_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "frame-ancestors 'none'", "frame-ancestors *")
+    "frame-ancestors 'none'", "frame-ancestors *"
+)
 FRAMEABLE_ENDPOINTS = frozenset({"agenda.embed"})
 
 

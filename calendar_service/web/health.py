@@ -31,8 +31,14 @@ def healthz() -> tuple[Response, int]:
         db.session.rollback()
         return _answer({"status": "unavailable", "detail": "the database does not answer"}, 503)
     if not writable:
-        return _answer({"status": "busy", "detail": "another transaction has held the "
-                        "database's write lock for over a second: writes are waiting"}, 503)
+        return _answer(
+            {
+                "status": "busy",
+                "detail": "another transaction has held the "
+                "database's write lock for over a second: writes are waiting",
+            },
+            503,
+        )
     return _answer({"status": "ok"}, 200)
 
 

@@ -98,13 +98,22 @@ class Validators:
 
 def held_etag(validators: Validators, now: datetime, *, gzip_variant: bool) -> str | None:
     """The one 304 rule (RFC 9110 §13.1) for this request: see ``held``."""
-    return held(validators, now, request.headers.get("If-None-Match"),
-                request.headers.get("If-Modified-Since"),
-                _wants_gzip if gzip_variant else None)
+    return held(
+        validators,
+        now,
+        request.headers.get("If-None-Match"),
+        request.headers.get("If-Modified-Since"),
+        _wants_gzip if gzip_variant else None,
+    )
 
 
-def held(validators: Validators, now: datetime, if_none_match: str | None,
-         if_modified_since: str | None, wants_gzip: Callable[[], bool] | None) -> str | None:
+def held(
+    validators: Validators,
+    now: datetime,
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    wants_gzip: Callable[[], bool] | None,
+) -> str | None:
     """If-None-Match decides when present; else a valid If-Modified-Since, when the answer
     has a Last-Modified.  Takes the header values, so the poll answerer uses it too.
 
@@ -114,8 +123,11 @@ def held(validators: Validators, now: datetime, if_none_match: str | None,
     """
     if if_none_match is not None:
         tags = parse_etags(if_none_match)
-        variants = (validators.etag,) if wants_gzip is None else (
-            validators.etag, validators.etag + "-gzip")
+        variants = (
+            (validators.etag,)
+            if wants_gzip is None
+            else (validators.etag, validators.etag + "-gzip")
+        )
         return next((tag for tag in variants if tags.contains_weak(tag)), None)
     if validators.last_modified is None:
         return None
@@ -137,15 +149,19 @@ def version_reader() -> VersionReader:
     reader: VersionReader | None = current_app.extensions.get("calendar_versions")
     if reader is None or reader.engine is not db.engine:
         reader = current_app.extensions["calendar_versions"] = VersionReader(
-            db.engine, max_connections=int(current_app.config["CALENDAR_THREADS"]),
-            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]))
+            db.engine,
+            max_connections=int(current_app.config["CALENDAR_THREADS"]),
+            timeout=float(current_app.config["CALENDAR_POOL_TIMEOUT"]),
+        )
     return reader
 
 
 # Bodies known by their validators (feeds) ------------------------------------------------------
 
-def conditional(validators: Validators, now: datetime, build: Callable[[], bytes],
-                slot: str) -> Response:
+
+def conditional(
+    validators: Validators, now: datetime, build: Callable[[], bytes], slot: str
+) -> Response:
     """A 304 when the client holds the answer (nothing built), else the body ``build`` makes,
     gzipped when asked for (and kept gzipped in the ``feeds`` cache under ``slot``), with its
     ETag and Last-Modified.  The policy's Cache-Control and Vary are added on the way out."""
@@ -158,8 +174,9 @@ def conditional(validators: Validators, now: datetime, build: Callable[[], bytes
     etag = validators.etag + ("-gzip" if gzipped else "")
     data = build()
     if gzipped:
-        data = app_caches().feeds.get_or_build(etag, lambda: gzip.compress(data, mtime=0),
-                                               slot=slot + "\x1fgzip")
+        data = app_caches().feeds.get_or_build(
+            etag, lambda: gzip.compress(data, mtime=0), slot=slot + "\x1fgzip"
+        )
     response = Response(data)
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
@@ -170,6 +187,7 @@ def conditional(validators: Validators, now: datetime, build: Callable[[], bytes
 
 
 # What views tell the cache ----------------------------------------------------------------------
+
 
 @dataclass
 class _State:
@@ -192,8 +210,11 @@ def _state() -> _State:
 def answer_expires(when: datetime) -> None:
     """The answer being built holds until ``when`` (aware), or until an earlier limit."""
     state: _State | None = request.environ.get(STATE)
-    if state is not None and state.key is not None and (
-            state.expires is None or when < state.expires):
+    if (
+        state is not None
+        and state.key is not None
+        and (state.expires is None or when < state.expires)
+    ):
         state.expires = when
 
 
@@ -217,6 +238,7 @@ def next_midnight(now: datetime, tz: ZoneInfo) -> datetime:
 
 # Privacy ----------------------------------------------------------------------------------------
 
+
 def may_be_private(policy: Policy) -> bool:
     """Whether the request may get a private answer: cheap, and never false when it does (a
     token; for pages also a remember-me cookie or a session that names an organiser)."""
@@ -236,10 +258,12 @@ def is_private(policy: Policy) -> bool:
     if policy.private is Private.SIGNED_IN:
         return bool(current_user.is_authenticated)
     return policy.private is Private.TOKEN and bool(
-        request.headers.get("Authorization", "").strip())
+        request.headers.get("Authorization", "").strip()
+    )
 
 
 # The answers cache ------------------------------------------------------------------------------
+
 
 @functools.cache
 def code_version() -> str:
@@ -281,9 +305,14 @@ def answer_etag(status: str, headers: Iterable[tuple[str, str]], body: bytes) ->
 
 def answer_key(endpoint: str, policy: Policy) -> str:
     """The stored answer's key: everything it varies on but the calendar versions."""
-    parts = (code_version(), endpoint, sorted((request.view_args or {}).items()),
-             query_key(request.query_string.decode(), policy.params), links.base_url(),
-             request.root_path)
+    parts = (
+        code_version(),
+        endpoint,
+        sorted((request.view_args or {}).items()),
+        query_key(request.query_string.decode(), policy.params),
+        links.base_url(),
+        request.root_path,
+    )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -301,9 +330,12 @@ def holds(answer: StoredAnswer, versions: tuple[tuple[int, int], ...], now: date
 def stored_response(answer: StoredAnswer) -> Response:
     """A stored answer, or a 304 with its headers when the client holds it."""
     if held_etag(Validators(answer.etag), utcnow(), gzip_variant=False) is not None:
-        return Response(status=304, headers=[
-            (name, value) for name, value in answer.headers
-            if name.lower() not in _BODY_HEADERS])
+        return Response(
+            status=304,
+            headers=[
+                (name, value) for name, value in answer.headers if name.lower() not in _BODY_HEADERS
+            ],
+        )
     return Response(answer.body, headers=list(answer.headers))
 
 
@@ -317,8 +349,11 @@ def storable(response: Response, state: _State) -> StoredAnswer | None:
         return None
     if any(part.lower() not in _SHARED_VARY for part in response.vary):
         return None
-    if state.policy.private is Private.SIGNED_IN and session and (
-            session.modified or session.permanent):  # the session's cookie will be set
+    if (
+        state.policy.private is Private.SIGNED_IN
+        and session
+        and (session.modified or session.permanent)
+    ):  # the session's cookie will be set
         return None
     body = response.get_data()
     headers = list(response.headers.items())
@@ -337,8 +372,9 @@ def storable(response: Response, state: _State) -> StoredAnswer | None:
         # A calendar made after the versions were read has none yet: the answer is not kept.
         if any(calendar_id not in current for calendar_id in state.reads):
             return None
-        calendars = tuple(sorted((calendar_id, current[calendar_id])
-                                 for calendar_id in state.reads))
+        calendars = tuple(
+            sorted((calendar_id, current[calendar_id]) for calendar_id in state.reads)
+        )
         every = False
     return StoredAnswer(tuple(headers), body, etag, state.expires, calendars, every)
 
@@ -370,8 +406,7 @@ class _Flights:
 _FLIGHTS = "calendar_answer_flights"
 
 
-def _answer(endpoint: str, policy: Policy, dispatch: Callable[[], ResponseReturnValue]
-            ) -> Response:
+def _answer(endpoint: str, policy: Policy, dispatch: Callable[[], ResponseReturnValue]) -> Response:
     """The view's answer under its policy: private, public, or served from the cache."""
     _only_keyed_args(policy.params)
     state = request.environ[STATE] = _State(policy)
@@ -422,7 +457,8 @@ def _only_keyed_args(names: frozenset[str]) -> None:
     args = request.args
     if any(name not in names for name in args):
         request.args = ImmutableMultiDict(
-            [(name, value) for name, value in args.items(multi=True) if name in names])
+            [(name, value) for name, value in args.items(multi=True) if name in names]
+        )
 
 
 def _store(response: Response) -> Response:
@@ -452,8 +488,9 @@ def _land(_error: BaseException | None) -> None:
 
 # What an endpoint's validators are made of, from its route arguments alone: (the version row
 # read, the validators), or None to leave the request to the view.
-PollValidators = Callable[[VersionReader, Mapping[str, Any], str, datetime],
-                          "tuple[Any, Validators] | None"]
+PollValidators = Callable[
+    [VersionReader, Mapping[str, Any], str, datetime], "tuple[Any, Validators] | None"
+]
 _POLL_VALIDATORS: dict[str, PollValidators] = {}
 # The environ keys of the request context the poll answerer matched (Flask takes it on rather
 # than matching the route again), and of what it read for the view.
@@ -499,12 +536,15 @@ class _PollAnswerer:
         self.wsgi_app = wsgi_app
         self._reader: VersionReader | None = None
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
-                 ) -> Iterable[bytes]:
-        if ((environ.get("HTTP_IF_NONE_MATCH") is None
-             and environ.get("HTTP_IF_MODIFIED_SINCE") is None)
-                or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
-                or environ.get("QUERY_STRING")):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if (
+            (
+                environ.get("HTTP_IF_NONE_MATCH") is None
+                and environ.get("HTTP_IF_MODIFIED_SINCE") is None
+            )
+            or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            or environ.get("QUERY_STRING")
+        ):
             return self.wsgi_app(environ, start_response)
         context = environ[_MATCHED] = _MatchedOnce(self.app, environ)
         if context.url_adapter is not None:  # else an untrusted host: Flask's 400
@@ -519,12 +559,14 @@ class _PollAnswerer:
                 return []
         return self.wsgi_app(environ, start_response)
 
-    def _not_modified(self, asked: Request, policy: Policy, validators: PollValidators
-                      ) -> list[tuple[str, str]] | None:
+    def _not_modified(
+        self, asked: Request, policy: Policy, validators: PollValidators
+    ) -> list[tuple[str, str]] | None:
         """The 304's headers when this poll is answered here; else None."""
         try:
-            base_url = links.origin(self.app.config.get("CALENDAR_BASE_URL"), asked.scheme,
-                                    asked.host)
+            base_url = links.origin(
+                self.app.config.get("CALENDAR_BASE_URL"), asked.scheme, asked.host
+            )
             now = utcnow()
             found = validators(self._versions(), asked.view_args or {}, base_url, now)
         except SQLAlchemyError:
@@ -533,13 +575,20 @@ class _PollAnswerer:
             return None
         asked.environ[_POLLED] = (*found, now)
         gzip_variant = "Accept-Encoding" in policy.vary
-        tag = held(found[1], now, asked.headers.get("If-None-Match"),
-                   asked.headers.get("If-Modified-Since"),
-                   (lambda: asked.accept_encodings["gzip"] > 0) if gzip_variant else None)
+        tag = held(
+            found[1],
+            now,
+            asked.headers.get("If-None-Match"),
+            asked.headers.get("If-Modified-Since"),
+            (lambda: asked.accept_encodings["gzip"] > 0) if gzip_variant else None,
+        )
         if tag is None:
             return None
-        return [("ETag", f'"{tag}"'), ("Cache-Control", policy.cache_control),
-                *(("Vary", ", ".join(policy.vary)) for _ in policy.vary[:1])]
+        return [
+            ("ETag", f'"{tag}"'),
+            ("Cache-Control", policy.cache_control),
+            *(("Vary", ", ".join(policy.vary)) for _ in policy.vary[:1]),
+        ]
 
     def _versions(self) -> VersionReader:
         if self._reader is None:

@@ -69,4 +69,3 @@ def subscribe_links(https_url: str, name: str) -> dict[str, str]:
         "outlook_com": "https://outlook.live.com/calendar/0/addfromweb?" + outlook_query,
         "outlook_365": "https://outlook.office.com/calendar/0/addfromweb?" + outlook_query,
     }
-

@@ -58,7 +58,7 @@ def linkify_line(text: str) -> Markup:
     out: list[Markup | str] = []
     position = 0
     for match in _LINK.finditer(text):
-        out.append(escape(text[position:match.start()]))
+        out.append(escape(text[position : match.start()]))
         if match.group("url"):
             url, tail = _split_trailing(match.group("url"))
             href = safe_url(url)

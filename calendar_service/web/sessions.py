@@ -12,10 +12,16 @@ from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 # Endpoints whose answer is the same for everyone, signed in or not.
-PUBLIC_ENDPOINTS = frozenset({
-    "feeds.calendar_feed", "feeds.event_feed", "agenda.atom_feed", "health.robots",
-    "health.healthz", "static",
-})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "feeds.calendar_feed",
+        "feeds.event_feed",
+        "agenda.atom_feed",
+        "health.robots",
+        "health.healthz",
+        "static",
+    }
+)
 
 
 class PublicAwareSessionInterface(SecureCookieSessionInterface):

@@ -44,8 +44,9 @@ def day(clock: Any) -> date:
 
 
 @pytest.fixture
-def quarterly_review(make_calendar: Callable[..., dict[str, Any]], make_event: MakeEvent,
-                     day: date) -> dict[str, Any]:
+def quarterly_review(
+    make_calendar: Callable[..., dict[str, Any]], make_event: MakeEvent, day: date
+) -> dict[str, Any]:
     """Calendar B's published event at ``/events/quarterly-review`` (its uid is made for it),
     and calendar A beside it."""
     make_calendar(slug="cal-a", name="Calendar A")
@@ -55,8 +56,9 @@ def quarterly_review(make_calendar: Callable[..., dict[str, Any]], make_event: M
 
 
 @pytest.fixture
-def bob_headers(app: Flask, make_organiser: Callable[..., dict[str, Any]],
-                quarterly_review: dict[str, Any]) -> dict[str, str]:
+def bob_headers(
+    app: Flask, make_organiser: Callable[..., dict[str, Any]], quarterly_review: dict[str, Any]
+) -> dict[str, str]:
     """An editor of calendar A alone, with a token."""
     make_organiser(BOB, calendars=("cal-a",))
     return headers_of(app, BOB)
@@ -65,8 +67,12 @@ def bob_headers(app: Flask, make_organiser: Callable[..., dict[str, Any]],
 def events_in(app: Flask, slug: str) -> int:
     with app.app_context():
         calendar = operations.find_calendar(slug)
-        return int(db.session.scalar(select(func.count()).select_from(Event)
-                                     .where(Event.calendar_id == calendar.id)) or 0)
+        return int(
+            db.session.scalar(
+                select(func.count()).select_from(Event).where(Event.calendar_id == calendar.id)
+            )
+            or 0
+        )
 
 
 def assert_still_b(client: FlaskClient, event: dict[str, Any]) -> None:
@@ -83,13 +89,21 @@ def assert_still_b(client: FlaskClient, event: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("calendar", ["cal-a", "cal-b"])
 def test_a_uid_that_is_another_events_readable_address_is_a_conflict(
-    app: Flask, client: FlaskClient, quarterly_review: dict[str, Any],
-    make_organiser: Callable[..., dict[str, Any]], calendar: str, day: date
+    app: Flask,
+    client: FlaskClient,
+    quarterly_review: dict[str, Any],
+    make_organiser: Callable[..., dict[str, Any]],
+    calendar: str,
+    day: date,
 ) -> None:
     make_organiser("ada@example.org")  # an editor of both calendars
     headers = headers_of(app, "ada@example.org")
-    body = {"calendar": calendar, "uid": "quarterly-review", "title": "Hijack",
-            "start": f"{day}T09:00:00"}
+    body = {
+        "calendar": calendar,
+        "uid": "quarterly-review",
+        "title": "Hijack",
+        "start": f"{day}T09:00:00",
+    }
     response = client.post("/api/v1/events", json=body, headers=headers)
     assert response.status_code == 409, response.json
     assert response.mimetype == "application/problem+json"
@@ -102,30 +116,45 @@ def test_a_uid_that_is_another_events_readable_address_is_a_conflict(
 
 
 def test_an_editor_of_another_calendar_cannot_take_the_address(
-    app: Flask, client: FlaskClient, quarterly_review: dict[str, Any],
-    bob_headers: dict[str, str], day: date
+    app: Flask,
+    client: FlaskClient,
+    quarterly_review: dict[str, Any],
+    bob_headers: dict[str, str],
+    day: date,
 ) -> None:
     """The finding as reported: an editor of A posts B's readable address as a uid."""
-    body = {"calendar": "cal-a", "uid": "quarterly-review", "title": "Hijack",
-            "start": f"{day}T09:00:00"}
+    body = {
+        "calendar": "cal-a",
+        "uid": "quarterly-review",
+        "title": "Hijack",
+        "start": f"{day}T09:00:00",
+    }
     response = client.post("/api/v1/events", json=body, headers=bob_headers)
     assert response.status_code == 409, response.json
     assert response.json["errors"] == {"uid": "is the address of another event"}
     assert events_in(app, "cal-a") == 0
     assert_still_b(client, quarterly_review)
     # Its own address is free, and a uid of its own still works.
-    made = client.post("/api/v1/events", json={**body, "uid": "review-a@example.org"},
-                       headers=bob_headers)
+    made = client.post(
+        "/api/v1/events", json={**body, "uid": "review-a@example.org"}, headers=bob_headers
+    )
     assert made.status_code == 201, made.json
     assert "Hijack" in client.get("/events/review-a@example.org").text
 
 
 def test_a_uid_of_another_calendar_is_a_conflict(
-    app: Flask, client: FlaskClient, quarterly_review: dict[str, Any],
-    bob_headers: dict[str, str], day: date
+    app: Flask,
+    client: FlaskClient,
+    quarterly_review: dict[str, Any],
+    bob_headers: dict[str, str],
+    day: date,
 ) -> None:
-    body = {"calendar": "cal-a", "uid": quarterly_review["uid"], "title": "Hijack",
-            "start": f"{day}T09:00:00"}
+    body = {
+        "calendar": "cal-a",
+        "uid": quarterly_review["uid"],
+        "title": "Hijack",
+        "start": f"{day}T09:00:00",
+    }
     response = client.post("/api/v1/events", json=body, headers=bob_headers)
     assert response.status_code == 409, response.json
     assert response.json["errors"] == {"uid": "is taken"}
@@ -135,11 +164,16 @@ def test_a_uid_of_another_calendar_is_a_conflict(
 def two_events(day: date, first: tuple[str, str], second: tuple[str, str]) -> bytes:
     """An .ics file of two one-off events (uid, title) on ``day``, at 09:00 and 11:00 UTC."""
     stamp = f"{day:%Y%m%d}"
-    blocks = [f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{stamp}T000000Z\r\n"
-              f"DTSTART:{stamp}T{hour}0000Z\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
-              for (uid, title), hour in ((first, "09"), (second, "11"))]
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + "".join(blocks)
-            + "END:VCALENDAR\r\n").encode()
+    blocks = [
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{stamp}T000000Z\r\n"
+        f"DTSTART:{stamp}T{hour}0000Z\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
+        for (uid, title), hour in ((first, "09"), (second, "11"))
+    ]
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        + "".join(blocks)
+        + "END:VCALENDAR\r\n"
+    ).encode()
 
 
 def test_an_import_skips_an_event_whose_uid_is_another_events_address(
@@ -176,9 +210,22 @@ def test_an_import_whose_uid_is_the_address_another_of_its_events_took_skips_it(
 # Uids the pages can serve --------------------------------------------------------------------
 
 REFUSED = [
-    "x/next", "y.ics", "series/2027.ics", "x/edit", "x/delete", "x/occurrences",
-    "x/occurrences/2027-01-27T14:00:00", "x/", "/x", "a//b", ".", "..", "a/./b", "a/../b",
-    "./x", "x/..",
+    "x/next",
+    "y.ics",
+    "series/2027.ics",
+    "x/edit",
+    "x/delete",
+    "x/occurrences",
+    "x/occurrences/2027-01-27T14:00:00",
+    "x/",
+    "/x",
+    "a//b",
+    ".",
+    "..",
+    "a/./b",
+    "a/../b",
+    "./x",
+    "x/..",
 ]
 ACCEPTED = [
     # Outlook (112 hex digits), Google, Apple, Zoom, and our own generated form.
@@ -189,17 +236,39 @@ ACCEPTED = [
     "zoom-87654321@zoom.us",
     "0b7f9f0e-7a0b-4c2e-9a57-2c3f0c7f0a11@calendar-service",
     # Slashes in the middle, route words first or inside a segment, other suffixes.
-    "tps/seminar@turing", "K3Vq/AbC+dE==", "next", "edit", "next/x", "nextstep/next-x",
-    "x.ics.bak", "x.ical", "x.icsx", "events", "a..b", "...", "~user",
+    "tps/seminar@turing",
+    "K3Vq/AbC+dE==",
+    "next",
+    "edit",
+    "next/x",
+    "nextstep/next-x",
+    "x.ics.bak",
+    "x.ical",
+    "x.icsx",
+    "events",
+    "a..b",
+    "...",
+    "~user",
     # Characters a URL must escape, escaped by every link the service writes.
-    "100%", "a?b", "a#b", "a%2Fb", "semi;colon", "back\\slash", "quote\"mark", "<tag>",
+    "100%",
+    "a?b",
+    "a#b",
+    "a%2Fb",
+    "semi;colon",
+    "back\\slash",
+    'quote"mark',
+    "<tag>",
 ]
 
 
 @pytest.mark.parametrize("uid", REFUSED)
 def test_a_uid_the_pages_would_misread_is_refused(
-    app: Flask, client: FlaskClient, quarterly_review: dict[str, Any],
-    bob_headers: dict[str, str], uid: str, day: date
+    app: Flask,
+    client: FlaskClient,
+    quarterly_review: dict[str, Any],
+    bob_headers: dict[str, str],
+    uid: str,
+    day: date,
 ) -> None:
     body = {"calendar": "cal-a", "uid": uid, "title": "Misread", "start": f"{day}T09:00:00"}
     response = client.post("/api/v1/events", json=body, headers=bob_headers)
@@ -212,12 +281,21 @@ def test_a_uid_the_pages_would_misread_is_refused(
 
 @pytest.mark.parametrize("uid", ACCEPTED)
 def test_every_accepted_uid_is_served_at_its_address(
-    app: Flask, client: FlaskClient, quarterly_review: dict[str, Any],
-    bob_headers: dict[str, str], uid: str, day: date
+    app: Flask,
+    client: FlaskClient,
+    quarterly_review: dict[str, Any],
+    bob_headers: dict[str, str],
+    uid: str,
+    day: date,
 ) -> None:
     title = f"Weekly {len(uid)}"
-    body = {"calendar": "cal-a", "uid": uid, "title": title, "start": f"{day}T09:00:00",
-            "rrule": "FREQ=WEEKLY;COUNT=5"}
+    body = {
+        "calendar": "cal-a",
+        "uid": uid,
+        "title": title,
+        "start": f"{day}T09:00:00",
+        "rrule": "FREQ=WEEKLY;COUNT=5",
+    }
     made = client.post("/api/v1/events", json=body, headers=bob_headers)
     assert made.status_code == 201, made.json
     assert unquote(urlsplit(made.headers["Location"]).path) == f"/api/v1/events/{uid}"
@@ -247,11 +325,13 @@ def test_imports_keep_other_programs_uids_at_readable_addresses(
     events = "".join(
         f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{stamp}T000000Z\r\n"
         f"DTSTART:{stamp}T0{number}0000Z\r\nSUMMARY:Imported {number}\r\nEND:VEVENT\r\n"
-        for number, uid in enumerate(uids))
+        for number, uid in enumerate(uids)
+    )
     data = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{events}END:VCALENDAR\r\n"
     with app.app_context():
-        result = import_ics(data.encode(), operations.find_calendar("cal-a"), "test",
-                            max_bytes=LIMIT)
+        result = import_ics(
+            data.encode(), operations.find_calendar("cal-a"), "test", max_bytes=LIMIT
+        )
         db.session.commit()
         slugs = {uid: operations.find_event(uid).slug for uid in uids}
     assert sorted(result.created) == sorted(uids) and result.skipped == []
@@ -263,18 +343,44 @@ def test_imports_keep_other_programs_uids_at_readable_addresses(
 # Every route that takes an address, for any uid the store accepts ------------------------------
 
 SEGMENTS = st.one_of(
-    st.sampled_from(["", ".", "..", "next", "edit", "delete", "occurrences", "new", "x.ics",
-                     ".ics", "ics", "2027-01-27T14:00:00", "%2F", "%", "?", "#", "@", "a b",
-                     "Next", "X.ICS"]),
-    st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
-            max_size=6),
+    st.sampled_from(
+        [
+            "",
+            ".",
+            "..",
+            "next",
+            "edit",
+            "delete",
+            "occurrences",
+            "new",
+            "x.ics",
+            ".ics",
+            "ics",
+            "2027-01-27T14:00:00",
+            "%2F",
+            "%",
+            "?",
+            "#",
+            "@",
+            "a b",
+            "Next",
+            "X.ICS",
+        ]
+    ),
+    st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=6),
 )
-UIDS = st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join).filter(
-    lambda uid: identifiers.UID.match(uid) is not None)
+UIDS = (
+    st.lists(SEGMENTS, min_size=1, max_size=4)
+    .map("/".join)
+    .filter(lambda uid: identifiers.UID.match(uid) is not None)
+)
 
 
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
 @given(uid=UIDS)
 def test_every_route_reads_back_every_uid_the_store_accepts(app: Flask, uid: str) -> None:
     """For each uid ``unservable`` lets through, every rule of the URL map with a ``uid`` (the

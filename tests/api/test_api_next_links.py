@@ -12,17 +12,30 @@ import pytest
 from flask.testing import FlaskClient
 
 LISTS = [
-    ("/api/v1/events?calendar=test&category=talks&limit=1", "events",
-     {"calendar": ["test"], "category": ["talks"], "limit": ["1"], "after": ["a@x"]}),
+    (
+        "/api/v1/events?calendar=test&category=talks&limit=1",
+        "events",
+        {"calendar": ["test"], "category": ["talks"], "limit": ["1"], "after": ["a@x"]},
+    ),
     ("/api/v1/calendars?limit=1", "calendars", {"limit": ["1"], "after": ["test"]}),
 ]
-EXTRAS = ["_anchor=x", "_method=POST", "_scheme=javascript", "_external=1", "_external=",
-          "_anchor=x&_anchor=y", "ref=%22%3E%3Cb%3E", "after2=z", "next=http://evil.example"]
+EXTRAS = [
+    "_anchor=x",
+    "_method=POST",
+    "_scheme=javascript",
+    "_external=1",
+    "_external=",
+    "_anchor=x&_anchor=y",
+    "ref=%22%3E%3Cb%3E",
+    "after2=z",
+    "next=http://evil.example",
+]
 
 
 @pytest.fixture
-def two_of_each(make_event: Callable[..., dict[str, Any]],
-                make_calendar: Callable[..., dict[str, Any]]) -> None:
+def two_of_each(
+    make_event: Callable[..., dict[str, Any]], make_calendar: Callable[..., dict[str, Any]]
+) -> None:
     make_event(uid="a@x", title="A", categories=["talks"])
     make_event(uid="b@x", title="B", categories=["talks"])
     make_calendar(slug="zz-second", name="Second")
@@ -31,8 +44,12 @@ def two_of_each(make_event: Callable[..., dict[str, Any]],
 @pytest.mark.parametrize("extra", EXTRAS)
 @pytest.mark.parametrize(("url", "key", "carried"), LISTS, ids=["events", "calendars"])
 def test_the_next_link_carries_only_the_lists_parameters(
-    client: FlaskClient, two_of_each: None, url: str, key: str,
-    carried: dict[str, list[str]], extra: str
+    client: FlaskClient,
+    two_of_each: None,
+    url: str,
+    key: str,
+    carried: dict[str, list[str]],
+    extra: str,
 ) -> None:
     plain = client.get(url)
     answer = client.get(f"{url}&{extra}")
@@ -42,7 +59,11 @@ def test_the_next_link_carries_only_the_lists_parameters(
     next_url = body["next"]
     parts = urlsplit(next_url)
     assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == (
-        "http", "localhost", urlsplit(url).path, "")
+        "http",
+        "localhost",
+        urlsplit(url).path,
+        "",
+    )
     assert parse_qs(parts.query) == carried
     assert answer.headers["Link"] == f'<{next_url}>; rel="next"'
     assert answer.data == plain.data
@@ -53,18 +74,25 @@ def test_the_next_link_keeps_repeated_categories_in_their_order(
 ) -> None:
     body = client.get("/api/v1/events?category=zz&category=talks&limit=1&_anchor=x").get_json()
     assert parse_qs(urlsplit(body["next"]).query) == {
-        "category": ["zz", "talks"], "limit": ["1"], "after": ["a@x"]}
+        "category": ["zz", "talks"],
+        "limit": ["1"],
+        "after": ["a@x"],
+    }
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&_anchor=x&_external=1",
-    "/api/v1/events/a@x?_method=POST&_scheme=x",
-    "/api/v1/openapi.json?_external=1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&_anchor=x&_external=1",
+        "/api/v1/events/a@x?_method=POST&_scheme=x",
+        "/api/v1/openapi.json?_external=1",
+    ],
+)
 def test_other_reads_ignore_the_same_parameters(
     client: FlaskClient, two_of_each: None, url: str
 ) -> None:
     answer = client.get(url)
-    plain = client.get(url.split("?")[0] + ("?start=2027-01-01&end=2027-02-01"
-                                            if "occurrences" in url else ""))
+    plain = client.get(
+        url.split("?")[0] + ("?start=2027-01-01&end=2027-02-01" if "occurrences" in url else "")
+    )
     assert (answer.status_code, answer.data) == (200, plain.data)

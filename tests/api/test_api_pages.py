@@ -26,16 +26,32 @@ def many_events(app: Flask, make_calendar: Callable[..., dict[str, Any]]) -> lis
     uids = [f"ev-{(index * 7919) % EVENTS:04d}@x" for index in range(EVENTS)]
     with app.app_context():
         for number, uid in enumerate(uids):
-            operations.create_event({"calendar": "test", "uid": uid, "title": f"Event {number}",
-                                     "start": f"2027-{1 + number % 12:02d}-10T10:00:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "draft@x", "title": "Draft",
-                                 "start": "2027-01-01T10:00:00", "published": False}, "test")
+            operations.create_event(
+                {
+                    "calendar": "test",
+                    "uid": uid,
+                    "title": f"Event {number}",
+                    "start": f"2027-{1 + number % 12:02d}-10T10:00:00",
+                },
+                "test",
+            )
+        operations.create_event(
+            {
+                "calendar": "test",
+                "uid": "draft@x",
+                "title": "Draft",
+                "start": "2027-01-01T10:00:00",
+                "published": False,
+            },
+            "test",
+        )
         db.session.commit()
     return sorted(uids)
 
 
-def walk(client: FlaskClient, url: str, key: str = "events", **headers: str
-         ) -> list[list[dict[str, Any]]]:
+def walk(
+    client: FlaskClient, url: str, key: str = "events", **headers: str
+) -> list[list[dict[str, Any]]]:
     """Follow ``next`` from ``url``; each page's items, checking the Link header on the way."""
     pages: list[list[dict[str, Any]]] = []
     next_url: str | None = url
@@ -79,20 +95,33 @@ def test_the_next_link_keeps_the_query_and_a_token_also_pages_drafts(
 ) -> None:
     body = client.get("/api/v1/events?calendar=test&limit=7").get_json()
     assert parse_qs(urlsplit(body["next"]).query) == {
-        "calendar": ["test"], "limit": ["7"], "after": [many_events[6]]}
+        "calendar": ["test"],
+        "limit": ["7"],
+        "after": [many_events[6]],
+    }
     pages = walk(client, "/api/v1/events?limit=500", **auth_headers)
     listed = [event["uid"] for page in pages for event in page]
     assert listed == sorted([*many_events, "draft@x"])
 
 
-@pytest.mark.parametrize("query, field", [
-    ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=-5", "limit"),
-    ("limit=ten", "limit"), ("limit=1.5", "limit"), ("limit=%D9%A3", "limit"),
-    ("limit=99999999999999999999", "limit"), ("after=two%20words", "after"),
-    ("after=" + "x" * 300, "after"), ("after=caf%C3%A9", "after"),
-])
-def test_a_bad_limit_or_after_is_a_422(client: FlaskClient, make_event: Callable[..., Any],
-                                       query: str, field: str) -> None:
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=-5", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=%D9%A3", "limit"),
+        ("limit=99999999999999999999", "limit"),
+        ("after=two%20words", "after"),
+        ("after=" + "x" * 300, "after"),
+        ("after=caf%C3%A9", "after"),
+    ],
+)
+def test_a_bad_limit_or_after_is_a_422(
+    client: FlaskClient, make_event: Callable[..., Any], query: str, field: str
+) -> None:
     make_event(uid="one@x")
     response = client.get(f"/api/v1/events?{query}")
     assert response.status_code == 422
@@ -108,13 +137,18 @@ def test_calendars_come_a_page_at_a_time_with_at_most_100_categories_each(
         make_calendar(slug=slug, name=slug.title())
     with app.app_context():
         for number in range(6):  # 120 categories in "beta"
-            operations.create_event({
-                "calendar": "beta", "title": f"Tagged {number}", "start": "2027-01-01T10:00:00",
-                "categories": [f"t{number}-{slot:02d}" for slot in range(20)]}, "test")
+            operations.create_event(
+                {
+                    "calendar": "beta",
+                    "title": f"Tagged {number}",
+                    "start": "2027-01-01T10:00:00",
+                    "categories": [f"t{number}-{slot:02d}" for slot in range(20)],
+                },
+                "test",
+            )
         db.session.commit()
     pages = walk(client, "/api/v1/calendars?limit=2", key="calendars")
-    assert [[entry["slug"] for entry in page] for page in pages] == [["alpha", "beta"],
-                                                                     ["gamma"]]
+    assert [[entry["slug"] for entry in page] for page in pages] == [["alpha", "beta"], ["gamma"]]
     beta = pages[0][1]
     assert len(beta["categories"]) == 100 and beta["categories_truncated"] is True
     assert beta["categories"][0]["slug"] == "t0-00"
@@ -141,7 +175,9 @@ def test_the_description_documents_the_pages(client: FlaskClient) -> None:
 
 
 def test_occurrences_read_no_more_one_off_events_than_the_answer_lists(
-    client: FlaskClient, app: Flask, make_calendar: Callable[..., dict[str, Any]],
+    client: FlaskClient,
+    app: Flask,
+    make_calendar: Callable[..., dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The answer's total cap applies to reading too: the first occurrences in start order, the
@@ -151,11 +187,25 @@ def test_occurrences_read_no_more_one_off_events_than_the_answer_lists(
     make_calendar(slug="test")
     with app.app_context():
         for index in range(300):
-            operations.create_event({"calendar": "test", "uid": f"talk-{index:03d}@x",
-                                     "title": f"Talk {index % 4}",
-                                     "start": f"2027-03-10T{9 + index % 3:02d}:00:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "hourly@x", "title": "Hourly",
-                                 "start": "2027-03-10T08:30:00", "rrule": "FREQ=HOURLY"}, "test")
+            operations.create_event(
+                {
+                    "calendar": "test",
+                    "uid": f"talk-{index:03d}@x",
+                    "title": f"Talk {index % 4}",
+                    "start": f"2027-03-10T{9 + index % 3:02d}:00:00",
+                },
+                "test",
+            )
+        operations.create_event(
+            {
+                "calendar": "test",
+                "uid": "hourly@x",
+                "title": "Hourly",
+                "start": "2027-03-10T08:30:00",
+                "rrule": "FREQ=HOURLY",
+            },
+            "test",
+        )
         db.session.commit()
     url = "/api/v1/occurrences?start=2027-03-10&end=2027-03-11"
 

@@ -35,7 +35,6 @@ STEPS_PER_REQUEST = 100_000
 STATEMENTS_PER_REQUEST = 30
 
 
-
 def _operations() -> list[tuple[str, str]]:
     """(path, method) of every operation the document describes; an operation schemathesis
     cannot read is our document's error, so it stops the collection."""
@@ -52,15 +51,20 @@ OPERATIONS = _operations()
 
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
 def test_no_generated_request_gets_a_server_error(
-    seeded: Flask, admin_headers: dict[str, str], rule_walks: RuleWalks,
-    sql_statements: list[str], path: str, method: str
+    seeded: Flask,
+    admin_headers: dict[str, str],
+    rule_walks: RuleWalks,
+    sql_statements: list[str],
+    path: str,
+    method: str,
 ) -> None:
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", seeded)[path][method]
     real_dates = _occurrences(seeded)
 
     @given(case=operation.as_strategy(), real=st.booleans(), date=st.sampled_from(real_dates))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     def send(case: Any, real: bool, date: tuple[str, str]) -> None:
         if real:
             _aim_at(case, *date)
@@ -91,8 +95,7 @@ def _aim_at(case: Any, uid: str, recurrence_id: str) -> None:
         case.headers.pop("If-Match", None)
     if case.query:
         real_query = {"calendar": "turing-roche", "start": "2027-01-01", "end": "2027-02-01"}
-        case.query.update({name: value for name, value in real_query.items()
-                           if name in case.query})
+        case.query.update({name: value for name, value in real_query.items() if name in case.query})
     if isinstance(case.body, dict):
         _aim_body_at_a_real_time(case.body)
 
@@ -101,9 +104,12 @@ def _aim_body_at_a_real_time(body: dict[str, Any]) -> None:
     """Replace the fields every write checks first (calendar, zone, times) with real ones, so
     the rest of a generated body meets the validation behind them."""
     all_day = body.get("all_day") is True
-    real = {"calendar": "turing-roche", "timezone": "Europe/London",
-            "start": "2027-03-03" if all_day else "2027-03-03T10:00",
-            "end": "2027-03-04" if all_day else "2027-03-03T11:00"}
+    real = {
+        "calendar": "turing-roche",
+        "timezone": "Europe/London",
+        "start": "2027-03-03" if all_day else "2027-03-03T10:00",
+        "end": "2027-03-04" if all_day else "2027-03-03T11:00",
+    }
     for name, value in real.items():
         if name in body:
             body[name] = value

@@ -19,8 +19,13 @@ def today() -> date:
 def series_fields() -> dict[str, object]:
     """A daily series from tomorrow (so every page shows it), in category ``talks``."""
     start = today() + timedelta(days=1)
-    return {"uid": UID, "title": "Weekly talk", "start": f"{start.isoformat()}T12:00:00",
-            "rrule": "FREQ=DAILY", "categories": ["talks"]}
+    return {
+        "uid": UID,
+        "title": "Weekly talk",
+        "start": f"{start.isoformat()}T12:00:00",
+        "rrule": "FREQ=DAILY",
+        "categories": ["talks"],
+    }
 
 
 def routes() -> list[str]:

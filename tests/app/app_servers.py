@@ -12,8 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # `make serve`'s server, one worker; a test adds --threads and the like.
-GUNICORN = [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "--workers", "1",
-            "--bind", "127.0.0.1:{port}", "wsgi:app"]
+GUNICORN = [
+    str(BIN / "gunicorn"),
+    "--config",
+    "deploy/gunicorn.conf.py",
+    "--workers",
+    "1",
+    "--bind",
+    "127.0.0.1:{port}",
+    "wsgi:app",
+]
 # `make run`'s server: the development server, a thread per request.
 DEVELOPMENT = [str(BIN / "flask"), "--app", "calendar_service", "run", "--port", "{port}"]
 
@@ -24,8 +32,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-          body: bytes | None = None) -> tuple[int, dict[str, str], bytes, float]:
+def fetch(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes, float]:
     """(status, headers, body, seconds) of one request on a new connection."""
     started = time.monotonic()
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})

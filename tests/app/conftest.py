@@ -14,8 +14,9 @@ from flask import Flask
 
 
 @pytest.fixture
-def serve(app: Flask, tmp_path: Path, clock_environment: Callable[[], dict[str, str]]
-          ) -> Iterator[Callable[..., str]]:
+def serve(
+    app: Flask, tmp_path: Path, clock_environment: Callable[[], dict[str, str]]
+) -> Iterator[Callable[..., str]]:
     """``serve(command, settings=None)`` starts a server process (``{port}`` in the command is
     filled in; ``settings`` adds environment variables) on the test database and returns its
     base URL once /healthz answers; all stop at the end."""
@@ -31,9 +32,15 @@ def serve(app: Flask, tmp_path: Path, clock_environment: Callable[[], dict[str, 
     def start(command: list[str], settings: dict[str, str] | None = None) -> str:
         port = free_port()
         command = [part.replace("{port}", str(port)) for part in command]
-        processes.append(subprocess.Popen(command, cwd=ROOT,
-                                          env={**env, **clock_environment(), **(settings or {})},
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**env, **clock_environment(), **(settings or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

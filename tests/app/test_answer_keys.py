@@ -34,8 +34,13 @@ MARKS = (b"POISON", b"A" * 3000, "☃".encode(), b"%E2%98%83", b"utm_source")
 def cached_routes() -> list[str]:
     """Every cached route: those the other cache tests use, the API's second pages (whose
     ``next`` link carries the query on) and the OpenAPI document."""
-    return [*routes(), "/api/v1/events?limit=1", "/api/v1/events?calendar=test&limit=1",
-            "/api/v1/calendars?limit=1", "/api/v1/openapi.json"]
+    return [
+        *routes(),
+        "/api/v1/events?limit=1",
+        "/api/v1/events?calendar=test&limit=1",
+        "/api/v1/calendars?limit=1",
+        "/api/v1/openapi.json",
+    ]
 
 
 def with_unknown(route: str) -> str:
@@ -43,8 +48,9 @@ def with_unknown(route: str) -> str:
 
 
 @pytest.fixture
-def published(make_event: Callable[..., dict[str, Any]],
-              make_calendar: Callable[..., dict[str, Any]]) -> None:
+def published(
+    make_event: Callable[..., dict[str, Any]], make_calendar: Callable[..., dict[str, Any]]
+) -> None:
     """The daily series, a second event (so the lists have a second page) and a second
     calendar."""
     make_event(**series_fields())
@@ -63,8 +69,11 @@ def test_every_cached_route_is_listed(app: Flask) -> None:
 
 @pytest.mark.parametrize("route", cached_routes())
 def test_unknown_parameters_change_no_answer_and_leave_nothing_behind(
-    client: FlaskClient, app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask],
-    published: None, route: str
+    client: FlaskClient,
+    app_config: dict[str, Any],
+    make_app: Callable[[dict[str, Any]], Flask],
+    published: None,
+    route: str,
 ) -> None:
     """Built with unknown parameters, an answer is byte for byte the one another worker
     built without them; a plain request after it gets the same, and none carries them."""

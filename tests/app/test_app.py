@@ -68,8 +68,9 @@ def test_an_unknown_timezone_setting_is_refused_with_a_clear_message(
         create_app({"SECRET_KEY": "x"})
 
 
-def test_proxy_fix_trusts_forwarded_headers_only_when_configured(app_config: dict,
-                                                                 make_app: MakeApp) -> None:
+def test_proxy_fix_trusts_forwarded_headers_only_when_configured(
+    app_config: dict, make_app: MakeApp
+) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cal.example.org"}
     for hops, expected in ((0, "http://localhost/"), (1, "https://cal.example.org/")):
         flask_app = make_app({**app_config, "CALENDAR_TRUSTED_PROXIES": hops})
@@ -101,9 +102,18 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"calendars", "events", "overrides", "organisers", "api_tokens",
-            "audit_entries", "categories", "event_categories", "calendar_members",
-            "api_token_calendars"} <= tables
+    assert {
+        "calendars",
+        "events",
+        "overrides",
+        "organisers",
+        "api_tokens",
+        "audit_entries",
+        "categories",
+        "event_categories",
+        "calendar_members",
+        "api_token_calendars",
+    } <= tables
 
 
 def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
@@ -117,7 +127,8 @@ def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
 
 
 def test_the_pool_is_sized_from_the_threads_of_the_process(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from calendar_service.config import load
 
     monkeypatch.setenv("CALENDAR_DATABASE_URL", "postgresql+psycopg://db.example/events")
@@ -149,7 +160,9 @@ def test_the_instance_folder_and_the_sqlite_file_are_the_owners_only(
 
 
 def test_trusted_hosts_keep_foreign_hosts_out_of_links(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_config: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    app_config: dict[str, Any],
     make_calendar: Callable[..., dict[str, Any]],
 ) -> None:
     make_calendar(slug="test")
@@ -159,7 +172,8 @@ def test_trusted_hosts_keep_foreign_hosts_out_of_links(
     client = app.test_client()
     trusted = client.get("/api/v1/calendars", headers={"Host": "events.example.org"})
     assert trusted.json["calendars"][0]["feed_url"] == (
-        "http://events.example.org/calendars/test.ics")
+        "http://events.example.org/calendars/test.ics"
+    )
     for path in ("/api/v1/calendars", "/calendars/test.ics", "/"):
         assert client.get(path, headers={"Host": "evil.example"}).status_code == 400
     with app.app_context():
@@ -200,42 +214,66 @@ def test_migration_0003_keeps_what_existing_organisers_could_do_and_downgrades(
         upgrade(revision="0002")
         with db.engine.begin() as connection:
             for number, (email, admin) in enumerate(
-                    (("ada@example.org", False), ("grace@example.org", True),
-                     ("lin@example.org", False)), start=1):
-                connection.execute(text(
-                    "INSERT INTO organisers (id, email, name, is_admin, active, created) "
-                    "VALUES (:id, :email, '', :admin, true, '2026-01-01 00:00:00')"),
-                    {"id": number, "email": email, "admin": admin})
+                (
+                    ("ada@example.org", False),
+                    ("grace@example.org", True),
+                    ("lin@example.org", False),
+                ),
+                start=1,
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO organisers (id, email, name, is_admin, active, created) "
+                        "VALUES (:id, :email, '', :admin, true, '2026-01-01 00:00:00')"
+                    ),
+                    {"id": number, "email": email, "admin": admin},
+                )
             for number, slug in enumerate(("turing-roche", "book-dash"), start=1):
-                connection.execute(text(
-                    "INSERT INTO calendars (id, slug, name, description, timezone, version, "
-                    "created, changed) VALUES (:id, :slug, :slug, '', 'Europe/London', 1, "
-                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"), {"id": number, "slug": slug})
-            connection.execute(text(
-                "INSERT INTO api_tokens (organiser_id, name, token_hash, prefix, created) "
-                "VALUES (1, 'old', :hash, 'cal_abcdef', '2026-01-01 00:00:00')"),
-                {"hash": "0" * 64})
+                connection.execute(
+                    text(
+                        "INSERT INTO calendars (id, slug, name, description, timezone, version, "
+                        "created, changed) VALUES (:id, :slug, :slug, '', 'Europe/London', 1, "
+                        "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": number, "slug": slug},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO api_tokens (organiser_id, name, token_hash, prefix, created) "
+                    "VALUES (1, 'old', :hash, 'cal_abcdef', '2026-01-01 00:00:00')"
+                ),
+                {"hash": "0" * 64},
+            )
         upgrade()
         with db.engine.connect() as connection:
-            members = sorted(tuple(row) for row in connection.execute(text(
-                "SELECT o.email, c.slug, m.role FROM calendar_members m "
-                "JOIN organisers o ON o.id = m.organiser_id "
-                "JOIN calendars c ON c.id = m.calendar_id")))
-            token = tuple(connection.execute(text(
-                "SELECT scope, expires FROM api_tokens")).one())
-            generations = set(connection.execute(text(
-                "SELECT session_generation FROM organisers")).scalars())
+            members = sorted(
+                tuple(row)
+                for row in connection.execute(
+                    text(
+                        "SELECT o.email, c.slug, m.role FROM calendar_members m "
+                        "JOIN organisers o ON o.id = m.organiser_id "
+                        "JOIN calendars c ON c.id = m.calendar_id"
+                    )
+                )
+            )
+            token = tuple(connection.execute(text("SELECT scope, expires FROM api_tokens")).one())
+            generations = set(
+                connection.execute(text("SELECT session_generation FROM organisers")).scalars()
+            )
         downgrade(revision="0002")
         with db.engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
-            token_columns = {column["name"] for column in
-                             inspect(connection).get_columns("api_tokens")}
+            token_columns = {
+                column["name"] for column in inspect(connection).get_columns("api_tokens")
+            }
             kept = connection.execute(text("SELECT count(*) FROM api_tokens")).scalar()
         db.engine.dispose()
-    assert members == [("ada@example.org", "book-dash", "editor"),
-                       ("ada@example.org", "turing-roche", "editor"),
-                       ("lin@example.org", "book-dash", "editor"),
-                       ("lin@example.org", "turing-roche", "editor")]
+    assert members == [
+        ("ada@example.org", "book-dash", "editor"),
+        ("ada@example.org", "turing-roche", "editor"),
+        ("lin@example.org", "book-dash", "editor"),
+        ("lin@example.org", "turing-roche", "editor"),
+    ]
     assert token == ("write", None)
     assert generations == {1}
     assert not {"calendar_members", "api_token_calendars"} & tables
@@ -253,52 +291,107 @@ def test_migration_0007_drops_the_stored_rule_text_and_its_downgrade_describes_e
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import JSON, Boolean, DateTime, Integer, String, column, table
 
-    events = table("events", *(column(name, String()) for name in (
-        "uid", "title", "description", "location", "url", "timezone", "rrule", "status")),
+    events = table(
+        "events",
+        *(
+            column(name, String())
+            for name in (
+                "uid",
+                "title",
+                "description",
+                "location",
+                "url",
+                "timezone",
+                "rrule",
+                "status",
+            )
+        ),
         *(column(name, Integer()) for name in ("id", "calendar_id", "sequence", "revision")),
         *(column(name, Boolean()) for name in ("all_day", "published")),
         *(column(name, JSON()) for name in ("rdates", "exdates")),
-        *(column(name, DateTime()) for name in ("start_local", "end_local", "first_start_utc",
-                                                "last_end_utc", "created", "updated")))
+        *(
+            column(name, DateTime())
+            for name in (
+                "start_local",
+                "end_local",
+                "first_start_utc",
+                "last_end_utc",
+                "created",
+                "updated",
+            )
+        ),
+    )
     stamp = datetime(2026, 1, 1)
     start = datetime(2027, 1, 27, 14)
-    rows = [("seminar", False, start, "FREQ=MONTHLY;BYDAY=-1WE", []),
-            ("talk", False, start, None, []),
-            ("fair", True, datetime(2027, 5, 1), None, ["2027-06-05"]),
-            ("course", False, start, "FREQ=WEEKLY;INTERVAL=2;COUNT=3", ["2027-01-28T14:00:00"])]
+    rows = [
+        ("seminar", False, start, "FREQ=MONTHLY;BYDAY=-1WE", []),
+        ("talk", False, start, None, []),
+        ("fair", True, datetime(2027, 5, 1), None, ["2027-06-05"]),
+        ("course", False, start, "FREQ=WEEKLY;INTERVAL=2;COUNT=3", ["2027-01-28T14:00:00"]),
+    ]
     url = empty_database_url
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade(revision="0006_category_aliases")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO calendars (id, slug, name, description, timezone, version, "
-                "created, changed) VALUES (1, 'turing-roche', 'Turing-Roche', '', "
-                "'Europe/London', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
-            connection.execute(events.insert(), [
-                {"id": number, "uid": f"{name}@x", "calendar_id": 1, "title": name,
-                 "description": "", "location": "", "url": "", "all_day": all_day,
-                 "start_local": first, "end_local": first + timedelta(days=1), "timezone":
-                 "Europe/London", "rrule": rrule, "rdates": rdates, "exdates": [],
-                 "status": "confirmed", "published": True, "sequence": 0, "revision": 1,
-                 "first_start_utc": first, "last_end_utc": None, "created": stamp,
-                 "updated": stamp}
-                for number, (name, all_day, first, rrule, rdates) in enumerate(rows, start=1)])
+            connection.execute(
+                text(
+                    "INSERT INTO calendars (id, slug, name, description, timezone, version, "
+                    "created, changed) VALUES (1, 'turing-roche', 'Turing-Roche', '', "
+                    "'Europe/London', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                events.insert(),
+                [
+                    {
+                        "id": number,
+                        "uid": f"{name}@x",
+                        "calendar_id": 1,
+                        "title": name,
+                        "description": "",
+                        "location": "",
+                        "url": "",
+                        "all_day": all_day,
+                        "start_local": first,
+                        "end_local": first + timedelta(days=1),
+                        "timezone": "Europe/London",
+                        "rrule": rrule,
+                        "rdates": rdates,
+                        "exdates": [],
+                        "status": "confirmed",
+                        "published": True,
+                        "sequence": 0,
+                        "revision": 1,
+                        "first_start_utc": first,
+                        "last_end_utc": None,
+                        "created": stamp,
+                        "updated": stamp,
+                    }
+                    for number, (name, all_day, first, rrule, rdates) in enumerate(rows, start=1)
+                ],
+            )
         upgrade()
         with db.engine.connect() as connection:
             upgraded = {column["name"] for column in inspect(connection).get_columns("events")}
         downgrade(revision="0006_category_aliases")
         with db.engine.connect() as connection:
-            described = dict(connection.execute(text(
-                "SELECT title, recurrence_text FROM events ORDER BY id")).all())
+            described = dict(
+                connection.execute(
+                    text("SELECT title, recurrence_text FROM events ORDER BY id")
+                ).all()
+            )
         upgrade()
         with db.engine.connect() as connection:
             again = {column["name"] for column in inspect(connection).get_columns("events")}
             kept = connection.execute(text("SELECT count(*) FROM events")).scalar()
         db.engine.dispose()
     assert "recurrence_text" not in upgraded and "rrule" in upgraded
-    assert described == {"seminar": "Monthly on the last Wednesday", "talk": None,
-                         "fair": "On 1 May 2027 and 5 June 2027",
-                         "course": "Every 2 weeks on Wednesday, 3 times, plus 1 other date"}
+    assert described == {
+        "seminar": "Monthly on the last Wednesday",
+        "talk": None,
+        "fair": "On 1 May 2027 and 5 June 2027",
+        "course": "Every 2 weeks on Wednesday, 3 times, plus 1 other date",
+    }
     assert again == upgraded
     assert kept == 4

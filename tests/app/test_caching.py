@@ -191,8 +191,7 @@ def test_a_stale_value_is_built_again_in_its_place() -> None:
     cache: LRUCache[str, bytes] = LRUCache(100, byte_size)
     cache.get_or_build("page", always(b"monday"))
     assert cache.get("page", fresh=lambda value: value != b"monday") is None
-    rebuilt = cache.get_or_build("page", always(b"tuesday"),
-                                 fresh=lambda value: value != b"monday")
+    rebuilt = cache.get_or_build("page", always(b"tuesday"), fresh=lambda value: value != b"monday")
     assert rebuilt == b"tuesday" and cache.get("page") == b"tuesday"
     assert (len(cache), cache.weight) == (1, 7)
 
@@ -218,8 +217,11 @@ def test_waiters_on_a_refused_value_build_their_own(cache_waits: CacheWaits) -> 
         return b"mine"
 
     got: list[bytes] = []
-    first = threading.Thread(target=lambda: got.append(cache.get_or_build(
-        "page", first_build, keep=lambda value: value != b"mine")))
+    first = threading.Thread(
+        target=lambda: got.append(
+            cache.get_or_build("page", first_build, keep=lambda value: value != b"mine")
+        )
+    )
     first.start()
     started.wait()
 
@@ -273,15 +275,24 @@ def test_a_bound_must_be_positive() -> None:
 
 
 def test_each_app_owns_its_caches_with_the_service_bounds(
-        app: Flask, app_config: dict[str, object]) -> None:
+    app: Flask, app_config: dict[str, object]
+) -> None:
     caches = app_caches(app)
     with app.app_context():
         assert app_caches() is caches
-    assert (caches.series.max_weight, caches.expansions.max_weight, caches.blocks.max_weight,
-            caches.feeds.max_weight) == (20_000, 10_000, 50_000, 32 * 1024 * 1024)
+    assert (
+        caches.series.max_weight,
+        caches.expansions.max_weight,
+        caches.blocks.max_weight,
+        caches.feeds.max_weight,
+    ) == (20_000, 10_000, 50_000, 32 * 1024 * 1024)
     assert caches.answers.max_weight == 16 * 1024 * 1024
     assert (SERIES_ENTRIES, EXPANSION_OCCURRENCES, BLOCK_ENTRIES, FEED_BYTES) == (
-        20_000, 10_000, 50_000, 32 * 1024 * 1024)
+        20_000,
+        10_000,
+        50_000,
+        32 * 1024 * 1024,
+    )
     caches.feeds.get_or_build("v1", lambda: b"feed")
     other = create_app(app_config)  # another worker: its own, cold caches
     assert app_caches(other) is not caches

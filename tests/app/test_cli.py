@@ -18,9 +18,7 @@ from calendar_service.store.models import ApiToken, AuditEntry, Calendar, Event,
 TPS = "tps-seminar@turing-roche.calendar"
 
 
-def test_seed_loads_the_turing_roche_calendar_and_is_safe_to_run_again(
-    app: Flask, runner
-) -> None:
+def test_seed_loads_the_turing_roche_calendar_and_is_safe_to_run_again(app: Flask, runner) -> None:
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
     assert "calendar turing-roche: 12 events added, 0 already present" in first.output
@@ -66,25 +64,36 @@ def test_create_organiser_and_token(app: Flask, runner) -> None:
         assert token.name == "laptop"
         assert token.token_hash == hash_token(secret)
         assert secret not in (token.token_hash, token.prefix)
-        entries = [(entry.actor, entry.action, entry.target_type, entry.target)
-                   for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-        assert entries == [("cli", "create", "organiser", "vicky@example.org"),
-                           ("cli", "create", "token", token.prefix)]
+        entries = [
+            (entry.actor, entry.action, entry.target_type, entry.target)
+            for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        ]
+        assert entries == [
+            ("cli", "create", "organiser", "vicky@example.org"),
+            ("cli", "create", "token", token.prefix),
+        ]
 
 
 def test_create_organiser_refuses_bad_input_in_one_line(runner) -> None:
-    short = runner.invoke(args=["create-organiser", "a@example.org", "--password-stdin"],
-                          input="short\n")
+    short = runner.invoke(
+        args=["create-organiser", "a@example.org", "--password-stdin"], input="short\n"
+    )
     assert short.exit_code == 1
     assert "password: must be at least 10 characters" in short.output
     assert "Traceback" not in short.output
-    bad_email = runner.invoke(args=["create-organiser", "not-an-email", "--password-stdin"],
-                              input="long enough password\n")
+    bad_email = runner.invoke(
+        args=["create-organiser", "not-an-email", "--password-stdin"],
+        input="long enough password\n",
+    )
     assert bad_email.exit_code == 1 and "email: is not an e-mail address" in bad_email.output
-    runner.invoke(args=["create-organiser", "a@example.org", "--password-stdin"],
-                  input="long enough password\n")
-    again = runner.invoke(args=["create-organiser", "A@example.org", "--password-stdin"],
-                          input="long enough password\n")
+    runner.invoke(
+        args=["create-organiser", "a@example.org", "--password-stdin"],
+        input="long enough password\n",
+    )
+    again = runner.invoke(
+        args=["create-organiser", "A@example.org", "--password-stdin"],
+        input="long enough password\n",
+    )
     assert again.exit_code == 1 and "exists already" in again.output
 
 
@@ -102,7 +111,10 @@ def _cli(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.Compl
     }
     return subprocess.run(
         [sys.executable, "-c", "from calendar_service.console import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
         cwd=Path(__file__).resolve().parents[2],
     )
 

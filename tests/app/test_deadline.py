@@ -59,24 +59,40 @@ def test_reads_past_the_limit_answer_503_with_retry_after(app: Flask) -> None:
 
 @pytest.mark.usefixtures("hurried")
 def test_writes_are_not_limited(app: Flask, auth_headers: dict[str, str]) -> None:
-    created = app.test_client().post("/api/v1/events", headers=auth_headers, json={
-        "calendar": "test", "title": "Book Dash", "start": "2027-05-10",
-        "end": "2027-05-15", "all_day": True})
+    created = app.test_client().post(
+        "/api/v1/events",
+        headers=auth_headers,
+        json={
+            "calendar": "test",
+            "title": "Book Dash",
+            "start": "2027-05-10",
+            "end": "2027-05-15",
+            "all_day": True,
+        },
+    )
     assert created.status_code == 201, created.text
 
 
 @pytest.mark.slow
 def test_gthread_workers_stop_a_long_read_and_retries_finish_it(
-        app: Flask, serve: Callable[..., str]) -> None:
+    app: Flask, serve: Callable[..., str]
+) -> None:
     with app.app_context():
-        operations.create_calendar({"slug": "big", "name": "Big"}, "test",
-                                   default_tz="Europe/London")
+        operations.create_calendar(
+            {"slug": "big", "name": "Big"}, "test", default_tz="Europe/London"
+        )
         for number in range(200):  # long descriptions: each VEVENT takes a while to write
-            operations.create_event({
-                "calendar": "big", "title": f"Weekly meeting {number}",
-                "description": "Agenda and notes. " * 1000, "location": "Room 4",
-                "start": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T10:00:00",
-                "rrule": "FREQ=WEEKLY"}, "test")
+            operations.create_event(
+                {
+                    "calendar": "big",
+                    "title": f"Weekly meeting {number}",
+                    "description": "Agenda and notes. " * 1000,
+                    "location": "Room 4",
+                    "start": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T10:00:00",
+                    "rrule": "FREQ=WEEKLY",
+                },
+                "test",
+            )
         db.session.commit()
     base = serve([*GUNICORN, "--threads", "4"], {"CALENDAR_REQUEST_SECONDS": "0.1"})
     statuses = []

@@ -48,23 +48,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _call(port: int, method: str, path: str, body: Any = None,
-          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def _call(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One request on a new connection (so a write is never retried on a stale one)."""
     sent = {"Connection": "close", "Content-Type": "application/json", **(headers or {})}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
-        connection.request(method, path, body=None if body is None else json.dumps(body),
-                           headers=sent)
+        connection.request(
+            method, path, body=None if body is None else json.dumps(body), headers=sent
+        )
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
 
 
-def write_stream(port: int, token: str, client: str, count: int = MAX_WRITES, *,
-                 stop: threading.Event | None = None, after: threading.Event | None = None,
-                 progress: Callable[[Write], None] | None = None) -> list[Write]:
+def write_stream(
+    port: int,
+    token: str,
+    client: str,
+    count: int = MAX_WRITES,
+    *,
+    stop: threading.Event | None = None,
+    after: threading.Event | None = None,
+    progress: Callable[[Write], None] | None = None,
+) -> list[Write]:
     """Creates of one-off events (own uid, unique title) and, every third write, a PATCH of one
     of this client's acknowledged events; one at a time, ``count`` of them or until ``stop``
     is set.  Each write notes whether ``after`` was set when it began, and is handed to
@@ -84,10 +93,15 @@ def write_stream(port: int, token: str, client: str, count: int = MAX_WRITES, *,
             uid = f"{client}-{seq}@faults.test"
             write = {"uid": uid, "title": f"{client} w{seq} created", "kind": "create"}
             method, path = "POST", "/api/v1/events"
-            body = {"uid": uid, "calendar": "test", "title": write["title"],
-                    "start": f"{utcnow().date() + timedelta(days=1 + seq % 28)}T10:00:00"}
-        write.update(after=after is not None and after.is_set(), status=None,
-                     retry_after=None, error="")
+            body = {
+                "uid": uid,
+                "calendar": "test",
+                "title": write["title"],
+                "start": f"{utcnow().date() + timedelta(days=1 + seq % 28)}T10:00:00",
+            }
+        write.update(
+            after=after is not None and after.is_set(), status=None, retry_after=None, error=""
+        )
         try:
             status, headers, data = _call(port, method, path, body, auth)
             write.update(status=status, retry_after=headers.get("Retry-After"))
@@ -132,8 +146,9 @@ def _stored_titles(app: Any) -> dict[str, str]:
         return {uid: title for uid, title in db.session.execute(select(Event.uid, Event.title))}
 
 
-def check_acknowledged(writes: list[Write], stored: dict[str, str],
-                       feed: dict[str, str]) -> list[str]:
+def check_acknowledged(
+    writes: list[Write], stored: dict[str, str], feed: dict[str, str]
+) -> list[str]:
     """Each acknowledged write in the database and the feed: its uid with its title, or the
     title of a later write to that uid (one without an answer may have committed too)."""
     missing = []
@@ -144,7 +159,7 @@ def check_acknowledged(writes: list[Write], stored: dict[str, str],
         for index, write in enumerate(history):
             if not _acknowledged(write):
                 continue
-            allowed = {write["title"]} | {later["title"] for later in history[index + 1:]}
+            allowed = {write["title"]} | {later["title"] for later in history[index + 1 :]}
             if stored.get(uid) not in allowed:
                 missing.append(f"database: {uid} {write['title']!r} -> {stored.get(uid)!r}")
             if feed.get(uid) not in allowed:
@@ -170,14 +185,30 @@ class Gunicorn:
     def __init__(self, url: str, tmp_path: Path, workers: int = 2) -> None:
         self.port = _free_port()
         self.log = tmp_path / "gunicorn.log"
-        env = {**os.environ, "CALENDAR_DATABASE_URL": url, "CALENDAR_SECRET_KEY": "test-key",
-               "CALENDAR_INSTANCE_PATH": str(tmp_path / "instance"), "GUNICORN_ACCESS_LOG": ""}
+        env = {
+            **os.environ,
+            "CALENDAR_DATABASE_URL": url,
+            "CALENDAR_SECRET_KEY": "test-key",
+            "CALENDAR_INSTANCE_PATH": str(tmp_path / "instance"),
+            "GUNICORN_ACCESS_LOG": "",
+        }
         with self.log.open("wb") as sink:
             self.process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "--config",
-                 "deploy/gunicorn.conf.py", "--workers", str(workers), "--bind",
-                 f"127.0.0.1:{self.port}", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=sink, stderr=sink)
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "--config",
+                    "deploy/gunicorn.conf.py",
+                    "--workers",
+                    str(workers),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=sink,
+                stderr=sink,
+            )
         self.wait_for_workers(workers)
 
     def workers(self) -> set[int]:
@@ -187,14 +218,15 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if _call(self.port, "GET", "/healthz")[0] == 200 and \
-                        len(self.workers()) == count:
+                if _call(self.port, "GET", "/healthz")[0] == 200 and len(self.workers()) == count:
                     return self.workers()
             except OSError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not have {count} answering workers within "
-                             f"{timeout} s:\n{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"gunicorn did not have {count} answering workers within "
+            f"{timeout} s:\n{self.log.read_text()[-3000:]}"
+        )
 
     def feed(self) -> dict[str, str]:
         """The feed, fetched on fresh connections until each worker has served it, and the
@@ -229,8 +261,9 @@ def gunicorn(app: Any, tmp_path: Path) -> Iterator[Callable[[], Gunicorn]]:
 
 def assert_no_500(writes: list[Write], log: str, max_503: int) -> Counter[Any]:
     statuses = Counter(write["status"] for write in writes)
-    assert not [w for w in writes if w["status"] is not None and w["status"] >= 500
-                and w["status"] != 503], [w for w in writes if (w["status"] or 0) >= 500]
+    assert not [
+        w for w in writes if w["status"] is not None and w["status"] >= 500 and w["status"] != 503
+    ], [w for w in writes if (w["status"] or 0) >= 500]
     assert "unhandled error" not in log, log[-5000:]
     print(f"{len(writes)} writes: {dict(statuses)}")  # shown with -s, and on a failure
     unavailable = [write for write in writes if write["status"] == 503]
@@ -240,8 +273,11 @@ def assert_no_500(writes: list[Write], log: str, max_503: int) -> Counter[Any]:
 
 
 def test_a_worker_killed_mid_stream_loses_no_acknowledged_write(
-    app: Any, make_calendar: Callable[..., dict[str, Any]], token: str,
-    make_token: Callable[[str], str], organiser: dict[str, Any],
+    app: Any,
+    make_calendar: Callable[..., dict[str, Any]],
+    token: str,
+    make_token: Callable[[str], str],
+    organiser: dict[str, Any],
     gunicorn: Callable[[], Gunicorn],
 ) -> None:
     make_calendar(slug="test")
@@ -262,13 +298,18 @@ def test_a_worker_killed_mid_stream_loses_no_acknowledged_write(
         """Wait until every client has ``enough`` writes acknowledged (begun after the kill,
         or before it); False if they never do (a stream ended or stalled)."""
         with changed:
-            return changed.wait_for(lambda: all(
-                acknowledged_by[f"c{index}", after_kill] >= enough
-                for index in range(len(tokens))), timeout=120)
+            return changed.wait_for(
+                lambda: all(
+                    acknowledged_by[f"c{index}", after_kill] >= enough
+                    for index in range(len(tokens))
+                ),
+                timeout=120,
+            )
 
     def client(index: int) -> None:
-        results[index] = write_stream(server.port, tokens[index], f"c{index}", stop=stop,
-                                      after=killed, progress=note)
+        results[index] = write_stream(
+            server.port, tokens[index], f"c{index}", stop=stop, after=killed, progress=note
+        )
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(tokens))]
     for thread in threads:
@@ -306,8 +347,12 @@ class TestSQLiteWriterProcesses:
         return None
 
     def test_every_acknowledged_write_is_kept(
-        self, app: Any, make_calendar: Callable[..., dict[str, Any]], token: str,
-        make_token: Callable[[str], str], organiser: dict[str, Any],
+        self,
+        app: Any,
+        make_calendar: Callable[..., dict[str, Any]],
+        token: str,
+        make_token: Callable[[str], str],
+        organiser: dict[str, Any],
         gunicorn: Callable[[], Gunicorn],
     ) -> None:
         assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
@@ -315,11 +360,23 @@ class TestSQLiteWriterProcesses:
         tokens = [token] + [make_token(organiser["email"]) for _ in range(3)]
         server = gunicorn()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        writers = [subprocess.Popen(
-            [sys.executable, __file__, str(server.port), secret, f"p{index}",
-             str(WRITES_PER_PROCESS)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for index, secret in enumerate(tokens)]
+        writers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    str(server.port),
+                    secret,
+                    f"p{index}",
+                    str(WRITES_PER_PROCESS),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for index, secret in enumerate(tokens)
+        ]
         writes: list[Write] = []
         for writer in writers:
             out, err = writer.communicate(timeout=90)
@@ -335,7 +392,9 @@ class TestSQLiteWriterProcesses:
 
 
 def test_two_overlapping_changes_each_bump_the_calendar_version(
-    app: Any, client: Any, make_calendar: Callable[..., dict[str, Any]],
+    app: Any,
+    client: Any,
+    make_calendar: Callable[..., dict[str, Any]],
 ) -> None:
     """Organiser A's request has read the calendar when B's change commits; A then commits.
     The feed built in between must not be served for the state after A's change."""
@@ -349,13 +408,15 @@ def test_two_overlapping_changes_each_bump_the_calendar_version(
         assert first is not None
         start = first.version  # request A has loaded the calendar
         with app.app_context():  # request B, in a session of its own, commits first
-            operations.create_event({"calendar": "test", "title": "Change B",
-                                     "start": f"{tomorrow}T10:00:00"}, "test")
+            operations.create_event(
+                {"calendar": "test", "title": "Change B", "start": f"{tomorrow}T10:00:00"}, "test"
+            )
             db.session.commit()
         between = client.get("/calendars/test.ics")  # a subscriber polls in between
         assert b"SUMMARY:Change B" in between.data
-        operations.create_event({"calendar": "test", "title": "Change A",
-                                 "start": f"{tomorrow}T11:00:00"}, "test")
+        operations.create_event(
+            {"calendar": "test", "title": "Change A", "start": f"{tomorrow}T11:00:00"}, "test"
+        )
         db.session.commit()
         version = operations.find_calendar("test").version  # type: ignore[union-attr]
     after = client.get("/calendars/test.ics")

@@ -18,8 +18,14 @@ from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
 YEARS = "between the years 1800 and 9000"
-SERIES = {"calendar": "test", "title": "Seminar", "uid": "s@x", "start": "2027-01-27T14:00:00",
-          "end": "2027-01-27T15:00:00", "rrule": "FREQ=WEEKLY"}
+SERIES = {
+    "calendar": "test",
+    "title": "Seminar",
+    "uid": "s@x",
+    "start": "2027-01-27T14:00:00",
+    "end": "2027-01-27T15:00:00",
+    "rrule": "FREQ=WEEKLY",
+}
 
 
 def stored_count(app: Flask) -> int:
@@ -56,59 +62,86 @@ FAR_NEIGHBOURS = [
 
 
 @pytest.mark.parametrize("fields", FAR_STARTS)
-def test_an_event_in_the_year_9999_is_a_422_on_start(client: FlaskClient, calendar: dict[str, Any],
-                                                     auth_headers: dict[str, str], app: Flask,
-                                                     fields: dict[str, Any]) -> None:
-    response = client.post("/api/v1/events", headers=auth_headers,
-                           json={"calendar": "test", "title": "Far", **fields})
+def test_an_event_in_the_year_9999_is_a_422_on_start(
+    client: FlaskClient,
+    calendar: dict[str, Any],
+    auth_headers: dict[str, str],
+    app: Flask,
+    fields: dict[str, Any],
+) -> None:
+    response = client.post(
+        "/api/v1/events", headers=auth_headers, json={"calendar": "test", "title": "Far", **fields}
+    )
     assert YEARS in problem(response, 422, "start")
     assert stored_count(app) == 0
 
 
 @pytest.mark.parametrize("fields", FAR_NEIGHBOURS)
 def test_other_starts_out_of_range_stay_a_422_on_start(
-    client: FlaskClient, calendar: dict[str, Any], auth_headers: dict[str, str], app: Flask,
-    fields: dict[str, Any]
+    client: FlaskClient,
+    calendar: dict[str, Any],
+    auth_headers: dict[str, str],
+    app: Flask,
+    fields: dict[str, Any],
 ) -> None:
     """Not a reproduction (these were 422 before): a guard that they stay so."""
-    response = client.post("/api/v1/events", headers=auth_headers,
-                           json={"calendar": "test", "title": "Far", **fields})
+    response = client.post(
+        "/api/v1/events", headers=auth_headers, json={"calendar": "test", "title": "Far", **fields}
+    )
     assert YEARS in problem(response, 422, "start")
     assert stored_count(app) == 0
 
 
-def test_patching_the_start_into_the_year_9999_is_a_422(client: FlaskClient, series: str,
-                                                        auth_headers: dict[str, str]) -> None:
-    response = client.patch(f"/api/v1/events/{series}", headers=auth_headers,
-                            json={"start": "9999-12-31T23:30:00"})
+def test_patching_the_start_into_the_year_9999_is_a_422(
+    client: FlaskClient, series: str, auth_headers: dict[str, str]
+) -> None:
+    response = client.patch(
+        f"/api/v1/events/{series}", headers=auth_headers, json={"start": "9999-12-31T23:30:00"}
+    )
     assert YEARS in problem(response, 422, "start")
-    response = client.patch(f"/api/v1/events/{series}", headers=auth_headers,
-                            json={"end": "9999-12-31T23:30:00"})
+    response = client.patch(
+        f"/api/v1/events/{series}", headers=auth_headers, json={"end": "9999-12-31T23:30:00"}
+    )
     assert YEARS in problem(response, 422, "end")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"start": "9999-12-31T23:30:00"}, "start"),
-    ({"end": "9999-12-31T23:30:00"}, "end"),
-    ({"start": "2027-02-03T14:00:00", "end": "9999-12-31T23:59:59"}, "end"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"start": "9999-12-31T23:30:00"}, "start"),
+        ({"end": "9999-12-31T23:30:00"}, "end"),
+        ({"start": "2027-02-03T14:00:00", "end": "9999-12-31T23:59:59"}, "end"),
+    ],
+)
 def test_moving_an_occurrence_into_the_year_9999_is_a_422(
-    client: FlaskClient, series: str, auth_headers: dict[str, str], body: dict[str, str],
-    field: str
+    client: FlaskClient, series: str, auth_headers: dict[str, str], body: dict[str, str], field: str
 ) -> None:
-    response = client.put(f"/api/v1/events/{series}/occurrences/2027-02-03T14:00:00",
-                          headers=auth_headers, json=body)
+    response = client.put(
+        f"/api/v1/events/{series}/occurrences/2027-02-03T14:00:00", headers=auth_headers, json=body
+    )
     assert YEARS in problem(response, 422, field)
 
 
-EDITOR = {"title": "Far", "calendar": "test", "start_date": "9999-12-31", "start_time": "23:30",
-          "recurrence": "none", "ends": "never", "status": "confirmed",
-          "published": "published"}
+EDITOR = {
+    "title": "Far",
+    "calendar": "test",
+    "start_date": "9999-12-31",
+    "start_time": "23:30",
+    "recurrence": "none",
+    "ends": "never",
+    "status": "confirmed",
+    "published": "published",
+}
 
 
-@pytest.mark.parametrize("form", [EDITOR, {**EDITOR, "all_day": "y", "start_time": ""},
-                                  {**EDITOR, "start_date": "2027-01-01",
-                                   "end_date": "9999-12-31", "end_time": "23:30"}])
+@pytest.mark.parametrize(
+    "form",
+    [
+        EDITOR,
+        {**EDITOR, "all_day": "y", "start_time": ""},
+        {**EDITOR, "start_date": "2027-01-01", "end_date": "9999-12-31", "end_time": "23:30"},
+    ],
+)
 def test_the_editor_preview_json_says_which_date_is_out_of_range(
     signed_in: FlaskClient, calendar: dict[str, Any], form: dict[str, str]
 ) -> None:
@@ -127,8 +160,9 @@ def test_the_editor_form_shows_the_date_out_of_range_next_to_it(
     for form in (EDITOR, {**EDITOR, "all_day": "y", "start_time": ""}):
         response = signed_in.post("/organiser/events/new", data={**form, button: button.title()})
         assert response.status_code == 422
-        block = re.search(r'<div class="field field-error" id="field-start_date">(.*?)</div>',
-                          response.text, re.S)
+        block = re.search(
+            r'<div class="field field-error" id="field-start_date">(.*?)</div>', response.text, re.S
+        )
         assert block and YEARS in block.group(1), response.text[:2000]
     assert stored_count(app) == 0
 
@@ -136,22 +170,35 @@ def test_the_editor_form_shows_the_date_out_of_range_next_to_it(
 # A lone surrogate -----------------------------------------------------------------------------
 
 
-def test_a_lone_surrogate_in_a_title_is_a_422(client: FlaskClient, series: str, app: Flask,
-                                              auth_headers: dict[str, str]) -> None:
-    raw = ('{"calendar": "test", "title": "\\ud800", "start": "2027-01-01T10:00:00"}')
-    created = client.post("/api/v1/events", data=raw, headers=auth_headers,
-                          content_type="application/json")
+def test_a_lone_surrogate_in_a_title_is_a_422(
+    client: FlaskClient, series: str, app: Flask, auth_headers: dict[str, str]
+) -> None:
+    raw = '{"calendar": "test", "title": "\\ud800", "start": "2027-01-01T10:00:00"}'
+    created = client.post(
+        "/api/v1/events", data=raw, headers=auth_headers, content_type="application/json"
+    )
     assert "Unicode" in problem(created, 422, "title")
-    patched = client.patch(f"/api/v1/events/{series}", data='{"title": "x\\udfff"}',
-                           headers=auth_headers, content_type="application/json")
+    patched = client.patch(
+        f"/api/v1/events/{series}",
+        data='{"title": "x\\udfff"}',
+        headers=auth_headers,
+        content_type="application/json",
+    )
     assert "Unicode" in problem(patched, 422, "title")
-    put = client.put(f"/api/v1/events/{series}/occurrences/2027-02-03T14:00:00",
-                     data='{"location": "\\ud83d"}', headers=auth_headers,
-                     content_type="application/json")
+    put = client.put(
+        f"/api/v1/events/{series}/occurrences/2027-02-03T14:00:00",
+        data='{"location": "\\ud83d"}',
+        headers=auth_headers,
+        content_type="application/json",
+    )
     assert "Unicode" in problem(put, 422, "location")
     assert stored_count(app) == 1
-    fine = client.patch(f"/api/v1/events/{series}", data='{"title": "\\ud83d\\ude00 party"}',
-                        headers=auth_headers, content_type="application/json")
+    fine = client.patch(
+        f"/api/v1/events/{series}",
+        data='{"title": "\\ud83d\\ude00 party"}',
+        headers=auth_headers,
+        content_type="application/json",
+    )
     assert fine.status_code == 200 and fine.json["title"] == "\U0001f600 party"
 
 
@@ -160,20 +207,28 @@ def test_a_lone_surrogate_in_a_title_is_a_422(client: FlaskClient, series: str, 
 
 FAR_IMPORTS = [
     ("DTSTART;VALUE=DATE:99991231", f"DTSTART must be {YEARS}"),
-    ("DTSTART:20270101T100000Z\nDURATION:P99999999W",
-     "DURATION is too long: the event would end after the year 9000"),
-    ("DTSTART;VALUE=DATE:20270101\nDURATION:P99999999W",
-     "DURATION is too long: the event would end after the year 9000"),
-    ("DTSTART:20270101T100000Z\nDURATION:-P99999999W",
-     "DURATION is negative: the event would end before the year 1800"),
+    (
+        "DTSTART:20270101T100000Z\nDURATION:P99999999W",
+        "DURATION is too long: the event would end after the year 9000",
+    ),
+    (
+        "DTSTART;VALUE=DATE:20270101\nDURATION:P99999999W",
+        "DURATION is too long: the event would end after the year 9000",
+    ),
+    (
+        "DTSTART:20270101T100000Z\nDURATION:-P99999999W",
+        "DURATION is negative: the event would end before the year 1800",
+    ),
 ]
 # Skipped before too (with the engine's wording): now named by their iCalendar property.
 FAR_IMPORT_NEIGHBOURS = [
     ("DTSTART:99991231T233000Z", f"DTSTART must be {YEARS}"),
     ("DTSTART;TZID=Asia/Tokyo:99991231T233000", f"DTSTART must be {YEARS}"),
     ("DTSTART:20270101T100000Z\nDTEND:99991231T235959Z", f"DTEND must be {YEARS}"),
-    ("DTSTART:20270101T100000Z\nRRULE:FREQ=DAILY\nEXDATE:99991231T100000Z",
-     f"EXDATE must be {YEARS}"),
+    (
+        "DTSTART:20270101T100000Z\nRRULE:FREQ=DAILY\nEXDATE:99991231T100000Z",
+        f"EXDATE must be {YEARS}",
+    ),
 ]
 
 
@@ -181,17 +236,22 @@ FAR_IMPORT_NEIGHBOURS = [
 def test_an_import_at_the_ends_of_time_is_skipped_with_the_reason(
     app: Flask, calendar: dict[str, Any], signed_in: FlaskClient, lines: str, reason: str
 ) -> None:
-    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
-            "UID:far@x\r\nSUMMARY:Far\r\n" + lines.replace("\n", "\r\n")
-            + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:far@x\r\nSUMMARY:Far\r\n"
+        + lines.replace("\n", "\r\n")
+        + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
     with app.app_context():
         result = import_ics(body, operations.find_calendar("test"), "test", max_bytes=100_000)
         db.session.rollback()
     assert result.created == []
     assert [(item.what, item.reason) for item in result.skipped] == [("Far", reason)]  # by title
-    page = signed_in.post("/organiser/import", data={
-        "calendar": "test", "file": (BytesIO(body), "far.ics")},
-        content_type="multipart/form-data")
+    page = signed_in.post(
+        "/organiser/import",
+        data={"calendar": "test", "file": (BytesIO(body), "far.ics")},
+        content_type="multipart/form-data",
+    )
     assert page.status_code == 200
     assert "0 created, 0 updated, 0 unchanged, 1 skipped" in page.text
 
@@ -199,16 +259,25 @@ def test_an_import_at_the_ends_of_time_is_skipped_with_the_reason(
 # A sign-in ``next`` with a line break ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", [
-    "/organiser/\r\nSet-Cookie: evil=1", "/x\nLocation: https://evil.example", "/\r",
-    # not a 500 before (the tab was dropped, U+2028 quoted), but no place to go either:
-    "/organiser/\tX: y", "/organiser/\u2028x",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/organiser/\r\nSet-Cookie: evil=1",
+        "/x\nLocation: https://evil.example",
+        "/\r",
+        # not a 500 before (the tab was dropped, U+2028 quoted), but no place to go either:
+        "/organiser/\tX: y",
+        "/organiser/\u2028x",
+    ],
+)
 def test_a_next_with_a_line_break_redirects_to_the_dashboard(
     client: FlaskClient, organiser: dict[str, Any], target: str
 ) -> None:
-    response = client.post("/organiser/sign-in", query_string={"next": target},
-                           data={"email": organiser["email"], "password": organiser["password"]})
+    response = client.post(
+        "/organiser/sign-in",
+        query_string={"next": target},
+        data={"email": organiser["email"], "password": organiser["password"]},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/organiser/"
     assert "evil" not in response.headers.get("Set-Cookie", "")

@@ -35,8 +35,9 @@ def weekly(make_event: Callable[..., dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def draft(make_event: Callable[..., dict[str, Any]], weekly: dict[str, Any]) -> dict[str, Any]:
     start = today() + timedelta(days=2)
-    return make_event(uid=DRAFT, title="Secret draft", start=f"{start.isoformat()}T15:00:00",
-                      published=False)
+    return make_event(
+        uid=DRAFT, title="Secret draft", start=f"{start.isoformat()}T15:00:00", published=False
+    )
 
 
 def held(app: Flask) -> list[StoredAnswer]:
@@ -45,8 +46,11 @@ def held(app: Flask) -> list[StoredAnswer]:
 
 
 def without_body_headers(headers: Headers) -> dict[str, str]:
-    return {name: value for name, value in headers.items()
-            if name not in ("Content-Type", "Content-Length")}
+    return {
+        name: value
+        for name, value in headers.items()
+        if name not in ("Content-Type", "Content-Length")
+    }
 
 
 @pytest.mark.parametrize("route", routes())
@@ -72,9 +76,13 @@ def test_a_warm_answer_and_its_304_carry_the_same_headers(
 
 @pytest.mark.parametrize("route", routes())
 def test_a_change_through_one_app_is_served_by_another_on_its_next_request(
-    client: FlaskClient, app: Flask, app_config: dict[str, Any],
-    make_app: Callable[[dict[str, Any]], Flask], weekly: dict[str, Any],
-    auth_headers: dict[str, str], route: str
+    client: FlaskClient,
+    app: Flask,
+    app_config: dict[str, Any],
+    make_app: Callable[[dict[str, Any]], Flask],
+    weekly: dict[str, Any],
+    auth_headers: dict[str, str],
+    route: str,
 ) -> None:
     """Two apps on one database stand for two workers: the cache of the one that did not
     make the change holds the old answer, and must not serve it."""
@@ -84,8 +92,11 @@ def test_a_change_through_one_app_is_served_by_another_on_its_next_request(
     old_etag = before.headers["ETag"]
     assert other.get(route, headers={"If-None-Match": old_etag}).status_code == 304
 
-    changed = client.patch(f"/api/v1/events/{UID}", headers=auth_headers,
-                           json={"title": "Weekly seminar", "categories": ["seminars"]})
+    changed = client.patch(
+        f"/api/v1/events/{UID}",
+        headers=auth_headers,
+        json={"title": "Weekly seminar", "categories": ["seminars"]},
+    )
     assert changed.status_code == 200
 
     after = other.get(route, headers={"If-None-Match": old_etag})
@@ -134,16 +145,25 @@ def test_an_event_page_holds_until_its_first_listed_occurrence_ends(
 ) -> None:
     now = utcnow().replace(microsecond=0)
     start = (now - timedelta(minutes=30)).astimezone(LONDON).replace(tzinfo=None)
-    make_event(uid="now@x", title="In progress", start=start.isoformat(),
-               end=(start + timedelta(hours=1)).isoformat(), rrule="FREQ=DAILY")
+    make_event(
+        uid="now@x",
+        title="In progress",
+        start=start.isoformat(),
+        end=(start + timedelta(hours=1)).isoformat(),
+        rrule="FREQ=DAILY",
+    )
     assert client.get("/events/now@x").status_code == 200
     [stored] = held(app)
     assert stored.expires == min(now + timedelta(minutes=30), next_midnight(now, LONDON))
 
 
 def test_drafts_never_enter_a_public_answer(
-    client: FlaskClient, app: Flask, draft: dict[str, Any], organiser: dict[str, Any],
-    sign_in: Callable[..., Any], auth_headers: dict[str, str]
+    client: FlaskClient,
+    app: Flask,
+    draft: dict[str, Any],
+    organiser: dict[str, Any],
+    sign_in: Callable[..., Any],
+    auth_headers: dict[str, str],
 ) -> None:
     """The organiser's answers (the draft's page, the API with a token, the agenda with their
     own navigation) are private and not stored; the visitor's, stored, hold no draft."""
@@ -165,13 +185,19 @@ def test_drafts_never_enter_a_public_answer(
     assert visitor.get(f"/events/{DRAFT}").status_code == 404
     assert b"Secret draft" not in visitor.get("/api/v1/events").data
     assert len(held(app)) == 2
-    assert all(b"Secret draft" not in answer.body and b"Organiser pages" not in answer.body
-               for answer in held(app))
+    assert all(
+        b"Secret draft" not in answer.body and b"Organiser pages" not in answer.body
+        for answer in held(app)
+    )
 
 
 def test_an_organiser_is_never_answered_from_the_cache(
-    client: FlaskClient, app: Flask, draft: dict[str, Any], organiser: dict[str, Any],
-    sign_in: Callable[..., Any], auth_headers: dict[str, str]
+    client: FlaskClient,
+    app: Flask,
+    draft: dict[str, Any],
+    organiser: dict[str, Any],
+    sign_in: Callable[..., Any],
+    auth_headers: dict[str, str],
 ) -> None:
     visitor = app.test_client()
     public = visitor.get("/")
@@ -182,8 +208,9 @@ def test_an_organiser_is_never_answered_from_the_cache(
     for headers in ({}, {"If-None-Match": public.headers["ETag"]}):
         seen = client.get("/", headers=headers)
         assert seen.status_code == 200 and b"Organiser pages" in seen.data
-    with_token = visitor.get("/api/v1/events",
-                             headers={**auth_headers, "If-None-Match": api.headers["ETag"]})
+    with_token = visitor.get(
+        "/api/v1/events", headers={**auth_headers, "If-None-Match": api.headers["ETag"]}
+    )
     assert with_token.status_code == 200 and b"Secret draft" in with_token.data
     bad_token = visitor.get("/api/v1/events", headers={"Authorization": "Bearer nonsense"})
     assert bad_token.status_code == 401
@@ -206,12 +233,14 @@ def test_the_query_is_normalised_where_the_answer_is_the_same(
     assert len(held(app)) == 3
     unread = client.get("/api/v1/events?calendar=test&limit=1&x=1")  # not even in "next"
     assert (unread.data, unread.headers["ETag"], len(held(app))) == (
-        page.data, page.headers["ETag"], 3)
+        page.data,
+        page.headers["ETag"],
+        3,
+    )
 
 
 def test_hostile_queries_stay_within_the_byte_bound(
-    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask],
-    weekly: dict[str, Any]
+    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask], weekly: dict[str, Any]
 ) -> None:
     small = make_app({**app_config, "ANSWER_CACHE_BYTES": 40_000})
     visitor = small.test_client()
@@ -231,15 +260,15 @@ def test_errors_are_not_stored(client: FlaskClient, app: Flask, weekly: dict[str
 
 
 def test_an_untrusted_host_is_refused_before_the_cache(
-    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask],
-    weekly: dict[str, Any]
+    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask], weekly: dict[str, Any]
 ) -> None:
     guarded = make_app({**app_config, "TRUSTED_HOSTS": ["calendar.example.org"]})
     visitor = guarded.test_client()
     good = visitor.get("/", headers={"Host": "calendar.example.org"})
     assert good.status_code == 200
-    bad = visitor.get("/", headers={"Host": "evil.example.com",
-                                    "If-None-Match": good.headers["ETag"]})
+    bad = visitor.get(
+        "/", headers={"Host": "evil.example.com", "If-None-Match": good.headers["ETag"]}
+    )
     assert bad.status_code == 400
 
 
@@ -255,8 +284,7 @@ def test_a_cold_head_is_answered_as_the_get_would_be(
 def test_a_view_keeps_its_own_cache_lifetime(client: FlaskClient, app: Flask) -> None:
     document = client.get("/api/v1/openapi.json")
     assert document.headers["Cache-Control"] == "public, max-age=3600"
-    again = client.get("/api/v1/openapi.json",
-                       headers={"If-None-Match": document.headers["ETag"]})
+    again = client.get("/api/v1/openapi.json", headers={"If-None-Match": document.headers["ETag"]})
     assert again.status_code == 304
     assert again.headers["Cache-Control"] == "public, max-age=3600"
 
@@ -266,8 +294,11 @@ def test_a_route_joins_the_cache_by_one_row(
 ) -> None:
     """As a new page would: its answers are stored by calendar versions and its parameters."""
     built: list[str] = []
-    monkeypatch.setitem(POLICIES, "greeting", Policy(
-        frozenset({"name"}), Private.SIGNED_IN, ("Cookie",), Calendars.ALL))
+    monkeypatch.setitem(
+        POLICIES,
+        "greeting",
+        Policy(frozenset({"name"}), Private.SIGNED_IN, ("Cookie",), Calendars.ALL),
+    )
 
     def greeting() -> str:
         built.append(request.args.get("name", ""))
@@ -284,8 +315,9 @@ def test_a_route_joins_the_cache_by_one_row(
 def test_an_answer_varying_on_a_header_outside_the_key_is_not_stored(
     client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(POLICIES, "greeting", Policy(
-        frozenset(), Private.SIGNED_IN, ("Cookie",), Calendars.ALL))
+    monkeypatch.setitem(
+        POLICIES, "greeting", Policy(frozenset(), Private.SIGNED_IN, ("Cookie",), Calendars.ALL)
+    )
 
     def greeting() -> Response:
         response = make_response("hello " + request.headers.get("Accept-Language", "?"))
@@ -311,8 +343,9 @@ def test_a_remember_me_cookie_is_never_answered_from_the_cache(
 
 
 def test_the_bound_is_set_by_calendar_answer_cache_mb(
-    app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask],
-    monkeypatch: pytest.MonkeyPatch
+    app_config: dict[str, Any],
+    make_app: Callable[[dict[str, Any]], Flask],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CALENDAR_ANSWER_CACHE_MB", "2.5")
     assert app_caches(make_app(app_config)).answers.max_weight == int(2.5 * 1024 * 1024)
@@ -324,8 +357,9 @@ def test_an_answer_the_same_for_everyone_varies_on_nothing(
     """As a feed: listed among the public endpoints (no session, so no Vary: Cookie from
     Flask) and its row says so (no Vary from the cache)."""
     monkeypatch.setattr(sessions, "PUBLIC_ENDPOINTS", sessions.PUBLIC_ENDPOINTS | {"one_date"})
-    monkeypatch.setitem(POLICIES, "one_date", Policy(
-        frozenset({"on"}), Private.NOBODY, (), Calendars.ALL, PUBLIC))
+    monkeypatch.setitem(
+        POLICIES, "one_date", Policy(frozenset({"on"}), Private.NOBODY, (), Calendars.ALL, PUBLIC)
+    )
 
     def one_date() -> str:
         return "BEGIN:VCALENDAR"
@@ -333,30 +367,48 @@ def test_an_answer_the_same_for_everyone_varies_on_nothing(
     app.add_url_rule("/one-date", "one_date", one_date)
     first = client.get("/one-date?on=2027-01-01")
     assert "Vary" not in first.headers and first.headers["Cache-Control"] == "public, max-age=60"
-    assert client.get("/one-date?on=2027-01-01",
-                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            "/one-date?on=2027-01-01", headers={"If-None-Match": first.headers["ETag"]}
+        ).status_code
+        == 304
+    )
     assert len(held(app)) == 1
 
 
 def test_a_change_to_one_calendar_keeps_the_others_answers(
-    client: FlaskClient, app: Flask, make_event: Callable[..., dict[str, Any]],
-    change: Callable[..., dict[str, Any]], sql_statements: list[str],
-    monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient,
+    app: Flask,
+    make_event: Callable[..., dict[str, Any]],
+    change: Callable[..., dict[str, Any]],
+    sql_statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Answers are keyed by the versions of the calendars they read: after a change to
     calendar ``test``, the pages of calendar ``other`` are served from the cache (no SQL
     statement but the one version read each, no build), while those of ``test`` and those
     that show every calendar are built again."""
     make_event(**series_fields())
-    make_event(**{**series_fields(), "uid": "other@example.org", "calendar": "other",
-                  "title": "Other talk"})
+    make_event(
+        **{
+            **series_fields(),
+            "uid": "other@example.org",
+            "calendar": "other",
+            "title": "Other talk",
+        }
+    )
     start = today() + timedelta(days=1)
-    others = ["/calendars/other", f"/calendars/other/{start.year}/{start.month}",
-              "/calendars/other.atom", "/embed?calendar=other&days=28",
-              "/events/other@example.org", "/api/v1/events/other@example.org",
-              "/api/v1/events?calendar=other",
-              f"/api/v1/occurrences?calendar=other&start={start.isoformat()}"
-              f"&end={(start + timedelta(days=28)).isoformat()}"]
+    others = [
+        "/calendars/other",
+        f"/calendars/other/{start.year}/{start.month}",
+        "/calendars/other.atom",
+        "/embed?calendar=other&days=28",
+        "/events/other@example.org",
+        "/api/v1/events/other@example.org",
+        "/api/v1/events?calendar=other",
+        f"/api/v1/occurrences?calendar=other&start={start.isoformat()}"
+        f"&end={(start + timedelta(days=28)).isoformat()}",
+    ]
     moved_on = ["/calendars/test", f"/events/{UID}", "/", "/api/v1/calendars", "/api/v1/events"]
     first = {route: client.get(route) for route in others + moved_on}
     assert all(response.status_code == 200 for response in first.values())
@@ -367,8 +419,9 @@ def test_a_change_to_one_calendar_keeps_the_others_answers(
     change(UID, title="Weekly seminar", categories=["seminars"])
     reads: list[str] = []
     real = VersionReader.read_all
-    monkeypatch.setattr(VersionReader, "read_all",
-                        lambda self: reads.append("versions") or real(self))
+    monkeypatch.setattr(
+        VersionReader, "read_all", lambda self: reads.append("versions") or real(self)
+    )
     sql_statements.clear()
     for route in others:
         again = client.get(route)

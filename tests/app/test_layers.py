@@ -44,13 +44,17 @@ def http_imports(tree: ast.Module) -> Iterator[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             package = node.module.split(".")[0]
             if node.module == "werkzeug.exceptions" or node.module.startswith(
-                    "werkzeug.exceptions."):
+                "werkzeug.exceptions."
+            ):
                 yield f"from {node.module} import ..."
             elif node.module == "werkzeug" and any(a.name == "exceptions" for a in node.names):
                 yield "from werkzeug import exceptions"
             elif package == "flask":
-                yield from (f"from {node.module} import {a.name}"
-                            for a in node.names if a.name in HTTP_NAMES | {"*"})
+                yield from (
+                    f"from {node.module} import {a.name}"
+                    for a in node.names
+                    if a.name in HTTP_NAMES | {"*"}
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("werkzeug.exceptions"):
@@ -58,25 +62,38 @@ def http_imports(tree: ast.Module) -> Iterator[str]:
                 elif alias.name == "flask":
                     flask_aliases.add(alias.asname or "flask")
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in flask_aliases and node.attr in HTTP_NAMES):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in flask_aliases
+            and node.attr in HTTP_NAMES
+        ):
             yield f"flask.{node.attr}"
 
 
 def test_http_imports_are_found() -> None:
-    found = list(http_imports(ast.parse(
-        "import flask\n"
-        "from flask import Flask, request as r, url_for\n"
-        "from werkzeug.exceptions import NotFound\n"
-        "from werkzeug.security import check_password_hash\n"
-        "def f():\n"
-        "    from flask.helpers import abort\n"
-        "    return flask.session, flask.current_app\n"
-    )))
-    assert sorted(found) == sorted([
-        "from flask import request", "from flask import url_for",
-        "from werkzeug.exceptions import ...", "from flask.helpers import abort", "flask.session",
-    ])
+    found = list(
+        http_imports(
+            ast.parse(
+                "import flask\n"
+                "from flask import Flask, request as r, url_for\n"
+                "from werkzeug.exceptions import NotFound\n"
+                "from werkzeug.security import check_password_hash\n"
+                "def f():\n"
+                "    from flask.helpers import abort\n"
+                "    return flask.session, flask.current_app\n"
+            )
+        )
+    )
+    assert sorted(found) == sorted(
+        [
+            "from flask import request",
+            "from flask import url_for",
+            "from werkzeug.exceptions import ...",
+            "from flask.helpers import abort",
+            "flask.session",
+        ]
+    )
 
 
 def test_the_store_imports_no_request_handling_names() -> None:
@@ -96,7 +113,8 @@ def test_the_package_top_level_stays_small() -> None:
     modules = sorted(path.name for path in PACKAGE.glob("*.py"))
     assert len(modules) <= MAX_TOP_LEVEL_MODULES, (
         f"calendar_service/ has {len(modules)} top-level modules ({', '.join(modules)}): "
-        "put new ones in the package they belong to")
+        "put new ones in the package they belong to"
+    )
 
 
 # --- import cycles -----------------------------------------------------------------------------
@@ -104,7 +122,8 @@ def test_the_package_top_level_stays_small() -> None:
 
 def is_type_checking_test(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imported_modules(node: ast.AST, known: set[str], *, deferred: bool) -> Iterator[str]:
@@ -188,7 +207,9 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     }
     assert cycles(import_graph(fake, deferred=False)) == [["pkg.a", "pkg.b", "pkg.c"]]
     assert cycles(import_graph(fake, deferred=True)) == [
-        ["pkg.a", "pkg.b", "pkg.c"], ["pkg.f", "pkg.g"]]
+        ["pkg.a", "pkg.b", "pkg.c"],
+        ["pkg.f", "pkg.g"],
+    ]
 
 
 def test_no_module_level_import_cycles() -> None:

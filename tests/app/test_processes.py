@@ -25,8 +25,13 @@ def start_server(serve: Callable[[list[str]], str]) -> Callable[[], str]:
     return lambda: serve(GUNICORN)
 
 
-def _request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-             body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+def _request(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     return fetch(url, method=method, headers=headers, body=body)[:3]
 
 
@@ -42,7 +47,8 @@ def test_a_change_through_one_process_is_seen_by_another_at_once(
     assert _request(feed, headers={"If-None-Match": old_etag})[0] == 304
 
     status, _, _ = _request(
-        f"{first}/api/v1/events/{event['uid']}", method="PATCH",
+        f"{first}/api/v1/events/{event['uid']}",
+        method="PATCH",
         headers={**auth_headers, "Content-Type": "application/json"},
         body=b'{"title": "TPS seminar: open source in pharma"}',
     )
@@ -76,7 +82,8 @@ def test_every_cached_answer_moves_on_in_another_process_at_once(
         assert _request(second + route, headers={"If-None-Match": held[route]})[0] == 304
 
     status, _, _ = _request(
-        f"{first}/api/v1/events/{series_fields()['uid']}", method="PATCH",
+        f"{first}/api/v1/events/{series_fields()['uid']}",
+        method="PATCH",
         headers={**auth_headers, "Content-Type": "application/json"},
         body=b'{"title": "Weekly seminar", "categories": ["seminars"]}',
     )
@@ -96,17 +103,20 @@ def test_a_dropped_database_connection_costs_no_failed_request(
     """Pool pre-ping: after the server drops every connection, the next request still works."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (CALENDAR_TEST_DATABASE_URL): SQLite has no connections "
-                    "to drop")
+        pytest.skip(
+            "needs PostgreSQL (CALENDAR_TEST_DATABASE_URL): SQLite has no connections to drop"
+        )
     make_event(title="Book Dash")
     base = start_server()
     assert _request(f"{base}/calendars/test.ics")[0] == 200
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        killed = connection.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).scalar()
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
     engine.dispose()
     assert killed >= 1
     statuses = [_request(f"{base}/calendars/test.ics")[0] for _ in range(3)]

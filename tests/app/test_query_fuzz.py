@@ -35,18 +35,54 @@ ARGUMENTS: dict[str, Callable[[str], str]] = {
     "filename": lambda uid: "app.js",
 }
 # Every name a public route reads, and names that meant something to url_for or elsewhere.
-NAMES = ["from", "days", "calendar", "category", "q", "after", "tz", "on", "start", "end",
-         "limit", "series", "theme", "lang", "next", "_anchor", "_external", "_method",
-         "_scheme", "_", "", "ref"]
+NAMES = [
+    "from",
+    "days",
+    "calendar",
+    "category",
+    "q",
+    "after",
+    "tz",
+    "on",
+    "start",
+    "end",
+    "limit",
+    "series",
+    "theme",
+    "lang",
+    "next",
+    "_anchor",
+    "_external",
+    "_method",
+    "_scheme",
+    "_",
+    "",
+    "ref",
+]
 # Raw query parts, sent as they are: broken escapes, a NUL, bytes that are no UTF-8, plus signs.
-RAW = ["%", "%zz", "q=%FF%FE", "tz=%C3%28", "_anchor=%00", "category=%E2%82", "a=b=c",
-       "q=+++", "&&", "=", "=x", "on=%2F..%2F"]
+RAW = [
+    "%",
+    "%zz",
+    "q=%FF%FE",
+    "tz=%C3%28",
+    "_anchor=%00",
+    "category=%E2%82",
+    "a=b=c",
+    "q=+++",
+    "&&",
+    "=",
+    "=x",
+    "on=%2F..%2F",
+]
 
 
 def public_get_routes(app: Flask) -> dict[str, str]:
     """endpoint → rule of every GET route that is not an organiser's page."""
-    return {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()
-            if "GET" in (rule.methods or set()) and not rule.endpoint.startswith("organiser.")}
+    return {
+        rule.endpoint: rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and not rule.endpoint.startswith("organiser.")
+    }
 
 
 def fill(rule: str, uid: str) -> str:
@@ -54,9 +90,9 @@ def fill(rule: str, uid: str) -> str:
     path = rule
     while "<" in path:
         start, end = path.index("<"), path.index(">")
-        name = path[start + 1:end].rpartition(":")[2]
+        name = path[start + 1 : end].rpartition(":")[2]
         assert name in ARGUMENTS, f"no real value for <{name}> in {rule}: add one to ARGUMENTS"
-        path = path[:start] + quote(ARGUMENTS[name](uid), safe="/@") + path[end + 1:]
+        path = path[:start] + quote(ARGUMENTS[name](uid), safe="/@") + path[end + 1 :]
     return path
 
 
@@ -69,22 +105,50 @@ def real_values(app: Flask) -> tuple[str, list[str]]:
     assert series, occurrences
     first = series[0]
     categories = client.get("/api/v1/calendars").get_json()["calendars"][0]["categories"]
-    values = [SLUG, first["uid"], first["recurrence_id"], first["start"][:10],
-              first["start"], "2027-01-01", "2027-12-31T23:59:59Z", "1", "7", "366", "367",
-              "0", "-1", "1e3", "Europe/London", "America/New_York", "UTC", "Nowhere/Else",
-              "dark", "de", "1", "true", "http://evil.example/", "javascript:alert(1)",
-              f"20270101T000000Z,,{first['uid']}", f"99999999T999999Z,x,{first['uid']}",
-              *(category["slug"] for category in categories[:3])]
+    values = [
+        SLUG,
+        first["uid"],
+        first["recurrence_id"],
+        first["start"][:10],
+        first["start"],
+        "2027-01-01",
+        "2027-12-31T23:59:59Z",
+        "1",
+        "7",
+        "366",
+        "367",
+        "0",
+        "-1",
+        "1e3",
+        "Europe/London",
+        "America/New_York",
+        "UTC",
+        "Nowhere/Else",
+        "dark",
+        "de",
+        "1",
+        "true",
+        "http://evil.example/",
+        "javascript:alert(1)",
+        f"20270101T000000Z,,{first['uid']}",
+        f"99999999T999999Z,x,{first['uid']}",
+        *(category["slug"] for category in categories[:3]),
+    ]
     return first["uid"], values
 
 
 def query_strings(values: list[str]) -> st.SearchStrategy[str]:
     name = st.one_of(st.sampled_from(NAMES), st.text(max_size=12))
     value = st.one_of(
-        st.sampled_from(values), st.just(""), st.text(max_size=40),
-        st.integers(min_value=-10**20, max_value=10**20).map(str),
-        st.builds(lambda char, count: char * count, st.characters(),
-                  st.integers(min_value=1_000, max_value=5_000)),
+        st.sampled_from(values),
+        st.just(""),
+        st.text(max_size=40),
+        st.integers(min_value=-(10**20), max_value=10**20).map(str),
+        st.builds(
+            lambda char, count: char * count,
+            st.characters(),
+            st.integers(min_value=1_000, max_value=5_000),
+        ),
     )
     pair = st.one_of(
         st.tuples(name, value).map(lambda nv: f"{quote(nv[0], safe='')}={quote(nv[1], safe='')}"),
@@ -96,10 +160,24 @@ def query_strings(values: list[str]) -> st.SearchStrategy[str]:
 
 # The routes fuzzed one by one; "others" stands for every other public GET route (robots.txt,
 # static files, and any route added later).
-NAMED = ["agenda.index", "agenda.calendar_page", "agenda.month_view", "agenda.event_page",
-         "agenda.atom_feed", "agenda.embed", "agenda.next_page", "agenda.series_next",
-         "feeds.calendar_feed", "feeds.event_feed", "api.list_calendars", "api.list_events",
-         "api.get_event", "api.list_occurrences", "api.openapi", "health.healthz"]
+NAMED = [
+    "agenda.index",
+    "agenda.calendar_page",
+    "agenda.month_view",
+    "agenda.event_page",
+    "agenda.atom_feed",
+    "agenda.embed",
+    "agenda.next_page",
+    "agenda.series_next",
+    "feeds.calendar_feed",
+    "feeds.event_feed",
+    "api.list_calendars",
+    "api.list_events",
+    "api.get_event",
+    "api.list_occurrences",
+    "api.openapi",
+    "health.healthz",
+]
 
 
 def fuzz(client: FlaskClient, path: str, values: list[str]) -> None:
@@ -107,13 +185,17 @@ def fuzz(client: FlaskClient, path: str, values: list[str]) -> None:
 
     @given(query=query_strings(values))
     @example(query="calendar=turing-roche&limit=1&_anchor=x&_method=POST&_scheme=x&_external=1")
-    @settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_ROUTE, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     def send(query: str) -> None:
         response = client.get(f"{path}?{query}")
         response.close()  # a static file's answer holds the file open until closed
-        assert response.status_code < 500, (f"{path}?{query}", response.status_code,
-                                            response.get_data()[:500])
+        assert response.status_code < 500, (
+            f"{path}?{query}",
+            response.status_code,
+            response.get_data()[:500],
+        )
 
     send()
 
@@ -150,5 +232,7 @@ def test_a_query_of_raw_bytes_that_are_no_utf8_is_a_400(seeded: Flask, raw: str)
         response.close()
         statuses[name] = response.status_code
     assert {name: status for name, status in statuses.items() if status != 400} in (
-        {}, {"api.list_calendars": 200})  # the list real_values read, from the answer cache
+        {},
+        {"api.list_calendars": 200},
+    )  # the list real_values read, from the answer cache
     assert client.get("/", environ_overrides={"QUERY_STRING": "q=\xc3\xa9"}).status_code == 200

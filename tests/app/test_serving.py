@@ -15,6 +15,7 @@ from app_servers import DEVELOPMENT, GUNICORN, fetch
 
 pytestmark = pytest.mark.slow
 
+
 def timed(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, dict[str, str]]:
     """(status, seconds, headers) of one GET on a new connection."""
     status, answer_headers, _body, seconds = fetch(url, headers=headers)
@@ -22,8 +23,9 @@ def timed(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, 
 
 
 @pytest.fixture
-def served(serve: Callable[[list[str]], str], make_event: Callable[..., dict]
-           ) -> Callable[[list[str]], str]:
+def served(
+    serve: Callable[[list[str]], str], make_event: Callable[..., dict]
+) -> Callable[[list[str]], str]:
     """A server process on the test database, with a small calendar in it."""
     make_event(title="TPS seminar", rrule="FREQ=MONTHLY;BYDAY=-1WE", start="2026-01-28T14:00:00")
     make_event(title="Co-working", rrule="FREQ=WEEKLY;BYDAY=TU", start="2026-01-06T10:00:00")
@@ -56,8 +58,10 @@ def hammer(base: str, sequential: int, parallel: int, clients: int) -> tuple[Ans
         timed(url, headers)
     alone = [timed(*mix[index % len(mix)])[:2] for index in range(sequential)]
     with ThreadPoolExecutor(clients) as pool:
-        loaded = [answer[:2] for answer in pool.map(
-            lambda index: timed(*mix[index % len(mix)]), range(parallel))]
+        loaded = [
+            answer[:2]
+            for answer in pool.map(lambda index: timed(*mix[index % len(mix)]), range(parallel))
+        ]
     return alone, loaded
 
 

@@ -62,8 +62,9 @@ def server(app: Flask) -> Iterator[str]:
     """The test app served on a free port, with calendar "turing" and its editor
     ada@example.org (password ORGANISER_PASSWORD), for the organiser's browser tests."""
     with app.app_context():
-        calendar = operations.create_calendar({"slug": "turing", "name": "Turing events"},
-                                              "test", default_tz="Europe/London")
+        calendar = operations.create_calendar(
+            {"slug": "turing", "name": "Turing events"}, "test", default_tz="Europe/London"
+        )
         ada = accounts.create_organiser("ada@example.org", ORGANISER_PASSWORD)
         permissions.grant(ada, calendar, "editor", "test")
         db.session.commit()

@@ -30,8 +30,15 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 ORGANISER_PASSWORD = "a long enough password"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def seed_database(url: str) -> None:
@@ -41,28 +48,51 @@ def seed_database(url: str) -> None:
         db.create_all()
         calendar = load_seed().calendar
         today = utcnow().astimezone(ZoneInfo(calendar.timezone)).date()
-        weekly = operations.create_event({
-            "calendar": calendar.slug, "uid": "office-hours@browser.test",
-            "title": "Research software office hours", "categories": ["tps"],
-            "start": f"{today + timedelta(days=1)}T11:00:00",
-            "end": f"{today + timedelta(days=1)}T12:30:00", "rrule": "FREQ=WEEKLY",
-            "location": "https://meet.example.org/office-hours",
-            "description": "Bring your code questions.\nNotes: https://example.org/notes",
-        }, "browser")
-        operations.create_event({
-            "calendar": calendar.slug, "uid": "sprint@browser.test", "title": "Docs sprint",
-            "categories": ["turing-way"], "all_day": True,
-            "start": str(today - timedelta(days=1)), "end": str(today + timedelta(days=4)),
-            "location": "Online and in person",
-        }, "browser")
-        operations.create_event({
-            "calendar": calendar.slug, "uid": "talk@browser.test",
-            "title": "Reproducible pipelines talk", "categories": ["training"],
-            "start": f"{today + timedelta(days=2)}T16:00:00", "location": "Room 4",
-        }, "browser")
+        weekly = operations.create_event(
+            {
+                "calendar": calendar.slug,
+                "uid": "office-hours@browser.test",
+                "title": "Research software office hours",
+                "categories": ["tps"],
+                "start": f"{today + timedelta(days=1)}T11:00:00",
+                "end": f"{today + timedelta(days=1)}T12:30:00",
+                "rrule": "FREQ=WEEKLY",
+                "location": "https://meet.example.org/office-hours",
+                "description": "Bring your code questions.\nNotes: https://example.org/notes",
+            },
+            "browser",
+        )
+        operations.create_event(
+            {
+                "calendar": calendar.slug,
+                "uid": "sprint@browser.test",
+                "title": "Docs sprint",
+                "categories": ["turing-way"],
+                "all_day": True,
+                "start": str(today - timedelta(days=1)),
+                "end": str(today + timedelta(days=4)),
+                "location": "Online and in person",
+            },
+            "browser",
+        )
+        operations.create_event(
+            {
+                "calendar": calendar.slug,
+                "uid": "talk@browser.test",
+                "title": "Reproducible pipelines talk",
+                "categories": ["training"],
+                "start": f"{today + timedelta(days=2)}T16:00:00",
+                "location": "Room 4",
+            },
+            "browser",
+        )
         db.session.flush()
-        operations.set_override(weekly, parse_stored(f"{today + timedelta(days=8)}T11:00:00",
-                                                     False), {"status": "cancelled"}, "browser")
+        operations.set_override(
+            weekly,
+            parse_stored(f"{today + timedelta(days=8)}T11:00:00", False),
+            {"status": "cancelled"},
+            "browser",
+        )
         db.session.commit()
         db.engine.dispose()
 

@@ -77,12 +77,16 @@ def test_subscribe_links_carry_the_feed_urls(page: Any, base_url: str) -> None:
     page.goto("/")
     host = urlsplit(base_url).netloc
     panel = page.locator("section.subscribe .feed-main")
-    hrefs = {link.get_attribute("data-platform"): link.get_attribute("href")
-             for link in panel.locator("a[data-platform]").all()}
+    hrefs = {
+        link.get_attribute("data-platform"): link.get_attribute("href")
+        for link in panel.locator("a[data-platform]").all()
+    }
     assert hrefs["apple"] == f"webcal://{host}{FEED}"
     assert parse_qs(urlsplit(hrefs["google"]).query) == {"cid": [f"webcal://{host}{FEED}"]}
-    for key, origin in (("outlook_com", "https://outlook.live.com"),
-                        ("outlook_365", "https://outlook.office.com")):
+    for key, origin in (
+        ("outlook_com", "https://outlook.live.com"),
+        ("outlook_365", "https://outlook.office.com"),
+    ):
         assert hrefs[key].startswith(origin + "/calendar/0/addfromweb?")
         assert parse_qs(urlsplit(hrefs[key]).query)["url"] == [base_url + FEED]
     copy_field = panel.locator("input[type=url]")
@@ -90,8 +94,9 @@ def test_subscribe_links_carry_the_feed_urls(page: Any, base_url: str) -> None:
     button = panel.get_by_role("button", name="Copy")
     assert button.is_visible()  # shown by the script
     button.click()
-    page.wait_for_function("document.querySelector('.feed-main button.copy')"
-                           ".textContent === 'Copied'")
+    page.wait_for_function(
+        "document.querySelector('.feed-main button.copy').textContent === 'Copied'"
+    )
     assert page.evaluate("navigator.clipboard.readText()") == base_url + FEED
     tps = page.locator("details.feed[data-feed=tps]")
     tps.locator("summary").click()
@@ -121,11 +126,13 @@ def test_the_event_pages_add_to_calendar_links_work(page: Any, base_url: str) ->
         seen.append(route.request.url)
         # An inline icon: Chromium fetches /favicon.ico outside Playwright's routing, and that
         # address does not resolve here, which would log a console error.
-        route.fulfill(status=200, content_type="text/html",
-                      body='<title>stub</title><link rel="icon" href="data:,">ok')
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            body='<title>stub</title><link rel="icon" href="data:,">ok',
+        )
 
-    page.route(re.compile(r"^https://(calendar\.google\.com|outlook\.(live|office)\.com)/"),
-               answer)
+    page.route(re.compile(r"^https://(calendar\.google\.com|outlook\.(live|office)\.com)/"), answer)
     for key in ("google", "outlook_com", "outlook_365"):
         page.goto(base_url + "/events/talk@browser.test")
         page.locator(f"a[data-add={key}]").click()
@@ -143,17 +150,27 @@ def test_the_event_pages_add_to_calendar_links_work(page: Any, base_url: str) ->
     assert when is not None
 
 
-@pytest.mark.parametrize("path", ["/", "/events/office-hours@browser.test",
-                                  "/calendars/turing-roche/next", "/?category=tps&q=seminar",
-                                  "/calendars/turing-roche/2027/1", "/calendars/turing-roche",
-                                  "/embed?calendar=turing-roche", "/?q=office&tz=Asia/Tokyo"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/events/office-hours@browser.test",
+        "/calendars/turing-roche/next",
+        "/?category=tps&q=seminar",
+        "/calendars/turing-roche/2027/1",
+        "/calendars/turing-roche",
+        "/embed?calendar=turing-roche",
+        "/?q=office&tz=Asia/Tokyo",
+    ],
+)
 def test_the_layout_holds_at_360_px(browser: Any, base_url: str, path: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=base_url)
     page = context.new_page()
     page.goto(path)
     page.wait_for_load_state("load")
-    widths = page.evaluate("[document.documentElement.scrollWidth, "
-                           "document.documentElement.clientWidth]")
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
     context.close()
     assert widths[0] <= widths[1] == 360, widths
 
@@ -226,14 +243,25 @@ CONTRAST_JS = """
   return out;
 }
 """
-TEXT = ["body", ".window-summary", ".occurrence .when", ".occurrence-title a", ".rhythm",
-        ".categories a", ".badge-cancelled", ".badge-ongoing", ".subscribe .help",
-        ".filters label", "button[type=submit]", ".site-footer", ".day-heading .date"]
+TEXT = [
+    "body",
+    ".window-summary",
+    ".occurrence .when",
+    ".occurrence-title a",
+    ".rhythm",
+    ".categories a",
+    ".badge-cancelled",
+    ".badge-ongoing",
+    ".subscribe .help",
+    ".filters label",
+    "button[type=submit]",
+    ".site-footer",
+    ".day-heading .date",
+]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_text_meets_aa_contrast_in_both_schemes(browser: Any, base_url: str,
-                                                scheme: str) -> None:
+def test_text_meets_aa_contrast_in_both_schemes(browser: Any, base_url: str, scheme: str) -> None:
     context = browser.new_context(color_scheme=scheme, base_url=base_url)
     page = context.new_page()
     page.goto("/")

@@ -21,17 +21,38 @@ from tests.browser.server import ORGANISER_PASSWORD as PASSWORD
 
 # Far ahead, so the preview's next ten dates start at the series' start whatever today is.
 START = "2031-01-29"  # a Wednesday
-WEEKLY = ["Wed 29 Jan 2031", "Wed 5 Feb 2031", "Wed 12 Feb 2031", "Wed 19 Feb 2031",
-          "Wed 26 Feb 2031", "Wed 5 Mar 2031", "Wed 12 Mar 2031", "Wed 19 Mar 2031",
-          "Wed 26 Mar 2031", "Wed 2 Apr 2031"]
-FORTNIGHTLY = ["Wed 29 Jan 2031", "Wed 12 Feb 2031", "Wed 26 Feb 2031", "Wed 12 Mar 2031",
-               "Wed 26 Mar 2031", "Wed 9 Apr 2031", "Wed 23 Apr 2031", "Wed 7 May 2031",
-               "Wed 21 May 2031", "Wed 4 Jun 2031"]
+WEEKLY = [
+    "Wed 29 Jan 2031",
+    "Wed 5 Feb 2031",
+    "Wed 12 Feb 2031",
+    "Wed 19 Feb 2031",
+    "Wed 26 Feb 2031",
+    "Wed 5 Mar 2031",
+    "Wed 12 Mar 2031",
+    "Wed 19 Mar 2031",
+    "Wed 26 Mar 2031",
+    "Wed 2 Apr 2031",
+]
+FORTNIGHTLY = [
+    "Wed 29 Jan 2031",
+    "Wed 12 Feb 2031",
+    "Wed 26 Feb 2031",
+    "Wed 12 Mar 2031",
+    "Wed 26 Mar 2031",
+    "Wed 9 Apr 2031",
+    "Wed 23 Apr 2031",
+    "Wed 7 May 2031",
+    "Wed 21 May 2031",
+    "Wed 4 Jun 2031",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="the system Chromium (/usr/bin/chromium) "
-                       "is not installed; install it with apt-get install chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="the system Chromium (/usr/bin/chromium) "
+        "is not installed; install it with apt-get install chromium",
+    ),
 ]
 
 
@@ -42,9 +63,12 @@ def page(server: str) -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(base_url=server, locale="en-GB",
-                                      timezone_id="Europe/London",
-                                      viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=server,
+            locale="en-GB",
+            timezone_id="Europe/London",
+            viewport={"width": 1280, "height": 900},
+        )
         context.set_default_timeout(15_000)
         page = context.new_page()
         errors: list[str] = []
@@ -80,16 +104,19 @@ def test_the_preview_is_there_on_opening_and_follows_the_rule(page: Any) -> None
 
     page.locator("#start_date").fill(START)
     page.locator("#recurrence").select_option("weekly")
-    expect(page.locator("#preview-text")).to_have_text("Every week on Wednesday (Europe/London)",
-                                                       timeout=1000)
+    expect(page.locator("#preview-text")).to_have_text(
+        "Every week on Wednesday (Europe/London)", timeout=1000
+    )
     expect(page.locator("#preview-dates")).to_be_visible()
     assert visible_dates(page) == WEEKLY
 
     page.locator("#recurrence").select_option("biweekly")
     expect(page.locator("#preview-text")).to_have_text(
-        "Every 2 weeks on Wednesday (Europe/London)", timeout=1000)
+        "Every 2 weeks on Wednesday (Europe/London)", timeout=1000
+    )
     expect(page.locator("#preview-dates li").nth(1)).to_have_text(
-        "Wed 12 Feb 2031, 10:00–11:00 GMT", timeout=1000)
+        "Wed 12 Feb 2031, 10:00–11:00 GMT", timeout=1000
+    )
     assert visible_dates(page) == FORTNIGHTLY
 
 
@@ -142,7 +169,8 @@ def test_a_long_title_says_its_limit_and_keeps_every_character(page: Any) -> Non
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#title-errors")).to_be_visible()
     expect(page.locator("#title-errors")).to_have_text(
-        "is 2000 characters long: at most 500 are allowed")
+        "is 2000 characters long: at most 500 are allowed"
+    )
     expect(page.get_by_label("Title")).to_have_value("x" * 2000)
 
 
@@ -150,10 +178,18 @@ def test_a_long_title_says_its_limit_and_keeps_every_character(page: Any) -> Non
 def seminar(app: Flask, server: str) -> str:
     """A published monthly seminar far ahead; its uid."""
     with app.app_context():
-        event = operations.create_event({
-            "calendar": "turing", "uid": "tps@browser.test", "title": "TPS seminar",
-            "start": "2031-01-29T14:00:00", "end": "2031-01-29T15:00:00",
-            "rrule": "FREQ=MONTHLY;BYDAY=-1WE", "published": True}, "test")
+        event = operations.create_event(
+            {
+                "calendar": "turing",
+                "uid": "tps@browser.test",
+                "title": "TPS seminar",
+                "start": "2031-01-29T14:00:00",
+                "end": "2031-01-29T15:00:00",
+                "rrule": "FREQ=MONTHLY;BYDAY=-1WE",
+                "published": True,
+            },
+            "test",
+        )
         db.session.commit()
         return event.uid
 
@@ -166,13 +202,15 @@ def test_ending_a_series_asks_first_in_red(page: Any, seminar: str) -> None:
     cancel = page.get_by_role("button", name="Cancel the chosen dates")
     expect(save).to_be_visible()
     expect(cancel).to_be_visible()
-    assert cancel.evaluate("node => getComputedStyle(node).backgroundColor") != \
-        save.evaluate("node => getComputedStyle(node).backgroundColor")
+    assert cancel.evaluate("node => getComputedStyle(node).backgroundColor") != save.evaluate(
+        "node => getComputedStyle(node).backgroundColor"
+    )
     page.get_by_label("This and following dates").check()
     cancel.click()
 
-    expect(page.get_by_role("heading", name="End “TPS seminar” before Wed 26 Mar 2031?"))\
-        .to_be_visible()
+    expect(
+        page.get_by_role("heading", name="End “TPS seminar” before Wed 26 Mar 2031?")
+    ).to_be_visible()
     expect(page.get_by_text("The dates before Wed 26 Mar 2031 stay.")).to_be_visible()
     page.get_by_role("link", name="No, go back").click()
     page.goto(f"/organiser/events/{seminar}/occurrences")
@@ -220,8 +258,9 @@ def test_without_javascript_every_field_shows_and_the_preview_button_works(
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(base_url=server, locale="en-GB",
-                                      timezone_id="Europe/London", java_script_enabled=False)
+        context = browser.new_context(
+            base_url=server, locale="en-GB", timezone_id="Europe/London", java_script_enabled=False
+        )
         try:
             page = context.new_page()
             page.goto("/organiser/sign-in")
@@ -237,7 +276,8 @@ def test_without_javascript_every_field_shows_and_the_preview_button_works(
             page.locator("#recurrence").select_option("biweekly")
             page.get_by_role("button", name="Preview").click()
             expect(page.locator("#preview-text")).to_have_text(
-                "Every 2 weeks on Wednesday (Europe/London)")
+                "Every 2 weeks on Wednesday (Europe/London)"
+            )
             assert visible_dates(page) == FORTNIGHTLY
         finally:
             context.close()

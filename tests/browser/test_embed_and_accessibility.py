@@ -17,9 +17,17 @@ from tests.browser.server import serving
 pytestmark = pytest.mark.browser
 
 EMBED = "/embed?calendar=turing-roche&days=28"
-PAGES = ["/", "/calendars/turing-roche", "/calendars/turing-roche?category=tps&q=seminar",
-         "/?q=office+hours", "/?tz=America/New_York", "/events/office-hours@browser.test",
-         "/events/talk@browser.test", "/calendars/turing-roche/2027/1", EMBED]
+PAGES = [
+    "/",
+    "/calendars/turing-roche",
+    "/calendars/turing-roche?category=tps&q=seminar",
+    "/?q=office+hours",
+    "/?tz=America/New_York",
+    "/events/office-hours@browser.test",
+    "/events/talk@browser.test",
+    "/calendars/turing-roche/2027/1",
+    EMBED,
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +39,12 @@ def host_url(base_url: str) -> Iterator[str]:
     def frame() -> str:
         from flask import request
 
-        return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>'
-                '<link rel="icon" href="data:,"></head><body><main><h1>A host page</h1>'
-                f'<iframe src="{base_url}{request.args["path"]}" title="Events" width="480" '
-                'height="600"></iframe></main></body></html>')
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>'
+            '<link rel="icon" href="data:,"></head><body><main><h1>A host page</h1>'
+            f'<iframe src="{base_url}{request.args["path"]}" title="Events" width="480" '
+            'height="600"></iframe></main></body></html>'
+        )
 
     with serving(host) as url:
         yield url
@@ -48,8 +58,9 @@ def framed(browser: Any, host_url: str, path: str, **options: Any) -> tuple[Any,
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_embed_shows_in_another_sites_iframe(browser: Any, base_url: str, host_url: str,
-                                                 scheme: str) -> None:
+def test_the_embed_shows_in_another_sites_iframe(
+    browser: Any, base_url: str, host_url: str, scheme: str
+) -> None:
     context, page = framed(browser, host_url, EMBED, color_scheme=scheme)
     inside = page.frame_locator("iframe")
     first = inside.locator(".occurrence-title a").first
@@ -58,44 +69,52 @@ def test_the_embed_shows_in_another_sites_iframe(browser: Any, base_url: str, ho
         "title": inside.locator("h1").inner_text(),
         "header": inside.locator("header, footer, form").count(),
         "background": inside.locator("body").evaluate(
-            "body => getComputedStyle(body).backgroundColor"),
+            "body => getComputedStyle(body).backgroundColor"
+        ),
     }
     title = first.inner_text()
     first.click()  # opens in the top window, not inside the box
     page.wait_for_url(re.compile(re.escape(base_url) + "/events/"))
     top_heading = page.locator("h1").inner_text()
     context.close()
-    assert seen == {"title": "Turing–Roche engagement opportunities", "header": 0,
-                    "background": "rgb(255, 255, 255)" if scheme == "light"
-                    else "rgb(20, 22, 26)"}
+    assert seen == {
+        "title": "Turing–Roche engagement opportunities",
+        "header": 0,
+        "background": "rgb(255, 255, 255)" if scheme == "light" else "rgb(20, 22, 26)",
+    }
     assert top_heading == title
 
 
-@pytest.mark.parametrize("path", ["/", "/calendars/turing-roche",
-                                  "/events/talk@browser.test"])
-def test_every_other_page_refuses_to_be_framed(browser: Any, host_url: str,
-                                               path: str) -> None:
+@pytest.mark.parametrize("path", ["/", "/calendars/turing-roche", "/events/talk@browser.test"])
+def test_every_other_page_refuses_to_be_framed(browser: Any, host_url: str, path: str) -> None:
     context, page = framed(browser, host_url, path)
     page.wait_for_load_state("load")
     child = page.frames[1]
     child.wait_for_load_state("load")
-    shown = child.locator(".occurrence-title, h1").count() if not child.url.startswith(
-        "chrome-error") else 0
+    shown = (
+        child.locator(".occurrence-title, h1").count()
+        if not child.url.startswith("chrome-error")
+        else 0
+    )
     context.close()
     assert shown == 0
 
 
 def violations(page: Any) -> list[tuple[str, list[Any]]]:
     results = Axe().run(page)
-    return [(item["id"], [node["target"] for node in item["nodes"]])
-            for item in results.response["violations"]]
+    return [
+        (item["id"], [node["target"] for node in item["nodes"]])
+        for item in results.response["violations"]
+    ]
 
 
 @pytest.mark.parametrize(("width", "scheme"), [(360, "light"), (1280, "dark")])
-def test_axe_finds_no_violation_on_any_public_page(browser: Any, base_url: str, width: int,
-                                                   scheme: str) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800},
-                                  color_scheme=scheme, base_url=base_url)
+def test_axe_finds_no_violation_on_any_public_page(
+    browser: Any, base_url: str, width: int, scheme: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme, base_url=base_url
+    )
     page = context.new_page()
     found = {}
     for path in PAGES:
@@ -122,8 +141,9 @@ def test_axe_would_report_a_violation(browser: Any, base_url: str) -> None:
     context = browser.new_context(base_url=base_url)
     page = context.new_page()
     page.goto("/")
-    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', "
-                  "'<img src=\"data:,\">')")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"data:,\">')"
+    )
     found = [rule for rule, _nodes in violations(page)]
     context.close()
     assert found == ["image-alt"]

@@ -22,8 +22,11 @@ from tests.browser.server import ORGANISER_PASSWORD as PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="the system Chromium (/usr/bin/chromium) "
-                       "is not installed; install it with apt-get install chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="the system Chromium (/usr/bin/chromium) "
+        "is not installed; install it with apt-get install chromium",
+    ),
 ]
 
 
@@ -52,8 +55,7 @@ def page(server: str) -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(base_url=server, locale="en-GB",
-                                      timezone_id="Europe/London")
+        context = browser.new_context(base_url=server, locale="en-GB", timezone_id="Europe/London")
         context.set_default_timeout(15_000)
         try:
             yield context.new_page()
@@ -92,8 +94,7 @@ def test_an_organiser_creates_a_monthly_series_and_cancels_one_occurrence(page: 
     # The Preview button gives the same answer without the script.
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview-dates li")).to_have_text([label(day) for day in expected])
-    expect(page.locator("#recurrence option:checked")).to_have_text(
-        "Monthly on the last Wednesday")
+    expect(page.locator("#recurrence option:checked")).to_have_text("Monthly on the last Wednesday")
 
     page.get_by_label("Published", exact=False).check()  # a new event starts as a draft
     page.get_by_role("button", name="Save").click()
@@ -149,13 +150,13 @@ def test_the_editor_says_what_a_clock_change_does_to_the_times_typed(page: Any) 
     page.locator("#end_time").fill("03:30")
     page.locator("#recurrence").select_option("weekly")
     expect(warning).to_be_visible()
-    expect(warning).to_have_text(f"01:30 on {day} does not exist in Europe/London: "
-                                 "the clocks go forward then. It will be 02:30 BST.")
-    expect(page.locator("#preview-dates li").first).to_have_text(
-        f"{day}, 02:30–03:30 BST")
+    expect(warning).to_have_text(
+        f"01:30 on {day} does not exist in Europe/London: "
+        "the clocks go forward then. It will be 02:30 BST."
+    )
+    expect(page.locator("#preview-dates li").first).to_have_text(f"{day}, 02:30–03:30 BST")
     # An ordinary time: the warning goes away at once.
     page.locator("#start_time").fill("09:30")
     page.locator("#end_time").fill("10:30")
     expect(warning).to_be_hidden()
-    expect(page.locator("#preview-dates li").first).to_have_text(
-        f"{day}, 09:30–10:30 BST")
+    expect(page.locator("#preview-dates li").first).to_have_text(f"{day}, 09:30–10:30 BST")

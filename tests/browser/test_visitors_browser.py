@@ -18,16 +18,21 @@ def in_first_screen(page: Any, locator: Any) -> bool:
     """Visible, and wholly inside the viewport without scrolling."""
     box = locator.bounding_box()
     size = page.viewport_size
-    return (locator.is_visible() and box is not None and box["y"] >= 0 and box["x"] >= 0
-            and box["y"] + box["height"] <= size["height"]
-            and box["x"] + box["width"] <= size["width"])
+    return (
+        locator.is_visible()
+        and box is not None
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
 @pytest.mark.parametrize("path", ["/", "/calendars/turing-roche"])
-def test_events_and_subscribe_are_in_the_first_screen(browser: Any, base_url: str,
-                                                      viewport: dict[str, int],
-                                                      path: str) -> None:
+def test_events_and_subscribe_are_in_the_first_screen(
+    browser: Any, base_url: str, viewport: dict[str, int], path: str
+) -> None:
     context = browser.new_context(viewport=viewport, base_url=base_url)
     page = context.new_page()
     page.goto(path)
@@ -49,9 +54,16 @@ def test_events_and_subscribe_are_in_the_first_screen(browser: Any, base_url: st
     page.wait_for_url(re.compile("#subscribe$"))
     seen["panel"] = in_first_screen(page, page.locator("#subscribe-heading"))
     context.close()
-    assert seen == {"name": "Turing–Roche engagement opportunities", "heading": True,
-                    "event": True, "subscribe": True, "toggle": True, "search hidden": True,
-                    "search shown": True, "panel": True}
+    assert seen == {
+        "name": "Turing–Roche engagement opportunities",
+        "heading": True,
+        "event": True,
+        "subscribe": True,
+        "toggle": True,
+        "search hidden": True,
+        "search shown": True,
+        "panel": True,
+    }
 
 
 def test_the_filters_open_without_javascript(browser: Any, base_url: str) -> None:
@@ -69,8 +81,6 @@ def test_the_filters_open_without_javascript(browser: Any, base_url: str) -> Non
     assert summary == "Search and filter: “office hours”"
 
 
-
-
 def shown_zones(page: Any) -> set[str]:
     """The zone abbreviations of every visible time range."""
     return {text.strip() for text in page.locator("abbr.zone:visible").all_inner_texts()}
@@ -79,8 +89,9 @@ def shown_zones(page: Any) -> set[str]:
 def test_the_switch_puts_every_time_on_the_page_in_the_visitors_zone_and_remembers_it(
     browser: Any, base_url: str
 ) -> None:
-    context = browser.new_context(timezone_id="America/New_York", locale="en-US",
-                                  base_url=base_url, viewport=PHONE)
+    context = browser.new_context(
+        timezone_id="America/New_York", locale="en-US", base_url=base_url, viewport=PHONE
+    )
     page = context.new_page()
     page.goto("/calendars/turing-roche")
     before = shown_zones(page)
@@ -128,8 +139,9 @@ def test_subscribe_is_a_few_tab_presses_away_on_a_phone(browser: Any, base_url: 
     page = context.new_page()
     page.goto("/calendars/turing-roche")
     presses = 0
-    while presses < 10 and page.evaluate(
-            "document.activeElement.textContent.trim()") != "Subscribe":
+    while (
+        presses < 10 and page.evaluate("document.activeElement.textContent.trim()") != "Subscribe"
+    ):
         page.keyboard.press("Tab")
         presses += 1
     page.keyboard.press("Enter")

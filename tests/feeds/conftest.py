@@ -37,8 +37,13 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def calendar_with_event(make_event: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Calendar ``test`` with one weekly series, ``talk@test``, in category ``talks``."""
-    return make_event(uid="talk@test", title="Talk", start="2027-01-27T14:00:00",
-                      rrule="FREQ=WEEKLY;COUNT=4", categories=["talks"])
+    return make_event(
+        uid="talk@test",
+        title="Talk",
+        start="2027-01-27T14:00:00",
+        rrule="FREQ=WEEKLY;COUNT=4",
+        categories=["talks"],
+    )
 
 
 @pytest.fixture
@@ -59,8 +64,9 @@ def settled(app: Flask) -> Callable[[], None]:
 
 
 @pytest.fixture
-def other_worker(make_app: Callable[[dict[str, Any]], Flask],
-                 app_config: dict[str, Any]) -> FlaskClient:
+def other_worker(
+    make_app: Callable[[dict[str, Any]], Flask], app_config: dict[str, Any]
+) -> FlaskClient:
     """A client of a second app on the same database: another worker process, own cache."""
     return make_app(app_config).test_client()
 
@@ -76,49 +82,60 @@ def instant(value: date | datetime) -> date | datetime:
 def feed_occurrences(body: bytes, start: date, end: date) -> list[Occurrence]:
     """What a subscriber's client shows: the served feed expanded by recurring-ical-events."""
     calendar = ICalendar.from_ical(body)
-    recurring = {str(master["UID"]) for master in calendar.walk("VEVENT")
-                 if "RRULE" in master or "RDATE" in master}
+    recurring = {
+        str(master["UID"])
+        for master in calendar.walk("VEVENT")
+        if "RRULE" in master or "RDATE" in master
+    }
     found = []
     for component in recurring_ical_events.of(calendar).between(start, end):
         # recurring-ical-events stamps a RECURRENCE-ID on one-offs too; the contract's is null.
         rid = component.get("RECURRENCE-ID") if str(component["UID"]) in recurring else None
-        found.append((
-            str(component["UID"]),
-            None if rid is None else _rid_text(rid.dt),
-            instant(component.decoded("DTSTART")),
-            instant(component.decoded("DTEND")),
-            str(component["SUMMARY"]),
-            str(component.get("LOCATION", "")),
-            str(component.get("STATUS", "")).lower(),
-        ))
+        found.append(
+            (
+                str(component["UID"]),
+                None if rid is None else _rid_text(rid.dt),
+                instant(component.decoded("DTSTART")),
+                instant(component.decoded("DTEND")),
+                str(component["SUMMARY"]),
+                str(component.get("LOCATION", "")),
+                str(component.get("STATUS", "")).lower(),
+            )
+        )
     return sorted(found, key=_order)
 
 
-def app_occurrences(app: Flask, slug: str, start: date, end: date,
-                    categories: Sequence[str] = ()) -> list[Occurrence]:
+def app_occurrences(
+    app: Flask, slug: str, start: date, end: date, categories: Sequence[str] = ()
+) -> list[Occurrence]:
     """The occurrences the app computes (the seam) that a subscriber should see: published
     events, cancelled occurrences left out (they are EXDATEs in the feed)."""
     with app.app_context():
         calendar = db.session.query(Calendar).filter_by(slug=slug).one()
-        window = rules.Window(datetime.combine(start, datetime.min.time(), UTC),
-                              datetime.combine(end, datetime.min.time(), UTC))
-        listing = schedule.page(window, size=100_000, per_event=5000, calendar=calendar,
-                                categories=categories)
+        window = rules.Window(
+            datetime.combine(start, datetime.min.time(), UTC),
+            datetime.combine(end, datetime.min.time(), UTC),
+        )
+        listing = schedule.page(
+            window, size=100_000, per_event=5000, calendar=calendar, categories=categories
+        )
         assert not listing.truncated
         found = []
         for item in listing.items:
             occ, event = item.occurrence, item.event
             if occ.cancelled:
                 continue
-            found.append((
-                event.uid,
-                None if occ.recurrence_id is None else _rid_text(occ.recurrence_id),
-                instant(occ.start),
-                instant(occ.end),
-                occ.title if occ.title is not None else event.title,
-                occ.location if occ.location is not None else event.location,
-                event.status,
-            ))
+            found.append(
+                (
+                    event.uid,
+                    None if occ.recurrence_id is None else _rid_text(occ.recurrence_id),
+                    instant(occ.start),
+                    instant(occ.end),
+                    occ.title if occ.title is not None else event.title,
+                    occ.location if occ.location is not None else event.location,
+                    event.status,
+                )
+            )
     return sorted(found, key=_order)
 
 
@@ -148,8 +165,9 @@ def within(items: list[Occurrence], start: date, end: date) -> list[Occurrence]:
     return [item for item in items if low <= starts(item) < high]
 
 
-def api_occurrences(client: Any, slug: str, start: date, end: date,
-                    categories: Sequence[str] = ()) -> list[Occurrence]:
+def api_occurrences(
+    client: Any, slug: str, start: date, end: date, categories: Sequence[str] = ()
+) -> list[Occurrence]:
     """What GET /api/v1/occurrences lists, a year per request (its windows are capped), less
     the cancelled occurrences of events that are not cancelled (the feed's EXDATEs)."""
     found: dict[tuple[str, str | None, object], Occurrence] = {}
@@ -168,9 +186,15 @@ def api_occurrences(client: Any, slug: str, start: date, end: date,
                 statuses[uid] = client.get(f"/api/v1/events/{uid}").json["status"]
             if item["status"] == "cancelled" and statuses[uid] != "cancelled":
                 continue
-            occurrence = (uid, item["recurrence_id"], _api_moment(item["start"]),
-                          _api_moment(item["end"]), item["title"], item["location"],
-                          item["status"])
+            occurrence = (
+                uid,
+                item["recurrence_id"],
+                _api_moment(item["start"]),
+                _api_moment(item["end"]),
+                item["title"],
+                item["location"],
+                item["status"],
+            )
             found[occurrence[:3]] = occurrence
         year = upto
     return sorted(found.values(), key=_order)
@@ -188,8 +212,9 @@ def compare(app: Flask, client: Any) -> Callable[..., list[Occurrence]]:
     recurring-ical-events, by the app (the seam) and by GET /api/v1/occurrences, assert all
     three agree, and return the occurrences."""
 
-    def check(slug: str, categories: Sequence[str] = (),
-              years: tuple[int, int] = (2026, 2031)) -> list[Occurrence]:
+    def check(
+        slug: str, categories: Sequence[str] = (), years: tuple[int, int] = (2026, 2031)
+    ) -> list[Occurrence]:
         query = "&".join(f"category={c}" for c in categories)
         response = client.get(f"/calendars/{slug}.ics" + (f"?{query}" if query else ""))
         assert response.status_code == 200

@@ -33,9 +33,12 @@ def test_blocks_give_the_same_bytes_as_a_build_from_nothing(
         calendar = db.session.scalar(select(Calendar))
         cutoff, _ = history_cutoff(feeds.utcnow())
         events = feeds.feed_events(calendar, [], cutoff)
-        info = ical.FeedInfo(name=calendar.name, description=calendar.description,
-                             timezone=calendar.timezone,
-                             source_url=links.feed_url(calendar.slug))
+        info = ical.FeedInfo(
+            name=calendar.name,
+            description=calendar.description,
+            timezone=calendar.timezone,
+            source_url=links.feed_url(calendar.slug),
+        )
         pages = {event.uid: links.event_page_url(event.uid) for event in events}
         fresh = ical.feed_bytes(events, info, pages)
         blocks = Caches.new().blocks
@@ -57,8 +60,9 @@ def test_a_renamed_category_reaches_the_feed_though_no_event_changed(
         category.name = "TPS programme"
         category.calendar.touch()
         db.session.commit()
-    after = client.get("/calendars/turing-roche.ics",
-                       headers={"If-None-Match": before.headers["ETag"]})
+    after = client.get(
+        "/calendars/turing-roche.ics", headers={"If-None-Match": before.headers["ETag"]}
+    )
     assert after.status_code == 200
     categories = [line for line in after.data.split(b"\r\n") if line.startswith(b"CATEGORIES")]
     assert b"CATEGORIES:TPS programme" in categories
@@ -80,7 +84,7 @@ def test_the_feed_cache_keeps_one_version_per_feed_within_its_byte_budget() -> N
 
 
 def test_the_feed_cache_builds_a_version_once_however_many_threads_miss_it(
-    cache_waits: CacheWaits
+    cache_waits: CacheWaits,
 ) -> None:
     import threading
 

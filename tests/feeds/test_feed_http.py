@@ -54,14 +54,17 @@ def test_feed_headers(client: FlaskClient, calendar_with_event: dict[str, Any]) 
     assert filtered.headers["ETag"] != etag
 
 
-def test_event_download_headers(client: FlaskClient, calendar_with_event: dict[str, Any]
-                                ) -> None:
+def test_event_download_headers(client: FlaskClient, calendar_with_event: dict[str, Any]) -> None:
     response = client.get("/events/talk@test.ics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert response.headers["Content-Disposition"] == "attachment; filename=Talk.ics"
-    assert client.get("/events/talk@test.ics",
-                      headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            "/events/talk@test.ics", headers={"If-None-Match": response.headers["ETag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_a_matching_if_none_match_gets_304_without_a_body(
@@ -78,7 +81,9 @@ def test_a_matching_if_none_match_gets_304_without_a_body(
 
 
 def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
-    client: FlaskClient, calendar_with_event: dict[str, Any], settled: Callable[[], None],
+    client: FlaskClient,
+    calendar_with_event: dict[str, Any],
+    settled: Callable[[], None],
     clock: Clock,
 ) -> None:
     settled()
@@ -94,13 +99,20 @@ def test_if_modified_since_is_used_only_when_valid_and_without_if_none_match(
     future = http_date(clock.now() + timedelta(days=2))  # the app's future, not the machine's
     assert client.get(FEED, headers={"If-Modified-Since": future}).status_code == 200
     # If-None-Match is checked first: a stale ETag wins over a fresh date.
-    assert client.get(FEED, headers={"If-Modified-Since": last_modified,
-                                     "If-None-Match": '"stale"'}).status_code == 200
+    assert (
+        client.get(
+            FEED, headers={"If-Modified-Since": last_modified, "If-None-Match": '"stale"'}
+        ).status_code
+        == 200
+    )
 
 
 def test_the_304_path_does_not_build_the_feed(
-    app: Flask, client: FlaskClient, calendar_with_event: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch, settled: Callable[[], None],
+    app: Flask,
+    client: FlaskClient,
+    calendar_with_event: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    settled: Callable[[], None],
 ) -> None:
     settled()
     response = client.get(FEED)
@@ -110,14 +122,19 @@ def test_the_304_path_does_not_build_the_feed(
         raise AssertionError("the feed was built for a conditional request")
 
     monkeypatch.setattr(ical, "feed_bytes", refuse)
-    assert client.get(FEED, headers={"If-None-Match": response.headers["ETag"]}
-                      ).status_code == 304
-    assert client.get(FEED, headers={"If-Modified-Since": response.headers["Last-Modified"]}
-                      ).status_code == 304
+    assert client.get(FEED, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            FEED, headers={"If-Modified-Since": response.headers["Last-Modified"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_a_built_feed_is_reused_until_the_calendar_changes(
-    client: FlaskClient, calendar_with_event: dict[str, Any], builds: list[int],
+    client: FlaskClient,
+    calendar_with_event: dict[str, Any],
+    builds: list[int],
     change: Callable[..., dict[str, Any]],
 ) -> None:
     first = client.get(FEED)
@@ -134,7 +151,9 @@ def test_a_built_feed_is_reused_until_the_calendar_changes(
 
 
 def test_every_worker_sees_a_change_at_once(
-    client: FlaskClient, other_worker: FlaskClient, calendar_with_event: dict[str, Any],
+    client: FlaskClient,
+    other_worker: FlaskClient,
+    calendar_with_event: dict[str, Any],
     change: Callable[..., dict[str, Any]],
 ) -> None:
     other = other_worker
@@ -153,8 +172,14 @@ def test_head_has_the_headers_of_get_and_no_body(
     get = client.get(FEED)
     head = client.head(FEED)
     assert head.status_code == 200 and head.data == b""
-    for name in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control",
-                 "Content-Disposition"):
+    for name in (
+        "Content-Type",
+        "Content-Length",
+        "ETag",
+        "Last-Modified",
+        "Cache-Control",
+        "Content-Disposition",
+    ):
         assert head.headers[name] == get.headers[name]
     assert client.head(FEED, headers={"If-None-Match": get.headers["ETag"]}).status_code == 304
     assert client.head("/calendars/nope.ics").status_code == 404
@@ -170,8 +195,9 @@ def test_gzip_when_the_client_accepts_it(
     assert packed.headers["ETag"] != plain.headers["ETag"]  # a different representation
     assert "Accept-Encoding" in packed.headers["Vary"]
     assert client.get(FEED, headers={"Accept-Encoding": "gzip;q=0"}).data == plain.data
-    again = client.get(FEED, headers={"Accept-Encoding": "gzip",
-                                      "If-None-Match": packed.headers["ETag"]})
+    again = client.get(
+        FEED, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    )
     assert again.status_code == 304 and again.headers["ETag"] == packed.headers["ETag"]
 
 
@@ -197,10 +223,16 @@ def test_uids_with_slashes_and_dots_are_served(client: FlaskClient, make_event: 
     assert b"UID:2027/talks/opening.day@example.org" in response.data
 
 
-def test_hostile_query_values_never_give_a_500(client: FlaskClient,
-                                               calendar_with_event: dict[str, Any]) -> None:
-    for query in ("?category=%00", "?category=" + "x" * 5000, "?category=", "?category=talks" * 3,
-                  "?category=%ff%fe"):
+def test_hostile_query_values_never_give_a_500(
+    client: FlaskClient, calendar_with_event: dict[str, Any]
+) -> None:
+    for query in (
+        "?category=%00",
+        "?category=" + "x" * 5000,
+        "?category=",
+        "?category=talks" * 3,
+        "?category=%ff%fe",
+    ):
         assert client.get(FEED + query).status_code in (200, 400, 404), query
     assert client.get(FEED, headers={"If-None-Match": '"\x00'}).status_code == 200
 
@@ -228,8 +260,10 @@ def test_export_ics_of_an_unknown_calendar_is_one_readable_line(
 
 
 def test_last_modified_follows_the_calendars_last_change(
-    client: FlaskClient, calendar_with_event: dict[str, Any],
-    change: Callable[..., dict[str, Any]], clock: Clock,
+    client: FlaskClient,
+    calendar_with_event: dict[str, Any],
+    change: Callable[..., dict[str, Any]],
+    clock: Clock,
 ) -> None:
     before = parse_date(client.get(FEED).headers["Last-Modified"])
     change("talk@test", title="Renamed")
@@ -249,8 +283,9 @@ def test_changes_within_one_second_never_let_if_modified_since_answer_304(
     for number in range(4):  # four changes, well within one second
         change(uid, title=f"Version {number}")
         for encoding in ("identity", "gzip"):
-            response = client.get(FEED, headers={"If-Modified-Since": held,
-                                                 "Accept-Encoding": encoding})
+            response = client.get(
+                FEED, headers={"If-Modified-Since": held, "Accept-Encoding": encoding}
+            )
             assert response.status_code == 200
             body = response.data
             if response.headers.get("Content-Encoding") == "gzip":
@@ -262,13 +297,19 @@ def test_changes_within_one_second_never_let_if_modified_since_answer_304(
 
 
 def test_an_older_series_brings_older_rules_into_the_vtimezone_under_a_new_etag(
-    client: FlaskClient, make_event: Make, change: Callable[..., dict[str, Any]],
+    client: FlaskClient,
+    make_event: Make,
+    change: Callable[..., dict[str, Any]],
     builds: list[int],
 ) -> None:
     # The VTIMEZONE depends on the earliest start in each zone, which only a change to the
     # calendar's events moves, and every such change raises the version in the ETag.
-    make_event(uid="call@test", timezone="America/New_York", start="2027-01-03T10:00:00",
-               rrule="FREQ=WEEKLY")
+    make_event(
+        uid="call@test",
+        timezone="America/New_York",
+        start="2027-01-03T10:00:00",
+        rrule="FREQ=WEEKLY",
+    )
     first = client.get(FEED)
     assert b"DTSTART:20070311T020000" in first.data and b"UNTIL" not in first.data
     change("call@test", start="2005-01-02T10:00:00", end="2005-01-02T11:00:00")

@@ -74,8 +74,13 @@ def no_builds(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 def caching_headers(response: Any, etag: str) -> list[tuple[str, str]]:
     """What a 304 carries: the held representation's ETag, and what the 200 says about caching
     it (RFC 9110 §15.4.5)."""
-    return sorted([("Cache-Control", response.headers["Cache-Control"]), ("ETag", etag),
-                   ("Vary", response.headers["Vary"])])
+    return sorted(
+        [
+            ("Cache-Control", response.headers["Cache-Control"]),
+            ("ETag", etag),
+            ("Vary", response.headers["Vary"]),
+        ]
+    )
 
 
 def expected_status(current: str, last_modified: str, headers: dict[str, str]) -> int:
@@ -94,8 +99,13 @@ def expected_status(current: str, last_modified: str, headers: dict[str, str]) -
 
 
 def test_a_poll_of_an_unchanged_feed_costs_the_version_read_alone(
-        app: Flask, client: FlaskClient, flask_requests: list[str], version_reads: list[str],
-        sql_statements: list[str], no_builds: Callable[[], None]) -> None:
+    app: Flask,
+    client: FlaskClient,
+    flask_requests: list[str],
+    version_reads: list[str],
+    sql_statements: list[str],
+    no_builds: Callable[[], None],
+) -> None:
     etag = client.head(FEED).headers["ETag"]
     no_builds()
     flask_requests.clear()
@@ -108,79 +118,117 @@ def test_a_poll_of_an_unchanged_feed_costs_the_version_read_alone(
     assert version_reads == ["test"]  # read once, and nothing else asked of the database
     assert sql_statements == []
     assert sorted(response.headers.items()) == [
-        ("Cache-Control", "public, max-age=900"), ("ETag", etag), ("Vary", "Accept-Encoding"),
+        ("Cache-Control", "public, max-age=900"),
+        ("ETag", etag),
+        ("Vary", "Accept-Encoding"),
     ]
 
 
 def test_a_poll_says_what_the_200_says_about_caching(
-        app: Flask, client: FlaskClient, settled: Callable[[], None]) -> None:
+    app: Flask, client: FlaskClient, settled: Callable[[], None]
+) -> None:
     settled()  # Last-Modified is the clock's while the stamp is ahead: every request sees one
     plain = client.get(FEED)
     zipped = client.get(FEED, headers={"Accept-Encoding": "gzip"})
     etag = plain.headers["ETag"]
-    for headers, answer in (({"If-None-Match": etag}, plain),
-                            ({"If-None-Match": etag[:-1] + '-gzip"'}, zipped),
-                            ({"If-None-Match": "*"}, plain),
-                            ({"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}, plain),
-                            ({"If-Modified-Since": plain.headers["Last-Modified"],
-                              "Accept-Encoding": "gzip"}, zipped)):
+    for headers, answer in (
+        ({"If-None-Match": etag}, plain),
+        ({"If-None-Match": etag[:-1] + '-gzip"'}, zipped),
+        ({"If-None-Match": "*"}, plain),
+        ({"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}, plain),
+        ({"If-Modified-Since": plain.headers["Last-Modified"], "Accept-Encoding": "gzip"}, zipped),
+    ):
         poll = client.get(FEED, headers=headers)
         if poll.status_code == 304:
             assert sorted(poll.headers.items()) == caching_headers(
-                answer, answer.headers["ETag"]), headers
+                answer, answer.headers["ETag"]
+            ), headers
         else:  # a date in the future is ignored: the whole feed
             assert headers == {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
             assert (poll.data, sorted(poll.headers.items())) == (
-                plain.data, sorted(plain.headers.items()))
+                plain.data,
+                sorted(plain.headers.items()),
+            )
 
 
-_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=60)
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(if_none_match=st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(
-           ["*", 'W/"x"', '"', "CURRENT", "W/CURRENT", '"other", CURRENT', "CURRENT-gzip"])),
-       if_modified_since=st.one_of(st.none(), _HEADER_TEXT, st.sampled_from(
-           ["Fri, 01 Jan 2100 00:00:00 GMT", "Mon, 01 Jan 1990 00:00:00 GMT", "garbage"])),
-       accept_encoding=st.one_of(st.none(), _HEADER_TEXT, st.just("gzip;q=0, br")))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    if_none_match=st.one_of(
+        st.none(),
+        _HEADER_TEXT,
+        st.sampled_from(
+            ["*", 'W/"x"', '"', "CURRENT", "W/CURRENT", '"other", CURRENT', "CURRENT-gzip"]
+        ),
+    ),
+    if_modified_since=st.one_of(
+        st.none(),
+        _HEADER_TEXT,
+        st.sampled_from(
+            ["Fri, 01 Jan 2100 00:00:00 GMT", "Mon, 01 Jan 1990 00:00:00 GMT", "garbage"]
+        ),
+    ),
+    accept_encoding=st.one_of(st.none(), _HEADER_TEXT, st.just("gzip;q=0, br")),
+)
 def test_any_validators_get_the_answer_rfc_9110_gives(
-        app: Flask, client: FlaskClient, settled: Callable[[], None],
-        if_none_match: str | None, if_modified_since: str | None,
-        accept_encoding: str | None) -> None:
+    app: Flask,
+    client: FlaskClient,
+    settled: Callable[[], None],
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    accept_encoding: str | None,
+) -> None:
     """A 304 exactly when RFC 9110 says so, with the caching headers of the representation
     asked for; otherwise the very answer of an unconditional request."""
     settled()  # else two answers can fall either side of a second while the stamp is ahead
     current = etag_of(client).strip('"')  # the feed's ETag, where the strategy names it
     if if_none_match is not None:
         if_none_match = if_none_match.replace("CURRENT", f'"{current}"').replace('"-gzip', '-gzip"')
-    headers = {name: value for name, value in [("If-None-Match", if_none_match),
-                                               ("If-Modified-Since", if_modified_since),
-                                               ("Accept-Encoding", accept_encoding)]
-               if value is not None}
+    headers = {
+        name: value
+        for name, value in [
+            ("If-None-Match", if_none_match),
+            ("If-Modified-Since", if_modified_since),
+            ("Accept-Encoding", accept_encoding),
+        ]
+        if value is not None
+    }
     poll = client.get(FEED, headers=headers)
-    unconditional = client.get(FEED, headers={
-        name: value for name, value in headers.items() if name == "Accept-Encoding"})
+    unconditional = client.get(
+        FEED, headers={name: value for name, value in headers.items() if name == "Accept-Encoding"}
+    )
     event(f"status {poll.status_code}")
     assert poll.status_code == expected_status(
-        current, unconditional.headers["Last-Modified"], headers)
+        current, unconditional.headers["Last-Modified"], headers
+    )
     if poll.status_code == 304:
         tags = parse_etags(headers.get("If-None-Match"))
-        held = (unconditional.headers["ETag"] if "If-None-Match" not in headers
-                or tags.contains_weak(unconditional.headers["ETag"].strip('"'))
-                else f'"{current}-gzip"' if tags.contains_weak(current + "-gzip")
-                else f'"{current}"')
+        held = (
+            unconditional.headers["ETag"]
+            if "If-None-Match" not in headers
+            or tags.contains_weak(unconditional.headers["ETag"].strip('"'))
+            else f'"{current}-gzip"'
+            if tags.contains_weak(current + "-gzip")
+            else f'"{current}"'
+        )
         if "If-None-Match" in headers and tags.contains_weak(current):
             held = f'"{current}"'
         assert poll.data == b""
         assert sorted(poll.headers.items()) == caching_headers(unconditional, held)
     else:
         assert (sorted(poll.headers.items()), poll.data) == (
-            sorted(unconditional.headers.items()), unconditional.data)
+            sorted(unconditional.headers.items()),
+            unconditional.data,
+        )
 
 
-def test_head_poll(client: FlaskClient, sql_statements: list[str],
-                   no_builds: Callable[[], None]) -> None:
+def test_head_poll(
+    client: FlaskClient, sql_statements: list[str], no_builds: Callable[[], None]
+) -> None:
     etag = client.head(FEED).headers["ETag"]
     no_builds()
     sql_statements.clear()
@@ -191,7 +239,8 @@ def test_head_poll(client: FlaskClient, sql_statements: list[str],
 
 
 def test_if_modified_since_poll_answers_the_representation_asked_for(
-        client: FlaskClient, sql_statements: list[str], settled: Callable[[], None]) -> None:
+    client: FlaskClient, sql_statements: list[str], settled: Callable[[], None]
+) -> None:
     settled()
     first = client.get(FEED)
     since = first.headers["Last-Modified"]
@@ -205,8 +254,8 @@ def test_if_modified_since_poll_answers_the_representation_asked_for(
 
 
 def test_a_change_is_served_on_the_very_next_poll(
-        client: FlaskClient, change: Callable[..., dict[str, Any]],
-        other_worker: FlaskClient) -> None:
+    client: FlaskClient, change: Callable[..., dict[str, Any]], other_worker: FlaskClient
+) -> None:
     etag = etag_of(client)
     assert other_worker.get(FEED, headers={"If-None-Match": etag}).status_code == 304
     change("talk@test", location="Room 2")
@@ -217,15 +266,18 @@ def test_a_change_is_served_on_the_very_next_poll(
         assert b"LOCATION:Room 2" in response.data
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/calendars/nowhere.ics", 404),          # no such calendar: Flask's 404 page
-    ("/calendars/TEST.ics", 404),             # not a slug's spelling: Flask's router decides
-    ("/calendars/test.ics?category=talks", 304),  # a filtered feed: Flask answers the poll
-    ("/calendars/test.ics?category=nope", 404),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/calendars/nowhere.ics", 404),  # no such calendar: Flask's 404 page
+        ("/calendars/TEST.ics", 404),  # not a slug's spelling: Flask's router decides
+        ("/calendars/test.ics?category=talks", 304),  # a filtered feed: Flask answers the poll
+        ("/calendars/test.ics?category=nope", 404),
+    ],
+)
 def test_other_feed_urls_are_left_to_flask(
-        client: FlaskClient, flask_requests: list[str],
-        url: str, status: int) -> None:
+    client: FlaskClient, flask_requests: list[str], url: str, status: int
+) -> None:
     etag = etag_of(client, url) if status == 304 else '"anything"'
     flask_requests.clear()
     response = client.get(url, headers={"If-None-Match": etag})
@@ -234,7 +286,8 @@ def test_other_feed_urls_are_left_to_flask(
 
 
 def test_unconditional_and_stale_requests_are_left_to_flask(
-        client: FlaskClient, flask_requests: list[str]) -> None:
+    client: FlaskClient, flask_requests: list[str]
+) -> None:
     etag = etag_of(client)
     stale = client.get(FEED, headers={"If-None-Match": '"0123"'})
     assert stale.status_code == 200 and stale.headers["ETag"] == etag
@@ -244,8 +297,8 @@ def test_unconditional_and_stale_requests_are_left_to_flask(
 
 
 def test_a_database_error_leaves_the_poll_to_flask(
-        app: Flask, client: FlaskClient, flask_requests: list[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, client: FlaskClient, flask_requests: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     etag = etag_of(client)
     with app.app_context():
         reader = version_reader()
@@ -270,25 +323,30 @@ class TestWithoutBaseUrl:
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in app_config.items() if key != "CALENDAR_BASE_URL"} | {
-            "CALENDAR_BASE_URL": None, "TRUSTED_HOSTS": ["events.example.org", "localhost"]}
+            "CALENDAR_BASE_URL": None,
+            "TRUSTED_HOSTS": ["events.example.org", "localhost"],
+        }
 
     def test_the_etag_depends_on_the_host(
-            self, app: Flask, client: FlaskClient,
-            flask_requests: list[str]) -> None:
+        self, app: Flask, client: FlaskClient, flask_requests: list[str]
+    ) -> None:
         here = etag_of(client)
         there = client.get(FEED, base_url="https://events.example.org").headers["ETag"]
         assert here != there
-        fast = client.get(FEED, headers={"If-None-Match": there},
-                          base_url="https://events.example.org")
+        fast = client.get(
+            FEED, headers={"If-None-Match": there}, base_url="https://events.example.org"
+        )
         assert fast.status_code == 304 and fast.headers["ETag"] == there
         assert client.get(FEED, headers={"If-None-Match": there}).status_code == 200
         assert len(flask_requests) == 3
 
     def test_an_untrusted_host_is_left_to_flask(
-            self, client: FlaskClient, flask_requests: list[str]) -> None:
+        self, client: FlaskClient, flask_requests: list[str]
+    ) -> None:
         etag = etag_of(client)
-        response = client.get(FEED, headers={"If-None-Match": etag},
-                              base_url="https://evil.example.com")
+        response = client.get(
+            FEED, headers={"If-None-Match": etag}, base_url="https://evil.example.com"
+        )
         assert response.status_code == 400
         assert len(flask_requests) == 2
         page = client.get("/", base_url="https://evil.example.com")
@@ -313,7 +371,11 @@ def test_the_version_reader_gives_the_row_as_the_orm_does(app: Flask) -> None:
         version_row = version_reader().read("test")
         assert version_row is not None
         assert (version_row.id, version_row.slug, version_row.version, version_row.changed) == (
-            calendar.id, "test", calendar.version, calendar.changed)
+            calendar.id,
+            "test",
+            calendar.version,
+            calendar.changed,
+        )
         assert version_row.changed.tzinfo is not None
         assert version_reader().read("nowhere") is None
 

@@ -25,23 +25,52 @@ OLD_SERIES_ZONES = {
     "Europe/London": "X-Test/London",
     "America/Sao_Paulo": "X-Test/Sao-Paulo",
 }
-SAMPLE_ZONES = ["Europe/London", "America/New_York", "America/Sao_Paulo", "Australia/Sydney",
-                "Australia/Lord_Howe", "Asia/Tehran", "Africa/Cairo", "Africa/Casablanca"]
+SAMPLE_ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Tehran",
+    "Africa/Cairo",
+    "Africa/Casablanca",
+]
 
 Instant = tuple[str, datetime, datetime]
 """An occurrence as (UID, start, end), both aware UTC."""
 
 
-def series(uid: str, tzid: str, start: datetime, *, rrule: str = "FREQ=WEEKLY",
-           rdates: Iterable[str] = (), exdates: Iterable[str] = (),
-           overrides: Iterable[Override] = ()) -> Event:
+def series(
+    uid: str,
+    tzid: str,
+    start: datetime,
+    *,
+    rrule: str = "FREQ=WEEKLY",
+    rdates: Iterable[str] = (),
+    exdates: Iterable[str] = (),
+    overrides: Iterable[Override] = (),
+) -> Event:
     """A published series an hour long, with its stored bounds as the store sets them."""
     event = Event(
-        uid=uid, title=uid, timezone=tzid, start_local=start,
-        end_local=start + timedelta(hours=1), all_day=False, rrule=rrule,
-        rdates=list(rdates), exdates=list(exdates), status="confirmed", published=True,
-        sequence=0, location="", url="", description="", categories=[],
-        overrides=list(overrides), created=STAMP, updated=STAMP,
+        uid=uid,
+        title=uid,
+        timezone=tzid,
+        start_local=start,
+        end_local=start + timedelta(hours=1),
+        all_day=False,
+        rrule=rrule,
+        rdates=list(rdates),
+        exdates=list(exdates),
+        status="confirmed",
+        published=True,
+        sequence=0,
+        location="",
+        url="",
+        description="",
+        categories=[],
+        overrides=list(overrides),
+        created=STAMP,
+        updated=STAMP,
     )
     event.first_start_utc, event.last_end_utc = rules.series_bounds(series_of(event))
     return event
@@ -51,17 +80,31 @@ def old_series() -> list[Event]:
     """Weekly on Sundays at 10:00, so an occurrence falls on the morning after each change:
     New York from 2005, London from 1994, São Paulo from 2016."""
     new_york = series(
-        "new-york@example.org", "America/New_York", datetime(2005, 1, 2, 10),
+        "new-york@example.org",
+        "America/New_York",
+        datetime(2005, 1, 2, 10),
         exdates=["2006-04-02T10:00:00"],
         # Moved to the Saturday before 2007's change (the second Sunday of March): still EST.
-        overrides=[Override(recurrence_id="2007-03-11T10:00:00", cancelled=False,
-                            start_local=datetime(2007, 3, 10, 9),
-                            end_local=datetime(2007, 3, 10, 10), title="Moved",
-                            sequence=1, created=STAMP, updated=STAMP)],
+        overrides=[
+            Override(
+                recurrence_id="2007-03-11T10:00:00",
+                cancelled=False,
+                start_local=datetime(2007, 3, 10, 9),
+                end_local=datetime(2007, 3, 10, 10),
+                title="Moved",
+                sequence=1,
+                created=STAMP,
+                updated=STAMP,
+            )
+        ],
     )
     # An extra Saturday the day before 1995's autumn change (then the fourth Sunday): BST.
-    london = series("london@example.org", "Europe/London", datetime(1994, 1, 2, 10),
-                    rdates=["1995-10-21T10:00:00"])
+    london = series(
+        "london@example.org",
+        "Europe/London",
+        datetime(1994, 1, 2, 10),
+        rdates=["1995-10-21T10:00:00"],
+    )
     sao_paulo = series("sao-paulo@example.org", "America/Sao_Paulo", datetime(2016, 1, 3, 10))
     return [new_york, london, sao_paulo]
 
@@ -69,17 +112,27 @@ def old_series() -> list[Event]:
 def sample_series(first_year: int) -> list[Event]:
     """Every eleventh day at noon from the first of January of ``first_year``, in each sample
     zone, so each weekday and season meets every rule."""
-    return [series(f"sample-{index}@example.org", tzid, datetime(first_year, 1, 1, 12),
-                   rrule="FREQ=DAILY;INTERVAL=11")
-            for index, tzid in enumerate(SAMPLE_ZONES)]
+    return [
+        series(
+            f"sample-{index}@example.org",
+            tzid,
+            datetime(first_year, 1, 1, 12),
+            rrule="FREQ=DAILY;INTERVAL=11",
+        )
+        for index, tzid in enumerate(SAMPLE_ZONES)
+    ]
 
 
 SAMPLE_NAMES = {tzid: f"X-Test/Zone-{index}" for index, tzid in enumerate(SAMPLE_ZONES)}
 
 
 def feed(events: list[Event]) -> bytes:
-    info = ical.FeedInfo(name="History", description="", timezone="Europe/London",
-                         source_url="https://events.example.org/calendars/history.ics")
+    info = ical.FeedInfo(
+        name="History",
+        description="",
+        timezone="Europe/London",
+        source_url="https://events.example.org/calendars/history.ics",
+    )
     return ical.feed_bytes(events, info, {})
 
 

@@ -37,9 +37,11 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|\bFOR\s+UPDATE\b", re.I)
 def one_offs(count: int, title: str = "Talk") -> bytes:
     parts = ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//dry//EN\r\n"]
     for index in range(count):
-        parts.append(f"BEGIN:VEVENT\r\nUID:dry-{index}@x\r\nSUMMARY:{title} {index}\r\n"
-                     f"DTSTART:2027{1 + index % 12:02d}{1 + index % 28:02d}T100000Z\r\n"
-                     "CATEGORIES:Talks\r\nEND:VEVENT\r\n")
+        parts.append(
+            f"BEGIN:VEVENT\r\nUID:dry-{index}@x\r\nSUMMARY:{title} {index}\r\n"
+            f"DTSTART:2027{1 + index % 12:02d}{1 + index % 28:02d}T100000Z\r\n"
+            "CATEGORIES:Talks\r\nEND:VEVENT\r\n"
+        )
     parts.append("END:VCALENDAR\r\n")
     return "".join(parts).encode()
 
@@ -102,7 +104,8 @@ def test_the_command_dry_run_writes_no_more_than_a_step_at_a_time(
     result = runner.invoke(args=["import-ics", str(path), "--calendar", "test", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
-        "test: 350 created, 0 updated, 0 unchanged, 0 skipped (dry run: nothing was changed)")
+        "test: 350 created, 0 updated, 0 unchanged, 0 skipped (dry run: nothing was changed)"
+    )
     # Every event was written once, in steps of at most a real import's batch, each rolled
     # back before the next began (one transaction of all 350 held the lock for the whole run).
     assert sum(locks.held) == 350
@@ -110,37 +113,54 @@ def test_the_command_dry_run_writes_no_more_than_a_step_at_a_time(
     assert len([rows for rows in locks.held if rows]) == 4
     assert stored(app) == 0
     # It says what the real import would do: in steps on SQLite, one transaction on PostgreSQL.
-    steps_note = ("note: " + str(path)[-80:] + ": would be written in 4 steps of at most 100 "
-                  "events so that others could save changes meanwhile; until the last step, "
-                  "readers would see only part of it")
+    steps_note = (
+        "note: " + str(path)[-80:] + ": would be written in 4 steps of at most 100 "
+        "events so that others could save changes meanwhile; until the last step, "
+        "readers would see only part of it"
+    )
     assert (steps_note in result.output.splitlines()) == is_sqlite(app)
 
 
 def test_the_page_dry_run_of_updates_writes_no_more_than_a_step_at_a_time(
     app: Flask, signed_in: FlaskClient, calendar: dict[str, Any], locks: Locks
 ) -> None:
-    first = signed_in.post("/organiser/import", data={
-        "calendar": "test", "file": (BytesIO(one_offs(250)), "talks.ics")},
-        content_type="multipart/form-data")
+    first = signed_in.post(
+        "/organiser/import",
+        data={"calendar": "test", "file": (BytesIO(one_offs(250)), "talks.ics")},
+        content_type="multipart/form-data",
+    )
     assert first.status_code == 200
     assert stored(app) == 250
     locks.held.clear()
-    preview = signed_in.post("/organiser/import", data={
-        "calendar": "test", "file": (BytesIO(one_offs(250, title="Seminar")), "talks.ics"),
-        "preview": "Preview (dry run)"}, content_type="multipart/form-data")
+    preview = signed_in.post(
+        "/organiser/import",
+        data={
+            "calendar": "test",
+            "file": (BytesIO(one_offs(250, title="Seminar")), "talks.ics"),
+            "preview": "Preview (dry run)",
+        },
+        content_type="multipart/form-data",
+    )
     assert preview.status_code == 200
     assert "Dry run: 0 created, 250 updated, 0 unchanged, 0 skipped" in preview.text
     assert "Nothing was changed" in preview.text
     assert max(locks.held) == STEP, locks.held
     assert sum(locks.held) == 250
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Event).where(
-            Event.title.like("Seminar%"))) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Event).where(Event.title.like("Seminar%"))
+            )
+            == 0
+        )
 
 
 def test_a_failure_in_a_dry_run_saves_nothing_and_says_nothing_was_imported(
-    app: Flask, runner: FlaskCliRunner, calendar: dict[str, Any], tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    runner: FlaskCliRunner,
+    calendar: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     create = operations.create_event
 
@@ -154,8 +174,10 @@ def test_a_failure_in_a_dry_run_saves_nothing_and_says_nothing_was_imported(
     path.write_bytes(one_offs(300))
     result = runner.invoke(args=["import-ics", str(path), "--calendar", "test", "--dry-run"])
     assert result.exit_code == 1, result.output
-    assert (f"{path}: nothing imported: event 'dry-250@x' could not be saved: title: refused "
-            "meanwhile" in result.output)
+    assert (
+        f"{path}: nothing imported: event 'dry-250@x' could not be saved: title: refused "
+        "meanwhile" in result.output
+    )
     assert "earlier steps saved" not in result.output
     assert stored(app) == 0
 
@@ -171,9 +193,14 @@ def test_a_dry_runs_statements_grow_with_the_file(
             target = operations.find_calendar("test")
             assert target is not None
             sql_statements.clear()
-            result = imports.import_ics(one_offs(count), target, "test",
-                                       max_bytes=4 * 1024 * 1024, batch_size=STEP,
-                                       dry_run=True)
+            result = imports.import_ics(
+                one_offs(count),
+                target,
+                "test",
+                max_bytes=4 * 1024 * 1024,
+                batch_size=STEP,
+                dry_run=True,
+            )
             db.session.rollback()
             assert len(result.created) == count
         return len(sql_statements)
@@ -185,9 +212,14 @@ def test_a_dry_runs_statements_grow_with_the_file(
 
 
 def test_others_write_and_sign_in_during_a_dry_run(
-    app: Flask, signed_in: FlaskClient, calendar: dict[str, Any],
-    make_event: Callable[..., dict[str, Any]], organiser: dict[str, Any],
-    admin_headers: dict[str, str], sign_in: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    signed_in: FlaskClient,
+    calendar: dict[str, Any],
+    make_event: Callable[..., dict[str, Any]],
+    organiser: dict[str, Any],
+    admin_headers: dict[str, str],
+    sign_in: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """As a real import (tests/ical/test_import_while_others_write.py): another organiser's
     PATCH of an event of the same calendar, a sign-in, a token read and /healthz, each answered
@@ -219,9 +251,15 @@ def test_others_write_and_sign_in_during_a_dry_run(
 
     def run_dry_run() -> None:
         try:
-            outcome["page"] = signed_in.post("/organiser/import", data={
-                "calendar": "test", "file": (BytesIO(one_offs(count)), "big.ics"),
-                "preview": "Preview (dry run)"}, content_type="multipart/form-data")
+            outcome["page"] = signed_in.post(
+                "/organiser/import",
+                data={
+                    "calendar": "test",
+                    "file": (BytesIO(one_offs(count)), "big.ics"),
+                    "preview": "Preview (dry run)",
+                },
+                content_type="multipart/form-data",
+            )
         except BaseException as error:  # reported by the main thread
             outcome["error"] = error
         finally:
@@ -233,8 +271,13 @@ def test_others_write_and_sign_in_during_a_dry_run(
         assert paused.wait(120), "the dry run never got past its first step"
         assert ended[0] == 1, "the dry run ended without a single step between others' writes"
         asking.set()
-        answers = ask_meanwhile(app, ended, organiser_email=organiser["email"],
-                                admin_headers=admin_headers, sign_in=sign_in)
+        answers = ask_meanwhile(
+            app,
+            ended,
+            organiser_email=organiser["email"],
+            admin_headers=admin_headers,
+            sign_in=sign_in,
+        )
         last = ended[0]
     finally:
         asking.set()

@@ -43,8 +43,9 @@ class Cost:
 
 
 @pytest.fixture
-def counted_import(app: Flask, sql_statements: list[str], monkeypatch: pytest.MonkeyPatch
-                   ) -> Callable[[bytes], tuple[ImportResult, Cost]]:
+def counted_import(
+    app: Flask, sql_statements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[bytes], tuple[ImportResult, Cost]]:
     """``counted_import(data)``: import into calendar ``test`` and commit; (result, cost)."""
     cost = Cost()
     validate_series = rules.validate.validate_series
@@ -74,10 +75,14 @@ def counted_import(app: Flask, sql_statements: list[str], monkeypatch: pytest.Mo
             db.session.commit()
             cost.cpu = time.thread_time() - began
         cost.statements = len(sql_statements)
-        cost.writes = sum(statement.startswith(("INSERT", "UPDATE", "DELETE"))
-                          and "audit_entries" not in statement for statement in sql_statements)
-        cost.category_reads = sum(bool(re.search(r"\bFROM categories\b", statement))
-                                  for statement in sql_statements)
+        cost.writes = sum(
+            statement.startswith(("INSERT", "UPDATE", "DELETE"))
+            and "audit_entries" not in statement
+            for statement in sql_statements
+        )
+        cost.category_reads = sum(
+            bool(re.search(r"\bFROM categories\b", statement)) for statement in sql_statements
+        )
         return result, cost
 
     return run
@@ -85,9 +90,10 @@ def counted_import(app: Flask, sql_statements: list[str], monkeypatch: pytest.Mo
 
 def many_categories(count: int, uid: str = "tagged@x", prefix: str = "c") -> bytes:
     names = ",".join(f"{prefix}{index}" for index in range(count))
-    return (HEAD + f"BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{uid}\r\n"
-            "DTSTART:20270101T100000Z\r\nCATEGORIES:" + names + "\r\nEND:VEVENT\r\n"
-            + FOOT).encode()
+    return (
+        HEAD + f"BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{uid}\r\n"
+        "DTSTART:20270101T100000Z\r\nCATEGORIES:" + names + "\r\nEND:VEVENT\r\n" + FOOT
+    ).encode()
 
 
 def test_a_line_of_200000_categories_keeps_the_first_ones_with_a_note(
@@ -104,19 +110,26 @@ def test_a_line_of_200000_categories_keeps_the_first_ones_with_a_note(
     assert cost.statements == kept.statements
     assert (result.created, result.skipped) == (["tagged@x"], [])
     assert [(note.what, note.reason) for note in result.notes] == [
-        ("tagged@x", f"only its first {MAX_CATEGORIES} categories were kept (an event has at "
-                     f"most {MAX_CATEGORIES})")]
+        (
+            "tagged@x",
+            f"only its first {MAX_CATEGORIES} categories were kept (an event has at "
+            f"most {MAX_CATEGORIES})",
+        )
+    ]
     with app.app_context():
         event = operations.find_event("tagged@x")
         assert event is not None
         assert [category.slug for category in event.categories] == sorted(
-            f"c{index}" for index in range(MAX_CATEGORIES))
+            f"c{index}" for index in range(MAX_CATEGORIES)
+        )
 
 
 def repeated_categories(uid: str, repeats: int, names: tuple[str, ...]) -> bytes:
     line = ",".join(list(names) * repeats)
-    return (HEAD + f"BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{uid}\r\nDTSTART:20270101T100000Z\r\n"
-            "CATEGORIES:" + line + "\r\nEND:VEVENT\r\n" + FOOT).encode()
+    return (
+        HEAD + f"BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:{uid}\r\nDTSTART:20270101T100000Z\r\n"
+        "CATEGORIES:" + line + "\r\nEND:VEVENT\r\n" + FOOT
+    ).encode()
 
 
 def test_repeated_categories_count_once_and_make_no_note(
@@ -124,7 +137,8 @@ def test_repeated_categories_count_once_and_make_no_note(
 ) -> None:
     _, once = counted_import(repeated_categories("once@x", 1, ("Tea", "tea", "TEA!", "Cake")))
     result, cost = counted_import(
-        repeated_categories("dup@x", 50_000, ("Talks", "talks", "TALKS!", "Lab")))
+        repeated_categories("dup@x", 50_000, ("Talks", "talks", "TALKS!", "Lab"))
+    )
     assert cost.names == 200_000  # each read once
     assert cost.statements == once.statements  # and stored as four such names once are
     assert (result.created, result.notes) == (["dup@x"], [])
@@ -136,29 +150,37 @@ def test_repeated_categories_count_once_and_make_no_note(
 
 def overridden_series(count: int, title: str = "moved") -> bytes:
     """A daily series of ``count`` days with every occurrence moved an hour later, retitled."""
-    parts = [HEAD, "BEGIN:VEVENT\r\nUID:daily@x\r\nSUMMARY:Daily\r\n"
-                   "DTSTART;TZID=Europe/London:20270101T100000\r\n"
-                   "DTEND;TZID=Europe/London:20270101T110000\r\n"
-                   f"RRULE:FREQ=DAILY;COUNT={count}\r\nEND:VEVENT\r\n"]
+    parts = [
+        HEAD,
+        "BEGIN:VEVENT\r\nUID:daily@x\r\nSUMMARY:Daily\r\n"
+        "DTSTART;TZID=Europe/London:20270101T100000\r\n"
+        "DTEND;TZID=Europe/London:20270101T110000\r\n"
+        f"RRULE:FREQ=DAILY;COUNT={count}\r\nEND:VEVENT\r\n",
+    ]
     for index in range(count):
         day = datetime(2027, 1, 1, 10) + timedelta(days=index)
-        parts.append("BEGIN:VEVENT\r\nUID:daily@x\r\n"
-                     f"RECURRENCE-ID;TZID=Europe/London:{day:%Y%m%dT%H%M%S}\r\n"
-                     f"DTSTART;TZID=Europe/London:{day + timedelta(hours=1):%Y%m%dT%H%M%S}\r\n"
-                     f"DTEND;TZID=Europe/London:{day + timedelta(hours=2):%Y%m%dT%H%M%S}\r\n"
-                     f"SUMMARY:{title} {index}\r\nEND:VEVENT\r\n")
+        parts.append(
+            "BEGIN:VEVENT\r\nUID:daily@x\r\n"
+            f"RECURRENCE-ID;TZID=Europe/London:{day:%Y%m%dT%H%M%S}\r\n"
+            f"DTSTART;TZID=Europe/London:{day + timedelta(hours=1):%Y%m%dT%H%M%S}\r\n"
+            f"DTEND;TZID=Europe/London:{day + timedelta(hours=2):%Y%m%dT%H%M%S}\r\n"
+            f"SUMMARY:{title} {index}\r\nEND:VEVENT\r\n"
+        )
     parts.append(FOOT)
     return "".join(parts).encode()
 
 
 def stored_overrides(app: Flask) -> list[tuple[str, str | None, datetime | None]]:
     with app.app_context():
-        return [(row.recurrence_id, row.title, row.start_local) for row in db.session.scalars(
-            select(Override).order_by(Override.recurrence_id))]
+        return [
+            (row.recurrence_id, row.title, row.start_local)
+            for row in db.session.scalars(select(Override).order_by(Override.recurrence_id))
+        ]
 
 
 def test_3000_changed_occurrences_cost_about_ten_times_300(
-    app: Flask, make_calendar: Callable[..., dict[str, Any]],
+    app: Flask,
+    make_calendar: Callable[..., dict[str, Any]],
     occurrences_between: Callable[..., list[Any]],
     counted_import: Callable[..., tuple[ImportResult, Cost]],
 ) -> None:
@@ -185,14 +207,17 @@ def test_3000_changed_occurrences_cost_about_ten_times_300(
         event = operations.find_event("daily@x")
         assert event is not None and event.sequence == 0  # a new event starts at SEQUENCE 0
     # Summer time: 11:00 BST is 10:00 UTC.
-    shown = occurrences_between("2027-07-01", "2027-07-02",
-                                lambda item: (item.occurrence.title,
-                                              item.occurrence.start.isoformat()))
+    shown = occurrences_between(
+        "2027-07-01",
+        "2027-07-02",
+        lambda item: (item.occurrence.title, item.occurrence.start.isoformat()),
+    )
     assert shown == [("moved 181", "2027-07-01T11:00:00+01:00")]
 
 
 def test_reimporting_3000_changed_occurrences_touches_only_what_differs(
-    app: Flask, calendar: dict[str, Any],
+    app: Flask,
+    calendar: dict[str, Any],
     counted_import: Callable[..., tuple[ImportResult, Cost]],
 ) -> None:
     counted_import(overridden_series(3000))
@@ -223,14 +248,17 @@ def tagged_events(count: int, first: int = 0) -> bytes:
     parts = [HEAD]
     for index in range(first, first + count):
         names = ",".join(f"e{index}-c{slot}" for slot in range(20))
-        parts.append(f"BEGIN:VEVENT\r\nUID:tagged-{index}@x\r\nSUMMARY:Tagged {index}\r\n"
-                     f"DTSTART:20270101T100000Z\r\nCATEGORIES:{names}\r\nEND:VEVENT\r\n")
+        parts.append(
+            f"BEGIN:VEVENT\r\nUID:tagged-{index}@x\r\nSUMMARY:Tagged {index}\r\n"
+            f"DTSTART:20270101T100000Z\r\nCATEGORIES:{names}\r\nEND:VEVENT\r\n"
+        )
     parts.append(FOOT)
     return "".join(parts).encode()
 
 
 def test_an_import_that_adds_20000_categories_costs_in_proportion(
-    app: Flask, calendar: dict[str, Any],
+    app: Flask,
+    calendar: dict[str, Any],
     counted_import: Callable[..., tuple[ImportResult, Cost]],
 ) -> None:
     """Each new category used to be looked for by scanning all the calendar's categories: 1,000
@@ -253,4 +281,5 @@ def test_an_import_that_adds_20000_categories_costs_in_proportion(
         event = operations.find_event("tagged-1199@x")
         assert event is not None
         assert [category.slug for category in event.categories] == sorted(
-            f"e1199-c{slot}" for slot in range(20))
+            f"e1199-c{slot}" for slot in range(20)
+        )

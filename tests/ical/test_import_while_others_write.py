@@ -31,9 +31,11 @@ BATCH = 100
 def one_offs(count: int) -> bytes:
     parts = ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//big//EN\r\n"]
     for index in range(count):
-        parts.append(f"BEGIN:VEVENT\r\nUID:big-{index}@x\r\nSUMMARY:Talk {index}\r\n"
-                     f"DTSTART:2027{1 + index % 12:02d}{1 + index % 28:02d}T100000Z\r\n"
-                     "END:VEVENT\r\n")
+        parts.append(
+            f"BEGIN:VEVENT\r\nUID:big-{index}@x\r\nSUMMARY:Talk {index}\r\n"
+            f"DTSTART:2027{1 + index % 12:02d}{1 + index % 28:02d}T100000Z\r\n"
+            "END:VEVENT\r\n"
+        )
     parts.append("END:VCALENDAR\r\n")
     return "".join(parts).encode()
 
@@ -63,9 +65,13 @@ def fail_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 
 
 def test_others_write_and_sign_in_during_a_large_import(
-    sqlite_only: None, app: Flask, calendar: dict[str, Any],
-    make_event: Callable[..., dict[str, Any]], organiser: dict[str, Any],
-    admin_headers: dict[str, str], sign_in: Callable[..., Any],
+    sqlite_only: None,
+    app: Flask,
+    calendar: dict[str, Any],
+    make_event: Callable[..., dict[str, Any]],
+    organiser: dict[str, Any],
+    admin_headers: dict[str, str],
+    sign_in: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_event(uid="mine@x", title="Mine")
@@ -98,8 +104,12 @@ def test_others_write_and_sign_in_during_a_large_import(
             assert target is not None
             try:
                 outcome["result"] = imports.import_ics(
-                    one_offs(EVENTS), target, "test", max_bytes=4 * 1024 * 1024,
-                    batch_size=imports.batch_size_for(BATCH))
+                    one_offs(EVENTS),
+                    target,
+                    "test",
+                    max_bytes=4 * 1024 * 1024,
+                    batch_size=imports.batch_size_for(BATCH),
+                )
                 db.session.commit()
             except BaseException as error:  # reported by the main thread
                 outcome["error"] = error
@@ -113,8 +123,13 @@ def test_others_write_and_sign_in_during_a_large_import(
         assert paused.wait(60), "the import never wrote its first batch"
         asking.set()
         first = committed[0]
-        answers = ask_meanwhile(app, committed, organiser_email=organiser["email"],
-                                admin_headers=admin_headers, sign_in=sign_in)
+        answers = ask_meanwhile(
+            app,
+            committed,
+            organiser_email=organiser["email"],
+            admin_headers=admin_headers,
+            sign_in=sign_in,
+        )
         last = committed[0]
     finally:
         done_asking.set()
@@ -132,7 +147,8 @@ def test_others_write_and_sign_in_during_a_large_import(
     assert result.transactions == batches
     assert [note.reason for note in result.notes] == [
         f"written in {batches} steps of at most {BATCH} events so that others could "
-        "save changes meanwhile; until the last step, readers saw only part of it"]
+        "save changes meanwhile; until the last step, readers saw only part of it"
+    ]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event)) == EVENTS + 1
         mine = operations.find_event("mine@x")
@@ -165,15 +181,19 @@ def test_between_two_batches_the_write_lock_is_free_longer_than_sqlites_longest_
         event.listen(db.engine, "commit", on_commit)
         event.listen(db.engine, "before_cursor_execute", on_statement)
         try:
-            result = imports.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
-                                       batch_size=BATCH)
+            result = imports.import_ics(
+                one_offs(400), target, "test", max_bytes=4 * 1024 * 1024, batch_size=BATCH
+            )
             db.session.commit()
         finally:
             event.remove(db.engine, "commit", on_commit)
             event.remove(db.engine, "before_cursor_execute", on_statement)
     assert result.transactions == 4
-    gaps = [later - at for (kind, at), (next_kind, later) in itertools.pairwise(moments)
-            if kind == "commit" and next_kind == "write"]
+    gaps = [
+        later - at
+        for (kind, at), (next_kind, later) in itertools.pairwise(moments)
+        if kind == "commit" and next_kind == "write"
+    ]
     assert len(gaps) == 3, moments
     assert min(gaps) >= imports.WRITERS_GAP > 0.1, gaps
 
@@ -186,8 +206,9 @@ def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
         target = operations.find_calendar("test")
         assert target is not None
         with pytest.raises(imports.ImportFailed) as caught:
-            imports.import_ics(one_offs(400), target, "test", max_bytes=4 * 1024 * 1024,
-                              batch_size=BATCH)
+            imports.import_ics(
+                one_offs(400), target, "test", max_bytes=4 * 1024 * 1024, batch_size=BATCH
+            )
         db.session.rollback()
         assert "big-250@x" in str(caught.value)
         saved = caught.value.saved
@@ -197,7 +218,11 @@ def test_a_failure_part_way_keeps_the_saved_batches_and_says_so(
 
 
 def test_the_import_command_says_what_was_kept_when_it_stops_part_way(
-    sqlite_only: None, app: Flask, calendar: dict[str, Any], runner: Any, tmp_path: Any,
+    sqlite_only: None,
+    app: Flask,
+    calendar: dict[str, Any],
+    runner: Any,
+    tmp_path: Any,
     fail_at: Callable[[str], None],
 ) -> None:
     app.config["IMPORT_BATCH_EVENTS"] = BATCH
@@ -211,8 +236,11 @@ def test_the_import_command_says_what_was_kept_when_it_stops_part_way(
 
 
 def test_healthz_says_busy_while_another_connection_holds_the_write_lock(
-    sqlite_only: None, app: Flask, client: FlaskClient, database_url: str,
-    monkeypatch: pytest.MonkeyPatch
+    sqlite_only: None,
+    app: Flask,
+    client: FlaskClient,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert client.get("/healthz").status_code == 200
     traced: list[str] = []
@@ -247,17 +275,24 @@ def test_healthz_says_busy_while_another_connection_holds_the_write_lock(
 
 
 def test_the_upload_page_lists_what_was_kept_when_it_stops_part_way(
-    sqlite_only: None, app: Flask, calendar: dict[str, Any], signed_in: FlaskClient,
+    sqlite_only: None,
+    app: Flask,
+    calendar: dict[str, Any],
+    signed_in: FlaskClient,
     fail_at: Callable[[str], None],
 ) -> None:
     app.config["IMPORT_BATCH_EVENTS"] = BATCH
     fail_at("big-150@x")
-    response = signed_in.post("/organiser/import", data={
-        "calendar": "test", "file": (BytesIO(one_offs(300)), "big.ics")},
-        content_type="multipart/form-data")
+    response = signed_in.post(
+        "/organiser/import",
+        data={"calendar": "test", "file": (BytesIO(one_offs(300)), "big.ics")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
-    assert ("The import stopped part-way: event &#39;big-150@x&#39; could not be saved: taken "
-            "meanwhile. What earlier steps saved is kept and listed below") in response.text
+    assert (
+        "The import stopped part-way: event &#39;big-150@x&#39; could not be saved: taken "
+        "meanwhile. What earlier steps saved is kept and listed below"
+    ) in response.text
     assert "Imported: 100 created, 0 updated, 0 unchanged, 0 skipped" in response.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event)) == 100

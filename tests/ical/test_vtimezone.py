@@ -32,23 +32,39 @@ def mismatches(tzid: str, first_year: int, last_year: int) -> list[datetime]:
     for year in range(first_year, last_year + 1):
         for change in transitions_in(real, year):
             moments += [change.at_utc - timedelta(seconds=1), change.at_utc]
-    return [moment for moment in moments
-            if moment.astimezone(written).utcoffset() != moment.astimezone(real).utcoffset()]
+    return [
+        moment
+        for moment in moments
+        if moment.astimezone(written).utcoffset() != moment.astimezone(real).utcoffset()
+    ]
 
 
 def first_rule_year(tzid: str) -> int:
-    return min(observance["DTSTART"].dt.year for observance in parsed(tzid).walk()
-               if observance.name in ("STANDARD", "DAYLIGHT"))
+    return min(
+        observance["DTSTART"].dt.year
+        for observance in parsed(tzid).walk()
+        if observance.name in ("STANDARD", "DAYLIGHT")
+    )
 
 
-@pytest.mark.parametrize("tzid", [
-    "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
-    # Friday before the last Sunday; Saturday 23:00; midnight Sunday; a 30-minute DST.
-    "Asia/Jerusalem", "America/Nuuk", "America/Santiago", "Australia/Lord_Howe",
-    # Winter as the legal exception, and a zone no yearly rule fits (Cairo's Friday after
-    # the last Thursday of October can be 1 November).
-    "Europe/Dublin", "Africa/Cairo",
-])
+@pytest.mark.parametrize(
+    "tzid",
+    [
+        "Europe/London",
+        "America/New_York",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        # Friday before the last Sunday; Saturday 23:00; midnight Sunday; a 30-minute DST.
+        "Asia/Jerusalem",
+        "America/Nuuk",
+        "America/Santiago",
+        "Australia/Lord_Howe",
+        # Winter as the legal exception, and a zone no yearly rule fits (Cairo's Friday after
+        # the last Thursday of October can be 1 November).
+        "Europe/Dublin",
+        "Africa/Cairo",
+    ],
+)
 def test_offsets_match_zoneinfo_from_the_rules_start_to_2045(tzid: str) -> None:
     # Before its first observance a VTIMEZONE says nothing; from the next year on it must agree.
     assert first_rule_year(tzid) <= 2024
@@ -69,8 +85,8 @@ def test_london_is_two_yearly_rules_on_the_last_sundays() -> None:
 
 def test_new_york_starts_its_rules_in_2007_when_they_began() -> None:
     component = parsed("America/New_York")
-    daylight, = component.walk("DAYLIGHT")
-    standard, = component.walk("STANDARD")
+    (daylight,) = component.walk("DAYLIGHT")
+    (standard,) = component.walk("STANDARD")
     assert daylight["DTSTART"].dt == datetime(2007, 3, 11, 2, 0)
     assert daylight["RRULE"].to_ical() == b"FREQ=YEARLY;BYDAY=2SU;BYMONTH=3"
     assert standard["DTSTART"].dt == datetime(2007, 11, 4, 2, 0)
@@ -81,8 +97,8 @@ def test_new_york_starts_its_rules_in_2007_when_they_began() -> None:
 
 def test_sydney_summer_starts_in_october_and_ends_in_april() -> None:
     component = parsed("Australia/Sydney")
-    daylight, = component.walk("DAYLIGHT")
-    standard, = component.walk("STANDARD")
+    (daylight,) = component.walk("DAYLIGHT")
+    (standard,) = component.walk("STANDARD")
     assert daylight["RRULE"].to_ical() == b"FREQ=YEARLY;BYDAY=1SU;BYMONTH=10"
     assert daylight["TZOFFSETTO"].td == timedelta(hours=11)
     assert standard["RRULE"].to_ical() == b"FREQ=YEARLY;BYDAY=1SU;BYMONTH=4"
@@ -92,16 +108,24 @@ def test_sydney_summer_starts_in_october_and_ends_in_april() -> None:
 def test_kolkata_has_a_single_standard_observance_without_rule() -> None:
     component = parsed("Asia/Kolkata")
     assert component.walk("DAYLIGHT") == []
-    standard, = component.walk("STANDARD")
+    (standard,) = component.walk("STANDARD")
     assert "RRULE" not in standard and "RDATE" not in standard
-    assert standard["TZOFFSETFROM"].td == standard["TZOFFSETTO"].td == timedelta(hours=5,
-                                                                                  minutes=30)
+    assert (
+        standard["TZOFFSETFROM"].td == standard["TZOFFSETTO"].td == timedelta(hours=5, minutes=30)
+    )
     assert standard["DTSTART"].dt == datetime(1970, 1, 1)
 
 
 def test_the_compact_form_has_no_transition_lists_or_comments() -> None:
-    for tzid in ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
-                 "Europe/Berlin", "America/Los_Angeles", "Pacific/Auckland"):
+    for tzid in (
+        "Europe/London",
+        "America/New_York",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        "Europe/Berlin",
+        "America/Los_Angeles",
+        "Pacific/Auckland",
+    ):
         assert uses_yearly_rule(tzid)
         text = vtimezone(tzid).to_ical()
         assert b"RDATE" not in text and b"COMMENT" not in text
@@ -122,7 +146,7 @@ def test_the_fallback_list_has_no_rdate_and_a_yearly_rule_where_one_fits() -> No
     text = vtimezone("Africa/Cairo", 2026).to_ical()
     assert b"RDATE" not in text
     component = Timezone.from_ical(text)
-    daylight, = component.walk("DAYLIGHT")
+    (daylight,) = component.walk("DAYLIGHT")
     assert daylight["DTSTART"].dt == datetime(2026, 4, 24)
     assert daylight["RRULE"].to_ical() == b"FREQ=YEARLY;UNTIL=20990424T000000Z;BYDAY=-1FR;BYMONTH=4"
     firsts = [standard["DTSTART"].dt for standard in component.walk("STANDARD")]
@@ -138,8 +162,10 @@ def test_utc_zones_are_written_as_utc_not_given_a_vtimezone() -> None:
 
 def test_a_change_at_the_stroke_of_a_utc_year_is_found_in_that_year() -> None:
     # São Tomé left local mean time at 00:00 UTC on 1 January 1912.
-    change, = transitions_in(ZoneInfo("Africa/Sao_Tome"), 1912)
+    (change,) = transitions_in(ZoneInfo("Africa/Sao_Tome"), 1912)
     assert change.at_utc == datetime(1912, 1, 1, tzinfo=UTC)
-    assert (change.offset_from, change.offset_to) == (-timedelta(minutes=36, seconds=45),
-                                                      timedelta(0))
+    assert (change.offset_from, change.offset_to) == (
+        -timedelta(minutes=36, seconds=45),
+        timedelta(0),
+    )
     assert transitions_in(ZoneInfo("Africa/Sao_Tome"), 1911) == []

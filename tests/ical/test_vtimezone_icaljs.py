@@ -44,15 +44,23 @@ def _tool(name: str) -> str:
 def expand_script() -> Path:
     """expand.mjs beside the ical.js that ``make test`` installed from the lockfile."""
     assert (JS / "node_modules" / "ical.js").is_dir(), (
-        "ical.js is not installed: `make test` installs it (npm ci in tests/ical/js)")
+        "ical.js is not installed: `make test` installs it (npm ci in tests/ical/js)"
+    )
     return JS / "expand.mjs"
 
 
 def icaljs_instants(script: Path, body: bytes) -> set[Instant]:
-    done = subprocess.run([_tool("node"), str(script), str(LAST_YEAR)], input=body,
-                          check=True, capture_output=True, timeout=120)
-    return {(uid, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
-            for uid, start, end in json.loads(done.stdout)}
+    done = subprocess.run(
+        [_tool("node"), str(script), str(LAST_YEAR)],
+        input=body,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return {
+        (uid, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+        for uid, start, end in json.loads(done.stdout)
+    }
 
 
 def test_icaljs_places_old_series_as_our_engine_does(expand_script: Path) -> None:
@@ -65,8 +73,9 @@ def test_icaljs_places_old_series_as_our_engine_does(expand_script: Path) -> Non
 
 
 @pytest.mark.parametrize("first_year", [1975, 1995, 2005, 2020])
-def test_icaljs_places_series_in_sample_zones_as_our_engine_does(expand_script: Path,
-                                                                 first_year: int) -> None:
+def test_icaljs_places_series_in_sample_zones_as_our_engine_does(
+    expand_script: Path, first_year: int
+) -> None:
     events = sample_series(first_year)
     got = icaljs_instants(expand_script, renamed(feed(events), SAMPLE_NAMES))
     assert got == engine_instants(events)

@@ -21,8 +21,12 @@ def listing(occurrences_between: Callable[..., list[Any]]) -> Listing:
     every occurrence, drafts included."""
 
     def row(item: Any) -> tuple[str, str, str, bool]:
-        return (item.occurrence.title or item.event.title, item.occurrence.start.isoformat(),
-                str(item.occurrence.recurrence_id), item.occurrence.cancelled)
+        return (
+            item.occurrence.title or item.event.title,
+            item.occurrence.start.isoformat(),
+            str(item.occurrence.recurrence_id),
+            item.occurrence.cancelled,
+        )
 
     return lambda start, end: occurrences_between(start, end, row, include_drafts=True)
 
@@ -37,7 +41,8 @@ def seminar_fields() -> dict[str, str]:
 @pytest.fixture
 def seminar(app: Flask, signed_in: FlaskClient, seminar_fields: dict[str, str]) -> Event:
     """The monthly TPS seminar (BASE), saved through the editor by the signed-in organiser."""
-    response = signed_in.post("/organiser/events/new",
-                              data={**BASE, **seminar_fields, "save": "Save"})
+    response = signed_in.post(
+        "/organiser/events/new", data={**BASE, **seminar_fields, "save": "Save"}
+    )
     assert response.status_code == 302, response.text
     return stored(app)[0]

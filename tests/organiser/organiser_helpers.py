@@ -17,14 +17,31 @@ from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
 # Far enough ahead that "the next 10 occurrences" start at the series' start.
-BASE = {"title": "TPS seminar", "calendar": "test", "start_date": "2031-01-29",
-        "start_time": "14:00", "end_time": "15:00", "recurrence": "monthly_last",
-        "ends": "never", "status": "confirmed", "published": "published",
-        "location": "British Library", "new_category": "Seminars"}
-LAST_WEDNESDAYS_2031 = ["Wed 29 Jan 2031", "Wed 26 Feb 2031", "Wed 26 Mar 2031",
-                        "Wed 30 Apr 2031", "Wed 28 May 2031", "Wed 25 Jun 2031",
-                        "Wed 30 Jul 2031", "Wed 27 Aug 2031", "Wed 24 Sep 2031",
-                        "Wed 29 Oct 2031"]
+BASE = {
+    "title": "TPS seminar",
+    "calendar": "test",
+    "start_date": "2031-01-29",
+    "start_time": "14:00",
+    "end_time": "15:00",
+    "recurrence": "monthly_last",
+    "ends": "never",
+    "status": "confirmed",
+    "published": "published",
+    "location": "British Library",
+    "new_category": "Seminars",
+}
+LAST_WEDNESDAYS_2031 = [
+    "Wed 29 Jan 2031",
+    "Wed 26 Feb 2031",
+    "Wed 26 Mar 2031",
+    "Wed 30 Apr 2031",
+    "Wed 28 May 2031",
+    "Wed 25 Jun 2031",
+    "Wed 30 Jul 2031",
+    "Wed 27 Aug 2031",
+    "Wed 24 Sep 2031",
+    "Wed 29 Oct 2031",
+]
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -44,8 +61,10 @@ def stored(app: Flask) -> list[Event]:
 def preview_dates(page: str) -> list[str]:
     block = re.search(r'<ol id="preview-dates">(.*?)</ol>', page, re.S)
     assert block, "no preview list"
-    return [re.sub(r",.*", "", item).strip()
-            for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(1), re.S)]
+    return [
+        re.sub(r",.*", "", item).strip()
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(1), re.S)
+    ]
 
 
 def occurrence_url(event: Event, recurrence_id: str) -> str:

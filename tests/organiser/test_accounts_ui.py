@@ -24,8 +24,7 @@ def test_the_dashboard_needs_a_signed_in_organiser(client: FlaskClient) -> None:
     assert response.headers["Location"].startswith("/organiser/sign-in?next=")
 
 
-def test_signing_in_and_out(client: FlaskClient, organiser: dict[str, Any],
-                            sign_in: Any) -> None:
+def test_signing_in_and_out(client: FlaskClient, organiser: dict[str, Any], sign_in: Any) -> None:
     response = sign_in(client, "ADA@example.org ")
     assert response.status_code == 302
     assert response.headers["Location"] == "/organiser/"
@@ -37,9 +36,9 @@ def test_signing_in_and_out(client: FlaskClient, organiser: dict[str, Any],
     assert client.get("/organiser/").status_code == 302
 
 
-def test_a_wrong_password_is_refused_with_a_message(client: FlaskClient,
-                                                    organiser: dict[str, Any],
-                                                    sign_in: Any) -> None:
+def test_a_wrong_password_is_refused_with_a_message(
+    client: FlaskClient, organiser: dict[str, Any], sign_in: Any
+) -> None:
     response = sign_in(client, organiser["email"], "wrong password!")
     assert response.status_code == 200
     assert "The e-mail or the password is not right." in response.text
@@ -50,10 +49,12 @@ def test_a_wrong_password_is_refused_with_a_message(client: FlaskClient,
 
 def test_next_only_leads_to_this_site(client: FlaskClient, organiser: dict[str, Any]) -> None:
     data = {"email": organiser["email"], "password": organiser["password"]}
-    for target, expected in (("/organiser/tokens", "/organiser/tokens"),
-                             ("//evil.example/x", "/organiser/"),
-                             ("https://evil.example/", "/organiser/"),
-                             ("/\\evil.example", "/organiser/")):
+    for target, expected in (
+        ("/organiser/tokens", "/organiser/tokens"),
+        ("//evil.example/x", "/organiser/"),
+        ("https://evil.example/", "/organiser/"),
+        ("/\\evil.example", "/organiser/"),
+    ):
         client.post("/organiser/sign-out")
         response = client.post("/organiser/sign-in", query_string={"next": target}, data=data)
         assert response.headers["Location"] == expected
@@ -71,8 +72,9 @@ def test_a_deactivated_organiser_cannot_sign_in_and_is_signed_out(
     assert "not right" in response.text
 
 
-def test_session_cookie_flags(app_config: dict[str, Any], organiser: dict[str, Any],
-                              make_app: Any, sign_in: Any) -> None:
+def test_session_cookie_flags(
+    app_config: dict[str, Any], organiser: dict[str, Any], make_app: Any, sign_in: Any
+) -> None:
     secure = make_app({**app_config, "SESSION_COOKIE_SECURE": True})
     response = sign_in(secure.test_client(), organiser["email"], organiser["password"])
     cookie = response.headers["Set-Cookie"]
@@ -100,18 +102,18 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(
     assert sign_in(other, organiser["email"]).status_code == 302
 
 
-def test_throttling_holds_across_workers(app: Flask, app_config: dict[str, Any],
-                                         organiser: dict[str, Any], sign_in: Any,
-                                         make_app: Any) -> None:
+def test_throttling_holds_across_workers(
+    app: Flask, app_config: dict[str, Any], organiser: dict[str, Any], sign_in: Any, make_app: Any
+) -> None:
     for _ in range(PER_ACCOUNT):
         sign_in(app.test_client(), organiser["email"], "wrong password!")
     second_worker = make_app(app_config)
     assert sign_in(second_worker.test_client(), organiser["email"]).status_code == 429
 
 
-def test_a_successful_sign_in_clears_the_failures(app: Flask, client: FlaskClient,
-                                                  organiser: dict[str, Any],
-                                                  sign_in: Any) -> None:
+def test_a_successful_sign_in_clears_the_failures(
+    app: Flask, client: FlaskClient, organiser: dict[str, Any], sign_in: Any
+) -> None:
     for _ in range(PER_ACCOUNT - 1):
         sign_in(client, organiser["email"], "wrong password!")
     assert sign_in(client, organiser["email"]).status_code == 302
@@ -133,9 +135,9 @@ def csrf_app(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
 
 
-def test_forms_without_a_csrf_token_are_refused(csrf_app: dict[str, Any], app: Flask,
-                                                client: FlaskClient,
-                                                organiser: dict[str, Any]) -> None:
+def test_forms_without_a_csrf_token_are_refused(
+    csrf_app: dict[str, Any], app: Flask, client: FlaskClient, organiser: dict[str, Any]
+) -> None:
     data = {"email": organiser["email"], "password": organiser["password"]}
     refused = client.post("/organiser/sign-in", data=data)
     assert refused.status_code == 400
@@ -143,18 +145,23 @@ def test_forms_without_a_csrf_token_are_refused(csrf_app: dict[str, Any], app: F
     page = client.get("/organiser/sign-in")
     signed = client.post("/organiser/sign-in", data={**data, "csrf_token": csrf_token(page.text)})
     assert signed.status_code == 302
-    for path, form in (("/organiser/tokens", {"name": "sync"}),
-                       ("/organiser/sign-out", {}),
-                       ("/organiser/events/new", {"title": "Sneaky", "calendar": "test",
-                                                  "start_date": "2027-01-27"})):
+    for path, form in (
+        ("/organiser/tokens", {"name": "sync"}),
+        ("/organiser/sign-out", {}),
+        (
+            "/organiser/events/new",
+            {"title": "Sneaky", "calendar": "test", "start_date": "2027-01-27"},
+        ),
+    ):
         assert client.post(path, data=form).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
     assert client.get("/organiser/").status_code == 200  # still signed in
 
 
-def test_the_api_needs_no_csrf_token(csrf_app: dict[str, Any], client: FlaskClient,
-                                     make_calendar: Any, auth_headers: dict[str, str]) -> None:
+def test_the_api_needs_no_csrf_token(
+    csrf_app: dict[str, Any], client: FlaskClient, make_calendar: Any, auth_headers: dict[str, str]
+) -> None:
     make_calendar(slug="test")
     body = {"calendar": "test", "title": "From a script", "start": "2027-01-27T14:00:00"}
     response = client.patch("/api/v1/events/nope", json=body, headers=auth_headers)
@@ -209,8 +216,9 @@ def test_an_unnamed_token_is_a_field_error(signed_in: FlaskClient) -> None:
 # Admin pages ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/organiser/admin/organisers", "/organiser/admin/calendars",
-                                  "/organiser/admin/audit"])
+@pytest.mark.parametrize(
+    "path", ["/organiser/admin/organisers", "/organiser/admin/calendars", "/organiser/admin/audit"]
+)
 def test_admin_pages_are_for_admins_only(signed_in: FlaskClient, path: str) -> None:
     assert signed_in.get(path).status_code == 403
     assert signed_in.post(path, data={}).status_code in (403, 405)
@@ -219,48 +227,59 @@ def test_admin_pages_are_for_admins_only(signed_in: FlaskClient, path: str) -> N
 def test_admins_add_deactivate_and_promote_organisers(
     app: Flask, admin_client: FlaskClient, sign_in: Any
 ) -> None:
-    added = admin_client.post("/organiser/admin/organisers", data={
-        "email": "lin@example.org", "name": "Lin", "password": "long enough password"})
+    added = admin_client.post(
+        "/organiser/admin/organisers",
+        data={"email": "lin@example.org", "name": "Lin", "password": "long enough password"},
+    )
     assert added.status_code == 302
-    short = admin_client.post("/organiser/admin/organisers", data={
-        "email": "lin@example.org", "password": "long enough password"})
+    short = admin_client.post(
+        "/organiser/admin/organisers",
+        data={"email": "lin@example.org", "password": "long enough password"},
+    )
     assert short.status_code == 422
     assert "exists already" in short.text
     with app.app_context():
-        lin = db.session.scalars(select(Organiser).where(Organiser.email == "lin@example.org")
-                                 ).one()
+        lin = db.session.scalars(
+            select(Organiser).where(Organiser.email == "lin@example.org")
+        ).one()
         lin_id = lin.id
-    assert admin_client.post(f"/organiser/admin/organisers/{lin_id}/make-admin"
-                             ).status_code == 302
-    assert admin_client.post(f"/organiser/admin/organisers/{lin_id}/deactivate"
-                             ).status_code == 302
+    assert admin_client.post(f"/organiser/admin/organisers/{lin_id}/make-admin").status_code == 302
+    assert admin_client.post(f"/organiser/admin/organisers/{lin_id}/deactivate").status_code == 302
     with app.app_context():
         lin = db.session.get(Organiser, lin_id)
         assert (lin.is_admin, lin.active) == (True, False)
-        actions = list(db.session.scalars(
-            select(AuditEntry.action).where(AuditEntry.target == "lin@example.org")
-            .order_by(AuditEntry.id)))
+        actions = list(
+            db.session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.target == "lin@example.org")
+                .order_by(AuditEntry.id)
+            )
+        )
     assert actions == ["create", "make-admin", "deactivate"]
     other = app.test_client()
     assert sign_in(other, "lin@example.org", "long enough password").status_code == 200
 
 
-def test_admins_cannot_demote_themselves(app: Flask, admin_client: FlaskClient,
-                                         admin: dict[str, Any]) -> None:
+def test_admins_cannot_demote_themselves(
+    app: Flask, admin_client: FlaskClient, admin: dict[str, Any]
+) -> None:
     admin_client.post(f"/organiser/admin/organisers/{admin['id']}/remove-admin")
     with app.app_context():
         assert db.session.get(Organiser, admin["id"]).is_admin
 
 
-def test_admins_create_calendars_with_field_errors(app: Flask,
-                                                   admin_client: FlaskClient) -> None:
-    bad = admin_client.post("/organiser/admin/calendars", data={
-        "slug": "Book Dash!", "name": "Book Dash", "timezone": "Mars/Base"})
+def test_admins_create_calendars_with_field_errors(app: Flask, admin_client: FlaskClient) -> None:
+    bad = admin_client.post(
+        "/organiser/admin/calendars",
+        data={"slug": "Book Dash!", "name": "Book Dash", "timezone": "Mars/Base"},
+    )
     assert bad.status_code == 422
     assert "lower-case letters" in bad.text
     assert "not a known IANA time zone" in bad.text
-    good = admin_client.post("/organiser/admin/calendars", data={
-        "slug": "book-dash", "name": "Book Dash", "timezone": ""})
+    good = admin_client.post(
+        "/organiser/admin/calendars",
+        data={"slug": "book-dash", "name": "Book Dash", "timezone": ""},
+    )
     assert good.status_code == 302
     with app.app_context():
         calendar = db.session.scalars(select(Calendar)).one()

@@ -28,13 +28,16 @@ ACTIONS = {
 }
 # ``meanwhile(other)`` → the list ``other``'s answers go in.
 Arrange = Callable[[Callable[[], Any]], list[Any]]
-BEFORE = {"both@x": ["ai-uk", "tps"], "course@x": ["training"], "seminar@x": ["tps"],
-          "talk@x": ["ai-uk"]}
+BEFORE = {
+    "both@x": ["ai-uk", "tps"],
+    "course@x": ["training"],
+    "seminar@x": ["tps"],
+    "talk@x": ["ai-uk"],
+}
 
 
 @pytest.fixture
-def events(app: Flask, calendar: dict[str, Any], make_event: Callable[..., dict[str, Any]]
-           ) -> None:
+def events(app: Flask, calendar: dict[str, Any], make_event: Callable[..., dict[str, Any]]) -> None:
     """Calendar ``test`` with categories tps, ai-uk and training; both@x is the first event
     of ai-uk (the first a merge or delete moves)."""
     make_event(uid="seminar@x", title="Seminar", categories=["tps"])
@@ -71,35 +74,47 @@ def state(app: Flask) -> dict[str, Any]:
     """Each event's (title, category slugs, revision), the categories, and the audit log
     (who, what, which)."""
     with app.app_context():
-        events = {event.uid: (event.title, event.category_slugs, event.revision)
-                  for event in db.session.scalars(select(Event).order_by(Event.uid))}
+        events = {
+            event.uid: (event.title, event.category_slugs, event.revision)
+            for event in db.session.scalars(select(Event).order_by(Event.uid))
+        }
         slugs = list(db.session.scalars(select(Category.slug).order_by(Category.slug)))
-        audit = [(entry.actor, entry.action, entry.target) for entry in db.session.scalars(
-            select(AuditEntry).order_by(AuditEntry.id))]
+        audit = [
+            (entry.actor, entry.action, entry.target)
+            for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        ]
         return {"events": events, "categories": slugs, "audit": audit}
 
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_category_change_meeting_an_event_changed_meanwhile_changes_nothing(
-    app: Flask, admin_client: FlaskClient, events: None, auth_headers: dict[str, str],
-    meanwhile: Arrange, action: str
+    app: Flask,
+    admin_client: FlaskClient,
+    events: None,
+    auth_headers: dict[str, str],
+    meanwhile: Arrange,
+    action: str,
 ) -> None:
     """The admin's merge has read ai-uk's events when an API PATCH of one of them commits:
     the merge answers 409 with a message and moves no event; the PATCH stands."""
     before = state(app)
     api = app.test_client()
-    patched = meanwhile(lambda: api.patch("/api/v1/events/both@x", headers=auth_headers,
-                                          json={"title": "Both, renamed"}))
+    patched = meanwhile(
+        lambda: api.patch(
+            "/api/v1/events/both@x", headers=auth_headers, json={"title": "Both, renamed"}
+        )
+    )
     url, form = ACTIONS[action]
     answer = admin_client.post(url, data=form)
     assert [response.status_code for response in patched] == [200]
     assert answer.status_code == 409, answer.text[:2000]
-    assert "Someone changed “Ai Uk” or one of its events while this was being saved, so " \
-           "nothing was changed." in answer.text
+    assert (
+        "Someone changed “Ai Uk” or one of its events while this was being saved, so "
+        "nothing was changed." in answer.text
+    )
     after = state(app)
     title, slugs, revision = before["events"]["both@x"]
-    assert after["events"] == {**before["events"],
-                               "both@x": ("Both, renamed", slugs, revision + 1)}
+    assert after["events"] == {**before["events"], "both@x": ("Both, renamed", slugs, revision + 1)}
     assert {uid: slugs for uid, (_, slugs, _) in after["events"].items()} == BEFORE
     assert after["categories"] == before["categories"]
     assert after["audit"] == [*before["audit"], ("ada@example.org", "update", "both@x")]
@@ -111,27 +126,38 @@ def test_a_category_change_meeting_an_event_changed_meanwhile_changes_nothing(
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_patch_meeting_a_category_change_made_meanwhile_is_a_conflict(
-    app: Flask, admin_client: FlaskClient, events: None, auth_headers: dict[str, str],
-    meanwhile: Arrange, action: str
+    app: Flask,
+    admin_client: FlaskClient,
+    events: None,
+    auth_headers: dict[str, str],
+    meanwhile: Arrange,
+    action: str,
 ) -> None:
     """The API PATCH has read both@x when the admin's merge commits: the PATCH answers 409
     problem+json and is rolled back whole (no category made again); the merge stands."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("needs PostgreSQL: on SQLite the PATCH's first write (its token's use) "
-                    "holds the write lock until it commits, so nothing commits in between")
+        pytest.skip(
+            "needs PostgreSQL: on SQLite the PATCH's first write (its token's use) "
+            "holds the write lock until it commits, so nothing commits in between"
+        )
     url, form = ACTIONS[action]
     before = state(app)
     changed = meanwhile(lambda: admin_client.post(url, data=form))
     answer = app.test_client().patch(
-        "/api/v1/events/both@x", headers=auth_headers,
-        json={"title": "Both, renamed", "categories": ["ai-uk", "new-one"]})
+        "/api/v1/events/both@x",
+        headers=auth_headers,
+        json={"title": "Both, renamed", "categories": ["ai-uk", "new-one"]},
+    )
     assert [response.status_code for response in changed] == [302]
     assert (answer.status_code, answer.mimetype) == (409, "application/problem+json")
     problem = answer.get_json()
     assert problem["status"] == 409 and "fetch it again" in problem["detail"]
     after = state(app)
-    assert after["events"]["both@x"][:2] == ("Both", ["tps"] if action == "merge"
-                                             else ["tps", "training"])
+    assert after["events"]["both@x"][:2] == (
+        "Both",
+        ["tps"] if action == "merge" else ["tps", "training"],
+    )
     assert "ai-uk" not in after["categories"] and "new-one" not in after["categories"]
     assert [entry for entry in after["audit"] if entry[0] == "ada@example.org"] == [
-        entry for entry in before["audit"] if entry[0] == "ada@example.org"]
+        entry for entry in before["audit"] if entry[0] == "ada@example.org"
+    ]

@@ -22,37 +22,58 @@ from calendar_service.store.models import Event
 MakeCalendar = Callable[..., dict[str, Any]]
 
 
-def add_events(app: Flask, slug: str, titles: list[str], prefix: str,
-               continues: dict[int, int] | None = None) -> list[str]:
+def add_events(
+    app: Flask, slug: str, titles: list[str], prefix: str, continues: dict[int, int] | None = None
+) -> list[str]:
     """Copies of one event, one per title, inserted in one statement (an import of thousands
     would take minutes); ``continues`` maps a copy's index to the index of the part it
     continues.  Returns their uids in order."""
     with app.app_context():
-        model = operations.create_event({"calendar": slug, "uid": f"{prefix}-model@x",
-                                         "title": "Model", "start": "2031-01-27T14:00:00",
-                                         "rrule": "FREQ=WEEKLY;COUNT=10"}, "test")
+        model = operations.create_event(
+            {
+                "calendar": slug,
+                "uid": f"{prefix}-model@x",
+                "title": "Model",
+                "start": "2031-01-27T14:00:00",
+                "rrule": "FREQ=WEEKLY;COUNT=10",
+            },
+            "test",
+        )
         db.session.flush()
-        row = dict(db.session.execute(select(Event.__table__).where(
-            Event.id == model.id)).mappings().one())
+        row = dict(
+            db.session.execute(select(Event.__table__).where(Event.id == model.id)).mappings().one()
+        )
         db.session.delete(model)
         db.session.flush()
         del row["id"]
         uids = [f"{prefix}-{index:05d}@x" for index in range(len(titles))]
-        db.session.execute(Event.__table__.insert(), [
-            {**row, "uid": uid, "slug": None, "title": title}
-            for uid, title in zip(uids, titles, strict=True)])
-        ids = {uid: ident for uid, ident in db.session.execute(
-            select(Event.uid, Event.id).where(Event.uid.in_(uids)))}
+        db.session.execute(
+            Event.__table__.insert(),
+            [
+                {**row, "uid": uid, "slug": None, "title": title}
+                for uid, title in zip(uids, titles, strict=True)
+            ],
+        )
+        ids = {
+            uid: ident
+            for uid, ident in db.session.execute(
+                select(Event.uid, Event.id).where(Event.uid.in_(uids))
+            )
+        }
         for later, earlier in (continues or {}).items():
-            db.session.execute(Event.__table__.update().where(Event.id == ids[uids[later]])
-                               .values(continues_id=ids[uids[earlier]]))
+            db.session.execute(
+                Event.__table__.update()
+                .where(Event.id == ids[uids[later]])
+                .values(continues_id=ids[uids[earlier]])
+            )
         db.session.commit()
         return uids
 
 
 def edit_links(text: str) -> list[str]:
-    return [html.unescape(uid)
-            for uid in re.findall(r'href="/organiser/events/([^"]+)/edit"', text)]
+    return [
+        html.unescape(uid) for uid in re.findall(r'href="/organiser/events/([^"]+)/edit"', text)
+    ]
 
 
 def occurrence_links(text: str) -> list[str]:
@@ -84,8 +105,12 @@ def test_the_dashboard_costs_a_page_however_many_events_a_calendar_holds(
 
 
 def test_an_organiser_granted_nothing_reads_no_events(
-    app: Flask, client: FlaskClient, make_calendar: MakeCalendar,
-    make_organiser: Callable[..., dict[str, Any]], sign_in: Any, sql_statements: list[str]
+    app: Flask,
+    client: FlaskClient,
+    make_calendar: MakeCalendar,
+    make_organiser: Callable[..., dict[str, Any]],
+    sign_in: Any,
+    sql_statements: list[str],
 ) -> None:
     make_calendar(slug="big", name="Big calendar")
     add_events(app, "big", [f"Event {index:05d}" for index in range(3000)], "e")
@@ -94,8 +119,9 @@ def test_an_organiser_granted_nothing_reads_no_events(
     sql_statements.clear()
     response = client.get("/organiser/")
     assert response.status_code == 200
-    assert not [statement for statement in sql_statements
-                if re.search(r"\bevents\b", statement)], "the dashboard read events"
+    assert not [statement for statement in sql_statements if re.search(r"\bevents\b", statement)], (
+        "the dashboard read events"
+    )
     assert len(response.data) < 10_000
     text = response.get_data(as_text=True)
     assert "Read only: ask an admin or the calendar's owner" in text
@@ -135,15 +161,18 @@ def test_paging_reaches_every_event_once_in_title_order(
     assert pages == -(-(len(expected) - DASHBOARD_ROWS) // PAGE_ROWS)
     # In title order, case aside, a tie in the order the events were made (titles of plain
     # letters, which every collation orders alike).
-    place = {uid: (title.lower(), index)
-             for index, (uid, title) in enumerate(zip(uids, titles, strict=True))}
+    place = {
+        uid: (title.lower(), index)
+        for index, (uid, title) in enumerate(zip(uids, titles, strict=True))
+    }
     plain = [uid for uid in seen if place[uid][0].isascii() and place[uid][0].isalpha()]
     assert plain == sorted(plain, key=place.__getitem__)
 
 
 @pytest.mark.parametrize("after", ["x", "12", ":title", "99999999999999999999:a"])
-def test_a_damaged_page_link_is_a_clear_400(signed_in: FlaskClient, make_calendar: MakeCalendar,
-                                             after: str) -> None:
+def test_a_damaged_page_link_is_a_clear_400(
+    signed_in: FlaskClient, make_calendar: MakeCalendar, after: str
+) -> None:
     make_calendar(slug="big", name="Big calendar")
     response = signed_in.get("/organiser/calendars/big/events", query_string={"after": after})
     assert response.status_code == 400

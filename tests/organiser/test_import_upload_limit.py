@@ -24,15 +24,16 @@ from calendar_service.store.db import db
 from calendar_service.store.models import Event
 
 LIMIT = DEFAULTS["IMPORT_MAX_BYTES"]
-TOO_LARGE = (f"Nothing was imported: the file is larger than the import limit of {LIMIT:,} "
-             "bytes")
+TOO_LARGE = f"Nothing was imported: the file is larger than the import limit of {LIMIT:,} bytes"
 
 
 def padded(size: int) -> bytes:
     """An .ics file of exactly ``size`` bytes: one event, and an X- property of padding."""
-    head = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//limit//EN\r\n"
-            b"BEGIN:VEVENT\r\nUID:padded@x\r\nSUMMARY:Padded\r\nDTSTART:20270105T100000Z\r\n"
-            b"END:VEVENT\r\nX-PADDING:")
+    head = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//limit//EN\r\n"
+        b"BEGIN:VEVENT\r\nUID:padded@x\r\nSUMMARY:Padded\r\nDTSTART:20270105T100000Z\r\n"
+        b"END:VEVENT\r\nX-PADDING:"
+    )
     foot = b"\r\nEND:VCALENDAR\r\n"
     body = head + b"x" * (size - len(head) - len(foot)) + foot
     assert len(body) == size
@@ -48,25 +49,41 @@ def csrf_on(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def uploader(csrf_on: dict[str, Any], app: Flask, client: FlaskClient,
-             organiser: dict[str, Any], calendar: dict[str, Any]) -> Any:
+def uploader(
+    csrf_on: dict[str, Any],
+    app: Flask,
+    client: FlaskClient,
+    organiser: dict[str, Any],
+    calendar: dict[str, Any],
+) -> Any:
     """``upload(data)``: the import page's form posted by a signed-in organiser, with the
     page's CSRF token, as a browser sends it."""
     page = client.get("/organiser/sign-in").text
-    signed = client.post("/organiser/sign-in", data={
-        "email": organiser["email"], "password": organiser["password"],
-        "csrf_token": csrf_token(page)})
+    signed = client.post(
+        "/organiser/sign-in",
+        data={
+            "email": organiser["email"],
+            "password": organiser["password"],
+            "csrf_token": csrf_token(page),
+        },
+    )
     assert signed.status_code == 302
 
     def upload(data: bytes, **fields: str) -> Any:
         token = csrf_token(client.get("/organiser/import").text)
         # Encoded here, in memory, as a browser sends it: the test client would spool a body
         # this large to a temporary file that it never closes.
-        boundary, body = encode_multipart({
-            "csrf_token": token, "calendar": "test", **fields,
-            "file": FileStorage(BytesIO(data), filename="export.ics")})
-        return client.post("/organiser/import", data=body,
-                           content_type=f"multipart/form-data; boundary={boundary}")
+        boundary, body = encode_multipart(
+            {
+                "csrf_token": token,
+                "calendar": "test",
+                **fields,
+                "file": FileStorage(BytesIO(data), filename="export.ics"),
+            }
+        )
+        return client.post(
+            "/organiser/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
 
     return upload
 
@@ -87,10 +104,13 @@ def test_a_file_just_under_the_limit_is_imported(uploader: Any, app: Flask) -> N
     assert "Dry run: 0 created, 0 updated, 1 unchanged, 0 skipped" in exactly.text
 
 
-@pytest.mark.parametrize("size, status", [
-    (LIMIT + 1, 422),  # the file over, its form within the request limit: the import says so
-    (LIMIT + 64 * 1024, 413),  # the request itself over: the import page says the same
-])
+@pytest.mark.parametrize(
+    "size, status",
+    [
+        (LIMIT + 1, 422),  # the file over, its form within the request limit: the import says so
+        (LIMIT + 64 * 1024, 413),  # the request itself over: the import page says the same
+    ],
+)
 def test_a_file_over_the_limit_gets_the_imports_own_message(
     uploader: Any, app: Flask, size: int, status: int
 ) -> None:

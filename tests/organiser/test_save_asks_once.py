@@ -65,9 +65,17 @@ def test_a_stored_events_save_asks_once_and_reads_no_calendar_by_slug(
     signed_in.post("/organiser/events/new", data={**BASE, "save": "Save"})
     (event,) = stored(app)
     _reset(counted)
-    saved = signed_in.post(f"/organiser/events/{event.uid}/edit", data={
-        **BASE, "title": "TPS seminar, moved", "revision": str(event.revision),
-        "new_category": "", "categories": "seminars", "save": "Save"})
+    saved = signed_in.post(
+        f"/organiser/events/{event.uid}/edit",
+        data={
+            **BASE,
+            "title": "TPS seminar, moved",
+            "revision": str(event.revision),
+            "new_category": "",
+            "categories": "seminars",
+            "save": "Save",
+        },
+    )
     assert saved.status_code == 302, saved.text
     assert counted["asked"] == ["test"]
     assert counted["calendar reads"] == []

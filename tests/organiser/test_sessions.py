@@ -29,20 +29,26 @@ def with_cookie(app: Flask, value: str) -> FlaskClient:
 
 def goes_to_sign_in(response: Any) -> bool:
     return response.status_code == 302 and response.headers["Location"].startswith(
-        "/organiser/sign-in")
+        "/organiser/sign-in"
+    )
 
 
 def audit_rows(app: Flask, action: str) -> list[tuple[str, str]]:
     with app.app_context():
-        return [(entry.actor, entry.target) for entry in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))]
+        return [
+            (entry.actor, entry.target)
+            for entry in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        ]
 
 
 # Sign-out ---------------------------------------------------------------------------------
 
 
-def test_a_cookie_copied_before_sign_out_no_longer_signs_in(app: Flask,
-                                                            signed_in: FlaskClient) -> None:
+def test_a_cookie_copied_before_sign_out_no_longer_signs_in(
+    app: Flask, signed_in: FlaskClient
+) -> None:
     cookie = signed_in.get_cookie("session").value
     assert with_cookie(app, cookie).get("/organiser/").status_code == 200  # it worked before
     assert signed_in.post("/organiser/sign-out").status_code == 302
@@ -51,8 +57,9 @@ def test_a_cookie_copied_before_sign_out_no_longer_signs_in(app: Flask,
     assert with_cookie(app, cookie).get("/organiser/tokens").status_code == 302
 
 
-def test_signing_in_again_after_sign_out_works(app: Flask, signed_in: FlaskClient,
-                                               organiser: dict[str, Any], sign_in: Any) -> None:
+def test_signing_in_again_after_sign_out_works(
+    app: Flask, signed_in: FlaskClient, organiser: dict[str, Any], sign_in: Any
+) -> None:
     signed_in.post("/organiser/sign-out")
     assert sign_in(signed_in, organiser["email"]).status_code == 302
     assert signed_in.get("/organiser/").status_code == 200
@@ -79,12 +86,14 @@ def csrf_app(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
 
 
-def test_signing_in_rotates_the_csrf_token(csrf_app: dict[str, Any], app: Flask,
-                                           client: FlaskClient,
-                                           organiser: dict[str, Any]) -> None:
+def test_signing_in_rotates_the_csrf_token(
+    csrf_app: dict[str, Any], app: Flask, client: FlaskClient, organiser: dict[str, Any]
+) -> None:
     before = csrf_token(client.get("/organiser/sign-in").text)
-    signed = client.post("/organiser/sign-in", data={
-        "email": organiser["email"], "password": organiser["password"], "csrf_token": before})
+    signed = client.post(
+        "/organiser/sign-in",
+        data={"email": organiser["email"], "password": organiser["password"], "csrf_token": before},
+    )
     assert signed.status_code == 302
     after = csrf_token(client.get("/organiser/tokens").text)
     assert after != before
@@ -102,9 +111,14 @@ def test_changing_ones_password_ends_the_other_sessions(
 ) -> None:
     laptop = app.test_client()
     assert sign_in(laptop, organiser["email"]).status_code == 302
-    changed = signed_in.post("/organiser/account", data={
-        "current_password": organiser["password"], "new_password": NEW_PASSWORD,
-        "confirm": NEW_PASSWORD})
+    changed = signed_in.post(
+        "/organiser/account",
+        data={
+            "current_password": organiser["password"],
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
     assert changed.status_code == 302
     page = signed_in.get("/organiser/account")
     assert page.status_code == 200  # this browser stays signed in
@@ -116,35 +130,51 @@ def test_changing_ones_password_ends_the_other_sessions(
     assert audit_rows(app, "set-password") == [(organiser["email"], organiser["email"])]
 
 
-def test_a_wrong_current_password_changes_nothing(app: Flask, signed_in: FlaskClient,
-                                                  organiser: dict[str, Any]) -> None:
-    response = signed_in.post("/organiser/account", data={
-        "current_password": "not my password", "new_password": NEW_PASSWORD,
-        "confirm": NEW_PASSWORD})
+def test_a_wrong_current_password_changes_nothing(
+    app: Flask, signed_in: FlaskClient, organiser: dict[str, Any]
+) -> None:
+    response = signed_in.post(
+        "/organiser/account",
+        data={
+            "current_password": "not my password",
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 422
     assert re.search(r'id="current_password-errors"><li>is not right</li>', response.text)
     assert signed_in.get("/organiser/").status_code == 200
     assert audit_rows(app, "set-password") == []
 
 
-@pytest.mark.parametrize("new, message", [
-    (COMMON, "is one of the most common passwords, which are guessed first: choose another"),
-    ("short one", "must be at least 10 characters"),
-    ("ada@example.org", "must not be the e-mail address"),
-])
-def test_a_weak_new_password_is_a_field_message(signed_in: FlaskClient,
-                                                organiser: dict[str, Any], new: str,
-                                                message: str) -> None:
-    response = signed_in.post("/organiser/account", data={
-        "current_password": organiser["password"], "new_password": new, "confirm": new})
+@pytest.mark.parametrize(
+    "new, message",
+    [
+        (COMMON, "is one of the most common passwords, which are guessed first: choose another"),
+        ("short one", "must be at least 10 characters"),
+        ("ada@example.org", "must not be the e-mail address"),
+    ],
+)
+def test_a_weak_new_password_is_a_field_message(
+    signed_in: FlaskClient, organiser: dict[str, Any], new: str, message: str
+) -> None:
+    response = signed_in.post(
+        "/organiser/account",
+        data={"current_password": organiser["password"], "new_password": new, "confirm": new},
+    )
     assert response.status_code == 422
     assert f'id="new_password-errors"><li>{message}</li>' in response.text
 
 
 def test_the_confirmation_must_match(signed_in: FlaskClient, organiser: dict[str, Any]) -> None:
-    response = signed_in.post("/organiser/account", data={
-        "current_password": organiser["password"], "new_password": NEW_PASSWORD,
-        "confirm": NEW_PASSWORD + "!"})
+    response = signed_in.post(
+        "/organiser/account",
+        data={
+            "current_password": organiser["password"],
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD + "!",
+        },
+    )
     assert response.status_code == 422
     assert "is not the same as the new password" in response.text
 
@@ -153,20 +183,25 @@ def test_the_confirmation_must_match(signed_in: FlaskClient, organiser: dict[str
 
 
 def test_an_admin_resets_a_password_and_ends_that_organisers_sessions(
-    app: Flask, signed_in: FlaskClient, organiser: dict[str, Any], admin: dict[str, Any],
-    sign_in: Any
+    app: Flask,
+    signed_in: FlaskClient,
+    organiser: dict[str, Any],
+    admin: dict[str, Any],
+    sign_in: Any,
 ) -> None:
     admin_browser = app.test_client()
     assert sign_in(admin_browser, admin["email"]).status_code == 302
     page = admin_browser.get(f"/organiser/admin/organisers/{organiser['id']}")
     assert page.status_code == 200 and "Set a new password" in page.text
-    common = admin_browser.post(f"/organiser/admin/organisers/{organiser['id']}/password",
-                                data={"password": COMMON})
+    common = admin_browser.post(
+        f"/organiser/admin/organisers/{organiser['id']}/password", data={"password": COMMON}
+    )
     assert common.status_code == 422
     assert "is one of the most common passwords" in common.text
     assert signed_in.get("/organiser/").status_code == 200
-    reset = admin_browser.post(f"/organiser/admin/organisers/{organiser['id']}/password",
-                               data={"password": NEW_PASSWORD})
+    reset = admin_browser.post(
+        f"/organiser/admin/organisers/{organiser['id']}/password", data={"password": NEW_PASSWORD}
+    )
     assert reset.status_code == 302
     assert goes_to_sign_in(signed_in.get("/organiser/"))
     assert sign_in(app.test_client(), organiser["email"], NEW_PASSWORD).status_code == 302
@@ -176,29 +211,38 @@ def test_an_admin_resets_a_password_and_ends_that_organisers_sessions(
 
 def test_only_admins_reset_passwords(signed_in: FlaskClient, admin: dict[str, Any]) -> None:
     assert signed_in.get(f"/organiser/admin/organisers/{admin['id']}").status_code == 403
-    response = signed_in.post(f"/organiser/admin/organisers/{admin['id']}/password",
-                              data={"password": NEW_PASSWORD})
+    response = signed_in.post(
+        f"/organiser/admin/organisers/{admin['id']}/password", data={"password": NEW_PASSWORD}
+    )
     assert response.status_code == 403
 
 
 def test_a_deactivated_organisers_sessions_stay_ended_after_reactivation(
-    app: Flask, signed_in: FlaskClient, organiser: dict[str, Any], admin: dict[str, Any],
-    sign_in: Any
+    app: Flask,
+    signed_in: FlaskClient,
+    organiser: dict[str, Any],
+    admin: dict[str, Any],
+    sign_in: Any,
 ) -> None:
     cookie = signed_in.get_cookie("session").value
     admin_browser = app.test_client()
     sign_in(admin_browser, admin["email"])
     for action in ("deactivate", "activate"):
-        assert admin_browser.post(
-            f"/organiser/admin/organisers/{organiser['id']}/{action}").status_code == 302
+        assert (
+            admin_browser.post(
+                f"/organiser/admin/organisers/{organiser['id']}/{action}"
+            ).status_code
+            == 302
+        )
     assert goes_to_sign_in(with_cookie(app, cookie).get("/organiser/"))
 
 
 def test_adding_an_organiser_with_a_common_password_is_a_field_message(
-    admin_client: FlaskClient
+    admin_client: FlaskClient,
 ) -> None:
-    response = admin_client.post("/organiser/admin/organisers", data={
-        "email": "lin@example.org", "password": COMMON})
+    response = admin_client.post(
+        "/organiser/admin/organisers", data={"email": "lin@example.org", "password": COMMON}
+    )
     assert response.status_code == 422
     assert 'id="password-errors"><li>is one of the most common passwords' in response.text
 
@@ -206,10 +250,13 @@ def test_adding_an_organiser_with_a_common_password_is_a_field_message(
 # The command line -------------------------------------------------------------------------
 
 
-def test_set_password_on_the_command_line(app: Flask, runner: Any, signed_in: FlaskClient,
-                                          organiser: dict[str, Any], sign_in: Any) -> None:
-    result = runner.invoke(args=["set-password", "ADA@example.org", "--password-stdin"],
-                           input=NEW_PASSWORD + "\nthe second line is not read\n")
+def test_set_password_on_the_command_line(
+    app: Flask, runner: Any, signed_in: FlaskClient, organiser: dict[str, Any], sign_in: Any
+) -> None:
+    result = runner.invoke(
+        args=["set-password", "ADA@example.org", "--password-stdin"],
+        input=NEW_PASSWORD + "\nthe second line is not read\n",
+    )
     assert result.exit_code == 0, result.output
     assert "password of ada@example.org set; their sessions are signed out" in result.output
     assert goes_to_sign_in(signed_in.get("/organiser/"))
@@ -217,16 +264,22 @@ def test_set_password_on_the_command_line(app: Flask, runner: Any, signed_in: Fl
     assert audit_rows(app, "set-password") == [("cli", "ada@example.org")]
 
 
-@pytest.mark.parametrize("email, line, message", [
-    ("nobody@example.org", NEW_PASSWORD,
-     "no organiser 'nobody@example.org': add one with create-organiser"),
-    ("ada@example.org", "short", "password: must be at least 10 characters"),
-    ("ada@example.org", COMMON, "password: is one of the most common passwords"),
-    ("ada@example.org", "", "password: must be at least 10 characters"),
-])
-def test_set_password_refuses_in_one_readable_line(app: Flask, runner: Any,
-                                                   organiser: dict[str, Any], email: str,
-                                                   line: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "email, line, message",
+    [
+        (
+            "nobody@example.org",
+            NEW_PASSWORD,
+            "no organiser 'nobody@example.org': add one with create-organiser",
+        ),
+        ("ada@example.org", "short", "password: must be at least 10 characters"),
+        ("ada@example.org", COMMON, "password: is one of the most common passwords"),
+        ("ada@example.org", "", "password: must be at least 10 characters"),
+    ],
+)
+def test_set_password_refuses_in_one_readable_line(
+    app: Flask, runner: Any, organiser: dict[str, Any], email: str, line: str, message: str
+) -> None:
     result = runner.invoke(args=["set-password", email, "--password-stdin"], input=line + "\n")
     assert result.exit_code == 1
     assert message in result.output
@@ -237,7 +290,8 @@ def test_set_password_refuses_in_one_readable_line(app: Flask, runner: Any,
 
 
 def test_create_organiser_refuses_a_common_password(runner: Any) -> None:
-    result = runner.invoke(args=["create-organiser", "lin@example.org", "--password-stdin"],
-                           input=COMMON + "\n")
+    result = runner.invoke(
+        args=["create-organiser", "lin@example.org", "--password-stdin"], input=COMMON + "\n"
+    )
     assert result.exit_code == 1
     assert "password: is one of the most common passwords" in result.output

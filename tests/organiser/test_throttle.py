@@ -21,10 +21,14 @@ if TYPE_CHECKING:
     from tests.conftest import Clock
 
 WRONG = "wrong password!"
-ACCOUNT_BLOCK = re.compile(r"Too many failed sign-ins for this account from your address\. "
-                           r"Wait (\d+) (second|seconds|minute|minutes), then try again\.")
-ADDRESS_BLOCK = re.compile(r"Too many failed sign-ins from your address\. "
-                           r"Wait (\d+) (second|seconds|minute|minutes), then try again\.")
+ACCOUNT_BLOCK = re.compile(
+    r"Too many failed sign-ins for this account from your address\. "
+    r"Wait (\d+) (second|seconds|minute|minutes), then try again\."
+)
+ADDRESS_BLOCK = re.compile(
+    r"Too many failed sign-ins from your address\. "
+    r"Wait (\d+) (second|seconds|minute|minutes), then try again\."
+)
 
 
 @pytest.fixture
@@ -45,8 +49,14 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def attempts_of(app: Flask, key_start: str) -> int:
     with app.app_context():
-        return int(db.session.scalar(select(func.count()).select_from(SignInAttempt)
-                                     .where(SignInAttempt.key.startswith(key_start))) or 0)
+        return int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(SignInAttempt)
+                .where(SignInAttempt.key.startswith(key_start))
+            )
+            or 0
+        )
 
 
 @pytest.fixture
@@ -66,8 +76,9 @@ def test_forty_parallel_guesses_check_at_most_five_passwords(
     def guess() -> None:
         client = app.test_client()
         start.wait()
-        response = client.post("/organiser/sign-in",
-                               data={"email": organiser["email"], "password": WRONG})
+        response = client.post(
+            "/organiser/sign-in", data={"email": organiser["email"], "password": WRONG}
+        )
         with lock:
             answers.append((response.status_code, response.text))
 
@@ -93,8 +104,7 @@ def test_forty_parallel_guesses_check_at_most_five_passwords(
 
 
 def test_the_account_block_says_so_and_for_how_long(
-    app: Flask, client: FlaskClient, organiser: dict[str, Any], sign_in: Any,
-    checks: list[str]
+    app: Flask, client: FlaskClient, organiser: dict[str, Any], sign_in: Any, checks: list[str]
 ) -> None:
     for _ in range(5):
         assert sign_in(client, organiser["email"], WRONG).status_code == 200
@@ -108,8 +118,7 @@ def test_the_account_block_says_so_and_for_how_long(
 
 
 def test_the_address_block_says_from_your_address(
-    app: Flask, client: FlaskClient, make_organiser: Any,
-    sign_in: Any, checks: list[str]
+    app: Flask, client: FlaskClient, make_organiser: Any, sign_in: Any, checks: list[str]
 ) -> None:
     app.config.update(SIGN_IN_PER_ADDRESS=3)
     make_organiser("lin@example.org")
@@ -155,8 +164,11 @@ def test_the_wait_is_until_the_oldest_counted_failure_leaves_the_window(
     for _ in range(5):
         sign_in(client, organiser["email"], WRONG)
     with app.app_context():
-        rows = db.session.scalars(select(SignInAttempt).where(
-            SignInAttempt.key.startswith("account:")).order_by(SignInAttempt.id)).all()
+        rows = db.session.scalars(
+            select(SignInAttempt)
+            .where(SignInAttempt.key.startswith("account:"))
+            .order_by(SignInAttempt.id)
+        ).all()
         rows[0].at -= timedelta(minutes=10)  # the oldest failure leaves the window in 5 minutes
         db.session.commit()
     blocked = sign_in(client, organiser["email"])

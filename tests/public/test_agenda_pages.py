@@ -35,18 +35,44 @@ def busy_day(app: Flask, make_calendar: Callable[..., dict[str, Any]]) -> None:
     make_calendar(slug="test")
     with app.app_context():
         for index in range(ONE_OFFS):
-            operations.create_event({
-                "calendar": "test", "uid": f"talk-{index:04d}@x",
-                "title": f"{'talk' if index % 3 else 'Talk'} {index % 7}",
-                "start": f"{DAY}T{9 + index % 5:02d}:30:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "hourly@x", "title": "Hourly",
-                                 "start": f"{DAY}T00:30:00", "rrule": "FREQ=HOURLY;COUNT=24"},
-                                "test")
-        operations.create_event({"calendar": "test", "uid": "conference@x",
-                                 "title": "Conference", "start": "2027-03-09T10:00:00",
-                                 "end": "2027-03-11T10:00:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "after@x", "title": "Next day",
-                                 "start": "2027-03-11T12:00:00"}, "test")
+            operations.create_event(
+                {
+                    "calendar": "test",
+                    "uid": f"talk-{index:04d}@x",
+                    "title": f"{'talk' if index % 3 else 'Talk'} {index % 7}",
+                    "start": f"{DAY}T{9 + index % 5:02d}:30:00",
+                },
+                "test",
+            )
+        operations.create_event(
+            {
+                "calendar": "test",
+                "uid": "hourly@x",
+                "title": "Hourly",
+                "start": f"{DAY}T00:30:00",
+                "rrule": "FREQ=HOURLY;COUNT=24",
+            },
+            "test",
+        )
+        operations.create_event(
+            {
+                "calendar": "test",
+                "uid": "conference@x",
+                "title": "Conference",
+                "start": "2027-03-09T10:00:00",
+                "end": "2027-03-11T10:00:00",
+            },
+            "test",
+        )
+        operations.create_event(
+            {
+                "calendar": "test",
+                "uid": "after@x",
+                "title": "Next day",
+                "start": "2027-03-11T12:00:00",
+            },
+            "test",
+        )
         db.session.commit()
 
 
@@ -66,14 +92,23 @@ def continue_link(text: str) -> str | None:
 
 
 def test_a_day_of_1000_one_offs_is_listed_over_pages_each_occurrence_once(
-    app: Flask, client: FlaskClient, make_calendar: Callable[..., dict[str, Any]],
+    app: Flask,
+    client: FlaskClient,
+    make_calendar: Callable[..., dict[str, Any]],
     occurrences_between: Callable[..., list[Any]],
 ) -> None:
     busy_day(app, make_calendar)
     expected = occurrences_between(
-        "2027-03-10T00:00:00", "2027-03-12T00:00:00",
-        lambda item: (item.event.uid, None if item.occurrence.recurrence_id is None
-                      else format_moment(item.occurrence.recurrence_id)), limit=2000)
+        "2027-03-10T00:00:00",
+        "2027-03-12T00:00:00",
+        lambda item: (
+            item.event.uid,
+            None
+            if item.occurrence.recurrence_id is None
+            else format_moment(item.occurrence.recurrence_id),
+        ),
+        limit=2000,
+    )
     assert len(expected) == ONE_OFFS + 24 + 2
     url: str | None = f"/?from={DAY}&days=2"
     pages: list[list[tuple[str, str | None]]] = []
@@ -99,14 +134,19 @@ def test_a_day_of_1000_one_offs_is_listed_over_pages_each_occurrence_once(
 
 
 def test_a_page_reads_at_most_a_page_of_one_off_events(
-    app: Flask, make_calendar: Callable[..., dict[str, Any]], sql_statements: list[str],
-    monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    make_calendar: Callable[..., dict[str, Any]],
+    sql_statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     busy_day(app, make_calendar)
     read: list[int] = []
     sources = occurrences._sources  # noqa: SLF001 - where the page's rows become series
-    monkeypatch.setattr(occurrences, "_sources",
-                        lambda rows, caches: read.append(len(rows)) or sources(rows, caches))
+    monkeypatch.setattr(
+        occurrences,
+        "_sources",
+        lambda rows, caches: read.append(len(rows)) or sources(rows, caches),
+    )
     with app.app_context():
         window = rules.Window(datetime(2027, 3, 10, tzinfo=UTC), datetime(2027, 3, 11, tzinfo=UTC))
         sql_statements.clear()
@@ -120,13 +160,28 @@ def test_a_page_reads_at_most_a_page_of_one_off_events(
         # categories), not one or more per event of the day.
         assert len(sql_statements) <= 6, sql_statements
         assert [item.event.uid for item in page.items] == [
-            "conference@x", "hourly@x", "hourly@x", "hourly@x", "hourly@x", "hourly@x",
-            "hourly@x", "hourly@x", "hourly@x", "hourly@x"]
+            "conference@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+            "hourly@x",
+        ]
         assert not page.complete
-        nine = schedule.page(window, size=3, after=(
-            datetime(2027, 3, 10, 9, 30, tzinfo=UTC), "Talk 0", "talk-0000@x", ""))
+        nine = schedule.page(
+            window,
+            size=3,
+            after=(datetime(2027, 3, 10, 9, 30, tzinfo=UTC), "Talk 0", "talk-0000@x", ""),
+        )
         assert [(item.event.title, item.event.uid) for item in nine.items] == [
-            ("Talk 0", "talk-0105@x"), ("Talk 0", "talk-0210@x"), ("Talk 0", "talk-0315@x")]
+            ("Talk 0", "talk-0105@x"),
+            ("Talk 0", "talk-0210@x"),
+            ("Talk 0", "talk-0315@x"),
+        ]
 
 
 def test_a_damaged_after_link_shows_the_day_from_its_start(
@@ -134,11 +189,16 @@ def test_a_damaged_after_link_shows_the_day_from_its_start(
 ) -> None:
     make_calendar(slug="test")
     with app.app_context():
-        operations.create_event({"calendar": "test", "uid": "one@x", "title": "One",
-                                 "start": f"{DAY}T10:00:00"}, "test")
+        operations.create_event(
+            {"calendar": "test", "uid": "one@x", "title": "One", "start": f"{DAY}T10:00:00"}, "test"
+        )
         db.session.commit()
-    for value in ("nonsense", "20271310T000000Z,,one@x", "20270310T100000Z,x,one@x",
-                  "20270310T100000Z,,bad uid"):
+    for value in (
+        "nonsense",
+        "20271310T000000Z,,one@x",
+        "20270310T100000Z,x,one@x",
+        "20270310T100000Z,,bad uid",
+    ):
         response = client.get(f"/?from={DAY}&after={value}")
         assert response.status_code == 400, value
         assert "This link to the rest of a day is damaged" in response.text
@@ -155,14 +215,17 @@ def test_the_month_grid_places_at_most_1000_and_links_crowded_days_to_the_agenda
     response = client.get("/calendars/test/2027/3")
     assert response.status_code == 200
     text = response.text
-    assert ("This month holds more occurrences than one grid shows: it places the first 1,000, "
-            "up to Wednesday 10 March 2027.") in text
+    assert (
+        "This month holds more occurrences than one grid shows: it places the first 1,000, "
+        "up to Wednesday 10 March 2027."
+    ) in text
     assert 'href="/?calendar=test&amp;from=2027-03-10">The agenda lists the rest' in text
-    cell = text[text.index('datetime="2027-03-10"'):text.index('datetime="2027-03-11"')]
+    cell = text[text.index('datetime="2027-03-10"') : text.index('datetime="2027-03-11"')]
     assert cell.count("<li") == 31  # 30 occurrences and the link to the rest of the day
     # The conference and the hourly series from 00:30 come first; 970 of the 1,000 placed remain.
-    assert re.search(r'<a href="/\?calendar=test&amp;from=2027-03-10&amp;days=1">970\+ more',
-                     cell), cell[-600:]
+    assert re.search(
+        r'<a href="/\?calendar=test&amp;from=2027-03-10&amp;days=1">970\+ more', cell
+    ), cell[-600:]
     assert len(text) < 100_000
 
 
@@ -173,13 +236,24 @@ def test_the_next_link_looks_past_a_crowd_of_cancelled_occurrences(
     day = (utcnow() + timedelta(days=3)).date().isoformat()
     with app.app_context():
         for index in range(250):
-            operations.create_event({"calendar": "test", "uid": f"off-{index:03d}@x",
-                                     "title": "Called off", "status": "cancelled",
-                                     "start": f"{day}T10:00:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "on@x", "title": "Still on",
-                                 "start": f"{day}T10:00:00"}, "test")
-        operations.create_event({"calendar": "test", "uid": "later@x", "title": "Later",
-                                 "start": f"{day}T11:00:00"}, "test")
+            operations.create_event(
+                {
+                    "calendar": "test",
+                    "uid": f"off-{index:03d}@x",
+                    "title": "Called off",
+                    "status": "cancelled",
+                    "start": f"{day}T10:00:00",
+                },
+                "test",
+            )
+        operations.create_event(
+            {"calendar": "test", "uid": "on@x", "title": "Still on", "start": f"{day}T10:00:00"},
+            "test",
+        )
+        operations.create_event(
+            {"calendar": "test", "uid": "later@x", "title": "Later", "start": f"{day}T11:00:00"},
+            "test",
+        )
         db.session.commit()
     response = client.get("/calendars/test/next")
     assert response.status_code == 302

@@ -21,8 +21,13 @@ from tests.public.test_agenda import page, titles
 MakeEvent = Callable[..., dict[str, Any]]
 
 # 600 two-hour occurrences, one starting every minute from midnight: the last starts at 09:59.
-CROWD = {"uid": "drop-in@x", "title": "Drop-in", "start": "2027-03-10T00:00:00",
-         "end": "2027-03-10T02:00:00", "rrule": "FREQ=MINUTELY;COUNT=600"}
+CROWD = {
+    "uid": "drop-in@x",
+    "title": "Drop-in",
+    "start": "2027-03-10T00:00:00",
+    "end": "2027-03-10T02:00:00",
+    "rrule": "FREQ=MINUTELY;COUNT=600",
+}
 
 
 def cancel_first(app: Flask, uid: str, count: int, total: int) -> list[str]:
@@ -33,8 +38,9 @@ def cancel_first(app: Flask, uid: str, count: int, total: int) -> list[str]:
         assert event is not None
         start, step = event.start_local, timedelta(minutes=1)
         ids = [(start + step * index).isoformat() for index in range(total)]
-        operations.replace_overrides(event, {rid: {"status": "cancelled"} for rid in ids[:count]},
-                                     "test")
+        operations.replace_overrides(
+            event, {rid: {"status": "cancelled"} for rid in ids[:count]}, "test"
+        )
         db.session.commit()
         return ids
 
@@ -75,8 +81,14 @@ def test_the_next_link_looks_past_thousands_of_dates_of_cancelled_events(
 ) -> None:
     # 2,500 dates of an event called off as a whole, every minute from 11:00 to 04:39 on the
     # 12th, then one that is on.
-    make_event(uid="off@x", title="Called off", start="2027-03-10T11:00:00",
-               end="2027-03-10T11:01:00", rrule="FREQ=MINUTELY;COUNT=2500", status="cancelled")
+    make_event(
+        uid="off@x",
+        title="Called off",
+        start="2027-03-10T11:00:00",
+        end="2027-03-10T11:01:00",
+        rrule="FREQ=MINUTELY;COUNT=2500",
+        status="cancelled",
+    )
     make_event(uid="on@x", title="Still on", start="2027-03-12T09:00:00")
     sql_statements.clear()
     response = client.get("/calendars/test/next")
@@ -90,46 +102,67 @@ def test_the_next_links_look_past_thousands_of_cancelled_dates(
 ) -> None:
     # Two-hour dates every minute from 11:00 (120 of them on at once), the first 2,500 called
     # off one by one: the first still on starts at 04:40 on the 12th.
-    make_event(uid="dense@x", title="Drop-in", start="2027-03-10T11:00:00",
-               end="2027-03-10T13:00:00", rrule="FREQ=MINUTELY;COUNT=3000")
+    make_event(
+        uid="dense@x",
+        title="Drop-in",
+        start="2027-03-10T11:00:00",
+        end="2027-03-10T13:00:00",
+        rrule="FREQ=MINUTELY;COUNT=3000",
+    )
     ids = cancel_first(app, "dense@x", 2500, 3000)
     assert ids[2500] == "2027-03-12T04:40:00"
     sql_statements.clear()
     response = client.get("/calendars/test/next")
     assert (response.status_code, response.headers.get("Location")) == (
-        302, f"/events/dense@x?on={ids[2500]}")
+        302,
+        f"/events/dense@x?on={ids[2500]}",
+    )
     assert len(sql_statements) <= 40  # a few growing pages, not one per hundred dates
     response = client.get("/events/dense@x/next")
     assert (response.status_code, response.headers.get("Location")) == (
-        302, f"/events/dense@x?on={ids[2500]}")
+        302,
+        f"/events/dense@x?on={ids[2500]}",
+    )
 
 
 @pytest.mark.now("2027-03-10T10:30:00+00:00", tick=False)
 def test_a_series_next_link_looks_past_months_of_cancelled_dates(
     app: Flask, client: FlaskClient, make_event: MakeEvent
 ) -> None:
-    make_event(uid="daily@x", title="Stand-up", start="2027-03-11T09:00:00",
-               end="2027-03-11T09:15:00", rrule="FREQ=DAILY;COUNT=200")
+    make_event(
+        uid="daily@x",
+        title="Stand-up",
+        start="2027-03-11T09:00:00",
+        end="2027-03-11T09:15:00",
+        rrule="FREQ=DAILY;COUNT=200",
+    )
     with app.app_context():
         event = operations.find_event("daily@x")
         assert event is not None
         days = [(datetime(2027, 3, 11, 9) + timedelta(days=n)).isoformat() for n in range(120)]
-        operations.replace_overrides(event, {rid: {"status": "cancelled"} for rid in days},
-                                     "test")
+        operations.replace_overrides(event, {rid: {"status": "cancelled"} for rid in days}, "test")
         db.session.commit()
     response = client.get("/events/daily@x/next")
     assert (response.status_code, response.headers.get("Location")) == (
-        302, "/events/daily@x?on=2027-07-09T09:00:00")  # the 121st, after 120 called off
+        302,
+        "/events/daily@x?on=2027-07-09T09:00:00",
+    )  # the 121st, after 120 called off
     assert client.get("/calendars/test/next").headers.get("Location") == (
-        "/events/daily@x?on=2027-07-09T09:00:00")
+        "/events/daily@x?on=2027-07-09T09:00:00"
+    )
 
 
 @pytest.mark.now("2027-03-10T10:30:00+00:00", tick=False)
 def test_a_series_whose_every_coming_date_is_cancelled_has_no_next(
     app: Flask, client: FlaskClient, make_event: MakeEvent
 ) -> None:
-    make_event(uid="dense@x", title="Drop-in", start="2027-03-10T11:00:00",
-               end="2027-03-10T13:00:00", rrule="FREQ=MINUTELY;COUNT=900")
+    make_event(
+        uid="dense@x",
+        title="Drop-in",
+        start="2027-03-10T11:00:00",
+        end="2027-03-10T13:00:00",
+        rrule="FREQ=MINUTELY;COUNT=900",
+    )
     cancel_first(app, "dense@x", 900, 900)
     assert client.get("/events/dense@x/next").status_code == 404
     assert client.get("/calendars/test/next").status_code == 404

@@ -17,13 +17,27 @@ def local(*args: int) -> datetime:
     return datetime(*args)  # type: ignore[misc]  # noqa: DTZ001
 
 
-def make(start: datetime | date, rrule: str | None = None, *, tzid: str = "Europe/London",
-         duration: timedelta | None = None, rdates: tuple = (), exdates: tuple = (),
-         overrides: tuple[Override, ...] = ()) -> Series:
+def make(
+    start: datetime | date,
+    rrule: str | None = None,
+    *,
+    tzid: str = "Europe/London",
+    duration: timedelta | None = None,
+    rdates: tuple = (),
+    exdates: tuple = (),
+    overrides: tuple[Override, ...] = (),
+) -> Series:
     if duration is None:
         duration = timedelta(hours=1) if isinstance(start, datetime) else timedelta(days=1)
-    return Series(start=start, end=start + duration, tzid=tzid, rrule=rrule, rdates=rdates,
-                  exdates=exdates, overrides=overrides)
+    return Series(
+        start=start,
+        end=start + duration,
+        tzid=tzid,
+        rrule=rrule,
+        rdates=rdates,
+        exdates=exdates,
+        overrides=overrides,
+    )
 
 
 def starts(series: Series, start: datetime, end: datetime, **kw: int) -> list:

@@ -14,23 +14,39 @@ START = local(2027, 1, 27, 14)  # the 4th and last Wednesday of January 2027
 
 CHOICES = [
     (RuleChoice("daily"), "FREQ=DAILY", "Daily"),
-    (RuleChoice("daily", interval=3, ends="after", count=5), "FREQ=DAILY;INTERVAL=3;COUNT=5",
-     "Every 3 days, 5 times"),
+    (
+        RuleChoice("daily", interval=3, ends="after", count=5),
+        "FREQ=DAILY;INTERVAL=3;COUNT=5",
+        "Every 3 days, 5 times",
+    ),
     (RuleChoice("weekly", weekdays=("WE",)), "FREQ=WEEKLY;BYDAY=WE", "Every week on Wednesday"),
-    (RuleChoice("weekly", interval=2, weekdays=("TU",)), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
-     "Every 2 weeks on Tuesday"),
-    (RuleChoice("weekly", weekdays=("MO", "FR"), ends="on_date", until=date(2027, 12, 24)),
-     "FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20271224T235959Z",
-     "Weekly on Monday and Friday, until 24 December 2027"),
+    (
+        RuleChoice("weekly", interval=2, weekdays=("TU",)),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+        "Every 2 weeks on Tuesday",
+    ),
+    (
+        RuleChoice("weekly", weekdays=("MO", "FR"), ends="on_date", until=date(2027, 12, 24)),
+        "FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20271224T235959Z",
+        "Weekly on Monday and Friday, until 24 December 2027",
+    ),
     (RuleChoice("monthly"), "FREQ=MONTHLY;BYMONTHDAY=27", "Monthly on the 27th"),
-    (RuleChoice("monthly", monthly_mode="nth_weekday", ordinal=-1), "FREQ=MONTHLY;BYDAY=-1WE",
-     "Monthly on the last Wednesday"),
-    (RuleChoice("monthly", monthly_mode="nth_weekday", ordinal=4, interval=2),
-     "FREQ=MONTHLY;INTERVAL=2;BYDAY=4WE", "Every 2 months on the 4th Wednesday"),
+    (
+        RuleChoice("monthly", monthly_mode="nth_weekday", ordinal=-1),
+        "FREQ=MONTHLY;BYDAY=-1WE",
+        "Monthly on the last Wednesday",
+    ),
+    (
+        RuleChoice("monthly", monthly_mode="nth_weekday", ordinal=4, interval=2),
+        "FREQ=MONTHLY;INTERVAL=2;BYDAY=4WE",
+        "Every 2 months on the 4th Wednesday",
+    ),
     (RuleChoice("yearly"), "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=27", "Annually on 27 January"),
-    (RuleChoice("yearly", yearly_mode="nth_weekday", ordinal=4, ends="after", count=3),
-     "FREQ=YEARLY;BYMONTH=1;BYDAY=4WE;COUNT=3",
-     "Annually on the 4th Wednesday of January, 3 times"),
+    (
+        RuleChoice("yearly", yearly_mode="nth_weekday", ordinal=4, ends="after", count=3),
+        "FREQ=YEARLY;BYMONTH=1;BYDAY=4WE;COUNT=3",
+        "Annually on the 4th Wednesday of January, 3 times",
+    ),
 ]
 
 
@@ -59,28 +75,33 @@ def test_every_simple_choice_round_trips() -> None:
                             freq,  # type: ignore[arg-type]
                             interval=interval,
                             weekdays=("MO", "TH") if freq == "weekly" else (),
-                            monthly_mode="nth_weekday" if freq == "monthly" and mode == "b"
+                            monthly_mode="nth_weekday"
+                            if freq == "monthly" and mode == "b"
                             else "day_of_month",
-                            yearly_mode="nth_weekday" if freq == "yearly" and mode == "b"
+                            yearly_mode="nth_weekday"
+                            if freq == "yearly" and mode == "b"
                             else "date",
-                            ordinal=-1 if mode == "b" and freq in ("monthly", "yearly")
-                            else None,
+                            ordinal=-1 if mode == "b" and freq in ("monthly", "yearly") else None,
                             ends=ends,  # type: ignore[arg-type]
                             until=date(2030, 5, 1) if ends == "on_date" else None,
-                            count=7 if ends == "after" else None)
+                            count=7 if ends == "after" else None,
+                        )
                         text = to_rrule(choice, start, LONDON)
                         assert from_rrule(text, start, LONDON) == choice, text
 
 
-@pytest.mark.parametrize("text", [
-    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
-    "FREQ=DAILY;BYHOUR=9,17",
-    "FREQ=MONTHLY;BYMONTHDAY=1,15",
-    "FREQ=MONTHLY;BYDAY=-1FR",  # the start is a Wednesday
-    "FREQ=YEARLY;BYMONTH=3;BYDAY=2TU",
-    "FREQ=HOURLY",
-    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;WKST=SU",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=DAILY;BYHOUR=9,17",
+        "FREQ=MONTHLY;BYMONTHDAY=1,15",
+        "FREQ=MONTHLY;BYDAY=-1FR",  # the start is a Wednesday
+        "FREQ=YEARLY;BYMONTH=3;BYDAY=2TU",
+        "FREQ=HOURLY",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;WKST=SU",
+    ],
+)
 def test_custom_rules_are_not_choices(text: str) -> None:
     assert from_rrule(text, START, LONDON) is None
 

@@ -15,21 +15,55 @@ from rules import Override, Series, Window, expand
 from rules.timezones import zone
 
 SERIES = [
-    Series(start=local(2027, 1, 6, 18), end=local(2027, 1, 6, 19, 30), tzid="Europe/London",
-           rrule="FREQ=WEEKLY;BYDAY=WE", exdates=(local(2027, 2, 3, 18),),
-           overrides=(Override(local(2027, 2, 10, 18), start=local(2027, 2, 11, 9),
-                               end=local(2027, 2, 11, 10)),),
-           key="weekly"),
-    Series(start=local(2027, 1, 27, 14), end=local(2027, 1, 27, 15), tzid="Europe/London",
-           rrule="FREQ=MONTHLY;BYDAY=-1WE", key="monthly-last"),
-    Series(start=local(2027, 3, 9, 10), end=local(2027, 3, 9, 12), tzid="America/New_York",
-           rrule="FREQ=YEARLY;BYMONTH=3;BYDAY=2TU", key="yearly-nth"),
-    Series(start=local(2027, 3, 10, 23), end=local(2027, 3, 11, 1), tzid="America/New_York",
-           rrule="FREQ=DAILY;COUNT=10", rdates=(local(2027, 4, 1, 12),), key="daily-count"),
-    Series(start=date(2027, 1, 4), end=date(2027, 1, 7), tzid="Australia/Sydney",
-           rrule="FREQ=WEEKLY;INTERVAL=2;UNTIL=20270630", key="all-day"),
-    Series(start=local(2027, 1, 1, 8, 15), end=local(2027, 1, 1, 8, 45), tzid="Asia/Tokyo",
-           rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=20", key="setpos"),
+    Series(
+        start=local(2027, 1, 6, 18),
+        end=local(2027, 1, 6, 19, 30),
+        tzid="Europe/London",
+        rrule="FREQ=WEEKLY;BYDAY=WE",
+        exdates=(local(2027, 2, 3, 18),),
+        overrides=(
+            Override(
+                local(2027, 2, 10, 18), start=local(2027, 2, 11, 9), end=local(2027, 2, 11, 10)
+            ),
+        ),
+        key="weekly",
+    ),
+    Series(
+        start=local(2027, 1, 27, 14),
+        end=local(2027, 1, 27, 15),
+        tzid="Europe/London",
+        rrule="FREQ=MONTHLY;BYDAY=-1WE",
+        key="monthly-last",
+    ),
+    Series(
+        start=local(2027, 3, 9, 10),
+        end=local(2027, 3, 9, 12),
+        tzid="America/New_York",
+        rrule="FREQ=YEARLY;BYMONTH=3;BYDAY=2TU",
+        key="yearly-nth",
+    ),
+    Series(
+        start=local(2027, 3, 10, 23),
+        end=local(2027, 3, 11, 1),
+        tzid="America/New_York",
+        rrule="FREQ=DAILY;COUNT=10",
+        rdates=(local(2027, 4, 1, 12),),
+        key="daily-count",
+    ),
+    Series(
+        start=date(2027, 1, 4),
+        end=date(2027, 1, 7),
+        tzid="Australia/Sydney",
+        rrule="FREQ=WEEKLY;INTERVAL=2;UNTIL=20270630",
+        key="all-day",
+    ),
+    Series(
+        start=local(2027, 1, 1, 8, 15),
+        end=local(2027, 1, 1, 8, 45),
+        tzid="Asia/Tokyo",
+        rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=20",
+        key="setpos",
+    ),
 ]
 
 
@@ -72,13 +106,19 @@ def _instant(value: Any, series: Series) -> datetime:
 
 
 @pytest.mark.parametrize("series", SERIES, ids=[s.key for s in SERIES])
-@pytest.mark.parametrize("window", [(utc(2027, 1, 1), utc(2028, 1, 1)),
-                                    (utc(2027, 3, 13), utc(2027, 3, 20)),
-                                    (utc(2029, 10, 1), utc(2030, 4, 1))])
+@pytest.mark.parametrize(
+    "window",
+    [
+        (utc(2027, 1, 1), utc(2028, 1, 1)),
+        (utc(2027, 3, 13), utc(2027, 3, 20)),
+        (utc(2029, 10, 1), utc(2030, 4, 1)),
+    ],
+)
 def test_same_as_recurring_ical_events(series: Series, window: tuple[datetime, datetime]) -> None:
     ours = [(o.start_utc, o.end_utc) for o in expand(series, Window(*window)).occurrences]
     theirs = sorted(
         (_instant(ev["DTSTART"].dt, series), _instant(ev["DTEND"].dt, series))
-        for ev in recurring_ical_events.of(to_calendar(series)).between(*window))
+        for ev in recurring_ical_events.of(to_calendar(series)).between(*window)
+    )
     assert ours == theirs
     assert all(end - start >= timedelta(0) for start, end in ours)

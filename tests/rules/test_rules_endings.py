@@ -33,16 +33,20 @@ def test_a_summer_cut_is_converted_with_the_summer_offset() -> None:
 
 def test_an_all_day_rule_ends_the_day_before() -> None:
     series = make(date(2027, 3, 1), "FREQ=MONTHLY;BYMONTHDAY=1")
-    assert rule_ending_before(series, date(2027, 6, 1)) == \
-        "FREQ=MONTHLY;BYMONTHDAY=1;UNTIL=20270531"
+    assert (
+        rule_ending_before(series, date(2027, 6, 1)) == "FREQ=MONTHLY;BYMONTHDAY=1;UNTIL=20270531"
+    )
 
 
 def test_the_ended_rule_stops_exactly_before_the_cut() -> None:
     series = make(WED, "FREQ=WEEKLY;COUNT=8")
     ended = make(WED, rule_ending_before(series, local(2027, 2, 3, 18)))
     assert starts(ended, utc(2027, 1, 1), utc(2028, 1, 1)) == [
-        local(2027, 1, 6, 18), local(2027, 1, 13, 18), local(2027, 1, 20, 18),
-        local(2027, 1, 27, 18)]
+        local(2027, 1, 6, 18),
+        local(2027, 1, 13, 18),
+        local(2027, 1, 20, 18),
+        local(2027, 1, 27, 18),
+    ]
 
 
 def test_count_is_shared_between_the_two_series() -> None:
@@ -53,10 +57,14 @@ def test_count_is_shared_between_the_two_series() -> None:
 
 
 def test_a_continuation_keeps_an_until_and_at_least_one_instance() -> None:
-    assert rule_continuing_from(make(WED, "FREQ=WEEKLY;UNTIL=20271231T000000Z"),
-                                local(2027, 2, 3, 18)) == "FREQ=WEEKLY;UNTIL=20271231T000000Z"
-    assert rule_continuing_from(make(WED, "FREQ=WEEKLY;COUNT=2"),
-                                local(2027, 3, 3, 18)) == "FREQ=WEEKLY;COUNT=1"
+    assert (
+        rule_continuing_from(make(WED, "FREQ=WEEKLY;UNTIL=20271231T000000Z"), local(2027, 2, 3, 18))
+        == "FREQ=WEEKLY;UNTIL=20271231T000000Z"
+    )
+    assert (
+        rule_continuing_from(make(WED, "FREQ=WEEKLY;COUNT=2"), local(2027, 3, 3, 18))
+        == "FREQ=WEEKLY;COUNT=1"
+    )
 
 
 def test_a_series_without_a_rule_cannot_end_at_an_occurrence() -> None:
@@ -66,9 +74,18 @@ def test_a_series_without_a_rule_cannot_end_at_an_occurrence() -> None:
 
 def test_occurrence_at_finds_a_moved_occurrence_where_it_now_is() -> None:
     moved_to = local(2027, 1, 21, 9)
-    series = make(WED, "FREQ=WEEKLY;COUNT=8", overrides=(
-        Override(recurrence_id=local(2027, 1, 20, 18), start=moved_to,
-                 end=moved_to + timedelta(hours=1), title="Moved"),))
+    series = make(
+        WED,
+        "FREQ=WEEKLY;COUNT=8",
+        overrides=(
+            Override(
+                recurrence_id=local(2027, 1, 20, 18),
+                start=moved_to,
+                end=moved_to + timedelta(hours=1),
+                title="Moved",
+            ),
+        ),
+    )
     found = occurrence_at(series, local(2027, 1, 20, 18))
     assert found is not None
     assert (found.start_utc, found.title, found.moved) == (utc(2027, 1, 21, 9), "Moved", True)

@@ -29,44 +29,89 @@ def weekly(**kw: object) -> object:
 
 
 def ids(series: object, window: Window = YEAR) -> list:  # type: ignore[type-arg]
-    return [(o.recurrence_id, o.start_utc, o.cancelled, o.moved, o.title)
-            for o in expand(series, window).occurrences]  # type: ignore[arg-type]
+    return [
+        (o.recurrence_id, o.start_utc, o.cancelled, o.moved, o.title)
+        for o in expand(series, window).occurrences
+    ]  # type: ignore[arg-type]
 
 
 def wed(n: int) -> object:
     return WED + timedelta(weeks=n)
 
 
-@pytest.mark.parametrize(("name", "kw", "check"), [
-    ("RDATE adds an instance with the series duration", {"rdates": (local(2027, 1, 8, 9),)},
-     lambda occ: occ[1].recurrence_id == local(2027, 1, 8, 9)
-     and occ[1].end_utc - occ[1].start_utc == timedelta(hours=1) and len(occ) == 9),
-    ("EXDATE removes", {"exdates": (wed(1), wed(7))},
-     lambda occ: len(occ) == 6 and wed(1) not in [o.recurrence_id for o in occ]),
-    ("EXDATE of DTSTART removes it", {"exdates": (WED,)},
-     lambda occ: occ[0].recurrence_id == wed(1) and len(occ) == 7),
-    ("EXDATE not generated is harmless", {"exdates": (local(2027, 1, 7, 18),)},
-     lambda occ: len(occ) == 8),
-    ("override retitles", {"overrides": (Override(wed(2), title="Special", location="Hall"),)},
-     lambda occ: occ[2].title == "Special" and occ[2].location == "Hall" and not occ[2].moved),
-    ("override moves later, order follows the new time",
-     {"overrides": (Override(wed(2), start=wed(3) + timedelta(hours=1)),)},
-     lambda occ: [o.recurrence_id for o in occ][2:4] == [wed(3), wed(2)] and occ[3].moved
-     and occ[3].end_utc - occ[3].start_utc == timedelta(hours=1)),
-    ("override changes only the end",
-     {"overrides": (Override(wed(0), end=WED + timedelta(hours=3)),)},
-     lambda occ: occ[0].moved and occ[0].end_utc - occ[0].start_utc == timedelta(hours=3)),
-    ("cancelled override is listed, marked", {"overrides": (Override(wed(4), cancelled=True),)},
-     lambda occ: occ[4].cancelled and len(occ) == 8),
-    ("EXDATE wins over an override",
-     {"exdates": (wed(5),), "overrides": (Override(wed(5), title="x"),)},
-     lambda occ: len(occ) == 7 and all(o.title is None for o in occ)),
-    ("override of an RDATE", {"rdates": (local(2027, 6, 1, 9),),
-                              "overrides": (Override(local(2027, 6, 1, 9), cancelled=True),)},
-     lambda occ: occ[-1].recurrence_id == local(2027, 6, 1, 9) and occ[-1].cancelled),
-    ("orphan override is ignored", {"overrides": (Override(local(2027, 1, 7, 18), title="?"),)},
-     lambda occ: len(occ) == 8 and all(o.title is None for o in occ)),
-])
+@pytest.mark.parametrize(
+    ("name", "kw", "check"),
+    [
+        (
+            "RDATE adds an instance with the series duration",
+            {"rdates": (local(2027, 1, 8, 9),)},
+            lambda occ: (
+                occ[1].recurrence_id == local(2027, 1, 8, 9)
+                and occ[1].end_utc - occ[1].start_utc == timedelta(hours=1)
+                and len(occ) == 9
+            ),
+        ),
+        (
+            "EXDATE removes",
+            {"exdates": (wed(1), wed(7))},
+            lambda occ: len(occ) == 6 and wed(1) not in [o.recurrence_id for o in occ],
+        ),
+        (
+            "EXDATE of DTSTART removes it",
+            {"exdates": (WED,)},
+            lambda occ: occ[0].recurrence_id == wed(1) and len(occ) == 7,
+        ),
+        (
+            "EXDATE not generated is harmless",
+            {"exdates": (local(2027, 1, 7, 18),)},
+            lambda occ: len(occ) == 8,
+        ),
+        (
+            "override retitles",
+            {"overrides": (Override(wed(2), title="Special", location="Hall"),)},
+            lambda occ: (
+                occ[2].title == "Special" and occ[2].location == "Hall" and not occ[2].moved
+            ),
+        ),
+        (
+            "override moves later, order follows the new time",
+            {"overrides": (Override(wed(2), start=wed(3) + timedelta(hours=1)),)},
+            lambda occ: (
+                [o.recurrence_id for o in occ][2:4] == [wed(3), wed(2)]
+                and occ[3].moved
+                and occ[3].end_utc - occ[3].start_utc == timedelta(hours=1)
+            ),
+        ),
+        (
+            "override changes only the end",
+            {"overrides": (Override(wed(0), end=WED + timedelta(hours=3)),)},
+            lambda occ: occ[0].moved and occ[0].end_utc - occ[0].start_utc == timedelta(hours=3),
+        ),
+        (
+            "cancelled override is listed, marked",
+            {"overrides": (Override(wed(4), cancelled=True),)},
+            lambda occ: occ[4].cancelled and len(occ) == 8,
+        ),
+        (
+            "EXDATE wins over an override",
+            {"exdates": (wed(5),), "overrides": (Override(wed(5), title="x"),)},
+            lambda occ: len(occ) == 7 and all(o.title is None for o in occ),
+        ),
+        (
+            "override of an RDATE",
+            {
+                "rdates": (local(2027, 6, 1, 9),),
+                "overrides": (Override(local(2027, 6, 1, 9), cancelled=True),),
+            },
+            lambda occ: occ[-1].recurrence_id == local(2027, 6, 1, 9) and occ[-1].cancelled,
+        ),
+        (
+            "orphan override is ignored",
+            {"overrides": (Override(local(2027, 1, 7, 18), title="?"),)},
+            lambda occ: len(occ) == 8 and all(o.title is None for o in occ),
+        ),
+    ],
+)
 def test_exception_kinds(name: str, kw: dict, check: object) -> None:  # type: ignore[type-arg]
     occ = expand(weekly(**kw), YEAR).occurrences  # type: ignore[arg-type]
     assert check(occ), name  # type: ignore[operator]
@@ -85,10 +130,13 @@ def test_override_moves_into_and_out_of_a_window() -> None:
 
 
 def test_exceptions_in_every_order() -> None:
-    parts = [("rdates", local(2027, 1, 8, 9)), ("exdates", wed(1)),
-             ("overrides", Override(wed(2), start=wed(1) + timedelta(hours=2))),
-             ("overrides", Override(wed(3), cancelled=True)),
-             ("exdates", wed(3))]
+    parts = [
+        ("rdates", local(2027, 1, 8, 9)),
+        ("exdates", wed(1)),
+        ("overrides", Override(wed(2), start=wed(1) + timedelta(hours=2))),
+        ("overrides", Override(wed(3), cancelled=True)),
+        ("exdates", wed(3)),
+    ]
     results = set()
     for order in permutations(parts):
         kw: dict[str, tuple] = {"rdates": (), "exdates": (), "overrides": ()}  # type: ignore
@@ -99,8 +147,11 @@ def test_exceptions_in_every_order() -> None:
 
 
 def test_generates_and_orphans() -> None:
-    s = weekly(exdates=(wed(1),), rdates=(local(2027, 5, 5, 9),),
-               overrides=(Override(local(2027, 1, 7, 18)), Override(wed(2))))
+    s = weekly(
+        exdates=(wed(1),),
+        rdates=(local(2027, 5, 5, 9),),
+        overrides=(Override(local(2027, 1, 7, 18)), Override(wed(2))),
+    )
     assert generates(s, WED) and generates(s, wed(1)) and generates(s, local(2027, 5, 5, 9))  # type: ignore
     assert not generates(s, wed(8)) and not generates(s, date(2027, 1, 6))  # type: ignore
     assert not generates(s, utc(2027, 1, 6, 18))  # type: ignore[arg-type]
@@ -123,8 +174,11 @@ def test_single_events_and_validation() -> None:
         make(local(2027, 1, 6, 18), "FREQ=DAILY", tzid="Mars/Base")
     assert info.value.field == "timezone"
     with pytest.raises(SeriesError):
-        make(local(2027, 1, 6, 18), "FREQ=DAILY",
-             overrides=(Override(wed(1)), Override(wed(1), title="twice")))
+        make(
+            local(2027, 1, 6, 18),
+            "FREQ=DAILY",
+            overrides=(Override(wed(1)), Override(wed(1), title="twice")),
+        )
 
 
 def test_series_stores_normalised_values() -> None:

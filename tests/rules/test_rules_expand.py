@@ -37,7 +37,10 @@ def test_spring_forward_nonexistent_time_uses_offset_before_gap() -> None:
     s = make(local(2027, 3, 27, 1, 30), "FREQ=DAILY;COUNT=3")
     occ = expand(s, Window(utc(2027, 3, 26), utc(2027, 3, 31))).occurrences
     assert [o.recurrence_id for o in occ] == [
-        local(2027, 3, 27, 1, 30), local(2027, 3, 28, 1, 30), local(2027, 3, 29, 1, 30)]
+        local(2027, 3, 27, 1, 30),
+        local(2027, 3, 28, 1, 30),
+        local(2027, 3, 29, 1, 30),
+    ]
     assert occ[1].start_utc == utc(2027, 3, 28, 1, 30)
     assert occ[2].start_utc == utc(2027, 3, 29, 0, 30)
 
@@ -71,18 +74,23 @@ def test_single_event_has_no_recurrence_id() -> None:
 
 def test_exceptions() -> None:
     start = local(2027, 1, 6, 9)
-    s = make(start, "FREQ=WEEKLY;COUNT=5",
-             rdates=(local(2027, 1, 8, 9),),
-             exdates=(local(2027, 1, 13, 9), local(2027, 1, 20, 9)),
-             overrides=(
-                 Override(local(2027, 1, 27, 9), start=local(2027, 3, 1, 9), title="moved"),
-                 Override(local(2027, 1, 20, 9), cancelled=True),  # EXDATE wins
-                 Override(local(2027, 2, 3, 9), cancelled=True),
-             ))
+    s = make(
+        start,
+        "FREQ=WEEKLY;COUNT=5",
+        rdates=(local(2027, 1, 8, 9),),
+        exdates=(local(2027, 1, 13, 9), local(2027, 1, 20, 9)),
+        overrides=(
+            Override(local(2027, 1, 27, 9), start=local(2027, 3, 1, 9), title="moved"),
+            Override(local(2027, 1, 20, 9), cancelled=True),  # EXDATE wins
+            Override(local(2027, 2, 3, 9), cancelled=True),
+        ),
+    )
     occ = expand(s, Window(utc(2027, 1, 1), utc(2027, 2, 10))).occurrences
     assert [(o.recurrence_id, o.cancelled) for o in occ] == [
-        (local(2027, 1, 6, 9), False), (local(2027, 1, 8, 9), False),
-        (local(2027, 2, 3, 9), True)]
+        (local(2027, 1, 6, 9), False),
+        (local(2027, 1, 8, 9), False),
+        (local(2027, 2, 3, 9), True),
+    ]
     moved = expand(s, Window(utc(2027, 3, 1), utc(2027, 3, 2))).occurrences
     assert len(moved) == 1 and moved[0].moved and moved[0].title == "moved"
     assert moved[0].recurrence_id == local(2027, 1, 27, 9)
@@ -93,12 +101,15 @@ def test_exceptions() -> None:
 
 def test_limits_are_quick() -> None:
     with pytest.raises(ExpansionLimitError):
-        expand(make(local(2027, 1, 1), "FREQ=MINUTELY;BYHOUR=9"),
-               Window(utc(2027, 1, 1), utc(2037, 1, 1)))
+        expand(
+            make(local(2027, 1, 1), "FREQ=MINUTELY;BYHOUR=9"),
+            Window(utc(2027, 1, 1), utc(2037, 1, 1)),
+        )
     huge = make(local(2027, 1, 1, 9), "FREQ=WEEKLY;COUNT=1000000000")
     assert series_bounds(huge)[1] is None
-    result = expand(make(local(2027, 1, 1), "FREQ=MINUTELY"),
-                    Window(utc(2027, 1, 1), utc(2027, 2, 1)), limit=10)
+    result = expand(
+        make(local(2027, 1, 1), "FREQ=MINUTELY"), Window(utc(2027, 1, 1), utc(2027, 2, 1)), limit=10
+    )
     assert result.truncated and len(result.occurrences) == 10
 
 
@@ -106,14 +117,21 @@ def test_upcoming() -> None:
     s = make(local(2017, 1, 4, 18), "FREQ=WEEKLY;INTERVAL=2")
     nxt = upcoming(s, utc(2027, 6, 1), 3)
     assert [o.recurrence_id for o in nxt] == [
-        local(2027, 6, 9, 18), local(2027, 6, 23, 18), local(2027, 7, 7, 18)]
+        local(2027, 6, 9, 18),
+        local(2027, 6, 23, 18),
+        local(2027, 7, 7, 18),
+    ]
 
 
 def test_upcoming_walks_past_a_window_too_costly_to_expand_at_once() -> None:
     """Every 15 minutes, in January only: from February the next ones are eleven months away,
     further than one MINUTELY window may reach; upcoming walks on in windows it can afford."""
-    series = Series(start=datetime(2019, 2, 1), end=datetime(2019, 2, 1),
-                    tzid="Europe/London", rrule="FREQ=MINUTELY;INTERVAL=15;BYMONTH=1")
+    series = Series(
+        start=datetime(2019, 2, 1),
+        end=datetime(2019, 2, 1),
+        tzid="Europe/London",
+        rrule="FREQ=MINUTELY;INTERVAL=15;BYMONTH=1",
+    )
     found = upcoming(series, datetime(2019, 2, 1, tzinfo=UTC), 4)
     assert [occurrence.start_utc for occurrence in found] == [
         datetime(2019, 2, 1, tzinfo=UTC),

@@ -31,18 +31,68 @@ from rules.limits import MAX_YEAR, MIN_YEAR
 if TYPE_CHECKING:
     from tests.conftest import RuleWalks
 
-PARTS = ["FREQ", "INTERVAL", "COUNT", "UNTIL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
-         "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST", "X-FOO", "RRULE"]
+PARTS = [
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+    "BYSETPOS",
+    "WKST",
+    "X-FOO",
+    "RRULE",
+]
 VALUES = st.one_of(
-    st.sampled_from(["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY",
-                     "MO", "-1FR", "2TU,SU", "+53MO", "-366", "0", "1", "7", "60", "366",
-                     "2147483647", "99999999999", "-1,1", "20271231", "20271231T235959Z",
-                     "99991231", "18000101T000000", "", ",", "1,,2"]),
+    st.sampled_from(
+        [
+            "YEARLY",
+            "MONTHLY",
+            "WEEKLY",
+            "DAILY",
+            "HOURLY",
+            "MINUTELY",
+            "SECONDLY",
+            "MO",
+            "-1FR",
+            "2TU,SU",
+            "+53MO",
+            "-366",
+            "0",
+            "1",
+            "7",
+            "60",
+            "366",
+            "2147483647",
+            "99999999999",
+            "-1,1",
+            "20271231",
+            "20271231T235959Z",
+            "99991231",
+            "18000101T000000",
+            "",
+            ",",
+            "1,,2",
+        ]
+    ),
     st.integers(-1000, 10**6).map(str),
     st.text(alphabet="0123456789,-+TZMOUWEHFRSA", max_size=12),
 )
-ZONES = ["Europe/London", "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Kiritimati",
-         "Asia/Kathmandu", "UTC", "Mars/Olympus"]
+ZONES = [
+    "Europe/London",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
+    "Pacific/Kiritimati",
+    "Asia/Kathmandu",
+    "UTC",
+    "Mars/Olympus",
+]
 # Each call's budget: dateutil's work (``rule_walks``: days examined and instances yielded) and
 # its memory.  The engine's own limits let a call walk a few million steps (finding where a
 # yearly COUNT rule ends walks up to 8,200 years of 366 days, once); the runaways this guards
@@ -93,17 +143,33 @@ def moments(draw: st.DrawFn) -> datetime:
 # A fixed sequence of examples (derandomize), so every run costs the same and checks the same.
 # No shrinking: each try of a runaway example walks its whole budget, and shrinking one took
 # longer than the per-test timeout, which then reports no example at all.
-@settings(max_examples=100, derandomize=True, deadline=None, database=None,
-          phases=[Phase.generate],
-          suppress_health_check=[
-    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(rrule_text(), plausible_rrule_text()), start=moments(),
-       hours=st.integers(0, 24 * 800), tzid=st.sampled_from(ZONES), all_day=st.booleans(),
-       offset_days=st.integers(-400, 3 * 366), span_days=st.integers(1, 400))
+@settings(
+    max_examples=100,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    text=st.one_of(rrule_text(), plausible_rrule_text()),
+    start=moments(),
+    hours=st.integers(0, 24 * 800),
+    tzid=st.sampled_from(ZONES),
+    all_day=st.booleans(),
+    offset_days=st.integers(-400, 3 * 366),
+    span_days=st.integers(1, 400),
+)
 def test_any_rule_text_answers_or_is_refused_within_bounds(
-    rule_walks: RuleWalks, memory_at_most: Callable[[float], AbstractContextManager[None]],
-    text: str, start: datetime,
-    hours: int, tzid: str, all_day: bool, offset_days: int, span_days: int,
+    rule_walks: RuleWalks,
+    memory_at_most: Callable[[float], AbstractContextManager[None]],
+    text: str,
+    start: datetime,
+    hours: int,
+    tzid: str,
+    all_day: bool,
+    offset_days: int,
+    span_days: int,
 ) -> None:
     first: date | datetime = start.date() if all_day else start
     end = first + (timedelta(days=1 + hours // 24) if all_day else timedelta(hours=hours))

@@ -34,15 +34,18 @@ WINDOW_STEPS = 10_000
 CYCLE_STEPS = 200_000
 
 
-@pytest.mark.parametrize("text", [
-    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
-    "FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31",
-    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31",
-    "FREQ=DAILY;INTERVAL=7;BYDAY=TU",  # every 7 days from a Monday is never a Tuesday
-    "FREQ=WEEKLY;INTERVAL=2;BYMONTH=2;BYDAY=MO;BYSETPOS=3",  # never 3 Mondays in a week
-    "FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6",
-    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=31",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31",
+        "FREQ=DAILY;INTERVAL=7;BYDAY=TU",  # every 7 days from a Monday is never a Tuesday
+        "FREQ=WEEKLY;INTERVAL=2;BYMONTH=2;BYDAY=MO;BYSETPOS=3",  # never 3 Mondays in a week
+        "FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6",
+        "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=31",
+    ],
+)
 def test_rules_that_never_occur_are_refused(rule_walks: RuleWalks, text: str) -> None:
     clear_caches(parsed=True)
     with rule_walks.at_most(CYCLE_STEPS), pytest.raises(RRuleValueError, match="never occurs"):

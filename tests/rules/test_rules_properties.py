@@ -25,13 +25,29 @@ from rules.recurrence import recurrence_for
 from rules.rule_text import WEEKDAYS
 from rules.timezones import zone
 
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
-         "Asia/Tokyo", "UTC", "Pacific/Chatham")
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+ZONES = (
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Tokyo",
+    "UTC",
+    "Pacific/Chatham",
+)
 # How far after DTSTART a window may start, per FREQ (keeps the reference walk short).
-REACH = {"YEARLY": 40 * 366, "MONTHLY": 15 * 366, "WEEKLY": 12 * 366, "DAILY": 6 * 366,
-         "HOURLY": 120, "MINUTELY": 4}
+REACH = {
+    "YEARLY": 40 * 366,
+    "MONTHLY": 15 * 366,
+    "WEEKLY": 12 * 366,
+    "DAILY": 6 * 366,
+    "HOURLY": 120,
+    "MINUTELY": 4,
+}
 
 
 @st.composite
@@ -68,8 +84,14 @@ def _day_parts(draw: st.DrawFn, freq: str) -> list[str]:
             days = [f"{draw(st.sampled_from([1, 2, 3, 4, -1, -2]))}{d}" for d in days]
         parts.append("BYDAY=" + ",".join(days))
     if freq != "WEEKLY" and draw(st.integers(0, 3)) == 0:
-        days = draw(st.lists(st.sampled_from([1, 5, 13, 15, 28, 29, 30, 31, -1, -3]),
-                             min_size=1, max_size=2, unique=True))
+        days = draw(
+            st.lists(
+                st.sampled_from([1, 5, 13, 15, 28, 29, 30, 31, -1, -3]),
+                min_size=1,
+                max_size=2,
+                unique=True,
+            )
+        )
         parts.append("BYMONTHDAY=" + ",".join(map(str, days)))
     if draw(st.integers(0, 3)) == 0:
         months = draw(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True))
@@ -113,7 +135,8 @@ def series_st(draw: st.DrawFn, exceptions: bool = False) -> Series:
     else:
         start = datetime.combine(day, datetime.min.time()).replace(
             hour=draw(st.sampled_from([0, 1, 2, 9, 14, 23])),
-            minute=draw(st.sampled_from([0, 30, 45])))
+            minute=draw(st.sampled_from([0, 30, 45])),
+        )
         duration = timedelta(minutes=draw(st.sampled_from([0, 30, 60, 150, 24 * 60 + 60])))
         until_local = start + timedelta(hours=draw(st.integers(0, 3000 * 24)))
         until = until_local.strftime("%Y%m%dT%H%M%S") + draw(st.sampled_from(["", "Z"]))
@@ -135,13 +158,27 @@ def series_st(draw: st.DrawFn, exceptions: bool = False) -> Series:
         conv = (lambda x: x.date()) if all_day else (lambda x: x)
         exdates = tuple(conv(x) for x in pick[:2])
         overrides = tuple(
-            Override(conv(x), start=conv(x + timedelta(days=draw(st.integers(-40, 40)))),
-                     cancelled=draw(st.booleans()), title="changed")
-            for x in pick[2:])
-        rdates = tuple(conv(dtstart + timedelta(days=draw(st.integers(1, 300)), hours=0))
-                       for _ in range(draw(st.integers(0, 3))))
-    return Series(start=start, end=start + duration, tzid=tzid, rrule=text, rdates=rdates,
-                  exdates=exdates, overrides=overrides)
+            Override(
+                conv(x),
+                start=conv(x + timedelta(days=draw(st.integers(-40, 40)))),
+                cancelled=draw(st.booleans()),
+                title="changed",
+            )
+            for x in pick[2:]
+        )
+        rdates = tuple(
+            conv(dtstart + timedelta(days=draw(st.integers(1, 300)), hours=0))
+            for _ in range(draw(st.integers(0, 3)))
+        )
+    return Series(
+        start=start,
+        end=start + duration,
+        tzid=tzid,
+        rrule=text,
+        rdates=rdates,
+        exdates=exdates,
+        overrides=overrides,
+    )
 
 
 def _dtstart(series: Series) -> datetime:
@@ -217,8 +254,7 @@ def test_windows_compose(series: Series, data: st.DataObject) -> None:
         raise
     assume(not (whole.truncated or left.truncated or right.truncated))
     joined = {o.recurrence_id: o for o in left.occurrences + right.occurrences}
-    assert sorted(_ids(whole.occurrences), key=str) == sorted(_ids(tuple(joined.values())),
-                                                             key=str)
+    assert sorted(_ids(whole.occurrences), key=str) == sorted(_ids(tuple(joined.values())), key=str)
     assert len({o.recurrence_id for o in whole.occurrences}) == len(whole.occurrences)
     keys = [(o.start_utc, str(o.recurrence_id)) for o in whole.occurrences]
     assert [k[0] for k in keys] == sorted(k[0] for k in keys)
@@ -237,9 +273,15 @@ def test_exceptions_in_any_order_give_one_result(series: Series, data: st.DataOb
     shuffled = [list(series.rdates), list(series.exdates), list(series.overrides)]
     for part in shuffled:
         rnd.shuffle(part)
-    other = Series(start=series.start, end=series.end, tzid=series.tzid, rrule=series.rrule,
-                   rdates=tuple(shuffled[0]), exdates=tuple(shuffled[1]),
-                   overrides=tuple(shuffled[2]))
+    other = Series(
+        start=series.start,
+        end=series.end,
+        tzid=series.tzid,
+        rrule=series.rrule,
+        rdates=tuple(shuffled[0]),
+        exdates=tuple(shuffled[1]),
+        overrides=tuple(shuffled[2]),
+    )
     try:
         first = expand(series, Window(a, c), limit=5000)
     except RulesError:
@@ -269,7 +311,8 @@ def test_limit_keeps_the_first_occurrences(series: Series, data: st.DataObject) 
 @given(series_st(), st.data())
 def test_upcoming_agrees_with_expand(series: Series, data: st.DataObject) -> None:
     after = to_utc(series.start, series.tzid) + timedelta(
-        hours=data.draw(st.integers(-100, 24 * 365 * 4)))
+        hours=data.draw(st.integers(-100, 24 * 365 * 4))
+    )
     try:
         nxt = upcoming(series, after, 5)
         check = expand(series, Window(after, after + timedelta(days=400)), limit=5000)
@@ -278,7 +321,7 @@ def test_upcoming_agrees_with_expand(series: Series, data: st.DataObject) -> Non
         raise
     expected = check.occurrences[:5]
     if len(expected) == 5 or not check.truncated:
-        assert _ids(nxt)[:len(expected)] == _ids(expected)
+        assert _ids(nxt)[: len(expected)] == _ids(expected)
 
 
 def test_property_helpers_are_sane() -> None:

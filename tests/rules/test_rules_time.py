@@ -13,15 +13,18 @@ LONDON = "Europe/London"
 NY = "America/New_York"
 
 
-@pytest.mark.parametrize(("tzid", "wall", "expected_utc"), [
-    (LONDON, local(2027, 1, 13, 14), utc(2027, 1, 13, 14)),
-    (LONDON, local(2027, 7, 14, 14), utc(2027, 7, 14, 13)),
-    (LONDON, local(2027, 3, 28, 1, 30), utc(2027, 3, 28, 1, 30)),  # gap: offset before (GMT)
-    (LONDON, local(2027, 10, 31, 1, 30), utc(2027, 10, 31, 0, 30)),  # twice: the first (BST)
-    (NY, local(2027, 3, 14, 2, 30), utc(2027, 3, 14, 7, 30)),  # gap: offset before (EST)
-    (NY, local(2027, 11, 7, 1, 30), utc(2027, 11, 7, 5, 30)),  # twice: the first (EDT)
-    (NY, date(2027, 7, 4), utc(2027, 7, 4, 4)),  # a date is local midnight
-])
+@pytest.mark.parametrize(
+    ("tzid", "wall", "expected_utc"),
+    [
+        (LONDON, local(2027, 1, 13, 14), utc(2027, 1, 13, 14)),
+        (LONDON, local(2027, 7, 14, 14), utc(2027, 7, 14, 13)),
+        (LONDON, local(2027, 3, 28, 1, 30), utc(2027, 3, 28, 1, 30)),  # gap: offset before (GMT)
+        (LONDON, local(2027, 10, 31, 1, 30), utc(2027, 10, 31, 0, 30)),  # twice: the first (BST)
+        (NY, local(2027, 3, 14, 2, 30), utc(2027, 3, 14, 7, 30)),  # gap: offset before (EST)
+        (NY, local(2027, 11, 7, 1, 30), utc(2027, 11, 7, 5, 30)),  # twice: the first (EDT)
+        (NY, date(2027, 7, 4), utc(2027, 7, 4, 4)),  # a date is local midnight
+    ],
+)
 def test_to_utc_follows_rfc5545(tzid: str, wall: object, expected_utc: object) -> None:
     assert to_utc(wall, tzid) == expected_utc  # type: ignore[arg-type]
 
@@ -56,13 +59,17 @@ def test_spring_forward_in_new_york_daily_0230() -> None:
 def test_fall_back_in_london_daily_0130_is_not_doubled() -> None:
     s = make(local(2027, 10, 30, 1, 30), "FREQ=DAILY;COUNT=3", tzid=LONDON)
     occ = expand(s, Window(utc(2027, 10, 29), utc(2027, 11, 2))).occurrences
-    assert [o.start_utc for o in occ] == [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 0, 30),
-                                          utc(2027, 11, 1, 1, 30)]
+    assert [o.start_utc for o in occ] == [
+        utc(2027, 10, 30, 0, 30),
+        utc(2027, 10, 31, 0, 30),
+        utc(2027, 11, 1, 1, 30),
+    ]
 
 
 def test_hourly_across_fall_back_keeps_wall_clock_hours() -> None:
-    s = make(local(2027, 11, 7, 0, 0), "FREQ=HOURLY;COUNT=4", tzid=NY,
-             duration=timedelta(minutes=30))
+    s = make(
+        local(2027, 11, 7, 0, 0), "FREQ=HOURLY;COUNT=4", tzid=NY, duration=timedelta(minutes=30)
+    )
     occ = expand(s, Window(utc(2027, 11, 7), utc(2027, 11, 8))).occurrences
     assert [o.recurrence_id.hour for o in occ] == [0, 1, 2, 3]  # type: ignore[union-attr]
     assert [o.start_utc.hour for o in occ] == [4, 5, 7, 8]  # 01:00 is EDT (the first)
@@ -81,27 +88,34 @@ def test_last_day_and_last_weekday_of_month() -> None:
     got = starts(s, utc(2027, 1, 1), utc(2028, 1, 1))
     assert [x.day for x in got] == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     fri = make(local(2027, 1, 29, 9), "FREQ=MONTHLY;BYDAY=-1FR")
-    assert [x.day for x in starts(fri, utc(2027, 1, 1), utc(2027, 7, 1))] == \
-        [29, 26, 26, 30, 28, 25]
+    assert [x.day for x in starts(fri, utc(2027, 1, 1), utc(2027, 7, 1))] == [
+        29,
+        26,
+        26,
+        30,
+        28,
+        25,
+    ]
     wk = make(local(2027, 1, 29, 9), "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1")
-    assert [x.day for x in starts(wk, utc(2027, 1, 1), utc(2027, 7, 1))] == \
-        [29, 26, 31, 30, 31, 30]
+    assert [x.day for x in starts(wk, utc(2027, 1, 1), utc(2027, 7, 1))] == [29, 26, 31, 30, 31, 30]
 
 
 def test_monthly_31st_skips_short_months() -> None:
     s = make(local(2027, 1, 31, 9), "FREQ=MONTHLY")
-    assert [x.month for x in starts(s, utc(2027, 1, 1), utc(2028, 1, 1))] == \
-        [1, 3, 5, 7, 8, 10, 12]
+    assert [x.month for x in starts(s, utc(2027, 1, 1), utc(2028, 1, 1))] == [1, 3, 5, 7, 8, 10, 12]
 
 
-@pytest.mark.parametrize(("window", "expected"), [
-    # all-day multi-day (3 days: Mon-Wed) weekly in New York; windows in UTC
-    ((utc(2027, 1, 6, 4), utc(2027, 1, 6, 5)), [date(2027, 1, 4)]),   # last hour of Wednesday
-    ((utc(2027, 1, 7, 5), utc(2027, 1, 8)), []),                        # from Thursday 00:00 EST
-    ((utc(2027, 1, 7, 4, 59), utc(2027, 1, 8)), [date(2027, 1, 4)]),   # one minute before
-    ((utc(2027, 1, 10), utc(2027, 1, 11, 5)), []),                      # ends at Monday 00:00
-    ((utc(2027, 1, 10), utc(2027, 1, 11, 5, 1)), [date(2027, 1, 11)]),
-])
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        # all-day multi-day (3 days: Mon-Wed) weekly in New York; windows in UTC
+        ((utc(2027, 1, 6, 4), utc(2027, 1, 6, 5)), [date(2027, 1, 4)]),  # last hour of Wednesday
+        ((utc(2027, 1, 7, 5), utc(2027, 1, 8)), []),  # from Thursday 00:00 EST
+        ((utc(2027, 1, 7, 4, 59), utc(2027, 1, 8)), [date(2027, 1, 4)]),  # one minute before
+        ((utc(2027, 1, 10), utc(2027, 1, 11, 5)), []),  # ends at Monday 00:00
+        ((utc(2027, 1, 10), utc(2027, 1, 11, 5, 1)), [date(2027, 1, 11)]),
+    ],
+)
 def test_all_day_multi_day_window_edges(window: tuple, expected: list) -> None:  # type: ignore[type-arg]
     s = make(date(2027, 1, 4), "FREQ=WEEKLY", tzid=NY, duration=timedelta(days=3))
     occ = expand(s, Window(*window)).occurrences

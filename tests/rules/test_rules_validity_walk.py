@@ -13,12 +13,15 @@ from rules.recurrence import clear_caches
 
 
 def test_rules_with_a_date_in_every_period_are_accepted_without_a_walk(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     walked: list[str] = []
     real = recurrence._check_cycle
-    monkeypatch.setattr(recurrence, "_check_cycle",
-                        lambda rule, kwargs, dtstart: walked.append(rule.freq) or real(
-                            rule, kwargs, dtstart))
+    monkeypatch.setattr(
+        recurrence,
+        "_check_cycle",
+        lambda rule, kwargs, dtstart: walked.append(rule.freq) or real(rule, kwargs, dtstart),
+    )
     clear_caches(parsed=True)
     try:
         start = datetime(2027, 1, 29, 10)  # noqa: DTZ001 (wall time)
@@ -29,7 +32,8 @@ def test_rules_with_a_date_in_every_period_are_accepted_without_a_walk(
         recurrence.normalise_rrule("FREQ=MONTHLY", start, "Europe/London")
         assert walked == ["MONTHLY"]
         with pytest.raises(RRuleValueError, match="never occurs"):
-            recurrence.normalise_rrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", start,
-                                       "Europe/London")
+            recurrence.normalise_rrule(
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", start, "Europe/London"
+            )
     finally:
         clear_caches(parsed=True)

@@ -16,13 +16,24 @@ from calendar_service.store import operations
 from calendar_service.store.errors import ValidationError
 from calendar_service.store.validation import validate_event
 
-BODY = {"calendar": "test", "title": "TPS seminar", "start": "2031-01-29T14:00:00",
-        "end": "2031-01-29T15:00:00", "rrule": "FREQ=MONTHLY;BYDAY=-1WE;COUNT=5",
-        "exdates": ["2031-02-26T14:00:00"], "categories": ["seminars"]}
-DRAFT = EventDraft(calendar="test", title="TPS seminar", start=datetime(2031, 1, 29, 14),
-                   end=datetime(2031, 1, 29, 15),
-                   rrule=rules.parse_rule("FREQ=MONTHLY;BYDAY=-1WE;COUNT=5"),
-                   exdates=(datetime(2031, 2, 26, 14),), categories=("seminars",))
+BODY = {
+    "calendar": "test",
+    "title": "TPS seminar",
+    "start": "2031-01-29T14:00:00",
+    "end": "2031-01-29T15:00:00",
+    "rrule": "FREQ=MONTHLY;BYDAY=-1WE;COUNT=5",
+    "exdates": ["2031-02-26T14:00:00"],
+    "categories": ["seminars"],
+}
+DRAFT = EventDraft(
+    calendar="test",
+    title="TPS seminar",
+    start=datetime(2031, 1, 29, 14),
+    end=datetime(2031, 1, 29, 15),
+    rrule=rules.parse_rule("FREQ=MONTHLY;BYDAY=-1WE;COUNT=5"),
+    exdates=(datetime(2031, 2, 26, 14),),
+    categories=("seminars",),
+)
 
 
 @pytest.mark.usefixtures("calendar")
@@ -46,19 +57,20 @@ def test_an_offset_is_read_into_the_events_zone(app: Flask) -> None:
 
 @pytest.mark.usefixtures("calendar")
 def test_a_draft_of_the_wrong_kind_gets_the_bodys_message(app: Flask) -> None:
-    draft = EventDraft(calendar="test", title="Fair", start=datetime(2031, 7, 1, 13),
-                       all_day=True)
+    draft = EventDraft(calendar="test", title="Fair", start=datetime(2031, 7, 1, 13), all_day=True)
     with app.app_context(), pytest.raises(ValidationError) as caught:
         validate_event(draft, find_calendar=operations.find_calendar)
     assert caught.value.errors == {
-        "start": "all-day events take a date (YYYY-MM-DD), not a date-time"}
+        "start": "all-day events take a date (YYYY-MM-DD), not a date-time"
+    }
 
 
 def test_a_stored_event_read_back_is_the_event(
     app: Flask, make_event: Callable[..., dict[str, Any]]
 ) -> None:
-    uid = make_event(**{key: value for key, value in BODY.items() if key != "calendar"},
-                     all_day=False)["uid"]
+    uid = make_event(
+        **{key: value for key, value in BODY.items() if key != "calendar"}, all_day=False
+    )["uid"]
     with app.app_context():
         event = operations.find_event(uid)
         assert event is not None
@@ -67,8 +79,9 @@ def test_a_stored_event_read_back_is_the_event(
         assert draft.rrule_text == event.rrule
         assert draft.exdates == (datetime(2031, 2, 26, 14),)
         assert draft.categories == ("seminars",)
-        patched = read_event_json({"start": "2031-01-29", "all_day": True,
-                                   "end": "2031-01-30"}, event)
+        patched = read_event_json(
+            {"start": "2031-01-29", "all_day": True, "end": "2031-01-30"}, event
+        )
     assert patched.draft.start == date(2031, 1, 29)
     assert patched.draft.title == "TPS seminar"
     assert patched.errors == {}

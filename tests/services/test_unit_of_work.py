@@ -18,8 +18,9 @@ from calendar_service.store.errors import Conflict
 
 def _title(app: Flask, uid: str) -> str:
     with app.app_context():
-        return str(db.session.scalar(text("SELECT title FROM events WHERE uid = :uid"),
-                                     {"uid": uid}))
+        return str(
+            db.session.scalar(text("SELECT title FROM events WHERE uid = :uid"), {"uid": uid})
+        )
 
 
 def test_the_block_is_committed_when_it_ends(
@@ -55,8 +56,12 @@ def test_a_write_on_a_stale_revision_is_a_conflict_and_saves_nothing(
         assert event is not None
         # Someone else's save commits between this one's read and its write.
         with db.engine.begin() as other:
-            other.execute(text("UPDATE events SET revision = revision + 1, title = 'Theirs' "
-                               "WHERE uid = :uid"), {"uid": uid})
+            other.execute(
+                text(
+                    "UPDATE events SET revision = revision + 1, title = 'Theirs' WHERE uid = :uid"
+                ),
+                {"uid": uid},
+            )
         with pytest.raises(StaleRevision) as caught:
             with unit_of_work():
                 operations.update_event(event, {"title": "Mine"}, "test")

@@ -41,9 +41,15 @@ Override = Callable[..., None]
 START = datetime(2027, 3, 1, tzinfo=UTC)
 
 
-def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
-               per_event: int | None = None, skip_costly: bool = False,
-               **filters: Any) -> OccurrencePage:
+def eager_page(
+    window: rules.Window,
+    *,
+    size: int,
+    after: PageKey | None = None,
+    per_event: int | None = None,
+    skip_costly: bool = False,
+    **filters: Any,
+) -> OccurrencePage:
     """The page as it was computed before streams: every series expanded over the window with
     the limit, everything sorted, then cut at the horizon and the size (the reference)."""
     if after is not None:
@@ -87,15 +93,19 @@ def eager_page(window: rules.Window, *, size: int, after: PageKey | None = None,
     return OccurrencePage(tuple(items), horizon is None, truncated, tuple(costly))
 
 
-def eager_rows(window: rules.Window, size: int, after: PageKey | None,
-               filters: dict[str, Any]) -> tuple[Sequence[Event], Sequence[Event]]:
+def eager_rows(
+    window: rules.Window, size: int, after: PageKey | None, filters: dict[str, Any]
+) -> tuple[Sequence[Event], Sequence[Event]]:
     """``eager_page``'s rows: every series touching the window, and the first ``size + 1``
     one-off events after ``after``."""
     query = window_query(window, **filters)
     series = db.session.scalars(query.where(not_(_one_off()))).all()
-    singles_query = (query.where(_one_off()).order_by(None)
-                     .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
-                     .limit(size + 1))
+    singles_query = (
+        query.where(_one_off())
+        .order_by(None)
+        .order_by(Event.first_start_utc, _binary(Event.title), _binary(Event.uid))
+        .limit(size + 1)
+    )
     if after is not None:
         singles_query = singles_query.where(_after_one_off(after))
     return series, db.session.scalars(singles_query).all()
@@ -104,18 +114,38 @@ def eager_rows(window: rules.Window, size: int, after: PageKey | None,
 def summary(page: OccurrencePage) -> tuple[Any, ...]:
     """What a page says, comparable across sessions: each occurrence as shown, the flags and
     the events left out as too costly."""
-    return (tuple((page_key(item), item.title, item.location, item.status,
-                   item.occurrence.end_utc, item.occurrence.moved) for item in page.items),
-            page.complete, page.truncated, tuple(event.uid for event in page.too_costly))
+    return (
+        tuple(
+            (
+                page_key(item),
+                item.title,
+                item.location,
+                item.status,
+                item.occurrence.end_utc,
+                item.occurrence.moved,
+            )
+            for item in page.items
+        ),
+        page.complete,
+        page.truncated,
+        tuple(event.uid for event in page.too_costly),
+    )
 
 
 def random_calendar(make_event: Make, override: Override, rnd: random.Random) -> None:
     """Series of every shape around March 2027 (some sharing starts and titles), with
     exceptions, moved, retitled and cancelled occurrences, one-offs, a draft, all-day and
     multi-day events, and two series too costly for a long window."""
-    rhythms = ["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
-               "FREQ=HOURLY;INTERVAL=5", "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=DAILY;COUNT=9",
-               "FREQ=WEEKLY;UNTIL=20270320T000000Z", "FREQ=DAILY;BYHOUR=9,13,17"]
+    rhythms = [
+        "FREQ=DAILY",
+        "FREQ=WEEKLY",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
+        "FREQ=HOURLY;INTERVAL=5",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+        "FREQ=DAILY;COUNT=9",
+        "FREQ=WEEKLY;UNTIL=20270320T000000Z",
+        "FREQ=DAILY;BYHOUR=9,13,17",
+    ]
     for index in range(18):
         day = START + timedelta(days=rnd.randrange(-40, 20))
         hour = rnd.choice((9, 9, 12, 14))
@@ -126,35 +156,70 @@ def random_calendar(make_event: Make, override: Override, rnd: random.Random) ->
         first = datetime.fromisoformat(start)
         plain = rrule in ("FREQ=DAILY", "FREQ=WEEKLY")
         exdates = [(first + timedelta(days=7)).isoformat()] if plain else []
-        make_event(uid=f"s{index}@x", title=rnd.choice(("Seminar", "Talk", f"Series {index}")),
-                   start=start, end=end, rrule=rrule, exdates=exdates)
+        make_event(
+            uid=f"s{index}@x",
+            title=rnd.choice(("Seminar", "Talk", f"Series {index}")),
+            start=start,
+            end=end,
+            rrule=rrule,
+            exdates=exdates,
+        )
         if plain and index % 2 == 0:  # a week near the start moved a day on, and retitled
             weeks = max(2, -(-(START.replace(tzinfo=None) - first).days // 7))
             rid = first + timedelta(days=7 * (weeks + rnd.randrange(3)))
-            override(f"s{index}@x", rid.isoformat(), title="Moved",
-                     start=(rid + timedelta(days=1, hours=3)).isoformat())
+            override(
+                f"s{index}@x",
+                rid.isoformat(),
+                title="Moved",
+                start=(rid + timedelta(days=1, hours=3)).isoformat(),
+            )
             if rrule == "FREQ=DAILY":
-                override(f"s{index}@x", (rid + timedelta(days=2)).isoformat(),
-                         status="cancelled")
+                override(f"s{index}@x", (rid + timedelta(days=2)).isoformat(), status="cancelled")
     for index in range(25):
         day = START + timedelta(days=rnd.randrange(-2, 12), hours=rnd.choice((9, 10, 10)))
-        make_event(uid=f"o{index}@x", title=rnd.choice(("Talk", "talk", "Lunch")),
-                   start=f"{day:%Y-%m-%dT%H:%M:%S}")
-    make_event(uid="draft@x", title="Draft", start="2027-03-02T10:00:00", rrule="FREQ=DAILY",
-               published=False)
-    make_event(uid="fair@x", title="Fair", start="2027-02-27", end="2027-03-04",
-               all_day=True, rrule="FREQ=WEEKLY;INTERVAL=2")
-    make_event(uid="conf@x", title="Conference", start="2027-02-28T09:00:00",
-               end="2027-03-03T17:00:00")
+        make_event(
+            uid=f"o{index}@x",
+            title=rnd.choice(("Talk", "talk", "Lunch")),
+            start=f"{day:%Y-%m-%dT%H:%M:%S}",
+        )
+    make_event(
+        uid="draft@x",
+        title="Draft",
+        start="2027-03-02T10:00:00",
+        rrule="FREQ=DAILY",
+        published=False,
+    )
+    make_event(
+        uid="fair@x",
+        title="Fair",
+        start="2027-02-27",
+        end="2027-03-04",
+        all_day=True,
+        rrule="FREQ=WEEKLY;INTERVAL=2",
+    )
+    make_event(
+        uid="conf@x", title="Conference", start="2027-02-28T09:00:00", end="2027-03-03T17:00:00"
+    )
     # Refused over a long window with a page's limit, but not its first few occurrences
     # alone (a dense rule: its walk is costed by the occurrences asked for) ...
-    make_event(uid="minutes@x", title="Every minute", start="2027-02-20T00:00:00",
-               end="2027-02-20T00:01:00",
-               rrule="FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24)))
-               + ";BYMINUTE=" + ",".join(map(str, range(60))))
+    make_event(
+        uid="minutes@x",
+        title="Every minute",
+        start="2027-02-20T00:00:00",
+        end="2027-02-20T00:01:00",
+        rrule="FREQ=DAILY;BYHOUR="
+        + ",".join(map(str, range(24)))
+        + ";BYMINUTE="
+        + ",".join(map(str, range(60))),
+    )
     # ... and refused however few are asked for (its walk visits every minute of the window).
-    make_event(uid="sparse@x", title="Three o'clock", start="2027-01-20T03:00:00",
-               end="2027-01-20T03:01:00", rrule="FREQ=MINUTELY;BYHOUR=3;BYMINUTE=0")
+    make_event(
+        uid="sparse@x",
+        title="Three o'clock",
+        start="2027-01-20T03:00:00",
+        end="2027-01-20T03:01:00",
+        rrule="FREQ=MINUTELY;BYHOUR=3;BYMINUTE=0",
+    )
 
 
 def unlimited() -> Budget:
@@ -174,7 +239,8 @@ def positions(reference: OccurrencePage, rnd: random.Random) -> Iterator[PageKey
 @pytest.mark.slow  # a long random search: ~20 s a seed
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_merged_pages_equal_the_sorted_expansion_of_every_series(
-        app: Flask, make_event: Make, override: Override, seed: int) -> None:
+    app: Flask, make_event: Make, override: Override, seed: int
+) -> None:
     rnd = random.Random(seed)
     random_calendar(make_event, override, rnd)
     windows = [rules.Window(START, START + timedelta(days=days)) for days in (1, 7, 56, 400)]
@@ -185,30 +251,45 @@ def test_merged_pages_equal_the_sorted_expansion_of_every_series(
                 for per_event in (None, 3):
                     reference = eager_page(window, size=500, skip_costly=True)
                     for after in positions(reference, rnd):
-                        options: dict[str, Any] = {"size": size, "after": after,
-                                                   "per_event": per_event, "skip_costly": True}
+                        options: dict[str, Any] = {
+                            "size": size,
+                            "after": after,
+                            "per_event": per_event,
+                            "skip_costly": True,
+                        }
                         app_caches().clear()
                         # The merge is compared, not the budget (tests/app/test_calendar_costs):
                         # the costliest series here are what a budget leaves out first.
                         lazy = summary(schedule.page(window, budget=unlimited(), **options))
-                        assert lazy == summary(eager_page(window, **options)), (
-                            window, options)
-                        assert summary(schedule.page(
-                            window, budget=unlimited(), **options)) == lazy  # cached
+                        assert lazy == summary(eager_page(window, **options)), (window, options)
+                        assert (
+                            summary(schedule.page(window, budget=unlimited(), **options)) == lazy
+                        )  # cached
                         checked += 1
                 db.session.rollback()
     assert checked > 100
 
 
 def test_a_series_one_call_refuses_is_refused_however_little_the_page_needs(
-        app: Flask, make_event: Make) -> None:
-    make_event(uid="minutes@x", title="Every minute", start="2027-02-20T00:00:00",
-               end="2027-02-20T00:01:00",
-               rrule="FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24)))
-               + ";BYMINUTE=" + ",".join(map(str, range(60))))
+    app: Flask, make_event: Make
+) -> None:
+    make_event(
+        uid="minutes@x",
+        title="Every minute",
+        start="2027-02-20T00:00:00",
+        end="2027-02-20T00:01:00",
+        rrule="FREQ=DAILY;BYHOUR="
+        + ",".join(map(str, range(24)))
+        + ";BYMINUTE="
+        + ",".join(map(str, range(60))),
+    )
     for index in range(10):
-        make_event(uid=f"talk{index}@x", title=f"Talk {index}",
-                   start=f"2027-03-01T{10 + index}:00:00", rrule="FREQ=WEEKLY")
+        make_event(
+            uid=f"talk{index}@x",
+            title=f"Talk {index}",
+            start=f"2027-03-01T{10 + index}:00:00",
+            rrule="FREQ=WEEKLY",
+        )
     window = rules.Window(START, START + timedelta(days=400))
     with app.app_context():
         minutes = schedule.series(find_event("minutes@x"))
@@ -237,16 +318,38 @@ def weekly_rows(calendar_id: int, count: int, freq: str) -> list[dict[str, Any]]
     now = utcnow()
     for index in range(count):
         start = datetime(2026, 3, 2, 8 + index % 10, index % 60)  # noqa: DTZ001 (wall time)
-        series = rules.Series(start=start, end=start + timedelta(minutes=30),
-                              tzid="Europe/London", rrule=f"FREQ={freq}")
+        series = rules.Series(
+            start=start,
+            end=start + timedelta(minutes=30),
+            tzid="Europe/London",
+            rrule=f"FREQ={freq}",
+        )
         first, last = rules.series_bounds(series)
-        rows.append({
-            "uid": f"busy-{index}@x", "calendar_id": calendar_id, "title": f"Busy {index}",
-            "description": "", "location": "", "url": "", "all_day": False,
-            "start_local": start, "end_local": series.end, "timezone": "Europe/London",
-            "rrule": series.rrule, "rdates": [], "exdates": [], "status": "confirmed",
-            "published": True, "sequence": 0, "revision": 1,
-            "first_start_utc": first, "last_end_utc": last, "created": now, "updated": now})
+        rows.append(
+            {
+                "uid": f"busy-{index}@x",
+                "calendar_id": calendar_id,
+                "title": f"Busy {index}",
+                "description": "",
+                "location": "",
+                "url": "",
+                "all_day": False,
+                "start_local": start,
+                "end_local": series.end,
+                "timezone": "Europe/London",
+                "rrule": series.rrule,
+                "rdates": [],
+                "exdates": [],
+                "status": "confirmed",
+                "published": True,
+                "sequence": 0,
+                "revision": 1,
+                "first_start_utc": first,
+                "last_end_utc": last,
+                "created": now,
+                "updated": now,
+            }
+        )
     return rows
 
 
@@ -276,7 +379,8 @@ def busy_calendar(app: Flask, make_event: Make, freq: str) -> None:
 
 
 def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
-        app: Flask, make_event: Make, counted: dict[str, int]) -> None:
+    app: Flask, make_event: Make, counted: dict[str, int]
+) -> None:
     busy_calendar(app, make_event, "DAILY")
     with app.app_context():
         window = rules.Window(START, START + timedelta(days=7))  # 7,001 occurrences
@@ -289,12 +393,16 @@ def test_a_first_page_of_1000_daily_series_expands_about_a_page_not_the_window(
         app_caches().clear()
         assert summary(page) == summary(eager_page(window, size=301))
         assert [item.event.uid for item in page.items[:3]] == [
-            "one@x", "busy-0@x", "busy-120@x"]  # 08:00, by title
+            "one@x",
+            "busy-0@x",
+            "busy-120@x",
+        ]  # 08:00, by title
         assert not page.complete
 
 
 def test_an_agenda_first_page_of_1000_weekly_series_lists_the_earliest(
-        app: Flask, make_event: Make, counted: dict[str, int]) -> None:
+    app: Flask, make_event: Make, counted: dict[str, int]
+) -> None:
     busy_calendar(app, make_event, "WEEKLY")
     app_caches(app).clear()
     text = app.test_client().get("/?from=2027-03-01&days=56").text
@@ -307,7 +415,8 @@ def test_an_agenda_first_page_of_1000_weekly_series_lists_the_earliest(
 
 
 def test_an_event_deleted_while_its_page_is_read_is_left_out(
-        app: Flask, make_event: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, make_event: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_event(uid="gone@x", title="Gone", start="2027-03-01T09:00:00", rrule="FREQ=DAILY")
     make_event(uid="kept@x", title="Kept", start="2027-03-01T10:00:00", rrule="FREQ=DAILY")
     listed = occurrences._listed_events
@@ -320,4 +429,6 @@ def test_an_event_deleted_while_its_page_is_read_is_left_out(
     with app.app_context():
         page = schedule.page(rules.Window(START, START + timedelta(days=2)), size=10)
         assert [(item.event.uid, item.occurrence.start_utc.day) for item in page.items] == [
-            ("kept@x", 1), ("kept@x", 2)]
+            ("kept@x", 1),
+            ("kept@x", 2),
+        ]

@@ -81,8 +81,14 @@ def test_a_taken_uid_is_a_conflict(app: Flask, make_event) -> None:
     make_event(uid="same@example.org")
     with app.app_context(), pytest.raises(Conflict) as caught:
         operations.create_event(
-            {"calendar": "test", "title": "x", "start": "2027-01-01T10:00:00",
-             "uid": "same@example.org"}, "test")
+            {
+                "calendar": "test",
+                "title": "x",
+                "start": "2027-01-01T10:00:00",
+                "uid": "same@example.org",
+            },
+            "test",
+        )
     assert caught.value.errors == {"uid": "is taken"}
 
 
@@ -111,15 +117,17 @@ def test_moving_a_series_moves_its_exceptions_with_it(app: Flask, make_event) ->
     with app.app_context():
         event = _event(created["uid"])
         operations.set_override(event, datetime(2027, 2, 10, 14), {"title": "Special"}, "test")
-        event = operations.update_event(event, {"start": "2027-01-27T15:30:00",
-                                                "end": "2027-01-27T16:30:00"}, "test")
+        event = operations.update_event(
+            event, {"start": "2027-01-27T15:30:00", "end": "2027-01-27T16:30:00"}, "test"
+        )
         db.session.commit()
         assert event.exdates == ["2027-02-03T15:30:00"]
         assert [row.recurrence_id for row in event.overrides] == ["2027-02-10T15:30:00"]
         window = rules.Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
         listing = schedule.page(window, size=100_000, per_event=100)
-        titles = [(item.occurrence.start.isoformat(), item.occurrence.title)
-                  for item in listing.items]
+        titles = [
+            (item.occurrence.start.isoformat(), item.occurrence.title) for item in listing.items
+        ]
         assert titles == [
             ("2027-01-27T15:30:00+00:00", None),
             ("2027-02-10T15:30:00+00:00", "Special"),
@@ -128,9 +136,7 @@ def test_moving_a_series_moves_its_exceptions_with_it(app: Flask, make_event) ->
         ]
 
 
-def test_changing_the_rule_drops_overrides_it_no_longer_generates(
-    app: Flask, make_event
-) -> None:
+def test_changing_the_rule_drops_overrides_it_no_longer_generates(app: Flask, make_event) -> None:
     created = make_event(rrule="FREQ=WEEKLY")
     with app.app_context():
         event = _event(created["uid"])
@@ -148,8 +154,9 @@ def test_override_moves_an_occurrence_out_of_its_window_and_updates_the_bounds(
     with app.app_context():
         event = _event(created["uid"])
         assert event.last_end_utc == datetime(2027, 2, 3, 15, tzinfo=UTC)
-        operations.set_override(event, datetime(2027, 2, 3, 14),
-                                {"start": "2027-03-10T09:00:00"}, "t")
+        operations.set_override(
+            event, datetime(2027, 2, 3, 14), {"start": "2027-03-10T09:00:00"}, "t"
+        )
         db.session.commit()
         assert event.last_end_utc == datetime(2027, 3, 10, 10, tzinfo=UTC)
         assert event.sequence == 1
@@ -167,7 +174,8 @@ def test_a_recurrence_id_the_series_does_not_generate_is_404(app: Flask, make_ev
     with app.app_context():
         event = _event(created["uid"])
         assert operations.parse_recurrence_id(event, "2027-02-03T14:00:00") == datetime(
-            2027, 2, 3, 14)
+            2027, 2, 3, 14
+        )
         for text in ("2027-02-04T14:00:00", "2027-02-03", "garbage", "2027-02-03T14:00:00Z"):
             with pytest.raises(NotFound) as caught:
                 operations.parse_recurrence_id(event, text)
@@ -195,21 +203,27 @@ def test_reads_after_each_change_see_the_change(app: Flask, make_event) -> None:
     window = rules.Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
 
     def starts() -> list[tuple[str, bool]]:
-        return [(item.occurrence.start.isoformat(), item.occurrence.cancelled)
-                for item in schedule.page(window, size=100_000, per_event=10).items]
+        return [
+            (item.occurrence.start.isoformat(), item.occurrence.cancelled)
+            for item in schedule.page(window, size=100_000, per_event=10).items
+        ]
 
     with app.app_context():
-        assert starts() == [("2027-01-27T14:00:00+00:00", False),
-                            ("2027-02-03T14:00:00+00:00", False),
-                            ("2027-02-10T14:00:00+00:00", False)]
+        assert starts() == [
+            ("2027-01-27T14:00:00+00:00", False),
+            ("2027-02-03T14:00:00+00:00", False),
+            ("2027-02-10T14:00:00+00:00", False),
+        ]
         event = _event(created["uid"])
         operations.set_override(event, datetime(2027, 2, 3, 14), {"status": "cancelled"}, "t")
         db.session.commit()
         assert starts()[1] == ("2027-02-03T14:00:00+00:00", True)
         operations.update_event(_event(created["uid"]), {"rrule": "FREQ=WEEKLY;COUNT=2"}, "t")
         db.session.commit()
-        assert starts() == [("2027-01-27T14:00:00+00:00", False),
-                            ("2027-02-03T14:00:00+00:00", True)]
+        assert starts() == [
+            ("2027-01-27T14:00:00+00:00", False),
+            ("2027-02-03T14:00:00+00:00", True),
+        ]
         operations.clear_override(_event(created["uid"]), datetime(2027, 2, 3, 14), "t")
         db.session.commit()
         assert starts()[1] == ("2027-02-03T14:00:00+00:00", False)

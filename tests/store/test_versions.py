@@ -36,7 +36,8 @@ def recorded_waits(reader: VersionReader) -> list[float | None]:
 
 
 def test_reads_from_many_threads_share_a_bounded_set_of_connections(
-        app: Flask, make_calendar: Callable[..., dict[str, Any]]) -> None:
+    app: Flask, make_calendar: Callable[..., dict[str, Any]]
+) -> None:
     make_calendar(slug="test")
     with app.app_context():
         reader = VersionReader(db.engine, max_connections=3, timeout=5)
@@ -65,7 +66,8 @@ def test_reads_from_many_threads_share_a_bounded_set_of_connections(
 
 
 def test_a_read_gives_up_after_its_timeout_when_every_connection_is_busy(
-        app: Flask, make_calendar: Callable[..., dict[str, Any]]) -> None:
+    app: Flask, make_calendar: Callable[..., dict[str, Any]]
+) -> None:
     make_calendar(slug="test")
     with app.app_context():
         reader = VersionReader(db.engine, max_connections=1, timeout=0.2)
@@ -82,8 +84,8 @@ def test_a_read_gives_up_after_its_timeout_when_every_connection_is_busy(
 
 
 def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(
-        app_config: dict[str, Any], make_calendar: Callable[..., dict[str, Any]],
-        app: Flask) -> None:
+    app_config: dict[str, Any], make_calendar: Callable[..., dict[str, Any]], app: Flask
+) -> None:
     make_calendar(slug="test")
     small = create_app({**app_config, "CALENDAR_THREADS": 1, "CALENDAR_POOL_TIMEOUT": 0.3})
     with small.app_context():

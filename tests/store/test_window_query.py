@@ -15,8 +15,13 @@ from calendar_service.store.occurrences import window_query
 
 
 def test_sqlite_plans_the_window_query_on_the_end_bound_index(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'plan.sqlite3'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'plan.sqlite3'}",
+        }
+    )
     window = rules.Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
     with app.app_context():
         db.create_all()

@@ -11,8 +11,11 @@ from calendar_service import create_app
 @pytest.fixture
 def unreachable_app() -> Flask:
     """An app whose database does not answer (nothing listens on port 1)."""
-    return create_app({
-        "TESTING": True, "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+        }
+    )

@@ -24,9 +24,15 @@ def test_unknown_api_route_is_problem_json(client) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["/events/%00.ics", "/calendars/%00.ics", "/events/%00", "/api/v1/events/a%00b",
-     "/?q=%00", "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&calendar=%01",
-     "/calendars/x%1f/next"],
+    [
+        "/events/%00.ics",
+        "/calendars/%00.ics",
+        "/events/%00",
+        "/api/v1/events/a%00b",
+        "/?q=%00",
+        "/api/v1/occurrences?start=2027-01-01&end=2027-02-01&calendar=%01",
+        "/calendars/x%1f/next",
+    ],
 )
 def test_control_characters_in_the_address_are_a_clear_400(client, url: str) -> None:
     response = client.get(url)
@@ -38,8 +44,9 @@ def test_control_characters_in_the_address_are_a_clear_400(client, url: str) -> 
         assert "control characters" in response.text
 
 
-def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict,
-                                                         make_app: MakeApp) -> None:
+def test_a_value_the_database_refuses_is_a_400_not_a_500(
+    app_config: dict, make_app: MakeApp
+) -> None:
     from sqlalchemy.exc import DataError
 
     flask_app = make_app(app_config)
@@ -53,13 +60,17 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(app_config: dict,
     assert response.get_json()["detail"] == "A value in the request was not accepted."
 
 
-@pytest.mark.parametrize("path, mimetype", [
-    ("/calendars/turing-roche.ics", "text/html"),
-    ("/", "text/html"),
-    ("/api/v1/calendars", "application/problem+json"),
-])
-def test_an_unreachable_database_is_a_503_to_retry_not_a_500(unreachable_app: Flask, path: str,
-                                                            mimetype: str) -> None:
+@pytest.mark.parametrize(
+    "path, mimetype",
+    [
+        ("/calendars/turing-roche.ics", "text/html"),
+        ("/", "text/html"),
+        ("/api/v1/calendars", "application/problem+json"),
+    ],
+)
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(
+    unreachable_app: Flask, path: str, mimetype: str
+) -> None:
     response = unreachable_app.test_client().get(path, headers={"If-None-Match": '"a"'})
     assert response.status_code == 503
     assert response.mimetype == mimetype
@@ -67,8 +78,9 @@ def test_an_unreachable_database_is_a_503_to_retry_not_a_500(unreachable_app: Fl
     assert b"database is not answering" in response.data
 
 
-def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dict,
-                                                                 make_app: MakeApp) -> None:
+def test_a_connection_dropped_after_the_answer_does_not_spoil_it(
+    app_config: dict, make_app: MakeApp
+) -> None:
     """The database goes away between the view's answer and the session's closing ROLLBACK (a
     restart): the answer stands, and the next request gets a fresh connection."""
     from sqlalchemy import create_engine, text
@@ -80,14 +92,15 @@ def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dic
 
     @flask_app.get("/_dropped")
     def dropped() -> str:
-        pid = db.session.execute(text(
-            "SELECT pg_backend_pid()" if url.startswith("postgresql") else "SELECT 1"
-        )).scalar()
+        pid = db.session.execute(
+            text("SELECT pg_backend_pid()" if url.startswith("postgresql") else "SELECT 1")
+        ).scalar()
         if url.startswith("postgresql"):  # the server ends this very connection
             killer = create_engine(url, isolation_level="AUTOCOMMIT")
             with killer.connect() as connection:
-                assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
-                                          {"pid": pid}).scalar()
+                assert connection.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}
+                ).scalar()
             killer.dispose()
         else:  # SQLite has no server: close the file handle under the session instead
             db.session.connection().connection.dbapi_connection.close()
@@ -99,8 +112,9 @@ def test_a_connection_dropped_after_the_answer_does_not_spoil_it(app_config: dic
     assert client.get("/healthz").status_code == 200
 
 
-def test_pages_carry_the_safety_headers(client: FlaskClient, signed_in: FlaskClient,
-                                         make_event: Callable[..., dict[str, Any]]) -> None:
+def test_pages_carry_the_safety_headers(
+    client: FlaskClient, signed_in: FlaskClient, make_event: Callable[..., dict[str, Any]]
+) -> None:
     event = make_event(uid="talk@test", title="Talk")
     for path in ("/", f"/events/{event['uid']}", "/organiser/sign-in"):
         response = client.get(path)
